@@ -1,0 +1,154 @@
+/**
+ * The tfjs layers format on disk, as `tensorflowjs_converter --input_format keras` writes it and
+ * `tf.loadLayersModel` reads it: `model.json` (topology + `weightsManifest`) and the weight bytes,
+ * concatenated in manifest order and cut into `group1-shard{i}of{N}.bin` files of at most 4 MiB
+ * (the converter's default `weight_shard_size_bytes`). No tfjs-node: plain `node:fs`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+/** tensorflowjs_converter's default shard size, 4 MiB. */
+export const SHARD_BYTES = 4 * 1024 * 1024;
+export const MODEL_JSON = 'model.json';
+
+const SHARD_FILE = /^group\d+-shard\d+of\d+\.bin$/;
+
+/** Bytes per stored element of a manifest entry (quantised entries store their quantised dtype). */
+function bytesPerElement(entry: tf.io.WeightsManifestEntry): number {
+  const dtype = entry.quantization?.dtype ?? entry.dtype;
+  switch (dtype) {
+    case 'uint8':
+    case 'bool':
+      return 1;
+    case 'uint16':
+    case 'float16':
+      return 2;
+    case 'complex64':
+      return 8;
+    default:
+      return 4;
+  }
+}
+
+/** Bytes the manifest entries need, or null when a string tensor makes it data-dependent. */
+function expectedBytes(entries: readonly tf.io.WeightsManifestEntry[]): number | null {
+  let total = 0;
+  for (const e of entries) {
+    if (e.dtype === 'string') return null;
+    total += e.shape.reduce((a, b) => a * b, 1) * bytesPerElement(e);
+  }
+  return total;
+}
+
+async function writeModel(dir: string, artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+  if (artifacts.modelTopology instanceof ArrayBuffer) {
+    throw new Error(`layers format (${dir}) stores a JSON topology; got a binary (graph-model) topology`);
+  }
+  await fs.mkdir(dir, { recursive: true });
+  const weights = new tf.io.CompositeArrayBuffer(artifacts.weightData ?? []);
+  const count = Math.ceil(weights.byteLength / SHARD_BYTES);
+  const paths: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `group1-shard${i + 1}of${count}.bin`;
+    const bytes = weights.slice(i * SHARD_BYTES, Math.min((i + 1) * SHARD_BYTES, weights.byteLength));
+    await fs.writeFile(path.join(dir, name), new Uint8Array(bytes));
+    paths.push(name);
+  }
+  // Shards of an earlier save with another count would otherwise sit beside the new ones.
+  for (const file of await fs.readdir(dir)) {
+    if (SHARD_FILE.test(file) && !paths.includes(file)) await fs.rm(path.join(dir, file));
+  }
+  const modelJson: tf.io.ModelJSON = {
+    modelTopology: artifacts.modelTopology ?? {},
+    format: artifacts.format ?? 'layers-model',
+    generatedBy: artifacts.generatedBy ?? 'fedaln',
+    convertedBy: artifacts.convertedBy ?? null,
+    weightsManifest: [{ paths, weights: artifacts.weightSpecs ?? [] }],
+    ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
+    ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
+  };
+  await fs.writeFile(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
+  return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+}
+
+async function readModelJson(dir: string): Promise<tf.io.ModelJSON> {
+  const file = path.join(dir, MODEL_JSON);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new Error(
+      `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); ` +
+        `expected a tfjs layers-format directory with model.json and group1-shard*.bin`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file} is not JSON (${(err as Error).message})`);
+  }
+  const modelJson = json as Partial<tf.io.ModelJSON>;
+  if (
+    typeof json !== 'object' ||
+    json === null ||
+    !modelJson.modelTopology ||
+    !Array.isArray(modelJson.weightsManifest)
+  ) {
+    throw new Error(
+      `${file} is not a tfjs model.json: expected "modelTopology" and a "weightsManifest" array`,
+    );
+  }
+  return modelJson as tf.io.ModelJSON;
+}
+
+async function readWeights(
+  dir: string,
+  manifest: tf.io.WeightsManifestConfig,
+): Promise<[tf.io.WeightsManifestEntry[], ArrayBuffer[]]> {
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const buffers: ArrayBuffer[] = [];
+  for (const group of manifest) {
+    const groupBuffers: ArrayBuffer[] = [];
+    for (const p of group.paths) {
+      const file = path.join(dir, p);
+      const bytes = await fs.readFile(file).catch((err: NodeJS.ErrnoException) => {
+        throw new Error(
+          `cannot read weight shard ${file} named in ${path.join(dir, MODEL_JSON)} (${err.code ?? err.message})`,
+        );
+      });
+      groupBuffers.push(
+        bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+      );
+    }
+    const got = groupBuffers.reduce((a, b) => a + b.byteLength, 0);
+    const want = expectedBytes(group.weights);
+    if (want !== null && got !== want) {
+      throw new Error(
+        `weight shards ${group.paths.join(', ')} in ${dir} hold ${got} bytes; the manifest needs ${want}`,
+      );
+    }
+    specs.push(...group.weights);
+    buffers.push(...groupBuffers);
+  }
+  return [specs, buffers];
+}
+
+/**
+ * An IOHandler for a layers-format directory: `model.save(layersFormatDir(dir))` writes it,
+ * `tf.loadLayersModel(layersFormatDir(dir))` (or `.load()`) reads it.
+ *
+ * @example
+ * await model.save(layersFormatDir('/data/models/v3'));
+ * const again = await tf.loadLayersModel(layersFormatDir('/data/models/v3'));
+ */
+export function layersFormatDir(dir: string): Required<Pick<tf.io.IOHandler, 'save' | 'load'>> {
+  return {
+    save: (artifacts) => writeModel(dir, artifacts),
+    load: async () => {
+      const modelJson = await readModelJson(dir);
+      return tf.io.getModelArtifactsForJSON(modelJson, (manifest) => readWeights(dir, manifest));
+    },
+  };
+}
