@@ -1,0 +1,14 @@
+export { BlobFormatError } from './blob-format-error';
+export { decodeBlob, readBlobHeader } from './decode';
+export { encodeBlob, type EncodedBlob, type EncodeOptions } from './encode';
+export { float16BitsToNumber, float32BitsToFloat16Bits } from './f16';
+export {
+  BLOB_FORMAT,
+  BLOB_MAGIC,
+  TENSOR_ENCODINGS,
+  type BlobHeader,
+  type TensorEncoding,
+  type TensorEntry,
+} from './header';
+export { dequantizeQ8, quantizeQ8, type Q8Params } from './q8';
+export { blobSha256 } from './sha256';

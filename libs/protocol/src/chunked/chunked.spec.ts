@@ -1,0 +1,203 @@
+import { describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import type { Ack } from '../error-codes';
+import { ChunkReceiver } from './chunk-receiver';
+import { ChunkSender, type SendFrame } from './chunk-sender';
+import { ChunkTransferError } from './chunk-transfer-error';
+import { FRAME_BYTES, frameCount, type TransferProgress } from './frames';
+
+const FRAME = 64; // small frames keep the loopback fast; the logic does not depend on the size
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** Park–Miller minimal standard generator: deterministic "network" behaviour per seed. */
+function prng(seed: number): () => number {
+  let s = seed;
+  return () => (s = (s * 16807) % 2147483647) / 2147483647;
+}
+
+function blob(n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + 7) & 0xff;
+  return b;
+}
+
+/** A receiver whose sink appends into `out`, checking the offsets are contiguous. */
+function receiverFor(bytes: Uint8Array, options: { window?: number; sha256?: string } = {}) {
+  const out = new Uint8Array(bytes.length);
+  let written = 0;
+  const rx = new ChunkReceiver({
+    totalBytes: bytes.length,
+    sha256: options.sha256 ?? sha(bytes),
+    frameBytes: FRAME,
+    window: options.window ?? 8,
+    sink: (chunk, offset) => {
+      expect(offset).toBe(written);
+      out.set(chunk, offset);
+      written += chunk.length;
+    },
+  });
+  return { rx, out, written: () => written };
+}
+
+/**
+ * In-memory loopback: each frame reaches the receiver after a random number of event-loop turns
+ * (so frames and acks overtake each other); with probability `dropFrame` the frame is lost, with
+ * `dropAck` the receiver gets it but the ack is lost; both surface as a rejected send (a timeout).
+ */
+function loopback(rx: ChunkReceiver, random: () => number, drop = { frame: 0, ack: 0 }, cutAfter = Infinity) {
+  let sent = 0;
+  const send: SendFrame = async (index, data) => {
+    sent++;
+    for (let turns = Math.floor(random() * 4); turns > 0; turns--) await new Promise((r) => setImmediate(r));
+    if (sent > cutAfter) throw new Error('disconnected');
+    if (random() < drop.frame) throw new Error(`ack timeout (frame ${index} lost)`);
+    const ack: Ack = rx.accept(index, data);
+    if (random() < drop.ack) throw new Error(`ack timeout (ack ${index} lost)`);
+    return ack;
+  };
+  return send;
+}
+
+describe('chunked transfer over an in-memory loopback', () => {
+  const bytes = blob(FRAME * 40 + 17); // 41 frames, the last one short
+
+  it('delivers every byte in order with 4 frames in flight and reordering', async () => {
+    const { rx, out } = receiverFor(bytes);
+    const progress: TransferProgress[] = [];
+    const sender = new ChunkSender(bytes, loopback(rx, prng(1)), {
+      frameBytes: FRAME,
+      onProgress: (p) => progress.push(p),
+    });
+    const done = await sender.send();
+    expect(done).toMatchObject({ bytes: bytes.length, totalBytes: bytes.length, nextFrame: 41, frames: 41 });
+    expect(rx.finish()).toEqual({ ok: true, sha256: sha(bytes) });
+    expect(out).toEqual(bytes);
+    const seen = progress.map((p) => p.bytes);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b)); // monotone
+  });
+
+  it('survives lost frames and lost acks by re-sending; duplicates are harmless', async () => {
+    const { rx, out, written } = receiverFor(bytes);
+    const sender = new ChunkSender(bytes, loopback(rx, prng(2), { frame: 0.15, ack: 0.15 }), {
+      frameBytes: FRAME,
+      retries: 10,
+    });
+    await sender.send();
+    expect(rx.finish()).toEqual({ ok: true, sha256: sha(bytes) });
+    expect(written()).toBe(bytes.length);
+    expect(out).toEqual(bytes);
+  });
+
+  it('stops with the frame to resume from when the link dies, and a new session resumes there', async () => {
+    const { rx, out } = receiverFor(bytes);
+    const first = new ChunkSender(bytes, loopback(rx, prng(3), undefined, 15), {
+      frameBytes: FRAME,
+      retries: 1,
+    });
+    const err = await first.send().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ChunkTransferError);
+    expect((err as ChunkTransferError).code).toBe('transport');
+    const resumeAt = rx.nextFrame; // what upload:begin answers on reconnect
+    expect(resumeAt).toBeGreaterThan(0);
+    expect(resumeAt).toBeLessThan(41);
+    expect((err as ChunkTransferError).nextFrame).toBeLessThanOrEqual(resumeAt);
+
+    let firstResent = -1;
+    const second = new ChunkSender(
+      bytes,
+      async (index, data) => {
+        if (firstResent < 0) firstResent = index;
+        return rx.accept(index, data);
+      },
+      { frameBytes: FRAME },
+    );
+    await second.send(resumeAt);
+    expect(firstResent).toBe(resumeAt);
+    expect(rx.finish()).toEqual({ ok: true, sha256: sha(bytes) });
+    expect(out).toEqual(bytes);
+  });
+
+  it('stops at once when the receiver refuses a frame', async () => {
+    const sender = new ChunkSender(
+      bytes,
+      async (index) =>
+        index === 2 ? { ok: false, code: 'wrong_round', message: 'round 4 is over' } : { ok: true },
+      { frameBytes: FRAME, inFlight: 1 },
+    );
+    await expect(sender.send()).rejects.toMatchObject({ code: 'wrong_round', nextFrame: 2 });
+  });
+});
+
+describe('ChunkReceiver', () => {
+  const bytes = blob(FRAME * 3 + 5); // frames of 64, 64, 64, 5
+  const frame = (i: number): Uint8Array => bytes.subarray(i * FRAME, Math.min(bytes.length, (i + 1) * FRAME));
+
+  it('refuses wrong sizes, out-of-range indices and frames beyond the window', () => {
+    const { rx } = receiverFor(bytes, { window: 2 });
+    expect(rx.accept(0, frame(0).subarray(1))).toEqual({
+      ok: false,
+      code: 'bad_frame',
+      message: 'frame 0 has 63 bytes, expected 64',
+    });
+    expect(rx.accept(4, new Uint8Array(5))).toMatchObject({
+      ok: false,
+      message: 'frame index 4 is outside 0..3',
+    });
+    expect(rx.accept(-1, frame(0))).toMatchObject({ ok: false, code: 'bad_frame' });
+    expect(rx.accept(2, frame(2))).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('beyond the window'),
+    });
+    expect(rx.nextFrame).toBe(0);
+  });
+
+  it('buffers out-of-order frames, acknowledges duplicates once, and tracks the contiguous prefix', () => {
+    const { rx, written } = receiverFor(bytes);
+    expect(rx.accept(2, frame(2))).toEqual({ ok: true, index: 2, next_frame: 0, duplicate: false });
+    expect(rx.accept(2, frame(2))).toEqual({ ok: true, index: 2, next_frame: 0, duplicate: true });
+    expect(written()).toBe(0);
+    expect(rx.accept(0, frame(0))).toMatchObject({ next_frame: 1 });
+    expect(rx.accept(1, frame(1))).toMatchObject({ next_frame: 3 }); // 1 and the buffered 2 flushed
+    expect(rx.accept(0, frame(0))).toMatchObject({ ok: true, duplicate: true, next_frame: 3 });
+    expect(written()).toBe(3 * FRAME);
+    expect(rx.finish()).toMatchObject({ ok: false, message: 'transfer incomplete: frames 3..3 missing' });
+    rx.accept(3, frame(3));
+    expect(rx.finish()).toEqual({ ok: true, sha256: sha(bytes) });
+  });
+
+  it('detects bytes that do not match the announced sha256', () => {
+    const { rx } = receiverFor(bytes, { sha256: sha(new Uint8Array(1)) });
+    for (let i = 0; i < 4; i++) rx.accept(i, frame(i));
+    expect(rx.finish()).toMatchObject({ ok: false, code: 'sha256_mismatch' });
+  });
+
+  it('verifies a resumed transfer whose prefix is replayed from storage', () => {
+    const out: number[] = [];
+    const rx = new ChunkReceiver({
+      totalBytes: bytes.length,
+      sha256: sha(bytes),
+      frameBytes: FRAME,
+      resumeFrom: 2,
+      sink: (c) => out.push(c.length),
+    });
+    rx.replay(bytes.subarray(0, 2 * FRAME));
+    rx.accept(2, frame(2));
+    rx.accept(3, frame(3));
+    expect(out).toEqual([64, 5]);
+    expect(rx.finish()).toEqual({ ok: true, sha256: sha(bytes) });
+  });
+
+  it('uses 1 MiB frames by default', () => {
+    // 2.5 MiB → frames of 1 MiB, 1 MiB, 0.5 MiB.
+    expect(FRAME_BYTES).toBe(1048576);
+    expect(frameCount(2.5 * 1048576)).toBe(3);
+    const rx = new ChunkReceiver({ totalBytes: 2.5 * 1048576, sha256: '', sink: () => undefined });
+    expect(rx.accept(2, new Uint8Array(1048576))).toMatchObject({
+      ok: false,
+      message: 'frame 2 has 1048576 bytes, expected 524288',
+    });
+  });
+});

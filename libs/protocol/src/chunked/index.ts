@@ -1,0 +1,9 @@
+export {
+  ChunkReceiver,
+  type ChunkReceiverOptions,
+  type ChunkSink,
+  type FrameAccepted,
+} from './chunk-receiver';
+export { ChunkSender, type ChunkSenderOptions, type SendFrame } from './chunk-sender';
+export { ChunkTransferError } from './chunk-transfer-error';
+export { FRAME_BYTES, frameCount, frameRange, type TransferProgress } from './frames';

@@ -1,0 +1,126 @@
+/**
+ * Type tests for the socket contract, in the style of socket.io's own `socket.io.test-d.ts`: the
+ * `@ts-expect-error` lines must fail to compile (`npm run typecheck` errors if one compiles), so a
+ * wrong event name or payload on either side is caught by the compiler. The functions are never
+ * called: only their types matter. The runtime tests check the name tables.
+ */
+import { describe, expect, it } from '@jest/globals';
+import type { Server } from 'socket.io';
+import type { Socket } from 'socket.io-client';
+import {
+  MonitorEvent,
+  SiteEvent,
+  type ClientToServerEvents,
+  type InterServerEvents,
+  type MonitorServerToClientEvents,
+  type ServerToClientEvents,
+  type SocketData,
+  type TaskPayload,
+} from './events';
+
+type SiteServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type SiteSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+const task: TaskPayload = {
+  kind: 'train',
+  study_id: 's1',
+  round: 1,
+  model_version: 1,
+  model_sha256: 'ab',
+  model_bytes: 10,
+  epochs: 1,
+  batch_size: 8,
+  learning_rate: 1e-4,
+  deadline: '2026-01-01T00:00:00Z',
+};
+
+export function serverSideTypes(io: SiteServer): void {
+  io.of('/site').on('connection', (socket) => {
+    socket.emit(SiteEvent.task, task);
+    socket.emit(SiteEvent.error, { code: 'wrong_round', message: 'round 2 is over' });
+    // @ts-expect-error an event the server never sends to sites
+    socket.emit('tsak', task);
+    // @ts-expect-error a task without its deadline
+    socket.emit(SiteEvent.task, { ...task, deadline: undefined });
+    // @ts-expect-error an error code outside PROTOCOL_ERROR_CODES
+    socket.emit(SiteEvent.error, { code: 'oops', message: 'x' });
+
+    socket.on(SiteEvent.uploadFrame, (frame, ack) => {
+      const index: number = frame.index;
+      ack({ ok: true, index, next_frame: index + 1 });
+      ack({ ok: false, code: 'bad_frame', message: 'frame 3 has 10 bytes, expected 1048576' });
+      // @ts-expect-error a success ack missing next_frame
+      ack({ ok: true, index });
+      // @ts-expect-error a failure ack without a code
+      ack({ ok: false, message: 'no' });
+    });
+    socket.on(SiteEvent.hello, (hello) => {
+      const engine: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu' = hello.engine;
+      void engine;
+      // @ts-expect-error hello has no patient data field
+      void hello.images;
+    });
+    // @ts-expect-error a misspelt client event
+    socket.on('upload:fram', () => undefined);
+    const siteId: string = socket.data.site_id;
+    void siteId;
+  });
+}
+
+export function clientSideTypes(socket: SiteSocket): void {
+  socket.on(SiteEvent.task, (t) => {
+    const kind: 'train' | 'evaluate' = t.kind;
+    void kind;
+  });
+  socket.emit(
+    SiteEvent.uploadBegin,
+    { study_id: 's', round: 1, sha256: 'ab', bytes: 3, n_train: 10 },
+    (res) => {
+      if (res.ok) {
+        const next: number = res.next_frame;
+        void next;
+      } else {
+        const code: string = res.code;
+        void code;
+      }
+    },
+  );
+  socket.emit(SiteEvent.uploadFrame, { upload_id: 'u', index: 0, data: new Uint8Array(4) }, () => undefined);
+  // @ts-expect-error frame data must be binary, not a JSON array of numbers
+  socket.emit(SiteEvent.uploadFrame, { upload_id: 'u', index: 0, data: [1, 2, 3] }, () => undefined);
+  // @ts-expect-error upload:begin without n_train
+  socket.emit(SiteEvent.uploadBegin, { study_id: 's', round: 1, sha256: 'ab', bytes: 3 }, () => undefined);
+  // @ts-expect-error sites cannot send task events
+  socket.emit(SiteEvent.task, task);
+}
+
+export function monitorTypes(io: Server<Record<string, never>, MonitorServerToClientEvents>): void {
+  io.of('/monitor').emit(MonitorEvent.roundState, {
+    study_id: 's',
+    round: 1,
+    state: 'aggregating',
+    at: 'now',
+  });
+  // @ts-expect-error a round state outside the round machine
+  io.of('/monitor').emit(MonitorEvent.roundState, { study_id: 's', round: 1, state: 'paused', at: 'now' });
+}
+
+describe('event name tables', () => {
+  // socket.io-client 4 throws on emitting these (RESERVED_EVENTS in build/cjs/socket.js).
+  const reserved = [
+    'connect',
+    'connect_error',
+    'disconnect',
+    'disconnecting',
+    'newListener',
+    'removeListener',
+  ];
+
+  it.each([
+    ['site', Object.values(SiteEvent)],
+    ['monitor', Object.values(MonitorEvent)],
+  ])('%s events are distinct and none is reserved by socket.io', (_ns, names) => {
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.filter((n) => reserved.includes(n))).toEqual([]);
+  });
+});

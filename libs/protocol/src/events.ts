@@ -1,0 +1,187 @@
+/**
+ * The socket contract between site clients and the coordinator (STYLE.md habit 7): event names as
+ * constants and one events map per direction, used as socket.io generics on both sides:
+ *
+ *   new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>()
+ *   io(url + SITE_NAMESPACE) as Socket<ServerToClientEvents, ClientToServerEvents>
+ *
+ * Flow on `/site`: `hello` → server `task` → model download (`download:begin`, then `download:frame`
+ * requests whose acks carry binary frames) → after training `upload:begin` (resumable) →
+ * `upload:frame`… → `upload:end` → after evaluating `metrics:report`. Faults arrive as `error`.
+ * Binary frames are `Uint8Array` (a Node `Buffer` is one); JSON never carries tensor data.
+ */
+import type { AckCallback, ProtocolError } from './error-codes';
+import type { MetricsReportPayload } from './metrics-report';
+
+export const SITE_NAMESPACE = '/site';
+export const MONITOR_NAMESPACE = '/monitor';
+
+/** Event names on the `/site` namespace. */
+export const SiteEvent = {
+  hello: 'hello',
+  task: 'task',
+  downloadBegin: 'download:begin',
+  downloadFrame: 'download:frame',
+  uploadBegin: 'upload:begin',
+  uploadFrame: 'upload:frame',
+  uploadEnd: 'upload:end',
+  metricsReport: 'metrics:report',
+  error: 'error',
+} as const;
+
+/** Event names on the `/monitor` namespace (the lead's dashboard; read-only). */
+export const MonitorEvent = {
+  roundState: 'round:state',
+  siteStatus: 'site:status',
+  transferProgress: 'transfer:progress',
+  metricsReceived: 'metrics:received',
+} as const;
+
+export type Engine = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+/** What a site says about itself after connecting. */
+export interface HelloPayload {
+  engine: Engine;
+  cores: number;
+  gpu: string | null;
+  n_train: number;
+  n_test: number;
+  client_version: string;
+  /** Measured training throughput, so the lead can see who will be late. */
+  images_per_s: number;
+}
+
+export interface HelloAccepted {
+  site_id: string;
+  server_version: string;
+}
+
+/** A unit of work for one site in one round. `deadline` is an ISO 8601 instant. */
+export interface TaskPayload {
+  kind: 'train' | 'evaluate';
+  study_id: string;
+  round: number;
+  model_version: number;
+  model_sha256: string;
+  model_bytes: number;
+  epochs: number;
+  batch_size: number;
+  learning_rate: number;
+  deadline: string;
+}
+
+export interface DownloadBeginPayload {
+  study_id: string;
+  round: number;
+  model_sha256: string;
+}
+export interface DownloadBeginAccepted {
+  download_id: string;
+  bytes: number;
+  frames: number;
+  frame_bytes: number;
+}
+export interface DownloadFramePayload {
+  download_id: string;
+  index: number;
+}
+export interface DownloadFrameAccepted {
+  index: number;
+  data: Uint8Array;
+}
+
+export interface UploadBeginPayload {
+  study_id: string;
+  round: number;
+  sha256: string;
+  bytes: number;
+  n_train: number;
+}
+/** `next_frame` > 0 when the coordinator already holds the first frames of this upload: resume there. */
+export interface UploadBeginAccepted {
+  upload_id: string;
+  next_frame: number;
+  frame_bytes: number;
+}
+export interface UploadFramePayload {
+  upload_id: string;
+  index: number;
+  data: Uint8Array;
+}
+export interface UploadFrameAccepted {
+  index: number;
+  /** First frame the coordinator does not have contiguously: where a resumed upload starts. */
+  next_frame: number;
+}
+export interface UploadEndPayload {
+  upload_id: string;
+}
+/** The update was verified (sha256, layout, values) and counted in the round. */
+export interface UploadEndAccepted {
+  sha256: string;
+}
+
+export interface ClientToServerEvents {
+  [SiteEvent.hello]: (hello: HelloPayload, ack: AckCallback<HelloAccepted>) => void;
+  [SiteEvent.downloadBegin]: (req: DownloadBeginPayload, ack: AckCallback<DownloadBeginAccepted>) => void;
+  [SiteEvent.downloadFrame]: (req: DownloadFramePayload, ack: AckCallback<DownloadFrameAccepted>) => void;
+  [SiteEvent.uploadBegin]: (req: UploadBeginPayload, ack: AckCallback<UploadBeginAccepted>) => void;
+  [SiteEvent.uploadFrame]: (frame: UploadFramePayload, ack: AckCallback<UploadFrameAccepted>) => void;
+  [SiteEvent.uploadEnd]: (req: UploadEndPayload, ack: AckCallback<UploadEndAccepted>) => void;
+  [SiteEvent.metricsReport]: (report: MetricsReportPayload, ack: AckCallback) => void;
+}
+
+export interface ServerToClientEvents {
+  [SiteEvent.task]: (task: TaskPayload) => void;
+  [SiteEvent.error]: (error: ProtocolError) => void;
+}
+
+/** Coordinators do not talk to each other yet: one process serves a consortium. */
+export type InterServerEvents = Record<string, never>;
+
+/** What the handshake middleware attaches to an authenticated site socket (`socket.data`). */
+export interface SocketData {
+  site_id: string;
+  site_name: string;
+}
+
+export type RoundState = 'waiting' | 'training' | 'aggregating' | 'evaluating' | 'completed' | 'failed';
+
+export interface RoundStateEvent {
+  study_id: string;
+  round: number;
+  state: RoundState;
+  at: string;
+}
+export interface SiteStatusEvent {
+  site_id: string;
+  connected: boolean;
+  engine?: Engine;
+  images_per_s?: number;
+}
+export interface TransferProgressEvent {
+  study_id: string;
+  round: number;
+  site_id: string;
+  direction: 'download' | 'upload';
+  bytes: number;
+  total_bytes: number;
+  mb_per_s: number;
+}
+export interface MetricsReceivedEvent {
+  study_id: string;
+  round: number;
+  site_id: string;
+  n: number;
+  auc: number;
+}
+
+export interface MonitorServerToClientEvents {
+  [MonitorEvent.roundState]: (e: RoundStateEvent) => void;
+  [MonitorEvent.siteStatus]: (e: SiteStatusEvent) => void;
+  [MonitorEvent.transferProgress]: (e: TransferProgressEvent) => void;
+  [MonitorEvent.metricsReceived]: (e: MetricsReceivedEvent) => void;
+}
+
+/** The dashboard only listens. */
+export type MonitorClientToServerEvents = Record<string, never>;
