@@ -16,10 +16,10 @@ export interface DecisionCurve {
   thresholds: number[];
   net_benefit: number[];
   treat_all: number[];
-  /** Every maximal run of consecutive thresholds where net benefit > max(treat-all, 0) + 1e-12, as [first, last] thresholds. */
-  runs: [number, number][];
   /** The run with the most thresholds (the lower one on a tie); null when the model never beats both. */
   range: [number, number] | null;
+  /** Every maximal run of consecutive thresholds where net benefit > max(treat-all, 0) + 1e-12, as [first, last] thresholds. */
+  runs: [number, number][];
 }
 
 /** Per-threshold true- and false-positive counts (score ≥ threshold): what a site shares for pooled curves. */
@@ -134,8 +134,8 @@ export function decisionCurveFromCounts(counts: DecisionCurveCounts): DecisionCu
     thresholds: Array.from(thresholds),
     net_benefit: [],
     treat_all: [],
-    runs: [],
     range: null,
+    runs: [],
   };
   let runStart = -1;
   const closeRun = (end: number): void => {
