@@ -1,0 +1,82 @@
+/**
+ * `fedaln-phantom`: writes a phantom federation — per site `labels.csv` and `images/*.png` — and
+ * optionally a contact sheet. The only module of this package that does I/O (with write.ts).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateCase, type PhantomCase } from './case';
+import { parseCliArgs, USAGE, UsageError, type PhantomCliOptions } from './cli-args';
+import { contactSheet, type SheetImage } from './contact-sheet';
+import { imagePath, labelsCsv } from './labels-csv';
+import { deriveSeed } from './prng';
+import { siteProfile } from './site';
+import { stratifiedSplit } from './split';
+import { writeGrayPng, writeRgbPng } from './write';
+
+/** Cases per site on the contact sheet. */
+const PREVIEW_CASES = 8;
+/** PNG encodes run on sharp's thread pool; keep a few in flight while the next image renders. */
+const IN_FLIGHT = 4;
+
+async function run(opts: PhantomCliOptions): Promise<void> {
+  const total = opts.sites * opts.cases;
+  const started = Date.now();
+  let done = 0;
+  let lastReport = 0;
+  const previewRows: SheetImage[][] = [];
+  for (let s = 1; s <= opts.sites; s++) {
+    const site = siteProfile(s, opts.seed);
+    const dir = join(opts.out, site.name);
+    mkdirSync(join(dir, 'images'), { recursive: true });
+    const records: Omit<PhantomCase, 'pixels'>[] = [];
+    const preview: SheetImage[] = [];
+    const pending = new Set<Promise<void>>();
+    for (let i = 0; i < opts.cases; i++) {
+      const c = generateCase(site, i, opts.size);
+      const { pixels, ...record } = c;
+      records.push(record);
+      if (opts.preview && i < PREVIEW_CASES) preview.push({ pixels, size: c.size, label: c.label });
+      const write: Promise<void> = writeGrayPng(join(dir, imagePath(c.caseId)), pixels, c.size).finally(() =>
+        pending.delete(write),
+      );
+      pending.add(write);
+      if (pending.size >= IN_FLIGHT) await Promise.race(pending);
+      done++;
+      if (Date.now() - lastReport > 2000 || done === total) {
+        lastReport = Date.now();
+        process.stderr.write(
+          `fedaln-phantom: ${done}/${total} images (${site.name}), ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+        );
+      }
+    }
+    await Promise.all(pending);
+    const splits = stratifiedSplit(
+      records.map((r) => r.label),
+      deriveSeed(opts.seed, s),
+    );
+    writeFileSync(join(dir, 'labels.csv'), labelsCsv(records, splits));
+    previewRows.push(preview);
+  }
+  if (opts.preview) await writeRgbPng(join(opts.out, 'preview.png'), contactSheet(previewRows));
+}
+
+function main(): void {
+  let opts: PhantomCliOptions | null;
+  try {
+    opts = parseCliArgs(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`fedaln-phantom: ${err.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (opts === null) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  run(opts).catch((err: unknown) => {
+    process.stderr.write(`fedaln-phantom: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}
+
+main();

@@ -1,0 +1,144 @@
+/**
+ * Lesion geometry in mm, drawn from its features so each one shows in the image (BI-RADS US
+ * lexicon, ACR 2013): size and orientation set the semi-axes (non-parallel = taller than wide);
+ * shape and lobulation set low-frequency contour harmonics; margin sets the boundary — sharp
+ * (circumscribed), blurred (indistinct), polygonal corners (angular), small scallops
+ * (microlobulated) or radial lines (spiculated); an echogenic halo is a bright rim outside the
+ * boundary; calcifications are bright foci inside.
+ */
+import { detAtan2, detCos, PI } from './detmath';
+import { FIELD_OF_VIEW_MM } from './anatomy';
+import type { LesionFeatures } from './features';
+import type { Rng } from './prng';
+
+interface Harmonic {
+  k: number;
+  amp: number;
+  phase: number;
+}
+
+export interface LesionGeometry {
+  cxMm: number;
+  czMm: number;
+  /** Lateral and axial semi-axes (mm). */
+  a: number;
+  b: number;
+  harmonics: Harmonic[];
+  /** |cos| scallops: microlobulation (many, small) and macro-lobulation (few, larger). */
+  scallops: Harmonic[];
+  /** Polygonal outline for angular margins: n corners at `phase`. */
+  polygon: { n: number; phase: number } | null;
+  /** Logistic width of the boundary (mm): ~0.15 sharp, ~1.2 indistinct. */
+  edgeMm: number;
+  spicules: { angle: number; lengthMm: number; widthMm: number }[];
+  /** Thickness of the echogenic halo (mm); 0 without. */
+  haloMm: number;
+  calcifications: { xMm: number; zMm: number; radiusMm: number }[];
+  /** Mean echogenicity inside (gland = 1). */
+  echo: number;
+  /** SD of the log-echogenicity texture inside: the visible face of `heterogeneity`. */
+  textureContrast: number;
+}
+
+/**
+ * Draws the geometry of a lesion with features `f` placed in the glandular layer.
+ * @example drawLesion(features, 8, 24, Rng.fromSeed(3)).a // lateral semi-axis in mm
+ */
+export function drawLesion(
+  f: LesionFeatures,
+  glandTopMm: number,
+  glandBottomMm: number,
+  geo: Rng,
+): LesionGeometry {
+  const half = f.sizeMm / 2;
+  const aspect = f.shape === 'round' ? geo.between(0.88, 0.98) : geo.between(0.55, 0.82);
+  const [a, b] =
+    f.orientation === 'parallel' ? [half, half * aspect] : [half * geo.between(0.68, 0.86), half];
+  const room = glandBottomMm - glandTopMm - 2 * b;
+  const czMm = Math.max(4 + b, glandTopMm + b + (room > 0 ? geo.between(0, room) : geo.between(-1, 1)));
+  const cxMm = FIELD_OF_VIEW_MM / 2 + geo.between(-5, 5);
+
+  const harmonics: Harmonic[] = [];
+  if (f.shape === 'irregular')
+    for (let k = 2; k <= 4; k++)
+      harmonics.push({ k, amp: geo.between(0.05, 0.12), phase: geo.between(0, 2 * PI) });
+  const scallops: Harmonic[] = [];
+  if (f.lobulation)
+    scallops.push({ k: 3 + geo.int(2), amp: geo.between(0.15, 0.22), phase: geo.between(0, 2 * PI) });
+  if (f.margin === 'microlobulated')
+    scallops.push({ k: 14 + geo.int(8), amp: geo.between(0.09, 0.13), phase: geo.between(0, 2 * PI) });
+  const polygon = f.margin === 'angular' ? { n: 5 + geo.int(3), phase: geo.between(0, 2 * PI) } : null;
+  const edgeMm =
+    f.margin === 'indistinct' ? geo.between(0.6, 1.0) : f.margin === 'circumscribed' ? 0.12 : 0.25;
+
+  const nSpicules = f.margin === 'spiculated' ? 9 + geo.int(8) : 0;
+  const spicules =
+    nSpicules > 0
+      ? Array.from({ length: nSpicules }, (_, i) => ({
+          angle: (2 * PI * (i + geo.between(-0.3, 0.3))) / nSpicules,
+          lengthMm: geo.between(2.5, 5) + 0.35 * half,
+          widthMm: geo.between(1.0, 1.6),
+        }))
+      : [];
+  const haloMm = f.echogenicHalo ? geo.between(1.6, 2.6) : 0;
+
+  const calcifications: LesionGeometry['calcifications'] = [];
+  const nCalc = f.calcification ? 3 + geo.int(6) + (f.sizeMm > 25 ? 3 : 0) : 0;
+  while (calcifications.length < nCalc) {
+    const u = geo.between(-1, 1);
+    const v = geo.between(-1, 1);
+    if (u * u + v * v > 0.55) continue;
+    calcifications.push({ xMm: cxMm + a * u, zMm: czMm + b * v, radiusMm: geo.between(0.25, 0.45) });
+  }
+  const echo = geo.between(0.008, 0.025);
+  return {
+    cxMm,
+    czMm,
+    a,
+    b,
+    harmonics,
+    scallops,
+    polygon,
+    edgeMm,
+    spicules,
+    haloMm,
+    calcifications,
+    echo,
+    textureContrast: contrastOf(f.heterogeneity),
+  };
+}
+
+/** Texture SD rises smoothly from 0.15 (homogeneous) to 0.9 (markedly heterogeneous) with the latent. */
+function contrastOf(heterogeneity: number): number {
+  const t = heterogeneity / Math.sqrt(1 + heterogeneity * heterogeneity); // in (−1, 1), no exp needed
+  return 0.15 + 0.375 * (1 + t);
+}
+
+/** Mean of |cos| over a period, 2/π: scallops add no net size. */
+const MEAN_ABS_COS = 2 / PI;
+
+/** Relative outline radius R(θ) in the ellipse's normalised coordinates (1 = the plain ellipse). */
+export function outlineFactor(g: LesionGeometry, theta: number): number {
+  let r = 1;
+  for (const h of g.harmonics) r += h.amp * detCos(h.k * theta + h.phase);
+  for (const s of g.scallops) r += s.amp * (Math.abs(detCos((s.k * theta) / 2 + s.phase)) - MEAN_ABS_COS);
+  if (g.polygon) {
+    // Regular n-gon through the unit circle's corners: r = cos(π/n)/cos(t − π/n), t in [0, 2π/n).
+    const seg = (2 * PI) / g.polygon.n;
+    let t = (theta - g.polygon.phase) % seg;
+    if (t < 0) t += seg;
+    r *= (detCos(PI / g.polygon.n) / detCos(t - seg / 2)) * 1.06;
+  }
+  return r;
+}
+
+/** Signed distance (mm, > 0 outside) from (x, z) to the lesion boundary, along the centre ray. */
+export function signedDistanceMm(g: LesionGeometry, x: number, z: number): number {
+  const u = (x - g.cxMm) / g.a;
+  const v = (z - g.czMm) / g.b;
+  const rho = Math.sqrt(u * u + v * v);
+  if (rho === 0) return -Math.min(g.a, g.b);
+  const su = (g.a * u) / rho;
+  const sv = (g.b * v) / rho;
+  return (rho - outlineFactor(g, detAtan2(v, u))) * Math.sqrt(su * su + sv * sv);
+}

@@ -1,0 +1,22 @@
+/**
+ * PNG output through sharp (I/O: used by the CLI only). Fixed encoder options — zlib level 9, no
+ * adaptive filtering, no palette, no metadata — so a seed gives byte-identical files.
+ */
+import sharp from 'sharp';
+import type { RgbImage } from './contact-sheet';
+
+const PNG_OPTIONS = { compressionLevel: 9, adaptiveFiltering: false, palette: false } as const;
+
+/** Writes a size×size 8-bit grayscale image. */
+export async function writeGrayPng(path: string, pixels: Uint8Array, size: number): Promise<void> {
+  await sharp(pixels, { raw: { width: size, height: size, channels: 1 } })
+    .png(PNG_OPTIONS)
+    .toFile(path);
+}
+
+/** Writes an interleaved RGB image. */
+export async function writeRgbPng(path: string, image: RgbImage): Promise<void> {
+  await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .png(PNG_OPTIONS)
+    .toFile(path);
+}
