@@ -1,0 +1,44 @@
+import { describe, expect, it } from '@jest/globals';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { FileBlobStore } from './blob-store';
+
+// Reference digest: sha256("abc") from FIPS 180-2, appendix B.1.
+const ABC_SHA256 = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks).toString();
+}
+
+describe('FileBlobStore', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-blobs-'));
+  const store = new FileBlobStore(root);
+
+  it('names a blob by its sha256 and reads it back', async () => {
+    await expect(store.put(Buffer.from('abc'))).resolves.toEqual({ sha256: ABC_SHA256, bytes: 3 });
+    expect(fs.existsSync(path.join(root, 'ba', ABC_SHA256))).toBe(true);
+    const opened = await store.open(ABC_SHA256);
+    expect(opened?.bytes).toBe(3);
+    await expect(readAll(opened!.stream)).resolves.toBe('abc');
+  });
+
+  it('refuses bytes that do not match the announced hash and leaves nothing behind', async () => {
+    await expect(store.put(Buffer.from('abd'), ABC_SHA256)).rejects.toMatchObject({
+      code: 'BLOB_HASH_MISMATCH',
+    });
+    const leftovers = fs.readdirSync(path.join(root, 'ba')).filter((f) => f.endsWith('.tmp'));
+    expect(leftovers).toEqual([]);
+  });
+
+  it('is idempotent and reports unknown blobs as absent', async () => {
+    await expect(store.put(Buffer.from('abc'), ABC_SHA256)).resolves.toEqual({
+      sha256: ABC_SHA256,
+      bytes: 3,
+    });
+    await expect(store.has('0'.repeat(64))).resolves.toBe(false);
+    await expect(store.open('0'.repeat(64))).resolves.toBeNull();
+  });
+});

@@ -1,0 +1,83 @@
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import { DomainError } from '../domain/domain-error';
+
+export interface StoredBlob {
+  readonly sha256: string;
+  readonly bytes: number;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** Port: a content-addressed store of weight blobs, each named by the sha256 of its bytes. */
+export abstract class BlobStore {
+  /** Stores `data`; when `expectedSha256` is given, refuses bytes that do not hash to it. */
+  abstract put(data: Uint8Array, expectedSha256?: string): Promise<StoredBlob>;
+  abstract has(sha256: string): Promise<boolean>;
+  /** A read stream of the blob, or null when absent. */
+  abstract open(sha256: string): Promise<{ stream: Readable; bytes: number } | null>;
+}
+
+/**
+ * Files under `<data-dir>/blobs/ab/abcdef…`. A blob is written to a temporary file, fsynced, then
+ * renamed into place, so a crash never leaves a partial file under a valid name; the directory is
+ * fsynced so the rename itself survives a crash.
+ */
+export class FileBlobStore extends BlobStore {
+  constructor(private readonly root: string) {
+    super();
+  }
+
+  private pathOf(sha256: string): string {
+    if (!SHA256_HEX.test(sha256)) throw new DomainError('MODEL_NOT_FOUND', `not a sha256: ${sha256}`);
+    return path.join(this.root, sha256.slice(0, 2), sha256);
+  }
+
+  async put(data: Uint8Array, expectedSha256?: string): Promise<StoredBlob> {
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    if (expectedSha256 !== undefined && expectedSha256 !== sha256) {
+      throw new DomainError('BLOB_HASH_MISMATCH', `blob hashes to ${sha256}, expected ${expectedSha256}`);
+    }
+    const target = this.pathOf(sha256);
+    if (await this.has(sha256)) return { sha256, bytes: data.byteLength };
+    const dir = path.dirname(target);
+    await fs.promises.mkdir(dir, { recursive: true });
+    const tmp = path.join(dir, `.${sha256}.${randomBytes(6).toString('hex')}.tmp`);
+    const file = await fs.promises.open(tmp, 'wx');
+    try {
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await fs.promises.rename(tmp, target);
+    const dirHandle = await fs.promises.open(dir, 'r');
+    try {
+      await dirHandle.sync();
+    } finally {
+      await dirHandle.close();
+    }
+    return { sha256, bytes: data.byteLength };
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    try {
+      await fs.promises.access(this.pathOf(sha256));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async open(sha256: string): Promise<{ stream: Readable; bytes: number } | null> {
+    try {
+      const file = this.pathOf(sha256);
+      const { size } = await fs.promises.stat(file);
+      return { stream: fs.createReadStream(file), bytes: size };
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,171 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type AppConfig } from './config/app-config';
+import { DomainError } from './domain/domain-error';
+import { openDatabase, type OpenDatabase } from './persistence/data-source';
+import { DataDirLockedError } from './persistence/data-dir-lock';
+import { TypeOrmAuditLog } from './persistence/typeorm-audit-log';
+import { TypeOrmSiteRepository } from './persistence/typeorm-site.repository';
+import { TypeOrmStudyRepository } from './persistence/typeorm-study.repository';
+import { serve } from './serve';
+import { SitesService } from './sites/sites.service';
+import { StudiesService } from './studies/studies.service';
+
+const USAGE = `usage: fedaln-coordinator <command> [options]
+
+  serve [--port 8080] [--data-dir DIR]      run the coordinator (REST on --port)
+  site add --name "Hospital A"              enrol a site; prints its id and one-time enrolment token
+  site list [--json]                        list sites
+  site revoke ID                            revoke a site and its token
+  study create --file study.json            validate and store a study; prints its id
+
+Every command takes --data-dir DIR (default FEDALN_DATA_DIR or ./data/coordinator) and uses
+DATABASE_URL when set. Without DATABASE_URL the database is PGlite inside the data directory, which
+one process at a time may open: stop \`serve\` before using site/study commands, or use the REST API.`;
+
+/** Bad command-line input: exit 2 with what was wrong and how to fix it. */
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      name: { type: 'string' },
+      file: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, sub, arg] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const config = loadConfig(process.env, { port: values.port, dataDir: values['data-dir'] });
+  switch (command) {
+    case 'serve':
+      return serve(config);
+    case 'site':
+      return withDatabase(config, (db) => site(db, sub, arg, values.name, values.json === true));
+    case 'study':
+      if (sub !== 'create')
+        throw new UsageError(
+          `unknown study command ${JSON.stringify(sub)}: expected "study create --file study.json"`,
+        );
+      if (!values.file) throw new UsageError('study create needs --file study.json');
+      return createStudy(config, values.file);
+    default:
+      throw new UsageError(
+        `unknown command ${JSON.stringify(command)}: expected serve, site or study (see --help)`,
+      );
+  }
+}
+
+async function withDatabase<T>(config: AppConfig, fn: (db: OpenDatabase) => Promise<T>): Promise<T> {
+  const db = await openDatabase(config.database);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+function sitesService(db: OpenDatabase): SitesService {
+  return new SitesService(new TypeOrmSiteRepository(db.dataSource), new TypeOrmAuditLog(db.dataSource));
+}
+
+async function site(
+  db: OpenDatabase,
+  sub: string | undefined,
+  id: string | undefined,
+  name: string | undefined,
+  json: boolean,
+): Promise<void> {
+  const sites = sitesService(db);
+  switch (sub) {
+    case 'add': {
+      if (!name || !name.trim())
+        throw new UsageError('site add needs --name "Hospital A" (a non-blank name)');
+      const { site: created, enrolmentToken } = await sites.enrol(name.trim(), 'cli');
+      process.stdout.write(
+        `site id: ${created.id}\nenrolment token (shown only now; give it to the site): ${enrolmentToken}\n`,
+      );
+      return;
+    }
+    case 'list': {
+      const all = await sites.list();
+      if (json) {
+        process.stdout.write(`${JSON.stringify(all)}\n`);
+        return;
+      }
+      for (const s of all) process.stdout.write(`${s.id}  ${s.status.padEnd(7)}  ${s.name}\n`);
+      return;
+    }
+    case 'revoke': {
+      if (!id) throw new UsageError('site revoke needs the site id: fedaln-coordinator site revoke ID');
+      const revoked = await sites.revoke(id, 'cli');
+      process.stdout.write(`revoked ${revoked.id} (${revoked.name})\n`);
+      return;
+    }
+    default:
+      throw new UsageError(`unknown site command ${JSON.stringify(sub)}: expected add, list or revoke`);
+  }
+}
+
+async function createStudy(config: AppConfig, file: string): Promise<void> {
+  let input: unknown;
+  try {
+    input = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`--file ${file}: cannot read it as JSON (${(e as Error).message})`);
+  }
+  // A relative model.json path means relative to the study file, not to wherever the server runs.
+  const spec = input as { init_weights?: unknown };
+  if (
+    typeof spec.init_weights === 'string' &&
+    spec.init_weights !== 'random' &&
+    !path.isAbsolute(spec.init_weights)
+  ) {
+    spec.init_weights = path.resolve(path.dirname(file), spec.init_weights);
+  }
+  await withDatabase(config, async (db) => {
+    const studies = new StudiesService(
+      new TypeOrmStudyRepository(db.dataSource),
+      new TypeOrmSiteRepository(db.dataSource),
+      new TypeOrmAuditLog(db.dataSource),
+    );
+    const study = await studies.create(input, 'cli');
+    process.stdout.write(`${study.id}\n`);
+  });
+}
+
+function exitCodeFor(e: unknown): { code: number; message: string } {
+  if (e instanceof UsageError || e instanceof ConfigError) return { code: 2, message: e.message };
+  if (e instanceof DomainError) {
+    const errors = (e.details?.errors ?? []) as { field: string; message: string }[];
+    const lines = errors.length
+      ? errors.map((x) => `  ${x.field}: ${x.message}`).join('\n')
+      : `  ${e.message}`;
+    const input =
+      e.code === 'STUDY_SPEC_INVALID' || e.code === 'STUDY_UNKNOWN_SITES' || e.code === 'SITE_NOT_FOUND';
+    return {
+      code: input ? 2 : 1,
+      message: errors.length ? `invalid study (fix these fields in the --file):\n${lines}` : e.message,
+    };
+  }
+  if (e instanceof DataDirLockedError) return { code: 1, message: e.message };
+  if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+    return { code: 2, message: `${(e as Error).message}\n\n${USAGE}` };
+  return { code: 1, message: (e as Error).stack ?? String(e) };
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  const { code, message } = exitCodeFor(e);
+  process.stderr.write(`fedaln-coordinator: ${message}\n`);
+  process.exit(code);
+});

@@ -1,0 +1,116 @@
+import * as path from 'node:path';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Where the coordinator keeps its rows: a PostgreSQL server, or PGlite embedded in the data dir. */
+export type DatabaseTarget =
+  { readonly kind: 'postgres'; readonly url: string } | { readonly kind: 'pglite'; readonly dataDir: string };
+
+/**
+ * The coordinator's whole configuration, validated once at boot (STYLE.md habit 6). It is also the DI
+ * token under which Nest provides it.
+ */
+export class AppConfig {
+  constructor(
+    readonly dataDir: string,
+    readonly port: number,
+    readonly database: DatabaseTarget,
+    /** Set when the lead fixes the admin token by environment; otherwise one is generated and stored hashed. */
+    readonly adminToken: string | undefined,
+    readonly logLevel: LogLevel,
+  ) {}
+
+  get blobDir(): string {
+    return path.join(this.dataDir, 'blobs');
+  }
+}
+
+/** A bad setting: names the variable (or flag), the bad value, what was expected and how to fix it. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly value: string,
+    expected: string,
+  ) {
+    super(
+      `${variable}=${JSON.stringify(value)} is invalid: expected ${expected}. Fix ${variable} and start again.`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Command-line overrides; a flag wins over its environment variable. */
+export interface ConfigFlags {
+  readonly port?: string;
+  readonly dataDir?: string;
+}
+
+/**
+ * Reads and validates the environment (+ flags). Throws `ConfigError` on the first bad value.
+ *
+ * @example
+ * const config = loadConfig(process.env, { port: '9000' });
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}, cwd = process.cwd()): AppConfig {
+  const dataDirRaw = flags.dataDir ?? env.FEDALN_DATA_DIR ?? './data/coordinator';
+  const dataDirName = flags.dataDir !== undefined ? '--data-dir' : 'FEDALN_DATA_DIR';
+  if (dataDirRaw.trim() === '' || dataDirRaw.includes('\0')) {
+    throw new ConfigError(dataDirName, dataDirRaw, 'a directory path');
+  }
+  const dataDir = path.resolve(cwd, dataDirRaw);
+  const port = parsePort(flags.port ?? env.PORT, flags.port !== undefined ? '--port' : 'PORT');
+  const database = parseDatabase(env.DATABASE_URL, dataDir);
+  const adminToken = parseAdminToken(env.FEDALN_ADMIN_TOKEN);
+  const logLevel = parseLogLevel(env.LOG_LEVEL);
+  return new AppConfig(dataDir, port, database, adminToken, logLevel);
+}
+
+function parsePort(raw: string | undefined, name: string): number {
+  if (raw === undefined || raw === '') return 8080;
+  const n = Number(raw);
+  // 0 lets the OS choose a free port (used by the e2e tests).
+  if (!/^\d+$/.test(raw) || n > 65535) throw new ConfigError(name, raw, 'an integer port from 0 to 65535');
+  return n;
+}
+
+function parseDatabase(raw: string | undefined, dataDir: string): DatabaseTarget {
+  if (raw === undefined || raw === '') return { kind: 'pglite', dataDir: path.join(dataDir, 'pg') };
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(
+      'DATABASE_URL',
+      raw,
+      'a URL like postgres://user:password@host:5432/db (or unset for embedded PGlite)',
+    );
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(
+      'DATABASE_URL',
+      raw,
+      'a postgres:// or postgresql:// URL (or unset for embedded PGlite)',
+    );
+  }
+  return { kind: 'postgres', url: raw };
+}
+
+function parseAdminToken(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 24 || /\s/.test(raw)) {
+    throw new ConfigError(
+      'FEDALN_ADMIN_TOKEN',
+      '<redacted>',
+      'at least 24 characters without spaces (or unset to generate one)',
+    );
+  }
+  return raw;
+}
+
+function parseLogLevel(raw: string | undefined): LogLevel {
+  if (raw === undefined || raw === '') return 'info';
+  const level = LOG_LEVELS.find((l) => l === raw);
+  if (!level) throw new ConfigError('LOG_LEVEL', raw, `one of ${LOG_LEVELS.join(', ')}`);
+  return level;
+}

@@ -1,0 +1,42 @@
+/**
+ * Coded domain errors (STYLE.md habit 3): services throw a `DomainError` whose `code` says what went
+ * wrong; each transport maps codes to its own status once, with an exhaustive switch.
+ *
+ * @example
+ * throw new DomainError('STUDY_NOT_FOUND', `no study with id ${id}`);
+ */
+export type DomainErrorCode =
+  | 'SITE_NOT_FOUND'
+  | 'SITE_REVOKED'
+  | 'STUDY_NOT_FOUND'
+  | 'STUDY_SPEC_INVALID'
+  | 'STUDY_UNKNOWN_SITES'
+  | 'STUDY_ILLEGAL_COMMAND'
+  | 'ROUND_NOT_FOUND'
+  | 'ROUND_ILLEGAL_TRANSITION'
+  | 'MODEL_NOT_FOUND'
+  | 'BLOB_HASH_MISMATCH'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    readonly details?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+/**
+ * Compile-time exhaustiveness: a switch over a union calls this in its `default`, so adding a member
+ * without handling it fails to type-check.
+ *
+ * @example
+ * default: return assertUnreachable(code);
+ */
+export function assertUnreachable(value: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,82 @@
+/**
+ * The coordinator's domain records: plain, framework-free shapes that services and repositories
+ * exchange. TypeORM entities (persistence/entities) and HTTP responses (`*.response.ts`) are mapped
+ * to and from these; neither leaks past its layer.
+ */
+import type { RoundState } from './round-machine';
+import type { StudySpec } from './study-spec';
+import type { StudyStatus } from './study-lifecycle';
+
+export type SiteStatus = 'active' | 'revoked';
+export interface Site {
+  readonly id: string;
+  readonly name: string;
+  readonly status: SiteStatus;
+  readonly createdAt: Date;
+  readonly revokedAt: Date | null;
+}
+
+/** A salted scrypt hash of a secret (enrolment or admin token); the secret itself is never stored. */
+export interface SecretHash {
+  readonly salt: string;
+  readonly hash: string;
+}
+
+export interface Study {
+  readonly id: string;
+  readonly name: string;
+  readonly spec: StudySpec;
+  readonly status: StudyStatus;
+  /** 0 before the first round. */
+  readonly currentRound: number;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface Round {
+  readonly id: string;
+  readonly studyId: string;
+  readonly number: number;
+  readonly state: RoundState;
+  readonly attempt: number;
+  readonly deadline: Date | null;
+  readonly startedAt: Date;
+  readonly endedAt: Date | null;
+}
+
+export const PARTICIPANT_STATES = ['assigned', 'uploaded', 'straggler', 'rejected'] as const;
+export type ParticipantState = (typeof PARTICIPANT_STATES)[number];
+export interface Participant {
+  readonly studyId: string;
+  readonly roundNumber: number;
+  readonly siteId: string;
+  readonly state: ParticipantState;
+  readonly reason: string | null;
+  readonly nTrain: number | null;
+  readonly updateSha256: string | null;
+  readonly updateBytes: number | null;
+}
+
+export interface GlobalModel {
+  readonly studyId: string;
+  /** 0 is the initial model; version r is the aggregate of round r. */
+  readonly version: number;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly roundNumber: number | null;
+  readonly createdAt: Date;
+}
+
+export interface AuditEntry {
+  /** `admin`, `site:<id>`, `cli` or `system`. */
+  readonly actor: string;
+  /** Dotted verb, e.g. `site.enrolled`, `round.transition`. */
+  readonly action: string;
+  readonly subjectType: 'site' | 'study' | 'round' | 'model' | 'admin';
+  readonly subjectId: string;
+  readonly details: Readonly<Record<string, unknown>>;
+}
+export interface AuditRecord extends AuditEntry {
+  readonly id: number;
+  readonly at: Date;
+}

@@ -1,0 +1,4 @@
+/** Port: can the database answer a query right now? */
+export abstract class DatabaseHealth {
+  abstract ping(): Promise<void>;
+}

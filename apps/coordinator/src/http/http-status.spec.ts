@@ -1,0 +1,30 @@
+import { describe, expect, it } from '@jest/globals';
+import type { DomainErrorCode } from '../domain/domain-error';
+import { httpStatusFor } from './http-status';
+
+// RFC 9110 §15: 400 malformed/invalid request content, 401 missing or bad credentials, 403
+// authenticated but not allowed, 404 no such resource, 409 conflicts with the resource's state.
+const expected: Record<DomainErrorCode, number> = {
+  STUDY_SPEC_INVALID: 400,
+  STUDY_UNKNOWN_SITES: 400,
+  BLOB_HASH_MISMATCH: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  SITE_REVOKED: 403,
+  SITE_NOT_FOUND: 404,
+  STUDY_NOT_FOUND: 404,
+  ROUND_NOT_FOUND: 404,
+  MODEL_NOT_FOUND: 404,
+  STUDY_ILLEGAL_COMMAND: 409,
+  ROUND_ILLEGAL_TRANSITION: 409,
+};
+
+describe('httpStatusFor', () => {
+  it.each(Object.entries(expected))('%s → %i', (code, status) => {
+    expect(httpStatusFor(code as DomainErrorCode)).toBe(status);
+  });
+
+  it('throws on a code outside the union (what assertUnreachable guards at compile time)', () => {
+    expect(() => httpStatusFor('NOPE' as DomainErrorCode)).toThrow('unhandled case: "NOPE"');
+  });
+});

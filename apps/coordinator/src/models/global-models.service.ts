@@ -1,0 +1,58 @@
+import type { Readable } from 'node:stream';
+import type { Principal } from '../auth/principal';
+import type { BlobStore } from '../blobs/blob-store';
+import { DomainError } from '../domain/domain-error';
+import type { GlobalModel, Study } from '../domain/records';
+import type { GlobalModelRepository } from './global-model.repository';
+import type { StudyRepository } from '../studies/study.repository';
+import type { InitialModelFactory } from './initial-model.factory';
+
+/** Global model versions of a study: rows hold hashes, the blob store holds the bytes. */
+export class GlobalModelsService {
+  constructor(
+    private readonly models: GlobalModelRepository,
+    private readonly blobs: BlobStore,
+    private readonly initial: InitialModelFactory,
+    private readonly studies: StudyRepository,
+  ) {}
+
+  /** Version 0, built from the study spec; calling it again returns the existing version 0. */
+  async createInitial(study: Study): Promise<GlobalModel> {
+    const existing = await this.models.find(study.id, 0);
+    if (existing) return existing;
+    const stored = await this.blobs.put(await this.initial.create(study.spec));
+    return this.models.add({ studyId: study.id, version: 0, roundNumber: null, ...stored });
+  }
+
+  /** Version r = the aggregate of round r; the blob must already be in the store. */
+  async registerAggregate(studyId: string, roundNumber: number, sha256: string): Promise<GlobalModel> {
+    const opened = await this.blobs.open(sha256);
+    if (!opened)
+      throw new DomainError('MODEL_NOT_FOUND', `aggregate blob ${sha256} is not in the blob store`);
+    opened.stream.destroy();
+    return this.models.add({ studyId, version: roundNumber, roundNumber, sha256, bytes: opened.bytes });
+  }
+
+  /**
+   * The blob of one version, for the lead or a site listed in the study.
+   *
+   * @example
+   * const { model, stream } = await globalModels.open(studyId, 0, { kind: 'admin' });
+   */
+  async open(
+    studyId: string,
+    version: number,
+    who: Principal,
+  ): Promise<{ model: GlobalModel; stream: Readable }> {
+    const study = await this.studies.findById(studyId);
+    if (!study) throw new DomainError('STUDY_NOT_FOUND', `no study with id ${studyId}`);
+    if (who.kind === 'site' && !study.spec.sites.includes(who.siteId)) {
+      throw new DomainError('FORBIDDEN', `site ${who.siteId} is not part of study ${study.id}`);
+    }
+    const model = await this.models.find(study.id, version);
+    const opened = model ? await this.blobs.open(model.sha256) : null;
+    if (!model || !opened)
+      throw new DomainError('MODEL_NOT_FOUND', `study ${study.id} has no model version ${version}`);
+    return { model, stream: opened.stream };
+  }
+}

@@ -1,0 +1,48 @@
+import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditLog } from '../audit/audit-log';
+import { AdminTokenRepository } from '../auth/admin-token.repository';
+import { BlobStore, FileBlobStore } from '../blobs/blob-store';
+import { DatabaseHealth } from '../health/database-health';
+import { GlobalModelRepository } from '../models/global-model.repository';
+import { ParticipantRepository } from '../rounds/participant.repository';
+import { RoundRepository } from '../rounds/round.repository';
+import { SiteRepository } from '../sites/site.repository';
+import { StudyRepository } from '../studies/study.repository';
+import { TypeOrmAdminTokenRepository } from './typeorm-admin-token.repository';
+import { TypeOrmAuditLog } from './typeorm-audit-log';
+import { TypeOrmDatabaseHealth } from './typeorm-database-health';
+import { TypeOrmGlobalModelRepository } from './typeorm-global-model.repository';
+import { TypeOrmParticipantRepository } from './typeorm-participant.repository';
+import { TypeOrmRoundRepository } from './typeorm-round.repository';
+import { TypeOrmSiteRepository } from './typeorm-site.repository';
+import { TypeOrmStudyRepository } from './typeorm-study.repository';
+
+/** Binds every repository port (an abstract class, its own token) to its TypeORM adapter. */
+function adapter<T>(port: abstract new (...args: never[]) => T, make: (ds: DataSource) => T): Provider {
+  return { provide: port, useFactory: make, inject: [DataSource] };
+}
+
+@Global()
+@Module({})
+export class PersistenceModule {
+  static forRoot(dataSource: DataSource, blobDir: string): DynamicModule {
+    const providers: Provider[] = [
+      { provide: DataSource, useValue: dataSource },
+      { provide: BlobStore, useValue: new FileBlobStore(blobDir) },
+      adapter(SiteRepository, (ds) => new TypeOrmSiteRepository(ds)),
+      adapter(AdminTokenRepository, (ds) => new TypeOrmAdminTokenRepository(ds)),
+      adapter(StudyRepository, (ds) => new TypeOrmStudyRepository(ds)),
+      adapter(RoundRepository, (ds) => new TypeOrmRoundRepository(ds)),
+      adapter(ParticipantRepository, (ds) => new TypeOrmParticipantRepository(ds)),
+      adapter(GlobalModelRepository, (ds) => new TypeOrmGlobalModelRepository(ds)),
+      adapter(AuditLog, (ds) => new TypeOrmAuditLog(ds)),
+      adapter(DatabaseHealth, (ds) => new TypeOrmDatabaseHealth(ds)),
+    ];
+    return {
+      module: PersistenceModule,
+      providers,
+      exports: providers.map((p) => (p as { provide: unknown }).provide as never),
+    };
+  }
+}

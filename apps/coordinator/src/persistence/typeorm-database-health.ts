@@ -1,0 +1,11 @@
+import type { DataSource } from 'typeorm';
+import { DatabaseHealth } from '../health/database-health';
+
+export class TypeOrmDatabaseHealth extends DatabaseHealth {
+  constructor(private readonly ds: DataSource) {
+    super();
+  }
+  async ping(): Promise<void> {
+    await this.ds.query('SELECT 1');
+  }
+}

@@ -1,0 +1,355 @@
+import type { AuditLog } from '../audit/audit-log';
+import { DomainError } from '../domain/domain-error';
+import type { Participant, Round, Study } from '../domain/records';
+import { RoundMachine, type RoundEffect, type RoundEvent } from '../domain/round-machine';
+import { nextStudyStatus, type StudyCommand } from '../domain/study-lifecycle';
+import type { CoordinatorMetrics } from '../metrics/coordinator-metrics';
+import type { GlobalModelsService } from '../models/global-models.service';
+import type { StudyRepository } from '../studies/study.repository';
+import { KeyedSerial } from './keyed-serial';
+import type { AcceptedUpdate, ParticipantRepository } from './participant.repository';
+import type { EffectLog, RoundDispatcher } from './round-dispatcher';
+import type { RoundRepository } from './round.repository';
+
+/** Tries of one round number without quorum before it (and the study) fails. */
+export const MAX_ROUND_ATTEMPTS = 3;
+
+/**
+ * Drives studies through rounds. Each public method is an event (from the lead's REST calls, the
+ * site gateway or a deadline timer); it runs the pure `RoundMachine`, persists the new round and its
+ * audit entry, and only then executes the machine's effects. Events of one study are serialised.
+ */
+export class RoundsService {
+  private readonly serial = new KeyedSerial();
+  /** Sites connected per study (gateway presence); memory only, rebuilt as sites reconnect. */
+  private readonly present = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly studies: StudyRepository,
+    private readonly rounds: RoundRepository,
+    private readonly participants: ParticipantRepository,
+    private readonly globalModels: GlobalModelsService,
+    private readonly audit: AuditLog,
+    private readonly dispatcher: RoundDispatcher,
+    private readonly metrics: CoordinatorMetrics,
+    private readonly log: EffectLog,
+  ) {}
+
+  /** Creates model version 0 and round 1 (waiting for a quorum of sites). */
+  startStudy(studyId: string, actor: string): Promise<Study> {
+    return this.serial.run(studyId, async () => {
+      const study = await this.command(studyId, 'start', actor);
+      await this.globalModels.createInitial(study);
+      return this.openRound(await this.studies.update(studyId, { currentRound: 1 }), 1);
+    });
+  }
+
+  /** No new round starts while paused; the round in flight finishes. */
+  pauseStudy(studyId: string, actor: string): Promise<Study> {
+    return this.serial.run(studyId, () => this.command(studyId, 'pause', actor));
+  }
+
+  resumeStudy(studyId: string, actor: string): Promise<Study> {
+    return this.serial.run(studyId, async () => {
+      const study = await this.command(studyId, 'resume', actor);
+      const current = await this.rounds.find(studyId, study.currentRound);
+      return current?.state === 'completed' ? this.advance(study) : study;
+    });
+  }
+
+  abortStudy(studyId: string, actor: string): Promise<Study> {
+    return this.serial.run(studyId, async () => {
+      const study = await this.command(studyId, 'abort', actor);
+      const current = await this.rounds.find(studyId, study.currentRound);
+      if (current && current.state !== 'completed' && current.state !== 'failed') {
+        await this.apply(study, current, { type: 'abort', reason: `study aborted by ${actor}` }, actor);
+      }
+      return this.requireStudy(studyId);
+    });
+  }
+
+  /** A study site connected; a waiting round starts once `min_sites` of them are present. */
+  siteJoined(studyId: string, siteId: string): Promise<void> {
+    return this.serial.run(studyId, async () => {
+      const study = await this.requireStudy(studyId);
+      if (!study.spec.sites.includes(siteId))
+        throw new DomainError('FORBIDDEN', `site ${siteId} is not part of study ${studyId}`);
+      const present = this.present.get(studyId) ?? new Set<string>();
+      present.add(siteId);
+      this.present.set(studyId, present);
+      await this.tryQuorum(study);
+    });
+  }
+
+  siteLeft(studyId: string, siteId: string): void {
+    this.present.get(studyId)?.delete(siteId);
+  }
+
+  /** A site's update for the current round passed checks and is in the blob store. Idempotent. */
+  updateAccepted(
+    studyId: string,
+    roundNumber: number,
+    siteId: string,
+    update: AcceptedUpdate,
+  ): Promise<Participant> {
+    return this.serial.run(studyId, async () => {
+      const study = await this.requireStudy(studyId);
+      const round = await this.requireRound(studyId, roundNumber);
+      const all = await this.participants.list(studyId, roundNumber);
+      const mine = all.find((p) => p.siteId === siteId);
+      if (mine?.state === 'uploaded' && mine.updateSha256 === update.sha256) return mine;
+      if (
+        study.currentRound !== roundNumber ||
+        round.state !== 'training' ||
+        !mine ||
+        mine.state !== 'assigned'
+      ) {
+        throw new DomainError(
+          'FORBIDDEN',
+          `site ${siteId} has no open task in round ${roundNumber} of study ${studyId}`,
+        );
+      }
+      const recorded = await this.participants.recordUpload(studyId, roundNumber, siteId, update);
+      this.metrics.uploads.inc();
+      this.metrics.uploadBytes.inc(update.bytes);
+      const after = await this.apply(study, round, { type: 'updateAccepted', siteId }, `site:${siteId}`);
+      const waiting = all.filter((p) => p.siteId !== siteId && p.state === 'assigned');
+      if (waiting.length === 0) await this.apply(study, after, { type: 'allUploaded' }, 'system');
+      return recorded;
+    });
+  }
+
+  /** A deadline timer fired. Stale timers (round moved on, or deadline re-armed later) do nothing. */
+  deadlinePassed(studyId: string, roundNumber: number, now = new Date()): Promise<Round> {
+    return this.serial.run(studyId, async () => {
+      const study = await this.requireStudy(studyId);
+      const round = await this.requireRound(studyId, roundNumber);
+      if (!round.deadline || round.deadline.getTime() > now.getTime()) return round;
+      switch (round.state) {
+        case 'waiting':
+          return this.apply(study, round, { type: 'deadlinePassed', quorum: false }, 'system');
+        case 'training': {
+          const uploaded = (await this.participants.list(studyId, roundNumber)).filter(
+            (p) => p.state === 'uploaded',
+          );
+          const quorum = uploaded.length >= study.spec.min_sites;
+          return this.apply(study, round, { type: 'deadlinePassed', quorum }, 'system');
+        }
+        case 'evaluating':
+          return this.apply(study, round, { type: 'evaluationDeadlinePassed' }, 'system');
+        default:
+          return round;
+      }
+    });
+  }
+
+  /** The aggregate of `roundNumber` is in the blob store under `sha256`; it becomes that model version. */
+  aggregationDone(studyId: string, roundNumber: number, sha256: string): Promise<Round> {
+    return this.serial.run(studyId, async () => {
+      const [study, round] = await Promise.all([
+        this.requireStudy(studyId),
+        this.requireRound(studyId, roundNumber),
+      ]);
+      if (round.state !== 'aggregating')
+        return this.apply(study, round, { type: 'aggregationDone', modelVersion: roundNumber }, 'system');
+      const model = await this.globalModels.registerAggregate(studyId, roundNumber, sha256);
+      return this.apply(study, round, { type: 'aggregationDone', modelVersion: model.version }, 'system');
+    });
+  }
+
+  aggregationFailed(studyId: string, roundNumber: number, reason: string): Promise<Round> {
+    return this.event(studyId, roundNumber, { type: 'aggregationFailed', reason });
+  }
+
+  evaluationDone(studyId: string, roundNumber: number): Promise<Round> {
+    return this.event(studyId, roundNumber, { type: 'evaluationDone' });
+  }
+
+  async listRounds(studyId: string): Promise<Round[]> {
+    await this.requireStudy(studyId);
+    return this.rounds.list(studyId);
+  }
+
+  async getRound(
+    studyId: string,
+    roundNumber: number,
+  ): Promise<{ round: Round; participants: Participant[] }> {
+    const round = await this.requireRound(studyId, roundNumber);
+    return { round, participants: await this.participants.list(studyId, roundNumber) };
+  }
+
+  private event(studyId: string, roundNumber: number, event: RoundEvent): Promise<Round> {
+    return this.serial.run(studyId, async () => {
+      const [study, round] = await Promise.all([
+        this.requireStudy(studyId),
+        this.requireRound(studyId, roundNumber),
+      ]);
+      return this.apply(study, round, event, 'system');
+    });
+  }
+
+  private async command(studyId: string, command: StudyCommand, actor: string): Promise<Study> {
+    const study = await this.requireStudy(studyId);
+    const status = nextStudyStatus(study.status, command);
+    if (!status) {
+      throw new DomainError(
+        'STUDY_ILLEGAL_COMMAND',
+        `cannot ${command} study ${studyId}: it is ${study.status}`,
+        { status: study.status, command },
+      );
+    }
+    const updated = await this.studies.update(studyId, { status });
+    await this.audit.append({
+      actor,
+      action: `study.${command}`,
+      subjectType: 'study',
+      subjectId: studyId,
+      details: { from: study.status, to: status },
+    });
+    return updated;
+  }
+
+  private async openRound(study: Study, number: number): Promise<Study> {
+    const now = new Date();
+    const deadline = new Date(now.getTime() + study.spec.round_deadline_s * 1000);
+    const round = await this.rounds.create({
+      studyId: study.id,
+      number,
+      state: 'waiting',
+      attempt: 1,
+      deadline,
+      startedAt: now,
+    });
+    await this.audit.append({
+      actor: 'system',
+      action: 'round.opened',
+      subjectType: 'round',
+      subjectId: round.id,
+      details: { studyId: study.id, number },
+    });
+    this.log.info({ studyId: study.id, roundId: round.id, number }, 'round opened');
+    await this.dispatcher.scheduleDeadline(round, deadline);
+    await this.tryQuorum(study);
+    return study;
+  }
+
+  private async tryQuorum(study: Study): Promise<void> {
+    if (study.status !== 'running') return;
+    const round = await this.rounds.find(study.id, study.currentRound);
+    const present = [...(this.present.get(study.id) ?? [])]
+      .filter((s) => study.spec.sites.includes(s))
+      .sort();
+    if (round?.state === 'waiting' && present.length >= study.spec.min_sites) {
+      await this.apply(study, round, { type: 'quorumReached', siteIds: present }, 'system');
+    }
+  }
+
+  /** Runs one machine step: persist round + audit first, then the effects in order. */
+  private async apply(study: Study, round: Round, event: RoundEvent, actor: string): Promise<Round> {
+    const machine = new RoundMachine({
+      deadlineSeconds: study.spec.round_deadline_s,
+      maxAttempts: MAX_ROUND_ATTEMPTS,
+    });
+    const t = machine.transition(round, event);
+    if (t.kind === 'illegal') {
+      throw new DomainError(
+        'ROUND_ILLEGAL_TRANSITION',
+        `round ${round.number} of study ${study.id} is ${t.from}; ${t.event} is not allowed`,
+        { from: t.from, event: t.event },
+      );
+    }
+    const now = new Date();
+    const schedule = t.effects.find((e) => e.type === 'scheduleDeadline');
+    const terminal = t.round.state === 'completed' || t.round.state === 'failed';
+    const next = await this.rounds.update(round.id, {
+      state: t.round.state,
+      attempt: t.round.attempt,
+      ...(schedule ? { deadline: new Date(now.getTime() + schedule.seconds * 1000) } : {}),
+      ...(terminal ? { endedAt: now } : {}),
+    });
+    if (next.state !== round.state || next.attempt !== round.attempt) {
+      await this.audit.append({
+        actor,
+        action: 'round.transition',
+        subjectType: 'round',
+        subjectId: round.id,
+        details: {
+          studyId: study.id,
+          number: round.number,
+          from: round.state,
+          to: next.state,
+          event: event.type,
+          attempt: next.attempt,
+        },
+      });
+      this.log.info(
+        { studyId: study.id, roundId: round.id, from: round.state, to: next.state, event: event.type },
+        'round transition',
+      );
+    }
+    for (const effect of t.effects) await this.run(effect, study, next);
+    return next;
+  }
+
+  private async run(effect: RoundEffect, study: Study, round: Round): Promise<void> {
+    switch (effect.type) {
+      case 'persistRound':
+        return; // done by apply() before any effect runs
+      case 'sendTrainingTasks':
+        await this.participants.assign(study.id, round.number, effect.siteIds);
+        return this.dispatcher.sendTrainingTasks(round, effect.siteIds, round.number - 1);
+      case 'scheduleDeadline':
+        return round.deadline ? this.dispatcher.scheduleDeadline(round, round.deadline) : undefined;
+      case 'markStragglers': {
+        const stragglers = await this.participants.markStragglers(study.id, round.number);
+        await this.audit.append({
+          actor: 'system',
+          action: 'round.stragglers',
+          subjectType: 'round',
+          subjectId: round.id,
+          details: { siteIds: stragglers },
+        });
+        return;
+      }
+      case 'aggregate': {
+        const uploads = (await this.participants.list(study.id, round.number)).filter(
+          (p) => p.state === 'uploaded',
+        );
+        return this.dispatcher.aggregate(round, uploads);
+      }
+      case 'sendEvaluationTasks':
+        return this.dispatcher.sendEvaluationTasks(round, effect.modelVersion);
+      case 'retryRound':
+        return this.tryQuorum(study);
+      case 'roundCompleted':
+        this.metrics.roundDuration.observe((Date.now() - round.startedAt.getTime()) / 1000);
+        await this.advance(await this.requireStudy(study.id));
+        return;
+      case 'roundFailed': {
+        const current = await this.requireStudy(study.id);
+        if (nextStudyStatus(current.status, 'fail')) await this.command(study.id, 'fail', 'system');
+        return;
+      }
+    }
+  }
+
+  /** After a completed round: the next round, or completion after the last one. */
+  private async advance(study: Study): Promise<Study> {
+    if (study.status !== 'running') return study;
+    if (study.currentRound >= study.spec.rounds) return this.command(study.id, 'complete', 'system');
+    const next = study.currentRound + 1;
+    return this.openRound(await this.studies.update(study.id, { currentRound: next }), next);
+  }
+
+  private async requireStudy(id: string): Promise<Study> {
+    const study = await this.studies.findById(id);
+    if (!study) throw new DomainError('STUDY_NOT_FOUND', `no study with id ${id}`);
+    return study;
+  }
+
+  private async requireRound(studyId: string, n: number): Promise<Round> {
+    const round = await this.rounds.find(studyId, n);
+    if (!round) throw new DomainError('ROUND_NOT_FOUND', `study ${studyId} has no round ${n}`);
+    return round;
+  }
+}

@@ -1,0 +1,63 @@
+import type { AuditLog } from '../audit/audit-log';
+import { DomainError } from '../domain/domain-error';
+import type { Study } from '../domain/records';
+import type { StudySpec } from '../domain/study-spec';
+import type { SiteRepository } from '../sites/site.repository';
+import type { StudyRepository } from './study.repository';
+import { validateStudySpec } from './validate-study-spec';
+
+/** Creating and reading studies; running them is `RoundsService`'s job. */
+export class StudiesService {
+  constructor(
+    private readonly studies: StudyRepository,
+    private readonly sites: SiteRepository,
+    private readonly audit: AuditLog,
+  ) {}
+
+  /**
+   * Validates the spec (again: the CLI and tests call this directly), checks every listed site is
+   * enrolled and active, and stores the study as a draft.
+   *
+   * @example
+   * const study = await studies.create(JSON.parse(fs.readFileSync('study.json', 'utf8')), 'cli');
+   */
+  async create(input: unknown, actor: string): Promise<Study> {
+    const result = validateStudySpec(input);
+    if (!result.ok) {
+      const summary = result.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+      throw new DomainError('STUDY_SPEC_INVALID', `invalid study: ${summary}`, { errors: result.errors });
+    }
+    await this.assertSitesActive(result.spec);
+    const study = await this.studies.create(result.spec);
+    await this.audit.append({
+      actor,
+      action: 'study.created',
+      subjectType: 'study',
+      subjectId: study.id,
+      details: { name: study.name },
+    });
+    return study;
+  }
+
+  list(): Promise<Study[]> {
+    return this.studies.list();
+  }
+
+  async get(id: string): Promise<Study> {
+    const study = await this.studies.findById(id);
+    if (!study) throw new DomainError('STUDY_NOT_FOUND', `no study with id ${id}`);
+    return study;
+  }
+
+  private async assertSitesActive(spec: StudySpec): Promise<void> {
+    const found = await Promise.all(spec.sites.map((id) => this.sites.findById(id)));
+    const bad = spec.sites.filter((_, i) => found[i]?.status !== 'active');
+    if (bad.length > 0) {
+      throw new DomainError(
+        'STUDY_UNKNOWN_SITES',
+        `sites not enrolled or revoked: ${bad.join(', ')}; enrol them with \`fedaln-coordinator site add\` or POST /api/sites`,
+        { sites: bad },
+      );
+    }
+  }
+}

@@ -1,0 +1,151 @@
+// class-transformer's @Type reads design-time metadata; load the polyfill wherever DTOs are used.
+import 'reflect-metadata';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateBy,
+  ValidateNested,
+  type ValidationArguments,
+} from 'class-validator';
+import type { ReleasePolicySpec, StudySpec } from '../domain/study-spec';
+
+/** `[lo, hi]` with 0 < lo < hi < 1: a decision-curve threshold range (probabilities). */
+function IsThresholdRange(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isThresholdRange',
+    validator: {
+      validate: (v: unknown) =>
+        Array.isArray(v) &&
+        v.length === 2 &&
+        v.every((x) => typeof x === 'number' && Number.isFinite(x)) &&
+        0 < v[0] &&
+        v[0] < v[1] &&
+        v[1] < 1,
+      defaultMessage: (a?: ValidationArguments) =>
+        `${a?.property} must be [lo, hi] with 0 < lo < hi < 1 (got ${JSON.stringify(a?.value)})`,
+    },
+  });
+}
+
+/** `"all"` or a positive integer number of sites. */
+function IsAllOrCount(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isAllOrCount',
+    validator: {
+      validate: (v: unknown) => v === 'all' || (Number.isInteger(v) && (v as number) >= 1),
+      defaultMessage: (a?: ValidationArguments) =>
+        `${a?.property} must be "all" or an integer >= 1 (got ${JSON.stringify(a?.value)})`,
+    },
+  });
+}
+
+/** A quorum cannot exceed the sites enrolled in the study. */
+function AtMostListedSites(): PropertyDecorator {
+  return ValidateBy({
+    name: 'atMostListedSites',
+    validator: {
+      validate: (v: unknown, a?: ValidationArguments) => {
+        const sites = (a?.object as { sites?: unknown }).sites;
+        return !Array.isArray(sites) || typeof v !== 'number' || v <= sites.length;
+      },
+      defaultMessage: (a?: ValidationArguments) =>
+        `${a?.property} must not exceed the number of sites listed in "sites" (got ${JSON.stringify(a?.value)})`,
+    },
+  });
+}
+
+export class ReleasePolicyDto implements ReleasePolicySpec {
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  min_site_auc!: number;
+
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  min_pooled_auc!: number;
+
+  @IsThresholdRange()
+  dca_range!: [number, number];
+
+  @IsAllOrCount()
+  min_sites_passing!: 'all' | number;
+}
+
+/** The study JSON, validated by `ValidationPipe` on REST and by `validateStudySpec` in the CLI. */
+export class StudySpecDto implements StudySpec {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name!: string;
+
+  @IsString()
+  @Matches(/^[a-z][a-z0-9_-]*$/, { message: 'arch must be a model preset name such as "densenet201"' })
+  arch!: string;
+
+  @IsInt()
+  @Min(32)
+  @Max(1024)
+  input_size!: number;
+
+  @IsString()
+  @Matches(/^(random|.*model\.json)$/, {
+    message: 'init_weights must be "random" or the path of a tfjs layers model.json',
+  })
+  init_weights!: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  rounds!: number;
+
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  local_epochs!: number;
+
+  @IsInt()
+  @Min(1)
+  @Max(4096)
+  batch_size!: number;
+
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(1e-8)
+  @Max(10)
+  learning_rate!: number;
+
+  @IsInt()
+  @Min(1)
+  @AtMostListedSites()
+  min_sites!: number;
+
+  @IsInt()
+  @Min(10)
+  @Max(7 * 24 * 3600)
+  round_deadline_s!: number;
+
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @ArrayUnique()
+  @IsUUID('all', { each: true, message: 'each value in sites must be a site id (UUID)' })
+  sites!: string[];
+
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ReleasePolicyDto)
+  release_policy!: ReleasePolicyDto;
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from '@jest/globals';
+import { validateStudySpec } from './validate-study-spec';
+
+const SITE_A = '0b6f1f5e-1d2a-4c3b-9a8e-1f2e3d4c5b6a';
+const SITE_B = '7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
+
+// The study of DESIGN.md's clinical background: DenseNet201 at 224 px, net-benefit range
+// 0.1706–0.6052 from the source study's decision-curve analysis.
+const valid = Object.freeze({
+  name: 'ALN DenseNet201',
+  arch: 'densenet201',
+  input_size: 224,
+  init_weights: 'random',
+  rounds: 10,
+  local_epochs: 1,
+  batch_size: 16,
+  learning_rate: 0.001,
+  min_sites: 2,
+  round_deadline_s: 3600,
+  sites: [SITE_A, SITE_B],
+  release_policy: {
+    min_site_auc: 0.7,
+    min_pooled_auc: 0.75,
+    dca_range: [0.1706, 0.6052],
+    min_sites_passing: 'all',
+  },
+});
+
+function fieldsOf(input: unknown): string[] {
+  const r = validateStudySpec(input);
+  return r.ok ? [] : r.errors.map((e) => e.field);
+}
+
+describe('validateStudySpec', () => {
+  it('accepts the reference study and returns a plain copy', () => {
+    const r = validateStudySpec(valid);
+    expect(r).toEqual({ ok: true, spec: valid });
+    expect(r.ok && Object.getPrototypeOf(r.spec)).toBe(Object.prototype);
+  });
+
+  it('accepts a model.json path and a numeric min_sites_passing', () => {
+    const r = validateStudySpec({
+      ...valid,
+      init_weights: 'weights/densenet201-imagenet/model.json',
+      release_policy: { ...valid.release_policy, min_sites_passing: 2 },
+    });
+    expect(r.ok).toBe(true);
+  });
+
+  it.each([
+    ['rounds', { rounds: 0 }],
+    ['rounds', { rounds: 1.5 }],
+    ['input_size', { input_size: '224' }],
+    ['learning_rate', { learning_rate: -1 }],
+    ['init_weights', { init_weights: 'imagenet' }],
+    ['sites', { sites: [] }],
+    ['sites', { sites: [SITE_A, SITE_A] }],
+    ['sites', { sites: ['hospital-a'] }],
+    ['min_sites', { min_sites: 3 }], // more than the two listed sites
+    ['round_deadline_s', { round_deadline_s: 1 }],
+    ['name', { name: '' }],
+    ['release_policy', { release_policy: undefined }],
+    ['release_policy.dca_range', { release_policy: { ...valid.release_policy, dca_range: [0.6, 0.2] } }],
+    ['release_policy.dca_range', { release_policy: { ...valid.release_policy, dca_range: [0.1] } }],
+    ['release_policy.min_site_auc', { release_policy: { ...valid.release_policy, min_site_auc: 1.2 } }],
+    [
+      'release_policy.min_sites_passing',
+      { release_policy: { ...valid.release_policy, min_sites_passing: 'most' } },
+    ],
+    ['extra', { extra: true }],
+  ])('names %s when it is bad', (field, patch) => {
+    expect(fieldsOf({ ...valid, ...patch })).toContain(field);
+  });
+
+  it('reports every missing field, not just the first', () => {
+    const fields = new Set(fieldsOf({}));
+    for (const f of Object.keys(valid)) expect(fields).toContain(f);
+  });
+
+  it('rejects a non-object document', () => {
+    expect(fieldsOf([valid])).toEqual(['(root)']);
+  });
+
+  it('says what was expected', () => {
+    const r = validateStudySpec({
+      ...valid,
+      release_policy: { ...valid.release_policy, dca_range: [0.6, 0.2] },
+    });
+    expect(r.ok ? '' : r.errors[0]?.message).toBe(
+      'dca_range must be [lo, hi] with 0 < lo < hi < 1 (got [0.6,0.2])',
+    );
+  });
+});

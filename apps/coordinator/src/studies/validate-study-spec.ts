@@ -1,0 +1,60 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import type { FieldError, StudySpec } from '../domain/study-spec';
+import { StudySpecDto } from './study-spec.dto';
+
+export type StudySpecResult =
+  | { readonly ok: true; readonly spec: StudySpec }
+  | { readonly ok: false; readonly errors: readonly FieldError[] };
+
+/** Options shared with the HTTP `ValidationPipe`, so the CLI and REST accept the same documents. */
+export const STUDY_VALIDATION = { whitelist: true, forbidNonWhitelisted: true } as const;
+
+/**
+ * Validates a parsed study JSON against `StudySpecDto` (the same rules as `POST /api/studies`) and
+ * names every bad field by its dotted path. Pure: no I/O.
+ *
+ * @example
+ * const r = validateStudySpec(JSON.parse(text));
+ * if (!r.ok) console.error(r.errors.map((e) => `${e.field}: ${e.message}`).join('\n'));
+ */
+export function validateStudySpec(input: unknown): StudySpecResult {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { ok: false, errors: [{ field: '(root)', message: 'a study must be a JSON object' }] };
+  }
+  const dto = plainToInstance(StudySpecDto, input);
+  const errors = flatten(validateSync(dto, STUDY_VALIDATION), '');
+  return errors.length === 0 ? { ok: true, spec: studySpecFromDto(dto) } : { ok: false, errors };
+}
+
+function flatten(errors: readonly ValidationError[], prefix: string): FieldError[] {
+  return errors.flatMap((e) => {
+    const field = prefix ? `${prefix}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
+    return [...own, ...flatten(e.children ?? [], field)];
+  });
+}
+
+/** A plain object copy, so no class instance (or decorator metadata) travels further. */
+export function studySpecFromDto(dto: StudySpecDto): StudySpec {
+  const p = dto.release_policy;
+  return {
+    name: dto.name,
+    arch: dto.arch,
+    input_size: dto.input_size,
+    init_weights: dto.init_weights,
+    rounds: dto.rounds,
+    local_epochs: dto.local_epochs,
+    batch_size: dto.batch_size,
+    learning_rate: dto.learning_rate,
+    min_sites: dto.min_sites,
+    round_deadline_s: dto.round_deadline_s,
+    sites: [...dto.sites],
+    release_policy: {
+      min_site_auc: p.min_site_auc,
+      min_pooled_auc: p.min_pooled_auc,
+      dca_range: [p.dca_range[0], p.dca_range[1]],
+      min_sites_passing: p.min_sites_passing,
+    },
+  };
+}
