@@ -3,8 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { selectEngine } from '../engine';
 import { weightShapes } from '../io/named-weights';
-import { buildModel } from './build-model';
-import { countParameters } from './parameter-count';
+import type { Architecture } from './architectures';
+import { buildModel, type Head } from './build-model';
+import { countParameters, type ParameterCount } from './parameter-count';
 
 beforeAll(async () => {
   await selectEngine('cpu');
@@ -20,6 +21,28 @@ function inspect<T>(options: Parameters<typeof buildModel>[0], look: (m: tfl.Lay
   }
 }
 
+interface Facts {
+  count: ParameterCount;
+  shapes: { name: string; shape: number[] }[];
+  layers: string[];
+}
+const built = new Map<string, Facts>();
+
+/** The large models are built once per (arch, head) for every test that only reads their structure. */
+function facts(arch: Architecture, head: Head): Facts {
+  const key = `${arch}/${head}`;
+  let f = built.get(key);
+  if (!f) {
+    f = inspect({ arch, head }, (m) => ({
+      count: countParameters(m),
+      shapes: weightShapes(m),
+      layers: m.layers.map((l) => l.name),
+    }));
+    built.set(key, f);
+  }
+  return f;
+}
+
 describe('buildModel parameter counts', () => {
   // "Total params" of Keras applications (keras.io/api/applications, and `model.summary()` of
   // keras.applications.DenseNetNNN(weights=None) with and without include_top).
@@ -32,15 +55,15 @@ describe('buildModel parameter counts', () => {
   it.each(keras)(
     "$arch has Keras's $top parameters with the ImageNet top and $noTop without",
     ({ arch, top, noTop }) => {
-      expect(inspect({ arch, head: 'imagenet' }, (m) => countParameters(m).params)).toBe(top);
-      expect(inspect({ arch, head: 'none' }, (m) => countParameters(m).params)).toBe(noTop);
+      expect(facts(arch, 'imagenet').count.params).toBe(top);
+      expect(facts(arch, 'none').count.params).toBe(noTop);
     },
   );
 
   it('leaves BatchNorm moving statistics untrainable: DenseNet201 has 20,013,928 trainable', () => {
     // Keras summary of DenseNet201: "Trainable params: 20,013,928", "Non-trainable params: 229,056"
     // (= 2 × the 114,528 BatchNorm channels).
-    expect(inspect({ arch: 'densenet201', head: 'imagenet' }, countParameters)).toEqual({
+    expect(facts('densenet201', 'imagenet').count).toEqual({
       params: 20_242_984,
       trainableParams: 20_013_928,
     });
@@ -48,15 +71,13 @@ describe('buildModel parameter counts', () => {
 
   it('adds 1920 + 1 weights for the binary head of DenseNet201', () => {
     // Dense(1) on the 1920 channels of `relu`: a 1920×1 kernel and one bias; dropout has none.
-    expect(inspect({ arch: 'densenet201', head: 'binary' }, (m) => countParameters(m).params)).toBe(
-      18_321_984 + 1921,
-    );
+    expect(facts('densenet201', 'binary').count.params).toBe(18_321_984 + 1921);
   });
 });
 
 describe('buildModel weight names and order match Keras', () => {
   it('starts with the stem in Keras order (kernel, then gamma, beta, moving_mean, moving_variance)', () => {
-    const weights = inspect({ arch: 'densenet201', head: 'imagenet' }, weightShapes);
+    const weights = facts('densenet201', 'imagenet').shapes;
     // keras/src/applications/densenet.py: Conv2D(64, 7, use_bias=False, name="conv1_conv") on RGB,
     // then BatchNormalization(name="conv1_bn"), whose weights Keras lists in this order.
     expect(weights.slice(0, 6)).toEqual([
@@ -70,7 +91,7 @@ describe('buildModel weight names and order match Keras', () => {
   });
 
   it('ends DenseNet201 with conv5_block32, bn [1920] and predictions [1920, 1000]', () => {
-    const weights = inspect({ arch: 'densenet201', head: 'imagenet' }, weightShapes);
+    const weights = facts('densenet201', 'imagenet').shapes;
     // Channels by hand: stem 64; conv2 64+6·32 = 256 → pool2 128; conv3 128+12·32 = 512 → 256;
     // conv4 256+48·32 = 1792 → 896; conv5 896+32·32 = 1920. Bottleneck 4·32 = 128 → 3×3 conv to 32.
     expect(weights.slice(-7)).toEqual([
@@ -85,10 +106,7 @@ describe('buildModel weight names and order match Keras', () => {
   });
 
   it('names the transitions pool{b}_bn/relu/conv/pool and halves channels (compression 0.5)', () => {
-    const { names, shapes } = inspect({ arch: 'densenet121', head: 'none' }, (m) => ({
-      names: m.layers.map((l) => l.name),
-      shapes: weightShapes(m),
-    }));
+    const { layers: names, shapes } = facts('densenet121', 'none');
     expect(names.slice(0, 7)).toEqual([
       'input_1',
       'zero_padding2d',

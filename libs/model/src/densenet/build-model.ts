@@ -54,7 +54,7 @@ export function buildModel(options: BuildModelOptions): tfl.LayersModel {
   if (!Number.isInteger(inputSize) || finalFeatureSize(spec, inputSize) < 1) {
     throw new Error(`inputSize ${inputSize} is too small for ${arch}; expected an integer of at least 32`);
   }
-  if (!Number.isInteger(classes) || classes < 1) {
+  if (head === 'imagenet' && (!Number.isInteger(classes) || classes < 1)) {
     throw new Error(`classes ${classes} is not a positive integer`);
   }
   if (!(dropout >= 0 && dropout < 1)) throw new Error(`dropout ${dropout} is outside [0, 1)`);

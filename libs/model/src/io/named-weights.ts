@@ -5,10 +5,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
+/** Structurally the `NamedTensor` of `@fedaln/protocol`, so blobs decode straight into it. */
 export interface NamedWeight {
-  name: string;
-  shape: number[];
-  values: Float32Array;
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly values: Float32Array;
 }
 
 /** The variable behind each Keras weight name, in Keras order (layer by layer, as Keras's `model.weights`). */
@@ -102,7 +103,7 @@ export function setNamedWeights(
   for (const w of list) {
     const target = byName.get(w.name);
     if (!target) continue;
-    const t = tf.tensor(w.values.slice(), w.shape, 'float32');
+    const t = tf.tensor(w.values.slice(), [...w.shape], 'float32');
     target.write(t);
     t.dispose();
   }

@@ -1,0 +1,272 @@
+/**
+ * `fedaln-model`: summary of a DenseNet, conversion between the tfjs layers format and the weights
+ * blob, and inspection of either. The only file of this package that talks to the terminal.
+ * Exit codes: 0 done, 2 bad flags or bad input files (the message names the flag or file), 1 bugs.
+ */
+import { blobSha256, readBlobHeader, TENSOR_ENCODINGS, type TensorEncoding } from '@fedaln/protocol';
+import type * as tf from '@tensorflow/tfjs-core';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ARCHITECTURES, DENSENET_SPECS, finalFeatureSize, isArchitecture } from './densenet/architectures';
+import type { Head } from './densenet/build-model';
+
+const MODEL_JSON = 'model.json';
+
+/**
+ * tfjs takes a second or more to load on a busy machine; flags are checked before it is, so a typo
+ * fails at once. Typed as the modules themselves.
+ */
+function loadModelCode() {
+  const tfCore = require('@tensorflow/tfjs-core') as typeof import('@tensorflow/tfjs-core');
+  // The cpu backend's "install tfjs-node" banner is noise for a CLI that never trains.
+  tfCore.env().set('PROD', true);
+  return {
+    ...(require('./engine') as typeof import('./engine')),
+    ...(require('./densenet/build-model') as typeof import('./densenet/build-model')),
+    ...(require('./densenet/model-summary') as typeof import('./densenet/model-summary')),
+    ...(require('./io/blob-conversion') as typeof import('./io/blob-conversion')),
+  };
+}
+
+const USAGE = `usage:
+  fedaln-model summary --arch ${ARCHITECTURES.join('|')} [--input 224] [--classes 1000|1] [--no-top] [--json]
+  fedaln-model convert --in DIR_WITH_MODEL_JSON --out FILE.blob [--encoding f32|f16|q8]
+  fedaln-model convert --in FILE.blob --out DIR [--input 224]
+  fedaln-model inspect FILE.blob|DIR [--json]`;
+
+/** Bad flags or input: exit 2 with a message naming the value, what was expected and what to fix. */
+class UsageError extends Error {}
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+// `fedaln-model summary ... | head` closes stdout early; that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, strict: true as const, allowPositionals: true as const });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function intFlag(value: unknown, flag: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || n < min) {
+    throw new UsageError(`${flag} "${String(value)}" is not valid; expected an integer of at least ${min}`);
+  }
+  return n;
+}
+
+async function summary(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, {
+    arch: { type: 'string' },
+    input: { type: 'string' },
+    classes: { type: 'string' },
+    'no-top': { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  if (positionals.length)
+    throw new UsageError(`summary takes no positional arguments; got "${positionals.join(' ')}"`);
+  const arch = values.arch;
+  if (typeof arch !== 'string' || !isArchitecture(arch)) {
+    throw new UsageError(
+      `--arch "${arch ?? ''}" is not a DenseNet; expected one of ${ARCHITECTURES.join(', ')}`,
+    );
+  }
+  const input = intFlag(values.input, '--input', 224, 1);
+  if (finalFeatureSize(DENSENET_SPECS[arch], input) < 1) {
+    throw new UsageError(`--input ${input} is too small for ${arch}; expected at least 32`);
+  }
+  const classes = intFlag(values.classes, '--classes', 1000, 1);
+  if (values['no-top'] && values.classes !== undefined) {
+    throw new UsageError(
+      `--no-top and --classes ${classes} contradict; drop one (--no-top has no classifier)`,
+    );
+  }
+  const head: Head = values['no-top'] ? 'none' : classes === 1 ? 'binary' : 'imagenet';
+  const { selectEngine, buildModel, describeModel } = loadModelCode();
+  await selectEngine('cpu');
+  const model = buildModel({ arch, inputSize: input, head, classes, seed: 0 });
+  try {
+    const { lines, json } = describeModel(model, arch, input);
+    lines.forEach((l) => print(l));
+    if (values.json) print(JSON.stringify(json));
+  } finally {
+    model.dispose();
+  }
+}
+
+async function isLayersDir(p: string): Promise<boolean> {
+  return fs.stat(path.join(p, MODEL_JSON)).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function convert(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, {
+    in: { type: 'string' },
+    out: { type: 'string' },
+    encoding: { type: 'string' },
+    input: { type: 'string' },
+  });
+  if (positionals.length)
+    throw new UsageError(`convert takes --in and --out; got extra "${positionals.join(' ')}"`);
+  const from = values.in;
+  const to = values.out;
+  if (typeof from !== 'string' || typeof to !== 'string')
+    throw new UsageError('convert needs both --in and --out');
+  const encoding = values.encoding ?? 'f32';
+  if (typeof encoding !== 'string' || !(TENSOR_ENCODINGS as readonly string[]).includes(encoding)) {
+    throw new UsageError(
+      `--encoding "${String(encoding)}" is unknown; expected one of ${TENSOR_ENCODINGS.join(', ')}`,
+    );
+  }
+  const inputSize = intFlag(values.input, '--input', 224, 1);
+  const { selectEngine, layersDirToBlob, blobToLayersDir } = loadModelCode();
+  await selectEngine('cpu');
+  if (await isLayersDir(from)) {
+    if (!to.endsWith('.blob'))
+      throw new UsageError(`--out "${to}" should be a .blob file when --in is a layers-format directory`);
+    const blob = await layersDirToBlob(from, { encoding: encoding as TensorEncoding, inputSize }).catch(
+      (err: Error) => {
+        throw new UsageError(`--in ${from}: ${err.message}`);
+      },
+    );
+    await fs.writeFile(to, blob.bytes);
+    print(
+      `${to}: ${blob.arch} (${blob.head} head), ${blob.bytes.length} bytes, ${encoding}, sha256 ${blob.sha256}`,
+    );
+    return;
+  }
+  const bytes = await fs.readFile(from).catch((err: NodeJS.ErrnoException) => {
+    throw new UsageError(
+      `--in "${from}" is neither a layers-format directory (no ${MODEL_JSON}) nor a readable blob file (${err.code ?? err.message})`,
+    );
+  });
+  const recognised = await blobToLayersDir(bytes, to, { inputSize }).catch((err: Error) => {
+    throw new UsageError(`--in ${from}: ${err.message}`);
+  });
+  print(
+    `${to}: ${recognised.arch} (${recognised.head} head), input ${inputSize}, from blob sha256 ${blobSha256(bytes)}`,
+  );
+}
+
+interface TensorRow {
+  name: string;
+  shape: number[];
+  encoding: string;
+  bytes: number;
+}
+
+function printTensors(rows: TensorRow[]): void {
+  const width = Math.max(...rows.map((r) => r.name.length), 4);
+  for (const r of rows)
+    print(
+      `  ${r.name.padEnd(width)}  ${`[${r.shape.join(',')}]`.padEnd(18)}  ${r.encoding.padEnd(7)}  ${r.bytes}`,
+    );
+}
+
+async function inspect(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+  const file = positionals[0];
+  if (positionals.length !== 1 || file === undefined)
+    throw new UsageError('inspect takes one FILE (a .blob or a layers-format directory)');
+  const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+  let report: Record<string, unknown>;
+  if (await isLayersDir(file)) {
+    const modelJson = JSON.parse(await fs.readFile(path.join(file, MODEL_JSON), 'utf8')) as tf.io.ModelJSON;
+    const entries = (modelJson.weightsManifest ?? []).flatMap((g) => g.weights);
+    const shards = await Promise.all(
+      (modelJson.weightsManifest ?? [])
+        .flatMap((g) => g.paths)
+        .map(async (p) => {
+          const bytes = await fs.readFile(path.join(file, p));
+          return { path: p, bytes: bytes.length, sha256: sha(bytes) };
+        }),
+    );
+    const tensors = entries.map((e) => ({
+      name: e.name,
+      shape: e.shape,
+      encoding: e.quantization?.dtype ?? e.dtype,
+      bytes: 0,
+    }));
+    report = { file, kind: 'layers-model', format: modelJson.format ?? null, shards, tensors };
+    print(
+      `${file}: tfjs ${modelJson.format ?? 'layers-model'}, ${tensors.length} tensors in ${shards.length} shards`,
+    );
+    for (const s of shards) print(`  ${s.path}  ${s.bytes} bytes  sha256 ${s.sha256}`);
+    printTensors(tensors);
+  } else {
+    const bytes = await fs.readFile(file).catch((err: NodeJS.ErrnoException) => {
+      throw new UsageError(
+        `FILE "${file}" cannot be read (${err.code ?? err.message}); expected a .blob or a layers-format directory`,
+      );
+    });
+    let header: ReturnType<typeof readBlobHeader>['header'];
+    try {
+      header = readBlobHeader(bytes).header;
+    } catch (err) {
+      throw new UsageError(`FILE "${file}" is not a weights blob: ${(err as Error).message}`);
+    }
+    const tensors = header.tensors.map((t) => ({
+      name: t.name,
+      shape: t.shape,
+      encoding: t.encoding,
+      bytes: t.length,
+    }));
+    const params = header.tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
+    report = {
+      file,
+      kind: 'blob',
+      format: header.format,
+      sha256: blobSha256(bytes),
+      bytes: bytes.length,
+      params,
+      tensors,
+    };
+    const encodings = [...new Set(tensors.map((t) => t.encoding))].join(', ');
+    print(
+      `${file}: weights blob format ${header.format}, ${tensors.length} tensors, ${params} values, ${bytes.length} bytes`,
+    );
+    print(`  sha256 ${report.sha256 as string}; encodings ${encodings}`);
+    printTensors(tensors);
+  }
+  if (values.json) print(JSON.stringify(report));
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { summary, convert, inspect };
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === 'help') {
+    print(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[command];
+  try {
+    if (!run)
+      throw new UsageError(
+        `unknown command "${command}"; expected one of ${Object.keys(COMMANDS).join(', ')}`,
+      );
+    await run(rest);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`fedaln-model: ${err.message}\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`fedaln-model: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
