@@ -6,3 +6,6 @@ export * from './densenet/seeded-initializers';
 export * from './io/layers-format';
 export * from './io/named-weights';
 export * from './io/load-weights-by-name';
+export * from './densenet/infer-architecture';
+export * from './densenet/model-summary';
+export * from './io/blob-conversion';
