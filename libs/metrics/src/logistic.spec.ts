@@ -89,6 +89,24 @@ describe('fitLogistic against R glm', () => {
     });
   });
 
+  it('outlying covariate: a finite MLE although glm warns of fitted probabilities 0 or 1', () => {
+    const c = byName('outlying covariate');
+    expect(c.glm.warnings).toContain('glm.fit: fitted probabilities numerically 0 or 1 occurred');
+    const f = fit(c);
+    expect(f.reason).toBeNull();
+    expectClose(f.coefficients, c.glm.coefficients, 1e-10);
+    expectClose(f.std_errors, c.glm.std_errors, 1e-10);
+  });
+
+  it('separation in n = 2000 is recognised by drift, well before maxIter', () => {
+    // y = 1 exactly when x ≥ 1000: any slope → +∞ fits better, so there is no MLE (by construction).
+    const X = Array.from({ length: 2000 }, (_, i) => [i / 100]);
+    const y = X.map(([x]) => (x! >= 10 ? 1 : 0));
+    const f = fitLogistic(X, y);
+    expect(f.reason).toBe('separation');
+    expect(f.iterations).toBeLessThan(50);
+  });
+
   it('constant covariate beside the intercept: singular, where glm aliases the coefficient', () => {
     const c = byName('constant covariate');
     expect(c.glm.aliased).toBe(true);

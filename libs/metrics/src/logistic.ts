@@ -50,8 +50,14 @@ export interface LogisticSufficientStats {
   max_abs_eta: number;
 }
 
-/** Beyond this |η| a fitted probability rounds to exactly 0 or 1 in float64 (1/(1+e^-36.8) = 1). */
-const ETA_LIMIT = 36.8;
+/**
+ * Separation shows as Newton drifting: steps stop shrinking (a finite MLE is approached
+ * quadratically, each step far smaller than the last) while some fitted probabilities head to 0 or 1.
+ * This many consecutive steps at least half as long as the one before, with max |η| above
+ * DRIFT_ETA (fitted probability beyond 3e-7 of 0 or 1), is taken as divergence.
+ */
+const DRIFT_STEPS = 8;
+const DRIFT_ETA = 15;
 
 interface Design {
   n: number;
@@ -172,9 +178,11 @@ function noMle(reason: NoMleReason, deviance: number | null, iterations: number)
  *
  * No MLE exists, and the result has null coefficients with a `reason`, when: the outcome has one
  * class (with an intercept); the design is rank deficient (`singular`: e.g. a constant covariate
- * beside the intercept, or collinear columns, 1 − R² ≤ 1e-10); or the classes are (quasi-)separated,
- * recognised by fitted probabilities reaching float64 0 or 1 (|η| > 36.8) or by Newton failing to
- * converge while β diverges (`separation`).
+ * beside the intercept, or collinear columns, 1 − R² ≤ 1e-10); or the classes are (quasi-)separated
+ * (`separation`), recognised by Newton drifting — steps that stop shrinking while fitted
+ * probabilities approach 0 or 1 — by XᵀWX collapsing, or by no convergence within maxIter. A
+ * converged fit with a few extreme fitted probabilities (an outlying covariate) keeps its finite
+ * MLE, where R's glm would still warn "fitted probabilities numerically 0 or 1 occurred".
  *
  * @example
  * const fit = fitLogistic([[1], [2], [3], [4], [5], [6]], [0, 0, 1, 0, 1, 1]);
@@ -207,6 +215,8 @@ export function fitLogistic(
   let stats = statsOnDesign(d, y, beta, offset);
   let iterations = 0;
   let converged = false;
+  let drifting = 0;
+  let lastStepNorm = Infinity;
   while (iterations < maxIter) {
     iterations++;
     const l = cholesky(stats.information, k, 1e-14);
@@ -223,14 +233,20 @@ export function fitLogistic(
       next = new Float64Array(k);
     }
     let small = true;
-    for (let j = 0; j < k; j++) if (Math.abs(step[j]!) > tol * (1 + Math.abs(next[j]!))) small = false;
+    let stepNorm = 0;
+    for (let j = 0; j < k; j++) {
+      if (Math.abs(step[j]!) > tol * (1 + Math.abs(next[j]!))) small = false;
+      stepNorm = Math.max(stepNorm, Math.abs(step[j]!));
+    }
     beta = next;
     stats = nextStats;
-    if (stats.max_abs_eta > ETA_LIMIT) return noMle('separation', stats.deviance, iterations);
     if (small) {
       converged = true;
       break;
     }
+    drifting = stepNorm > 0.5 * lastStepNorm && stats.max_abs_eta > DRIFT_ETA ? drifting + 1 : 0;
+    lastStepNorm = stepNorm;
+    if (drifting >= DRIFT_STEPS) return noMle('separation', stats.deviance, iterations);
   }
   // A finite MLE is reached quadratically; running out of iterations means β keeps drifting.
   if (!converged) return noMle('separation', stats.deviance, iterations);
