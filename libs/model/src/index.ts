@@ -9,3 +9,4 @@ export * from './io/load-weights-by-name';
 export * from './densenet/infer-architecture';
 export * from './densenet/model-summary';
 export * from './io/blob-conversion';
+export * from './io/keras-names';

@@ -121,6 +121,27 @@ describe('loadWeightsByName', () => {
     target.dispose();
   });
 
+  it('accepts the tf.keras 2 / keras-applications names conv1/conv, conv1/bn and fc1000', async () => {
+    // tf.keras 2.x densenet.py: Conv2D(..., name='conv1/conv'), BatchNormalization(..., name='conv1/bn');
+    // keras-applications 1.0.8 densenet.py: Dense(classes, name='fc1000'); h5 weight names end in ':0'.
+    const source = tiny(13, { head: 'imagenet', classes: 4 });
+    const dir = await saved('legacy-names', source);
+    const expected = namedWeights(source);
+    source.dispose();
+    const file = path.join(dir, 'model.json');
+    const json = (await fs.readFile(file, 'utf8'))
+      .replaceAll('"conv1_conv/', '"conv1/conv/')
+      .replaceAll('"conv1_bn/gamma"', '"conv1/bn/gamma:0"')
+      .replaceAll('"conv1_bn/', '"conv1/bn/')
+      .replaceAll('"predictions/', '"fc1000/');
+    expect(json).toContain('"fc1000/kernel"');
+    await fs.writeFile(file, json);
+    const target = tiny(14, { head: 'imagenet', classes: 4 });
+    await loadWeightsByName(target, dir);
+    expect(namedWeights(target)).toEqual(expected);
+    target.dispose();
+  });
+
   it('names a mis-shaped weight and writes nothing', async () => {
     const ten = tiny(9, { head: 'imagenet', classes: 10 });
     const dir = await saved('ten-classes', ten);

@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { kerasWeightName } from './keras-names';
 import { layersFormatDir } from './layers-format';
 import { type NamedWeight, setNamedWeights, type SetNamedWeightsOptions } from './named-weights';
 
 /**
  * Reads the model weights (not optimizer state) of a layers-format directory as named float32
- * lists; quantised weights come back dequantised, as `tf.io.decodeWeights` does.
+ * lists; quantised weights come back dequantised, as `tf.io.decodeWeights` does. Names of older
+ * Keras versions (`conv1/conv/kernel`, `fc1000/bias`) come back as Keras 3 names.
  *
  * @example (await readLayersFormatWeights('/models/densenet201'))[0].name // 'conv1_conv/kernel'
  */
@@ -18,7 +20,7 @@ export async function readLayersFormatWeights(dir: string): Promise<NamedWeight[
     return specs.map((s) => {
       const t = tensors[s.name];
       if (!t) throw new Error(`${dir}: weight ${s.name} is in the manifest but could not be decoded`);
-      return { name: s.name, shape: [...t.shape], values: Float32Array.from(t.dataSync()) };
+      return { name: kerasWeightName(s.name), shape: [...t.shape], values: Float32Array.from(t.dataSync()) };
     });
   } finally {
     tf.dispose(Object.values(tensors));
