@@ -43,8 +43,11 @@ export class TypeOrmParticipantRepository extends ParticipantRepository {
 
   async markStragglers(studyId: string, roundNumber: number): Promise<string[]> {
     const rows: { site_id: string }[] = await this.ds.query(
-      `UPDATE round_participants SET state = 'straggler', reason = 'no update by the round deadline', updated_at = now()
-       WHERE study_id = $1 AND round_number = $2 AND state = 'assigned' RETURNING site_id`,
+      // Wrapped in a SELECT: TypeORM returns [rows, count] for a bare UPDATE, plain rows for a SELECT.
+      `WITH u AS (
+         UPDATE round_participants SET state = 'straggler', reason = 'no update by the round deadline', updated_at = now()
+         WHERE study_id = $1 AND round_number = $2 AND state = 'assigned' RETURNING site_id)
+       SELECT site_id FROM u`,
       [studyId, roundNumber],
     );
     return rows.map((r) => r.site_id).sort();

@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TypeOrmAuditLog } from '../../apps/coordinator/src/persistence/typeorm-audit-log';
+import { TypeOrmGlobalModelRepository } from '../../apps/coordinator/src/persistence/typeorm-global-model.repository';
+import { TypeOrmParticipantRepository } from '../../apps/coordinator/src/persistence/typeorm-participant.repository';
+import { TypeOrmRoundRepository } from '../../apps/coordinator/src/persistence/typeorm-round.repository';
+import { TypeOrmSiteRepository } from '../../apps/coordinator/src/persistence/typeorm-site.repository';
+import { TypeOrmStudyRepository } from '../../apps/coordinator/src/persistence/typeorm-study.repository';
+import type { StudySpec } from '../../apps/coordinator/src/domain/study-spec';
+import { databaseTargets, openTestDatabase, type TestDatabase } from './coordinator-database';
+
+const secret = Object.freeze({ salt: 'c2FsdA==', hash: 'aGFzaA==' });
+
+function spec(sites: string[]): StudySpec {
+  return {
+    name: 'persistence test',
+    arch: 'densenet-tiny',
+    input_size: 32,
+    init_weights: 'random',
+    rounds: 2,
+    local_epochs: 1,
+    batch_size: 4,
+    learning_rate: 0.01,
+    min_sites: 1,
+    round_deadline_s: 60,
+    sites,
+    release_policy: {
+      min_site_auc: 0.7,
+      min_pooled_auc: 0.7,
+      dca_range: [0.1706, 0.6052],
+      min_sites_passing: 'all',
+    },
+  };
+}
+
+describe.each(databaseTargets())('coordinator persistence on %s', (target) => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await openTestDatabase(target, 'persistence');
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('migrates an empty database to every table, and re-running migrations is a no-op', async () => {
+    const tables: { table_name: string }[] = await db.dataSource.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+    );
+    expect(tables.map((t) => t.table_name)).toEqual([
+      'admin_tokens',
+      'audit_log',
+      'enrolment_tokens',
+      'global_models',
+      'migrations',
+      'round_participants',
+      'rounds',
+      'sites',
+      'studies',
+    ]);
+    await expect(db.dataSource.runMigrations()).resolves.toEqual([]);
+  });
+
+  it('creates a site with its token atomically, lists, revokes and hides revoked tokens', async () => {
+    const sites = new TypeOrmSiteRepository(db.dataSource);
+    const tokenId = '11111111-2222-4333-8444-555555555555';
+    const site = await sites.create('Hospital A', tokenId, secret);
+    expect(site).toMatchObject({ name: 'Hospital A', status: 'active', revokedAt: null });
+    await expect(sites.findToken(tokenId)).resolves.toEqual({ siteId: site.id, secret });
+    expect((await sites.list()).map((s) => s.id)).toContain(site.id);
+    const at = new Date('2026-01-02T03:04:05Z');
+    const revoked = await sites.revoke(site.id, at);
+    expect(revoked).toMatchObject({ status: 'revoked', revokedAt: at });
+    await expect(sites.findToken(tokenId)).resolves.toBeNull();
+    // A second revocation keeps the first timestamp.
+    await expect(sites.revoke(site.id, new Date())).resolves.toMatchObject({ revokedAt: at });
+    await expect(sites.revoke('99999999-2222-4333-8444-555555555555', at)).resolves.toBeNull();
+  });
+
+  it('keeps one participant row per (study, round, site): repeated uploads update it', async () => {
+    const sites = new TypeOrmSiteRepository(db.dataSource);
+    const a = await sites.create('A', '21111111-2222-4333-8444-555555555555', secret);
+    const b = await sites.create('B', '31111111-2222-4333-8444-555555555555', secret);
+    const study = await new TypeOrmStudyRepository(db.dataSource).create(spec([a.id, b.id]));
+    expect(study.spec).toEqual(spec([a.id, b.id]));
+    const rounds = new TypeOrmRoundRepository(db.dataSource);
+    await rounds.create({
+      studyId: study.id,
+      number: 1,
+      state: 'training',
+      attempt: 1,
+      deadline: null,
+      startedAt: new Date(),
+    });
+    const participants = new TypeOrmParticipantRepository(db.dataSource);
+    await participants.assign(study.id, 1, [a.id, b.id]);
+    await participants.assign(study.id, 1, [a.id]); // again: no duplicate, no error
+    const first = { nTrain: 120, sha256: 'a'.repeat(64), bytes: 4096 };
+    const again = { nTrain: 121, sha256: 'b'.repeat(64), bytes: 4100 };
+    await participants.recordUpload(study.id, 1, a.id, first);
+    await participants.recordUpload(study.id, 1, a.id, first);
+    const latest = await participants.recordUpload(study.id, 1, a.id, again);
+    expect(latest).toEqual({
+      studyId: study.id,
+      roundNumber: 1,
+      siteId: a.id,
+      state: 'uploaded',
+      reason: null,
+      nTrain: 121,
+      updateSha256: 'b'.repeat(64),
+      updateBytes: 4100,
+    });
+    await expect(participants.markStragglers(study.id, 1)).resolves.toEqual([b.id]);
+    const rows = await participants.list(study.id, 1);
+    expect(rows.map((r) => [r.siteId, r.state]).sort()).toEqual(
+      [
+        [a.id, 'uploaded'],
+        [b.id, 'straggler'],
+      ].sort(),
+    );
+    const counts = await rounds.countByState();
+    expect(counts.get('training')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('stores global model versions once per (study, version)', async () => {
+    const study = await new TypeOrmStudyRepository(db.dataSource).create(spec([]));
+    const models = new TypeOrmGlobalModelRepository(db.dataSource);
+    const v0 = await models.add({
+      studyId: study.id,
+      version: 0,
+      sha256: 'c'.repeat(64),
+      bytes: 5_000_000_000,
+      roundNumber: null,
+    });
+    expect(v0.bytes).toBe(5_000_000_000); // beyond int32: stored as bigint
+    await expect(models.find(study.id, 0)).resolves.toEqual(v0);
+    await expect(models.add({ ...v0 })).rejects.toThrow();
+  });
+
+  it('the audit log is append-only: the database refuses UPDATE, DELETE and TRUNCATE', async () => {
+    const audit = new TypeOrmAuditLog(db.dataSource);
+    await audit.append({
+      actor: 'admin',
+      action: 'site.enrolled',
+      subjectType: 'site',
+      subjectId: 'x',
+      details: { name: 'A' },
+    });
+    await expect(db.dataSource.query(`UPDATE audit_log SET actor = 'mallory'`)).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(db.dataSource.query(`DELETE FROM audit_log`)).rejects.toThrow(/append-only/);
+    await expect(db.dataSource.query(`TRUNCATE audit_log`)).rejects.toThrow(/append-only/);
+    const entries = await audit.list('site', 'x');
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ actor: 'admin', action: 'site.enrolled', details: { name: 'A' } });
+  });
+});

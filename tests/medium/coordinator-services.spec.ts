@@ -1,0 +1,286 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AdminAuthService } from '../../apps/coordinator/src/auth/admin-auth.service';
+import { SiteAuthService } from '../../apps/coordinator/src/auth/site-auth.service';
+import { FileBlobStore } from '../../apps/coordinator/src/blobs/blob-store';
+import type { Participant, Round } from '../../apps/coordinator/src/domain/records';
+import type { StudySpec } from '../../apps/coordinator/src/domain/study-spec';
+import { CoordinatorMetrics } from '../../apps/coordinator/src/metrics/coordinator-metrics';
+import { GlobalModelsService } from '../../apps/coordinator/src/models/global-models.service';
+import { InitialModelFactory } from '../../apps/coordinator/src/models/initial-model.factory';
+import { TypeOrmAdminTokenRepository } from '../../apps/coordinator/src/persistence/typeorm-admin-token.repository';
+import { TypeOrmAuditLog } from '../../apps/coordinator/src/persistence/typeorm-audit-log';
+import { TypeOrmGlobalModelRepository } from '../../apps/coordinator/src/persistence/typeorm-global-model.repository';
+import { TypeOrmParticipantRepository } from '../../apps/coordinator/src/persistence/typeorm-participant.repository';
+import { TypeOrmRoundRepository } from '../../apps/coordinator/src/persistence/typeorm-round.repository';
+import { TypeOrmSiteRepository } from '../../apps/coordinator/src/persistence/typeorm-site.repository';
+import { TypeOrmStudyRepository } from '../../apps/coordinator/src/persistence/typeorm-study.repository';
+import { RoundDispatcher } from '../../apps/coordinator/src/rounds/round-dispatcher';
+import { MAX_ROUND_ATTEMPTS, RoundsService } from '../../apps/coordinator/src/rounds/rounds.service';
+import { SitesService } from '../../apps/coordinator/src/sites/sites.service';
+import { StudiesService } from '../../apps/coordinator/src/studies/studies.service';
+import { databaseTargets, openTestDatabase, type TestDatabase } from './coordinator-database';
+
+/** Version 0 for tests: fixed bytes instead of a DenseNet (the real adapter needs tfjs). */
+class FixedInitialModel extends InitialModelFactory {
+  static readonly bytes = new TextEncoder().encode('initial weights');
+  async create(): Promise<Uint8Array> {
+    return FixedInitialModel.bytes;
+  }
+}
+
+/** Records the machine's outward effects in order. */
+class RecordingDispatcher extends RoundDispatcher {
+  readonly calls: string[] = [];
+  async sendTrainingTasks(round: Round, siteIds: readonly string[], modelVersion: number) {
+    this.calls.push(`train r${round.number} v${modelVersion} ${siteIds.length} sites`);
+  }
+  async aggregate(round: Round, uploads: readonly Participant[]) {
+    this.calls.push(`aggregate r${round.number} ${uploads.length} uploads`);
+  }
+  async sendEvaluationTasks(round: Round, modelVersion: number) {
+    this.calls.push(`evaluate r${round.number} v${modelVersion}`);
+  }
+  async scheduleDeadline(round: Round) {
+    this.calls.push(`deadline r${round.number}`);
+  }
+}
+
+const silent = { info: () => undefined };
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+describe.each(databaseTargets())('coordinator services on %s', (target) => {
+  let db: TestDatabase;
+  let sites: SitesService;
+  let siteAuth: SiteAuthService;
+  let studies: StudiesService;
+  let rounds: RoundsService;
+  let dispatcher: RecordingDispatcher;
+  let blobs: FileBlobStore;
+  let metrics: CoordinatorMetrics;
+  let audit: TypeOrmAuditLog;
+
+  beforeAll(async () => {
+    db = await openTestDatabase(target, 'services');
+    const ds = db.dataSource;
+    audit = new TypeOrmAuditLog(ds);
+    const siteRepo = new TypeOrmSiteRepository(ds);
+    const studyRepo = new TypeOrmStudyRepository(ds);
+    const roundRepo = new TypeOrmRoundRepository(ds);
+    blobs = new FileBlobStore(fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-medium-blobs-')));
+    sites = new SitesService(siteRepo, audit);
+    siteAuth = new SiteAuthService(siteRepo);
+    studies = new StudiesService(studyRepo, siteRepo, audit);
+    dispatcher = new RecordingDispatcher();
+    metrics = new CoordinatorMetrics(roundRepo);
+    const models = new GlobalModelsService(
+      new TypeOrmGlobalModelRepository(ds),
+      blobs,
+      new FixedInitialModel(),
+      studyRepo,
+    );
+    rounds = new RoundsService(
+      studyRepo,
+      roundRepo,
+      new TypeOrmParticipantRepository(ds),
+      models,
+      audit,
+      dispatcher,
+      metrics,
+      silent,
+    );
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  function studySpec(siteIds: string[], patch: Partial<StudySpec> = {}): StudySpec {
+    return {
+      name: 'services test',
+      arch: 'densenet-tiny',
+      input_size: 32,
+      init_weights: 'random',
+      rounds: 2,
+      local_epochs: 1,
+      batch_size: 4,
+      learning_rate: 0.01,
+      min_sites: 2,
+      round_deadline_s: 60,
+      sites: siteIds,
+      release_policy: {
+        min_site_auc: 0.7,
+        min_pooled_auc: 0.7,
+        dca_range: [0.2, 0.6],
+        min_sites_passing: 'all',
+      },
+      ...patch,
+    };
+  }
+
+  it('admin token: generated once, stored hashed, verified in constant time', async () => {
+    const repo = new TypeOrmAdminTokenRepository(db.dataSource);
+    const first = new AdminAuthService(repo, undefined);
+    const token = await first.initialise();
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const stored = await repo.current();
+    expect(JSON.stringify(stored)).not.toContain(token as string);
+    const restarted = new AdminAuthService(repo, undefined);
+    await expect(restarted.initialise()).resolves.toBeNull(); // not shown again
+    await expect(restarted.verify(token as string)).resolves.toBe(true);
+    await expect(restarted.verify('wrong')).resolves.toBe(false);
+    const fixed = new AdminAuthService(repo, 'f'.repeat(32));
+    await fixed.initialise();
+    await expect(fixed.verify('f'.repeat(32))).resolves.toBe(true);
+  });
+
+  it('enrolment tokens authenticate their site until it is revoked', async () => {
+    const { site, enrolmentToken } = await sites.enrol('Hospital Auth', 'admin');
+    await expect(siteAuth.authenticate(enrolmentToken)).resolves.toBe(site.id);
+    await expect(siteAuth.authenticate(enrolmentToken.slice(0, -1) + 'x')).resolves.toBeNull();
+    await sites.revoke(site.id, 'admin');
+    await expect(siteAuth.authenticate(enrolmentToken)).resolves.toBeNull();
+    const actions = (await audit.list('site', site.id)).map((e) => e.action);
+    expect(actions).toEqual(['site.enrolled', 'site.revoked']);
+  });
+
+  it('refuses a study naming unknown or revoked sites, and names the bad field of an invalid spec', async () => {
+    const { site } = await sites.enrol('Hospital Gone', 'admin');
+    await sites.revoke(site.id, 'admin');
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    await expect(studies.create(studySpec([site.id, unknown]), 'admin')).rejects.toMatchObject({
+      code: 'STUDY_UNKNOWN_SITES',
+      details: { sites: [site.id, unknown] },
+    });
+    await expect(studies.create({ ...studySpec([unknown]), rounds: 0 }, 'admin')).rejects.toMatchObject({
+      code: 'STUDY_SPEC_INVALID',
+    });
+  });
+
+  it('runs a two-round study through every state, persisting before acting', async () => {
+    const a = (await sites.enrol('Hospital A', 'admin')).site;
+    const b = (await sites.enrol('Hospital B', 'admin')).site;
+    const study = await studies.create(studySpec([a.id, b.id]), 'admin');
+    dispatcher.calls.length = 0;
+
+    const started = await rounds.startStudy(study.id, 'admin');
+    expect(started).toMatchObject({ status: 'running', currentRound: 1 });
+    const v0 = await blobs.open(sha('initial weights'));
+    v0?.stream.destroy();
+    expect(v0?.bytes).toBe(FixedInitialModel.bytes.byteLength);
+
+    await rounds.siteJoined(study.id, a.id);
+    expect((await rounds.getRound(study.id, 1)).round.state).toBe('waiting'); // 1 of min_sites 2
+    await rounds.siteJoined(study.id, b.id);
+    expect((await rounds.getRound(study.id, 1)).round.state).toBe('training');
+
+    const update = { nTrain: 100, sha256: sha('update a'), bytes: 1000 };
+    await rounds.updateAccepted(study.id, 1, a.id, update);
+    await rounds.updateAccepted(study.id, 1, a.id, update); // a retried upload is idempotent
+    expect((await rounds.getRound(study.id, 1)).round.state).toBe('training');
+    await rounds.updateAccepted(study.id, 1, b.id, { nTrain: 50, sha256: sha('update b'), bytes: 1000 });
+    expect((await rounds.getRound(study.id, 1)).round.state).toBe('aggregating');
+
+    await blobs.put(new TextEncoder().encode('aggregate 1'));
+    await rounds.aggregationDone(study.id, 1, sha('aggregate 1'));
+    expect((await rounds.getRound(study.id, 1)).round.state).toBe('evaluating');
+    await rounds.evaluationDone(study.id, 1);
+    const r1 = (await rounds.getRound(study.id, 1)).round;
+    expect(r1.state).toBe('completed');
+    expect(r1.endedAt).not.toBeNull();
+
+    // Round 2 opened and, both sites still present, started at once.
+    expect((await rounds.getRound(study.id, 2)).round.state).toBe('training');
+    await rounds.updateAccepted(study.id, 2, a.id, { nTrain: 100, sha256: sha('a2'), bytes: 10 });
+    await rounds.updateAccepted(study.id, 2, b.id, { nTrain: 50, sha256: sha('b2'), bytes: 10 });
+    await blobs.put(new TextEncoder().encode('aggregate 2'));
+    await rounds.aggregationDone(study.id, 2, sha('aggregate 2'));
+    await rounds.evaluationDone(study.id, 2);
+    await expect(studies.get(study.id)).resolves.toMatchObject({ status: 'completed', currentRound: 2 });
+
+    expect(dispatcher.calls).toEqual([
+      'deadline r1',
+      'train r1 v0 2 sites',
+      'deadline r1',
+      'aggregate r1 2 uploads',
+      'evaluate r1 v1',
+      'deadline r1',
+      'deadline r2',
+      'train r2 v1 2 sites',
+      'deadline r2',
+      'aggregate r2 2 uploads',
+      'evaluate r2 v2',
+      'deadline r2',
+    ]);
+    const transitions = (await audit.list('round', r1.id)).filter((e) => e.action === 'round.transition');
+    expect(transitions.map((e) => `${e.details.from}→${e.details.to}`)).toEqual([
+      'waiting→training',
+      'training→aggregating',
+      'aggregating→evaluating',
+      'evaluating→completed',
+    ]);
+    const scrape = await metrics.registry.render();
+    expect(scrape).toContain('fedaln_uploads_total 4\n'); // the repeated upload is not counted
+    expect(scrape).toContain('fedaln_upload_bytes_total 2020\n');
+    expect(scrape).toContain('fedaln_round_duration_seconds_count 2\n');
+  });
+
+  it('a site may upload only as a participant of the current training round', async () => {
+    const a = (await sites.enrol('Hospital C', 'admin')).site;
+    const outsider = (await sites.enrol('Hospital D', 'admin')).site;
+    const study = await studies.create(studySpec([a.id], { min_sites: 1 }), 'admin');
+    await rounds.startStudy(study.id, 'admin');
+    await expect(rounds.siteJoined(study.id, outsider.id)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    const update = { nTrain: 1, sha256: sha('x'), bytes: 1 };
+    await expect(rounds.updateAccepted(study.id, 1, outsider.id, update)).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    await expect(rounds.updateAccepted(study.id, 1, a.id, update)).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    }); // still waiting
+    await expect(rounds.startStudy(study.id, 'admin')).rejects.toMatchObject({
+      code: 'STUDY_ILLEGAL_COMMAND',
+    });
+  });
+
+  it('deadlines without quorum retry the round, then fail it and the study', async () => {
+    const a = (await sites.enrol('Hospital E', 'admin')).site;
+    const b = (await sites.enrol('Hospital F', 'admin')).site;
+    const study = await studies.create(studySpec([a.id, b.id]), 'admin');
+    await rounds.startStudy(study.id, 'admin');
+    const far = () => new Date(Date.now() + 3_600_000);
+    await expect(rounds.deadlinePassed(study.id, 1, new Date(0))).resolves.toMatchObject({
+      state: 'waiting',
+      attempt: 1,
+    }); // stale timer
+    for (let attempt = 2; attempt <= MAX_ROUND_ATTEMPTS; attempt++) {
+      await expect(rounds.deadlinePassed(study.id, 1, far())).resolves.toMatchObject({
+        state: 'waiting',
+        attempt,
+      });
+    }
+    await expect(rounds.deadlinePassed(study.id, 1, far())).resolves.toMatchObject({ state: 'failed' });
+    await expect(studies.get(study.id)).resolves.toMatchObject({ status: 'failed' });
+  });
+
+  it('pause holds the next round until resume; abort fails the live round', async () => {
+    const a = (await sites.enrol('Hospital G', 'admin')).site;
+    const study = await studies.create(studySpec([a.id], { min_sites: 1 }), 'admin');
+    await rounds.startStudy(study.id, 'admin');
+    await rounds.siteJoined(study.id, a.id);
+    await rounds.pauseStudy(study.id, 'admin');
+    await rounds.updateAccepted(study.id, 1, a.id, { nTrain: 3, sha256: sha('g1'), bytes: 3 });
+    await blobs.put(new TextEncoder().encode('aggregate g1'));
+    await rounds.aggregationDone(study.id, 1, sha('aggregate g1'));
+    await rounds.evaluationDone(study.id, 1);
+    await expect(rounds.listRounds(study.id)).resolves.toHaveLength(1); // paused: no round 2 yet
+    await rounds.resumeStudy(study.id, 'admin');
+    await expect(rounds.getRound(study.id, 2)).resolves.toMatchObject({ round: { state: 'training' } });
+    await expect(rounds.abortStudy(study.id, 'admin')).resolves.toMatchObject({ status: 'aborted' });
+    await expect(rounds.getRound(study.id, 2)).resolves.toMatchObject({ round: { state: 'failed' } });
+    const actions = (await audit.list('study', study.id)).map((e) => e.action);
+    expect(actions).toEqual(['study.created', 'study.start', 'study.pause', 'study.resume', 'study.abort']);
+  });
+});
