@@ -1,0 +1,57 @@
+/**
+ * Image decoding for the model: PNG or JPEG of any size, grayscale, grayscale+alpha, RGB or RGBA,
+ * to a 3-channel square image of the study's input size, normalised for Keras DenseNet.
+ */
+import sharp from 'sharp';
+import { normaliseRgb } from './normalise';
+
+/** An image file path, or its encoded bytes. */
+export type ImageSource = string | Buffer;
+
+function describe(source: ImageSource): string {
+  return typeof source === 'string' ? source : `<${source.length}-byte buffer>`;
+}
+
+/**
+ * Decodes and resizes to `size`×`size` 8-bit RGB (HWC). Like Keras's `load_img(color_mode="rgb")`
+ * (PIL `convert("RGB")`), gray is replicated into three channels and alpha is dropped; like
+ * `load_img(target_size=…)` the aspect ratio is not kept. Resampling is bilinear, the default of
+ * Keras's `image_dataset_from_directory`.
+ */
+export async function decodeRgb(source: ImageSource, size: number): Promise<Uint8Array> {
+  let data: Buffer;
+  let channels: number;
+  try {
+    const out = await sharp(source, { failOn: 'error' })
+      .resize({ width: size, height: size, fit: 'fill', kernel: 'linear' })
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    data = out.data;
+    channels = out.info.channels;
+  } catch (err) {
+    throw new Error(
+      `cannot decode image ${describe(source)}: ${(err as Error).message}; expected a readable PNG or JPEG`,
+    );
+  }
+  const pixels = size * size;
+  const rgb = new Uint8Array(pixels * 3);
+  for (let p = 0; p < pixels; p++) {
+    const base = p * channels;
+    // 1 or 2 channels are gray (+alpha); 3 or 4 are RGB (+alpha).
+    const gray = channels < 3;
+    rgb[p * 3] = data[base]!;
+    rgb[p * 3 + 1] = data[gray ? base : base + 1]!;
+    rgb[p * 3 + 2] = data[gray ? base : base + 2]!;
+  }
+  return rgb;
+}
+
+/**
+ * Decodes an image into the model's input: Float32Array, HWC, `size`×`size`×3, normalised with
+ * ImageNet mean/std as Keras DenseNet's `preprocess_input` does (see normalise.ts).
+ * A file that cannot be decoded is an error naming the file.
+ * @example const x = await loadImage('site/img/case-001.png', 224); // x.length === 224 * 224 * 3
+ */
+export async function loadImage(source: ImageSource, size: number): Promise<Float32Array> {
+  return normaliseRgb(await decodeRgb(source, size));
+}

@@ -1,0 +1,154 @@
+/**
+ * Local training of a binary (sigmoid) model: Adam on class-weighted binary cross-entropy
+ * (loss.ts), a custom loop so that shuffling, augmentation and dropout all come from our seed.
+ * Same seed, same data, same engine → identical weights. Every step runs inside `tf.tidy`; the
+ * optimizer's slots are disposed at the end, so training leaves no tensors behind.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { type AugmentOptions, DEFAULT_AUGMENT } from '../images/augment';
+import { modelInputSize } from '../images/model-input';
+import { assembleBatch } from './batch';
+import { installTrainingModes } from './layer-modes';
+import {
+  type ClassWeighting,
+  type ClassWeights,
+  resolveClassWeights,
+  weightedBinaryCrossEntropy,
+} from './loss';
+import { createPrng, deriveSeed, shuffledIndices } from './prng';
+import { applyTrainableScope, type TrainableScope } from './scope';
+
+/** Training cases: normalised HWC images of the model's input size and their 0/1 labels. */
+export interface TrainingSet {
+  images: readonly Float32Array[];
+  labels: readonly number[];
+}
+
+export interface BatchProgress {
+  /** 0-based epoch. */
+  epoch: number;
+  /** 0-based batch within the epoch. */
+  batch: number;
+  batches: number;
+  /** Loss of this batch. */
+  loss: number;
+  /** Images per second over the run so far. */
+  imagesPerSecond: number;
+}
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  /** Default `all`. */
+  scope?: TrainableScope;
+  /** Default `balanced` (n/(2·n_c)). */
+  classWeights?: ClassWeighting;
+  /** `true` (default) for DEFAULT_AUGMENT, `false` for none, or custom ranges. */
+  augment?: boolean | AugmentOptions;
+  onBatch?: (progress: BatchProgress) => void;
+  /** Aborts between batches (e.g. a round deadline). */
+  signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  /** Mean batch loss of each epoch. */
+  epochLosses: number[];
+  steps: number;
+  imagesPerSecond: number;
+  classWeights: ClassWeights;
+}
+
+function checkOptions(o: TrainOptions, n: number): void {
+  const positiveInt = (v: number): boolean => Number.isInteger(v) && v > 0;
+  if (!positiveInt(o.epochs)) throw new Error(`epochs ${o.epochs} is not a positive integer`);
+  if (!positiveInt(o.batchSize)) throw new Error(`batch size ${o.batchSize} is not a positive integer`);
+  if (!(o.learningRate > 0)) throw new Error(`learning rate ${o.learningRate} is not positive`);
+  if (!Number.isInteger(o.seed)) throw new Error(`seed ${o.seed} is not an integer`);
+  if (n === 0) throw new Error('the training set is empty');
+}
+
+/**
+ * Trains `model` in place.
+ * @example
+ * const result = await trainModel(model, { images, labels }, {
+ *   epochs: 5, batchSize: 16, learningRate: 1e-4, seed: 1, scope: { fromBlock: 5 },
+ *   onBatch: (p) => console.log(p.epoch, p.batch, p.loss.toFixed(3)),
+ * });
+ */
+export async function trainModel(
+  model: tfl.LayersModel,
+  dataset: TrainingSet,
+  options: TrainOptions,
+): Promise<TrainResult> {
+  const n = dataset.images.length;
+  checkOptions(options, n);
+  if (dataset.labels.length !== n) {
+    throw new Error(`the training set has ${n} images but ${dataset.labels.length} labels`);
+  }
+  const bad = dataset.labels.findIndex((y) => y !== 0 && y !== 1);
+  if (bad >= 0) throw new Error(`label ${bad} is ${dataset.labels[bad]}; expected 0 or 1`);
+  const size = modelInputSize(model);
+  const weights = resolveClassWeights(options.classWeights ?? 'balanced', dataset.labels);
+  const augmentOptions =
+    options.augment === false
+      ? null
+      : options.augment === true || !options.augment
+        ? DEFAULT_AUGMENT
+        : options.augment;
+  const { seed, batchSize, epochs } = options;
+  const batches = Math.ceil(n / batchSize);
+
+  const restoreScope = applyTrainableScope(model, options.scope ?? 'all');
+  const modes = installTrainingModes(model, seed);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer = tf.train.adam(options.learningRate);
+  const epochLosses: number[] = [];
+  const started = Date.now();
+  let steps = 0;
+  let imagesSeen = 0;
+  try {
+    if (variables.length === 0) throw new Error(`model ${model.name} has no trainable weights in this scope`);
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const order = shuffledIndices(n, createPrng(deriveSeed(seed, epoch)));
+      let lossSum = 0;
+      for (let batch = 0; batch < batches; batch++) {
+        if (options.signal?.aborted) throw new Error(`training aborted at epoch ${epoch}, batch ${batch}`);
+        const indices = order.slice(batch * batchSize, (batch + 1) * batchSize);
+        const augment = augmentOptions && { seed, epoch, options: augmentOptions };
+        const arrays = assembleBatch({ ...dataset, indices, size, weights, augment });
+        modes.setStep(steps);
+        const lossTensor = tf.tidy(() => {
+          const x = tf.tensor4d(arrays.x, [indices.length, size, size, 3]);
+          const y = tf.tensor2d(arrays.y, [indices.length, 1]);
+          const w = tf.tensor2d(arrays.w, [indices.length, 1]);
+          const lossFn = (): tf.Scalar =>
+            weightedBinaryCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor, w);
+          return optimizer.minimize(lossFn, true, variables) as tf.Scalar;
+        });
+        const loss = (await lossTensor.data())[0]!;
+        lossTensor.dispose();
+        lossSum += loss;
+        steps++;
+        imagesSeen += indices.length;
+        const imagesPerSecond = imagesSeen / Math.max((Date.now() - started) / 1000, 1e-3);
+        options.onBatch?.({ epoch, batch, batches, loss, imagesPerSecond });
+        // Let sockets and timers run between steps (a site client keeps its heartbeat).
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      epochLosses.push(lossSum / batches);
+    }
+  } finally {
+    optimizer.dispose();
+    modes.restore();
+    restoreScope();
+  }
+  return {
+    epochLosses,
+    steps,
+    imagesPerSecond: imagesSeen / Math.max((Date.now() - started) / 1000, 1e-3),
+    classWeights: weights,
+  };
+}
