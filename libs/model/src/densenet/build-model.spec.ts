@@ -187,6 +187,22 @@ describe('seeded initialisation', () => {
   });
 });
 
+describe('aln_dropout', () => {
+  it('draws a new mask at every training call even in a seeded model', () => {
+    // tfjs Dropout with a seed re-creates its generator per call (tfjs-core random_uniform), which
+    // would drop the same units at every step; the head must not pass one.
+    const model = buildModel({ arch: 'densenet-tiny', inputSize: 32, head: 'binary', dropout: 0.5, seed: 1 });
+    const layer = model.getLayer('aln_dropout');
+    const [a, b] = tf.tidy(() =>
+      [1, 2].map(() => [...(layer.apply(tf.ones([1, 256]), { training: true }) as tf.Tensor).dataSync()]),
+    );
+    model.dispose();
+    // Half of 256 units dropped, the rest scaled by 1/(1 − 0.5) = 2 (inverted dropout).
+    expect(new Set(a)).toEqual(new Set([0, 2]));
+    expect(a).not.toEqual(b);
+  });
+});
+
 describe('buildModel input checks', () => {
   it('rejects an input too small for the stride-32 stack and names the value', () => {
     // 224 → 112 (conv1) → 56 (pool1) → 28 → 14 → 7: five halvings; 16 px ends at 0.

@@ -29,7 +29,7 @@ export interface BuildModelOptions {
   classes?: number;
   /** Dropout rate of the `binary` head (default 0.5). */
   dropout?: number;
-  /** Seed for every initializer and the dropout mask; the same seed gives the same weights. */
+  /** Seed for every initializer: the same seed gives the same weights (dropout masks stay random). */
   seed?: number;
 }
 
@@ -97,14 +97,9 @@ export function buildModel(options: BuildModelOptions): tfl.LayersModel {
       .apply(x) as Symbolic;
   } else if (head === 'binary') {
     x = tfl.layers.globalAveragePooling2d({ name: 'aln_pool' }).apply(x) as Symbolic;
-    const dropoutSeed = init.nextSeed();
-    x = tfl.layers
-      .dropout({
-        rate: dropout,
-        name: 'aln_dropout',
-        ...(dropoutSeed === undefined ? {} : { seed: dropoutSeed }),
-      })
-      .apply(x) as Symbolic;
+    // No seed: tfjs draws a dropout mask from a fresh generator per call, so a fixed seed would
+    // drop the same units at every step. The seed fixes weights, not masks.
+    x = tfl.layers.dropout({ rate: dropout, name: 'aln_dropout' }).apply(x) as Symbolic;
     x = tfl.layers
       .dense({ units: 1, activation: 'sigmoid', kernelInitializer: init.kernel(), name: 'aln_output' })
       .apply(x) as Symbolic;

@@ -21,8 +21,7 @@ export class SeededInitializers {
     return seed === undefined ? tfl.initializers.glorotUniform({}) : tfl.initializers.glorotUniform({ seed });
   }
 
-  /** A seed for layers that draw at call time (dropout masks). */
-  nextSeed(): number | undefined {
+  private nextSeed(): number | undefined {
     if (this.seed === undefined) return undefined;
     return this.seed + this.next++;
   }
