@@ -30,8 +30,6 @@
 export const T_MAX = 2 ** 25;
 export const K_MAX = 2 ** 14;
 export const N_MAX = 2 ** 24;
-const C_HI = 1.5 * 2 ** 39;
-const C_LO = 1.5;
 
 /**
  * Folds `sign · n · values[i]` into `acc` (interleaved [hi₀, lo₀, hi₁, lo₁, …]) for i in
@@ -50,12 +48,16 @@ export function foldTwoLimb(
   from: number,
   to: number,
 ): number {
+  // Locals, not module constants: compiled to CommonJS an exported const is a property load per element.
   const w = sign * n;
+  const limit = 2 ** 25; // T_MAX
+  const cHi = 1.5 * 2 ** 39;
+  const cLo = 1.5;
   for (let i = from; i < to; i++) {
     const t = w * (values[i] as number);
-    if (!(t <= T_MAX && t >= -T_MAX)) return i; // also catches NaN
-    const hi = t + C_HI - C_HI;
-    const lo = t - hi + C_LO - C_LO;
+    if (!(t <= limit && t >= -limit)) return i; // also catches NaN
+    const hi = t + cHi - cHi;
+    const lo = t - hi + cLo - cLo;
     acc[2 * i] = (acc[2 * i] as number) + hi;
     acc[2 * i + 1] = (acc[2 * i + 1] as number) + lo;
   }

@@ -1,0 +1,119 @@
+// `npm run bench -- aggregation [--json] [--elements N] [--updates K] [--reps R]`: StreamingFedAvg
+// (built @fedaln/aggregation) folding K = 8 updates of N = 20,000,000 float32 (DenseNet201's size),
+// against two peers measured in the same run:
+//  - memcpy: `Float32Array.set` of the same 80 MB, the floor for touching an update once;
+//  - numpy: Flower's `aggregate` over the same number of updates (bench/peers/numpy_fedavg.py), per
+//    update = its total / K. Flower holds every update and every weighted copy; we hold 16 B/param.
+// Figures are best of R runs (default 3) after a warm-up. The Python needs numpy: FEDALN_PYTHON, else
+// python3 (Debian: python3-numpy).
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { StreamingFedAvg } from '@fedaln/aggregation';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const json = process.argv.includes('--json');
+const elements = arg('--elements', 20_000_000);
+const updates = arg('--updates', 8);
+const reps = arg('--reps', 3);
+
+/** Seeded deltas uniform in ±1e-3 (an LCG: generation speed matters here, quality does not). */
+function makeUpdate(seed: number): Float32Array {
+  const out = new Float32Array(elements);
+  let s = seed >>> 0;
+  for (let i = 0; i < elements; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32 - 0.5) * 2e-3;
+  }
+  return out;
+}
+
+function bestOf(runs: number, f: () => void): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  f(); // warm-up
+  let best = Infinity;
+  for (let r = 0; r < runs; r++) {
+    gc?.();
+    const t0 = process.hrtime.bigint();
+    f();
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return best;
+}
+
+const layout = [{ name: 'all', shape: [elements] }];
+const deltas = Array.from({ length: updates }, (_, k) => [
+  { name: 'all', shape: [elements], values: makeUpdate(k + 1) },
+]);
+const samples = Array.from({ length: updates }, (_, k) => 20 + ((k * 37) % 180));
+
+// The accumulator's pages are touched first by the first fold (calloc'd memory faults in lazily):
+// timed on its own, then the steady state is folds into the warm accumulator.
+const fedavg = new StreamingFedAvg(layout);
+const t0 = process.hrtime.bigint();
+fedavg.add(deltas[0] as { name: string; shape: number[]; values: Float32Array }[], samples[0] as number);
+const firstFoldMs = Number(process.hrtime.bigint() - t0) / 1e6;
+const foldMs = bestOf(reps, () => {
+  deltas.forEach((d, k) => fedavg.add(d, samples[k] as number));
+});
+const resultMs = bestOf(reps, () => {
+  fedavg.result();
+});
+const oursPerUpdate = foldMs / updates;
+
+const dst = new Float32Array(elements);
+const memcpyMs =
+  bestOf(reps, () => {
+    for (const d of deltas) dst.set(d[0]?.values as Float32Array);
+  }) / updates;
+
+const python = process.env.FEDALN_PYTHON ?? 'python3';
+const peer = spawnSync(
+  python,
+  [join(__dirname, 'peers', 'numpy_fedavg.py'), String(elements), String(updates), String(reps)],
+  {
+    encoding: 'utf8',
+  },
+);
+if (peer.status !== 0) {
+  throw new Error(
+    `numpy peer failed (${peer.status}): ${peer.stderr}; install python3-numpy or set FEDALN_PYTHON`,
+  );
+}
+const numpy = JSON.parse(peer.stdout) as { flower_ms: number; np_sum_ms: number; numpy: string };
+const numpyPerUpdate = numpy.flower_ms / updates;
+
+const row = {
+  name: 'aggregation',
+  elements,
+  updates,
+  ms_per_update: +oursPerUpdate.toFixed(2),
+  first_update_ms: +firstFoldMs.toFixed(2),
+  result_ms: +resultMs.toFixed(2),
+  accumulator_mb: +((elements * 16) / 1e6).toFixed(1),
+  memcpy_ms: +memcpyMs.toFixed(2),
+  numpy_flower_ms_per_update: +numpyPerUpdate.toFixed(2),
+  numpy_np_sum_ms_per_update: +(numpy.np_sum_ms / updates).toFixed(2),
+  numpy_version: numpy.numpy,
+  ratio_vs_memcpy: +(oursPerUpdate / memcpyMs).toFixed(2),
+  ratio_vs_numpy: +(oursPerUpdate / numpyPerUpdate).toFixed(2),
+};
+if (json) {
+  console.log(JSON.stringify(row));
+} else {
+  console.log(
+    `StreamingFedAvg, ${updates} updates × ${elements.toLocaleString('en')} float32 (best of ${reps})`,
+  );
+  console.log(
+    `  ours           ${row.ms_per_update} ms/update (first fold into a fresh ${row.accumulator_mb} MB accumulator ${row.first_update_ms} ms; the mean ${row.result_ms} ms)`,
+  );
+  console.log(
+    `  memcpy         ${row.memcpy_ms} ms/update   ratio_vs_memcpy ${row.ratio_vs_memcpy} (target ≤ 2)`,
+  );
+  console.log(
+    `  numpy (Flower) ${row.numpy_flower_ms_per_update} ms/update   ratio_vs_numpy ${row.ratio_vs_numpy} (target ≤ 1)`,
+  );
+  console.log(`  numpy np.sum   ${row.numpy_np_sum_ms_per_update} ms/update`);
+}
