@@ -55,15 +55,15 @@ describe('fedaln-model summary --json', () => {
     expect(r.stdout).toMatch(/conv5_block32_2_conv \(Conv2D\)\s+\(None, 7, 7, 32\)\s+36,864/);
   });
 
-  it('drops the top with --no-top (Keras 18,321,984) and builds the binary head with --classes 1', () => {
-    expect(lastJson(run('summary', '--arch', 'densenet201', '--no-top', '--json').stdout).params).toBe(
-      18_321_984,
+  it('drops the top with --no-top (Keras 7,037,504) and builds the binary head with --classes 1', () => {
+    expect(lastJson(run('summary', '--arch', 'densenet121', '--no-top', '--json').stdout).params).toBe(
+      7_037_504,
     );
     const binary = lastJson(
-      run('summary', '--arch', 'densenet121', '--input', '64', '--classes', '1', '--json').stdout,
+      run('summary', '--arch', 'densenet-tiny', '--input', '64', '--classes', '1', '--json').stdout,
     );
-    // Keras DenseNet121 without top 7,037,504 + Dense(1) on 1024 channels (1024 + 1).
-    expect(binary).toMatchObject({ input: 64, params: 7_037_504 + 1025 });
+    // densenet-tiny binary, counted by hand in io/layers-format.spec.ts: 48,169.
+    expect(binary).toMatchObject({ input: 64, params: 48_169 });
     expect((binary.weights as { name: string }[]).at(-1)).toEqual({ name: 'aln_output/bias', shape: [1] });
   });
 
@@ -121,6 +121,33 @@ describe('fedaln-model convert and inspect', () => {
     const tensors = report.tensors as { name: string; encoding: string }[];
     expect(tensors.map((t) => t.name)).toEqual(expected.map((w) => w.name));
     expect(new Set(tensors.map((t) => t.encoding))).toEqual(new Set(['f32']));
+  });
+
+  it('inspects a layers-format directory: shards with their sha256, tensors with dtype and bytes', async () => {
+    const model = buildModel({ arch: 'densenet-tiny', inputSize: 32, head: 'binary', seed: 4 });
+    const dir = path.join(root, 'inspect-dir');
+    await model.save(layersFormatDir(dir));
+    model.dispose();
+    const r = run('inspect', dir, '--json');
+    expect(r.code).toBe(0);
+    const report = lastJson(r.stdout);
+    const shard = await fs.readFile(path.join(dir, 'group1-shard1of1.bin'));
+    expect(report.shards).toEqual([
+      {
+        path: 'group1-shard1of1.bin',
+        bytes: shard.length,
+        sha256: createHash('sha256').update(shard).digest('hex'),
+      },
+    ]);
+    const tensors = report.tensors as { name: string; shape: number[]; encoding: string; bytes: number }[];
+    // conv1_conv/kernel: 7·7·3·24 float32 = 14,112 bytes; all tensors together fill the shard.
+    expect(tensors.find((t) => t.name === 'conv1_conv/kernel')).toEqual({
+      name: 'conv1_conv/kernel',
+      shape: [7, 7, 3, 24],
+      encoding: 'float32',
+      bytes: 14_112,
+    });
+    expect(tensors.reduce((a, t) => a + t.bytes, 0)).toBe(shard.length);
   });
 
   it('exits 2 naming a file that is not a blob', async () => {

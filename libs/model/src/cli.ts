@@ -27,6 +27,7 @@ function loadModelCode() {
     ...(require('./densenet/build-model') as typeof import('./densenet/build-model')),
     ...(require('./densenet/model-summary') as typeof import('./densenet/model-summary')),
     ...(require('./io/blob-conversion') as typeof import('./io/blob-conversion')),
+    ...(require('./io/layers-format') as typeof import('./io/layers-format')),
   };
 }
 
@@ -181,6 +182,7 @@ async function inspect(args: string[]): Promise<void> {
   const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
   let report: Record<string, unknown>;
   if (await isLayersDir(file)) {
+    const { manifestEntryBytes } = loadModelCode();
     const modelJson = JSON.parse(await fs.readFile(path.join(file, MODEL_JSON), 'utf8')) as tf.io.ModelJSON;
     const entries = (modelJson.weightsManifest ?? []).flatMap((g) => g.weights);
     const shards = await Promise.all(
@@ -195,7 +197,7 @@ async function inspect(args: string[]): Promise<void> {
       name: e.name,
       shape: e.shape,
       encoding: e.quantization?.dtype ?? e.dtype,
-      bytes: 0,
+      bytes: manifestEntryBytes(e) ?? 0,
     }));
     report = { file, kind: 'layers-model', format: modelJson.format ?? null, shards, tensors };
     print(

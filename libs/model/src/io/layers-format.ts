@@ -14,29 +14,26 @@ export const MODEL_JSON = 'model.json';
 
 const SHARD_FILE = /^group\d+-shard\d+of\d+\.bin$/;
 
-/** Bytes per stored element of a manifest entry (quantised entries store their quantised dtype). */
-function bytesPerElement(entry: tf.io.WeightsManifestEntry): number {
+/**
+ * Bytes one manifest entry occupies in the shards: elements × bytes per stored element (quantised
+ * entries store their quantisation dtype); null for strings, whose size depends on the data.
+ *
+ * @example manifestEntryBytes({ name: 'w', shape: [3, 4], dtype: 'float32' }) // 48
+ */
+export function manifestEntryBytes(entry: tf.io.WeightsManifestEntry): number | null {
+  if (entry.dtype === 'string') return null;
   const dtype = entry.quantization?.dtype ?? entry.dtype;
-  switch (dtype) {
-    case 'uint8':
-    case 'bool':
-      return 1;
-    case 'uint16':
-    case 'float16':
-      return 2;
-    case 'complex64':
-      return 8;
-    default:
-      return 4;
-  }
+  const perElement = { uint8: 1, bool: 1, uint16: 2, float16: 2, complex64: 8, float32: 4, int32: 4 }[dtype];
+  return entry.shape.reduce((a, b) => a * b, 1) * perElement;
 }
 
 /** Bytes the manifest entries need, or null when a string tensor makes it data-dependent. */
 function expectedBytes(entries: readonly tf.io.WeightsManifestEntry[]): number | null {
   let total = 0;
   for (const e of entries) {
-    if (e.dtype === 'string') return null;
-    total += e.shape.reduce((a, b) => a * b, 1) * bytesPerElement(e);
+    const bytes = manifestEntryBytes(e);
+    if (bytes === null) return null;
+    total += bytes;
   }
   return total;
 }
