@@ -119,9 +119,10 @@ export class ChunkReceiver {
     return { ok: true, sha256: actual };
   }
 
+  /** Sink first: if it throws, the frame is neither hashed nor counted and may be sent again. */
   private deliver(data: Uint8Array, offset: number): void {
-    this.hash.update(data);
     this.options.sink(data, offset);
+    this.hash.update(data);
     this.next++;
   }
 

@@ -120,6 +120,24 @@ describe('chunked transfer over an in-memory loopback', () => {
     expect(out).toEqual(bytes);
   });
 
+  it('reports MB/s over the bytes acknowledged in this session', async () => {
+    // Fake clock: each frame takes 500 ms, one at a time, resuming at frame 1 of 41.
+    // MB/s = (2577 − 64) bytes / (40 × 0.5 s) / 10⁶.
+    let clock = 0;
+    const { rx } = receiverFor(bytes);
+    rx.accept(0, bytes.subarray(0, FRAME));
+    const sender = new ChunkSender(
+      bytes,
+      async (index, data) => {
+        clock += 500;
+        return rx.accept(index, data);
+      },
+      { frameBytes: FRAME, inFlight: 1, now: () => clock },
+    );
+    const done = await sender.send(1);
+    expect(done.mbPerS).toBeCloseTo((bytes.length - FRAME) / 20 / 1e6, 12);
+  });
+
   it('stops at once when the receiver refuses a frame', async () => {
     const sender = new ChunkSender(
       bytes,
@@ -165,6 +183,25 @@ describe('ChunkReceiver', () => {
     expect(written()).toBe(3 * FRAME);
     expect(rx.finish()).toMatchObject({ ok: false, message: 'transfer incomplete: frames 3..3 missing' });
     rx.accept(3, frame(3));
+    expect(rx.finish()).toEqual({ ok: true, sha256: sha(bytes) });
+  });
+
+  it('does not count a frame whose sink threw, so its re-send is taken', () => {
+    let fail = true;
+    const seen: number[] = [];
+    const rx = new ChunkReceiver({
+      totalBytes: bytes.length,
+      sha256: sha(bytes),
+      frameBytes: FRAME,
+      sink: (_c, offset) => {
+        if (fail) throw new Error('disk full');
+        seen.push(offset);
+      },
+    });
+    expect(() => rx.accept(0, frame(0))).toThrow('disk full');
+    fail = false;
+    for (let i = 0; i < 4; i++) expect(rx.accept(i, frame(i))).toMatchObject({ ok: true, duplicate: false });
+    expect(seen).toEqual([0, 64, 128, 192]);
     expect(rx.finish()).toEqual({ ok: true, sha256: sha(bytes) });
   });
 
