@@ -2,6 +2,16 @@
 export const FRAME_BYTES = 1 << 20;
 
 /**
+ * Value for socket.io's `maxHttpBufferSize` on both ends. Its default, 1e6 bytes (engine.io
+ * `server.js`), is smaller than one 1 MiB frame, so without this the server drops the connection on
+ * the first full frame. Two frames leave room for the packet envelope.
+ *
+ * @example
+ * new Server(httpServer, { maxHttpBufferSize: SOCKET_MAX_BUFFER_BYTES });
+ */
+export const SOCKET_MAX_BUFFER_BYTES = 2 * FRAME_BYTES;
+
+/**
  * Number of frames for a blob of `totalBytes`: ⌈totalBytes / frameBytes⌉ (an empty blob is one empty
  * frame, so every transfer has a last frame to acknowledge).
  *

@@ -6,4 +6,10 @@ export {
 } from './chunk-receiver';
 export { ChunkSender, type ChunkSenderOptions, type SendFrame } from './chunk-sender';
 export { ChunkTransferError } from './chunk-transfer-error';
-export { FRAME_BYTES, frameCount, frameRange, type TransferProgress } from './frames';
+export {
+  FRAME_BYTES,
+  SOCKET_MAX_BUFFER_BYTES,
+  frameCount,
+  frameRange,
+  type TransferProgress,
+} from './frames';
