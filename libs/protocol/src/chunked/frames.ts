@@ -2,7 +2,7 @@
 export const FRAME_BYTES = 1 << 20;
 
 /**
- * Value for socket.io's `maxHttpBufferSize` on both ends. Its default, 1e6 bytes (engine.io
+ * Value for the coordinator Server's socket.io `maxHttpBufferSize`. Its default, 1e6 bytes (engine.io
  * `server.js`), is smaller than one 1 MiB frame, so without this the server drops the connection on
  * the first full frame. Two frames leave room for the packet envelope.
  *
