@@ -5,32 +5,12 @@ import { TypeOrmParticipantRepository } from '../../apps/coordinator/src/persist
 import { TypeOrmRoundRepository } from '../../apps/coordinator/src/persistence/typeorm-round.repository';
 import { TypeOrmSiteRepository } from '../../apps/coordinator/src/persistence/typeorm-site.repository';
 import { TypeOrmStudyRepository } from '../../apps/coordinator/src/persistence/typeorm-study.repository';
-import type { StudySpec } from '../../apps/coordinator/src/domain/study-spec';
+import { exampleStudySpec } from './coordinator-fixtures';
 import { databaseTargets, openTestDatabase, type TestDatabase } from './coordinator-database';
 
 const secret = Object.freeze({ salt: 'c2FsdA==', hash: 'aGFzaA==' });
 
-function spec(sites: string[]): StudySpec {
-  return {
-    name: 'persistence test',
-    arch: 'densenet-tiny',
-    input_size: 32,
-    init_weights: 'random',
-    rounds: 2,
-    local_epochs: 1,
-    batch_size: 4,
-    learning_rate: 0.01,
-    min_sites: 1,
-    round_deadline_s: 60,
-    sites,
-    release_policy: {
-      min_site_auc: 0.7,
-      min_pooled_auc: 0.7,
-      dca_range: [0.1706, 0.6052],
-      min_sites_passing: 'all',
-    },
-  };
-}
+const spec = (sites: string[]) => exampleStudySpec(sites, { min_sites: 1 });
 
 describe.each(databaseTargets())('coordinator persistence on %s', (target) => {
   let db: TestDatabase;

@@ -22,6 +22,7 @@ import { RoundDispatcher } from '../../apps/coordinator/src/rounds/round-dispatc
 import { MAX_ROUND_ATTEMPTS, RoundsService } from '../../apps/coordinator/src/rounds/rounds.service';
 import { SitesService } from '../../apps/coordinator/src/sites/sites.service';
 import { StudiesService } from '../../apps/coordinator/src/studies/studies.service';
+import { exampleStudySpec } from './coordinator-fixtures';
 import { databaseTargets, openTestDatabase, type TestDatabase } from './coordinator-database';
 
 /** Version 0 for tests: fixed bytes instead of a DenseNet (the real adapter needs tfjs). */
@@ -97,28 +98,7 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     await db?.close();
   });
 
-  function studySpec(siteIds: string[], patch: Partial<StudySpec> = {}): StudySpec {
-    return {
-      name: 'services test',
-      arch: 'densenet-tiny',
-      input_size: 32,
-      init_weights: 'random',
-      rounds: 2,
-      local_epochs: 1,
-      batch_size: 4,
-      learning_rate: 0.01,
-      min_sites: 2,
-      round_deadline_s: 60,
-      sites: siteIds,
-      release_policy: {
-        min_site_auc: 0.7,
-        min_pooled_auc: 0.7,
-        dca_range: [0.2, 0.6],
-        min_sites_passing: 'all',
-      },
-      ...patch,
-    };
-  }
+  const studySpec = (siteIds: string[], patch: Partial<StudySpec> = {}) => exampleStudySpec(siteIds, patch);
 
   it('admin token: generated once, stored hashed, verified in constant time', async () => {
     const repo = new TypeOrmAdminTokenRepository(db.dataSource);

@@ -8,9 +8,9 @@ import { DataDirLockedError } from './persistence/data-dir-lock';
 import { TypeOrmAuditLog } from './persistence/typeorm-audit-log';
 import { TypeOrmSiteRepository } from './persistence/typeorm-site.repository';
 import { TypeOrmStudyRepository } from './persistence/typeorm-study.repository';
-import { serve } from './serve';
 import { SitesService } from './sites/sites.service';
 import { StudiesService } from './studies/studies.service';
+import { validateStudySpec } from './studies/validate-study-spec';
 
 const USAGE = `usage: fedaln-coordinator <command> [options]
 
@@ -49,7 +49,8 @@ async function main(argv: string[]): Promise<void> {
   const config = loadConfig(process.env, { port: values.port, dataDir: values['data-dir'] });
   switch (command) {
     case 'serve':
-      return serve(config);
+      // Loaded only for `serve`, so site/study commands start without Nest.
+      return (await import('./serve.js')).serve(config);
     case 'site':
       return withDatabase(config, (db) => site(db, sub, arg, values.name, values.json === true));
     case 'study':
@@ -133,6 +134,9 @@ async function createStudy(config: AppConfig, file: string): Promise<void> {
   ) {
     spec.init_weights = path.resolve(path.dirname(file), spec.init_weights);
   }
+  // Validate before opening the database: a bad file fails fast, even while the server holds it.
+  const checked = validateStudySpec(input);
+  if (!checked.ok) throw new DomainError('STUDY_SPEC_INVALID', 'invalid study', { errors: checked.errors });
   await withDatabase(config, async (db) => {
     const studies = new StudiesService(
       new TypeOrmStudyRepository(db.dataSource),
