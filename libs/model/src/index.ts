@@ -10,3 +10,4 @@ export * from './densenet/infer-architecture';
 export * from './densenet/model-summary';
 export * from './io/blob-conversion';
 export * from './io/keras-names';
+export * from './kernels';

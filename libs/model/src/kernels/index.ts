@@ -1,0 +1,35 @@
+/**
+ * Kernels the wasm backend needs for training and tfjs-backend-wasm 4.22 does not have. Of the
+ * kernels whose gradients a DenseNet step uses (Conv2D, FusedBatchNorm's composed gradient, Relu's
+ * Step, AvgPool/MaxPool with AvgPoolGrad/MaxPoolGrad, Concat/Pad via Slice, Mean, BatchMatMul,
+ * Sigmoid), only `Conv2DBackpropFilter` is missing: `tf.getKernelsForBackend('wasm')` lacks it and
+ * nothing else the layers use. Importing this module registers the missing kernels once.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { conv2DBackpropFilterWasm } from './conv2d-backprop-filter';
+
+export { conv2DBackpropFilterWasm, MIN_GROUP_ROWS } from './conv2d-backprop-filter';
+
+/** The kernels this package adds to the wasm backend. */
+export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
+  { kernelName: tf.Conv2DBackpropFilter, backendName: 'wasm', kernelFunc: conv2DBackpropFilterWasm },
+];
+
+/**
+ * Registers {@link WASM_TRAINING_KERNELS} for the wasm backend, skipping any already registered
+ * (tfjs warns on a second registration, and a later tfjs-backend-wasm may ship its own).
+ * Returns the names it registered. Idempotent; runs on import of `@fedaln/model`.
+ * @example
+ * registerWasmTrainingKernels(); // [] when already done
+ */
+export function registerWasmTrainingKernels(): string[] {
+  const added: string[] = [];
+  for (const config of WASM_TRAINING_KERNELS) {
+    if (tf.getKernel(config.kernelName, config.backendName)) continue;
+    tf.registerKernel(config);
+    added.push(config.kernelName);
+  }
+  return added;
+}
+
+registerWasmTrainingKernels();
