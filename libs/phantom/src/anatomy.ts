@@ -10,6 +10,9 @@ import { detExp, detSin, PI } from './detmath';
 import { type Field, newField, smoothNoise } from './field';
 import type { Rng } from './prng';
 
+// Module-level aliases: looking up `Math` on the global object is slow inside vm sandboxes such as jest's.
+const { abs, floor } = Math;
+
 /** Width and depth of the imaged field (mm): a 45 mm linear probe imaged to 45 mm depth. */
 export const FIELD_OF_VIEW_MM = 45;
 
@@ -76,7 +79,7 @@ export function drawAnatomy(size: number, pxMm: number, geo: Rng, pix: Rng): Ana
         e = 2.5; // skin line
       else if (z < zFat) {
         e = fatEcho * detExp(0.25 * t);
-        for (const zl of ligamentDepths) if (zl > skin && zl < zFat && Math.abs(z - zl) < 0.35) e = 1.6;
+        for (const zl of ligamentDepths) if (zl > skin && zl < zFat && abs(z - zl) < 0.35) e = 1.6;
       } else if (z < zGland) {
         // Fat lobules inside the gland where the coarse noise is high: hypoechoic islands.
         const lobule = 1 / (1 + detExp(-4 * (lobules.data[k]! - 0.9)));
@@ -84,7 +87,7 @@ export function drawAnatomy(size: number, pxMm: number, geo: Rng, pix: Rng): Ana
       } else if (z < zRetro) e = fatEcho;
       else if (z < zMuscle) {
         const phase = (z - zRetro + striationTilt * x) / striationPeriod;
-        const stripe = phase - Math.floor(phase) < 0.3 ? 3 : 0;
+        const stripe = phase - floor(phase) < 0.3 ? 3 : 0;
         e = muscleEcho * detExp(0.2 * t) + stripe * muscleEcho;
       } else if (z < zMuscle + 0.8)
         e = 3; // pleura / rib surface

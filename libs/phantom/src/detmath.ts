@@ -12,13 +12,22 @@
  * "Elementary Functions: Algorithms and Implementation", 3rd ed., ch. 11.
  */
 
+// Module-level aliases: looking up `Math` on the global object is slow inside vm sandboxes such as jest's.
+const { abs, round, sqrt } = Math;
+
 const LN2_HI = 6.9314718036912381649e-1; // fdlibm's split of ln 2: the high part has trailing zeros
 const LN2_LO = 1.90821492927058770002e-10;
 const INV_LN2 = 1.442695040888963387;
-const TWO_PI_HI = 6.283185307179586; // 2π as two doubles for exact-ish reduction
+// 2π in three parts (Cody–Waite): the first has 27 fraction bits, so k·TWO_PI_A is exact for |k| < 2^25.
+const TWO_PI_A = 6.283185303211212;
+const TWO_PI_B = 3.968374073792802e-9;
+const TWO_PI_HI = TWO_PI_A + TWO_PI_B; // = the double nearest 2π
 const TWO_PI_LO = 2.4492935982947064e-16;
 export const PI = 3.141592653589793;
 const LN10 = 2.302585092994046;
+const INFINITY = 1 / 0;
+const SQRT2 = 1.4142135623730951;
+const NOT_A_NUMBER = 0 / 0;
 
 // A double and its two 32-bit words. The word order follows the machine's byte order, detected once,
 // so the bits read and written are the same everywhere (typed arrays beat DataView in hot loops).
@@ -40,10 +49,10 @@ function pow2(k: number): number {
  * @example detExp(1) // 2.718281828459045
  */
 export function detExp(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  if (x > 709) return Infinity;
+  if (x !== x) return x; // NaN
+  if (x > 709) return INFINITY;
   if (x < -745) return 0;
-  const k = Math.round(x * INV_LN2);
+  const k = round(x * INV_LN2);
   const r = x - k * LN2_HI - k * LN2_LO; // |r| ≤ ln2/2
   // Taylor to r^13: truncation < 0.35^14/14! ≈ 5e-18.
   let p = 1 / 6227020800;
@@ -64,9 +73,9 @@ const INV_FACTORIAL = Array.from({ length: 14 }, (_, n) => {
  * @example detLog(Math.E) // 1 (to ~1e-16)
  */
 export function detLog(x: number): number {
-  if (Number.isNaN(x) || x < 0) return NaN;
-  if (x === 0) return -Infinity;
-  if (x === Infinity) return Infinity;
+  if (x !== x || x < 0) return NOT_A_NUMBER;
+  if (x === 0) return -INFINITY;
+  if (x === INFINITY) return INFINITY;
   let e = 0;
   if (x < 2.2250738585072014e-308) {
     x *= 18014398509481984; // 2^54: make subnormals normal
@@ -77,7 +86,7 @@ export function detLog(x: number): number {
   e += ((hi >>> 20) & 0x7ff) - 1023;
   u32[HI] = (hi & 0x000fffff) | 0x3ff00000;
   let m = f64[0]!; // m in [1, 2)
-  if (m > Math.SQRT2) {
+  if (m > SQRT2) {
     m /= 2;
     e += 1;
   }
@@ -118,9 +127,9 @@ const INV_ODD = Array.from({ length: 17 }, (_, n) => {
  */
 const reduced = { r: 0, q: 0 };
 function reduce(x: number): void {
-  const k = Math.round(x / TWO_PI_HI);
-  const r = x - k * TWO_PI_HI - k * TWO_PI_LO; // r in [−π, π]
-  const q = Math.round(r / (PI / 2));
+  const k = round(x / TWO_PI_HI);
+  const r = x - k * TWO_PI_A - k * TWO_PI_B - k * TWO_PI_LO; // r in [−π, π]
+  const q = round(r / (PI / 2));
   reduced.r = r - q * (TWO_PI_HI / 4) - q * (TWO_PI_LO / 4);
   reduced.q = ((q % 4) + 4) % 4;
 }
@@ -141,8 +150,8 @@ export function detCos(x: number): number {
 
 function atanSmall(x: number): number {
   // Two halvings bring |x| ≤ 1 down to ≤ tan(π/16) ≈ 0.199; Gregory series to x^31: error < 1e-23.
-  let t = x / (1 + Math.sqrt(1 + x * x));
-  t = t / (1 + Math.sqrt(1 + t * t));
+  let t = x / (1 + sqrt(1 + x * x));
+  t = t / (1 + sqrt(1 + t * t));
   const t2 = t * t;
   let p = 0;
   for (let k = 31; k >= 3; k -= 2) p = (p + (((k - 1) / 2) % 2 === 1 ? -1 : 1) / k) * t2;
@@ -152,8 +161,8 @@ function atanSmall(x: number): number {
 /** atan2(y, x) in (−π, π]. @example detAtan2(1, 1) // π/4 */
 export function detAtan2(y: number, x: number): number {
   if (x === 0 && y === 0) return 0;
-  const ax = Math.abs(x);
-  const ay = Math.abs(y);
+  const ax = abs(x);
+  const ay = abs(y);
   let a = ay <= ax ? atanSmall(ay / ax) : PI / 2 - atanSmall(ax / ay);
   if (x < 0) a = PI - a;
   return y < 0 ? -a : a;

@@ -16,9 +16,12 @@ export {
   type Shape,
 } from './features';
 export { alnRisk, drawLabel, LABEL_MODEL, riskCovariates } from './label-model';
-export { siteProfile, type ScannerSettings, type SiteProfile } from './site';
+export { cohortProfile, siteProfile, type ScannerSettings, type SiteProfile } from './site';
 export { FIELD_OF_VIEW_MM } from './anatomy';
-export { MAX_SIZE_PX, MIN_SIZE_PX, renderImage } from './render';
+export { MAX_SIZE_PX, MIN_SIZE_PX, renderImage, renderWithGeometry } from './render';
+export { outlineFactor, signedDistanceMm, type LesionGeometry } from './lesion';
+export { stratifiedSplit, type Split } from './split';
+export { imagePath, LABEL_COLUMNS, labelsCsv } from './labels-csv';
 export {
   caseId,
   drawCase,

@@ -11,7 +11,11 @@ import type { PosteriorFeature } from './features';
 import { type LesionGeometry, signedDistanceMm } from './lesion';
 import type { Rng } from './prng';
 
+// Module-level aliases: looking up `Math` on the global object is slow inside vm sandboxes such as jest's.
+const { abs, ceil, floor, max, min, sqrt } = Math;
+
 const HALO_ECHO = 2.4;
+const CALCIFICATION_AMPLITUDE = 6;
 const SPICULE_SHEATH_ECHO = 2.2;
 const SHEATH_MM = 0.5;
 
@@ -24,24 +28,24 @@ function step(s: number): number {
 const segment = { t: 0 };
 function segmentDistance(px: number, pz: number, x0: number, z0: number, dx: number, dz: number): number {
   const len2 = dx * dx + dz * dz;
-  const t = Math.min(1, Math.max(0, ((px - x0) * dx + (pz - z0) * dz) / len2));
+  const t = min(1, max(0, ((px - x0) * dx + (pz - z0) * dz) / len2));
   const ex = px - x0 - t * dx;
   const ez = pz - z0 - t * dz;
   segment.t = t;
-  return Math.sqrt(ex * ex + ez * ez);
+  return sqrt(ex * ex + ez * ez);
 }
 
 /** Paints the lesion body, halo and spicules into `echo` (in place). */
 export function paintLesion(echo: Field, g: LesionGeometry, pxMm: number, pix: Rng): void {
   const size = echo.width;
-  const texture = smoothNoise(size, size, 0.9 / pxMm, pix);
+  const texture = smoothNoise(size, size, 1.3 / pxMm, pix);
   const spicules = g.spicules.map((s) => {
     const ca = detCos(s.angle);
     const sa = detSin(s.angle);
     // Start just inside the outline along the ray, head outward in mm space.
     const dirX = g.a * ca;
     const dirZ = g.b * sa;
-    const norm = Math.sqrt(dirX * dirX + dirZ * dirZ);
+    const norm = sqrt(dirX * dirX + dirZ * dirZ);
     return {
       x0: g.cxMm + dirX * 0.85,
       z0: g.czMm + dirZ * 0.85,
@@ -51,13 +55,9 @@ export function paintLesion(echo: Field, g: LesionGeometry, pxMm: number, pix: R
     };
   });
   const reach =
-    Math.max(g.a, g.b) * 1.35 +
-    g.haloMm +
-    4 * g.edgeMm +
-    Math.max(0, ...g.spicules.map((s) => s.lengthMm)) +
-    1;
-  const lo = (c: number) => Math.max(0, Math.floor((c - reach) / pxMm));
-  const hi = (c: number) => Math.min(size - 1, Math.ceil((c + reach) / pxMm));
+    max(g.a, g.b) * 1.35 + g.haloMm + 4 * g.edgeMm + max(0, ...g.spicules.map((s) => s.lengthMm)) + 1;
+  const lo = (c: number) => max(0, floor((c - reach) / pxMm));
+  const hi = (c: number) => min(size - 1, ceil((c + reach) / pxMm));
   const c = g.textureContrast;
   for (let j = lo(g.czMm); j <= hi(g.czMm); j++) {
     const z = (j + 0.5) * pxMm;
@@ -80,13 +80,13 @@ export function paintLesion(echo: Field, g: LesionGeometry, pxMm: number, pix: R
       for (const sp of spicules) {
         const dist = segmentDistance(x, z, sp.x0, sp.z0, sp.dx, sp.dz);
         const halfWidth = (sp.w / 2) * (1 - 0.7 * segment.t);
-        core = Math.max(core, step((dist - halfWidth) / 0.12));
-        sheath = Math.max(sheath, step((dist - halfWidth - SHEATH_MM) / 0.15));
+        core = max(core, step((dist - halfWidth) / 0.12));
+        sheath = max(sheath, step((dist - halfWidth - SHEATH_MM) / 0.15));
       }
       const w = sheath * (1 - m);
       if (w > 0) e = e * (1 - w) + SPICULE_SHEATH_ECHO * w;
       if (core > 0) e = e * (1 - core) + g.echo * core;
-      echo.data[k] = Math.max(0, e);
+      echo.data[k] = max(0, e);
     }
   }
 }
@@ -107,17 +107,17 @@ export function applyPosterior(
   const size = env.width;
   for (let i = 0; i < size; i++) {
     const dx = ((i + 0.5) * pxMm - g.cxMm) / g.a;
-    if (Math.abs(dx) >= 1) continue;
-    const across = Math.max(0, 1 - (dx / 0.95) * (dx / 0.95));
-    const central = Math.max(0, 1 - (dx / 0.45) * (dx / 0.45));
+    if (abs(dx) >= 1) continue;
+    const across = max(0, 1 - (dx / 0.95) * (dx / 0.95));
+    const central = max(0, 1 - (dx / 0.45) * (dx / 0.45));
     const amount =
       posterior === 'enhancement'
         ? 0.9 * across
         : posterior === 'shadowing'
           ? -0.8 * across
           : 1.0 * (across - central) - 0.8 * central;
-    const bottom = g.czMm + g.b * Math.sqrt(1 - dx * dx);
-    for (let j = Math.max(0, Math.floor(bottom / pxMm)); j < size; j++) {
+    const bottom = g.czMm + g.b * sqrt(1 - dx * dx);
+    for (let j = max(0, floor(bottom / pxMm)); j < size; j++) {
       const below = (j + 0.5) * pxMm - bottom;
       if (below <= 0) continue;
       const depthWeight = (1 - detExp(-below / 1.0)) * detExp(-below / 25);
@@ -127,27 +127,28 @@ export function applyPosterior(
 }
 
 /**
- * Calcifications: Gaussian bright foci A·exp(−r²/2σ²) added to the envelope, A = 3.5× the gland's
- * mean envelope, σ = the focus radius but at least 0.55 px so a focus survives at 64 px.
+ * Calcifications: Gaussian bright foci A·exp(−r²/2σ²) added to the envelope, A = 6× the gland’s
+ * RMS envelope (+16 dB), σ = the focus radius but at least 0.55 px so a focus survives at 64 px.
  */
 export function applyCalcifications(env: Field, g: LesionGeometry, pxMm: number): void {
   const size = env.width;
   for (const c of g.calcifications) {
-    const sigma = Math.max(c.radiusMm, 0.55 * pxMm);
+    const sigma = max(c.radiusMm, 0.55 * pxMm);
     const reach = 3 * sigma;
     for (
-      let j = Math.max(0, Math.floor((c.zMm - reach) / pxMm));
-      j <= Math.min(size - 1, Math.ceil((c.zMm + reach) / pxMm));
+      let j = max(0, floor((c.zMm - reach) / pxMm));
+      j <= min(size - 1, ceil((c.zMm + reach) / pxMm));
       j++
     ) {
       for (
-        let i = Math.max(0, Math.floor((c.xMm - reach) / pxMm));
-        i <= Math.min(size - 1, Math.ceil((c.xMm + reach) / pxMm));
+        let i = max(0, floor((c.xMm - reach) / pxMm));
+        i <= min(size - 1, ceil((c.xMm + reach) / pxMm));
         i++
       ) {
         const ex = (i + 0.5) * pxMm - c.xMm;
         const ez = (j + 0.5) * pxMm - c.zMm;
-        env.data[j * size + i]! += 3.5 * detExp(-(ex * ex + ez * ez) / (2 * sigma * sigma));
+        env.data[j * size + i]! +=
+          CALCIFICATION_AMPLITUDE * detExp(-(ex * ex + ez * ez) / (2 * sigma * sigma));
       }
     }
   }

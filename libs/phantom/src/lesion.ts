@@ -11,6 +11,9 @@ import { FIELD_OF_VIEW_MM } from './anatomy';
 import type { LesionFeatures } from './features';
 import type { Rng } from './prng';
 
+// Module-level aliases: looking up `Math` on the global object is slow inside vm sandboxes such as jest's.
+const { abs, max, min, sqrt } = Math;
+
 interface Harmonic {
   k: number;
   amp: number;
@@ -55,7 +58,7 @@ export function drawLesion(
   const [a, b] =
     f.orientation === 'parallel' ? [half, half * aspect] : [half * geo.between(0.68, 0.86), half];
   const room = glandBottomMm - glandTopMm - 2 * b;
-  const czMm = Math.max(4 + b, glandTopMm + b + (room > 0 ? geo.between(0, room) : geo.between(-1, 1)));
+  const czMm = max(4 + b, glandTopMm + b + (room > 0 ? geo.between(0, room) : geo.between(-1, 1)));
   const cxMm = FIELD_OF_VIEW_MM / 2 + geo.between(-5, 5);
 
   const harmonics: Harmonic[] = [];
@@ -88,7 +91,7 @@ export function drawLesion(
     const u = geo.between(-1, 1);
     const v = geo.between(-1, 1);
     if (u * u + v * v > 0.55) continue;
-    calcifications.push({ xMm: cxMm + a * u, zMm: czMm + b * v, radiusMm: geo.between(0.25, 0.45) });
+    calcifications.push({ xMm: cxMm + a * u, zMm: czMm + b * v, radiusMm: geo.between(0.2, 0.35) });
   }
   const echo = geo.between(0.008, 0.025);
   return {
@@ -108,10 +111,13 @@ export function drawLesion(
   };
 }
 
-/** Texture SD rises smoothly from 0.15 (homogeneous) to 0.9 (markedly heterogeneous) with the latent. */
+/**
+ * Texture SD (natural-log echogenicity) rises smoothly from 0.2 (homogeneous, ±0.9 dB) to 1.6
+ * (markedly heterogeneous, ±7 dB, above the speckle's 5.6 dB) with the latent.
+ */
 function contrastOf(heterogeneity: number): number {
-  const t = heterogeneity / Math.sqrt(1 + heterogeneity * heterogeneity); // in (−1, 1), no exp needed
-  return 0.15 + 0.375 * (1 + t);
+  const t = heterogeneity / sqrt(1 + heterogeneity * heterogeneity); // in (−1, 1), no exp needed
+  return 0.2 + 0.7 * (1 + t);
 }
 
 /** Mean of |cos| over a period, 2/π: scallops add no net size. */
@@ -121,7 +127,7 @@ const MEAN_ABS_COS = 2 / PI;
 export function outlineFactor(g: LesionGeometry, theta: number): number {
   let r = 1;
   for (const h of g.harmonics) r += h.amp * detCos(h.k * theta + h.phase);
-  for (const s of g.scallops) r += s.amp * (Math.abs(detCos((s.k * theta) / 2 + s.phase)) - MEAN_ABS_COS);
+  for (const s of g.scallops) r += s.amp * (abs(detCos((s.k * theta) / 2 + s.phase)) - MEAN_ABS_COS);
   if (g.polygon) {
     // Regular n-gon through the unit circle's corners: r = cos(π/n)/cos(t − π/n), t in [0, 2π/n).
     const seg = (2 * PI) / g.polygon.n;
@@ -136,9 +142,9 @@ export function outlineFactor(g: LesionGeometry, theta: number): number {
 export function signedDistanceMm(g: LesionGeometry, x: number, z: number): number {
   const u = (x - g.cxMm) / g.a;
   const v = (z - g.czMm) / g.b;
-  const rho = Math.sqrt(u * u + v * v);
-  if (rho === 0) return -Math.min(g.a, g.b);
+  const rho = sqrt(u * u + v * v);
+  if (rho === 0) return -min(g.a, g.b);
   const su = (g.a * u) / rho;
   const sv = (g.b * v) / rho;
-  return (rho - outlineFactor(g, detAtan2(v, u))) * Math.sqrt(su * su + sv * sv);
+  return (rho - outlineFactor(g, detAtan2(v, u))) * sqrt(su * su + sv * sv);
 }

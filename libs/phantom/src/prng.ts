@@ -9,12 +9,15 @@
  */
 import { detLog } from './detmath';
 
+// Module-level aliases: looking up `Math` on the global object is slow inside vm sandboxes such as jest's.
+const { imul, sqrt } = Math;
+
 const GOLDEN_GAMMA = 0x9e3779b9;
 
 /** MurmurHash3 fmix32: a bijective 32-bit avalanche mix. */
 export function fmix32(z: number): number {
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  z = imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = imul(z ^ (z >>> 13), 0xc2b2ae35);
   return (z ^ (z >>> 16)) >>> 0;
 }
 
@@ -70,7 +73,7 @@ export class Rng {
   /** Next 32-bit output of xoshiro128** (reference `next()`; the Uint32Array wraps like uint32_t). */
   nextUint32(): number {
     const s = this.s;
-    const result = Math.imul(rotl(Math.imul(s[1]!, 5), 7), 9) >>> 0;
+    const result = imul(rotl(imul(s[1]!, 5), 7), 9) >>> 0;
     const t = s[1]! << 9;
     s[2]! ^= s[0]!;
     s[3]! ^= s[1]!;
@@ -123,7 +126,7 @@ export class Rng {
       const v = 2 * this.uniform() - 1;
       const s = u * u + v * v;
       if (s > 0 && s < 1) {
-        const f = Math.sqrt((-2 * detLog(s)) / s);
+        const f = sqrt((-2 * detLog(s)) / s);
         this.spare = v * f;
         this.hasSpare = true;
         return u * f;

@@ -13,11 +13,14 @@ import { drawAnatomy, FIELD_OF_VIEW_MM } from './anatomy';
 import { detLog10 } from './detmath';
 import type { LesionFeatures } from './features';
 import { convolveAxis, gaussianKernel } from './field';
-import { drawLesion } from './lesion';
+import { drawLesion, type LesionGeometry } from './lesion';
 import { applyCalcifications, applyPosterior, paintLesion } from './lesion-paint';
 import { Rng } from './prng';
 import type { SiteProfile } from './site';
 import { speckleEnvelope } from './speckle';
+
+// Module-level aliases: looking up `Math` on the global object is slow inside vm sandboxes such as jest's.
+const { max, round } = Math;
 
 export const GEOMETRY_STREAM = 0x6e0;
 export const PIXEL_STREAM = 0x91c;
@@ -36,6 +39,16 @@ export function renderImage(
   caseIndex: number,
   size: number,
 ): Uint8Array {
+  return renderWithGeometry(site, f, caseIndex, size).pixels;
+}
+
+/** {@link renderImage} that also returns the lesion's geometry (mm), for tests and overlays. */
+export function renderWithGeometry(
+  site: SiteProfile,
+  f: LesionFeatures,
+  caseIndex: number,
+  size: number,
+): { pixels: Uint8Array; lesion: LesionGeometry; pxMm: number } {
   if (!Number.isInteger(size) || size < MIN_SIZE_PX || size > MAX_SIZE_PX)
     throw new Error(`image size ${size} must be an integer from ${MIN_SIZE_PX} to ${MAX_SIZE_PX} px`);
   const pxMm = FIELD_OF_VIEW_MM / size;
@@ -54,15 +67,15 @@ export function renderImage(
     const depthGainDb = -tgcResidualDbPerCm * (((j + 0.5) * pxMm) / 10);
     for (let i = 0; i < size; i++) {
       const k = j * size + i;
-      db[k] = 20 * detLog10(Math.max(env.data[k]!, 1e-6)) + depthGainDb + gainDb;
+      db[k] = 20 * detLog10(max(env.data[k]!, 1e-6)) + depthGainDb + gainDb;
     }
   }
-  const kernel = gaussianKernel(Math.max(MIN_SMOOTHING_PX, (0.65 * axialPsfMm) / pxMm));
+  const kernel = gaussianKernel(max(MIN_SMOOTHING_PX, (0.65 * axialPsfMm) / pxMm));
   db = convolveAxis(convolveAxis(db, size, size, kernel, 0), size, size, kernel, 1);
   const out = new Uint8Array(size * size);
   for (let k = 0; k < out.length; k++) {
-    const gray = Math.round((255 * (db[k]! + 0.6 * dynamicRangeDb)) / dynamicRangeDb);
+    const gray = round((255 * (db[k]! + 0.6 * dynamicRangeDb)) / dynamicRangeDb);
     out[k] = gray < 0 ? 0 : gray > 255 ? 255 : gray;
   }
-  return out;
+  return { pixels: out, lesion, pxMm };
 }

@@ -72,3 +72,12 @@ export function siteProfile(index: number, seed: number): SiteProfile {
   };
   return { index, name: `site${index}`, seed, scanner, mix, logitOffset: rng.between(-0.6, 0.6) };
 }
+
+/**
+ * The reference cohort as a site: the study's case mix ({@link COHORT_MIX}) and baseline odds (no
+ * shift), on site 1's scanner. The label model is tuned on it.
+ * @example cohortProfile(7).logitOffset // 0
+ */
+export function cohortProfile(seed: number): SiteProfile {
+  return { ...siteProfile(1, seed), name: 'cohort', mix: COHORT_MIX, logitOffset: 0 };
+}

@@ -10,6 +10,7 @@ const PNG_OPTIONS = { compressionLevel: 9, adaptiveFiltering: false, palette: fa
 /** Writes a size×size 8-bit grayscale image. */
 export async function writeGrayPng(path: string, pixels: Uint8Array, size: number): Promise<void> {
   await sharp(pixels, { raw: { width: size, height: size, channels: 1 } })
+    .toColourspace('b-w') // keep one channel: sharp otherwise writes 8-bit sRGB
     .png(PNG_OPTIONS)
     .toFile(path);
 }

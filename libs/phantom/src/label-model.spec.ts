@@ -1,0 +1,73 @@
+import { describe, expect, it } from '@jest/globals';
+import { auc, fitLogistic } from '@fedaln/metrics';
+import { drawCase } from './case';
+import { alnRisk, LABEL_MODEL, riskCovariates } from './label-model';
+import { cohortProfile } from './site';
+
+// Targets (tools/tune.py solves the coefficients for them on 400,000 draws; Oncoradiology 34(3):216,
+// 2025 is the source of the first two): prevalence 126/324 = 0.389; AUC of a logistic model on the
+// four features ≈ 0.80 (study: 0.805); AUC of the generating risk ≈ 0.90. On n = 2,000 the sampling
+// SD of a prevalence is √(0.39·0.61/2000) = 0.011 and of these AUCs about 0.010 (Hanley & McNeil
+// 1982), so the tolerances below are about 3 SD.
+const N = 2000;
+const cohort = cohortProfile(20250216);
+const cases = Array.from({ length: N }, (_, i) => drawCase(cohort, i));
+const labels = cases.map((c) => c.label);
+
+describe('ALN label model on 2,000 cohort draws', () => {
+  it('prevalence is about 126/324', () => {
+    const prevalence = labels.reduce<number>((a, b) => a + b, 0) / N;
+    expect(Math.abs(prevalence - 126 / 324)).toBeLessThan(0.035);
+  });
+
+  it('a logistic model on the four radiologist features reaches AUC ≈ 0.80', () => {
+    const rows = cases.map((c) => riskCovariates(c.features));
+    const fit = fitLogistic(rows, labels);
+    expect(fit.converged).toBe(true);
+    const beta = fit.coefficients!;
+    const scores = rows.map((r) => beta[0]! + r.reduce((a, x, j) => a + beta[j + 1]! * x, 0));
+    expect(Math.abs(auc(labels, scores)! - 0.8)).toBeLessThan(0.03);
+    // Each of the four is an independent risk factor: positive and significant (Wald z > 3).
+    for (const z of fit.z!.slice(1)) expect(z).toBeGreaterThan(3);
+  });
+
+  it('the true risk (features + image-only heterogeneity) reaches AUC ≈ 0.90', () => {
+    expect(
+      Math.abs(
+        auc(
+          labels,
+          cases.map((c) => c.risk),
+        )! - 0.9,
+      ),
+    ).toBeLessThan(0.03);
+  });
+
+  it('calcification and lobulation add nothing beside the four (|Wald z| < 3)', () => {
+    const rows = cases.map((c) => [
+      ...riskCovariates(c.features),
+      c.features.calcification ? 1 : 0,
+      c.features.lobulation ? 1 : 0,
+    ]);
+    const fit = fitLogistic(rows, labels);
+    for (const z of fit.z!.slice(5)) expect(Math.abs(z)).toBeLessThan(3);
+  });
+
+  it('alnRisk is the logistic of the linear predictor (hand-computed reference case)', () => {
+    // 30 mm, non-parallel, halo, spiculated, heterogeneity 0.5: logit = b0 + b_size·1 + b_np + b_halo + b_spic + b_het/2.
+    const m = LABEL_MODEL;
+    const logit =
+      m.intercept + m.sizePer10Mm + m.nonParallel + m.echogenicHalo + m.spiculation + m.heterogeneity / 2;
+    const f = {
+      ...cases[0]!.features,
+      sizeMm: 30,
+      orientation: 'non-parallel' as const,
+      echogenicHalo: true,
+    };
+    const risk = alnRisk({ ...f, margin: 'spiculated', heterogeneity: 0.5 });
+    expect(risk).toBeCloseTo(1 / (1 + Math.exp(-logit)), 14);
+    expect(alnRisk({ ...f, margin: 'spiculated', heterogeneity: 0.5 }, 1)).toBeCloseTo(
+      1 / (1 + Math.exp(-logit - 1)),
+      14,
+    );
+  });
+});
