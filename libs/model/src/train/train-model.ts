@@ -9,6 +9,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { type AugmentOptions, DEFAULT_AUGMENT } from '../images/augment';
 import { modelInputSize } from '../images/model-input';
 import { assembleBatch } from './batch';
+import { recalibrateBatchNorm } from './batchnorm-recalibration';
 import { installTrainingModes } from './layer-modes';
 import {
   type ClassWeighting,
@@ -49,6 +50,11 @@ export interface TrainOptions {
   /** `true` (default) for DEFAULT_AUGMENT, `false` for none, or custom ranges. */
   augment?: boolean | AugmentOptions;
   onBatch?: (progress: BatchProgress) => void;
+  /**
+   * Re-estimate trainable BatchNorm moving statistics on the (unaugmented) training images after the
+   * last step (batchnorm-recalibration.ts); default true.
+   */
+  recalibrateBatchNorm?: boolean;
   /** Aborts between batches (e.g. a round deadline). */
   signal?: AbortSignal;
 }
@@ -140,6 +146,9 @@ export async function trainModel(
       }
       epochLosses.push(lossSum / batches);
     }
+    // Inside the scope: only the BN layers this run trained get new statistics.
+    if (options.recalibrateBatchNorm !== false)
+      await recalibrateBatchNorm(model, dataset.images, { batchSize });
   } finally {
     optimizer.dispose();
     modes.restore();
