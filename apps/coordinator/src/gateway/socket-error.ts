@@ -1,0 +1,77 @@
+import { BlobFormatError, type ProtocolError, type ProtocolErrorCode } from '@fedaln/protocol';
+import { UpdateRejected, type UpdateRejectedCode } from '@fedaln/aggregation';
+import { assertUnreachable, DomainError, type DomainErrorCode } from '../domain/domain-error';
+
+/**
+ * A refusal on the socket edge that already carries its protocol code (e.g. an upload for a round
+ * that is not the site's current one).
+ */
+export class SocketRefusal extends Error {
+  override readonly name = 'SocketRefusal';
+  constructor(
+    readonly code: ProtocolErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The one mapping from domain error codes to socket protocol codes (STYLE.md habit 3). */
+export function protocolCodeFor(code: DomainErrorCode): ProtocolErrorCode {
+  switch (code) {
+    case 'STUDY_SPEC_INVALID':
+    case 'STUDY_UNKNOWN_SITES':
+      return 'bad_request';
+    case 'BLOB_HASH_MISMATCH':
+      return 'sha256_mismatch';
+    case 'UNAUTHENTICATED':
+    case 'SITE_REVOKED':
+      return 'unauthenticated';
+    case 'FORBIDDEN':
+      return 'forbidden';
+    case 'SITE_NOT_FOUND':
+    case 'STUDY_NOT_FOUND':
+    case 'ROUND_NOT_FOUND':
+    case 'MODEL_NOT_FOUND':
+      return 'not_found';
+    case 'STUDY_ILLEGAL_COMMAND':
+    case 'ROUND_ILLEGAL_TRANSITION':
+      return 'wrong_round';
+    default:
+      return assertUnreachable(code);
+  }
+}
+
+/** Aggregator refusals: a wrong tensor set is a layout problem, everything else is about values. */
+export function protocolCodeForRejection(code: UpdateRejectedCode): ProtocolErrorCode {
+  switch (code) {
+    case 'layout_mismatch':
+      return 'layout_mismatch';
+    case 'non_finite':
+    case 'out_of_range':
+      return 'bad_values';
+    case 'bad_weight':
+      return 'bad_request';
+    case 'too_many_updates':
+      return 'forbidden';
+    default:
+      return assertUnreachable(code);
+  }
+}
+
+/**
+ * The WebSocket exception filter: turns anything a handler throws into the `{ code, message }` a
+ * failed ack carries. Unknown errors become `internal` without leaking their text.
+ *
+ * @example
+ * ack({ ok: false, ...toProtocolError(new DomainError('FORBIDDEN', 'not your round')) });
+ */
+export function toProtocolError(error: unknown): ProtocolError {
+  if (error instanceof SocketRefusal) return { code: error.code, message: error.message };
+  if (error instanceof DomainError) return { code: protocolCodeFor(error.code), message: error.message };
+  if (error instanceof UpdateRejected) {
+    return { code: protocolCodeForRejection(error.code), message: `update rejected: ${error.message}` };
+  }
+  if (error instanceof BlobFormatError) return { code: 'bad_blob', message: `bad blob: ${error.message}` };
+  return { code: 'internal', message: 'internal coordinator error; retry later' };
+}

@@ -1,0 +1,62 @@
+import type { SiteMetricsReport } from '@fedaln/protocol';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface StoredMetricsReport {
+  readonly studyId: string;
+  readonly round: number;
+  readonly siteId: string;
+  readonly modelVersion: number;
+  readonly modelSha256: string;
+  readonly receivedAt: string;
+  readonly report: SiteMetricsReport;
+}
+
+/** Port: one metrics report per (study, round, site); a later report for the same key replaces it. */
+export abstract class MetricsReportStore {
+  abstract save(report: StoredMetricsReport): Promise<void>;
+  abstract list(studyId: string, round: number): Promise<StoredMetricsReport[]>;
+}
+
+/**
+ * JSON files `<data-dir>/metrics/<study>/<round>/<site>.json`, written to a temporary name, fsynced
+ * and renamed, so a crash leaves either the old report or the new one. Reports are aggregates only
+ * (counts, summary statistics, histograms), never per-case data.
+ *
+ * @example
+ * await new FileMetricsReportStore(dir).save({ studyId, round: 1, siteId, ...report });
+ */
+export class FileMetricsReportStore extends MetricsReportStore {
+  constructor(private readonly root: string) {
+    super();
+  }
+
+  async save(report: StoredMetricsReport): Promise<void> {
+    const dir = path.join(this.root, report.studyId, String(report.round));
+    await fs.promises.mkdir(dir, { recursive: true });
+    const tmp = path.join(dir, `.${report.siteId}.${randomBytes(6).toString('hex')}.tmp`);
+    const file = await fs.promises.open(tmp, 'wx');
+    try {
+      await file.writeFile(JSON.stringify(report));
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await fs.promises.rename(tmp, path.join(dir, `${report.siteId}.json`));
+  }
+
+  async list(studyId: string, round: number): Promise<StoredMetricsReport[]> {
+    const dir = path.join(this.root, studyId, String(round));
+    const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
+    const reports = await Promise.all(
+      names
+        .filter((n) => n.endsWith('.json'))
+        .map(
+          async (n) =>
+            JSON.parse(await fs.promises.readFile(path.join(dir, n), 'utf8')) as StoredMetricsReport,
+        ),
+    );
+    return reports.sort((a, b) => a.siteId.localeCompare(b.siteId));
+  }
+}

@@ -1,0 +1,196 @@
+import type { TaskPayload } from '@fedaln/protocol';
+import type { Participant, Round, Study } from '../domain/records';
+import type { GlobalModelRepository } from '../models/global-model.repository';
+import type { ParticipantRepository } from '../rounds/participant.repository';
+import { RoundDispatcher, type EffectLog } from '../rounds/round-dispatcher';
+import type { RoundRepository } from '../rounds/round.repository';
+import type { RoundsService } from '../rounds/rounds.service';
+import type { StudyRepository } from '../studies/study.repository';
+import type { MonitorFeed } from './monitor-feed';
+import type { RoundAggregator } from './round-aggregator';
+import type { SiteSessions } from './site-sessions';
+
+export interface OrchestratorLog extends EffectLog {
+  error(obj: object, msg: string): void;
+}
+
+export interface RoundOrchestratorDeps {
+  readonly studies: StudyRepository;
+  readonly rounds: RoundRepository;
+  readonly participants: ParticipantRepository;
+  readonly models: GlobalModelRepository;
+  readonly aggregator: RoundAggregator;
+  readonly sessions: SiteSessions;
+  readonly monitor: MonitorFeed;
+  readonly log: OrchestratorLog;
+  /** Test hook (FEDALN_TEST_AGGREGATION_DELAY_MS): a pause inside aggregation so e2e can kill there. */
+  readonly aggregationDelayMs: number;
+}
+
+/** setTimeout's largest delay; a later deadline is re-armed when this one fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Executes the round machine's outside effects for `RoundsService` (it is the `RoundDispatcher`):
+ * sends `task`s to connected sites, runs aggregation off the service's lock, arms deadline timers,
+ * and on start rebuilds the rounds in flight from the database (`recover`).
+ *
+ * @example
+ * const orchestrator = new RoundOrchestrator(); // provided to AppModule as its RoundDispatcher
+ * orchestrator.bind(deps, app.get(RoundsService));
+ * await orchestrator.recover();
+ */
+export class RoundOrchestrator extends RoundDispatcher {
+  private bound: { deps: RoundOrchestratorDeps; service: RoundsService } | null = null;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  /**
+   * RoundsService (and the repositories, from the Nest container) depend on this dispatcher, so
+   * they are handed over once the app exists, before any site can connect.
+   */
+  bind(deps: RoundOrchestratorDeps, service: RoundsService): void {
+    this.bound = { deps, service };
+  }
+
+  get roundsService(): RoundsService {
+    return this.wired.service;
+  }
+
+  private get deps(): RoundOrchestratorDeps {
+    return this.wired.deps;
+  }
+
+  private get wired(): { deps: RoundOrchestratorDeps; service: RoundsService } {
+    if (!this.bound) throw new Error('RoundOrchestrator.bind() was not called at start-up');
+    return this.bound;
+  }
+
+  async sendTrainingTasks(round: Round, siteIds: readonly string[]): Promise<void> {
+    this.announce(round, 'training');
+    const study = await this.deps.studies.findById(round.studyId);
+    if (!study) return;
+    for (const siteId of siteIds) {
+      const task = await this.task(study, round, 'train');
+      this.deps.sessions.get(siteId)?.send(task);
+    }
+  }
+
+  async aggregate(round: Round, uploads: readonly Participant[]): Promise<void> {
+    this.announce(round, 'aggregating');
+    // Not awaited: aggregation ends by calling RoundsService, whose per-study lock we are inside.
+    void this.runAggregation(round, uploads);
+  }
+
+  async sendEvaluationTasks(round: Round): Promise<void> {
+    this.announce(round, 'evaluating');
+    const study = await this.deps.studies.findById(round.studyId);
+    if (!study) return;
+    for (const p of await this.deps.participants.list(round.studyId, round.number)) {
+      if (p.state !== 'uploaded') continue;
+      const session = this.deps.sessions.get(p.siteId);
+      if (session) session.send(await this.task(study, round, 'evaluate'));
+    }
+  }
+
+  async scheduleDeadline(round: Round, at: Date): Promise<void> {
+    clearTimeout(this.timers.get(round.id));
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, at.getTime() - Date.now()));
+    const timer = setTimeout(() => {
+      this.timers.delete(round.id);
+      this.roundsService.deadlinePassed(round.studyId, round.number).then(
+        (after) => {
+          if (after.state !== round.state) this.announce(after, after.state);
+          if (after.state === 'failed') this.deps.aggregator.drop(round.studyId);
+        },
+        (e: unknown) => this.deps.log.error({ err: e, roundId: round.id }, 'deadline handling failed'),
+      );
+    }, delay);
+    this.timers.set(round.id, timer);
+  }
+
+  /**
+   * The task a site should be working on in `round` ('train' from version r − 1, 'evaluate' of
+   * version r), with the model's hash and size so the site can fetch and check it.
+   */
+  async task(study: Study, round: Round, kind: TaskPayload['kind']): Promise<TaskPayload> {
+    const version = kind === 'train' ? round.number - 1 : round.number;
+    const model = await this.deps.models.find(study.id, version);
+    return {
+      kind,
+      study_id: study.id,
+      round: round.number,
+      model_version: version,
+      model_sha256: model?.sha256 ?? '',
+      model_bytes: model?.bytes ?? 0,
+      epochs: study.spec.local_epochs,
+      batch_size: study.spec.batch_size,
+      learning_rate: study.spec.learning_rate,
+      deadline: (round.deadline ?? new Date()).toISOString(),
+    };
+  }
+
+  /**
+   * Crash recovery: for every running study, re-arms the current round's deadline, re-folds the
+   * accepted updates of a training round from the blob store, and restarts an interrupted
+   * aggregation. Evaluation resumes as sites reconnect (`SiteIntake.hello` re-sends their task).
+   */
+  async recover(): Promise<void> {
+    for (const study of await this.deps.studies.list()) {
+      if (study.status !== 'running' || study.currentRound < 1) continue;
+      const round = await this.deps.rounds.find(study.id, study.currentRound);
+      if (!round) continue;
+      const uploads = (await this.deps.participants.list(study.id, round.number)).filter(
+        (p) => p.state === 'uploaded',
+      );
+      if (round.state !== 'aggregating' && round.deadline) await this.scheduleDeadline(round, round.deadline);
+      if (round.state === 'training' && uploads.length > 0) {
+        const { aggregator } = this.deps;
+        const refolded = await aggregator.serial.run(study.id, () =>
+          aggregator.reconcile(study.id, round.number, uploads),
+        );
+        this.deps.log.info({ studyId: study.id, round: round.number, refolded }, 'recovered training round');
+      }
+      if (round.state === 'aggregating') {
+        this.deps.log.info({ studyId: study.id, round: round.number }, 'resuming aggregation');
+        await this.aggregate(round, uploads);
+      }
+    }
+  }
+
+  stop(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  announce(round: Pick<Round, 'studyId' | 'number'>, state: Round['state']): void {
+    this.deps.monitor.roundState({
+      study_id: round.studyId,
+      round: round.number,
+      state,
+      at: new Date().toISOString(),
+    });
+  }
+
+  private async runAggregation(round: Round, uploads: readonly Participant[]): Promise<void> {
+    const { aggregator, log } = this.deps;
+    try {
+      const stored = await aggregator.serial.run(round.studyId, async () => {
+        log.info(
+          { studyId: round.studyId, round: round.number, uploads: uploads.length },
+          'aggregation started',
+        );
+        if (this.deps.aggregationDelayMs > 0)
+          await new Promise((r) => setTimeout(r, this.deps.aggregationDelayMs));
+        return aggregator.aggregate(round.studyId, round.number, uploads);
+      });
+      log.info({ studyId: round.studyId, round: round.number, sha256: stored.sha256 }, 'aggregation stored');
+      await this.roundsService.aggregationDone(round.studyId, round.number, stored.sha256);
+    } catch (e) {
+      log.error({ err: e, studyId: round.studyId, round: round.number }, 'aggregation failed');
+      aggregator.drop(round.studyId);
+      await this.roundsService
+        .aggregationFailed(round.studyId, round.number, e instanceof Error ? e.message : String(e))
+        .catch((err: unknown) => log.error({ err }, 'recording the failed aggregation failed'));
+    }
+  }
+}

@@ -1,0 +1,32 @@
+import type { HelloPayload, TaskPayload } from '@fedaln/protocol';
+
+/** A connected site as the orchestrator sees it: how to reach it and what it said in `hello`. */
+export interface SiteSession {
+  readonly siteId: string;
+  readonly send: (task: TaskPayload) => void;
+  hello: HelloPayload | null;
+}
+
+/**
+ * Connected sites by id. A site that reconnects replaces its previous session, so a task goes to
+ * the socket the site uses now.
+ *
+ * @example
+ * sessions.connect({ siteId, send: (t) => socket.emit(SiteEvent.task, t), hello: null });
+ */
+export class SiteSessions {
+  private readonly bySite = new Map<string, SiteSession>();
+
+  connect(session: SiteSession): void {
+    this.bySite.set(session.siteId, session);
+  }
+
+  /** Removes the session only if it is still the site's current one. */
+  disconnect(session: SiteSession): void {
+    if (this.bySite.get(session.siteId) === session) this.bySite.delete(session.siteId);
+  }
+
+  get(siteId: string): SiteSession | undefined {
+    return this.bySite.get(siteId);
+  }
+}

@@ -1,0 +1,101 @@
+import { ChunkReceiver, FRAME_BYTES, type Ack, type FrameAccepted } from '@fedaln/protocol';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Which upload a spool file belongs to: one site's update for one round, named by its sha256. */
+export interface UploadKey {
+  readonly studyId: string;
+  readonly round: number;
+  readonly siteId: string;
+  readonly sha256: string;
+  readonly bytes: number;
+}
+
+const REPLAY_CHUNK = 8 * FRAME_BYTES;
+
+/**
+ * One partial upload on disk: frames go straight from the socket to
+ * `<data-dir>/uploads/<study>/<round>/<site>.<sha256>.part` at their offset, hashed as they land, so
+ * the coordinator never holds an upload in memory and a restart resumes from the whole frames the
+ * file already has (a torn last frame is cut off).
+ *
+ * @example
+ * const spool = UploadSpool.open(root, key); // spool.nextFrame: where the site resumes
+ * spool.accept(index, data);
+ * const done = spool.finish(); // sha256 verified; spool.file holds the blob
+ */
+export class UploadSpool {
+  private fd: number | null;
+  private readonly receiver: ChunkReceiver;
+
+  private constructor(
+    readonly key: UploadKey,
+    readonly file: string,
+  ) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w+');
+    const size = fs.fstatSync(this.fd).size;
+    const frames = Math.ceil(key.bytes / FRAME_BYTES);
+    const whole = size >= key.bytes ? frames : Math.min(frames, Math.floor(size / FRAME_BYTES));
+    const kept = Math.min(key.bytes, whole * FRAME_BYTES);
+    fs.ftruncateSync(this.fd, kept);
+    this.receiver = new ChunkReceiver({
+      totalBytes: key.bytes,
+      sha256: key.sha256,
+      resumeFrom: whole,
+      sink: (chunk, offset) => {
+        fs.writeSync(this.fd as number, chunk, 0, chunk.length, offset);
+      },
+    });
+    const buffer = Buffer.allocUnsafe(Math.min(REPLAY_CHUNK, Math.max(kept, 1)));
+    for (let at = 0; at < kept;) {
+      const n = fs.readSync(this.fd, buffer, 0, Math.min(buffer.length, kept - at), at);
+      this.receiver.replay(buffer.subarray(0, n));
+      at += n;
+    }
+  }
+
+  /** Opens (or resumes) the spool of `key`, dropping the site's partials of any other update. */
+  static open(root: string, key: UploadKey): UploadSpool {
+    const dir = path.join(root, key.studyId, String(key.round));
+    const name = `${key.siteId}.${key.sha256}.part`;
+    if (fs.existsSync(dir)) {
+      for (const other of fs.readdirSync(dir)) {
+        if (other.startsWith(`${key.siteId}.`) && other !== name)
+          fs.rmSync(path.join(dir, other), { force: true });
+      }
+    }
+    return new UploadSpool(key, path.join(dir, name));
+  }
+
+  get nextFrame(): number {
+    return this.receiver.nextFrame;
+  }
+
+  get frames(): number {
+    return this.receiver.frames;
+  }
+
+  accept(index: number, data: Uint8Array): Ack<FrameAccepted> {
+    if (this.fd === null) return { ok: false, code: 'bad_request', message: 'this upload is closed' };
+    return this.receiver.accept(index, data);
+  }
+
+  /** Verifies completeness and sha256 and closes the file (a mismatching file is deleted). */
+  finish(): Ack<{ sha256: string }> {
+    const result = this.receiver.finish();
+    if (result.ok || result.code === 'sha256_mismatch') this.close();
+    if (!result.ok && result.code === 'sha256_mismatch') this.discard();
+    return result;
+  }
+
+  close(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+
+  discard(): void {
+    this.close();
+    fs.rmSync(this.file, { force: true });
+  }
+}
