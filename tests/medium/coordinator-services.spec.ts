@@ -82,6 +82,7 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
       blobs,
       new FixedInitialModel(),
       studyRepo,
+      audit,
     );
     rounds = new RoundsService(
       studyRepo,
@@ -102,16 +103,17 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
 
   it('admin token: generated once, stored hashed, verified in constant time', async () => {
     const repo = new TypeOrmAdminTokenRepository(db.dataSource);
-    const first = new AdminAuthService(repo, undefined);
+    const first = new AdminAuthService(repo, undefined, audit);
     const token = await first.initialise();
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const stored = await repo.current();
     expect(JSON.stringify(stored)).not.toContain(token as string);
-    const restarted = new AdminAuthService(repo, undefined);
+    const restarted = new AdminAuthService(repo, undefined, audit);
     await expect(restarted.initialise()).resolves.toBeNull(); // not shown again
     await expect(restarted.verify(token as string)).resolves.toBe(true);
     await expect(restarted.verify('wrong')).resolves.toBe(false);
-    const fixed = new AdminAuthService(repo, 'f'.repeat(32));
+    await expect(audit.list('admin', 'admin')).resolves.toHaveLength(1); // generated once, audited once
+    const fixed = new AdminAuthService(repo, 'f'.repeat(32), audit);
     await fixed.initialise();
     await expect(fixed.verify('f'.repeat(32))).resolves.toBe(true);
   });
@@ -150,6 +152,8 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     const v0 = await blobs.open(sha('initial weights'));
     v0?.stream.destroy();
     expect(v0?.bytes).toBe(FixedInitialModel.bytes.byteLength);
+    const registered = await audit.list('model', `${study.id}/v0`);
+    expect(registered[0]?.details).toMatchObject({ sha256: sha('initial weights'), roundNumber: null });
 
     await rounds.siteJoined(study.id, a.id);
     expect((await rounds.getRound(study.id, 1)).round.state).toBe('waiting'); // 1 of min_sites 2

@@ -86,9 +86,14 @@ export class AppModule {
         },
         {
           provide: GlobalModelsService,
-          useFactory: (m: GlobalModelRepository, b: BlobStore, f: InitialModelFactory, st: StudyRepository) =>
-            new GlobalModelsService(m, b, f, st),
-          inject: [GlobalModelRepository, BlobStore, InitialModelFactory, StudyRepository],
+          useFactory: (
+            m: GlobalModelRepository,
+            b: BlobStore,
+            f: InitialModelFactory,
+            st: StudyRepository,
+            a: AuditLog,
+          ) => new GlobalModelsService(m, b, f, st, a),
+          inject: [GlobalModelRepository, BlobStore, InitialModelFactory, StudyRepository, AuditLog],
         },
         {
           provide: RoundsService,

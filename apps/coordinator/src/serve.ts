@@ -11,7 +11,8 @@ import { requestLogging } from './logging/request-logging';
 import { DenseNetInitialModelFactory } from './models/densenet-initial-model.factory';
 import { openDatabase } from './persistence/data-source';
 import { TypeOrmAdminTokenRepository } from './persistence/typeorm-admin-token.repository';
-import { LoggingRoundDispatcher } from './rounds/round-dispatcher';
+import { TypeOrmAuditLog } from './persistence/typeorm-audit-log';
+import { LiveRounds } from './orchestration/live-rounds';
 import { STUDY_VALIDATION } from './studies/validate-study-spec';
 
 /**
@@ -23,13 +24,18 @@ export async function serve(config: AppConfig): Promise<void> {
   const db = await openDatabase(config.database);
   log.info({ database: config.database.kind, dataDir: config.dataDir }, 'database ready');
 
-  const adminAuth = new AdminAuthService(new TypeOrmAdminTokenRepository(db.dataSource), config.adminToken);
+  const adminAuth = new AdminAuthService(
+    new TypeOrmAdminTokenRepository(db.dataSource),
+    config.adminToken,
+    new TypeOrmAuditLog(db.dataSource),
+  );
   const fresh = await adminAuth.initialise();
   if (fresh) {
     // Printed once, outside the JSON log stream: only its hash is stored, so it cannot be shown again.
     process.stderr.write(`\nFEDALN admin token (shown only now; keep it safe):\n  ${fresh}\n\n`);
   }
 
+  const live = new LiveRounds(config, log);
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot({
       config,
@@ -37,7 +43,7 @@ export async function serve(config: AppConfig): Promise<void> {
       logger: log,
       adminAuth,
       initialModels: new DenseNetInitialModelFactory(process.cwd()),
-      dispatcher: new LoggingRoundDispatcher(log),
+      dispatcher: live.dispatcher,
     }),
     { logger: new PinoNestLogger(log) },
   );
@@ -45,6 +51,7 @@ export async function serve(config: AppConfig): Promise<void> {
   app.useGlobalPipes(new ValidationPipe({ ...STUDY_VALIDATION, transform: true }));
   app.useGlobalFilters(new DomainErrorFilter());
   await app.listen(config.port);
+  await live.start(app); // socket.io on the same HTTP server; rebuilds rounds in flight before "listening"
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   log.info({ port }, 'listening');
@@ -55,6 +62,7 @@ export async function serve(config: AppConfig): Promise<void> {
     closing = true;
     log.info({ signal }, 'shutting down');
     try {
+      await live.stop();
       await app.close();
       await db.close();
       log.info('stopped');

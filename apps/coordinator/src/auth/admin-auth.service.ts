@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/audit-log';
 import type { SecretHash } from '../domain/records';
 import type { AdminTokenRepository } from './admin-token.repository';
 import { hashSecret, newSecret, verifySecret } from './secret-hash';
@@ -12,6 +13,7 @@ export class AdminAuthService {
   constructor(
     private readonly tokens: AdminTokenRepository,
     private readonly configuredToken: string | undefined,
+    private readonly audit: AuditLog,
   ) {}
 
   /**
@@ -32,6 +34,13 @@ export class AdminAuthService {
     const token = newSecret();
     this.hash = await hashSecret(token);
     await this.tokens.store(this.hash);
+    await this.audit.append({
+      actor: 'system',
+      action: 'admin.token_generated',
+      subjectType: 'admin',
+      subjectId: 'admin',
+      details: {},
+    });
     return token;
   }
 

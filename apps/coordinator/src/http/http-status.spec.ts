@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { DomainErrorCode } from '../domain/domain-error';
-import { httpStatusFor } from './http-status';
+import { DomainError, type DomainErrorCode } from '../domain/domain-error';
+import { errorBody, httpStatusFor } from './http-status';
 
 // RFC 9110 §15: 400 malformed/invalid request content, 401 missing or bad credentials, 403
 // authenticated but not allowed, 404 no such resource, 409 conflicts with the resource's state.
@@ -26,5 +26,24 @@ describe('httpStatusFor', () => {
 
   it('throws on a code outside the union (what assertUnreachable guards at compile time)', () => {
     expect(() => httpStatusFor('NOPE' as DomainErrorCode)).toThrow('unhandled case: "NOPE"');
+  });
+});
+
+describe('errorBody', () => {
+  it('carries status, code, message and details when present', () => {
+    const e = new DomainError('STUDY_SPEC_INVALID', 'invalid study', {
+      errors: [{ field: 'rounds', message: 'x' }],
+    });
+    expect(errorBody(e)).toEqual({
+      statusCode: 400,
+      error: 'STUDY_SPEC_INVALID',
+      message: 'invalid study',
+      details: { errors: [{ field: 'rounds', message: 'x' }] },
+    });
+    expect(errorBody(new DomainError('SITE_NOT_FOUND', 'no site'))).toEqual({
+      statusCode: 404,
+      error: 'SITE_NOT_FOUND',
+      message: 'no site',
+    });
   });
 });

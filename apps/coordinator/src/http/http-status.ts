@@ -1,4 +1,4 @@
-import { assertUnreachable, type DomainErrorCode } from '../domain/domain-error';
+import { assertUnreachable, type DomainError, type DomainErrorCode } from '../domain/domain-error';
 
 /**
  * The one mapping from domain error codes to HTTP status codes (RFC 9110 §15).
@@ -28,4 +28,24 @@ export function httpStatusFor(code: DomainErrorCode): number {
     default:
       return assertUnreachable(code);
   }
+}
+
+export interface ErrorBody {
+  readonly statusCode: number;
+  /** The domain error code, so clients branch on it rather than on the message. */
+  readonly error: DomainErrorCode;
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The HTTP response for a domain error (used by `DomainErrorFilter`).
+ *
+ * @example
+ * errorBody(new DomainError('SITE_NOT_FOUND', 'no site with id x'));
+ * // { statusCode: 404, error: 'SITE_NOT_FOUND', message: 'no site with id x' }
+ */
+export function errorBody(e: DomainError): ErrorBody {
+  const base = { statusCode: httpStatusFor(e.code), error: e.code, message: e.message };
+  return e.details ? { ...base, details: e.details } : base;
 }

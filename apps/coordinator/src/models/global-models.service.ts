@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { AuditLog } from '../audit/audit-log';
 import type { Principal } from '../auth/principal';
 import type { BlobStore } from '../blobs/blob-store';
 import { DomainError } from '../domain/domain-error';
@@ -14,6 +15,7 @@ export class GlobalModelsService {
     private readonly blobs: BlobStore,
     private readonly initial: InitialModelFactory,
     private readonly studies: StudyRepository,
+    private readonly audit: AuditLog,
   ) {}
 
   /** Version 0, built from the study spec; calling it again returns the existing version 0. */
@@ -21,7 +23,7 @@ export class GlobalModelsService {
     const existing = await this.models.find(study.id, 0);
     if (existing) return existing;
     const stored = await this.blobs.put(await this.initial.create(study.spec));
-    return this.models.add({ studyId: study.id, version: 0, roundNumber: null, ...stored });
+    return this.register({ studyId: study.id, version: 0, roundNumber: null, ...stored });
   }
 
   /** Version r = the aggregate of round r; the blob must already be in the store. */
@@ -30,7 +32,19 @@ export class GlobalModelsService {
     if (!opened)
       throw new DomainError('MODEL_NOT_FOUND', `aggregate blob ${sha256} is not in the blob store`);
     opened.stream.destroy();
-    return this.models.add({ studyId, version: roundNumber, roundNumber, sha256, bytes: opened.bytes });
+    return this.register({ studyId, version: roundNumber, roundNumber, sha256, bytes: opened.bytes });
+  }
+
+  private async register(model: Omit<GlobalModel, 'createdAt'>): Promise<GlobalModel> {
+    const added = await this.models.add(model);
+    await this.audit.append({
+      actor: 'system',
+      action: 'model.registered',
+      subjectType: 'model',
+      subjectId: `${model.studyId}/v${model.version}`,
+      details: { sha256: model.sha256, bytes: model.bytes, roundNumber: model.roundNumber },
+    });
+    return added;
   }
 
   /**
