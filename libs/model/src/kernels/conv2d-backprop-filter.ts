@@ -1,7 +1,8 @@
 /**
  * `Conv2DBackpropFilter` for the wasm backend, which tfjs-backend-wasm 4.22 lacks (DESIGN.md
  * "Engines"): without it no conv net trains on wasm. It is composed from wasm kernels that exist
- * (PadV2, Transpose, Slice, Concat, Reshape, BatchMatMul) following the im2col formulation of the
+ * (PadV2, Transpose, Reshape, Identity, Concat, BatchMatMul, and the row copies of wasm's rank-2
+ * Slice, see {@link copyBlocks}) following the im2col formulation of the
  * filter gradient (Chellapilla, Puri & Simard 2006, "High performance convolutional neural networks
  * for document processing"; the same sum tfjs-backend-cpu's `conv2DBackpropFilter` loops over):
  *
