@@ -25,7 +25,10 @@ export const LABEL_MODEL = Object.freeze({
   heterogeneity: 1.6363,
 });
 
-/** The four radiologist risk features as model covariates: [(size − 20)/10, non-parallel, halo, spiculated]. */
+/**
+ * The four radiologist risk features as model covariates: [(size − 20)/10, non-parallel, halo, spiculated].
+ * @example riskCovariates({ ...features, sizeMm: 35, orientation: 'parallel', echogenicHalo: true, margin: 'spiculated' }) // [1.5, 0, 1, 1]
+ */
 export function riskCovariates(f: LesionFeatures): [number, number, number, number] {
   return [
     (f.sizeMm - LABEL_MODEL.sizeCentreMm) / 10,
@@ -54,7 +57,7 @@ export function alnRisk(f: LesionFeatures, offset = 0): number {
   return 1 / (1 + detExp(-logit));
 }
 
-/** Draws the label: ALN-positive with probability `risk`. */
+/** Draws the label: ALN-positive with probability `risk`. @example drawLabel(0.4, Rng.fromSeed(1)) // 0 or 1 */
 export function drawLabel(risk: number, rng: Rng): 0 | 1 {
   return rng.uniform() < risk ? 1 : 0;
 }

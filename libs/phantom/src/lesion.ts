@@ -123,7 +123,10 @@ function contrastOf(heterogeneity: number): number {
 /** Mean of |cos| over a period, 2/π: scallops add no net size. */
 const MEAN_ABS_COS = 2 / PI;
 
-/** Relative outline radius R(θ) in the ellipse's normalised coordinates (1 = the plain ellipse). */
+/**
+ * Relative outline radius R(θ) in the ellipse's normalised coordinates (1 = the plain ellipse).
+ * @example outlineFactor({ ...geometry, harmonics: [], scallops: [], polygon: null }, 0.3) // 1
+ */
 export function outlineFactor(g: LesionGeometry, theta: number): number {
   let r = 1;
   for (const h of g.harmonics) r += h.amp * detCos(h.k * theta + h.phase);
@@ -138,7 +141,10 @@ export function outlineFactor(g: LesionGeometry, theta: number): number {
   return r;
 }
 
-/** Signed distance (mm, > 0 outside) from (x, z) to the lesion boundary, along the centre ray. */
+/**
+ * Signed distance (mm, > 0 outside) from (x, z) to the lesion boundary, along the centre ray.
+ * @example signedDistanceMm(g, g.cxMm, g.czMm) // −min(a, b): the centre is inside
+ */
 export function signedDistanceMm(g: LesionGeometry, x: number, z: number): number {
   const u = (x - g.cxMm) / g.a;
   const v = (z - g.czMm) / g.b;

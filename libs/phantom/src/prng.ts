@@ -14,7 +14,7 @@ const { imul, sqrt } = Math;
 
 const GOLDEN_GAMMA = 0x9e3779b9;
 
-/** MurmurHash3 fmix32: a bijective 32-bit avalanche mix. */
+/** MurmurHash3 fmix32: a bijective 32-bit avalanche mix. @example fmix32(0x9e3779b9) // 2462723854 */
 export function fmix32(z: number): number {
   z = imul(z ^ (z >>> 16), 0x85ebca6b);
   z = imul(z ^ (z >>> 13), 0xc2b2ae35);

@@ -42,7 +42,10 @@ export function renderImage(
   return renderWithGeometry(site, f, caseIndex, size).pixels;
 }
 
-/** {@link renderImage} that also returns the lesion's geometry (mm), for tests and overlays. */
+/**
+ * {@link renderImage} that also returns the lesion's geometry (mm), for tests and overlays.
+ * @example renderWithGeometry(siteProfile(1, 42), features, 0, 64).lesion.cxMm // lesion centre, mm from the left
+ */
 export function renderWithGeometry(
   site: SiteProfile,
   f: LesionFeatures,
