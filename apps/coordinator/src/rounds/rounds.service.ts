@@ -1,5 +1,5 @@
 import type { AuditLog } from '../audit/audit-log';
-import { DomainError } from '../domain/domain-error';
+import { DomainError, assertUnreachable } from '../domain/domain-error';
 import type { Participant, Round, Study } from '../domain/records';
 import { RoundMachine, type RoundEffect, type RoundEvent } from '../domain/round-machine';
 import { nextStudyStatus, type StudyCommand } from '../domain/study-lifecycle';
@@ -330,6 +330,8 @@ export class RoundsService {
         if (nextStudyStatus(current.status, 'fail')) await this.command(study.id, 'fail', 'system');
         return;
       }
+      default:
+        return assertUnreachable(effect);
     }
   }
 
