@@ -5,3 +5,4 @@ export * from './events';
 export * from './metrics-report';
 export * from './tensor';
 export * from './weights';
+export * from './signature';
