@@ -12,6 +12,7 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-e2e-coordinator-')
 let server: RunningServer;
 let adminToken: string;
 let cliSiteId: string;
+let cliStudyId: string;
 
 const studyJson = (sites: string[], patch: Record<string, unknown> = {}) => exampleStudySpec(sites, patch);
 
@@ -54,6 +55,15 @@ describe('fedaln-coordinator CLI (no server running)', () => {
     expect(r.stderr).toMatch(/learning_rate: learning_rate must be a number/);
   });
 
+  it('study create stores a valid study and prints its id', async () => {
+    const file = path.join(dataDir, 'study.json');
+    fs.writeFileSync(file, JSON.stringify(studyJson([cliSiteId], { min_sites: 1, name: 'CLI study' })));
+    const r = await runCli(['study', 'create', '--file', file, '--data-dir', dataDir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n$/);
+    cliStudyId = r.stdout.trim();
+  });
+
   it('a bad flag exits 2 naming it', async () => {
     const r = await runCli(['serve', '--port', 'http', '--data-dir', dataDir]);
     expect(r.code).toBe(2);
@@ -74,6 +84,12 @@ describe('coordinator REST (built server, PGlite in a temp data dir)', () => {
 
   const ids: Record<string, string> = {};
   const tokens: Record<string, string> = {};
+
+  it('lists the study the CLI created', async () => {
+    const r = await api('GET', '/api/studies');
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual([expect.objectContaining({ id: cliStudyId, name: 'CLI study', status: 'draft' })]);
+  });
 
   it('answers /healthz without a token', async () => {
     await expect(api('GET', '/healthz', undefined, null)).resolves.toMatchObject({
