@@ -18,6 +18,7 @@ export class DenseNetInitialModelFactory extends InitialModelFactory {
   async create(spec: StudySpec): Promise<Uint8Array> {
     const model = await import('@fedaln/model');
     const { encodeBlob } = await import('@fedaln/protocol');
+    await model.selectEngine(); // decoding a layers-format model needs a ready tfjs backend too
     if (spec.init_weights !== 'random') {
       const dir = path.dirname(path.resolve(this.baseDir, spec.init_weights));
       return encodeBlob(await model.readLayersFormatWeights(dir)).bytes;
@@ -28,7 +29,6 @@ export class DenseNetInitialModelFactory extends InitialModelFactory {
         `arch "${spec.arch}" is not one of ${model.ARCHITECTURES.join(', ')}`,
       );
     }
-    await model.selectEngine();
     const built = model.buildModel({ arch: spec.arch, inputSize: spec.input_size, head: 'binary' });
     try {
       return encodeBlob(model.namedWeights(built)).bytes;

@@ -1,0 +1,299 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { decodeBlob, encodeBlob, type NamedTensor, type SiteMetricsReport } from '@fedaln/protocol';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Coordinator, freePort } from './support/coordinator';
+import { connectSite, expectOk, ScriptedSite } from './support/site-client';
+
+jest.setTimeout(180_000);
+
+const ADMIN = 'e2e-admin-token-0123456789abcdef';
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-e2e-rounds-'));
+let coordinator: Coordinator;
+const N_TRAIN = [120, 80, 50];
+const tokens: string[] = [];
+let outsiderToken = '';
+let studyId = '';
+
+/** Park–Miller minimal standard generator, seeded per (round, site). */
+function prng(seed: number): () => number {
+  let s = seed;
+  return () => (s = (s * 16807) % 2147483647) / 2147483647;
+}
+
+/**
+ * A synthetic update: every value k / 2²⁰ with integer |k| ≤ 2000. Then nᵢ·δᵢ and their sums are
+ * exact in float64 (far below 2⁵³ units of 2⁻²⁰), which makes the independent reference below
+ * bit-comparable with the coordinator's exact accumulator (`readTwoLimb`: f32(g + S/W)).
+ */
+function syntheticDelta(global: readonly NamedTensor[], seed: number): NamedTensor[] {
+  const next = prng(seed);
+  return global.map((t) => ({
+    name: t.name,
+    shape: t.shape,
+    values: Float32Array.from(t.values, () => Math.round((next() - 0.5) * 4000) / 2 ** 20),
+  }));
+}
+
+/** FedAvg by hand (McMahan et al. 2017, Alg. 1): f32(g + Σ nᵢδᵢ / Σ nᵢ) with float64 sums. */
+function weightedMean(
+  global: readonly NamedTensor[],
+  deltas: readonly NamedTensor[][],
+  n: readonly number[],
+) {
+  const total = n.reduce((a, b) => a + b, 0);
+  return global.map((t, k) => {
+    const out = new Float32Array(t.values.length);
+    for (let i = 0; i < out.length; i++) {
+      let s = 0;
+      deltas.forEach((d, j) => (s += (n[j] as number) * ((d[k] as NamedTensor).values[i] as number)));
+      out[i] = (t.values[i] as number) + s / total;
+    }
+    return { name: t.name, values: out };
+  });
+}
+
+const blobOf = (tensors: NamedTensor[]) => encodeBlob(tensors);
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+function metrics(): SiteMetricsReport {
+  const thresholds = Array.from({ length: 99 }, (_, i) => (i + 1) / 100);
+  return {
+    n: 25,
+    n_pos: 10,
+    prevalence: 0.4,
+    auc: 0.8,
+    delong_var: 0.004,
+    auc_ci: [0.676, 0.924],
+    paired: null,
+    youden: { threshold: 0.5, sensitivity: 0.8, specificity: 0.8, j: 0.6 },
+    brier: 0.17,
+    calibration: { intercept: 0, slope: 1, intercept_joint: 0 },
+    dca: null,
+    threshold_counts: { thresholds, tp: thresholds.map(() => 5), fp: thresholds.map(() => 3) },
+    score_histograms: { bins: 10, positive: Array(10).fill(1), negative: Array(10).fill(1) },
+  };
+}
+
+/**
+ * A small tfjs layers-format model (one dense layer, 2.8 MB: three 1 MiB frames, so an upload can
+ * be cut between frames) as the study's initial weights.
+ */
+function writeInitialModel(): string {
+  const dir = path.join(dataDir, 'init-model');
+  fs.mkdirSync(dir, { recursive: true });
+  const kernel = Float32Array.from({ length: 1000 * 700 }, prng(7)).map((v) => v - 0.5);
+  const bias = new Float32Array(700);
+  fs.writeFileSync(
+    path.join(dir, 'weights.bin'),
+    Buffer.concat([Buffer.from(kernel.buffer), Buffer.from(bias.buffer)]),
+  );
+  const weights = [
+    { name: 'dense/kernel', shape: [1000, 700], dtype: 'float32' },
+    { name: 'dense/bias', shape: [700], dtype: 'float32' },
+  ];
+  const modelJson = {
+    format: 'layers-model',
+    generatedBy: 'fedaln e2e',
+    convertedBy: null,
+    modelTopology: { class_name: 'Sequential', config: { name: 'e2e', layers: [] } },
+    weightsManifest: [{ paths: ['weights.bin'], weights }],
+  };
+  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(modelJson));
+  return path.join(dir, 'model.json');
+}
+
+async function api(method: string, url: string, body?: unknown) {
+  const res = await fetch(coordinator.baseUrl + url, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+async function connectAll(): Promise<ScriptedSite[]> {
+  return Promise.all(tokens.map((t) => ScriptedSite.connect(coordinator.baseUrl, t)));
+}
+
+/** Each site: the round's train task, the global it names, and its seeded delta blob. */
+async function trainTasks(sites: ScriptedSite[], round: number) {
+  const tasks = await Promise.all(sites.map((s) => s.task('train', round)));
+  const global = decodeBlob(await sites[0]!.download(tasks[0]!));
+  expect(sha(encodeBlob(global).bytes)).toBe(tasks[0]!.model_sha256);
+  const deltas = sites.map((_, i) => syntheticDelta(global, 1000 * round + i + 1));
+  return { tasks, global, deltas, blobs: deltas.map(blobOf) };
+}
+
+/** Evaluate tasks name the new global: it must equal the reference mean; then every site reports. */
+async function finishRound(sites: ScriptedSite[], round: number, expected: { values: Float32Array }[]) {
+  const tasks = await Promise.all(sites.map((s) => s.task('evaluate', round)));
+  const next = decodeBlob(await sites[0]!.download(tasks[0]!));
+  expect(next.length).toBe(expected.length);
+  next.forEach((t, k) =>
+    expect(Buffer.from(t.values.buffer).equals(Buffer.from(expected[k]!.values.buffer))).toBe(true),
+  );
+  for (const [i, s] of sites.entries()) expectOk(await s.report(tasks[i]!, metrics()));
+}
+
+async function roundState(round: number): Promise<string> {
+  const r = await api('GET', `/api/studies/${studyId}/rounds/${round}`);
+  return String((r.json.round as { state?: string } | undefined)?.state ?? r.json.state);
+}
+
+describe('live rounds over socket.io (built coordinator, real processes)', () => {
+  beforeAll(async () => {
+    const env: NodeJS.ProcessEnv = { FEDALN_ADMIN_TOKEN: ADMIN, FEDALN_TEST_AGGREGATION_DELAY_MS: '1500' };
+    if (!process.env.DATABASE_URL) env.DATABASE_URL = '';
+    coordinator = new Coordinator(await freePort(), dataDir, env);
+    await coordinator.start();
+    const ids: string[] = [];
+    for (const name of ['Hospital A', 'Hospital B', 'Hospital C', 'Outsider']) {
+      const r = await api('POST', '/api/sites', { name });
+      expect(r.status).toBe(201);
+      ids.push(String(r.json.id));
+      tokens.push(String(r.json.enrolment_token));
+    }
+    outsiderToken = tokens.pop()!;
+    const spec = {
+      name: 'e2e rounds',
+      arch: 'densenet-tiny',
+      input_size: 32,
+      init_weights: writeInitialModel(),
+      rounds: 3,
+      local_epochs: 1,
+      batch_size: 4,
+      learning_rate: 0.001,
+      min_sites: 3,
+      round_deadline_s: 600,
+      sites: ids.slice(0, 3),
+      release_policy: {
+        min_site_auc: 0.7,
+        min_pooled_auc: 0.7,
+        dca_range: [0.1706, 0.6052],
+        min_sites_passing: 'all',
+      },
+    };
+    const created = await api('POST', '/api/studies', spec);
+    expect(created.status).toBe(201);
+    studyId = String(created.json.id);
+    expect((await api('POST', `/api/studies/${studyId}/start`)).status).toBeLessThan(300);
+  });
+  afterAll(async () => {
+    await coordinator?.kill('SIGTERM');
+  });
+
+  it('refuses a wrong token at connect with a clear message', async () => {
+    await expect(connectSite(coordinator.baseUrl, 'not-a-token')).rejects.toThrow(
+      /unauthenticated: .*enrolment token/,
+    );
+  });
+
+  it('round 1: refusals leave the round going; the new global is the weighted mean', async () => {
+    const sites = await connectAll();
+    const { tasks, global, deltas, blobs } = await trainTasks(sites, 1);
+
+    // Another site's round: the outsider is not in the study.
+    const outsider = await ScriptedSite.connect(coordinator.baseUrl, outsiderToken);
+    const refused = await outsider.uploadBegin(tasks[0]!, blobs[0]!, 10);
+    expect(refused).toMatchObject({
+      ok: false,
+      code: 'forbidden',
+      message: expect.stringContaining('not part of study'),
+    });
+    outsider.close();
+
+    // A truncated blob (its own sha256, so only the decoder can tell) and a NaN update.
+    const cut = blobs[0]!.bytes.subarray(0, blobs[0]!.bytes.length - 100);
+    const truncated = await sites[0]!.upload(tasks[0]!, { bytes: cut, sha256: sha(cut) }, N_TRAIN[0]!);
+    expect(truncated).toMatchObject({
+      ok: false,
+      code: 'bad_blob',
+      message: expect.stringMatching(/bad blob: .*(truncated|out of range)/),
+    });
+    const nan = Uint8Array.from(blobs[1]!.bytes);
+    new DataView(nan.buffer).setFloat32(nan.length - 4, NaN, true); // last value of the last tensor
+    const nanAck = await sites[1]!.upload(tasks[1]!, { bytes: nan, sha256: sha(nan) }, N_TRAIN[1]!);
+    expect(nanAck).toMatchObject({
+      ok: false,
+      code: 'bad_values',
+      message: expect.stringContaining('not finite'),
+    });
+
+    for (const [i, s] of sites.entries()) {
+      expect(await s.upload(tasks[i]!, blobs[i]!, N_TRAIN[i]!)).toEqual({
+        ok: true,
+        sha256: blobs[i]!.sha256,
+      });
+      if (i === 0) {
+        // A replay of the counted update is acknowledged as already counted (nothing left to send)…
+        const again = expectOk(await s.uploadBegin(tasks[0]!, blobs[0]!, N_TRAIN[0]!));
+        expect(again.next_frame).toBe(Math.ceil(blobs[0]!.bytes.length / again.frame_bytes));
+        expect(await s.uploadEnd(again.upload_id)).toEqual({ ok: true, sha256: blobs[0]!.sha256 });
+        // …and a different second update is refused.
+        const other = blobOf(syntheticDelta(global, 99));
+        expect(await s.uploadBegin(tasks[0]!, other, N_TRAIN[0]!)).toMatchObject({
+          ok: false,
+          code: 'forbidden',
+        });
+      }
+    }
+    await finishRound(sites, 1, weightedMean(global, deltas, N_TRAIN));
+    sites.forEach((s) => s.close());
+  });
+
+  it('round 2: SIGKILL after 2 of 3 uploads; after restart the third completes the exact mean', async () => {
+    let sites = await connectAll();
+    const { tasks, global, deltas, blobs } = await trainTasks(sites, 2);
+    for (const i of [0, 1]) expectOk(await sites[i]!.upload(tasks[i]!, blobs[i]!, N_TRAIN[i]!));
+    await coordinator.kill();
+    sites.forEach((s) => s.close());
+    await coordinator.start();
+    expect(coordinator.log).toContain('"refolded":2');
+    sites = await connectAll();
+    const resent = await sites[2]!.task('train', 2);
+    expect(resent.model_sha256).toBe(tasks[2]!.model_sha256);
+    expectOk(await sites[2]!.upload(resent, blobs[2]!, N_TRAIN[2]!));
+    await finishRound(sites, 2, weightedMean(global, deltas, N_TRAIN));
+    sites.forEach((s) => s.close());
+  });
+
+  it('round 3: SIGKILL mid-upload resumes from the spooled frames; SIGKILL mid-aggregation resumes it', async () => {
+    let sites = await connectAll();
+    const { tasks, global, deltas, blobs } = await trainTasks(sites, 3);
+    for (const i of [0, 1]) expectOk(await sites[i]!.upload(tasks[i]!, blobs[i]!, N_TRAIN[i]!));
+    const big = blobs[2]!;
+    const frames = Math.ceil(big.bytes.length / 2 ** 20);
+    const first = expectOk(await sites[2]!.uploadBegin(tasks[2]!, big, N_TRAIN[2]!));
+    expect(frames).toBeGreaterThan(2);
+    const half = 2;
+    await sites[2]!.sendFrames(first, big.bytes, half);
+    await coordinator.kill();
+    sites.forEach((s) => s.close());
+
+    await coordinator.start();
+    sites = await connectAll();
+    const task = await sites[2]!.task('train', 3);
+    const resumed = expectOk(await sites[2]!.uploadBegin(task, big, N_TRAIN[2]!));
+    expect(resumed.next_frame).toBe(half);
+    await sites[2]!.sendFrames(resumed, big.bytes);
+    expectOk(await sites[2]!.uploadEnd(resumed.upload_id));
+
+    await coordinator.waitForLog('"msg":"aggregation started"');
+    await coordinator.kill();
+    sites.forEach((s) => s.close());
+    await coordinator.start();
+    expect(coordinator.log).toContain('resuming aggregation');
+    sites = await connectAll();
+    await finishRound(sites, 3, weightedMean(global, deltas, N_TRAIN));
+    sites.forEach((s) => s.close());
+    for (let t = Date.now(); Date.now() - t < 10_000 && (await roundState(3)) !== 'completed';) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await roundState(3)).toBe('completed');
+    const study = await api('GET', `/api/studies/${studyId}`);
+    expect(study.json.status).toBe('completed');
+  });
+});
