@@ -45,7 +45,6 @@ export function parseEnginePreference(value: string | undefined, source = 'FEDAL
 
 function tryRequire(moduleName: string): string | null {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     require(moduleName);
     return null;
   } catch (err) {
@@ -57,7 +56,9 @@ async function activate(name: EngineName): Promise<string | null> {
   switch (name) {
     case 'tensorflow-gpu':
     case 'tensorflow': {
-      const missing = tryRequire(name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
+      const missing = tryRequire(
+        name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node',
+      );
       if (missing) return missing;
       if (!(await tf.setBackend('tensorflow'))) return 'the tensorflow backend failed to initialise';
       return null;
@@ -91,7 +92,13 @@ export async function selectEngine(
       hooksDone.add(backend);
       for (const hook of backendHooks[backend] ?? []) hook();
     }
-    const info: EngineInfo = { name, backend, gpu: name === 'tensorflow-gpu', cores: os.cpus().length, skipped };
+    const info: EngineInfo = {
+      name,
+      backend,
+      gpu: name === 'tensorflow-gpu',
+      cores: os.cpus().length,
+      skipped,
+    };
     log(`engine: ${name} (backend ${backend}, ${info.cores} cores${info.gpu ? ', GPU' : ''})`);
     return info;
   }
