@@ -1,8 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { seededSite as site } from '../fixtures/seeded-sites';
 import { auc } from './auc';
 import { thresholdCounts } from './decision-curve';
-import { histogramRoc, pooledRoc, sumScoreHistograms } from './pooled-roc';
+import { histogramDelong, histogramRoc, pooledRoc, sumScoreHistograms } from './pooled-roc';
 import { scoreHistograms } from './site-histograms';
 import { MetricsInputError } from './validate';
 
@@ -120,4 +122,30 @@ describe('histogramRoc', () => {
     );
     expect(() => sumScoreHistograms([])).toThrow(/no histograms/);
   });
+});
+
+describe('histogramDelong against pROC on bin-midpoint scores', () => {
+  // Reference: pROC auc/var/ci.auc(method = "delong"), fixtures/make_histogram_fixtures.R.
+  interface Case {
+    bins: number;
+    positive: number[];
+    negative: number[];
+    auc: number;
+    var: number;
+    ci: [number, number];
+  }
+  const cases: Case[] = JSON.parse(
+    readFileSync(join(__dirname, '../fixtures/histogram_delong.json'), 'utf8'),
+  );
+  it.each(cases.map((c) => [c.bins, c.positive.reduce((a, b) => a + b, 0), c] as const))(
+    '%i bins, %i positives',
+    (_bins, _nPos, c) => {
+      const d = histogramDelong(c)!;
+      expect(Math.abs(d.auc - c.auc)).toBeLessThanOrEqual(1e-14);
+      expect(Math.abs(d.variance! - c.var)).toBeLessThanOrEqual(1e-12 * c.var);
+      expect(Math.abs(d.ci![0] - c.ci[0])).toBeLessThanOrEqual(1e-12);
+      expect(Math.abs(d.ci![1] - c.ci[1])).toBeLessThanOrEqual(1e-12);
+      expect(d.auc).toBeCloseTo(histogramRoc(c).auc!, 14);
+    },
+  );
 });
