@@ -181,8 +181,12 @@ export function histogramDelong(h: ScoreHistograms): DelongAuc | null {
   const scores: number[] = [];
   for (let b = 0; b < h.bins; b++) {
     const mid = (b + 0.5) / h.bins;
-    for (let i = 0; i < h.positive[b]!; i++) (labels.push(1), scores.push(mid));
-    for (let i = 0; i < h.negative[b]!; i++) (labels.push(0), scores.push(mid));
+    const p = h.positive[b]!;
+    const q = h.negative[b]!;
+    for (let i = 0; i < p + q; i++) {
+      labels.push(i < p ? 1 : 0);
+      scores.push(mid);
+    }
   }
   return delong(labels, scores);
 }
