@@ -1,0 +1,106 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseCommand } from './parse-command';
+import { UsageError } from './usage-error';
+
+const run = ['run', '--coordinator', 'https://c.example/', '--token', 'tok', '--data', '/d'];
+
+function usageError(argv: string[], env: NodeJS.ProcessEnv = {}): UsageError {
+  try {
+    parseCommand(argv, env);
+  } catch (err) {
+    if (err instanceof UsageError) return err;
+    throw err;
+  }
+  throw new Error(`no UsageError for ${argv.join(' ')}`);
+}
+
+describe('parseCommand', () => {
+  it('reads run with its defaults, trimming the trailing slash of the coordinator URL', () => {
+    expect(parseCommand(run, {})).toEqual({
+      command: 'run',
+      coordinator: 'https://c.example',
+      token: 'tok',
+      data: '/d',
+      engine: 'auto',
+      workDir: 'fedaln-site-work',
+      arch: 'densenet201',
+      inputSize: 224,
+      seed: 1,
+      minPerClass: 2,
+      once: false,
+      idleExit: 0,
+    });
+  });
+
+  it('takes --flag=value, switches, and the token from FEDALN_SITE_TOKEN', () => {
+    const argv = [
+      'run',
+      '--coordinator=http://h:3000',
+      '--data=/d',
+      '--engine=cpu',
+      '--once',
+      '--input-size',
+      '32',
+    ];
+    expect(parseCommand(argv, { FEDALN_SITE_TOKEN: 'from-env' })).toMatchObject({
+      coordinator: 'http://h:3000',
+      token: 'from-env',
+      engine: 'cpu',
+      once: true,
+      inputSize: 32,
+    });
+  });
+
+  it('reads predict positionals and evaluate choices', () => {
+    expect(parseCommand(['predict', '--model', 'm', 'a.png', 'b.jpg', '--batch', '4'], {})).toEqual({
+      command: 'predict',
+      model: 'm',
+      images: ['a.png', 'b.jpg'],
+      out: undefined,
+      batch: 4,
+    });
+    expect(
+      parseCommand(['evaluate', '--model', 'm', '--data', 'd', '--split', 'all', '--json'], {}),
+    ).toMatchObject({
+      split: 'all',
+      json: true,
+    });
+    expect(
+      parseCommand(
+        ['pull', '--coordinator', 'http://h', '--token', 't', '--study', 's', '--out', 'o', '--version', '3'],
+        {},
+      ),
+    ).toMatchObject({
+      version: 3,
+    });
+  });
+
+  it.each([
+    [['run', '--data', '/d', '--token', 't'], '--coordinator is required'],
+    [['run', '--coordinator', 'http://h', '--data', '/d'], 'pass --token TOKEN or set FEDALN_SITE_TOKEN'],
+    [
+      [...run, '--engine', 'gpu'],
+      '--engine "gpu" is not a valid choice; expected one of auto, tensorflow-gpu, tensorflow, wasm, cpu',
+    ],
+    [[...run, '--input-size', '16'], '--input-size "16" is not an integer ≥ 32; pass e.g. --input-size 224'],
+    [[...run, '--input-size', '2.5e2'], '--input-size "2.5e2" is not an integer ≥ 32'],
+    [[...run, '--epochs', '3'], 'unknown flag --epochs; expected one of --coordinator'],
+    [[...run, '--once=yes'], '--once takes no value'],
+    [[...run, '--data', '/e'], '--data is given twice'],
+    [
+      ['run', '--coordinator', 'not a url', '--token', 't', '--data', 'd'],
+      '--coordinator "not a url" is not a URL',
+    ],
+    [['run', '--coordinator', '--token', 't', '--data', 'd'], '--coordinator needs a value'],
+    [['predict', '--model', 'm'], 'no images'],
+    [
+      ['pull', '--coordinator', 'http://h', '--token', 't', '--study', 's', '--out', 'o', '--version', 'v2'],
+      '--version "v2" is not a version',
+    ],
+    [['train'], 'unknown command "train"'],
+  ])('refuses %j with exit code 2 and says %s', (argv, message) => {
+    const err = usageError(argv);
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toContain(message);
+  });
+});

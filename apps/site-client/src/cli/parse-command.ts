@@ -1,0 +1,202 @@
+import { ENGINE_NAMES, type EnginePreference } from '@fedaln/model';
+import { coordinatorUrl } from './coordinator-url';
+import { parseFlags } from './parse-flags';
+import { UsageError } from './usage-error';
+
+export const EVAL_SPLITS = ['test', 'train', 'all'] as const;
+export type EvalSplit = (typeof EVAL_SPLITS)[number];
+
+export interface RunCommand {
+  command: 'run';
+  coordinator: string;
+  token: string;
+  data: string;
+  engine: EnginePreference;
+  workDir: string;
+  /** Used until a task names its own: architecture for the warm-up, input size for images. */
+  arch: string;
+  inputSize: number;
+  /** Seed of the stratified split for rows without a `split`. */
+  seed: number;
+  minPerClass: number;
+  /** Exit 0 after one round's metrics report is accepted. */
+  once: boolean;
+  /** Exit 0 when, after at least one task, no task came for this many seconds (0 = never). */
+  idleExit: number;
+}
+export interface PullCommand {
+  command: 'pull';
+  coordinator: string;
+  token: string;
+  study: string;
+  version: number | 'latest';
+  out: string;
+  inputSize: number;
+}
+export interface PredictCommand {
+  command: 'predict';
+  model: string;
+  images: string[];
+  out: string | undefined;
+  batch: number;
+}
+export interface EvaluateCommand {
+  command: 'evaluate';
+  model: string;
+  data: string;
+  json: boolean;
+  split: EvalSplit;
+  seed: number;
+  batch: number;
+}
+export type Command = RunCommand | PullCommand | PredictCommand | EvaluateCommand | { command: 'help' };
+
+export const USAGE = `fedaln-site — the FedALN site client
+
+  fedaln-site run --coordinator URL --token TOKEN --data DIR [--engine auto|tensorflow-gpu|tensorflow|wasm|cpu]
+                  [--work-dir DIR] [--arch densenet201] [--input-size 224] [--seed 1] [--min-per-class 2]
+                  [--once] [--idle-exit SECONDS]
+  fedaln-site pull --coordinator URL --token TOKEN --study ID --out DIR [--version N|latest] [--input-size 224]
+  fedaln-site predict --model DIR IMAGE... [--out preds.csv] [--batch 16]
+  fedaln-site evaluate --model DIR --data DIR [--split test|train|all] [--json] [--seed 1] [--batch 16]
+
+The token may also come from the environment variable FEDALN_SITE_TOKEN (it then stays out of \`ps\`).`;
+
+const tokenFlag = { kind: 'string', hint: '<enrolment token from the lead>' } as const;
+const coordinatorFlag = { kind: 'string', required: true, hint: 'https://fedaln.example.org' } as const;
+const inputSizeFlag = { kind: 'int', default: 224, min: 32, hint: '224' } as const;
+const seedFlag = { kind: 'int', default: 1, min: 0, hint: '1' } as const;
+const batchFlag = { kind: 'int', default: 16, min: 1, hint: '16' } as const;
+
+function noPositionals(command: string, positionals: string[]): void {
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `fedaln-site ${command}: unexpected argument "${positionals[0]}"; see fedaln-site --help`,
+    );
+  }
+}
+
+function token(command: string, flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const value = flag ?? env.FEDALN_SITE_TOKEN;
+  if (value === undefined || value.trim() === '') {
+    throw new UsageError(
+      `fedaln-site ${command}: no enrolment token; pass --token TOKEN or set FEDALN_SITE_TOKEN (the lead issues it)`,
+    );
+  }
+  return value.trim();
+}
+
+/**
+ * Parses the command line (without `node` and the script). Throws {@link UsageError} (exit 2) naming
+ * the bad flag and the fix.
+ *
+ * @example
+ * parseCommand(['predict', '--model', 'm', 'a.png'], {}); // { command: 'predict', model: 'm', images: ['a.png'], out: undefined, batch: 16 }
+ */
+export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Command {
+  const [name, ...rest] = argv;
+  switch (name) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      return { command: 'help' };
+    case 'run': {
+      const { flags, positionals } = parseFlags('run', rest, {
+        coordinator: coordinatorFlag,
+        token: tokenFlag,
+        data: { kind: 'string', required: true, hint: '/data/aln-ultrasound' },
+        engine: { kind: 'choice', values: ENGINE_NAMES, default: 'auto' },
+        'work-dir': { kind: 'string', default: 'fedaln-site-work', hint: '/var/lib/fedaln-site' },
+        arch: { kind: 'string', default: 'densenet201', hint: 'densenet201' },
+        'input-size': inputSizeFlag,
+        seed: seedFlag,
+        'min-per-class': { kind: 'int', default: 2, min: 1, hint: '2' },
+        once: { kind: 'switch' },
+        'idle-exit': { kind: 'int', default: 0, min: 0, hint: '60' },
+      });
+      noPositionals('run', positionals);
+      return {
+        command: 'run',
+        coordinator: coordinatorUrl('run', flags.coordinator),
+        token: token('run', flags.token, env),
+        data: flags.data,
+        engine: flags.engine as EnginePreference,
+        workDir: flags['work-dir'],
+        arch: flags.arch,
+        inputSize: flags['input-size'],
+        seed: flags.seed,
+        minPerClass: flags['min-per-class'],
+        once: flags.once,
+        idleExit: flags['idle-exit'],
+      };
+    }
+    case 'pull': {
+      const { flags, positionals } = parseFlags('pull', rest, {
+        coordinator: coordinatorFlag,
+        token: tokenFlag,
+        study: { kind: 'string', required: true, hint: '<study id (a UUID)>' },
+        out: { kind: 'string', required: true, hint: 'models/latest' },
+        version: { kind: 'string', default: 'latest', hint: '3 (or latest)' },
+        'input-size': inputSizeFlag,
+      });
+      noPositionals('pull', positionals);
+      const v = flags.version;
+      if (v !== 'latest' && !/^\d+$/.test(v)) {
+        throw new UsageError(
+          `fedaln-site pull: --version "${v}" is not a version; expected an integer ≥ 0 or latest`,
+        );
+      }
+      return {
+        command: 'pull',
+        coordinator: coordinatorUrl('pull', flags.coordinator),
+        token: token('pull', flags.token, env),
+        study: flags.study,
+        version: v === 'latest' ? 'latest' : Number(v),
+        out: flags.out,
+        inputSize: flags['input-size'],
+      };
+    }
+    case 'predict': {
+      const { flags, positionals } = parseFlags('predict', rest, {
+        model: { kind: 'string', required: true, hint: 'models/latest' },
+        out: { kind: 'string', hint: 'preds.csv' },
+        batch: batchFlag,
+      });
+      if (positionals.length === 0) {
+        throw new UsageError(
+          'fedaln-site predict: no images; pass image paths after the flags, e.g. scans/*.png',
+        );
+      }
+      return {
+        command: 'predict',
+        model: flags.model,
+        images: positionals,
+        out: flags.out,
+        batch: flags.batch,
+      };
+    }
+    case 'evaluate': {
+      const { flags, positionals } = parseFlags('evaluate', rest, {
+        model: { kind: 'string', required: true, hint: 'models/latest' },
+        data: { kind: 'string', required: true, hint: '/data/aln-ultrasound' },
+        json: { kind: 'switch' },
+        split: { kind: 'choice', values: EVAL_SPLITS, default: 'test' },
+        seed: seedFlag,
+        batch: batchFlag,
+      });
+      noPositionals('evaluate', positionals);
+      return {
+        command: 'evaluate',
+        model: flags.model,
+        data: flags.data,
+        json: flags.json,
+        split: flags.split as EvalSplit,
+        seed: flags.seed,
+        batch: flags.batch,
+      };
+    }
+    default:
+      throw new UsageError(`fedaln-site: unknown command "${name}"; expected run, pull, predict or evaluate`);
+  }
+}

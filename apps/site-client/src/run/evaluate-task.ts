@@ -1,0 +1,52 @@
+import { SiteEvent, type TaskPayload } from '@fedaln/protocol';
+import { siteMetricsReport } from '../metrics/site-metrics-report';
+import { predictProbabilities } from '../model-internals';
+import { loadGlobalModel } from './global-model';
+import { request } from './site-socket';
+import type { TaskContext } from './task-context';
+
+/**
+ * An evaluate task: download the new global model, predict on the test split, and send the
+ * aggregate report (`metrics:report`). Scores never leave this function except as counts.
+ *
+ * @example await runEvaluateTask(task, ctx);
+ */
+export async function runEvaluateTask(task: TaskPayload, ctx: TaskContext): Promise<void> {
+  const { model, inputSize } = await loadGlobalModel(task, ctx);
+  let scores: Float32Array;
+  let labels: number[];
+  try {
+    const cases = await ctx.data.cases('test', inputSize);
+    labels = cases.map((c) => c.label);
+    scores = await predictProbabilities(
+      model,
+      cases.map((c) => c.image!),
+      {
+        batchSize: task.batch_size,
+        onProgress: (done, total) =>
+          ctx.progress.update({
+            label: `evaluate v${task.model_version}`,
+            done,
+            total,
+            detail: `${done}/${total} images`,
+          }),
+      },
+    );
+    ctx.progress.end();
+  } finally {
+    model.dispose();
+  }
+  const report = siteMetricsReport(labels, scores);
+  await request(ctx.socket, SiteEvent.metricsReport, {
+    study_id: task.study_id,
+    round: task.round,
+    model_version: task.model_version,
+    model_sha256: task.model_sha256,
+    report,
+  });
+  const auc = report.auc === null ? 'n/a' : report.auc.toFixed(3);
+  const ci = report.auc_ci ? ` (95% CI ${report.auc_ci[0].toFixed(3)}–${report.auc_ci[1].toFixed(3)})` : '';
+  ctx.log(
+    `round ${task.round}: evaluated v${task.model_version} on ${report.n} test cases, AUC ${auc}${ci}; report accepted`,
+  );
+}

@@ -1,0 +1,94 @@
+import { namedWeights } from '@fedaln/model';
+import { encodeBlob, frameCount, subtractWeights, type TaskPayload } from '@fedaln/protocol';
+import { trainModel } from '../model-internals';
+import { formatMb } from '../progress/render-bar';
+import { resumable, type UploadState } from '../transfer/upload-state';
+import { uploadUpdate } from '../transfer/upload-update';
+import { loadGlobalModel, transferBar } from './global-model';
+import type { TaskContext } from './task-context';
+
+/**
+ * A train task (DESIGN.md "Rounds"): resume a saved upload for this round if there is one; otherwise
+ * download the global model, train it locally on the train split, and upload
+ * `delta = local − global` (f32 blob) with the number of training cases.
+ *
+ * @example await runTrainTask(task, ctx);
+ */
+export async function runTrainTask(task: TaskPayload, ctx: TaskContext): Promise<void> {
+  let nTrain = 0;
+  const { work, log } = ctx;
+  const pending = await work.pendingUpload(task.study_id, task.round);
+  if (pending && resumable(pending.state, task)) {
+    log(
+      `round ${task.round}: resuming the saved upload (${formatMb(pending.state.bytes)}, ` +
+        `frame ${pending.state.next_frame}/${pending.state.frames} acknowledged before)`,
+    );
+    await upload(ctx, pending.state, pending.blob, task);
+    return;
+  }
+  const { model, weights: global, arch, inputSize } = await loadGlobalModel(task, ctx);
+  let local;
+  try {
+    const cases = await ctx.data.cases('train', inputSize);
+    nTrain = cases.length;
+    log(
+      `round ${task.round}: training ${arch} at ${inputSize} px on ${cases.length} cases ` +
+        `(${task.epochs} epochs, batch ${task.batch_size}, lr ${task.learning_rate}, deadline ${task.deadline})`,
+    );
+    const result = await trainModel(
+      model,
+      { images: cases.map((c) => c.image!), labels: cases.map((c) => c.label) },
+      {
+        epochs: task.epochs,
+        batchSize: task.batch_size,
+        learningRate: task.learning_rate,
+        // A different shuffle and augmentation each round, reproducible from the site seed.
+        seed: ctx.seed * 1000 + task.round,
+        signal: ctx.signal,
+        onBatch: (p) =>
+          ctx.progress.update({
+            label: `epoch ${p.epoch + 1}/${task.epochs} batch ${p.batch + 1}/${p.batches}`,
+            done: p.epoch * p.batches + p.batch + 1,
+            total: task.epochs * p.batches,
+            detail: `loss ${p.loss.toFixed(4)} ${p.imagesPerSecond.toFixed(1)} images/s`,
+          }),
+      },
+    );
+    ctx.progress.end();
+    log(
+      `round ${task.round}: trained, epoch losses ${result.epochLosses.map((l) => l.toFixed(4)).join(' ')}, ` +
+        `${result.imagesPerSecond.toFixed(1)} images/s`,
+    );
+    local = namedWeights(model);
+  } finally {
+    model.dispose();
+  }
+  const delta = encodeBlob(subtractWeights(local, global), { encoding: 'f32' });
+  const state: UploadState = {
+    study_id: task.study_id,
+    round: task.round,
+    model_version: task.model_version,
+    sha256: delta.sha256,
+    bytes: delta.bytes.length,
+    n_train: nTrain,
+    next_frame: 0,
+    frames: frameCount(delta.bytes.length),
+  };
+  await work.saveUpload(state, delta.bytes);
+  await upload(ctx, state, delta.bytes, task);
+}
+
+async function upload(
+  ctx: TaskContext,
+  state: UploadState,
+  blob: Uint8Array,
+  task: TaskPayload,
+): Promise<void> {
+  await uploadUpdate(ctx.socket, ctx.work, state, blob, {
+    onProgress: transferBar(ctx, `upload round ${task.round}`),
+  });
+  ctx.progress.end();
+  ctx.log(
+    `round ${task.round}: update uploaded and accepted (${formatMb(state.bytes)}, n_train ${state.n_train})`,
+  );
+}
