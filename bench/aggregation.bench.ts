@@ -117,3 +117,14 @@ if (json) {
   );
   console.log(`  numpy np.sum   ${row.numpy_np_sum_ms_per_update} ms/update`);
 }
+
+// The coordinator part (bench/aggregation-rss.ts): its peak RSS while 8 sites upload
+// DenseNet201-size updates over socket.io in one round. `--no-rss` skips it.
+if (!process.argv.includes('--no-rss')) {
+  const rss = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, 'aggregation-rss.ts'), ...(json ? ['--json'] : [])],
+    { stdio: 'inherit' },
+  );
+  if (rss.status !== 0) process.exit(rss.status ?? 1);
+}

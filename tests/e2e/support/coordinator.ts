@@ -33,6 +33,11 @@ export class Coordinator {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  get pid(): number {
+    if (this.child?.pid === undefined) throw new Error('the coordinator is not running');
+    return this.child.pid;
+  }
+
   /** Everything the current process logged (JSON lines). */
   get log(): string {
     return this.out;

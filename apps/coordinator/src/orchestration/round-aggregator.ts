@@ -82,22 +82,29 @@ export class RoundAggregator {
    */
   async aggregate(studyId: string, round: number, uploads: readonly Participant[]) {
     await this.reconcile(studyId, round, uploads);
-    const acc = await this.accumulator(studyId, round);
-    const wanted = new Set(uploads.map((p) => p.siteId));
-    const extra = [...acc.folded].filter((s) => !wanted.has(s));
-    if (extra.length > 0 || acc.folded.size !== wanted.size) {
-      throw new Error(
-        `accumulator holds sites ${[...acc.folded].join(',')}, uploads are ${[...wanted].join(',')}`,
-      );
-    }
-    const next = encodeBlob(acc.fedavg.applyTo(acc.global));
+    const next = encodeBlob(await this.takeMean(studyId, round, uploads));
     const stored = await this.blobs.put(next.bytes, next.sha256);
     this.cache.remember(
       stored.sha256,
       Buffer.from(next.bytes.buffer, next.bytes.byteOffset, next.bytes.length),
     );
-    this.accumulators.delete(studyId);
     return stored;
+  }
+
+  /**
+   * global + δ̄, and the accumulator is forgotten: once this returns nothing references its
+   * 16 B/param, so the garbage collector may reclaim it while the result is encoded.
+   */
+  private async takeMean(studyId: string, round: number, uploads: readonly Participant[]) {
+    const acc = await this.accumulator(studyId, round);
+    const wanted = new Set(uploads.map((p) => p.siteId));
+    if ([...acc.folded].some((s) => !wanted.has(s)) || acc.folded.size !== wanted.size) {
+      throw new Error(
+        `accumulator holds sites ${[...acc.folded].join(',')}, uploads are ${[...wanted].join(',')}`,
+      );
+    }
+    this.accumulators.delete(studyId);
+    return acc.fedavg.applyTo(acc.global);
   }
 
   /** Forgets a study's accumulator (round failed or study stopped). */
