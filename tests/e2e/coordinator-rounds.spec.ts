@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Coordinator, freePort } from './support/coordinator';
+import { freshDatabase, type FreshDatabase } from './support/fresh-database';
 import { connectSite, expectOk, ScriptedSite } from './support/site-client';
 
 jest.setTimeout(180_000);
@@ -12,6 +13,7 @@ jest.setTimeout(180_000);
 const ADMIN = 'e2e-admin-token-0123456789abcdef';
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-e2e-rounds-'));
 let coordinator: Coordinator;
+let database: FreshDatabase;
 const N_TRAIN = [120, 80, 50];
 const tokens: string[] = [];
 let outsiderToken = '';
@@ -143,10 +145,14 @@ async function roundState(round: number): Promise<string> {
   return String((r.json.round as { state?: string } | undefined)?.state ?? r.json.state);
 }
 
-describe('live rounds over socket.io (built coordinator, real processes)', () => {
+describe(`live rounds over socket.io (built coordinator, ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
   beforeAll(async () => {
-    const env: NodeJS.ProcessEnv = { FEDALN_ADMIN_TOKEN: ADMIN, FEDALN_TEST_AGGREGATION_DELAY_MS: '1500' };
-    if (!process.env.DATABASE_URL) env.DATABASE_URL = '';
+    database = await freshDatabase('rounds');
+    const env: NodeJS.ProcessEnv = {
+      FEDALN_ADMIN_TOKEN: ADMIN,
+      FEDALN_TEST_AGGREGATION_DELAY_MS: '1500',
+      DATABASE_URL: database.url,
+    };
     coordinator = new Coordinator(await freePort(), dataDir, env);
     await coordinator.start();
     const ids: string[] = [];
@@ -183,6 +189,7 @@ describe('live rounds over socket.io (built coordinator, real processes)', () =>
   });
   afterAll(async () => {
     await coordinator?.kill('SIGTERM');
+    await database?.drop();
   });
 
   it('refuses a wrong token at connect with a clear message', async () => {
