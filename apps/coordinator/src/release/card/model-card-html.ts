@@ -90,7 +90,7 @@ function discriminationSection(card: ModelCard): string {
   rows.push(['<strong>Pooled</strong>', e(p.n), `<strong>${e(num(p.auc))}</strong>`, e(ci(p.auc_ci))]);
   const roc = rocChartSvg(
     card.sites.map((s: ModelCardSite) => ({
-      label: `${s.name} (${num(s.auc, 2)})`,
+      label: `${s.name.length > 19 ? `${s.name.slice(0, 18)}…` : s.name} (${num(s.auc, 2)})`,
       fpr: s.roc.fpr,
       tpr: s.roc.tpr,
     })),
