@@ -12,6 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 // Gradient functions (Sum, Square, Conv2D) are registered when tfjs-layers loads.
 import '@tensorflow/tfjs-layers';
 import { conv2DBackpropFilterWasm, registerWasmTrainingKernels } from './index';
+import { convOutputShape, maxRelativeError, seededUniform as values } from './kernel-check';
 
 type Pad = tf.Conv2DBackpropFilterAttrs['pad'];
 interface Case {
@@ -21,11 +22,6 @@ interface Case {
   strides: number | [number, number];
   pad: Pad;
   dataFormat?: 'NHWC' | 'NCHW';
-}
-
-/** Seeded uniform values in [−1, 1): tfjs's seeded generator runs in JS, the same on every backend. */
-function values(n: number, seed: number): Float32Array {
-  return tf.tidy(() => tf.randomUniform([n], -1, 1, 'float32', seed).dataSync() as Float32Array);
 }
 
 function filterGradOn(
@@ -51,25 +47,6 @@ function filterGradOn(
     expect(dw.shape).toEqual(c.filter);
     return dw.dataSync() as Float32Array;
   });
-}
-
-function outShape(c: Case): number[] {
-  const nchw = c.dataFormat === 'NCHW';
-  const xNhwc = (nchw ? [c.x[0], c.x[2], c.x[3], c.x[1]] : c.x) as [number, number, number, number];
-  const info = tf.backend_util.computeConv2DInfo(xNhwc, c.filter, c.strides, 1, c.pad);
-  return nchw
-    ? [c.x[0], c.filter[3], info.outHeight, info.outWidth]
-    : [c.x[0], info.outHeight, info.outWidth, c.filter[3]];
-}
-
-function maxRelativeError(actual: Float32Array, expected: Float32Array): number {
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    err = Math.max(err, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return err / scale;
 }
 
 function conv(name: string, x: Case['x'], filter: Case['filter'], strides: Case['strides'], pad: Pad): Case {
@@ -130,7 +107,7 @@ describe('wasm Conv2DBackpropFilter', () => {
   });
 
   it.each(cases)('matches tfjs-backend-cpu: $name', (c) => {
-    const dyShape = outShape(c);
+    const dyShape = convOutputShape(c.x, c.filter, c.strides, c.pad, c.dataFormat);
     const xs = values(
       c.x.reduce((a, b) => a * b),
       1,

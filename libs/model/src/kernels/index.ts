@@ -7,8 +7,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterWasm } from './conv2d-backprop-filter';
+import { conv2DBackpropInputWasm, keepBuiltInConv2DBackpropInput } from './conv2d-backprop-input';
 
 export { conv2DBackpropFilterWasm, MIN_GROUP_ROWS } from './conv2d-backprop-filter';
+export { conv2DBackpropInputWasm } from './conv2d-backprop-input';
 
 /** The kernels this package adds to the wasm backend. */
 export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
@@ -29,7 +31,27 @@ export function registerWasmTrainingKernels(): string[] {
     tf.registerKernel(config);
     added.push(config.kernelName);
   }
+  added.push(...replaceWasmKernels());
   return added;
+}
+
+/**
+ * Kernels tfjs-backend-wasm has but we replace with faster ones (conv2d-backprop-input.ts). Ours
+ * keeps the built-in kernel's `setupFunc` (its cwrap, run when the backend initialises) and calls
+ * the built-in kernel for the cases it does not cover. Returns the names it replaced.
+ */
+function replaceWasmKernels(): string[] {
+  const current = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
+  if (current?.kernelFunc === conv2DBackpropInputWasm) return [];
+  keepBuiltInConv2DBackpropInput(current?.kernelFunc);
+  if (current) tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
+  tf.registerKernel({
+    kernelName: tf.Conv2DBackpropInput,
+    backendName: 'wasm',
+    kernelFunc: conv2DBackpropInputWasm as unknown as tf.KernelFunc,
+    ...(current?.setupFunc ? { setupFunc: current.setupFunc } : {}),
+  });
+  return [tf.Conv2DBackpropInput];
 }
 
 registerWasmTrainingKernels();
