@@ -8,9 +8,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterWasm } from './conv2d-backprop-filter';
 import { conv2DBackpropInputWasm, keepBuiltInConv2DBackpropInput } from './conv2d-backprop-input';
+import { replaceFusedBatchNormGradient } from './fused-batch-norm-grad';
 
 export { conv2DBackpropFilterWasm, MIN_GROUP_ROWS } from './conv2d-backprop-filter';
 export { conv2DBackpropInputWasm } from './conv2d-backprop-input';
+export { fusedBatchNormGradConfig } from './fused-batch-norm-grad';
 
 /** The kernels this package adds to the wasm backend. */
 export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
@@ -32,6 +34,8 @@ export function registerWasmTrainingKernels(): string[] {
     added.push(config.kernelName);
   }
   added.push(...replaceWasmKernels());
+  // Backend-independent, but it was written for wasm's cost profile (fused-batch-norm-grad.ts).
+  if (replaceFusedBatchNormGradient()) added.push(`${tf.FusedBatchNorm} gradient`);
   return added;
 }
 
