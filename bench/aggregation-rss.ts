@@ -10,7 +10,7 @@ import { encodeBlob, type NamedTensor } from '@fedaln/protocol';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Coordinator, freePort } from '../tests/e2e/support/coordinator';
+import { adminApi, Coordinator, freePort } from '../tests/e2e/support/coordinator';
 import { expectOk, ScriptedSite } from '../tests/e2e/support/site-client';
 
 function arg(name: string, fallback: number): number {
@@ -62,14 +62,9 @@ function delta(layout: { name: string; shape: number[] }[], seed: number): Named
 }
 
 async function api(base: string, method: string, url: string, body?: unknown) {
-  const res = await fetch(base + url, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const out = (await res.json()) as Record<string, unknown>;
-  if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(out)}`);
-  return out;
+  const { status, json } = await adminApi(base, ADMIN, method, url, body);
+  if (status >= 300) throw new Error(`${method} ${url}: ${status} ${JSON.stringify(json)}`);
+  return json;
 }
 
 async function main(): Promise<void> {

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Coordinator, freePort } from './support/coordinator';
+import { adminApi, Coordinator, freePort } from './support/coordinator';
 import { freshDatabase, type FreshDatabase } from './support/fresh-database';
 import { connectSite, expectOk, ScriptedSite } from './support/site-client';
 
@@ -107,13 +107,8 @@ function writeInitialModel(): string {
   return path.join(dir, 'model.json');
 }
 
-async function api(method: string, url: string, body?: unknown) {
-  const res = await fetch(coordinator.baseUrl + url, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+function api(method: string, url: string, body?: unknown) {
+  return adminApi(coordinator.baseUrl, ADMIN, method, url, body);
 }
 
 async function connectAll(): Promise<ScriptedSite[]> {

@@ -79,3 +79,18 @@ export class Coordinator {
     await exited;
   }
 }
+
+/**
+ * One REST call with the admin bearer token; resolves the status and the parsed JSON body.
+ *
+ * @example
+ * const { status, json } = await adminApi(coordinator.baseUrl, token, 'POST', '/api/sites', { name: 'A' });
+ */
+export async function adminApi(baseUrl: string, token: string, method: string, url: string, body?: unknown) {
+  const res = await fetch(baseUrl + url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}

@@ -32,6 +32,10 @@ export class GlobalModelsService {
     if (!opened)
       throw new DomainError('MODEL_NOT_FOUND', `aggregate blob ${sha256} is not in the blob store`);
     opened.stream.destroy();
+    // A coordinator killed between this insert and the round transition re-aggregates on restart;
+    // the exact accumulator reproduces the same blob, which is then already registered.
+    const existing = await this.models.find(studyId, roundNumber);
+    if (existing?.sha256 === sha256) return existing;
     return this.register({ studyId, version: roundNumber, roundNumber, sha256, bytes: opened.bytes });
   }
 
