@@ -1,4 +1,4 @@
-import { blobToLayersDir } from '@fedaln/model';
+import { blobToLayersDir, selectEngine } from '@fedaln/model';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { PullCommand } from '../cli/parse-command';
@@ -52,6 +52,7 @@ export async function pullCommand(cmd: PullCommand, log: (line: string) => void)
     );
   }
   const out = path.resolve(cmd.out);
+  await selectEngine(undefined, log); // rebuilding the architecture to save it needs a ready tfjs backend
   const recognised = await blobToLayersDir(bytes, out, { inputSize: cmd.inputSize });
   log(`model v${version} (${recognised.arch}, sha256 ${actual}) written to ${out} at ${cmd.inputSize} px`);
   return 0;

@@ -39,7 +39,8 @@ export type SessionEnd = 0 | 1;
 /** A refused handshake: retrying cannot help, the token must change. */
 function isAuthFailure(err: Error & { data?: unknown }): boolean {
   const data = err.data as { code?: string } | undefined;
-  return data?.code === 'unauthenticated' || /unauthenticated|token/i.test(err.message);
+  // The coordinator refuses a handshake with `unauthenticated: <reason>` (apps/coordinator gateway).
+  return data?.code === 'unauthenticated' || err.message.startsWith('unauthenticated');
 }
 
 /** Lost connection vs. a refusal or a local failure: only the first is worth retrying as is. */
