@@ -12,6 +12,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { exampleStudySpec } from '../medium/coordinator-fixtures';
 import { Coordinator, freePort } from './support/coordinator';
 
 jest.setTimeout(240_000);
@@ -94,25 +95,11 @@ describe('fedaln-site against the built coordinator', () => {
       ids.push(String(r.json.id));
       tokens.push(String(r.json.enrolment_token));
     }
-    const created = await api('POST', '/api/studies', {
-      name: 'site-client e2e',
-      arch: 'densenet-tiny',
-      input_size: 32,
-      init_weights: 'random',
-      rounds: 1,
-      local_epochs: 1,
-      batch_size: 8,
-      learning_rate: 0.001,
-      min_sites: 2,
-      round_deadline_s: 600,
-      sites: ids,
-      release_policy: {
-        min_site_auc: 0.5,
-        min_pooled_auc: 0.5,
-        dca_range: [0.2, 0.6],
-        min_sites_passing: 'all',
-      },
-    });
+    const created = await api(
+      'POST',
+      '/api/studies',
+      exampleStudySpec(ids, { name: 'site-client e2e', rounds: 1, batch_size: 8 }),
+    );
     expect(created.status).toBe(201);
     studyId = String(created.json.id);
     expect((await api('POST', `/api/studies/${studyId}/start`)).status).toBeLessThan(300);
