@@ -16,11 +16,13 @@ import { GlobalModelsService } from './models/global-models.service';
 import { InitialModelFactory } from './models/initial-model.factory';
 import { ModelsController } from './models/models.controller';
 import { PersistenceModule } from './persistence/persistence.module';
+import { RELEASE_CONTROLLERS, releaseProviders } from './releases/release-providers';
 import { ParticipantRepository } from './rounds/participant.repository';
 import { RoundDispatcher } from './rounds/round-dispatcher';
 import { RoundRepository } from './rounds/round.repository';
 import { RoundsController } from './rounds/rounds.controller';
 import { RoundsService } from './rounds/rounds.service';
+import { RoundEvaluationService } from './releases/round-evaluation.service';
 import { SiteRepository } from './sites/site.repository';
 import { SitesController } from './sites/sites.controller';
 import { SitesService } from './sites/sites.service';
@@ -56,6 +58,7 @@ export class AppModule {
         ModelsController,
         HealthController,
         MetricsController,
+        ...RELEASE_CONTROLLERS,
       ],
       providers: [
         { provide: AppConfig, useValue: parts.config },
@@ -64,6 +67,7 @@ export class AppModule {
         { provide: AdminAuthService, useValue: parts.adminAuth },
         AdminGuard,
         AdminOrSiteGuard,
+        ...releaseProviders(parts.config.dataDir),
         {
           provide: SiteAuthService,
           useFactory: (s: SiteRepository) => new SiteAuthService(s),
@@ -117,7 +121,7 @@ export class AppModule {
           ],
         },
       ],
-      exports: [RoundsService, SiteAuthService, CoordinatorMetrics],
+      exports: [RoundsService, SiteAuthService, CoordinatorMetrics, RoundEvaluationService],
     };
   }
 }

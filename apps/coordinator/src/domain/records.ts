@@ -72,7 +72,7 @@ export interface AuditEntry {
   readonly actor: string;
   /** Dotted verb, e.g. `site.enrolled`, `round.transition`. */
   readonly action: string;
-  readonly subjectType: 'site' | 'study' | 'round' | 'model' | 'admin';
+  readonly subjectType: 'site' | 'study' | 'round' | 'model' | 'admin' | 'release';
   readonly subjectId: string;
   readonly details: Readonly<Record<string, unknown>>;
 }

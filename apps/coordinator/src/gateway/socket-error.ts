@@ -33,10 +33,13 @@ export function protocolCodeFor(code: DomainErrorCode): ProtocolErrorCode {
     case 'STUDY_NOT_FOUND':
     case 'ROUND_NOT_FOUND':
     case 'MODEL_NOT_FOUND':
+    case 'RELEASE_NOT_FOUND':
       return 'not_found';
     case 'STUDY_ILLEGAL_COMMAND':
     case 'ROUND_ILLEGAL_TRANSITION':
       return 'wrong_round';
+    case 'RELEASE_REFUSED':
+      return 'bad_request';
     default:
       return assertUnreachable(code);
   }

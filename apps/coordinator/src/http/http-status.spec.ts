@@ -15,8 +15,10 @@ const expected: Record<DomainErrorCode, number> = {
   STUDY_NOT_FOUND: 404,
   ROUND_NOT_FOUND: 404,
   MODEL_NOT_FOUND: 404,
+  RELEASE_NOT_FOUND: 404,
   STUDY_ILLEGAL_COMMAND: 409,
   ROUND_ILLEGAL_TRANSITION: 409,
+  RELEASE_REFUSED: 409,
 };
 
 describe('httpStatusFor', () => {

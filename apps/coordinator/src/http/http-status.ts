@@ -21,9 +21,11 @@ export function httpStatusFor(code: DomainErrorCode): number {
     case 'STUDY_NOT_FOUND':
     case 'ROUND_NOT_FOUND':
     case 'MODEL_NOT_FOUND':
+    case 'RELEASE_NOT_FOUND':
       return 404;
     case 'STUDY_ILLEGAL_COMMAND':
     case 'ROUND_ILLEGAL_TRANSITION':
+    case 'RELEASE_REFUSED':
       return 409;
     default:
       return assertUnreachable(code);

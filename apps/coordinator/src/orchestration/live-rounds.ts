@@ -12,6 +12,7 @@ import { GlobalModelRepository } from '../models/global-model.repository';
 import { SocketMonitorFeed } from '../monitor/monitor-gateway';
 import { ParticipantRepository } from '../rounds/participant.repository';
 import { RoundRepository } from '../rounds/round.repository';
+import { RoundEvaluationService } from '../releases/round-evaluation.service';
 import { RoundsService } from '../rounds/rounds.service';
 import { SiteRepository } from '../sites/site.repository';
 import { StudyRepository } from '../studies/study.repository';
@@ -83,7 +84,13 @@ export class LiveRounds {
       monitor,
     };
     this.dispatcher.bind(
-      { ...common, sessions, log: this.log, aggregationDelayMs: this.delayMs },
+      {
+        ...common,
+        sessions,
+        log: this.log,
+        aggregationDelayMs: this.delayMs,
+        completions: get(RoundEvaluationService),
+      },
       get(RoundsService),
     );
     const intake = new SiteIntake({

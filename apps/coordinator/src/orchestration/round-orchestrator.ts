@@ -23,6 +23,8 @@ export interface RoundOrchestratorDeps {
   readonly sessions: SiteSessions;
   readonly monitor: MonitorFeed;
   readonly log: OrchestratorLog;
+  /** Records the release verdict of a completed round (RoundEvaluationService). */
+  readonly completions?: { roundCompleted(studyId: string, round: number): Promise<unknown> };
   /** Test hook (FEDALN_TEST_AGGREGATION_DELAY_MS): a pause inside aggregation so e2e can kill there. */
   readonly aggregationDelayMs: number;
 }
@@ -92,7 +94,19 @@ export class RoundOrchestrator extends RoundDispatcher {
     }
   }
 
+  /** A failure is logged, not thrown: the verdict is recomputed when the round's metrics are read. */
+  override async roundCompleted(round: Round): Promise<void> {
+    await this.deps.completions
+      ?.roundCompleted(round.studyId, round.number)
+      .catch((e: unknown) =>
+        this.deps.log.error({ err: e, roundId: round.id }, 'recording the release verdict failed'),
+      );
+  }
+
   async scheduleDeadline(round: Round, at: Date): Promise<void> {
+    // A round just opened: sites already connected join it as if they had said hello now (queued
+    // behind the RoundsService step we are called from, so not awaited).
+    if (round.state === 'waiting') void this.joinConnected(round.studyId);
     clearTimeout(this.timers.get(round.id));
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, at.getTime() - Date.now()));
     const timer = setTimeout(() => {
@@ -169,6 +183,17 @@ export class RoundOrchestrator extends RoundDispatcher {
       state,
       at: new Date().toISOString(),
     });
+  }
+
+  private async joinConnected(studyId: string): Promise<void> {
+    try {
+      const study = await this.deps.studies.findById(studyId);
+      for (const siteId of study?.spec.sites ?? []) {
+        if (this.deps.sessions.get(siteId)?.hello) await this.roundsService.siteJoined(studyId, siteId);
+      }
+    } catch (e) {
+      this.deps.log.error({ err: e, studyId }, 'connected sites could not join the new round');
+    }
   }
 
   private async runAggregation(round: Round, uploads: readonly Participant[]): Promise<void> {

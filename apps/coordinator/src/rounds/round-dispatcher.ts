@@ -11,6 +11,8 @@ export abstract class RoundDispatcher {
   abstract sendEvaluationTasks(round: Round, modelVersion: number): Promise<void>;
   /** Arms a timer that calls `RoundsService.deadlinePassed` for this round at `at`. */
   abstract scheduleDeadline(round: Round, at: Date): Promise<void>;
+  /** The round completed (its evaluation is final): the release verdict is recorded here. */
+  async roundCompleted(_round: Round): Promise<void> {}
 }
 
 export interface EffectLog {

@@ -323,6 +323,7 @@ export class RoundsService {
         return this.tryQuorum(study);
       case 'roundCompleted':
         this.metrics.roundDuration.observe((Date.now() - round.startedAt.getTime()) / 1000);
+        await this.dispatcher.roundCompleted(round);
         await this.advance(await this.requireStudy(study.id));
         return;
       case 'roundFailed': {

@@ -2,7 +2,14 @@ import type { AuditEntry, AuditRecord } from '../../domain/records';
 import type { AuditLogEntity } from '../entities/audit-log.entity';
 import { oneOf, toDate } from './column';
 
-const SUBJECT_TYPES: readonly AuditEntry['subjectType'][] = ['site', 'study', 'round', 'model', 'admin'];
+const SUBJECT_TYPES: readonly AuditEntry['subjectType'][] = [
+  'site',
+  'study',
+  'round',
+  'model',
+  'admin',
+  'release',
+];
 
 export function auditFromEntity(e: AuditLogEntity): AuditRecord {
   return {

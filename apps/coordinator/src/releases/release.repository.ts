@@ -1,0 +1,29 @@
+import type { ReleaseVerdict } from '../release/release-policy';
+import type { ReleaseRecord } from '../release/release-record';
+
+/** A round's recorded policy verdict. */
+export interface RecordedVerdict {
+  readonly studyId: string;
+  readonly round: number;
+  readonly verdict: ReleaseVerdict;
+  readonly recordedAt: Date;
+}
+
+/** Port for release verdicts, one per (study, round); saving again replaces it. */
+export abstract class VerdictRepository {
+  abstract save(studyId: string, round: number, verdict: ReleaseVerdict): Promise<RecordedVerdict>;
+  abstract find(studyId: string, round: number): Promise<RecordedVerdict | null>;
+  abstract list(studyId: string): Promise<RecordedVerdict[]>;
+}
+
+/** Port for releases: insert-only (the table refuses updates). */
+export abstract class ReleaseRepository {
+  /** The next free version (max + 1, from 1). */
+  abstract nextVersion(): Promise<number>;
+  /** Inserts the record; a second release of the same (study, round) or version is refused by the DB. */
+  abstract add(record: ReleaseRecord): Promise<ReleaseRecord>;
+  abstract find(version: number): Promise<ReleaseRecord | null>;
+  abstract findByRound(studyId: string, round: number): Promise<ReleaseRecord | null>;
+  /** Newest first; `studyId` narrows to one study. */
+  abstract list(studyId?: string): Promise<ReleaseRecord[]>;
+}

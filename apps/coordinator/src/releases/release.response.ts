@@ -1,0 +1,95 @@
+import type { SiteMetricsReport } from '@fedaln/protocol';
+import type { ReleaseVerdict } from '../release/release-policy';
+import type { ReleaseRecord } from '../release/release-record';
+import type { RecordedVerdict } from './release.repository';
+import type { RoundEvaluation } from './round-evaluation.service';
+
+/** A release as the API shows it (the signed record, field by field, plus its download paths). */
+export interface ReleaseResponse {
+  version: number;
+  study_id: string;
+  round: number;
+  weights_sha256: string;
+  sites: { site_id: string; name: string; n_train: number; n_test: number }[];
+  metrics: ReleaseRecord['metrics'];
+  verdict: ReleaseVerdict;
+  override_reason: string | null;
+  created_at: string;
+  signature: string;
+  ed25519_public_key: string;
+  links: { weights: string; model_json: string; card_json: string; card_html: string };
+}
+
+/** @example mapRelease(record).links.weights // '/api/releases/1/weights' */
+export function mapRelease(r: ReleaseRecord): ReleaseResponse {
+  const base = `/api/releases/${r.version}`;
+  return {
+    version: r.version,
+    study_id: r.study_id,
+    round: r.round,
+    weights_sha256: r.weights_sha256,
+    sites: r.sites.map((s) => ({ site_id: s.site_id, name: s.name, n_train: s.n_train, n_test: s.n_test })),
+    metrics: r.metrics,
+    verdict: r.verdict,
+    override_reason: r.override_reason,
+    created_at: r.created_at,
+    signature: r.signature,
+    ed25519_public_key: r.ed25519_public_key,
+    links: {
+      weights: `${base}/weights`,
+      model_json: `${base}/model.json`,
+      card_json: `${base}/card.json`,
+      card_html: `${base}/card.html`,
+    },
+  };
+}
+
+export interface VerdictResponse extends ReleaseVerdict {
+  recorded_at: string;
+}
+
+const mapVerdict = (v: RecordedVerdict): VerdictResponse => ({
+  ...v.verdict,
+  recorded_at: v.recordedAt.toISOString(),
+});
+
+export interface RoundMetricsResponse {
+  study_id: string;
+  round: number;
+  round_state: string;
+  sites: {
+    site_id: string;
+    name: string;
+    model_version: number;
+    received_at: string;
+    report: SiteMetricsReport;
+    /** The four-feature logistic model on the same test cases, where the site reported it. */
+    feature_baseline: { auc: number | null; p_vs_model: number | null } | null;
+  }[];
+  pooled: RoundEvaluation['pooled'];
+  verdict: VerdictResponse | null;
+}
+
+/** @example mapRoundMetrics(await evaluation.get(studyId, 1)).pooled?.decision_curve */
+export function mapRoundMetrics(e: RoundEvaluation): RoundMetricsResponse {
+  return {
+    study_id: e.studyId,
+    round: e.round,
+    round_state: e.roundState,
+    sites: e.sites.map((s) => ({
+      site_id: s.siteId,
+      name: s.name,
+      model_version: s.modelVersion,
+      received_at: s.receivedAt,
+      report: s.report,
+      feature_baseline: s.report.paired && { auc: s.report.paired.auc_b, p_vs_model: s.report.paired.p },
+    })),
+    pooled: e.pooled,
+    verdict: e.verdict && mapVerdict(e.verdict),
+  };
+}
+
+/** @example mapVerdicts(await verdicts.list(studyId)) */
+export function mapVerdicts(vs: readonly RecordedVerdict[]): (VerdictResponse & { round: number })[] {
+  return vs.map((v) => ({ round: v.round, ...mapVerdict(v) }));
+}

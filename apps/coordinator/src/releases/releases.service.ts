@@ -1,0 +1,241 @@
+import type { Readable } from 'node:stream';
+import type { AuditLog } from '../audit/audit-log';
+import type { Principal } from '../auth/principal';
+import { actorOf } from '../auth/principal';
+import type { BlobStore } from '../blobs/blob-store';
+import { DomainError } from '../domain/domain-error';
+import type { Study } from '../domain/records';
+import type { GlobalModelRepository } from '../models/global-model.repository';
+import { buildModelCard, type ModelCard } from '../release/card/model-card';
+import { renderModelCardHtml } from '../release/card/model-card-html';
+import { buildReleaseRecord, ReleaseRefusedError, type ReleaseRecord } from '../release/release-record';
+import type { DigestSigner } from '../release/release-record';
+import type { ParticipantRepository } from '../rounds/participant.repository';
+import type { RoundRepository } from '../rounds/round.repository';
+import type { StudyRepository } from '../studies/study.repository';
+import { KeyedSerial } from '../rounds/keyed-serial';
+import type { ReleaseArtifacts } from './release-artifacts';
+import type { ReleaseRepository } from './release.repository';
+import type { RoundEvaluationService } from './round-evaluation.service';
+
+export interface ReleaseDeps {
+  readonly studies: StudyRepository;
+  readonly rounds: RoundRepository;
+  readonly participants: ParticipantRepository;
+  readonly models: GlobalModelRepository;
+  readonly blobs: BlobStore;
+  readonly releases: ReleaseRepository;
+  readonly evaluation: RoundEvaluationService;
+  readonly signer: DigestSigner;
+  readonly artifacts: ReleaseArtifacts;
+  readonly audit: AuditLog;
+}
+
+/**
+ * Releases (DESIGN.md "Evaluation and release"): the lead releases a completed round's global
+ * model; a failing verdict needs a written override reason, which is kept. Each release is signed
+ * (Ed25519 over the weights sha256), stored immutably and audited. Reads are for the lead and for
+ * the sites of the release's study.
+ */
+export class ReleasesService {
+  /** Versions are global, so releases are made one at a time. */
+  private readonly serial = new KeyedSerial();
+
+  constructor(private readonly deps: ReleaseDeps) {}
+
+  /**
+   * @throws DomainError RELEASE_REFUSED (with the verdict's reasons) for a failing round without an
+   *   override reason, a round not completed, or a round already released.
+   * @example await releases.release(studyId, 3, undefined, { kind: 'admin' }) // { version: 1, signature, ... }
+   */
+  release(
+    studyId: string,
+    round: number,
+    overrideReason: string | undefined,
+    who: Principal,
+  ): Promise<ReleaseRecord> {
+    return this.serial.run('releases', async () => {
+      const { deps } = this;
+      const study = await this.requireStudy(studyId);
+      const r = await deps.rounds.find(studyId, round);
+      if (!r) throw new DomainError('ROUND_NOT_FOUND', `study ${studyId} has no round ${round}`);
+      if (r.state !== 'completed')
+        throw new DomainError(
+          'RELEASE_REFUSED',
+          `round ${round} is ${r.state}; only a completed round can be released`,
+          {
+            field: 'round',
+          },
+        );
+      const earlier = await deps.releases.findByRound(studyId, round);
+      if (earlier)
+        throw new DomainError(
+          'RELEASE_REFUSED',
+          `round ${round} is already released as v${earlier.version}`,
+          {
+            field: 'round',
+            version: earlier.version,
+          },
+        );
+      const model = await deps.models.find(studyId, round);
+      if (!model) throw new DomainError('MODEL_NOT_FOUND', `study ${studyId} has no model version ${round}`);
+      const evaluation = await deps.evaluation.get(studyId, round);
+      const verdict = evaluation.verdict?.verdict ?? deps.evaluation.verdictOf(study, evaluation.sites);
+      const reports = new Map(evaluation.sites.map((s) => [s.siteId, s]));
+      const contributors = (await deps.participants.list(studyId, round)).filter(
+        (p) => p.state === 'uploaded',
+      );
+      let record: ReleaseRecord;
+      try {
+        record = buildReleaseRecord(
+          {
+            version: await deps.releases.nextVersion(),
+            study_id: studyId,
+            round,
+            weights_sha256: model.sha256,
+            sites: contributors.map((p) => ({
+              site_id: p.siteId,
+              name: reports.get(p.siteId)?.name ?? p.siteId,
+              n_train: p.nTrain ?? 0,
+              n_test: reports.get(p.siteId)?.report.n ?? 0,
+            })),
+            metrics: {
+              sites: evaluation.sites.map((s) => ({ site_id: s.siteId, report: s.report })),
+              pooled: {
+                auc: evaluation.pooled?.auc ?? null,
+                auc_ci: evaluation.pooled?.auc_ci ?? null,
+                dca_range: evaluation.pooled?.decision_curve.range ?? null,
+              },
+            },
+            verdict,
+            ...(overrideReason === undefined ? {} : { override_reason: overrideReason }),
+            created_at: new Date().toISOString(),
+          },
+          deps.signer,
+        );
+      } catch (e) {
+        if (!(e instanceof ReleaseRefusedError)) throw e;
+        throw new DomainError('RELEASE_REFUSED', e.message, {
+          field: e.field,
+          reasons: verdict.reasons.map((x) => x.message),
+        });
+      }
+      const stored = await deps.releases.add(record);
+      await deps.audit.append({
+        actor: actorOf(who),
+        action: 'release.created',
+        subjectType: 'release',
+        subjectId: String(stored.version),
+        details: {
+          studyId,
+          round,
+          weights_sha256: stored.weights_sha256,
+          pass: verdict.pass,
+          override_reason: stored.override_reason,
+        },
+      });
+      return stored;
+    });
+  }
+
+  /** Releases the principal may see, newest first. @example await releases.list({ kind: 'admin' }) */
+  async list(who: Principal, studyId?: string): Promise<ReleaseRecord[]> {
+    const all = await this.deps.releases.list(studyId);
+    if (who.kind === 'admin') return all;
+    const visible: ReleaseRecord[] = [];
+    for (const r of all) if (await this.maySee(r, who)) visible.push(r);
+    return visible;
+  }
+
+  /** @example (await releases.get(1, who)).signature */
+  async get(version: number, who: Principal): Promise<ReleaseRecord> {
+    const record = await this.deps.releases.find(version);
+    if (!record || !(await this.maySee(record, who)))
+      throw new DomainError(
+        'RELEASE_NOT_FOUND',
+        `no release v${version}${who.kind === 'site' ? ' for this site' : ''}`,
+      );
+    return record;
+  }
+
+  /** The signed weights blob. @example const { record, stream } = await releases.weights(1, who) */
+  async weights(
+    version: number,
+    who: Principal,
+  ): Promise<{ record: ReleaseRecord; stream: Readable; bytes: number }> {
+    const record = await this.get(version, who);
+    const opened = await this.deps.blobs.open(record.weights_sha256);
+    if (!opened)
+      throw new DomainError(
+        'MODEL_NOT_FOUND',
+        `the weights of release v${version} are missing from the blob store`,
+      );
+    return { record, ...opened };
+  }
+
+  /** model.json or a weight shard of the release in tfjs layers format. */
+  async layersFile(version: number, file: string, who: Principal): Promise<string> {
+    const record = await this.get(version, who);
+    const study = await this.requireStudy(record.study_id);
+    return this.deps.artifacts.file(version, record.weights_sha256, study.spec.input_size, file);
+  }
+
+  /** The model card of a release, from the reports stored with it. @example (await releases.card(1, who)).pooled.auc */
+  async card(version: number, who: Principal): Promise<ModelCard> {
+    const record = await this.get(version, who);
+    const study = await this.requireStudy(record.study_id);
+    const nTrain = new Map(record.sites.map((s) => [s.site_id, s.n_train]));
+    const names = new Map(record.sites.map((s) => [s.site_id, s.name]));
+    const evaluated = await this.deps.evaluation.siteEvaluations(record.study_id, record.round);
+    for (const s of evaluated) names.set(s.siteId, names.get(s.siteId) ?? s.name);
+    return buildModelCard({
+      release: {
+        version: record.version,
+        study_id: record.study_id,
+        study_name: study.name,
+        round: record.round,
+        weights_sha256: record.weights_sha256,
+        signature: record.signature,
+        ed25519_public_key: record.ed25519_public_key,
+        created_at: record.created_at,
+        verdict: record.verdict,
+        override_reason: record.override_reason,
+      },
+      model: { arch: study.spec.arch, input_size: study.spec.input_size },
+      training: {
+        rounds: record.round,
+        strategy: 'fedavg',
+        local_epochs: study.spec.local_epochs,
+        batch_size: study.spec.batch_size,
+        learning_rate: study.spec.learning_rate,
+      },
+      data_source: 'clinical',
+      policy: study.spec.release_policy,
+      sites: record.metrics.sites.map((s) => ({
+        site_id: s.site_id,
+        name: names.get(s.site_id) ?? s.site_id,
+        n_train: nTrain.get(s.site_id) ?? 0,
+        engine: null,
+        report: s.report,
+      })),
+      feature_model: null,
+    });
+  }
+
+  /** @example (await releases.cardHtml(1, who)).startsWith('<!doctype html>') */
+  async cardHtml(version: number, who: Principal): Promise<string> {
+    return renderModelCardHtml(await this.card(version, who));
+  }
+
+  private async maySee(record: ReleaseRecord, who: Principal): Promise<boolean> {
+    if (who.kind === 'admin') return true;
+    const study = await this.deps.studies.findById(record.study_id);
+    return study !== null && study.spec.sites.includes(who.siteId);
+  }
+
+  private async requireStudy(id: string): Promise<Study> {
+    const study = await this.deps.studies.findById(id);
+    if (!study) throw new DomainError('STUDY_NOT_FOUND', `no study with id ${id}`);
+    return study;
+  }
+}
