@@ -228,4 +228,23 @@ describe('fedaln-site against the built coordinator', () => {
     expect(bad.err()).toContain('the coordinator refused the enrolment token (unauthenticated');
     expect(bad.err()).toContain('ask the lead for a new one');
   });
+
+  it('run stops before connecting when nothing in the data folder is usable, and says how to fix it', async () => {
+    const dir = path.join(tmp, 'unusable');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'labels.csv'),
+      'case_id,image,aln_metastasis\na,missing.png,1\nb,x.png,2\n',
+    );
+    const run = site([
+      'run',
+      ...['--coordinator', coordinator.baseUrl, '--token', tokens[0]!, '--data', dir],
+      ...['--work-dir', path.join(tmp, 'work-unusable')],
+    ]);
+    await expectExit(run, 1);
+    expect(run.err()).toContain('labels.csv line 3 (b): aln_metastasis is "2", expected 0 or 1');
+    expect(run.err()).toMatch(/labels\.csv line 2 \(a\): cannot decode image .*missing\.png/);
+    expect(run.err()).toContain(`nothing usable in ${dir}`);
+    expect(run.err()).not.toContain('engine');
+  });
 });
