@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { auc } from '@fedaln/metrics';
+import { verifyDigestSignature } from '@fedaln/protocol';
+import { createHash } from 'node:crypto';
+import { runReleaseStudy, type ReleaseStudy } from './support/release-study';
+
+jest.setTimeout(180_000);
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+let study: ReleaseStudy;
+
+/**
+ * Two sites, one round; site B's scores barely separate the classes, so the policy's minimum site
+ * AUC of 0.8 fails there (its AUC is checked below against that bar, so the test cannot pass by accident).
+ */
+beforeAll(async () => {
+  study = await runReleaseStudy({
+    name: 'e2e releases',
+    rounds: 1,
+    sites: [
+      { name: 'Hospital A', nTrain: 120, nTest: 90, separation: () => 1.6 },
+      { name: 'Hospital B', nTrain: 80, nTest: 70, separation: () => 0.3 },
+    ],
+    policy: { min_site_auc: 0.8, min_pooled_auc: 0.6, dca_range: [0.2, 0.5], min_sites_passing: 'all' },
+  });
+});
+afterAll(async () => {
+  await study?.stop();
+});
+
+describe('round metrics (built coordinator, scripted sites)', () => {
+  it('pools the decision curve exactly and the AUC within its binning bound', async () => {
+    const r = await study.api('GET', `/api/studies/${study.studyId}/rounds/1/metrics`);
+    expect(r.status).toBe(200);
+    expect(r.json.sites).toHaveLength(2);
+    const labels = study.predictions[0]!.flatMap((p) => p.labels);
+    const scores = study.predictions[0]!.flatMap((p) => p.scores);
+    const n = labels.length;
+    const dca = r.json.pooled.decision_curve;
+    // Vickers & Elkin 2006: NB(t) = TP/n − FP/n · t/(1 − t), counted by hand on the concatenated cases.
+    dca.thresholds.forEach((t: number, j: number) => {
+      let tp = 0;
+      let fp = 0;
+      scores.forEach((s, i) => {
+        if (s >= t && labels[i] === 1) tp++;
+        if (s >= t && labels[i] === 0) fp++;
+      });
+      expect(dca.net_benefit[j]).toBeCloseTo(tp / n - (fp / n) * (t / (1 - t)), 12);
+    });
+    const exact = auc(labels, scores)!;
+    expect(Math.abs(r.json.pooled.auc - exact)).toBeLessThanOrEqual(r.json.pooled.auc_error_bound + 1e-12);
+    expect(r.json.pooled.n).toBe(n);
+  });
+
+  it('records a failing verdict naming the site, the metric and the threshold', async () => {
+    const r = await study.api('GET', `/api/studies/${study.studyId}/rounds/1/metrics`);
+    const siteB = r.json.sites.find((s: { name: string }) => s.name === 'Hospital B');
+    expect(siteB.report.auc).toBeLessThan(0.8);
+    expect(r.json.verdict.pass).toBe(false);
+    expect(r.json.verdict.reasons).toContainEqual(
+      expect.objectContaining({
+        metric: 'site_auc',
+        threshold: 0.8,
+        site: expect.objectContaining({ name: 'Hospital B' }),
+      }),
+    );
+  });
+});
+
+describe('releases', () => {
+  it('a failing policy blocks release until overridden with a reason, which is kept', async () => {
+    const url = `/api/studies/${study.studyId}/releases`;
+    const blocked = await study.api('POST', url, { round: 1 });
+    expect(blocked.status).toBe(409);
+    expect(blocked.json.error).toBe('RELEASE_REFUSED');
+    expect(blocked.json.message).toContain('Hospital B: AUC');
+    expect(blocked.json.details.reasons.length).toBeGreaterThan(0);
+    expect((await study.api('POST', url, { round: 1, override_reason: 'ok' })).status).toBe(409);
+    expect((await study.api('POST', url, { round: 'one' })).status).toBe(400);
+
+    const reason = 'Hospital B test split is small; lead accepts for a supervised pilot';
+    const made = await study.api('POST', url, { round: 1, override_reason: reason });
+    expect(made.status).toBe(201);
+    expect(made.json).toMatchObject({ version: 1, round: 1, override_reason: reason });
+    expect(made.json.verdict.pass).toBe(false);
+    expect((await study.api('GET', '/api/releases/1')).json.override_reason).toBe(reason);
+    // Immutable: the same round cannot be released again (there is no update path).
+    const again = await study.api('POST', url, { round: 1, override_reason: reason });
+    expect(again.status).toBe(409);
+  });
+
+  it('serves signed weights; a tampered copy fails the signature check that pull uses', async () => {
+    const key = (await study.api('GET', '/api/keys')).json.ed25519_public_key as string;
+    expect(Buffer.from(key, 'base64')).toHaveLength(32);
+    const token = study.tokens[0]!; // an enrolled site of the study may read its releases
+    const release = (await study.api('GET', '/api/releases/1', undefined, token)).json;
+    const res = await fetch(`${study.coordinator.baseUrl}/api/releases/1/weights`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(200);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect(sha256(bytes)).toBe(release.weights_sha256);
+    expect(verifyDigestSignature(key, sha256(bytes), release.signature)).toBe(true);
+    const tampered = Uint8Array.from(bytes);
+    tampered[tampered.length - 1]! ^= 1;
+    expect(verifyDigestSignature(key, sha256(tampered), release.signature)).toBe(false);
+    expect(verifyDigestSignature(key, sha256(bytes), null)).toBe(false);
+    expect((await study.api('GET', '/api/releases/1', undefined, 'not-a-token')).status).toBe(401);
+  });
+
+  it('serves the model card and a tfjs model.json whose shards load', async () => {
+    const html = await study.api('GET', '/api/releases/1/card.html');
+    expect(html.status).toBe(200);
+    expect(String(html.json)).toContain('<svg');
+    const card = await study.api('GET', '/api/releases/1/card.json');
+    expect(card.json.release.override_reason).toContain('supervised pilot');
+    const model = await study.api('GET', '/api/releases/1/model.json');
+    expect(model.status).toBe(200);
+    expect(model.json.format).toBe('layers-model');
+    const manifest = model.json.weightsManifest[0];
+    const expectedBytes = manifest.weights.reduce(
+      (a: number, w: { shape: number[] }) => a + 4 * w.shape.reduce((x, y) => x * y, 1),
+      0,
+    );
+    let total = 0;
+    for (const p of manifest.paths as string[]) {
+      const shard = await fetch(`${study.coordinator.baseUrl}/api/releases/1/${p}`, {
+        headers: { authorization: `Bearer ${study.tokens[1]}` },
+      });
+      expect(shard.status).toBe(200);
+      total += (await shard.arrayBuffer()).byteLength;
+    }
+    expect(total).toBe(expectedBytes);
+  });
+});
