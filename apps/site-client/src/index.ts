@@ -2,7 +2,6 @@ export * from './cli/parse-command';
 export * from './cli/usage-error';
 export * from './data/data-report';
 export * from './data/data-sufficiency';
-export * from './metrics/score-histogram';
 export * from './metrics/site-metrics-report';
 export * from './progress/render-bar';
 export * from './run/backoff';

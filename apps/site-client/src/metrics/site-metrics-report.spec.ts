@@ -25,10 +25,29 @@ describe('siteMetricsReport', () => {
     expect([r.threshold_counts.tp[0], r.threshold_counts.fp[0]]).toEqual([2, 2]);
   });
 
-  it('has 1000-bin per-class histograms', () => {
+  it('has 1000-bin per-class histograms holding every case', () => {
     expect(r.score_histograms.bins).toBe(1000);
-    expect(r.score_histograms.negative[100]).toBe(1); // 0.1 → bin 100
-    expect(r.score_histograms.positive[800]).toBe(1); // 0.8 → bin 800
+    expect(r.score_histograms.negative[100]).toBe(1); // 0.1 → bin [0.100, 0.101)
+    expect(r.score_histograms.negative[400]).toBe(1);
+    expect(r.score_histograms.positive[350]).toBe(1); // 0.35 → bin [0.350, 0.351)
+    expect(r.score_histograms.positive[800]).toBe(1);
+    const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
+    expect([sum(r.score_histograms.positive), sum(r.score_histograms.negative)]).toEqual([2, 2]);
+  });
+
+  it('agrees with its threshold counts at every grid point (histogram edges b/1000 hold each k/100)', () => {
+    // Cumulative histogram from bin 10k equals the count of scores ≥ k/100.
+    const scores = Array.from({ length: 200 }, (_, i) => Math.round(i * 0.005 * 1e6) / 1e6); // 0, .005, …, .995
+    const labels = scores.map((_, i) => i % 2);
+    const s = siteMetricsReport(labels, scores);
+    s.threshold_counts.thresholds.forEach((t, j) => {
+      const from = Math.round(t * 1000);
+      const tail = (h: number[]): number => h.slice(from).reduce((x, y) => x + y, 0);
+      expect([tail(s.score_histograms.positive), tail(s.score_histograms.negative)]).toEqual([
+        s.threshold_counts.tp[j],
+        s.threshold_counts.fp[j],
+      ]);
+    });
   });
 
   it('is plain JSON: it survives a round trip unchanged', () => {

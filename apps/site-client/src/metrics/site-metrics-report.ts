@@ -1,14 +1,18 @@
-import { defaultThresholds, metricsReport, thresholdCounts } from '@fedaln/metrics';
+import { metricsReport, siteEvaluationCounts } from '@fedaln/metrics';
 import type { SiteMetricsReport } from '@fedaln/protocol';
-import { scoreHistograms } from './score-histogram';
 
-/** Bins of the per-class score histograms: 0.001 wide, finer than any threshold grid a lead would pick. */
+/**
+ * Bins of the per-class score histograms: 0.001 wide. Its edges b/1000 include every threshold k/100
+ * of the study grid as the same float64 (both are correctly rounded quotients of exact integers), so
+ * pooled curves from histograms agree with the threshold counts at the grid points.
+ */
 export const HISTOGRAM_BINS = 1000;
 
 /**
  * What a site sends in `metrics:report`: the `fedaln-metrics` report without its ROC curve (whose
  * thresholds are the distinct per-case scores), plus TP/FP counts on the study grid 0.01…0.99 and
- * per-class score histograms — aggregates only, never per-case data.
+ * per-class score histograms (`siteEvaluationCounts` of `@fedaln/metrics`) — aggregates only, never
+ * per-case data.
  *
  * @example
  * siteMetricsReport([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]).threshold_counts.tp[49]; // 1 (one positive ≥ 0.5)
@@ -18,22 +22,6 @@ export function siteMetricsReport(
   scores: ArrayLike<number>,
   bins = HISTOGRAM_BINS,
 ): SiteMetricsReport {
-  const full = metricsReport({ labels, scores });
-  const thresholds = defaultThresholds();
-  const { tp, fp } = thresholdCounts(labels, scores, thresholds);
-  return {
-    n: full.n,
-    n_pos: full.n_pos,
-    prevalence: full.prevalence,
-    auc: full.auc,
-    delong_var: full.delong_var,
-    auc_ci: full.auc_ci,
-    paired: full.paired,
-    youden: full.youden,
-    brier: full.brier,
-    calibration: full.calibration,
-    dca: full.dca,
-    threshold_counts: { thresholds, tp, fp },
-    score_histograms: scoreHistograms(labels, scores, bins),
-  };
+  const { roc: _perCase, ...report } = metricsReport({ labels, scores });
+  return { ...report, ...siteEvaluationCounts(labels, scores, { bins }) };
 }
