@@ -22,3 +22,4 @@ export * from './train/loss';
 export { createPrng, deriveSeed, shuffledIndices, type Prng } from './train/prng';
 export * from './predict';
 export * from './kernels';
+export * from './parallel';

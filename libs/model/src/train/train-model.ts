@@ -76,19 +76,24 @@ function checkOptions(o: TrainOptions, n: number): void {
   if (n === 0) throw new Error('the training set is empty');
 }
 
+/** What a training run derives from its inputs, checked (shared by trainModel and trainModelParallel). */
+export interface TrainingPlan {
+  n: number;
+  size: number;
+  weights: ClassWeights;
+  augmentOptions: AugmentOptions | null;
+  batches: number;
+}
+
 /**
- * Trains `model` in place.
- * @example
- * const result = await trainModel(model, { images, labels }, {
- *   epochs: 5, batchSize: 16, learningRate: 1e-4, seed: 1, scope: { fromBlock: 5 },
- *   onBatch: (p) => console.log(p.epoch, p.batch, p.loss.toFixed(3)),
- * });
+ * Checks the options and the training set and derives the run's plan; throws naming the bad value.
+ * @example const { batches } = planTraining(model, { images, labels }, { epochs: 1, batchSize: 8, learningRate: 1e-4, seed: 1 });
  */
-export async function trainModel(
+export function planTraining(
   model: tfl.LayersModel,
   dataset: TrainingSet,
   options: TrainOptions,
-): Promise<TrainResult> {
+): TrainingPlan {
   const n = dataset.images.length;
   checkOptions(options, n);
   if (dataset.labels.length !== n) {
@@ -104,8 +109,24 @@ export async function trainModel(
       : options.augment === true || !options.augment
         ? DEFAULT_AUGMENT
         : options.augment;
+  return { n, size, weights, augmentOptions, batches: Math.ceil(n / options.batchSize) };
+}
+
+/**
+ * Trains `model` in place.
+ * @example
+ * const result = await trainModel(model, { images, labels }, {
+ *   epochs: 5, batchSize: 16, learningRate: 1e-4, seed: 1, scope: { fromBlock: 5 },
+ *   onBatch: (p) => console.log(p.epoch, p.batch, p.loss.toFixed(3)),
+ * });
+ */
+export async function trainModel(
+  model: tfl.LayersModel,
+  dataset: TrainingSet,
+  options: TrainOptions,
+): Promise<TrainResult> {
+  const { n, size, weights, augmentOptions, batches } = planTraining(model, dataset, options);
   const { seed, batchSize, epochs } = options;
-  const batches = Math.ceil(n / batchSize);
 
   const restoreScope = applyTrainableScope(model, options.scope ?? 'all');
   const modes = installTrainingModes(model, seed);

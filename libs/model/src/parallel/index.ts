@@ -1,0 +1,1 @@
+export { trainModelParallel, type ParallelTrainOptions } from './train-parallel';

@@ -1,0 +1,181 @@
+/**
+ * Data-parallel training in worker_threads: tfjs-backend-wasm cannot start its own threads under
+ * Node, so a 2-core site would otherwise train on one core. Each worker holds an engine and a model
+ * replica; every step the batch (the same batch, augmentation and order as {@link trainModel}) is
+ * split into contiguous row shards, each worker returns the gradient of its shard's share of the
+ * batch loss (mean over its rows × rows/batch), the main thread sums them — the gradient of the
+ * batch mean, as in synchronous data-parallel SGD (Goyal et al. 2017, "Accurate, Large Minibatch
+ * SGD", §2) — and every worker applies that sum with its own Adam, so the replicas stay equal.
+ *
+ * Differences from one process: BatchNormalization layers that train normalise with their shard's
+ * statistics (as PyTorch DistributedDataParallel without SyncBatchNorm), and the moving statistics
+ * are averaged over the workers at the end; the head's dropout draws its masks per shard. With frozen
+ * BatchNorm (scope `head`) and no dropout the result equals one worker's up to float32 summation order.
+ */
+import * as os from 'node:os';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { EngineName } from '../engine';
+import { assembleBatch } from '../train/batch';
+import { recalibrateBatchNorm } from '../train/batchnorm-recalibration';
+import { createPrng, deriveSeed, shuffledIndices } from '../train/prng';
+import { applyTrainableScope } from '../train/scope';
+import { planTraining, type TrainOptions, type TrainResult, type TrainingSet } from '../train/train-model';
+import { type FromWorker, type ToWorker, wireWeights } from './protocol';
+import { sumInto } from './sum-gradients';
+
+export interface ParallelTrainOptions extends TrainOptions {
+  /** Worker threads; default `os.availableParallelism()`, at most the batch size. */
+  workers?: number;
+  /** Engine of the workers; default the engine in use on this thread (`wasm` or `cpu`). */
+  engine?: EngineName;
+}
+
+/** The compiled worker; under ts-jest (sources) the package's built copy. */
+function workerFile(): string {
+  const here = join(__dirname, 'train-worker.js');
+  return existsSync(here) ? here : join(__dirname, '..', '..', 'dist', 'parallel', 'train-worker.js');
+}
+
+class Replica {
+  private pending: ((m: FromWorker) => void) | null = null;
+  private failure: Error | null = null;
+  readonly worker: Worker;
+  constructor(file: string) {
+    this.worker = new Worker(file);
+    this.worker.on('message', (m: FromWorker) => this.settle(m));
+    this.worker.on('error', (err) => {
+      this.failure = err;
+      this.settle({ type: 'error', message: err.message });
+    });
+  }
+  private settle(m: FromWorker): void {
+    const resolve = this.pending;
+    this.pending = null;
+    resolve?.(m);
+  }
+  /** Sends `message` and resolves with the worker's reply (rejects on its error). */
+  request<T extends FromWorker['type']>(
+    message: ToWorker,
+    expect: T,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<Extract<FromWorker, { type: T }>> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.pending = (m) => {
+        if (m.type === expect) resolve(m as Extract<FromWorker, { type: T }>);
+        else reject(new Error(`training worker: ${m.type === 'error' ? m.message : `unexpected ${m.type}`}`));
+      };
+      this.worker.postMessage(message, transfer);
+    });
+  }
+}
+
+/**
+ * Trains `model` in place with `workers` data-parallel replicas; options and result as
+ * {@link trainModel}.
+ * @example
+ * const result = await trainModelParallel(model, { images, labels }, {
+ *   epochs: 1, batchSize: 16, learningRate: 1e-4, seed: 1, workers: 2,
+ * });
+ */
+export async function trainModelParallel(
+  model: tfl.LayersModel,
+  dataset: TrainingSet,
+  options: ParallelTrainOptions,
+): Promise<TrainResult> {
+  const { n, size, weights, augmentOptions, batches } = planTraining(model, dataset, options);
+  const { seed, batchSize, epochs } = options;
+  const count = Math.min(options.workers ?? os.availableParallelism(), batchSize);
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`workers ${options.workers} is not a positive integer`);
+  const engine = options.engine ?? (tf.getBackend() === 'wasm' ? 'wasm' : 'cpu');
+  const scope = options.scope ?? 'all';
+  const replicas = Array.from({ length: count }, () => new Replica(workerFile()));
+  const started = Date.now();
+  const epochLosses: number[] = [];
+  let steps = 0;
+  let imagesSeen = 0;
+  try {
+    const topology = model.toJSON(null, false) as object;
+    const initial = wireWeights(model).map((w) => w.read().dataSync() as Float32Array);
+    const init: ToWorker = {
+      type: 'init',
+      engine,
+      topology,
+      weights: initial,
+      scope,
+      seed,
+      learningRate: options.learningRate,
+    };
+    await Promise.all(replicas.map((r) => r.request(init, 'ready')));
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const order = shuffledIndices(n, createPrng(deriveSeed(seed, epoch)));
+      let lossSum = 0;
+      for (let batch = 0; batch < batches; batch++) {
+        if (options.signal?.aborted) throw new Error(`training aborted at epoch ${epoch}, batch ${batch}`);
+        const indices = order.slice(batch * batchSize, (batch + 1) * batchSize);
+        const augment = augmentOptions && { seed, epoch, options: augmentOptions };
+        const arrays = assembleBatch({ ...dataset, indices, size, weights, augment });
+        const rows = indices.length;
+        const shards = Math.min(count, rows);
+        const pixels = size * size * 3;
+        const replies = await Promise.all(
+          replicas.slice(0, shards).map((r, k) => {
+            const [a, b] = [Math.floor((k * rows) / shards), Math.floor(((k + 1) * rows) / shards)];
+            const message: ToWorker = {
+              type: 'grad',
+              step: steps,
+              x: arrays.x.slice(a * pixels, b * pixels),
+              y: arrays.y.slice(a, b),
+              w: arrays.w.slice(a, b),
+              batchRows: rows,
+            };
+            return r.request(message, 'grad', [message.x.buffer as ArrayBuffer]);
+          }),
+        );
+        const total = replies[0]!.grads;
+        for (const reply of replies.slice(1)) sumInto(total, reply.grads);
+        await Promise.all(replicas.map((r) => r.request({ type: 'apply', grads: total }, 'applied')));
+        const loss = replies.reduce((s, r) => s + r.loss, 0);
+        lossSum += loss;
+        steps++;
+        imagesSeen += rows;
+        const imagesPerSecond = imagesSeen / Math.max((Date.now() - started) / 1000, 1e-3);
+        options.onBatch?.({ epoch, batch, batches, loss, imagesPerSecond });
+      }
+      epochLosses.push(lossSum / batches);
+    }
+    // Trainable weights are equal on every replica; moving statistics differ: take their mean.
+    const all = await Promise.all(replicas.map((r) => r.request({ type: 'weights' }, 'weights')));
+    const final = all[0]!.weights;
+    for (const other of all.slice(1)) sumInto(final, other.weights);
+    tf.tidy(() =>
+      wireWeights(model).forEach((w, i) => w.write(tf.div(tf.tensor(final[i]!, w.shape as number[]), count))),
+    );
+  } finally {
+    await Promise.all(
+      replicas.map(async (r) => {
+        r.worker.postMessage({ type: 'close' } satisfies ToWorker);
+        await r.worker.terminate();
+      }),
+    );
+  }
+  if (options.recalibrateBatchNorm !== false) {
+    const restore = applyTrainableScope(model, scope);
+    try {
+      await recalibrateBatchNorm(model, dataset.images, { batchSize });
+    } finally {
+      restore();
+    }
+  }
+  return {
+    epochLosses,
+    steps,
+    imagesPerSecond: imagesSeen / Math.max((Date.now() - started) / 1000, 1e-3),
+    classWeights: weights,
+  };
+}
