@@ -18,8 +18,19 @@ export type ToWorker =
       seed: number;
       learningRate: number;
     }
-  /** Gradient of this shard's share of the batch loss: mean loss over the shard × rows / batchRows. */
-  | { type: 'grad'; step: number; x: Float32Array; y: Float32Array; w: Float32Array; batchRows: number }
+  /**
+   * Gradient of this shard's share of the batch loss (mean loss over the shard × rows / batchRows),
+   * accumulated over micro-batches of at most `microBatch` rows.
+   */
+  | {
+      type: 'grad';
+      step: number;
+      x: Float32Array;
+      y: Float32Array;
+      w: Float32Array;
+      batchRows: number;
+      microBatch: number;
+    }
   /** The summed gradient: apply one Adam step. */
   | { type: 'apply'; grads: Float32Array[] }
   | { type: 'weights' }

@@ -68,11 +68,15 @@ describe('trainModelParallel', () => {
     model.dispose();
   }, 60_000);
 
-  it.each([1, 2])(
-    'with %i worker(s) matches in-process training',
-    async (workers) => {
+  it.each([
+    [1, undefined],
+    [2, undefined],
+    [2, 1], // gradient accumulation over single-image micro-batches
+  ])(
+    'with %i worker(s), micro-batch %s, matches in-process training',
+    async (workers, microBatch) => {
       const model = fresh();
-      const result = await trainModelParallel(model, { images, labels }, { ...options, workers });
+      const result = await trainModelParallel(model, { images, labels }, { ...options, workers, microBatch });
       const trained = weights(model);
       model.dispose();
       expect(result.steps).toBe(4);

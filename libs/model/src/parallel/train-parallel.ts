@@ -32,6 +32,12 @@ export interface ParallelTrainOptions extends TrainOptions {
   workers?: number;
   /** Engine of the workers; default the engine in use on this thread (`wasm` or `cpu`). */
   engine?: EngineName;
+  /**
+   * Most rows a worker runs forward and backward at once (default: its whole shard). Smaller values
+   * accumulate the gradient over micro-batches, so a batch that does not fit the wasm heap (4 GiB
+   * per worker) still trains with the study's batch size; BatchNorm then normalises per micro-batch.
+   */
+  microBatch?: number;
 }
 
 /** The compiled worker; under ts-jest (sources) the package's built copy. */
@@ -92,6 +98,9 @@ export async function trainModelParallel(
   const count = Math.min(options.workers ?? os.availableParallelism(), batchSize);
   if (!Number.isInteger(count) || count < 1)
     throw new Error(`workers ${options.workers} is not a positive integer`);
+  const microBatch = options.microBatch ?? batchSize;
+  if (!Number.isInteger(microBatch) || microBatch < 1)
+    throw new Error(`micro-batch ${options.microBatch} is not a positive integer`);
   const engine = options.engine ?? (tf.getBackend() === 'wasm' ? 'wasm' : 'cpu');
   const scope = options.scope ?? 'all';
   const replicas = Array.from({ length: count }, () => new Replica(workerFile()));
@@ -133,6 +142,7 @@ export async function trainModelParallel(
               y: arrays.y.slice(a, b),
               w: arrays.w.slice(a, b),
               batchRows: rows,
+              microBatch,
             };
             return r.request(message, 'grad', [message.x.buffer as ArrayBuffer]);
           }),

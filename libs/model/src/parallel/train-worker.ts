@@ -45,27 +45,42 @@ async function init(m: Extract<ToWorker, { type: 'init' }>): Promise<void> {
   };
 }
 
+/**
+ * The gradient of this shard's share of the batch loss, accumulated over micro-batches of at most
+ * `microBatch` rows (gradient accumulation: Σ over micro-batches of mean loss × rows / batchRows is
+ * the same sum; only BatchNorm's batch statistics then come from each micro-batch).
+ */
 async function gradient(r: Replica, m: Extract<ToWorker, { type: 'grad' }>): Promise<void> {
   r.setStep(m.step);
   const rows = m.y.length;
-  const { value, grads } = tf.tidy(() => {
-    const x = tf.tensor4d(m.x, [rows, r.size, r.size, 3]);
-    const y = tf.tensor2d(m.y, [rows, 1]);
-    const w = tf.tensor2d(m.w, [rows, 1]);
-    return tf.variableGrads(
-      () =>
-        tf.mul(
-          weightedBinaryCrossEntropy(y, r.model.apply(x, { training: true }) as tf.Tensor, w),
-          rows / m.batchRows,
-        ) as tf.Scalar,
-      r.variables,
-    );
-  });
-  const arrays = await Promise.all(r.variables.map((v) => grads[v.name]!.data() as Promise<Float32Array>));
+  const pixels = r.size * r.size * 3;
+  let sum: tf.Tensor[] | null = null;
+  let loss = 0;
+  for (let a = 0; a < rows; a += m.microBatch) {
+    const b = Math.min(rows, a + m.microBatch);
+    const { value, grads } = tf.tidy(() => {
+      const x = tf.tensor4d(m.x.subarray(a * pixels, b * pixels), [b - a, r.size, r.size, 3]);
+      const y = tf.tensor2d(m.y.subarray(a, b), [b - a, 1]);
+      const w = tf.tensor2d(m.w.subarray(a, b), [b - a, 1]);
+      const share = (b - a) / m.batchRows;
+      const lossFn = (): tf.Scalar =>
+        tf.mul(weightedBinaryCrossEntropy(y, r.model.apply(x, { training: true }) as tf.Tensor, w), share);
+      return tf.variableGrads(lossFn, r.variables);
+    });
+    const list = r.variables.map((v) => grads[v.name]!);
+    loss += (await value.data())[0]!;
+    value.dispose();
+    if (!sum) sum = list;
+    else {
+      const previous: tf.Tensor[] = sum;
+      sum = tf.tidy(() => list.map((g, i) => tf.add(previous[i]!, g)));
+      tf.dispose([...previous, ...list]);
+    }
+  }
+  const arrays = await Promise.all(sum!.map((g) => g.data() as Promise<Float32Array>));
   // wasm's data() is a fresh copy; the cpu backend's is its own storage, which a transfer would detach.
-  if (tf.getBackend() !== 'wasm') arrays.forEach((a, i) => (arrays[i] = a.slice()));
-  const loss = (await value.data())[0]!;
-  tf.dispose([value, ...Object.values(grads)]);
+  if (tf.getBackend() !== 'wasm') arrays.forEach((x, i) => (arrays[i] = x.slice()));
+  tf.dispose(sum!);
   post(
     { type: 'grad', loss, grads: arrays },
     arrays.map((a) => a.buffer as ArrayBuffer),
