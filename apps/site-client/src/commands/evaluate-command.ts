@@ -2,7 +2,7 @@ import { metricsReport } from '@fedaln/metrics';
 import * as path from 'node:path';
 import type { EvaluateCommand } from '../cli/parse-command';
 import { SiteData } from '../data/site-data';
-import { modelInputSize, predictProbabilities } from '../model-internals';
+import { modelInputSize, predictProbabilities } from '@fedaln/model';
 import { ProgressLine } from '../progress/progress-line';
 import { loadModelDir } from './load-model';
 

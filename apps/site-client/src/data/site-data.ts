@@ -1,4 +1,4 @@
-import { readSiteFolder, type SiteCase, type SiteFolder } from '../model-internals';
+import { readSiteFolder, type SiteCase, type SiteFolder } from '@fedaln/model';
 import { formatDataReport } from './data-report';
 import { dataSufficiency, type DataSufficiency } from './data-sufficiency';
 

@@ -1,6 +1,6 @@
 import { SiteEvent, type TaskPayload } from '@fedaln/protocol';
 import { siteMetricsReport } from '../metrics/site-metrics-report';
-import { predictProbabilities } from '../model-internals';
+import { predictProbabilities } from '@fedaln/model';
 import { loadGlobalModel } from './global-model';
 import { request } from './site-socket';
 import type { TaskContext } from './task-context';

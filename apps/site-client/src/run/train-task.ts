@@ -1,6 +1,6 @@
 import { namedWeights } from '@fedaln/model';
 import { encodeBlob, frameCount, subtractWeights, type TaskPayload } from '@fedaln/protocol';
-import { trainModel } from '../model-internals';
+import { trainModel } from '@fedaln/model';
 import { formatMb } from '../progress/render-bar';
 import { resumable, type UploadState } from '../transfer/upload-state';
 import { uploadUpdate } from '../transfer/upload-update';

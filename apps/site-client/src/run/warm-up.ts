@@ -1,5 +1,5 @@
 import { buildModel, isArchitecture, ARCHITECTURES } from '@fedaln/model';
-import { trainModel } from '../model-internals';
+import { trainModel } from '@fedaln/model';
 
 /**
  * Training throughput of this engine for `arch` at `inputSize`: one untimed training step (tfjs
