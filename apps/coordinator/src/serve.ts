@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { AdminAuthService } from './auth/admin-auth.service';
 import type { AppConfig } from './config/app-config';
+import { mountDashboard } from './dashboard/mount-dashboard';
 import { DomainErrorFilter } from './http/domain-error.filter';
 import { createLogger } from './logging/logger';
 import { PinoNestLogger } from './logging/pino-nest-logger';
@@ -48,6 +49,7 @@ export async function serve(config: AppConfig): Promise<void> {
     { logger: new PinoNestLogger(log) },
   );
   app.use(requestLogging(log));
+  mountDashboard(app);
   app.useGlobalPipes(new ValidationPipe({ ...STUDY_VALIDATION, transform: true }));
   app.useGlobalFilters(new DomainErrorFilter());
   await app.listen(config.port);
