@@ -1,9 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { decodeBlob, encodeBlob, type NamedTensor, type SiteMetricsReport } from '@fedaln/protocol';
+import {
+  decodeBlob,
+  encodeBlob,
+  MONITOR_NAMESPACE,
+  MonitorEvent,
+  type MonitorClientToServerEvents,
+  type MonitorServerToClientEvents,
+  type NamedTensor,
+  type SiteMetricsReport,
+} from '@fedaln/protocol';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { io, type Socket } from 'socket.io-client';
 import { adminApi, Coordinator, freePort } from './support/coordinator';
 import { freshDatabase, type FreshDatabase } from './support/fresh-database';
 import { connectSite, expectOk, ScriptedSite } from './support/site-client';
@@ -107,6 +117,28 @@ function writeInitialModel(): string {
   return path.join(dir, 'model.json');
 }
 
+function studySpec(sites: string[]) {
+  return {
+    name: 'e2e rounds',
+    arch: 'densenet-tiny',
+    input_size: 32,
+    init_weights: writeInitialModel(),
+    rounds: 3,
+    local_epochs: 1,
+    batch_size: 4,
+    learning_rate: 0.001,
+    min_sites: 3,
+    round_deadline_s: 600,
+    sites,
+    release_policy: {
+      min_site_auc: 0.7,
+      min_pooled_auc: 0.7,
+      dca_range: [0.1706, 0.6052],
+      min_sites_passing: 'all',
+    },
+  };
+}
+
 function api(method: string, url: string, body?: unknown) {
   return adminApi(coordinator.baseUrl, ADMIN, method, url, body);
 }
@@ -135,6 +167,29 @@ async function finishRound(sites: ScriptedSite[], round: number, expected: { val
   for (const [i, s] of sites.entries()) expectOk(await s.report(tasks[i]!, metrics()));
 }
 
+function connectMonitor(
+  token: string,
+): Promise<Socket<MonitorServerToClientEvents, MonitorClientToServerEvents>> {
+  const socket: Socket<MonitorServerToClientEvents, MonitorClientToServerEvents> = io(
+    coordinator.baseUrl + MONITOR_NAMESPACE,
+    { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true },
+  );
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (e) => {
+      socket.close();
+      reject(e);
+    });
+  });
+}
+
+async function waitUntil(ok: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; !(await ok());) {
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function roundState(round: number): Promise<string> {
   const r = await api('GET', `/api/studies/${studyId}/rounds/${round}`);
   return String((r.json.round as { state?: string } | undefined)?.state ?? r.json.state);
@@ -158,25 +213,7 @@ describe(`live rounds over socket.io (built coordinator, ${process.env.DATABASE_
       tokens.push(String(r.json.enrolment_token));
     }
     outsiderToken = tokens.pop()!;
-    const spec = {
-      name: 'e2e rounds',
-      arch: 'densenet-tiny',
-      input_size: 32,
-      init_weights: writeInitialModel(),
-      rounds: 3,
-      local_epochs: 1,
-      batch_size: 4,
-      learning_rate: 0.001,
-      min_sites: 3,
-      round_deadline_s: 600,
-      sites: ids.slice(0, 3),
-      release_policy: {
-        min_site_auc: 0.7,
-        min_pooled_auc: 0.7,
-        dca_range: [0.1706, 0.6052],
-        min_sites_passing: 'all',
-      },
-    };
+    const spec = studySpec(ids.slice(0, 3));
     const created = await api('POST', '/api/studies', spec);
     expect(created.status).toBe(201);
     studyId = String(created.json.id);
@@ -194,6 +231,14 @@ describe(`live rounds over socket.io (built coordinator, ${process.env.DATABASE_
   });
 
   it('round 1: refusals leave the round going; the new global is the weighted mean', async () => {
+    await expect(connectMonitor('wrong-admin-token-0123456789')).rejects.toThrow(
+      /unauthenticated: wrong admin token/,
+    );
+    const monitor = await connectMonitor(ADMIN);
+    const states: string[] = [];
+    let uploadProgress = 0;
+    monitor.on(MonitorEvent.roundState, (e) => states.push(`${e.round}:${e.state}`));
+    monitor.on(MonitorEvent.transferProgress, (e) => (uploadProgress = Math.max(uploadProgress, e.bytes)));
     const sites = await connectAll();
     const { tasks, global, deltas, blobs } = await trainTasks(sites, 1);
 
@@ -244,6 +289,15 @@ describe(`live rounds over socket.io (built coordinator, ${process.env.DATABASE_
     }
     await finishRound(sites, 1, weightedMean(global, deltas, N_TRAIN));
     sites.forEach((s) => s.close());
+    await waitUntil(() => states.includes('1:completed'));
+    expect(states.slice(0, 3)).toEqual(['1:training', '1:aggregating', '1:evaluating']);
+    expect(uploadProgress).toBe(blobs[2]!.bytes.length);
+    monitor.close();
+    // Prometheus text: the accepted uploads and their bytes (replays and refusals not counted).
+    const metricsText = await (await fetch(`${coordinator.baseUrl}/metrics`)).text();
+    expect(metricsText).toMatch(/^fedaln_uploads_total 3$/m);
+    const bytes = blobs.reduce((a, b) => a + b.bytes.length, 0);
+    expect(metricsText).toContain(`fedaln_upload_bytes_total ${bytes}`);
   });
 
   it('round 2: SIGKILL after 2 of 3 uploads; after restart the third completes the exact mean', async () => {
@@ -297,5 +351,50 @@ describe(`live rounds over socket.io (built coordinator, ${process.env.DATABASE_
     expect(await roundState(3)).toBe('completed');
     const study = await api('GET', `/api/studies/${studyId}`);
     expect(study.json.status).toBe('completed');
+  });
+
+  it('deadline: without quorum the round is retried; with quorum it aggregates what arrived and records stragglers', async () => {
+    const ids = (await api('GET', `/api/studies/${studyId}`)).json.spec as { sites: string[] };
+    const created = await api('POST', '/api/studies', {
+      ...studySpec(ids.sites),
+      name: 'e2e deadline',
+      rounds: 1,
+      min_sites: 2,
+      round_deadline_s: 10,
+    });
+    const deadlineStudy = String(created.json.id);
+    expect((await api('POST', `/api/studies/${deadlineStudy}/start`)).status).toBeLessThan(300);
+    // C then A reach the quorum of 2 and are assigned; B connects after the round started.
+    const c = await ScriptedSite.connect(coordinator.baseUrl, tokens[2]!);
+    const a = await ScriptedSite.connect(coordinator.baseUrl, tokens[0]!);
+    const b = await ScriptedSite.connect(coordinator.baseUrl, tokens[1]!);
+    const taskA = await a.task('train', 1, 30_000, deadlineStudy);
+    expect(taskA.study_id).toBe(deadlineStudy);
+    const global = decodeBlob(await a.download(taskA));
+    const deltas = [0, 1].map((i) => syntheticDelta(global, 5000 + i));
+    expectOk(await a.upload(taskA, blobOf(deltas[0]!), N_TRAIN[0]!));
+    // Deadline 1: one upload < min_sites 2 → attempt 2, now with all three connected sites assigned.
+    const taskB = await b.task('train', 1, 30_000, deadlineStudy);
+    expectOk(await b.upload(taskB, blobOf(deltas[1]!), N_TRAIN[1]!));
+    // Deadline 2: A and B uploaded (quorum), C is a straggler; the mean is over A and B only.
+    const [evalA, evalB] = await Promise.all([
+      a.task('evaluate', 1, 30_000, deadlineStudy),
+      b.task('evaluate', 1, 30_000, deadlineStudy),
+    ]);
+    const next = decodeBlob(await a.download(evalA!));
+    const expected = weightedMean(global, deltas, N_TRAIN.slice(0, 2));
+    next.forEach((t, k) =>
+      expect(Buffer.from(t.values.buffer).equals(Buffer.from(expected[k]!.values.buffer))).toBe(true),
+    );
+    expectOk(await a.report(evalA!, metrics()));
+    expectOk(await b.report(evalB!, metrics()));
+    await waitUntil(
+      async () => (await api('GET', `/api/studies/${deadlineStudy}`)).json.status === 'completed',
+    );
+    const round = (await api('GET', `/api/studies/${deadlineStudy}/rounds/1`)).json;
+    expect(round).toMatchObject({ attempt: 2 });
+    const participants = round.participants as { site_id: string; state: string }[];
+    expect(participants.find((p) => p.site_id === ids.sites[2])?.state).toBe('straggler');
+    [a, b, c].forEach((s) => s.close());
   });
 });

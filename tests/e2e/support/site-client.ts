@@ -70,11 +70,18 @@ export class ScriptedSite {
     return site;
   }
 
-  /** The next task of `kind` for `round` (earlier or other tasks are skipped). */
-  async task(kind: TaskPayload['kind'], round: number, timeoutMs = 60_000): Promise<TaskPayload> {
+  /** The next task of `kind` for `round` (of `studyId` when given); other tasks stay queued. */
+  async task(
+    kind: TaskPayload['kind'],
+    round: number,
+    timeoutMs = 60_000,
+    studyId?: string,
+  ): Promise<TaskPayload> {
     const end = Date.now() + timeoutMs;
     for (;;) {
-      const i = this.tasks.findIndex((t) => t.kind === kind && t.round === round);
+      const i = this.tasks.findIndex(
+        (t) => t.kind === kind && t.round === round && (studyId === undefined || t.study_id === studyId),
+      );
       if (i >= 0) return this.tasks.splice(i, 1)[0] as TaskPayload;
       const left = end - Date.now();
       if (left <= 0) throw new Error(`no ${kind} task for round ${round} within ${timeoutMs} ms`);

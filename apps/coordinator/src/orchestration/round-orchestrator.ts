@@ -31,6 +31,7 @@ export interface RoundOrchestratorDeps {
 
 /** setTimeout's largest delay; a later deadline is re-armed when this one fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const DEADLINE_SLACK_MS = 20;
 
 /**
  * Executes the round machine's outside effects for `RoundsService` (it is the `RoundDispatcher`):
@@ -108,13 +109,19 @@ export class RoundOrchestrator extends RoundDispatcher {
     // behind the RoundsService step we are called from, so not awaited).
     if (round.state === 'waiting') void this.joinConnected(round.studyId);
     clearTimeout(this.timers.get(round.id));
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, at.getTime() - Date.now()));
+    // A timer may fire a millisecond before Date.now() reaches `at`, which RoundsService would treat
+    // as stale: aim a little late, and re-arm if the round still waits for a later deadline.
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, at.getTime() - Date.now()) + DEADLINE_SLACK_MS);
     const timer = setTimeout(() => {
       this.timers.delete(round.id);
       this.roundsService.deadlinePassed(round.studyId, round.number).then(
         (after) => {
           if (after.state !== round.state) this.announce(after, after.state);
           if (after.state === 'failed') this.deps.aggregator.drop(round.studyId);
+          const open =
+            after.state === 'waiting' || after.state === 'training' || after.state === 'evaluating';
+          if (open && after.deadline && !this.timers.has(round.id))
+            void this.scheduleDeadline(after, after.deadline);
         },
         (e: unknown) => this.deps.log.error({ err: e, roundId: round.id }, 'deadline handling failed'),
       );
