@@ -47,3 +47,24 @@ export function convOutputShape(
     ? [x[0], filter[3], info.outHeight, info.outWidth]
     : [x[0], info.outHeight, info.outWidth, filter[3]];
 }
+
+/**
+ * How far two training runs from the same weights moved apart: max over all values of |a − b|,
+ * relative to the largest change |a − initial| (the scale of an optimizer step).
+ * @example maxUpdateDifference([Float32Array.of(0)], [Float32Array.of(1)], [Float32Array.of(1.001)]) // 0.001
+ */
+export function maxUpdateDifference(
+  initial: readonly Float32Array[],
+  a: readonly Float32Array[],
+  b: readonly Float32Array[],
+): number {
+  let diff = 0;
+  let scale = 0;
+  initial.forEach((w0, t) =>
+    w0.forEach((v, i) => {
+      diff = Math.max(diff, Math.abs(a[t]![i]! - b[t]![i]!));
+      scale = Math.max(scale, Math.abs(a[t]![i]! - v));
+    }),
+  );
+  return diff / scale;
+}

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { buildModel } from '../densenet/build-model';
 import { selectEngine } from '../engine';
 import { type TrainOptions, trainModel } from '../train/train-model';
+import { maxUpdateDifference } from '../kernels/kernel-check';
 import { trainModelParallel } from './train-parallel';
 
 const SIZE = 32;
@@ -34,19 +35,6 @@ function fresh(): ReturnType<typeof buildModel> {
 
 function weights(model: ReturnType<typeof buildModel>): Float32Array[] {
   return model.weights.map((w) => w.read().dataSync() as Float32Array);
-}
-
-/** max over weights of |Δa − Δb| / max |Δa|, Δ = trained − initial. */
-function updateDifference(initial: Float32Array[], a: Float32Array[], b: Float32Array[]): number {
-  let diff = 0;
-  let scale = 0;
-  initial.forEach((w0, t) =>
-    w0.forEach((v, i) => {
-      diff = Math.max(diff, Math.abs(a[t]![i]! - b[t]![i]!));
-      scale = Math.max(scale, Math.abs(a[t]![i]! - v));
-    }),
-  );
-  return diff / scale;
 }
 
 describe('trainModelParallel', () => {
@@ -80,7 +68,7 @@ describe('trainModelParallel', () => {
       const trained = weights(model);
       model.dispose();
       expect(result.steps).toBe(4);
-      expect(updateDifference(initial, reference, trained)).toBeLessThanOrEqual(1e-4);
+      expect(maxUpdateDifference(initial, reference, trained)).toBeLessThanOrEqual(1e-4);
       result.epochLosses.forEach((loss, e) =>
         expect(Math.abs(loss - referenceLosses[e]!)).toBeLessThan(1e-5),
       );

@@ -19,12 +19,12 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { EngineName } from '../engine';
-import { assembleBatch } from '../train/batch';
 import { recalibrateBatchNorm } from '../train/batchnorm-recalibration';
 import { createPrng, deriveSeed, shuffledIndices } from '../train/prng';
 import { applyTrainableScope } from '../train/scope';
 import { planTraining, type TrainOptions, type TrainResult, type TrainingSet } from '../train/train-model';
 import { type FromWorker, type ToWorker, wireWeights } from './protocol';
+import { type BatchSource, batchSource } from './batch-source';
 import { sumInto } from './sum-gradients';
 
 export interface ParallelTrainOptions extends TrainOptions {
@@ -38,6 +38,11 @@ export interface ParallelTrainOptions extends TrainOptions {
    * per worker) still trains with the study's batch size; BatchNorm then normalises per micro-batch.
    */
   microBatch?: number;
+  /**
+   * With scope `{ fromBlock: K }` and `augment: false`: run the frozen part once per call and cache
+   * its output per image, so each step runs only blocks ≥ K (frozen-prefix.ts). Default false.
+   */
+  cacheFrozen?: boolean;
 }
 
 /** The compiled worker; under ts-jest (sources) the package's built copy. */
@@ -103,14 +108,32 @@ export async function trainModelParallel(
     throw new Error(`micro-batch ${options.microBatch} is not a positive integer`);
   const engine = options.engine ?? (tf.getBackend() === 'wasm' ? 'wasm' : 'cpu');
   const scope = options.scope ?? 'all';
+  const restoreScope = applyTrainableScope(model, scope);
+  let source: BatchSource;
+  try {
+    source = await batchSource({
+      model,
+      dataset,
+      size,
+      weights,
+      augmentOptions,
+      seed,
+      scope,
+      cacheFrozen: options.cacheFrozen === true,
+      batchSize,
+    });
+  } finally {
+    restoreScope();
+  }
+  const trained = source.trained;
   const replicas = Array.from({ length: count }, () => new Replica(workerFile()));
   const started = Date.now();
   const epochLosses: number[] = [];
   let steps = 0;
   let imagesSeen = 0;
   try {
-    const topology = model.toJSON(null, false) as object;
-    const initial = wireWeights(model).map((w) => w.read().dataSync() as Float32Array);
+    const topology = trained.toJSON(null, false) as object;
+    const initial = wireWeights(trained).map((w) => w.read().dataSync() as Float32Array);
     const init: ToWorker = {
       type: 'init',
       engine,
@@ -127,11 +150,10 @@ export async function trainModelParallel(
       for (let batch = 0; batch < batches; batch++) {
         if (options.signal?.aborted) throw new Error(`training aborted at epoch ${epoch}, batch ${batch}`);
         const indices = order.slice(batch * batchSize, (batch + 1) * batchSize);
-        const augment = augmentOptions && { seed, epoch, options: augmentOptions };
-        const arrays = assembleBatch({ ...dataset, indices, size, weights, augment });
+        const arrays = source.batch(indices, epoch);
         const rows = indices.length;
         const shards = Math.min(count, rows);
-        const pixels = size * size * 3;
+        const pixels = source.rowValues;
         const replies = await Promise.all(
           replicas.slice(0, shards).map((r, k) => {
             const [a, b] = [Math.floor((k * rows) / shards), Math.floor(((k + 1) * rows) / shards)];
@@ -164,7 +186,9 @@ export async function trainModelParallel(
     const final = all[0]!.weights;
     for (const other of all.slice(1)) sumInto(final, other.weights);
     tf.tidy(() =>
-      wireWeights(model).forEach((w, i) => w.write(tf.div(tf.tensor(final[i]!, w.shape as number[]), count))),
+      wireWeights(trained).forEach((w, i) =>
+        w.write(tf.div(tf.tensor(final[i]!, w.shape as number[]), count)),
+      ),
     );
   } finally {
     await Promise.all(

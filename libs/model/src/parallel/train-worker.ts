@@ -18,7 +18,8 @@ interface Replica {
   variables: tf.Variable[];
   optimizer: tf.Optimizer;
   setStep: (step: number) => void;
-  size: number;
+  /** The model input's [height, width, channels]. */
+  shape: [number, number, number];
 }
 
 let replica: Replica | null = null;
@@ -41,7 +42,7 @@ async function init(m: Extract<ToWorker, { type: 'init' }>): Promise<void> {
     variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
     optimizer: tf.train.adam(m.learningRate),
     setStep: modes.setStep,
-    size: model.inputs[0]!.shape[1]!,
+    shape: model.inputs[0]!.shape.slice(1) as [number, number, number],
   };
 }
 
@@ -53,13 +54,13 @@ async function init(m: Extract<ToWorker, { type: 'init' }>): Promise<void> {
 async function gradient(r: Replica, m: Extract<ToWorker, { type: 'grad' }>): Promise<void> {
   r.setStep(m.step);
   const rows = m.y.length;
-  const pixels = r.size * r.size * 3;
+  const pixels = r.shape[0] * r.shape[1] * r.shape[2];
   let sum: tf.Tensor[] | null = null;
   let loss = 0;
   for (let a = 0; a < rows; a += m.microBatch) {
     const b = Math.min(rows, a + m.microBatch);
     const { value, grads } = tf.tidy(() => {
-      const x = tf.tensor4d(m.x.subarray(a * pixels, b * pixels), [b - a, r.size, r.size, 3]);
+      const x = tf.tensor4d(m.x.subarray(a * pixels, b * pixels), [b - a, ...r.shape]);
       const y = tf.tensor2d(m.y.subarray(a, b), [b - a, 1]);
       const w = tf.tensor2d(m.w.subarray(a, b), [b - a, 1]);
       const share = (b - a) / m.batchRows;

@@ -1,0 +1,146 @@
+// `npm run bench -- train [--json] [--arch densenet201] [--size 64,128,224] [--engine wasm]
+//  [--batch 8] [--workers 1,2] [--reps 2] [--budget 60] [--heap-mb 2500]`: images/s of local
+// training as a site runs it — trainModelParallel (built @fedaln/model) with W worker threads, each
+// with its own engine and model replica, micro-batches sized to the wasm heap, Adam, no
+// augmentation — against torchvision's DenseNet training step on the same batch and size, measured
+// in the same run (bench/peers/torch_densenet.py, `torch.set_num_threads(2)`).
+//  - train_img_per_s: best step of R (default 2) after a warm-up step (worker start-up not timed);
+//  - forward_img_per_s: `model.predict` of the batch on this thread (one core), best of R;
+//  - step_over_forward = forward_img_per_s / train_img_per_s (with W > 1 workers the step has W
+//    cores and the forward one, so compare the W = 1 row with the ≤ 6 target);
+//  - peak_mb_per_image: peak tensor memory of a one-image training step (tf.profile), and the
+//    micro-batch: the most images whose peak stays under --heap-mb (default 2500 of wasm's 4 GiB,
+//    leaving room for weights, Adam slots and fragmentation). A step of batch B then accumulates
+//    gradients over ⌈B / (W·micro)⌉ micro-batches per worker.
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import { buildModel, type EngineName, selectEngine, trainModelParallel } from '@fedaln/model';
+import { bestOf, parseArgs, torchPeer } from './model.bench';
+
+const argv = process.argv.slice(2);
+const a = parseArgs(argv, { archs: ['densenet201'], engines: ['wasm'], reps: 2, budgetS: 60 });
+const flag = (name: string): string | undefined => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const workerCounts = (flag('--workers') ?? `1,${os.availableParallelism()}`)
+  .split(',')
+  .map(Number)
+  .filter((w, i, all) => all.indexOf(w) === i);
+const heapMb = Number(flag('--heap-mb') ?? 2500);
+
+function seededImages(count: number, size: number): Float32Array[] {
+  return Array.from({ length: count }, (_, i) =>
+    tf.tidy(() => tf.randomUniform([size * size * 3], -2, 2, 'float32', 1000 + i).dataSync() as Float32Array),
+  );
+}
+
+/** Peak tensor MB of one training step on one image, in process. */
+async function peakPerImage(model: ReturnType<typeof buildModel>, size: number): Promise<number> {
+  const x = tf.randomUniform([1, size, size, 3], -2, 2, 'float32', 3);
+  const y = tf.tensor2d([1], [1, 1]);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const info = await tf.profile(() => {
+    const { value, grads } = tf.variableGrads(
+      () => tf.losses.logLoss(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+      variables,
+    );
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  tf.dispose([x, y]);
+  return info.peakBytes / 2 ** 20;
+}
+
+async function run(engine: EngineName, arch: (typeof a.archs)[number], size: number): Promise<void> {
+  const model = buildModel({ arch, inputSize: size, head: 'binary', seed: 1 });
+  const batchX = tf.randomUniform([a.batch, size, size, 3], -2, 2, 'float32', 7);
+  const fwd = await bestOf(a.reps, a.budgetS, async () => {
+    const p = model.predict(batchX) as tf.Tensor;
+    await p.data();
+    p.dispose();
+  });
+  batchX.dispose();
+  const forward = a.batch / fwd.seconds;
+  const peak = await peakPerImage(model, size);
+  const micro = Math.max(1, Math.floor(heapMb / peak));
+  const torch = torchPeer(arch, size, a.batch, a.reps, a.budgetS);
+  const images = seededImages(a.batch * (1 + a.reps), size);
+  const labels = images.map((_, i) => i % 2);
+  const initial = model.getWeights().map((w) => w.clone());
+  for (const workers of workerCounts) {
+    model.setWeights(initial);
+    const stepEnds: number[] = [];
+    try {
+      await trainModelParallel(
+        model,
+        { images, labels },
+        {
+          epochs: 1,
+          batchSize: a.batch,
+          learningRate: 1e-4,
+          seed: 1,
+          augment: false,
+          recalibrateBatchNorm: false,
+          workers,
+          microBatch: micro,
+          onBatch: () => stepEnds.push(performance.now()),
+        },
+      );
+    } catch (err) {
+      report({ arch, size, engine, workers, skipped: `failed: ${(err as Error).message.split('\n')[0]}` });
+      continue;
+    }
+    // Step k takes stepEnds[k] − stepEnds[k−1]; step 0 (with worker start-up) is the warm-up.
+    const steps = stepEnds.slice(1).map((t, k) => (t - stepEnds[k]!) / 1000);
+    const best = Math.min(...steps);
+    const train = a.batch / best;
+    report({
+      arch,
+      size,
+      engine,
+      workers,
+      micro_batch: micro,
+      train_img_per_s: round(train),
+      forward_img_per_s: round(forward),
+      torch_train_img_per_s: round(torch.train_img_per_s),
+      torch_forward_img_per_s: round(torch.forward_img_per_s),
+      ratio_vs_torch: round(train / torch.train_img_per_s),
+      step_over_forward: round(forward / train),
+      peak_mb_per_image: round(peak),
+    });
+  }
+  tf.dispose(initial);
+  model.dispose();
+}
+
+const round = (v: number): number => Number(v.toPrecision(3));
+const load = Number(os.loadavg()[0]!.toFixed(1));
+
+function report(row: Record<string, unknown>): void {
+  const full = { name: 'train', ...row, batch: a.batch, load_1min: load };
+  if (a.json) console.log(JSON.stringify(full));
+  else
+    console.log(
+      Object.entries(full)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(' '),
+    );
+}
+
+async function main(): Promise<void> {
+  if (!a.json) {
+    console.log(
+      `local training, batch ${a.batch}, workers ${workerCounts.join('/')}, best of ${a.reps} steps after a warm-up; ` +
+        `forward on one thread; load ${load} on ${os.availableParallelism()} cores`,
+    );
+  }
+  for (const engine of a.engines) {
+    await selectEngine(engine);
+    for (const arch of a.archs) for (const size of a.sizes) await run(engine, arch, size);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
