@@ -29,6 +29,14 @@ afterAll(async () => {
 });
 
 describe('round metrics (built coordinator, scripted sites)', () => {
+  it('records the verdict when the round completes, before anyone reads the metrics', async () => {
+    // /verdicts lists recorded verdicts only (reading /metrics would backfill a missing one).
+    const r = await study.api('GET', `/api/studies/${study.studyId}/verdicts`);
+    expect(r.status).toBe(200);
+    expect(r.json).toHaveLength(1);
+    expect(r.json[0]).toMatchObject({ round: 1, pass: false });
+  });
+
   it('pools the decision curve exactly and the AUC within its binning bound', async () => {
     const r = await study.api('GET', `/api/studies/${study.studyId}/rounds/1/metrics`);
     expect(r.status).toBe(200);
