@@ -152,14 +152,18 @@ export class RoundOrchestrator extends RoundDispatcher {
 
   /**
    * Crash recovery: for every running study, re-arms the current round's deadline, re-folds the
-   * accepted updates of a training round from the blob store, and restarts an interrupted
-   * aggregation. Evaluation resumes as sites reconnect (`SiteIntake.hello` re-sends their task).
+   * accepted updates of a training round from the blob store, restarts an interrupted
+   * aggregation, and opens the next round after a completed one whose successor was never opened. Evaluation resumes as sites reconnect (`SiteIntake.hello` re-sends their task).
    */
   async recover(): Promise<void> {
     for (const study of await this.deps.studies.list()) {
       if (study.status !== 'running' || study.currentRound < 1) continue;
       const round = await this.deps.rounds.find(study.id, study.currentRound);
       if (!round) continue;
+      if (round.state === 'completed') {
+        await this.roundsService.continueAfterRestart(study.id);
+        continue;
+      }
       const uploads = (await this.deps.participants.list(study.id, round.number)).filter(
         (p) => p.state === 'uploaded',
       );

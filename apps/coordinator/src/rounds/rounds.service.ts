@@ -119,6 +119,18 @@ export class RoundsService {
     });
   }
 
+  /**
+   * Crash recovery: a coordinator killed after persisting a round's completion but before opening
+   * the next round left the study on a completed round; advance it now. Otherwise a no-op.
+   */
+  continueAfterRestart(studyId: string): Promise<Study> {
+    return this.serial.run(studyId, async () => {
+      const study = await this.requireStudy(studyId);
+      const current = await this.rounds.find(studyId, study.currentRound);
+      return current?.state === 'completed' ? this.advance(study) : study;
+    });
+  }
+
   /** A deadline timer fired. Stale timers (round moved on, or deadline re-armed later) do nothing. */
   deadlinePassed(studyId: string, roundNumber: number, now = new Date()): Promise<Round> {
     return this.serial.run(studyId, async () => {
