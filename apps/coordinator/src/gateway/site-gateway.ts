@@ -11,6 +11,7 @@ import type { Server } from 'socket.io';
 import type { SiteAuthService } from '../auth/site-auth.service';
 import type { SiteSession, SiteSessions } from '../orchestration/site-sessions';
 import type { SiteIntake } from '../orchestration/site-intake';
+import type { UploadIntake } from '../orchestration/upload-intake';
 import type { SiteRepository } from '../sites/site.repository';
 import type { StudyRepository } from '../studies/study.repository';
 import {
@@ -31,6 +32,7 @@ export interface SiteGatewayDeps {
   readonly sites: SiteRepository;
   readonly studies: StudyRepository;
   readonly intake: SiteIntake;
+  readonly uploads: UploadIntake;
   readonly sessions: SiteSessions;
   readonly log: { error(obj: object, msg: string): void };
 }
@@ -48,13 +50,13 @@ function uploadFrame(raw: unknown): { upload_id: string; index: number; data: Ui
 /**
  * The `/site` namespace (thin edge, STYLE.md habit 1): the handshake authenticates the site's
  * enrolment token (`auth: { token }`), and each event validates its payload, calls one `SiteIntake`
- * method with the socket's own site id, and acks the result or the coded refusal.
+ * method (`SiteIntake`, `UploadIntake`) with the socket's own site id, and acks the result or the coded refusal.
  *
  * @example
- * attachSiteGateway(io, { siteAuth, sites, studies, intake, sessions, log });
+ * attachSiteGateway(io, { siteAuth, sites, studies, intake, uploads, sessions, log });
  */
 export function attachSiteGateway(io: SiteServer, deps: SiteGatewayDeps): void {
-  const { intake, log } = deps;
+  const { intake, uploads, log } = deps;
   const nsp = io.of(SITE_NAMESPACE);
 
   nsp.use((socket, next) => {
@@ -125,16 +127,16 @@ export function attachSiteGateway(io: SiteServer, deps: SiteGatewayDeps): void {
     socket.on(
       SiteEvent.uploadBegin,
       (raw, ack) =>
-        void respond(ack, async () => intake.uploadBegin(siteId, await validatePayload(UploadBeginDto, raw))),
+        void respond(ack, async () => uploads.begin(siteId, await validatePayload(UploadBeginDto, raw))),
     );
     socket.on(
       SiteEvent.uploadFrame,
-      (raw, ack) => void respond(ack, () => intake.uploadFrame(siteId, uploadFrame(raw))),
+      (raw, ack) => void respond(ack, () => uploads.frame(siteId, uploadFrame(raw))),
     );
     socket.on(
       SiteEvent.uploadEnd,
       (raw, ack) =>
-        void respond(ack, async () => intake.uploadEnd(siteId, await validatePayload(UploadEndDto, raw))),
+        void respond(ack, async () => uploads.end(siteId, await validatePayload(UploadEndDto, raw))),
     );
     socket.on(
       SiteEvent.metricsReport,

@@ -22,6 +22,7 @@ import { RoundAggregator } from './round-aggregator';
 import { RoundOrchestrator } from './round-orchestrator';
 import { SiteIntake } from './site-intake';
 import { SiteSessions } from './site-sessions';
+import { UploadIntake } from './upload-intake';
 
 /** A 1 MiB frame plus its socket.io envelope; the default 1e6-byte limit is below one frame. */
 const MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
@@ -93,7 +94,7 @@ export class LiveRounds {
       },
       get(RoundsService),
     );
-    const intake = new SiteIntake({
+    const intakeDeps = {
       ...common,
       blobs,
       cache,
@@ -101,12 +102,14 @@ export class LiveRounds {
       reports: new FileMetricsReportStore(path.join(this.config.dataDir, 'metrics')),
       audit: get(AuditLog),
       spoolDir: path.join(this.config.dataDir, 'uploads'),
-    });
+    };
+    const intake = new SiteIntake(intakeDeps);
     attachSiteGateway(io, {
       siteAuth: get(SiteAuthService),
       sites: get(SiteRepository),
       studies: common.studies,
       intake,
+      uploads: new UploadIntake(intakeDeps),
       sessions,
       log: this.log,
     });

@@ -9,15 +9,8 @@ import {
   type HelloAccepted,
   type HelloPayload,
   type MetricsReportPayload,
-  type UploadBeginAccepted,
-  type UploadBeginPayload,
-  type UploadEndAccepted,
-  type UploadEndPayload,
-  type UploadFrameAccepted,
-  type UploadFramePayload,
 } from '@fedaln/protocol';
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
 import type { AuditLog } from '../audit/audit-log';
 import type { BlobStore } from '../blobs/blob-store';
 import type { Round, Study } from '../domain/records';
@@ -27,7 +20,7 @@ import type { ParticipantRepository } from '../rounds/participant.repository';
 import type { RoundRepository } from '../rounds/round.repository';
 import type { StudyRepository } from '../studies/study.repository';
 import type { BlobCache } from '../transfer/blob-cache';
-import { UploadSpool } from '../transfer/upload-spool';
+import { currentRound } from './current-round';
 import type { MetricsReportStore } from './metrics-report-store';
 import type { MonitorFeed } from './monitor-feed';
 import type { RoundAggregator } from './round-aggregator';
@@ -52,24 +45,14 @@ export interface SiteIntakeDeps {
   readonly spoolDir: string;
 }
 
-type Upload =
-  | {
-      readonly kind: 'spooling';
-      readonly siteId: string;
-      readonly spool: UploadSpool;
-      readonly nTrain: number;
-    }
-  | { readonly kind: 'counted'; readonly siteId: string; readonly sha256: string };
-
 /**
- * What a site may do on `/site`, each method one event. It checks that a site acts only as itself
+ * What a site may do on `/site` besides uploading (`UploadIntake`), each method one event. It checks that a site acts only as itself
  * (ids come from the authenticated socket, never the payload) and only in its current round, then
  * hands accepted work to `RoundsService` and the aggregator. Throws `SocketRefusal`, `DomainError`,
  * `UpdateRejected` or `BlobFormatError`; the gateway maps them to acks.
  */
 export class SiteIntake {
   private readonly downloads = new Map<string, { siteId: string; bytes: Buffer }>();
-  private readonly uploads = new Map<string, Upload>();
 
   constructor(private readonly deps: SiteIntakeDeps) {}
 
@@ -106,7 +89,7 @@ export class SiteIntake {
   }
 
   async downloadBegin(siteId: string, req: DownloadBeginPayload): Promise<DownloadBeginAccepted> {
-    const { study, round } = await this.studyRound(siteId, req.study_id, req.round);
+    const { study, round } = await currentRound(this.deps, siteId, req.study_id, req.round);
     const versions = await Promise.all(
       [round.number - 1, round.number].map((v) => this.deps.models.find(study.id, v)),
     );
@@ -135,118 +118,8 @@ export class SiteIntake {
     return { index: req.index, data: d.bytes.subarray(start, end) };
   }
 
-  async uploadBegin(siteId: string, req: UploadBeginPayload): Promise<UploadBeginAccepted> {
-    const { study, round } = await this.studyRound(siteId, req.study_id, req.round);
-    const mine = (await this.deps.participants.list(study.id, round.number)).find((p) => p.siteId === siteId);
-    if (mine?.state === 'uploaded') {
-      if (mine.updateSha256 !== req.sha256) {
-        throw new SocketRefusal(
-          'forbidden',
-          `round ${round.number} already counts an update of this site (sha256 ${mine.updateSha256}); a second one is not taken`,
-        );
-      }
-      const upload_id = randomUUID(); // a replay of the counted update: nothing to send, nothing to fold again
-      this.uploads.set(upload_id, { kind: 'counted', siteId, sha256: req.sha256 });
-      return { upload_id, next_frame: frameCount(req.bytes), frame_bytes: FRAME_BYTES };
-    }
-    if (round.state !== 'training' || mine?.state !== 'assigned') {
-      throw new SocketRefusal(
-        'wrong_round',
-        `round ${round.number} is ${round.state}; this site has no training task in it`,
-      );
-    }
-    if (round.deadline && round.deadline.getTime() < Date.now()) {
-      throw new SocketRefusal(
-        'deadline_passed',
-        `round ${round.number} closed at ${round.deadline.toISOString()}`,
-      );
-    }
-    const base = await this.deps.aggregator.baseModel(study.id, round.number);
-    const limit = 2 * base.bytes + FRAME_BYTES;
-    if (!Number.isSafeInteger(req.bytes) || req.bytes < 16 || req.bytes > limit) {
-      throw new SocketRefusal(
-        'bad_request',
-        `bytes ${req.bytes} is not a plausible update size (16..${limit})`,
-      );
-    }
-    for (const [id, u] of this.uploads) {
-      if (u.kind === 'spooling' && u.siteId === siteId && u.spool.key.studyId === study.id) {
-        u.spool.close();
-        this.uploads.delete(id);
-      }
-    }
-    const key = { studyId: study.id, round: round.number, siteId, sha256: req.sha256, bytes: req.bytes };
-    const spool = UploadSpool.open(this.deps.spoolDir, key);
-    const upload_id = randomUUID();
-    this.uploads.set(upload_id, { kind: 'spooling', siteId, spool, nTrain: req.n_train });
-    return { upload_id, next_frame: spool.nextFrame, frame_bytes: FRAME_BYTES };
-  }
-
-  uploadFrame(siteId: string, frame: UploadFramePayload): UploadFrameAccepted {
-    const u = this.upload(siteId, frame.upload_id);
-    if (u.kind === 'counted')
-      throw new SocketRefusal('bad_request', 'this update is already counted; send upload:end');
-    const ack = u.spool.accept(frame.index, frame.data);
-    if (!ack.ok) throw new SocketRefusal(ack.code, ack.message);
-    const { key } = u.spool;
-    this.deps.monitor.transferProgress({
-      study_id: key.studyId,
-      round: key.round,
-      site_id: siteId,
-      direction: 'upload',
-      bytes: Math.min(key.bytes, ack.next_frame * FRAME_BYTES),
-      total_bytes: key.bytes,
-      mb_per_s: 0,
-    });
-    return { index: ack.index, next_frame: ack.next_frame };
-  }
-
-  /** Verify, persist (blob + participant row), then fold — in that order, one update at a time per study. */
-  async uploadEnd(siteId: string, req: UploadEndPayload): Promise<UploadEndAccepted> {
-    const u = this.upload(siteId, req.upload_id);
-    if (u.kind === 'counted') return { sha256: u.sha256 };
-    const { key } = u.spool;
-    const { aggregator, orchestrator } = this.deps;
-    return aggregator.serial.run(key.studyId, async () => {
-      const done = u.spool.finish();
-      if (!done.ok) {
-        if (done.code === 'sha256_mismatch') this.uploads.delete(req.upload_id);
-        throw new SocketRefusal(done.code, done.message);
-      }
-      this.uploads.delete(req.upload_id);
-      const bytes = await fs.promises.readFile(u.spool.file);
-      let update;
-      try {
-        update = await aggregator.verify(key.studyId, key.round, bytes, u.nTrain);
-      } catch (e) {
-        u.spool.discard();
-        await this.deps.audit.append({
-          actor: `site:${siteId}`,
-          action: 'round.update_rejected',
-          subjectType: 'study',
-          subjectId: key.studyId,
-          details: {
-            round: key.round,
-            sha256: key.sha256,
-            reason: e instanceof Error ? e.message : String(e),
-          },
-        });
-        throw e;
-      }
-      await this.deps.blobs.put(bytes, key.sha256);
-      await orchestrator.roundsService.updateAccepted(key.studyId, key.round, siteId, {
-        nTrain: u.nTrain,
-        sha256: key.sha256,
-        bytes: key.bytes,
-      });
-      await aggregator.fold(key.studyId, key.round, siteId, update, u.nTrain);
-      u.spool.discard();
-      return { sha256: key.sha256 };
-    });
-  }
-
   async metricsReport(siteId: string, payload: MetricsReportPayload): Promise<void> {
-    const { study, round } = await this.studyRound(siteId, payload.study_id, payload.round);
+    const { study, round } = await currentRound(this.deps, siteId, payload.study_id, payload.round);
     if (round.state !== 'evaluating') {
       throw new SocketRefusal('wrong_round', `round ${round.number} is ${round.state}, not evaluating`);
     }
@@ -285,33 +158,6 @@ export class SiteIntake {
         this.deps.orchestrator.announce(after, after.state);
       }
     });
-  }
-
-  private upload(siteId: string, uploadId: string): Upload {
-    const u = this.uploads.get(uploadId);
-    if (!u || u.siteId !== siteId)
-      throw new SocketRefusal('not_found', `no upload ${uploadId} of this site; send upload:begin`);
-    return u;
-  }
-
-  /** The study (which must list the site) and its round `n`, which must be the current one. */
-  private async studyRound(
-    siteId: string,
-    studyId: string,
-    n: number,
-  ): Promise<{ study: Study; round: Round }> {
-    const study = await this.deps.studies.findById(studyId);
-    if (!study) throw new SocketRefusal('not_found', `no study ${studyId}`);
-    if (!study.spec.sites.includes(siteId))
-      throw new SocketRefusal('forbidden', `this site is not part of study ${studyId}`);
-    const round = await this.deps.rounds.find(studyId, n);
-    if (!round || study.currentRound !== n) {
-      throw new SocketRefusal(
-        'wrong_round',
-        `round ${n} is not the current round (${study.currentRound}) of study ${studyId}`,
-      );
-    }
-    return { study, round };
   }
 
   private async resendTask(session: SiteSession, study: Study, round: Round): Promise<void> {

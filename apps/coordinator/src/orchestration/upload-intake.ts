@@ -1,0 +1,157 @@
+import {
+  FRAME_BYTES,
+  frameCount,
+  type UploadBeginAccepted,
+  type UploadBeginPayload,
+  type UploadEndAccepted,
+  type UploadEndPayload,
+  type UploadFrameAccepted,
+  type UploadFramePayload,
+} from '@fedaln/protocol';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import { SocketRefusal } from '../gateway/socket-error';
+import { UploadSpool } from '../transfer/upload-spool';
+import { currentRound } from './current-round';
+import type { SiteIntakeDeps } from './site-intake';
+
+type Upload =
+  | {
+      readonly kind: 'spooling';
+      readonly siteId: string;
+      readonly spool: UploadSpool;
+      readonly nTrain: number;
+    }
+  | { readonly kind: 'counted'; readonly siteId: string; readonly sha256: string };
+
+/**
+ * A site's update for its current round: `upload:begin` opens (or resumes) a spool on disk,
+ * `upload:frame` writes frames there, `upload:end` verifies the sha256, decodes and checks the
+ * update, persists it (blob store + participant row) and only then folds it. Idempotent per
+ * (study, round, site): a replay of the counted update is acknowledged without being folded again.
+ *
+ * @example
+ * const begin = await uploads.begin(siteId, req); // { upload_id, next_frame, frame_bytes }
+ */
+export class UploadIntake {
+  private readonly uploads = new Map<string, Upload>();
+
+  constructor(private readonly deps: SiteIntakeDeps) {}
+
+  async begin(siteId: string, req: UploadBeginPayload): Promise<UploadBeginAccepted> {
+    const { study, round } = await currentRound(this.deps, siteId, req.study_id, req.round);
+    const mine = (await this.deps.participants.list(study.id, round.number)).find((p) => p.siteId === siteId);
+    if (mine?.state === 'uploaded') {
+      if (mine.updateSha256 !== req.sha256) {
+        throw new SocketRefusal(
+          'forbidden',
+          `round ${round.number} already counts an update of this site (sha256 ${mine.updateSha256}); a second one is not taken`,
+        );
+      }
+      const upload_id = randomUUID(); // a replay of the counted update: nothing to send, nothing to fold again
+      this.uploads.set(upload_id, { kind: 'counted', siteId, sha256: req.sha256 });
+      return { upload_id, next_frame: frameCount(req.bytes), frame_bytes: FRAME_BYTES };
+    }
+    if (round.state !== 'training' || mine?.state !== 'assigned') {
+      throw new SocketRefusal(
+        'wrong_round',
+        `round ${round.number} is ${round.state}; this site has no training task in it`,
+      );
+    }
+    if (round.deadline && round.deadline.getTime() < Date.now()) {
+      throw new SocketRefusal(
+        'deadline_passed',
+        `round ${round.number} closed at ${round.deadline.toISOString()}`,
+      );
+    }
+    const base = await this.deps.aggregator.baseModel(study.id, round.number);
+    const limit = 2 * base.bytes + FRAME_BYTES;
+    if (!Number.isSafeInteger(req.bytes) || req.bytes < 16 || req.bytes > limit) {
+      throw new SocketRefusal(
+        'bad_request',
+        `bytes ${req.bytes} is not a plausible update size (16..${limit})`,
+      );
+    }
+    for (const [id, u] of this.uploads) {
+      if (u.kind === 'spooling' && u.siteId === siteId && u.spool.key.studyId === study.id) {
+        u.spool.close();
+        this.uploads.delete(id);
+      }
+    }
+    const key = { studyId: study.id, round: round.number, siteId, sha256: req.sha256, bytes: req.bytes };
+    const spool = UploadSpool.open(this.deps.spoolDir, key);
+    const upload_id = randomUUID();
+    this.uploads.set(upload_id, { kind: 'spooling', siteId, spool, nTrain: req.n_train });
+    return { upload_id, next_frame: spool.nextFrame, frame_bytes: FRAME_BYTES };
+  }
+
+  frame(siteId: string, frame: UploadFramePayload): UploadFrameAccepted {
+    const u = this.upload(siteId, frame.upload_id);
+    if (u.kind === 'counted')
+      throw new SocketRefusal('bad_request', 'this update is already counted; send upload:end');
+    const ack = u.spool.accept(frame.index, frame.data);
+    if (!ack.ok) throw new SocketRefusal(ack.code, ack.message);
+    const { key } = u.spool;
+    this.deps.monitor.transferProgress({
+      study_id: key.studyId,
+      round: key.round,
+      site_id: siteId,
+      direction: 'upload',
+      bytes: Math.min(key.bytes, ack.next_frame * FRAME_BYTES),
+      total_bytes: key.bytes,
+      mb_per_s: 0,
+    });
+    return { index: ack.index, next_frame: ack.next_frame };
+  }
+
+  /** Verify, persist (blob + participant row), then fold — in that order, one update at a time per study. */
+  async end(siteId: string, req: UploadEndPayload): Promise<UploadEndAccepted> {
+    const u = this.upload(siteId, req.upload_id);
+    if (u.kind === 'counted') return { sha256: u.sha256 };
+    const { key } = u.spool;
+    const { aggregator, orchestrator } = this.deps;
+    return aggregator.serial.run(key.studyId, async () => {
+      const done = u.spool.finish();
+      if (!done.ok) {
+        if (done.code === 'sha256_mismatch') this.uploads.delete(req.upload_id);
+        throw new SocketRefusal(done.code, done.message);
+      }
+      this.uploads.delete(req.upload_id);
+      const bytes = await fs.promises.readFile(u.spool.file);
+      let update;
+      try {
+        update = await aggregator.verify(key.studyId, key.round, bytes, u.nTrain);
+      } catch (e) {
+        u.spool.discard();
+        await this.deps.audit.append({
+          actor: `site:${siteId}`,
+          action: 'round.update_rejected',
+          subjectType: 'study',
+          subjectId: key.studyId,
+          details: {
+            round: key.round,
+            sha256: key.sha256,
+            reason: e instanceof Error ? e.message : String(e),
+          },
+        });
+        throw e;
+      }
+      await this.deps.blobs.put(bytes, key.sha256);
+      await orchestrator.roundsService.updateAccepted(key.studyId, key.round, siteId, {
+        nTrain: u.nTrain,
+        sha256: key.sha256,
+        bytes: key.bytes,
+      });
+      await aggregator.fold(key.studyId, key.round, siteId, update, u.nTrain);
+      u.spool.discard();
+      return { sha256: key.sha256 };
+    });
+  }
+
+  private upload(siteId: string, uploadId: string): Upload {
+    const u = this.uploads.get(uploadId);
+    if (!u || u.siteId !== siteId)
+      throw new SocketRefusal('not_found', `no upload ${uploadId} of this site; send upload:begin`);
+    return u;
+  }
+}
