@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { auc } from '@fedaln/metrics';
 import { verifyDigestSignature } from '@fedaln/protocol';
 import { createHash } from 'node:crypto';
+import { verifyRelease } from '../../apps/site-client/src/release/release-trust';
 import { runReleaseStudy, type ReleaseStudy } from './support/release-study';
 
 jest.setTimeout(180_000);
@@ -113,6 +114,14 @@ describe('releases', () => {
     tampered[tampered.length - 1]! ^= 1;
     expect(verifyDigestSignature(key, sha256(tampered), release.signature)).toBe(false);
     expect(verifyDigestSignature(key, sha256(bytes), null)).toBe(false);
+    // The site client's check for pull (release-trust.ts): the real blob passes, a tampered one
+    // (or one whose published hash was swapped to match it) and an unsigned release are refused.
+    expect(() => verifyRelease(bytes, release, key)).not.toThrow();
+    expect(() => verifyRelease(tampered, release, key)).toThrow(/altered or truncated/);
+    expect(() => verifyRelease(tampered, { ...release, weights_sha256: sha256(tampered) }, key)).toThrow(
+      /does not verify/,
+    );
+    expect(() => verifyRelease(bytes, { ...release, signature: null }, key)).toThrow(/unsigned/);
     expect((await study.api('GET', '/api/releases/1', undefined, 'not-a-token')).status).toBe(401);
   });
 
