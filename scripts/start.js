@@ -1,25 +1,35 @@
 #!/usr/bin/env node
-// `npm start` until the demo federation exists: the metrics CLI on the example predictions.
-// Extra arguments pass through, e.g. `npm start -- --json`.
+// `npm start`: the demo federation (scripts/demo/). `npm start -- --help` lists the flags.
 'use strict';
-const { spawnSync } = require('node:child_process');
-const fs = require('node:fs');
-const path = require('node:path');
+const { parseDemoFlags, UsageError, USAGE } = require('./demo/flags');
+const { ChildFailed, stopAll } = require('./demo/children');
+const { runDemo, printSummary, stopChildrenOnSignals, wasInterrupted } = require('./demo/run-demo');
 
-const root = path.join(__dirname, '..');
-const bin = path.join(root, 'libs/metrics/bin/fedaln-metrics.js');
-if (!fs.existsSync(path.join(root, 'libs/metrics/dist/cli.js'))) {
-  console.error(
-    'libs/metrics is not built: run `npm run build` first (npm start needs libs/metrics/dist/cli.js)',
-  );
-  process.exit(1);
+async function main() {
+  let o;
+  try {
+    o = parseDemoFlags(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`npm start: ${err.message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (o === null) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  stopChildrenOnSignals();
+  try {
+    const result = await runDemo(o);
+    printSummary(result, o);
+    if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  } catch (err) {
+    if (wasInterrupted()) return; // the signal handler stops the children and exits
+    process.stderr.write(`\nnpm start failed: ${err.message}\n`);
+    if (!(err instanceof ChildFailed) && err.stack) process.stderr.write(`${err.stack}\n`);
+    await stopAll(3000);
+    process.exit(1);
+  }
 }
-const run = spawnSync(
-  process.execPath,
-  [bin, '--input', 'examples/predictions.csv', ...process.argv.slice(2)],
-  {
-    cwd: root,
-    stdio: 'inherit',
-  },
-);
-process.exit(run.status ?? 1);
+
+void main();

@@ -1,0 +1,109 @@
+// Flags of `npm start` (scripts/start.js): the demo federation's size, model and engine.
+'use strict';
+const { parseArgs } = require('node:util');
+
+const USAGE = `usage: npm start -- [options]   (or: node scripts/start.js [options])
+
+Runs a whole federation on this machine: phantom data for N non-IID sites, a coordinator on the
+embedded database in a fresh data/demo-<timestamp>/ folder, N site clients, the study's rounds, a
+release of the final model, and a check of that model on new phantom images from another seed.
+
+  --sites N          sites (default 3)
+  --cases M          phantom cases per site (default 120; 80% train, 20% test)
+  --rounds R         federated rounds (default 5)
+  --arch NAME        densenet-tiny (default), densenet121, densenet169 or densenet201
+  --input-size PX    image size the model sees (default 64)
+  --epochs E         local epochs per round (default 3)
+  --learning-rate X  Adam learning rate of local training (default 0.01)
+  --seed S           phantom-data and training seed (default 1)
+  --engine NAME      auto (default), tensorflow-gpu, tensorflow, wasm or cpu
+  --data-dir DIR     where to put everything (default data/demo-<timestamp>)
+  --json             make the last stdout line one JSON object with the results
+  --keep             leave the coordinator running; the JSON then has its url and admin_token
+  -h, --help         this text`;
+
+const ARCHS = ['densenet-tiny', 'densenet121', 'densenet169', 'densenet201'];
+const ENGINES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const INTEGERS = {
+  sites: { default: 3, min: 1, max: 20 },
+  cases: { default: 120, min: 20, max: 100000 },
+  rounds: { default: 5, min: 1, max: 100 },
+  'input-size': { default: 64, min: 32, max: 512 },
+  epochs: { default: 3, min: 1, max: 100 },
+  seed: { default: 1, min: 0, max: 0xfffffff },
+};
+
+/** A bad flag: start.js prints it with the usage and exits 2. */
+class UsageError extends Error {}
+
+function integer(name, raw) {
+  const spec = INTEGERS[name];
+  if (raw === undefined) return spec.default;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < spec.min || n > spec.max) {
+    throw new UsageError(
+      `--${name} "${raw}" is invalid: expected an integer from ${spec.min} to ${spec.max}`,
+    );
+  }
+  return n;
+}
+
+function choice(name, raw, values, fallback) {
+  if (raw === undefined) return fallback;
+  if (!values.includes(raw)) {
+    throw new UsageError(`--${name} "${raw}" is invalid: expected one of ${values.join(', ')}`);
+  }
+  return raw;
+}
+
+function learningRate(raw) {
+  if (raw === undefined) return 0.01;
+  const x = Number(raw);
+  if (raw.trim() === '' || !(x > 0 && x < 1)) {
+    throw new UsageError(`--learning-rate "${raw}" is invalid: expected a number between 0 and 1, e.g. 0.01`);
+  }
+  return x;
+}
+
+/**
+ * Parses the demo's argv (without node and the script); null for --help.
+ * @example parseDemoFlags(['--rounds', '1', '--json']).rounds // 1
+ */
+function parseDemoFlags(argv) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        ...Object.fromEntries(Object.keys(INTEGERS).map((k) => [k, { type: 'string' }])),
+        arch: { type: 'string' },
+        engine: { type: 'string' },
+        'learning-rate': { type: 'string' },
+        'data-dir': { type: 'string' },
+        json: { type: 'boolean' },
+        keep: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError(err.message);
+  }
+  if (values.help) return null;
+  return {
+    sites: integer('sites', values.sites),
+    cases: integer('cases', values.cases),
+    rounds: integer('rounds', values.rounds),
+    inputSize: integer('input-size', values['input-size']),
+    epochs: integer('epochs', values.epochs),
+    seed: integer('seed', values.seed),
+    learningRate: learningRate(values['learning-rate']),
+    arch: choice('arch', values.arch, ARCHS, 'densenet-tiny'),
+    engine: choice('engine', values.engine, ENGINES, 'auto'),
+    dataDir: values['data-dir'],
+    json: values.json === true,
+    keep: values.keep === true,
+  };
+}
+
+module.exports = { parseDemoFlags, UsageError, USAGE };

@@ -1,0 +1,154 @@
+// What the demo reports: per round and site the AUC (from the coordinator's round metrics, which
+// also pool the sites' score histograms), the release of the final model, the model pulled as a
+// site would, and its AUC on new phantom images from another seed.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { runToEnd } = require('./children');
+const { SITE_BIN, PHANTOM_BIN } = require('./federation');
+
+/** A site client's own line, the fallback when the coordinator has no round-metrics endpoint. */
+const EVALUATED = /round (\d+): evaluated v\d+ on (\d+) test cases, AUC ([\d.]+|n\/a)/;
+
+function fromSiteLog(logFile, round) {
+  for (const line of fs.readFileSync(logFile, 'utf8').split('\n')) {
+    const m = EVALUATED.exec(line);
+    if (m && Number(m[1]) === round)
+      return { n_test: Number(m[2]), auc: m[3] === 'n/a' ? null : Number(m[3]) };
+  }
+  return { n_test: null, auc: null };
+}
+
+/**
+ * Per round: its state, per site n_train (the participant row), n_test and AUC (the site's report),
+ * and the pooled AUC the coordinator computed from the sites' histograms (`GET …/rounds/:n/metrics`).
+ */
+async function collectRounds({ api, studyId, rounds, sites, logDir }) {
+  const out = [];
+  let source = 'coordinator';
+  for (let n = 1; n <= rounds; n++) {
+    const round = await api.ok('GET', `/api/studies/${studyId}/rounds/${n}`);
+    const metrics = await api.call('GET', `/api/studies/${studyId}/rounds/${n}/metrics`);
+    if (metrics.status === 404 && typeof metrics.body === 'object' && metrics.body.code === undefined) {
+      source = 'site logs'; // a coordinator without the endpoint (Nest's own 404)
+    } else if (metrics.status !== 200) {
+      throw new Error(`GET round ${n} metrics: HTTP ${metrics.status}: ${JSON.stringify(metrics.body)}`);
+    }
+    const reports = metrics.status === 200 ? metrics.body.sites : [];
+    out.push({
+      round: n,
+      state: round.state,
+      sites: sites.map((s) => {
+        const p = round.participants.find((x) => x.site_id === s.id);
+        const r = reports.find((x) => x.site_id === s.id);
+        const fallback = r ? null : fromSiteLog(path.join(logDir, `${s.name}.log`), n);
+        return {
+          site: s.name,
+          n_train: p?.n_train ?? null,
+          n_test: r ? r.report.n : fallback.n_test,
+          auc: r ? r.report.auc : fallback.auc,
+        };
+      }),
+      pooled: {
+        auc: metrics.status === 200 ? (metrics.body.pooled?.auc ?? null) : null,
+        auc_ci: metrics.status === 200 ? (metrics.body.pooled?.auc_ci ?? null) : null,
+        model_version: reports[0]?.model_version ?? null,
+      },
+      verdict: metrics.status === 200 ? (metrics.body.verdict ?? null) : null,
+    });
+  }
+  return { rounds: out, source };
+}
+
+/**
+ * Releases the last round (`POST /api/studies/:id/releases`) when the coordinator has releases.
+ * Resolves the release, `{ unavailable }` without the endpoint, or `{ refused }` with the reasons.
+ */
+async function releaseLastRound(api, studyId, round) {
+  const r = await api.call('POST', `/api/studies/${studyId}/releases`, { round });
+  if (r.status >= 200 && r.status < 300) return { release: r.body };
+  if (r.status === 404 && typeof r.body === 'object' && r.body.code === undefined) {
+    return { unavailable: 'the coordinator has no releases endpoint yet' };
+  }
+  const why = typeof r.body === 'object' ? (r.body.message ?? JSON.stringify(r.body)) : r.body;
+  return { refused: `HTTP ${r.status}: ${why}` };
+}
+
+/** `fedaln-site pull` of one global model version into `out` (tfjs layers format); resolves its sha256. */
+async function pullModel({ url, studyId, version, token, out, inputSize, logFile }) {
+  const args = ['pull', '--coordinator', url, '--study', studyId, '--version', String(version)];
+  const child = await runToEnd(
+    'fedaln-site pull',
+    [SITE_BIN, ...args, '--out', out, '--input-size', String(inputSize)],
+    {
+      logFile,
+      env: { ...process.env, FEDALN_SITE_TOKEN: token },
+    },
+  );
+  const m = /model v(\d+) \(([\w-]+), sha256 ([0-9a-f]{64})\)/.exec(child.lastLines().join('\n'));
+  if (!m) throw child.failure('did not say which model it wrote');
+  return { version: Number(m[1]), arch: m[2], sha256: m[3] };
+}
+
+/**
+ * Every site's labels.csv as one folder's: image paths gain the site folder (case ids already
+ * carry the site's name), so `fedaln-site evaluate` scores all the sites' cases at once.
+ */
+function mergeSites(out, sites) {
+  const rows = [];
+  let header = '';
+  for (let k = 1; k <= sites; k++) {
+    const [head, ...lines] = fs
+      .readFileSync(path.join(out, `site${k}`, 'labels.csv'), 'utf8')
+      .trim()
+      .split('\n');
+    header = head;
+    const image = head.split(',').indexOf('image');
+    for (const line of lines) {
+      const cells = line.split(',');
+      cells[image] = `site${k}/${cells[image]}`;
+      rows.push(cells.join(','));
+    }
+  }
+  fs.writeFileSync(path.join(out, 'labels.csv'), `${[header, ...rows].join('\n')}\n`);
+}
+
+/**
+ * New phantom sites from another seed (other scanners and case mixes than the federation's), all
+ * their cases scored by the pulled model with `fedaln-site evaluate --split all`: the check that
+ * the model learnt the label, not the training sites.
+ */
+async function evaluateHoldout({ model, out, sites, cases, size, seed, logFile }) {
+  const gen = ['--sites', sites, '--cases', cases, '--size', size, '--seed', seed, '--out', out];
+  await runToEnd('fedaln-phantom', [PHANTOM_BIN, ...gen.map(String)], { logFile });
+  mergeSites(out, sites);
+  const args = ['evaluate', '--model', model, '--data', out, '--split', 'all', '--json'];
+  const child = await runToEnd('fedaln-site evaluate', [SITE_BIN, ...args], { logFile });
+  const report = JSON.parse(child.stdout);
+  return { seed, n: report.n, n_pos: report.n_pos, auc: report.auc, auc_ci: report.auc_ci };
+}
+
+const fmt = (x) => (x === null || x === undefined ? '  n/a' : x.toFixed(3));
+
+/** The human-readable table: one row per round, one AUC column per site, then pooled. */
+function roundsTable(rounds) {
+  const names = rounds[0]?.sites.map((s) => s.site) ?? [];
+  const header = ['round', 'state', ...names.map((n) => `${n} AUC`), 'pooled AUC (95% CI)'];
+  const rows = rounds.map((r) => [
+    String(r.round),
+    r.state,
+    ...r.sites.map((s) => `${fmt(s.auc)} (n=${s.n_test ?? '?'})`),
+    r.pooled.auc === null
+      ? 'n/a'
+      : `${fmt(r.pooled.auc)}${r.pooled.auc_ci ? ` (${fmt(r.pooled.auc_ci[0])}–${fmt(r.pooled.auc_ci[1])})` : ''}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+module.exports = { collectRounds, releaseLastRound, pullModel, evaluateHoldout, roundsTable };

@@ -1,0 +1,143 @@
+/**
+ * `npm start` (scripts/start.js) end to end at a small size — 3 sites × 30 phantom cases, 1 round
+ * of densenet-tiny at 32 px — with --json and --keep: the last stdout line is the documented JSON,
+ * the kept coordinator serves the model it names, and `fedaln-site predict` scores new phantom
+ * images (another seed) with it. Then Ctrl-C (SIGINT) mid-run must leave no child process behind.
+ * (That the full-size demo's model beats chance on new images is checked by hand; see issue 5.)
+ */
+import { afterAll, describe, expect, it, jest } from '@jest/globals';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+jest.setTimeout(180_000);
+
+const ROOT = path.join(__dirname, '../..');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-e2e-demo-'));
+const SMALL = ['--sites', '3', '--cases', '30', '--rounds', '1', '--input-size', '32', '--epochs', '1'];
+const kept: number[] = [];
+
+interface Run {
+  pid: number;
+  out: () => string;
+  err: () => string;
+  exit: Promise<number | null>;
+  signal: (s: NodeJS.Signals) => void;
+}
+
+function demo(args: string[]): Run {
+  const child = spawn(process.execPath, [path.join(ROOT, 'scripts/start.js'), ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return {
+    pid: child.pid!,
+    out: () => out,
+    err: () => err,
+    exit: new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal && -1)))),
+    signal: (s) => child.kill(s),
+  };
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The pids of `pid`'s children, from ps. */
+const childrenOf = (pid: number): number[] =>
+  spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter((l) => l.trim())
+    .map(Number);
+
+afterAll(() => {
+  kept.filter(alive).forEach((pid) => process.kill(pid, 'SIGTERM'));
+});
+
+describe('npm start (the demo federation)', () => {
+  it('--json --keep: the last stdout line has the documented shape; predict scores new phantom images with its model', async () => {
+    const run = demo([...SMALL, '--json', '--keep', '--data-dir', path.join(tmp, 'demo')]);
+    const code = await run.exit;
+    if (code !== 0) throw new Error(`npm start exited ${code}:\n${run.err()}`);
+    const lines = run.out().trim().split('\n');
+    const result = JSON.parse(lines[lines.length - 1]!);
+    kept.push(result.coordinator_pid);
+    expect(Object.keys(result)).toEqual(
+      expect.arrayContaining(['study', 'rounds', 'model', 'url', 'admin_token']),
+    );
+    expect(result.study).toMatch(/^[0-9a-f-]{36}$/);
+    // 30 cases per site, stratified 80/20 by libs/phantom: 24 train and 6 test cases.
+    expect(result.rounds).toHaveLength(1);
+    const [round] = result.rounds;
+    expect(round).toMatchObject({ round: 1, state: 'completed' });
+    expect(round.sites.map((s: { site: string }) => s.site)).toEqual(['site1', 'site2', 'site3']);
+    for (const s of round.sites) {
+      expect(s).toMatchObject({ n_train: 24, n_test: 6 });
+      expect(s.auc).toBeGreaterThanOrEqual(0);
+      expect(s.auc).toBeLessThanOrEqual(1);
+    }
+    expect(round.pooled.auc).toBeGreaterThanOrEqual(0);
+    expect(round.pooled.auc).toBeLessThanOrEqual(1);
+    const { model } = result;
+    expect(model).toMatchObject({ version: 1, arch: 'densenet-tiny', input_size: 32 });
+    expect(fs.existsSync(path.join(model.path, 'model.json'))).toBe(true);
+    // The kept coordinator serves the model the JSON names, with the hash the JSON gives.
+    const res = await fetch(`${result.url}/api/studies/${result.study}/models/${model.version}`, {
+      headers: { authorization: `Bearer ${result.admin_token}` },
+    });
+    expect(res.status).toBe(200);
+    const blob = new Uint8Array(await res.arrayBuffer());
+    expect(createHash('sha256').update(blob).digest('hex')).toBe(model.sha256);
+    expect(run.out()).toMatch(/round\s+state\s+site1 AUC\s+site2 AUC\s+site3 AUC\s+pooled AUC/);
+
+    const fresh = path.join(tmp, 'new-images');
+    const gen = spawnSync(process.execPath, [
+      path.join(ROOT, 'libs/phantom/bin/fedaln-phantom.js'),
+      ...['--sites', '1', '--cases', '12', '--size', '48', '--seed', '4242', '--out', fresh],
+    ]);
+    expect(gen.status).toBe(0);
+    const images = fs
+      .readdirSync(path.join(fresh, 'site1/images'))
+      .map((f) => path.join(fresh, 'site1/images', f));
+    const preds = path.join(tmp, 'preds.csv');
+    const predict = spawnSync(process.execPath, [
+      path.join(ROOT, 'apps/site-client/bin/fedaln-site.js'),
+      ...['predict', '--model', model.path, '--out', preds, ...images],
+    ]);
+    expect(predict.status).toBe(0);
+    const [header, ...rows] = fs.readFileSync(preds, 'utf8').trim().split('\n');
+    expect(header).toBe('image,probability');
+    expect(rows.map((r) => r.split(',')[0])).toEqual(images);
+    for (const r of rows) {
+      const p = Number(r.split(',')[1]);
+      expect(p >= 0 && p <= 1).toBe(true);
+    }
+  });
+
+  it('Ctrl-C while the federation runs stops the coordinator and every site client', async () => {
+    const run = demo([...SMALL, '--rounds', '3', '--data-dir', path.join(tmp, 'interrupted')]);
+    const started = Date.now();
+    let children: number[] = [];
+    // Running: the coordinator and 3 site clients.
+    while (!/starting 3 site clients/.test(run.err()) || (children = childrenOf(run.pid)).length < 4) {
+      if (Date.now() - started > 120_000) throw new Error(`the site clients did not start:\n${run.err()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(children.length).toBe(4);
+    run.signal('SIGINT');
+    expect(await run.exit).toBe(130);
+    expect(run.err()).toContain('SIGINT: stopping the coordinator and the site clients');
+    expect(children.filter(alive)).toEqual([]);
+  });
+});
