@@ -64,6 +64,11 @@ export interface TaskPayload {
   model_version: number;
   model_sha256: string;
   model_bytes: number;
+  /** The study's architecture and input size (pixels), so a site builds the right model. */
+  arch: string;
+  input_size: number;
+  /** Rounds the study runs in all; a site can tell when it has served the last one. */
+  rounds: number;
   epochs: number;
   batch_size: number;
   learning_rate: number;

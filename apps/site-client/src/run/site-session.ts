@@ -111,7 +111,7 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
     log: o.log,
     seed: o.seed,
     // A coordinator that sends the study's input size with the task is followed; TaskPayload has none yet.
-    inputSize: (task) => (task as TaskPayload & { input_size?: number }).input_size ?? o.inputSize,
+    inputSize: (task) => task.input_size ?? o.inputSize,
     signal: o.signal,
   };
 
