@@ -14,7 +14,7 @@ release of the final model, and a check of that model on new phantom images from
   --arch NAME        densenet-tiny (default), densenet121, densenet169 or densenet201
   --input-size PX    image size the model sees (default 64)
   --epochs E         local epochs per round (default 3)
-  --learning-rate X  Adam learning rate of local training (default 0.01)
+  --learning-rate X  Adam learning rate of local training (default 0.005)
   --seed S           phantom-data and training seed (default 1)
   --engine NAME      auto (default), tensorflow-gpu, tensorflow, wasm or cpu
   --data-dir DIR     where to put everything (default data/demo-<timestamp>)
@@ -57,7 +57,7 @@ function choice(name, raw, values, fallback) {
 }
 
 function learningRate(raw) {
-  if (raw === undefined) return 0.01;
+  if (raw === undefined) return 0.005;
   const x = Number(raw);
   if (raw.trim() === '' || !(x > 0 && x < 1)) {
     throw new UsageError(`--learning-rate "${raw}" is invalid: expected a number between 0 and 1, e.g. 0.01`);

@@ -140,4 +140,25 @@ describe('npm start (the demo federation)', () => {
     expect(run.err()).toContain('SIGINT: stopping the coordinator and the site clients');
     expect(children.filter(alive)).toEqual([]);
   });
+
+  // Where @tensorflow/tfjs-node is installed, `--engine tensorflow` works and this failure cannot be made.
+  const tfjsNode = (() => {
+    try {
+      require.resolve('@tensorflow/tfjs-node');
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  (tfjsNode ? it.skip : it)(
+    'a site client that cannot start fails the demo with its name and last log lines',
+    async () => {
+      const run = demo([...SMALL, '--engine', 'tensorflow', '--data-dir', path.join(tmp, 'failing')]);
+      expect(await run.exit).toBe(1);
+      expect(run.err()).toMatch(
+        /npm start failed: site\d exited while the study was running; its last log lines \(all in .*site\d\.log\):/,
+      );
+      expect(run.err()).toContain('| fedaln-site: engine "tensorflow" could not start');
+    },
+  );
 });
