@@ -159,7 +159,7 @@ describe('fedaln-site against the built coordinator', () => {
     expect(fs.readdirSync(uploads1)).toEqual([]);
   });
 
-  it('pull writes the latest global; predict and evaluate agree with @fedaln/metrics', async () => {
+  it('pull --version latest writes the latest global; predict and evaluate agree with @fedaln/metrics', async () => {
     const modelDir = path.join(tmp, 'model-latest');
     const pull = site([
       'pull',
@@ -176,10 +176,11 @@ describe('fedaln-site against the built coordinator', () => {
     const pulled = site([
       'pull',
       ...['--coordinator', coordinator.baseUrl, '--token', tokens[0]!, '--study', studyId],
-      ...['--out', modelDir, '--input-size', '32'],
+      ...['--out', modelDir, '--input-size', '32', '--version', 'latest'], // no release: the global model
     ]);
     await expectExit(pulled, 0);
     expect(pulled.err()).toMatch(/model v1 \(densenet-tiny, sha256 [0-9a-f]{64}\) written to/);
+    expect(pulled.err()).toContain('UNSIGNED: global model v1');
     expect(fs.existsSync(path.join(modelDir, 'model.json'))).toBe(true);
 
     const cases = testSplit(path.join(phantom, 'site3'));

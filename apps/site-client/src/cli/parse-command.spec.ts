@@ -71,7 +71,7 @@ describe('parseCommand', () => {
         {},
       ),
     ).toMatchObject({
-      version: 3,
+      source: { kind: 'global', study: 's', version: 3 },
     });
   });
 

@@ -1,7 +1,10 @@
 import { ENGINE_NAMES, type EnginePreference } from '@fedaln/model';
 import { coordinatorUrl } from './coordinator-url';
 import { parseFlags } from './parse-flags';
+import { parsePull, PULL_USAGE, type PullCommand } from './parse-pull';
 import { UsageError } from './usage-error';
+
+export type { PullCommand } from './parse-pull';
 
 export const EVAL_SPLITS = ['test', 'train', 'all'] as const;
 export type EvalSplit = (typeof EVAL_SPLITS)[number];
@@ -19,19 +22,10 @@ export interface RunCommand {
   /** Seed of the stratified split for rows without a `split`. */
   seed: number;
   minPerClass: number;
-  /** Exit 0 after one round's metrics report is accepted. */
+  /** Exit 0 once the study's last round (`task.rounds`) has been served: its evaluate task reported. */
   once: boolean;
   /** Exit 0 when, after at least one task, no task came for this many seconds (0 = never). */
   idleExit: number;
-}
-export interface PullCommand {
-  command: 'pull';
-  coordinator: string;
-  token: string;
-  study: string;
-  version: number | 'latest';
-  out: string;
-  inputSize: number;
 }
 export interface PredictCommand {
   command: 'predict';
@@ -56,7 +50,7 @@ export const USAGE = `fedaln-site — the FedALN site client
   fedaln-site run --coordinator URL --token TOKEN --data DIR [--engine auto|tensorflow-gpu|tensorflow|wasm|cpu]
                   [--work-dir DIR] [--arch densenet201] [--input-size 224] [--seed 1] [--min-per-class 2]
                   [--once] [--idle-exit SECONDS]
-  fedaln-site pull --coordinator URL --token TOKEN --study ID --out DIR [--version N|latest] [--input-size 224]
+${PULL_USAGE}
   fedaln-site predict --model DIR IMAGE... [--out preds.csv] [--batch 16]
   fedaln-site evaluate --model DIR --data DIR [--split test|train|all] [--json] [--seed 1] [--batch 16]
 
@@ -131,32 +125,8 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
         idleExit: flags['idle-exit'],
       };
     }
-    case 'pull': {
-      const { flags, positionals } = parseFlags('pull', rest, {
-        coordinator: coordinatorFlag,
-        token: tokenFlag,
-        study: { kind: 'string', required: true, hint: '<study id (a UUID)>' },
-        out: { kind: 'string', required: true, hint: 'models/latest' },
-        version: { kind: 'string', default: 'latest', hint: '3 (or latest)' },
-        'input-size': inputSizeFlag,
-      });
-      noPositionals('pull', positionals);
-      const v = flags.version;
-      if (v !== 'latest' && !/^\d+$/.test(v)) {
-        throw new UsageError(
-          `fedaln-site pull: --version "${v}" is not a version; expected an integer ≥ 0 or latest`,
-        );
-      }
-      return {
-        command: 'pull',
-        coordinator: coordinatorUrl('pull', flags.coordinator),
-        token: token('pull', flags.token, env),
-        study: flags.study,
-        version: v === 'latest' ? 'latest' : Number(v),
-        out: flags.out,
-        inputSize: flags['input-size'],
-      };
-    }
+    case 'pull':
+      return parsePull(rest, (flag) => token('pull', flag, env));
     case 'predict': {
       const { flags, positionals } = parseFlags('predict', rest, {
         model: { kind: 'string', required: true, hint: 'models/latest' },

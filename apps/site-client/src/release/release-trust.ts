@@ -2,7 +2,7 @@
  * What `fedaln-site pull` needs to trust a released model (DESIGN.md "Security"): the
  * coordinator's Ed25519 public key, pinned in the work directory at first contact (or given
  * explicitly), and a check that the release signature over the blob's sha256 verifies against it.
- * Not yet called by pull; see the report of the release wiring.
+ * Used by `fedaln-site pull` (src/pull/pull-release.ts).
  */
 import { verifyDigestSignature, type PublicKeysResponse } from '@fedaln/protocol';
 import { createHash } from 'node:crypto';

@@ -11,6 +11,7 @@ import type { ProgressLine } from '../progress/progress-line';
 import type { WorkDir } from '../transfer/work-dir';
 import { backoffDelay } from './backoff';
 import { runEvaluateTask } from './evaluate-task';
+import { servesLastRound } from './last-round';
 import { ProtocolRefusal, request, type SiteSocket } from './site-socket';
 import type { TaskContext } from './task-context';
 import { TaskQueue } from './task-queue';
@@ -103,6 +104,13 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
     }
   };
 
+  /** `--once`: the study's last round has been served (its evaluate task reported or skipped). */
+  const endIfLastRound = (task: TaskPayload): void => {
+    if (!o.once || !servesLastRound(task)) return;
+    o.log(`round ${task.round} of ${task.rounds} was the study's last; exiting (--once)`);
+    end(0);
+  };
+
   const ctx: TaskContext = {
     socket,
     work: o.work,
@@ -125,6 +133,7 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
         if ((task.kind === 'train' && !o.canTrain) || (task.kind === 'evaluate' && !o.canEvaluate)) {
           o.log(`skipping ${what}: the data folder has too few cases for it (see the data report above)`);
           queue.finish(task);
+          endIfLastRound(task);
           continue;
         }
         o.log(`${what}: started`);
@@ -132,10 +141,7 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
           await (task.kind === 'train' ? runTrainTask(task, ctx) : runEvaluateTask(task, ctx));
           queue.finish(task);
           tasksDone++;
-          if (o.once && task.kind === 'evaluate') {
-            o.log('round done; exiting (--once)');
-            end(0);
-          }
+          endIfLastRound(task);
         } catch (err) {
           o.progress.end();
           if (ended) break;
