@@ -122,7 +122,10 @@ interface Measured {
 }
 
 /** Per (engine, arch): seconds per image·pixel of the last size measured, to estimate the next. */
-const perPixel = new Map<string, { forward: number; step: number }>();
+const perPixel = new Map<string, { forward: number; step: number; peakMb?: number }>();
+
+/** wasm's heap is 4 GiB; leave room for weights, Adam slots and fragmentation. */
+const WASM_TRAIN_MB = 3000;
 
 async function measure(
   engine: EngineName,
@@ -169,6 +172,18 @@ async function measure(
         skipped: `train: estimated ${stepEstimate.toFixed(0)} s per step > 2 × budget ${a.budgetS} s`,
       };
     }
+    const peakEstimate = prior?.peakMb === undefined ? undefined : prior.peakMb * pixels;
+    if (engine === 'wasm' && peakEstimate !== undefined && peakEstimate > WASM_TRAIN_MB) {
+      perPixel.set(key, {
+        forward: fwd.seconds / pixels,
+        step: stepEstimate / pixels,
+        peakMb: prior!.peakMb,
+      });
+      return {
+        forwardS: fwd.seconds,
+        skipped: `train: estimated peak ${peakEstimate.toFixed(0)} MB > ${WASM_TRAIN_MB} MB of wasm's 4 GiB heap (bench train micro-batches)`,
+      };
+    }
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const optimizer = tf.train.adam(1e-4);
     const step = async (): Promise<void> => {
@@ -189,7 +204,11 @@ async function measure(
     const trainPeakMb =
       train.seconds < a.budgetS / 4 ? (await tf.profile(step)).peakBytes / 2 ** 20 : undefined;
     optimizer.dispose();
-    perPixel.set(key, { forward: fwd.seconds / pixels, step: train.seconds / pixels });
+    perPixel.set(key, {
+      forward: fwd.seconds / pixels,
+      step: train.seconds / pixels,
+      peakMb: trainPeakMb === undefined ? prior?.peakMb : trainPeakMb / pixels,
+    });
     return { forwardS: fwd.seconds, trainS: train.seconds, trainPeakMb, single: train.single };
   } catch (err) {
     return { skipped: `failed: ${(err as Error).message.split('\n')[0]}` };
