@@ -42,6 +42,7 @@ function demoStudySpec(o, siteIds) {
     learning_rate: o.learningRate,
     min_sites: siteIds.length,
     round_deadline_s: 3600,
+    seed: o.seed,
     sites: siteIds,
     release_policy: {
       min_site_auc: 0.6,

@@ -22,6 +22,8 @@ export interface StudySpec {
   readonly learning_rate: number;
   readonly min_sites: number;
   readonly round_deadline_s: number;
+  /** Seed of random initial weights; 0 when the study file gives none. */
+  readonly seed?: number;
   readonly sites: readonly string[];
   readonly release_policy: ReleasePolicySpec;
 }

@@ -29,7 +29,12 @@ export class DenseNetInitialModelFactory extends InitialModelFactory {
         `arch "${spec.arch}" is not one of ${model.ARCHITECTURES.join(', ')}`,
       );
     }
-    const built = model.buildModel({ arch: spec.arch, inputSize: spec.input_size, head: 'binary' });
+    const built = model.buildModel({
+      arch: spec.arch,
+      inputSize: spec.input_size,
+      head: 'binary',
+      seed: spec.seed ?? 0,
+    });
     try {
       return encodeBlob(model.namedWeights(built)).bytes;
     } finally {

@@ -9,6 +9,7 @@ import {
   IsInt,
   IsNumber,
   IsObject,
+  IsOptional,
   IsString,
   IsUUID,
   Matches,
@@ -136,6 +137,13 @@ export class StudySpecDto implements StudySpec {
   @Min(10)
   @Max(7 * 24 * 3600)
   round_deadline_s!: number;
+
+  /** Seed of the random initial weights (`init_weights: "random"`); default 0, so a study is reproducible. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(2 ** 31 - 1)
+  seed?: number;
 
   @IsArray()
   @ArrayMinSize(1)

@@ -49,6 +49,7 @@ export function studySpecFromDto(dto: StudySpecDto): StudySpec {
     learning_rate: dto.learning_rate,
     min_sites: dto.min_sites,
     round_deadline_s: dto.round_deadline_s,
+    seed: dto.seed ?? 0,
     sites: [...dto.sites],
     release_policy: {
       min_site_auc: p.min_site_auc,
