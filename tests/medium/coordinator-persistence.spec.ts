@@ -31,6 +31,8 @@ describe.each(databaseTargets())('coordinator persistence on %s', (target) => {
       'enrolment_tokens',
       'global_models',
       'migrations',
+      'release_verdicts',
+      'releases',
       'round_participants',
       'rounds',
       'sites',
