@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { clinicalFeatureRows, fitLogistic } from '@fedaln/metrics';
 import { exampleStudySpec } from '../medium/coordinator-fixtures';
 import { adminApi, Coordinator, freePort } from './support/coordinator';
 import { freshDatabase, type FreshDatabase } from './support/fresh-database';
@@ -197,6 +198,47 @@ describe.each(databases)('federation on %s', (database) => {
         sites.map((s) => [s.id, 32]).sort(),
       );
     }
+    // Issue 6: the four-feature baseline, fitted by federated IRLS before round 1's evaluation, is
+    // the pooled fit (fitLogistic on the union of the three sites' train rows of labels.csv), and
+    // every site's report of both rounds pairs the DenseNet with it (AUC and DeLong p).
+    const stored = JSON.parse(
+      fs.readFileSync(path.join(coordinator.dataDir, 'metrics', studyId, 'feature-model.json'), 'utf8'),
+    ) as { coefficients: number[]; sites: string[] };
+    expect([...stored.sites].sort()).toEqual(sites.map((s) => s.id).sort());
+    const trainRows: Record<string, string>[] = [1, 2, 3].flatMap((k) => {
+      const [header, ...lines] = fs
+        .readFileSync(path.join(phantom, `site${k}`, 'labels.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(','));
+      return lines.map((l) => Object.fromEntries(header!.map((h, i) => [h, l[i] ?? ''])));
+    });
+    const train = trainRows.filter((r) => r.split === 'train');
+    expect(train).toHaveLength(3 * 32);
+    const pooled = fitLogistic(
+      clinicalFeatureRows(train),
+      train.map((r) => Number(r.aln_metastasis)),
+    );
+    expect(pooled.coefficients).not.toBeNull();
+    expect(stored.coefficients).toHaveLength(5);
+    stored.coefficients.forEach((b, j) => expect(Math.abs(b - pooled.coefficients![j]!)).toBeLessThan(1e-8));
+    for (const n of [1, 2]) {
+      const metrics = await api('GET', `/api/studies/${studyId}/rounds/${n}/metrics`);
+      expect(metrics.status).toBe(200);
+      const reported = metrics.json.sites as {
+        report: { paired: { auc_b: number | null; p: number | null } | null };
+        feature_baseline: { auc: number | null; p_vs_model: number | null } | null;
+      }[];
+      expect(reported).toHaveLength(3);
+      for (const s of reported) {
+        expect(typeof s.report.paired?.auc_b).toBe('number');
+        expect(typeof s.report.paired?.p).toBe('number');
+        expect(s.feature_baseline?.auc).toBe(s.report.paired!.auc_b);
+      }
+    }
+    for (const p of [site1!, again])
+      expect(p.log()).toMatch(/four-feature model AUC 0\.\d{3}, paired DeLong p/);
+
     // The global model of round 2 exists and its announced hash is its content's.
     const res = await fetch(`${coordinator.baseUrl}/api/studies/${studyId}/models/2`, {
       headers: { authorization: `Bearer ${ADMIN}` },

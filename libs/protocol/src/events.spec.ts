@@ -47,6 +47,14 @@ export function serverSideTypes(io: SiteServer): void {
     socket.emit(SiteEvent.task, { ...task, deadline: undefined });
     // @ts-expect-error an error code outside PROTOCOL_ERROR_CODES
     socket.emit(SiteEvent.error, { code: 'oops', message: 'x' });
+    socket.emit(SiteEvent.featuresStats, { study_id: 's1', beta: [0, 0] }, (res) => {
+      if (res.ok && res.stats) {
+        const info: number[] = res.stats.information;
+        void info;
+      }
+    });
+    // @ts-expect-error β travels as a JSON number array, not a Float64Array
+    socket.emit(SiteEvent.featuresStats, { study_id: 's1', beta: new Float64Array(2) }, () => undefined);
 
     socket.on(SiteEvent.uploadFrame, (frame, ack) => {
       const index: number = frame.index;
@@ -95,6 +103,13 @@ export function clientSideTypes(socket: SiteSocket): void {
   socket.emit(SiteEvent.uploadBegin, { study_id: 's', round: 1, sha256: 'ab', bytes: 3 }, () => undefined);
   // @ts-expect-error sites cannot send task events
   socket.emit(SiteEvent.task, task);
+  socket.on(SiteEvent.featuresStats, (req, ack) => {
+    ack({ ok: true, stats: null, reason: `no feature columns for ${req.study_id}` });
+    // @ts-expect-error statistics are aggregates: a site cannot answer with case rows
+    ack({ ok: true, rows: [[21.5, 1, 0, 1]] });
+  });
+  // @ts-expect-error sites do not request statistics from the coordinator
+  socket.emit(SiteEvent.featuresStats, { study_id: 's', beta: [0] }, () => undefined);
 }
 
 export function monitorTypes(io: Server<Record<string, never>, MonitorServerToClientEvents>): void {

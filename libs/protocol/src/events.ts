@@ -7,10 +7,13 @@
  *
  * Flow on `/site`: `hello` → server `task` → model download (`download:begin`, then `download:frame`
  * requests whose acks carry binary frames) → after training `upload:begin` (resumable) →
- * `upload:frame`… → `upload:end` → after evaluating `metrics:report`. Faults arrive as `error`.
+ * `upload:frame`… → `upload:end` → after evaluating `metrics:report`. Before a study's first
+ * evaluation the server asks sites with feature columns for `features:stats` (aggregates, acked).
+ * Faults arrive as `error`.
  * Binary frames are `Uint8Array` (a Node `Buffer` is one); JSON never carries tensor data.
  */
 import type { AckCallback, ProtocolError } from './error-codes';
+import type { FeatureModelPayload, FeatureStatsAccepted, FeatureStatsRequest } from './feature-stats';
 import type { MetricsReportPayload } from './metrics-report';
 
 export const SITE_NAMESPACE = '/site';
@@ -26,6 +29,7 @@ export const SiteEvent = {
   uploadFrame: 'upload:frame',
   uploadEnd: 'upload:end',
   metricsReport: 'metrics:report',
+  featuresStats: 'features:stats',
   error: 'error',
 } as const;
 
@@ -49,6 +53,8 @@ export interface HelloPayload {
   client_version: string;
   /** Measured training throughput, so the lead can see who will be late. */
   images_per_s: number;
+  /** labels.csv has the four feature columns: the site answers `features:stats` (feature-stats.ts). */
+  clinical_features?: boolean;
 }
 
 export interface HelloAccepted {
@@ -73,6 +79,8 @@ export interface TaskPayload {
   batch_size: number;
   learning_rate: number;
   deadline: string;
+  /** Evaluate tasks: the federated four-feature model, when one was fitted (feature-stats.ts). */
+  feature_model?: FeatureModelPayload;
 }
 
 export interface DownloadBeginPayload {
@@ -139,6 +147,7 @@ export interface ClientToServerEvents {
 export interface ServerToClientEvents {
   [SiteEvent.task]: (task: TaskPayload) => void;
   [SiteEvent.error]: (error: ProtocolError) => void;
+  [SiteEvent.featuresStats]: (req: FeatureStatsRequest, ack: AckCallback<FeatureStatsAccepted>) => void;
 }
 
 /** Coordinators do not talk to each other yet: one process serves a consortium. */

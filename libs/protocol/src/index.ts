@@ -2,6 +2,7 @@ export * from './blob';
 export * from './chunked';
 export * from './error-codes';
 export * from './events';
+export * from './feature-stats';
 export * from './metrics-report';
 export * from './tensor';
 export * from './weights';

@@ -6,9 +6,11 @@ import {
   Allow,
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsNumber,
+  IsOptional,
   IsString,
   IsUUID,
   Matches,
@@ -30,6 +32,7 @@ export class HelloDto {
   @IsInt() @Min(0) n_test!: number;
   @IsString() @MaxLength(50) client_version!: string;
   @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) images_per_s!: number;
+  @IsOptional() @IsBoolean() clinical_features?: boolean;
 }
 
 export class DownloadBeginDto {

@@ -37,6 +37,9 @@ export interface SiteGatewayDeps {
   readonly log: { error(obj: object, msg: string): void };
 }
 
+/** A site answers `features:stats` from memory; a busy one is left out of the fit, not waited for. */
+const FEATURE_STATS_TIMEOUT_MS = 15_000;
+
 /** Upload frames are the hot path (80 per DenseNet201 update): checked by hand, not by a DTO. */
 function uploadFrame(raw: unknown): { upload_id: string; index: number; data: Uint8Array } {
   const f = raw as { upload_id?: unknown; index?: unknown; data?: unknown } | null;
@@ -88,7 +91,13 @@ export function attachSiteGateway(io: SiteServer, deps: SiteGatewayDeps): void {
 
   nsp.on('connection', (socket) => {
     const siteId = socket.data.site_id;
-    const session: SiteSession = { siteId, send: (task) => socket.emit(SiteEvent.task, task), hello: null };
+    const session: SiteSession = {
+      siteId,
+      send: (task) => socket.emit(SiteEvent.task, task),
+      hello: null,
+      featureStats: (req) =>
+        socket.timeout(FEATURE_STATS_TIMEOUT_MS).emitWithAck(SiteEvent.featuresStats, req),
+    };
     deps.sessions.connect(session);
 
     const respond = async <T extends object>(

@@ -29,6 +29,14 @@ describe('validatePayload (ValidationPipe on the socket edge)', () => {
     expect(dto).toMatchObject(hello);
   });
 
+  it('accepts hello with or without clinical_features, and only a boolean there', async () => {
+    expect((await validatePayload(HelloDto, { ...hello, clinical_features: true })).clinical_features).toBe(
+      true,
+    );
+    const e = await refusal(validatePayload(HelloDto, { ...hello, clinical_features: 'yes' }));
+    expect(e.message).toMatch(/clinical_features must be a boolean value/);
+  });
+
   it('refuses a bad field with bad_request naming it', async () => {
     const e = await refusal(validatePayload(HelloDto, { ...hello, engine: 'cuda', cores: 0 }));
     expect(e.code).toBe('bad_request');

@@ -17,6 +17,7 @@ import { RoundsService } from '../rounds/rounds.service';
 import { SiteRepository } from '../sites/site.repository';
 import { StudyRepository } from '../studies/study.repository';
 import { BlobCache } from '../transfer/blob-cache';
+import { FeatureModelStore } from './feature-model';
 import { FileMetricsReportStore } from './metrics-report-store';
 import { RoundAggregator } from './round-aggregator';
 import { RoundOrchestrator } from './round-orchestrator';
@@ -91,6 +92,7 @@ export class LiveRounds {
         log: this.log,
         aggregationDelayMs: this.delayMs,
         completions: get(RoundEvaluationService),
+        featureModels: new FeatureModelStore(path.join(this.config.dataDir, 'metrics')),
       },
       get(RoundsService),
     );

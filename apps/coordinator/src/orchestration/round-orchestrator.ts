@@ -6,6 +6,7 @@ import { RoundDispatcher, type EffectLog } from '../rounds/round-dispatcher';
 import type { RoundRepository } from '../rounds/round.repository';
 import type { RoundsService } from '../rounds/rounds.service';
 import type { StudyRepository } from '../studies/study.repository';
+import { fitStudyFeatureModel, type FeatureModelStore } from './feature-model';
 import type { MonitorFeed } from './monitor-feed';
 import type { RoundAggregator } from './round-aggregator';
 import type { SiteSessions } from './site-sessions';
@@ -25,6 +26,8 @@ export interface RoundOrchestratorDeps {
   readonly log: OrchestratorLog;
   /** Records the release verdict of a completed round (RoundEvaluationService). */
   readonly completions?: { roundCompleted(studyId: string, round: number): Promise<unknown> };
+  /** The studies' four-feature baselines (issue 6); absent, evaluate tasks carry none. */
+  readonly featureModels?: FeatureModelStore;
   /** Test hook (FEDALN_TEST_AGGREGATION_DELAY_MS): a pause inside aggregation so e2e can kill there. */
   readonly aggregationDelayMs: number;
 }
@@ -88,7 +91,12 @@ export class RoundOrchestrator extends RoundDispatcher {
     this.announce(round, 'evaluating');
     const study = await this.deps.studies.findById(round.studyId);
     if (!study) return;
-    for (const p of await this.deps.participants.list(round.studyId, round.number)) {
+    const participants = await this.deps.participants.list(round.studyId, round.number);
+    await this.ensureFeatureModel(
+      study.id,
+      participants.filter((p) => p.state === 'uploaded').map((p) => p.siteId),
+    );
+    for (const p of participants) {
       if (p.state !== 'uploaded') continue;
       const session = this.deps.sessions.get(p.siteId);
       if (session) session.send(await this.task(study, round, 'evaluate'));
@@ -136,6 +144,7 @@ export class RoundOrchestrator extends RoundDispatcher {
   async task(study: Study, round: Round, kind: TaskPayload['kind']): Promise<TaskPayload> {
     const version = kind === 'train' ? round.number - 1 : round.number;
     const model = await this.deps.models.find(study.id, version);
+    const featureModel = kind === 'evaluate' ? await this.deps.featureModels?.find(study.id) : null;
     return {
       kind,
       study_id: study.id,
@@ -150,7 +159,31 @@ export class RoundOrchestrator extends RoundDispatcher {
       batch_size: study.spec.batch_size,
       learning_rate: study.spec.learning_rate,
       deadline: (round.deadline ?? new Date()).toISOString(),
+      ...(featureModel ? { feature_model: featureModel } : {}),
     };
+  }
+
+  /**
+   * Once per study, before its first evaluate tasks: the federated four-feature fit over the
+   * connected sites that evaluate and have the feature columns (fitStudyFeatureModel), stored for every later evaluate task. A
+   * skipped fit is retried at the next round, when more sites may be connected.
+   */
+  private async ensureFeatureModel(studyId: string, siteIds: readonly string[]): Promise<void> {
+    const store = this.deps.featureModels;
+    if (!store || (await store.find(studyId))) return;
+    const calls = siteIds.flatMap((id) => {
+      // Only sites that said in hello they have the columns: an older client would never ack.
+      const session = this.deps.sessions.get(id);
+      const call = session?.hello?.clinical_features ? session.featureStats : undefined;
+      return call ? [[id, call] as const] : [];
+    });
+    const fm = await fitStudyFeatureModel(studyId, calls, this.deps.log);
+    if (!fm) return;
+    await store.save(studyId, fm);
+    this.deps.log.info(
+      { studyId, sites: fm.sites, coefficients: fm.coefficients },
+      'four-feature model fitted',
+    );
   }
 
   /**

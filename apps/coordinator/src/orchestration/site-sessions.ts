@@ -1,10 +1,13 @@
 import type { HelloPayload, TaskPayload } from '@fedaln/protocol';
+import type { FeatureStatsCall } from './feature-model';
 
 /** A connected site as the orchestrator sees it: how to reach it and what it said in `hello`. */
 export interface SiteSession {
   readonly siteId: string;
   readonly send: (task: TaskPayload) => void;
   hello: HelloPayload | null;
+  /** Asks the site for its four-feature sufficient statistics (`features:stats`). */
+  readonly featureStats?: FeatureStatsCall;
 }
 
 /**

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
 import { BlobStore } from '../blobs/blob-store';
 import { GlobalModelRepository } from '../models/global-model.repository';
+import { FeatureModelStore } from '../orchestration/feature-model';
 import { FileMetricsReportStore, MetricsReportStore } from '../orchestration/metrics-report-store';
 import {
   TypeOrmReleaseRepository,
@@ -98,6 +99,7 @@ export function releaseProviders(dataDir: string): Provider[] {
           signer,
           artifacts,
           audit,
+          featureModels: new FeatureModelStore(path.join(dataDir, 'metrics')),
         }),
       inject: [
         StudyRepository,

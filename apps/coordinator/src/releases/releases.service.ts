@@ -1,3 +1,4 @@
+import type { FeatureModelPayload } from '@fedaln/protocol';
 import type { Readable } from 'node:stream';
 import type { AuditLog } from '../audit/audit-log';
 import type { Principal } from '../auth/principal';
@@ -29,6 +30,8 @@ export interface ReleaseDeps {
   readonly signer: DigestSigner;
   readonly artifacts: ReleaseArtifacts;
   readonly audit: AuditLog;
+  /** The study's federated four-feature fit (orchestration/feature-model.ts), for the model card. */
+  readonly featureModels?: { find(studyId: string): Promise<FeatureModelPayload | null> };
 }
 
 /**
@@ -188,6 +191,7 @@ export class ReleasesService {
     const names = new Map(record.sites.map((s) => [s.site_id, s.name]));
     const evaluated = await this.deps.evaluation.siteEvaluations(record.study_id, record.round);
     for (const s of evaluated) names.set(s.siteId, names.get(s.siteId) ?? s.name);
+    const fm = (await this.deps.featureModels?.find(record.study_id)) ?? null;
     return buildModelCard({
       release: {
         version: record.version,
@@ -218,7 +222,12 @@ export class ReleasesService {
         engine: null,
         report: s.report,
       })),
-      feature_model: null,
+      feature_model: fm && {
+        covariates: fm.covariates,
+        coefficients: fm.coefficients,
+        std_errors: fm.std_errors,
+        p: fm.p,
+      },
     });
   }
 

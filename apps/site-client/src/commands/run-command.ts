@@ -1,3 +1,4 @@
+import { hasClinicalFeatures } from '@fedaln/metrics';
 import { selectEngine } from '@fedaln/model';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -66,6 +67,7 @@ export async function runCommand(cmd: RunCommand, log: (line: string) => void): 
         n_test: folder.counts.test.negative + folder.counts.test.positive,
         client_version: clientVersion(),
         images_per_s: imagesPerS,
+        clinical_features: hasClinicalFeatures(folder.featureColumns),
       },
       work,
       data,

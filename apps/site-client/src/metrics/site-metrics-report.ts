@@ -12,7 +12,8 @@ export const HISTOGRAM_BINS = 1000;
  * What a site sends in `metrics:report`: the `fedaln-metrics` report without its ROC curve (whose
  * thresholds are the distinct per-case scores), plus TP/FP counts on the study grid 0.01…0.99 and
  * per-class score histograms (`siteEvaluationCounts` of `@fedaln/metrics`) — aggregates only, never
- * per-case data.
+ * per-case data. With `scores_b` (the four-feature model's probabilities on the same cases) its
+ * `paired` field holds that model's AUC and the paired DeLong test against it.
  *
  * @example
  * siteMetricsReport([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]).threshold_counts.tp[49]; // 1 (one positive ≥ 0.5)
@@ -20,8 +21,10 @@ export const HISTOGRAM_BINS = 1000;
 export function siteMetricsReport(
   labels: ArrayLike<number>,
   scores: ArrayLike<number>,
-  bins = HISTOGRAM_BINS,
+  options: { scores_b?: ArrayLike<number>; bins?: number } = {},
 ): SiteMetricsReport {
-  const { roc: _perCase, ...report } = metricsReport({ labels, scores });
+  const bins = options.bins ?? HISTOGRAM_BINS;
+  const scores_b = options.scores_b;
+  const { roc: _perCase, ...report } = metricsReport({ labels, scores, ...(scores_b ? { scores_b } : {}) });
   return { ...report, ...siteEvaluationCounts(labels, scores, { bins }) };
 }

@@ -1,6 +1,7 @@
 import { SiteEvent, type TaskPayload } from '@fedaln/protocol';
 import { siteMetricsReport } from '../metrics/site-metrics-report';
 import { predictProbabilities } from '@fedaln/model';
+import { featureModelScores } from './feature-baseline';
 import { loadGlobalModel } from './global-model';
 import { request } from './site-socket';
 import type { TaskContext } from './task-context';
@@ -15,9 +16,15 @@ export async function runEvaluateTask(task: TaskPayload, ctx: TaskContext): Prom
   const { model, inputSize } = await loadGlobalModel(task, ctx);
   let scores: Float32Array;
   let labels: number[];
+  let scoresB: number[] | undefined;
   try {
     const cases = await ctx.data.cases('test', inputSize);
     labels = cases.map((c) => c.label);
+    if (task.feature_model) {
+      const fm = featureModelScores(cases, task.feature_model.coefficients);
+      if ('scores' in fm) scoresB = fm.scores;
+      else ctx.log(`round ${task.round}: no four-feature comparison: ${fm.reason}`);
+    }
     scores = await predictProbabilities(
       model,
       cases.map((c) => c.image!),
@@ -36,7 +43,7 @@ export async function runEvaluateTask(task: TaskPayload, ctx: TaskContext): Prom
   } finally {
     model.dispose();
   }
-  const report = siteMetricsReport(labels, scores);
+  const report = siteMetricsReport(labels, scores, scoresB ? { scores_b: scoresB } : {});
   await request(ctx.socket, SiteEvent.metricsReport, {
     study_id: task.study_id,
     round: task.round,
@@ -46,7 +53,12 @@ export async function runEvaluateTask(task: TaskPayload, ctx: TaskContext): Prom
   });
   const auc = report.auc === null ? 'n/a' : report.auc.toFixed(3);
   const ci = report.auc_ci ? ` (95% CI ${report.auc_ci[0].toFixed(3)}–${report.auc_ci[1].toFixed(3)})` : '';
+  const fmAuc = report.paired?.auc_b;
+  const vs =
+    report.paired && typeof fmAuc === 'number'
+      ? `; four-feature model AUC ${fmAuc.toFixed(3)}, paired DeLong p ${report.paired.p?.toPrecision(3) ?? 'n/a'}`
+      : '';
   ctx.log(
-    `round ${task.round}: evaluated v${task.model_version} on ${report.n} test cases, AUC ${auc}${ci}; report accepted`,
+    `round ${task.round}: evaluated v${task.model_version} on ${report.n} test cases, AUC ${auc}${ci}${vs}; report accepted`,
   );
 }

@@ -11,6 +11,7 @@ import type { ProgressLine } from '../progress/progress-line';
 import type { WorkDir } from '../transfer/work-dir';
 import { backoffDelay } from './backoff';
 import { runEvaluateTask } from './evaluate-task';
+import { answerFeatureStats } from './feature-baseline';
 import { servesLastRound } from './last-round';
 import { ProtocolRefusal, request, type SiteSocket } from './site-socket';
 import type { TaskContext } from './task-context';
@@ -182,6 +183,7 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
   socket.on(SiteEvent.task, (task) => {
     if (queue.offer(task)) void work();
   });
+  socket.on(SiteEvent.featuresStats, (req, ack) => void answerFeatureStats(o.data, req).then(ack));
   socket.on(SiteEvent.error, (e) => {
     o.log(`coordinator error: ${e.code}: ${e.message}`);
     if (e.code === 'unauthenticated') end(1);

@@ -1,0 +1,113 @@
+import { CLINICAL_COVARIATES, fitFederatedLogistic, type LogisticSufficientStats } from '@fedaln/metrics';
+import type { Ack, FeatureModelPayload, FeatureStatsAccepted, FeatureStatsRequest } from '@fedaln/protocol';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Asks one connected site for its statistics (the gateway's `features:stats` emit with a timeout). */
+export type FeatureStatsCall = (req: FeatureStatsRequest) => Promise<Ack<FeatureStatsAccepted>>;
+
+export interface FeatureModelLog {
+  info(obj: object, msg: string): void;
+}
+
+/**
+ * Fits the study's four-feature logistic model (intercept + CLINICAL_COVARIATES) across `sites` by
+ * federated IRLS (`fitFederatedLogistic`): β = 0 goes to every site first, and only the sites that
+ * answer with statistics take part in the later steps. Returns null, with the reason logged, when no
+ * site has the features or the fit has no MLE; a site failing mid-fit abandons the fit (its sums
+ * would no longer be the pooled ones). Never throws: the round goes on without the baseline.
+ *
+ * @example const fm = await fitStudyFeatureModel(studyId, [['site-a', callA]], log);
+ */
+export async function fitStudyFeatureModel(
+  studyId: string,
+  sites: ReadonlyArray<readonly [string, FeatureStatsCall]>,
+  log: FeatureModelLog,
+): Promise<FeatureModelPayload | null> {
+  const k = CLINICAL_COVARIATES.length + 1;
+  let taking = sites;
+  let first = true;
+  try {
+    const fit = await fitFederatedLogistic(
+      async (beta) => {
+        const req = { study_id: studyId, beta: Array.from(beta) };
+        const answers = await Promise.all(
+          taking.map(async ([siteId, call]) => {
+            const ack = await call(req).catch((e: unknown) => ({
+              ok: false as const,
+              code: 'internal' as const,
+              message: (e as Error).message,
+            }));
+            if (!ack.ok || !ack.stats) {
+              const why = ack.ok ? (ack.reason ?? 'no statistics') : `${ack.code}: ${ack.message}`;
+              if (!first) throw new Error(`site ${siteId} stopped answering mid-fit (${why})`);
+              log.info({ studyId, siteId, reason: why }, 'site left out of the four-feature model');
+              return null;
+            }
+            const s = ack.stats;
+            const stats: LogisticSufficientStats = {
+              k: s.k,
+              information: Float64Array.from(s.information),
+              score: Float64Array.from(s.score),
+              deviance: s.deviance,
+              max_abs_eta: s.max_abs_eta,
+            };
+            return [siteId, stats] as const;
+          }),
+        );
+        const usable = answers.filter((a) => a !== null);
+        if (first) {
+          const ids = new Set(usable.map(([id]) => id));
+          taking = taking.filter(([id]) => ids.has(id));
+          first = false;
+        }
+        if (usable.length === 0) throw new Error('no site has the feature columns');
+        return usable.map(([, s]) => s);
+      },
+      { k },
+    );
+    if (!fit.coefficients || !fit.std_errors || !fit.p) {
+      log.info({ studyId, reason: fit.reason }, 'four-feature model skipped: no maximum-likelihood estimate');
+      return null;
+    }
+    return {
+      covariates: ['intercept', ...CLINICAL_COVARIATES],
+      coefficients: fit.coefficients,
+      std_errors: fit.std_errors,
+      p: fit.p,
+      sites: taking.map(([id]) => id),
+    };
+  } catch (e) {
+    log.info({ studyId, reason: (e as Error).message }, 'four-feature model skipped');
+    return null;
+  }
+}
+
+/**
+ * The fitted model per study, `<metrics-dir>/<study>/feature-model.json` (beside the round folders
+ * of FileMetricsReportStore), written to a temporary name and renamed. Coefficients and their
+ * standard errors only: aggregates of aggregates.
+ *
+ * @example await store.save(studyId, fm); (await store.find(studyId))?.coefficients;
+ */
+export class FeatureModelStore {
+  constructor(private readonly root: string) {}
+
+  async find(studyId: string): Promise<FeatureModelPayload | null> {
+    const text = await fs.promises.readFile(this.file(studyId), 'utf8').catch(() => null);
+    return text === null ? null : (JSON.parse(text) as FeatureModelPayload);
+  }
+
+  async save(studyId: string, model: FeatureModelPayload): Promise<void> {
+    const dir = path.join(this.root, studyId);
+    await fs.promises.mkdir(dir, { recursive: true });
+    const tmp = path.join(dir, `.feature-model.${randomBytes(6).toString('hex')}.tmp`);
+    await fs.promises.writeFile(tmp, JSON.stringify(model));
+    await fs.promises.rename(tmp, this.file(studyId));
+  }
+
+  private file(studyId: string): string {
+    return path.join(this.root, studyId, 'feature-model.json');
+  }
+}
