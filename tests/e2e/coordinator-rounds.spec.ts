@@ -8,6 +8,7 @@ import {
   type MonitorServerToClientEvents,
   type NamedTensor,
   type SiteMetricsReport,
+  type TrainingProgressEvent,
 } from '@fedaln/protocol';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -28,6 +29,7 @@ const N_TRAIN = [120, 80, 50];
 const tokens: string[] = [];
 let outsiderToken = '';
 let studyId = '';
+const siteIds: string[] = [];
 
 /** Park–Miller minimal standard generator, seeded per (round, site). */
 function prng(seed: number): () => number {
@@ -213,7 +215,8 @@ describe(`live rounds over socket.io (built coordinator, ${process.env.DATABASE_
       tokens.push(String(r.json.enrolment_token));
     }
     outsiderToken = tokens.pop()!;
-    const spec = studySpec(ids.slice(0, 3));
+    siteIds.push(...ids.slice(0, 3));
+    const spec = studySpec(siteIds);
     const created = await api('POST', '/api/studies', spec);
     expect(created.status).toBe(201);
     studyId = String(created.json.id);
@@ -239,8 +242,20 @@ describe(`live rounds over socket.io (built coordinator, ${process.env.DATABASE_
     let uploadProgress = 0;
     monitor.on(MonitorEvent.roundState, (e) => states.push(`${e.round}:${e.state}`));
     monitor.on(MonitorEvent.transferProgress, (e) => (uploadProgress = Math.max(uploadProgress, e.bytes)));
+    const training: TrainingProgressEvent[] = [];
+    monitor.on(MonitorEvent.trainingProgress, (e) => training.push(e));
     const sites = await connectAll();
     const { tasks, global, deltas, blobs } = await trainTasks(sites, 1);
+
+    // Training progress: another round's is refused and not relayed; the current round's reaches /monitor.
+    const step = { epoch: 1, batch: 3, batches: 30, loss: 0.69, images_per_s: 2.5 };
+    expect(await sites[0]!.trainProgress(tasks[0]!, { ...step, batch: 2 }, 2)).toMatchObject({
+      ok: false,
+      code: 'wrong_round',
+    });
+    expectOk(await sites[0]!.trainProgress(tasks[0]!, step));
+    await waitUntil(() => training.length > 0);
+    expect(training).toEqual([{ study_id: studyId, round: 1, site_id: siteIds[0], epochs: 1, ...step }]);
 
     // Another site's round: the outsider is not in the study.
     const outsider = await ScriptedSite.connect(coordinator.baseUrl, outsiderToken);

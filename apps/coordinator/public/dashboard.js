@@ -9,6 +9,7 @@
     siteNames: new Map(),
     selected: null,
     progress: new Map(),
+    training: new Map(),
     siteStatus: new Map(),
     socket: null,
   };
@@ -119,6 +120,10 @@
     });
     socket.on('transfer:progress', (e) => {
       state.progress.set(`${e.site_id}:${e.direction}`, e);
+      renderLive();
+    });
+    socket.on('training:progress', (e) => {
+      state.training.set(`${e.study_id}:${e.site_id}`, e);
       renderLive();
     });
   }
@@ -417,7 +422,7 @@
           h(
             'tr',
             {},
-            ['Site', 'Connection', 'Engine', 'Download', 'Upload'].map((t) => h('th', {}, t)),
+            ['Site', 'Connection', 'Engine', 'Download', 'Training', 'Upload'].map((t) => h('th', {}, t)),
           ),
         ),
         h(
@@ -436,6 +441,19 @@
                 ` ${pct}% r${p.round} · ${fmt(p.mb_per_s, 1)} MB/s`,
               );
             };
+            // Epochs and batches count from 1: done steps over all steps of the local training.
+            const training = () => {
+              const t = state.training.get(`${state.selected}:${id}`);
+              if (!t) return '—';
+              const pct = Math.round((100 * ((t.epoch - 1) * t.batches + t.batch)) / (t.epochs * t.batches));
+              return h(
+                'span',
+                { class: 'training' },
+                h('span', { class: 'bar' }, h('i', { style: `width:${pct}%` })),
+                ` r${t.round} epoch ${t.epoch}/${t.epochs} batch ${t.batch}/${t.batches}` +
+                  ` · loss ${fmt(t.loss, 3)} · ${fmt(t.images_per_s, 1)} img/s`,
+              );
+            };
             return h(
               'tr',
               {},
@@ -449,6 +467,7 @@
                   : '—',
               ),
               h('td', {}, bar('download')),
+              h('td', {}, training()),
               h('td', {}, bar('upload')),
             );
           }),

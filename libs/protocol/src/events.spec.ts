@@ -108,6 +108,12 @@ export function clientSideTypes(socket: SiteSocket): void {
     // @ts-expect-error statistics are aggregates: a site cannot answer with case rows
     ack({ ok: true, rows: [[21.5, 1, 0, 1]] });
   });
+  const progress = { study_id: 's', round: 1, epoch: 1, epochs: 2, batch: 3, batches: 10, loss: 0.69 };
+  socket.emit(SiteEvent.trainProgress, { ...progress, images_per_s: 4.2 }, () => undefined);
+  // @ts-expect-error training progress without its throughput
+  socket.emit(SiteEvent.trainProgress, progress, () => undefined);
+  // @ts-expect-error the site's id comes from its socket, never from the payload
+  socket.emit(SiteEvent.trainProgress, { ...progress, images_per_s: 4.2, site_id: 'x' }, () => undefined);
   // @ts-expect-error sites do not request statistics from the coordinator
   socket.emit(SiteEvent.featuresStats, { study_id: 's', beta: [0] }, () => undefined);
 }
@@ -119,6 +125,10 @@ export function monitorTypes(io: Server<Record<string, never>, MonitorServerToCl
     state: 'aggregating',
     at: 'now',
   });
+  const training = { study_id: 's', round: 1, epoch: 1, epochs: 2, batch: 3, batches: 10, loss: 0.69 };
+  io.of('/monitor').emit(MonitorEvent.trainingProgress, { ...training, images_per_s: 4, site_id: 'a' });
+  // @ts-expect-error the dashboard must know which site is training
+  io.of('/monitor').emit(MonitorEvent.trainingProgress, { ...training, images_per_s: 4 });
   // @ts-expect-error a round state outside the round machine
   io.of('/monitor').emit(MonitorEvent.roundState, { study_id: 's', round: 1, state: 'paused', at: 'now' });
 }

@@ -6,9 +6,10 @@
  *   io(url + SITE_NAMESPACE) as Socket<ServerToClientEvents, ClientToServerEvents>
  *
  * Flow on `/site`: `hello` → server `task` → model download (`download:begin`, then `download:frame`
- * requests whose acks carry binary frames) → after training `upload:begin` (resumable) →
- * `upload:frame`… → `upload:end` → after evaluating `metrics:report`. Before a study's first
- * evaluation the server asks sites with feature columns for `features:stats` (aggregates, acked).
+ * requests whose acks carry binary frames) → `train:progress` while training (≤ 2/s) →
+ * `upload:begin` (resumable) → `upload:frame`… → `upload:end` → after evaluating `metrics:report`.
+ * Before a study's first evaluation the server asks sites with feature columns for `features:stats`
+ * (aggregates, acked).
  * Faults arrive as `error`.
  * Binary frames are `Uint8Array` (a Node `Buffer` is one); JSON never carries tensor data.
  */
@@ -30,6 +31,7 @@ export const SiteEvent = {
   uploadEnd: 'upload:end',
   metricsReport: 'metrics:report',
   featuresStats: 'features:stats',
+  trainProgress: 'train:progress',
   error: 'error',
 } as const;
 
@@ -39,6 +41,7 @@ export const MonitorEvent = {
   siteStatus: 'site:status',
   transferProgress: 'transfer:progress',
   metricsReceived: 'metrics:received',
+  trainingProgress: 'training:progress',
 } as const;
 
 export type Engine = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -134,6 +137,23 @@ export interface UploadEndAccepted {
   sha256: string;
 }
 
+/**
+ * Live local training, for the lead's round timeline: `epoch` and `batch` count from 1, `loss` is
+ * the latest batch's. Sites send at most 2 per second. The coordinator handles only events sent
+ * with an ack callback (like every `/site` request); the ack only tells a site its round is over
+ * (`wrong_round`), so a site need not wait for it.
+ */
+export interface TrainProgressPayload {
+  study_id: string;
+  round: number;
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  images_per_s: number;
+}
+
 export interface ClientToServerEvents {
   [SiteEvent.hello]: (hello: HelloPayload, ack: AckCallback<HelloAccepted>) => void;
   [SiteEvent.downloadBegin]: (req: DownloadBeginPayload, ack: AckCallback<DownloadBeginAccepted>) => void;
@@ -142,6 +162,7 @@ export interface ClientToServerEvents {
   [SiteEvent.uploadFrame]: (frame: UploadFramePayload, ack: AckCallback<UploadFrameAccepted>) => void;
   [SiteEvent.uploadEnd]: (req: UploadEndPayload, ack: AckCallback<UploadEndAccepted>) => void;
   [SiteEvent.metricsReport]: (report: MetricsReportPayload, ack: AckCallback) => void;
+  [SiteEvent.trainProgress]: (progress: TrainProgressPayload, ack: AckCallback) => void;
 }
 
 export interface ServerToClientEvents {
@@ -190,11 +211,17 @@ export interface MetricsReceivedEvent {
   auc: number;
 }
 
+/** A site's `train:progress`, relayed with the site that sent it. */
+export interface TrainingProgressEvent extends TrainProgressPayload {
+  site_id: string;
+}
+
 export interface MonitorServerToClientEvents {
   [MonitorEvent.roundState]: (e: RoundStateEvent) => void;
   [MonitorEvent.siteStatus]: (e: SiteStatusEvent) => void;
   [MonitorEvent.transferProgress]: (e: TransferProgressEvent) => void;
   [MonitorEvent.metricsReceived]: (e: MetricsReceivedEvent) => void;
+  [MonitorEvent.trainingProgress]: (e: TrainingProgressEvent) => void;
 }
 
 /** The dashboard only listens. */

@@ -12,6 +12,7 @@ import {
   type ServerToClientEvents,
   type SiteMetricsReport,
   type TaskPayload,
+  type TrainProgressPayload,
   type UploadBeginAccepted,
 } from '@fedaln/protocol';
 import { io, type Socket } from 'socket.io-client';
@@ -52,6 +53,9 @@ export function expectOk<T extends object>(ack: Ack<T>): T {
   if (!ack.ok) throw new Error(`${ack.code}: ${ack.message}`);
   return ack;
 }
+
+/** One reported training step (events.ts `TrainProgressPayload` without study, round and epochs). */
+export type TrainStep = Omit<TrainProgressPayload, 'study_id' | 'round' | 'epochs'>;
 
 export class ScriptedSite {
   private readonly tasks: TaskPayload[] = [];
@@ -149,6 +153,13 @@ export class ScriptedSite {
     if (!begin.ok) return begin;
     await this.sendFrames(begin, blob.bytes);
     return this.uploadEnd(begin.upload_id);
+  }
+
+  /** `train:progress` for the task's study, in `round` (the task's unless given). */
+  trainProgress(task: TaskPayload, step: TrainStep, round = task.round) {
+    return this.socket
+      .timeout(ACK_TIMEOUT_MS)
+      .emitWithAck(SiteEvent.trainProgress, { study_id: task.study_id, round, epochs: task.epochs, ...step });
   }
 
   report(task: TaskPayload, report: SiteMetricsReport) {

@@ -99,3 +99,15 @@ export class MetricsReportDto {
   @Matches(SHA256, { message: 'model_sha256 must be 64 lowercase hex digits' }) model_sha256!: string;
   @ValidateNested() @Type(() => SiteMetricsReportDto) report!: SiteMetricsReportDto;
 }
+
+/** `train:progress` (events.ts): counts from 1; `SiteIntake` checks `epoch ≤ epochs`, `batch ≤ batches`. */
+export class TrainProgressDto {
+  @IsUUID() study_id!: string;
+  @IsInt() @Min(1) round!: number;
+  @IsInt() @Min(1) @Max(10_000) epoch!: number;
+  @IsInt() @Min(1) @Max(10_000) epochs!: number;
+  @IsInt() @Min(1) @Max(2 ** 24) batch!: number;
+  @IsInt() @Min(1) @Max(2 ** 24) batches!: number;
+  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) loss!: number;
+  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) images_per_s!: number;
+}

@@ -19,6 +19,7 @@ import {
   DownloadFrameDto,
   HelloDto,
   MetricsReportDto,
+  TrainProgressDto,
   UploadBeginDto,
   UploadEndDto,
 } from './site-dtos';
@@ -152,6 +153,14 @@ export function attachSiteGateway(io: SiteServer, deps: SiteGatewayDeps): void {
       (raw, ack) =>
         void respond(ack, async () => {
           await intake.metricsReport(siteId, await validatePayload(MetricsReportDto, raw));
+          return {};
+        }),
+    );
+    socket.on(
+      SiteEvent.trainProgress,
+      (raw, ack) =>
+        void respond(ack, async () => {
+          await intake.trainProgress(siteId, await validatePayload(TrainProgressDto, raw));
           return {};
         }),
     );

@@ -6,6 +6,7 @@ import {
   type MonitorServerToClientEvents,
   type RoundStateEvent,
   type SiteStatusEvent,
+  type TrainingProgressEvent,
   type TransferProgressEvent,
 } from '@fedaln/protocol';
 import type { Namespace, Server } from 'socket.io';
@@ -63,5 +64,10 @@ export class SocketMonitorFeed extends MonitorFeed {
 
   metricsReceived(e: MetricsReceivedEvent): void {
     this.nsp.emit(MonitorEvent.metricsReceived, e);
+  }
+
+  /** Sites throttle their own progress (≤ 2/s), so every accepted event is passed on. */
+  trainingProgress(e: TrainingProgressEvent): void {
+    this.nsp.emit(MonitorEvent.trainingProgress, e);
   }
 }

@@ -2,6 +2,7 @@ import type {
   MetricsReceivedEvent,
   RoundStateEvent,
   SiteStatusEvent,
+  TrainingProgressEvent,
   TransferProgressEvent,
 } from '@fedaln/protocol';
 
@@ -11,6 +12,7 @@ export abstract class MonitorFeed {
   abstract siteStatus(e: SiteStatusEvent): void;
   abstract transferProgress(e: TransferProgressEvent): void;
   abstract metricsReceived(e: MetricsReceivedEvent): void;
+  abstract trainingProgress(e: TrainingProgressEvent): void;
 }
 
 /** For runs without a dashboard attached (tests, the CLI). */
@@ -19,4 +21,5 @@ export class SilentMonitorFeed extends MonitorFeed {
   siteStatus(): void {}
   transferProgress(): void {}
   metricsReceived(): void {}
+  trainingProgress(): void {}
 }

@@ -9,6 +9,7 @@ import {
   type HelloAccepted,
   type HelloPayload,
   type MetricsReportPayload,
+  type TrainProgressPayload,
 } from '@fedaln/protocol';
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log';
@@ -116,6 +117,21 @@ export class SiteIntake {
       throw new SocketRefusal('bad_frame', `frame ${req.index} is outside 0..${frames - 1}`);
     const { start, end } = frameRange(req.index, d.bytes.length);
     return { index: req.index, data: d.bytes.subarray(start, end) };
+  }
+
+  /** Relays a site's training progress to the dashboard, only for its current round while it trains. */
+  async trainProgress(siteId: string, p: TrainProgressPayload): Promise<void> {
+    const { study, round } = await currentRound(this.deps, siteId, p.study_id, p.round);
+    if (round.state !== 'training') {
+      throw new SocketRefusal('wrong_round', `round ${round.number} is ${round.state}, not training`);
+    }
+    if (p.epoch > p.epochs || p.batch > p.batches) {
+      throw new SocketRefusal(
+        'bad_request',
+        `epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches}: a count exceeds its total`,
+      );
+    }
+    this.deps.monitor.trainingProgress({ ...p, study_id: study.id, round: round.number, site_id: siteId });
   }
 
   async metricsReport(siteId: string, payload: MetricsReportPayload): Promise<void> {

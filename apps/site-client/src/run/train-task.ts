@@ -5,6 +5,7 @@ import { formatMb } from '../progress/render-bar';
 import { resumable, type UploadState } from '../transfer/upload-state';
 import { uploadUpdate } from '../transfer/upload-update';
 import { loadGlobalModel, transferBar } from './global-model';
+import { trainProgressReporter } from './train-progress';
 import type { TaskContext } from './task-context';
 
 /**
@@ -35,6 +36,7 @@ export async function runTrainTask(task: TaskPayload, ctx: TaskContext): Promise
       `round ${task.round}: training ${arch} at ${inputSize} px on ${cases.length} cases ` +
         `(${task.epochs} epochs, batch ${task.batch_size}, lr ${task.learning_rate}, deadline ${task.deadline})`,
     );
+    const report = trainProgressReporter(ctx.socket, task);
     const result = await trainModel(
       model,
       { images: cases.map((c) => c.image!), labels: cases.map((c) => c.label) },
@@ -45,13 +47,15 @@ export async function runTrainTask(task: TaskPayload, ctx: TaskContext): Promise
         // A different shuffle and augmentation each round, reproducible from the site seed.
         seed: ctx.seed * 1000 + task.round,
         signal: ctx.signal,
-        onBatch: (p) =>
+        onBatch: (p) => {
           ctx.progress.update({
             label: `epoch ${p.epoch + 1}/${task.epochs} batch ${p.batch + 1}/${p.batches}`,
             done: p.epoch * p.batches + p.batch + 1,
             total: task.epochs * p.batches,
             detail: `loss ${p.loss.toFixed(4)} ${p.imagesPerSecond.toFixed(1)} images/s`,
-          }),
+          });
+          report(p);
+        },
       },
     );
     ctx.progress.end();
