@@ -43,6 +43,7 @@ function demoStudySpec(o, siteIds) {
     min_sites: siteIds.length,
     round_deadline_s: 3600,
     seed: o.seed,
+    data_source: 'phantom',
     sites: siteIds,
     release_policy: {
       min_site_auc: 0.6,

@@ -131,6 +131,11 @@ describe('releases', () => {
     expect(String(html.json)).toContain('<svg');
     const card = await study.api('GET', '/api/releases/1/card.json');
     expect(card.json.release.override_reason).toContain('supervised pilot');
+    // The scripted sites say `engine: 'cpu'` in their hello (tests/e2e/support/site-client.ts); the card
+    // takes each site's engine from its latest hello in the audit log.
+    expect(card.json.training.engines).toEqual(['cpu']);
+    expect(card.json.sites.every((s: { engine: string | null }) => s.engine === 'cpu')).toBe(true);
+    expect(card.json.data_source).toBe('clinical');
     const model = await study.api('GET', '/api/releases/1/model.json');
     expect(model.status).toBe(200);
     expect(model.json.format).toBe('layers-model');

@@ -24,6 +24,8 @@ export interface StudySpec {
   readonly round_deadline_s: number;
   /** Seed of random initial weights; 0 when the study file gives none. */
   readonly seed?: number;
+  /** `clinical` (default) or `phantom` (synthetic demo data), shown on the model card. */
+  readonly data_source?: 'clinical' | 'phantom';
   readonly sites: readonly string[];
   readonly release_policy: ReleasePolicySpec;
 }

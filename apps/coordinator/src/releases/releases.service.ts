@@ -192,6 +192,11 @@ export class ReleasesService {
     const evaluated = await this.deps.evaluation.siteEvaluations(record.study_id, record.round);
     for (const s of evaluated) names.set(s.siteId, names.get(s.siteId) ?? s.name);
     const fm = (await this.deps.featureModels?.find(record.study_id)) ?? null;
+    const engines = new Map<string, string>();
+    for (const s of record.metrics.sites) {
+      const engine = await this.lastReportedEngine(s.site_id);
+      if (engine) engines.set(s.site_id, engine);
+    }
     return buildModelCard({
       release: {
         version: record.version,
@@ -213,13 +218,13 @@ export class ReleasesService {
         batch_size: study.spec.batch_size,
         learning_rate: study.spec.learning_rate,
       },
-      data_source: 'clinical',
+      data_source: study.spec.data_source ?? 'clinical',
       policy: study.spec.release_policy,
       sites: record.metrics.sites.map((s) => ({
         site_id: s.site_id,
         name: names.get(s.site_id) ?? s.site_id,
         n_train: nTrain.get(s.site_id) ?? 0,
-        engine: null,
+        engine: engines.get(s.site_id) ?? null,
         report: s.report,
       })),
       feature_model: fm && {
@@ -229,6 +234,17 @@ export class ReleasesService {
         p: fm.p,
       },
     });
+  }
+
+  /** The engine a site named in its latest `hello` (kept in the audit log), for the model card. */
+  private async lastReportedEngine(siteId: string): Promise<string | null> {
+    const entries = await this.deps.audit.list('site', siteId);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const entry = entries[i];
+      const engine = (entry?.details as { engine?: unknown } | undefined)?.engine;
+      if (entry?.action === 'site.hello' && typeof engine === 'string') return engine;
+    }
+    return null;
   }
 
   /** @example (await releases.cardHtml(1, who)).startsWith('<!doctype html>') */

@@ -8,6 +8,7 @@ import {
   IsArray,
   IsInt,
   IsNumber,
+  IsIn,
   IsObject,
   IsOptional,
   IsString,
@@ -144,6 +145,11 @@ export class StudySpecDto implements StudySpec {
   @Min(0)
   @Max(2 ** 31 - 1)
   seed?: number;
+
+  /** Where the images come from; the model card labels synthetic (phantom) studies as such. */
+  @IsOptional()
+  @IsIn(['clinical', 'phantom'], { message: 'data_source must be "clinical" or "phantom"' })
+  data_source?: 'clinical' | 'phantom';
 
   @IsArray()
   @ArrayMinSize(1)

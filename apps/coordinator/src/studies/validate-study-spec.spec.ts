@@ -34,7 +34,7 @@ function fieldsOf(input: unknown): string[] {
 describe('validateStudySpec', () => {
   it('accepts the reference study and returns a plain copy', () => {
     const r = validateStudySpec(valid);
-    expect(r).toEqual({ ok: true, spec: { ...valid, seed: 0 } });
+    expect(r).toEqual({ ok: true, spec: { ...valid, seed: 0, data_source: 'clinical' } });
     expect(r.ok && Object.getPrototypeOf(r.spec)).toBe(Object.prototype);
   });
 

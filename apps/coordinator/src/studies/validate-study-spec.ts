@@ -50,6 +50,7 @@ export function studySpecFromDto(dto: StudySpecDto): StudySpec {
     min_sites: dto.min_sites,
     round_deadline_s: dto.round_deadline_s,
     seed: dto.seed ?? 0,
+    data_source: dto.data_source ?? 'clinical',
     sites: [...dto.sites],
     release_policy: {
       min_site_auc: p.min_site_auc,
