@@ -12,14 +12,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { adminApi, Coordinator, freePort } from '../tests/e2e/support/coordinator';
 import { expectOk, ScriptedSite } from '../tests/e2e/support/site-client';
+import { numberFlag } from './support/flags';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const json = process.argv.includes('--json');
-const SITES = arg('--sites', 8);
-const PARAMS = arg('--params', 20_242_984); // DenseNet201 (Keras, ImageNet head)
+const SITES = numberFlag('--sites', 8);
+const PARAMS = numberFlag('--params', 20_242_984); // DenseNet201 (Keras, ImageNet head)
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 
 function rssMb(pid: number): { now: number; peak: number } {

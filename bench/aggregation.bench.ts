@@ -9,15 +9,13 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { StreamingFedAvg } from '@fedaln/aggregation';
+import { numberFlag } from './support/flags';
+import { bestOfMs } from './support/best-of';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const json = process.argv.includes('--json');
-const elements = arg('--elements', 20_000_000);
-const updates = arg('--updates', 8);
-const reps = arg('--reps', 3);
+const elements = numberFlag('--elements', 20_000_000);
+const updates = numberFlag('--updates', 8);
+const reps = numberFlag('--reps', 3);
 
 /** Seeded deltas uniform in ±1e-3 (an LCG: generation speed matters here, quality does not). */
 function makeUpdate(seed: number): Float32Array {
@@ -28,19 +26,6 @@ function makeUpdate(seed: number): Float32Array {
     out[i] = (s / 2 ** 32 - 0.5) * 2e-3;
   }
   return out;
-}
-
-function bestOf(runs: number, f: () => void): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  f(); // warm-up
-  let best = Infinity;
-  for (let r = 0; r < runs; r++) {
-    gc?.();
-    const t0 = process.hrtime.bigint();
-    f();
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return best;
 }
 
 const layout = [{ name: 'all', shape: [elements] }];
@@ -55,17 +40,17 @@ const fedavg = new StreamingFedAvg(layout);
 const t0 = process.hrtime.bigint();
 fedavg.add(deltas[0] as { name: string; shape: number[]; values: Float32Array }[], samples[0] as number);
 const firstFoldMs = Number(process.hrtime.bigint() - t0) / 1e6;
-const foldMs = bestOf(reps, () => {
+const foldMs = bestOfMs(reps, () => {
   deltas.forEach((d, k) => fedavg.add(d, samples[k] as number));
 });
-const resultMs = bestOf(reps, () => {
+const resultMs = bestOfMs(reps, () => {
   fedavg.result();
 });
 const oursPerUpdate = foldMs / updates;
 
 const dst = new Float32Array(elements);
 const memcpyMs =
-  bestOf(reps, () => {
+  bestOfMs(reps, () => {
     for (const d of deltas) dst.set(d[0]?.values as Float32Array);
   }) / updates;
 

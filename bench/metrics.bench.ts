@@ -10,14 +10,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { delong, Xoshiro128StarStar } from '@fedaln/metrics';
+import { numberFlag } from './support/flags';
+import { bestOfMs } from './support/best-of';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const json = process.argv.includes('--json');
-const n = arg('--n', 1_000_000);
-const reps = arg('--reps', 5);
+const n = numberFlag('--n', 1_000_000);
+const reps = numberFlag('--reps', 5);
 
 /** Seeded cases: y ~ Bernoulli(0.39); score = round(logistic(N(0,1) + 1.2·y − 0.9), 3). */
 function makeData(count: number, seed: number): { labels: Uint8Array; scores: Float64Array } {
@@ -48,19 +46,6 @@ function findPython(): string {
   );
 }
 
-function bestOf(runs: number, f: () => void): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  f(); // warm-up
-  let best = Infinity;
-  for (let r = 0; r < runs; r++) {
-    gc?.();
-    const t0 = process.hrtime.bigint();
-    f();
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return best;
-}
-
 const { labels, scores } = makeData(n, 20261127);
 const dir = mkdtempSync(join(tmpdir(), 'fedaln-metrics-bench-'));
 try {
@@ -70,7 +55,7 @@ try {
   writeFileSync(scoresFile, new Uint8Array(scores.buffer)); // little-endian on every platform Node runs on
 
   let result = delong(labels, scores);
-  const oursMs = bestOf(reps, () => {
+  const oursMs = bestOfMs(reps, () => {
     result = delong(labels, scores);
   });
 

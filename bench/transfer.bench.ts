@@ -23,11 +23,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Server } from 'socket.io';
 import { io, type Socket } from 'socket.io-client';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
+import { stringFlag } from './support/flags';
 
 /** Resident set size now and at its peak, from /proc (Linux), in MB. */
 function rss(): { now: number; peak: number } {
@@ -58,7 +54,7 @@ function finishReceiver(sha256Ok: boolean, idle: number): void {
 }
 
 /** Receiver window: frames accepted ahead of the first missing one (the coordinator's default is 8). */
-const WINDOW = Number(arg('--window', '8'));
+const WINDOW = Number(stringFlag('--window', '8'));
 
 function socketIoReceiver(): void {
   const idle = rss().now;
@@ -208,14 +204,14 @@ async function overTcp(blob: Buffer, sha256: string) {
 }
 
 async function main(): Promise<void> {
-  const role = arg('--role', '');
+  const role = stringFlag('--role', '');
   if (role === 'sio') return socketIoReceiver();
   if (role === 'tcp') return tcpReceiver();
-  const mb = Number(arg('--mb', '80'));
-  const inFlight = Number(arg('--in-flight', '8'));
+  const mb = Number(stringFlag('--mb', '80'));
+  const inFlight = Number(stringFlag('--in-flight', '8'));
   const blob = randomBytes(Math.round(mb * 1e6));
   const sha256 = createHash('sha256').update(blob).digest('hex');
-  const reps = Number(arg('--reps', '3'));
+  const reps = Number(stringFlag('--reps', '3'));
   const best = <T extends { ms: number }>(a: T | null, b: T): T => (a === null || b.ms < a.ms ? b : a);
   let tcp: Awaited<ReturnType<typeof overTcp>> | null = null;
   let sio: Awaited<ReturnType<typeof overSocketIo>> | null = null;
