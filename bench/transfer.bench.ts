@@ -5,6 +5,9 @@
 // loopback. Both receivers run in a child process, hash the bytes (sha256) and write them to a
 // file, so they do the same work; each reports its peak RSS (VmHWM). ratio_vs_tcp = TCP time /
 // socket.io time (throughput relative to raw TCP; target ≥ 0.4), each the best of --reps runs.
+// ws_native_mask: whether ws found bufferutil (an optional dependency of the coordinator and the site
+// client); without it ws masks and unmasks every client frame in JavaScript, which took about 60 %
+// of the socket.io time (ratio ≈ 0.35 instead of ≈ 0.75).
 import {
   ChunkReceiver,
   ChunkSender,
@@ -120,6 +123,17 @@ function tcpReceiver(): void {
   );
 }
 
+/** Whether ws masks client frames with bufferutil's native code (it falls back to JavaScript silently). */
+function nativeMask(): boolean {
+  if (process.env.WS_NO_BUFFER_UTIL) return false;
+  try {
+    const { mask } = require('bufferutil') as { mask: (...args: unknown[]) => void };
+    return String(mask).includes('[native code]'); // bufferutil's own fallback is JavaScript too
+  } catch {
+    return false;
+  }
+}
+
 interface ReceiverReport {
   sha256_ok: boolean;
   idle_rss_mb: number;
@@ -130,7 +144,17 @@ interface ReceiverReport {
 function startReceiver(role: string): Promise<{ port: number; report: Promise<ReceiverReport> }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', __filename, '--role', role, '--window', String(WINDOW)],
+    // --cpu-prof* flags pass through, so `node --cpu-prof --import tsx bench/transfer.bench.ts` profiles both ends.
+    [
+      ...process.execArgv.filter((a) => a.startsWith('--cpu-prof')),
+      '--import',
+      'tsx',
+      __filename,
+      '--role',
+      role,
+      '--window',
+      String(WINDOW),
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -233,6 +257,7 @@ async function main(): Promise<void> {
     receiver_peak_rss_mb: +sio.peak_rss_mb.toFixed(1),
     receiver_idle_rss_mb: +sio.idle_rss_mb.toFixed(1),
     tcp_receiver_peak_rss_mb: +tcp.peak_rss_mb.toFixed(1),
+    ws_native_mask: nativeMask(),
   };
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify(row));
