@@ -2,7 +2,7 @@
 // while 8 sites upload DenseNet201-size updates (20,242,984 float32 ≈ 81 MB each) in one round over
 // socket.io and it folds them into StreamingFedAvg and aggregates. Frames are spooled to disk and an
 // update is read, verified and folded one at a time, so memory should not grow with the number of
-// sites: the floor is the exact accumulator (16 B/param = 4× the model's f32 bytes) + the global
+// sites: the floor is the grid accumulator (8 B/param = 2× the model's f32 bytes) + the global
 // model + one update in flight. RSS is sampled from /proc/<pid>/status every 20 ms; idle is the
 // freshly restarted coordinator with the study running and the sites connected, before any upload.
 // Run alone: `node --import tsx bench/aggregation-rss.ts [--json] [--sites 8] [--params N]`.

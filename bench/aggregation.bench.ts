@@ -3,7 +3,7 @@
 // against two peers measured in the same run:
 //  - memcpy: `Float32Array.set` of the same 80 MB, the floor for touching an update once;
 //  - numpy: Flower's `aggregate` over the same number of updates (bench/peers/numpy_fedavg.py), per
-//    update = its total / K. Flower holds every update and every weighted copy; we hold 16 B/param.
+//    update = its total / K. Flower holds every update and every weighted copy; we hold 8 B/param.
 // Figures are best of R runs (default 3) after a warm-up. The Python needs numpy: FEDALN_PYTHON, else
 // python3 (Debian: python3-numpy).
 import { spawnSync } from 'node:child_process';
@@ -77,7 +77,7 @@ const row = {
   ms_per_update: +oursPerUpdate.toFixed(2),
   first_update_ms: +firstFoldMs.toFixed(2),
   result_ms: +resultMs.toFixed(2),
-  accumulator_mb: +((elements * 16) / 1e6).toFixed(1),
+  accumulator_mb: +((elements * 8) / 1e6).toFixed(1),
   memcpy_ms: +memcpyMs.toFixed(2),
   numpy_flower_ms_per_update: +numpyPerUpdate.toFixed(2),
   numpy_np_sum_ms_per_update: +(numpy.np_sum_ms / updates).toFixed(2),

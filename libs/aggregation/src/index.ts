@@ -1,3 +1,8 @@
-export { StreamingFedAvg, type LayoutEntry, type WeightTensor } from './streaming-fedavg';
-export { K_MAX, N_MAX, T_MAX } from './two-limb-sum';
+export {
+  StreamingFedAvg,
+  type LayoutEntry,
+  type StreamingFedAvgOptions,
+  type WeightTensor,
+} from './streaming-fedavg';
+export { GRID_LOG2, gridScale, K_MAX, N_MAX, RANGE_LOG2 } from './grid-sum';
 export { UpdateRejected, type UpdateRejectedCode } from './update-rejected';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { StreamingFedAvg, type WeightTensor } from './streaming-fedavg';
-import { K_MAX } from './two-limb-sum';
+import { K_MAX } from './grid-sum';
 import { UpdateRejected } from './update-rejected';
 
 const tensor = (name: string, shape: number[], values: ArrayLike<number>): WeightTensor =>
@@ -51,21 +51,57 @@ describe('StreamingFedAvg', () => {
     expect([fedavg.count, fedavg.totalWeight]).toEqual([2, 4]);
   });
 
-  it('sums exactly where a float64 accumulator depends on the order', () => {
-    // Terms 2²⁴, 2⁻²⁹, −2²⁴, 2⁻²⁹ (n = 1). In float64, 2²⁴ + 2⁻²⁹ is a tie at half an ulp (2⁻²⁸) and
-    // rounds to 2²⁴, so that order gives 2⁻²⁹, while adding the small terms first gives 2⁻²⁸.
-    // The exact sum is 2⁻²⁸, the mean over Σn = 4 is 2⁻³⁰.
-    const terms = [2 ** 24, 2 ** -29, -(2 ** 24), 2 ** -29];
-    expect(terms.reduce((a, b) => a + b)).toBe(2 ** -29);
-    expect([1, 3, 0, 2].reduce((a, i) => a + (terms[i] as number), 0)).toBe(2 ** -28);
+  it('rounds each term to the grid on its own, so the order does not matter where float64 sums do', () => {
+    // Terms 2²³, 3·2⁻³¹, −2²³, 3·2⁻³¹ (n = 1, scale 1, grid 2⁻²⁶). In float64, 2²³ + 3·2⁻³¹ is 2²³
+    // + 0.75 ulp and rounds up, so that order gives 7·2⁻³¹ while adding the small terms first
+    // (6·2⁻³¹, then a tie at 1.5 ulp that rounds to even) gives 8·2⁻³¹. Each small term is 3/32 of
+    // the grid step, so we round it to 0 in either order: mean 0, within K·q/(2W) = 4·2⁻²⁶/8 of
+    // the exact 6·2⁻³¹/4 (grid-sum.ts, "Error").
+    const terms = [2 ** 23, 3 * 2 ** -31, -(2 ** 23), 3 * 2 ** -31];
+    expect(terms.reduce((a, b) => a + b)).toBe(7 * 2 ** -31);
+    expect([1, 3, 0, 2].reduce((a, i) => a + (terms[i] as number), 0)).toBe(8 * 2 ** -31);
     for (const order of [
       [0, 1, 2, 3],
       [1, 3, 0, 2],
     ]) {
       const fedavg = new StreamingFedAvg([{ name: 'x', shape: [] }]);
       for (const i of order) fedavg.add([tensor('x', [], [terms[i] as number])], 1);
-      expect(fedavg.result()[0]?.values[0]).toBe(2 ** -30);
+      const mean = fedavg.result()[0]?.values[0] as number;
+      expect(Object.is(mean, 0)).toBe(true);
+      expect(Math.abs(mean - (6 * 2 ** -31) / 4)).toBeLessThanOrEqual((4 * 2 ** -26) / 8);
     }
+  });
+
+  it("sets each tensor's grid from the global model: scale = least power of two ≥ max(1, max |g|)", () => {
+    // Global max |g| 3 → scale 4, grid 2⁻²⁴, range 2²⁷: a value 2²⁶ from 1 sample is within the
+    // limit there and beyond it at scale 1 (range 2²⁵). A term 2⁻²⁵ is half a grid step at scale 4
+    // and rounds to even (0), but is on the grid at scale 1.
+    const layout = [{ name: 'v', shape: [2] }];
+    const global = [tensor('v', [2], [-3, 0.5])];
+    const scaled = new StreamingFedAvg(layout, { global });
+    scaled.add([tensor('v', [2], [2 ** 26, 2 ** -25])], 1);
+    expect([...(scaled.result()[0]?.values ?? [])]).toEqual([2 ** 26, 0]);
+    const unit = new StreamingFedAvg(layout);
+    expect(() => unit.add([tensor('v', [2], [2 ** 26, 0])], 1)).toThrow(
+      expect.objectContaining({ code: 'out_of_range', tensor: 'v', index: 0 }),
+    );
+    unit.add([tensor('v', [2], [1, 2 ** -25])], 1);
+    expect([...(unit.result()[0]?.values ?? [])]).toEqual([1, 2 ** -25]);
+  });
+
+  it('rejects the update that would take a tensor past its range, and keeps the others', () => {
+    // Scale 1: range 2²⁵ for Σ n·max|δ|. Two updates of 2²⁴ × 1 sample fill it exactly; a third
+    // with max |δ| = 1 is refused although each of its values is within its own limit.
+    const fedavg = new StreamingFedAvg([{ name: 'x', shape: [2] }]);
+    fedavg.add([tensor('x', [2], [2 ** 24, 1])], 1);
+    fedavg.add([tensor('x', [2], [-(2 ** 24), 3])], 1);
+    const before = bytesOf(fedavg.result());
+    expect(() => fedavg.check([tensor('x', [2], [1, 0])], 1)).toThrow(/would exceed 33554432/);
+    expect(() => fedavg.add([tensor('x', [2], [1, 0])], 1)).toThrow(
+      expect.objectContaining({ code: 'out_of_range', tensor: 'x' }),
+    );
+    expect(bytesOf(fedavg.result()).equals(before)).toBe(true);
+    expect([...(fedavg.result()[0]?.values ?? [])]).toEqual([0, 2]);
   });
 
   describe('four updates in all 24 arrival orders', () => {
@@ -84,7 +120,7 @@ describe('StreamingFedAvg', () => {
       tensor('conv/bias', [3], [0.1, 0.2, 0.3]),
     ];
     const runs = permutations(updates).map((order) => {
-      const fedavg = new StreamingFedAvg(layoutOf(global));
+      const fedavg = new StreamingFedAvg(layoutOf(global), { global });
       for (const u of order) fedavg.add(u.tensors, u.samples);
       return { mean: fedavg.result(), next: fedavg.applyTo(global) };
     });
@@ -109,10 +145,10 @@ describe('StreamingFedAvg', () => {
 
     it('agrees with an independent float64 weighted mean to float32 precision', () => {
       // Reference: the definition evaluated naively in float64 (Flower's aggregate() in float64).
-      // Its own error is ≤ 4·2⁻⁵³·Σ nᵢ|δᵢ| / Σ nᵢ; ours adds a float32 rounding (≤ 2⁻²⁴ relative) and,
-      // for terms below the 2⁻⁵² grid (|δ| < 2⁻²⁹), ≤ 2⁻⁵³ per term (two-limb-sum.ts step 5).
+      // Its own error is ≤ 4·2⁻⁵³·Σ nᵢ|δᵢ| / Σ nᵢ; ours adds a float32 rounding (≤ 2⁻²⁴ relative) and
+      // the grid's K·q/(2W) with q = 2⁻²⁶ (global max |g| < 1: scale 1; grid-sum.ts, "Error").
       const total = updates.reduce((a, u) => a + u.samples, 0);
-      const grid = (updates.length * 2 ** -53) / total;
+      const grid = (updates.length * 2 ** -26) / (2 * total);
       global.forEach((g, k) => {
         for (let i = 0; i < g.values.length; i++) {
           let sum = 0;
@@ -160,7 +196,7 @@ describe('StreamingFedAvg', () => {
         'a',
       ],
       [
-        'a value beyond ±2²⁵ once weighted',
+        'a value beyond 2²⁵ × scale / n',
         [good[0] as WeightTensor, tensor('b', [3], [1, 2, 2 ** 23])],
         5,
         'out_of_range',
@@ -173,6 +209,7 @@ describe('StreamingFedAvg', () => {
       const fedavg = new StreamingFedAvg(layout);
       fedavg.add(good, 3);
       const before = bytesOf(fedavg.result());
+      expect(() => fedavg.check(update, samples)).toThrow(UpdateRejected);
       let caught: unknown;
       try {
         fedavg.add(update, samples);
@@ -191,7 +228,7 @@ describe('StreamingFedAvg', () => {
       expect(bytesOf(fedavg.result()).equals(bytesOf(twice.result()))).toBe(true);
     });
 
-    it(`refuses update ${K_MAX + 1}: beyond that the sums could stop being exact`, () => {
+    it(`refuses update ${K_MAX + 1}: the grid's slack is for at most ${K_MAX}`, () => {
       const fedavg = new StreamingFedAvg([{ name: 'x', shape: [] }]);
       const one = [tensor('x', [], [1])];
       for (let i = 0; i < K_MAX; i++) fedavg.add(one, 1);

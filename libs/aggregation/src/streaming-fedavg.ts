@@ -1,4 +1,4 @@
-import { foldTwoLimb, K_MAX, N_MAX, readTwoLimb, T_MAX } from './two-limb-sum';
+import { GridSum, gridScale, K_MAX, N_MAX } from './grid-sum';
 import { UpdateRejected } from './update-rejected';
 
 /** A tensor of the global model's layout. */
@@ -22,9 +22,10 @@ const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
  *
  *   δ̄ = Σᵢ nᵢ·δᵢ / Σᵢ nᵢ,   new global = global + δ̄
  *
- * folded one update at a time into an exact two-limb fixed-point accumulator (`two-limb-sum.ts`):
- * memory is 16 bytes per parameter whatever the number of sites, and the result is bit-identical
- * for any arrival order (the accumulator holds the exact sum, proof in `two-limb-sum.ts`).
+ * folded one update at a time into a float64 accumulator on a per-tensor grid (`grid-sum.ts`):
+ * memory is 8 bytes per parameter whatever the number of sites, every term is rounded to the grid
+ * on its own and then summed exactly, so the result is bit-identical for any arrival order (proof
+ * and error bound in `grid-sum.ts`: within M·2⁻²⁷·K/W of the exact mean, M the tensor's scale).
  *
  * Streaming granularity: one decoded update at a time (fold after decode). The coordinator streams
  * an upload's frames to the blob store while verifying its sha256, then decodes it and calls
@@ -33,19 +34,30 @@ const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
  * again — exactly, so a rejected update leaves the accumulator bit-for-bit as it was.
  *
  * @example
- * const fedavg = new StreamingFedAvg(globalWeights.map(({ name, shape }) => ({ name, shape })));
+ * const fedavg = new StreamingFedAvg(globalWeights.map(({ name, shape }) => ({ name, shape })), { global: globalWeights });
  * fedavg.add(deltaFromSiteA, 120);
  * fedavg.add(deltaFromSiteB, 80);
  * const next = fedavg.applyTo(globalWeights); // global + (120·δA + 80·δB) / 200
  */
+/** Options of {@link StreamingFedAvg}. */
+export interface StreamingFedAvgOptions {
+  /**
+   * The global model the deltas apply to, in any order: each tensor's grid scale is the least power
+   * of two ≥ max(1, its largest |value|) (`grid-sum.ts`). Without it every scale is 1.
+   */
+  readonly global?: readonly WeightTensor[];
+}
+
 export class StreamingFedAvg {
   private readonly layout: readonly LayoutEntry[];
   private readonly index = new Map<string, number>();
-  private readonly acc: Float64Array[];
+  private readonly sum: GridSum;
+  /** Σ nᵢ·max|δᵢ| per tensor over the folded updates, against the tensor's range. */
+  private readonly used: Float64Array;
   private updates = 0;
   private weight = 0;
 
-  constructor(layout: readonly LayoutEntry[]) {
+  constructor(layout: readonly LayoutEntry[], options: StreamingFedAvgOptions = {}) {
     this.layout = layout.map(({ name, shape }) => ({ name, shape: [...shape] }));
     this.layout.forEach((t, i) => {
       if (this.index.has(t.name)) throw new Error(`layout names tensor "${t.name}" twice`);
@@ -54,7 +66,19 @@ export class StreamingFedAvg {
       }
       this.index.set(t.name, i);
     });
-    this.acc = this.layout.map((t) => new Float64Array(2 * t.shape.reduce((a, b) => a * b, 1)));
+    const scales = this.layout.map(() => 1);
+    if (options.global !== undefined) {
+      this.matchLayout(options.global, 'global').forEach((t, k) => {
+        let maxAbs = 0;
+        for (const v of t.values) maxAbs = Math.max(maxAbs, Math.abs(v));
+        scales[k] = gridScale(maxAbs);
+      });
+    }
+    this.sum = new GridSum(
+      this.layout.map((t) => size(t.shape)),
+      scales,
+    );
+    this.used = new Float64Array(this.layout.length);
   }
 
   /** Updates folded so far. */
@@ -68,30 +92,66 @@ export class StreamingFedAvg {
   }
 
   /**
+   * Throws the {@link UpdateRejected} that {@link add} would throw for this update, without folding
+   * it: checks the weight, the tensor set and shapes, and every value against its tensor's limit.
+   *
+   * @example
+   * fedavg.check(update, 120); // before persisting it; add() later folds it
+   */
+  check(update: readonly WeightTensor[], nSamples: number): void {
+    this.checkWeight(nSamples);
+    this.matchLayout(update).forEach((t, k) => {
+      const cap = this.sum.cap(k, nSamples);
+      const v = t.values;
+      let maxAbs = 0;
+      for (let i = 0; i < v.length; i++) {
+        const a = Math.abs(v[i] as number);
+        if (!(a <= cap)) throw this.badValue(t, i, nSamples, cap);
+        if (a > maxAbs) maxAbs = a;
+      }
+      this.checkRange(k, t.name, nSamples, maxAbs);
+    });
+  }
+
+  /**
    * Folds nSamples × delta. Throws {@link UpdateRejected} (accumulator untouched) when the tensor
-   * set or a shape differs from the layout, a value is not finite, |nSamples·δ| > 2²⁵, nSamples is
-   * not an integer in 1…2²⁴, or 2¹⁴ updates are already in.
+   * set or a shape differs from the layout, a value is not finite or beyond its tensor's limit, the
+   * round's updates would leave a tensor's range, nSamples is not an integer in 1…2²⁴, or 2¹⁴
+   * updates are already in.
    */
   add(update: readonly WeightTensor[], nSamples: number): void {
-    if (!Number.isInteger(nSamples) || nSamples < 1 || nSamples > N_MAX) {
-      throw new UpdateRejected('bad_weight', `nSamples ${nSamples} is not an integer in 1..${N_MAX}`);
-    }
-    if (this.updates >= K_MAX) {
-      throw new UpdateRejected('too_many_updates', `the accumulator is exact for at most ${K_MAX} updates`);
-    }
+    this.checkWeight(nSamples);
     const ordered = this.matchLayout(update);
-    for (let k = 0; k < ordered.length; k++) {
-      const values = (ordered[k] as WeightTensor).values;
-      const stop = foldTwoLimb(this.acc[k] as Float64Array, values, nSamples, 1, 0, values.length);
-      if (stop < values.length) {
-        foldTwoLimb(this.acc[k] as Float64Array, values, nSamples, -1, 0, stop);
-        for (let j = 0; j < k; j++) {
-          const done = (ordered[j] as WeightTensor).values;
-          foldTwoLimb(this.acc[j] as Float64Array, done, nSamples, -1, 0, done.length);
-        }
-        throw this.badValue(ordered[k] as WeightTensor, stop, nSamples);
+    const maxAbs: number[] = [];
+    let failure: UpdateRejected | undefined;
+    let foldedTensors = 0;
+    let partial = 0;
+    for (let k = 0; k < ordered.length && failure === undefined; k++) {
+      const t = ordered[k] as WeightTensor;
+      const out = this.sum.fold(k, t.values, nSamples, 1);
+      if (out.bad !== undefined) {
+        failure = this.badValue(t, out.bad, nSamples, this.sum.cap(k, nSamples));
+        partial = out.folded;
+        break;
+      }
+      foldedTensors++;
+      maxAbs.push(out.maxAbs);
+      try {
+        this.checkRange(k, t.name, nSamples, out.maxAbs);
+      } catch (e) {
+        failure = e as UpdateRejected;
       }
     }
+    if (failure !== undefined) {
+      // Undo exactly what was folded: the same terms with the opposite sign (grid-sum.ts, step 3).
+      if (partial > 0)
+        this.sum.fold(foldedTensors, (ordered[foldedTensors] as WeightTensor).values, nSamples, -1, partial);
+      for (let k = 0; k < foldedTensors; k++) {
+        this.sum.fold(k, (ordered[k] as WeightTensor).values, nSamples, -1);
+      }
+      throw failure;
+    }
+    maxAbs.forEach((m, k) => (this.used[k] = (this.used[k] as number) + nSamples * m));
     this.updates++;
     this.weight += nSamples;
   }
@@ -119,8 +179,8 @@ export class StreamingFedAvg {
   private read(base?: readonly WeightTensor[]): WeightTensor[] {
     if (this.updates === 0) throw new Error('no update has been added: there is no mean to take');
     return this.layout.map((t, k) => {
-      const out = new Float32Array((this.acc[k] as Float64Array).length / 2);
-      readTwoLimb(this.acc[k] as Float64Array, this.weight, out, base?.[k]?.values);
+      const out = new Float32Array(size(t.shape));
+      this.sum.read(k, this.weight, out, base?.[k]?.values);
       return { name: t.name, shape: [...t.shape], values: out };
     });
   }
@@ -138,7 +198,7 @@ export class StreamingFedAvg {
       if (!sameShape(t.shape, expected)) {
         throw mismatch(`has shape ${shapeText(t.shape)}, the global model has ${shapeText(expected)}`);
       }
-      if (t.values.length * 2 !== (this.acc[k] as Float64Array).length) {
+      if (t.values.length !== size(expected)) {
         throw mismatch(`has ${t.values.length} values for shape ${shapeText(expected)}`);
       }
       ordered[k] = t;
@@ -151,15 +211,41 @@ export class StreamingFedAvg {
     return ordered as WeightTensor[];
   }
 
-  private badValue(t: WeightTensor, i: number, n: number): UpdateRejected {
+  private checkWeight(nSamples: number): void {
+    if (!Number.isInteger(nSamples) || nSamples < 1 || nSamples > N_MAX) {
+      throw new UpdateRejected('bad_weight', `nSamples ${nSamples} is not an integer in 1..${N_MAX}`);
+    }
+    if (this.updates >= K_MAX) {
+      throw new UpdateRejected('too_many_updates', `a round takes at most ${K_MAX} updates`);
+    }
+  }
+
+  /** The round's Σ n·max|δ| for tensor k, with this update, must stay within its range. */
+  private checkRange(k: number, name: string, nSamples: number, maxAbs: number): void {
+    const range = this.sum.range(k);
+    if ((this.used[k] as number) + nSamples * maxAbs > range) {
+      throw new UpdateRejected(
+        'out_of_range',
+        `the round's updates move it too far: Σ n·max|δ| would exceed ${range} ` +
+          `(2²⁵ × the tensor's scale ${this.sum.scales[k]}); this update's max |δ| is ${maxAbs} × ${nSamples} samples — diverged training?`,
+        name,
+      );
+    }
+  }
+
+  private badValue(t: WeightTensor, i: number, n: number, cap: number): UpdateRejected {
     const v = t.values[i] as number;
     return Number.isFinite(v)
       ? new UpdateRejected(
           'out_of_range',
-          `value ${v} at index ${i} × ${n} samples exceeds ±${T_MAX}`,
+          `value ${v} at index ${i} exceeds ±${cap}, the limit for an update of ${n} samples (2²⁵ × the tensor's scale / n)`,
           t.name,
           i,
         )
       : new UpdateRejected('non_finite', `value ${v} at index ${i} is not finite`, t.name, i);
   }
+}
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }

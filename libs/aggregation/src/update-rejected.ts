@@ -4,11 +4,11 @@ export type UpdateRejectedCode =
   | 'layout_mismatch'
   /** A value is NaN or ±∞. */
   | 'non_finite'
-  /** |nSamples · δ| exceeds the exact accumulator's range (see `two-limb-sum.ts`). */
+  /** A value, or the round's Σ n·max|δ| of a tensor, exceeds the accumulator's range (`grid-sum.ts`). */
   | 'out_of_range'
   /** nSamples is not an integer in 1…2²⁴. */
   | 'bad_weight'
-  /** The round already holds the most updates the exact accumulator can take. */
+  /** The round already holds the most updates the accumulator takes (2¹⁴). */
   | 'too_many_updates';
 
 /**

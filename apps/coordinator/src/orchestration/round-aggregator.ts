@@ -6,7 +6,7 @@ import type { Participant } from '../domain/records';
 import type { GlobalModelRepository } from '../models/global-model.repository';
 import { KeyedSerial } from '../rounds/keyed-serial';
 import { readStoredBlob, type BlobCache } from '../transfer/blob-cache';
-import { assertFoldable, decodeUpdate } from '../transfer/update-decoder';
+import { decodeUpdate } from '../transfer/update-decoder';
 
 /** The round in flight of one study: its base model and the exact running sum of accepted updates. */
 interface Accumulator {
@@ -18,7 +18,7 @@ interface Accumulator {
 
 /**
  * Streaming FedAvg per study (DESIGN.md "Rounds"): accepted updates are folded one at a time into
- * a `StreamingFedAvg` (16 bytes per parameter, whatever the number of sites); at aggregation the
+ * a `StreamingFedAvg` (8 bytes per parameter, whatever the number of sites); at aggregation the
  * accumulator is reconciled with the persisted uploads, so after a restart the accepted updates are
  * re-folded from the blob store — exact and order-independent, so the result is bit-identical —
  * and an update is never folded twice (folds are keyed by site). All work on one study runs in
@@ -50,7 +50,7 @@ export class RoundAggregator {
   async verify(studyId: string, round: number, bytes: Uint8Array, nTrain: number): Promise<WeightTensor[]> {
     const acc = await this.accumulator(studyId, round);
     const update = decodeUpdate(bytes);
-    assertFoldable(update, acc.global, nTrain);
+    acc.fedavg.check(update, nTrain);
     return update;
   }
 
@@ -93,7 +93,7 @@ export class RoundAggregator {
 
   /**
    * global + δ̄, and the accumulator is forgotten: once this returns nothing references its
-   * 16 B/param, so the garbage collector may reclaim it while the result is encoded.
+   * 8 B/param, so the garbage collector may reclaim it while the result is encoded.
    */
   private async takeMean(studyId: string, round: number, uploads: readonly Participant[]) {
     const acc = await this.accumulator(studyId, round);
@@ -120,7 +120,10 @@ export class RoundAggregator {
     const acc: Accumulator = {
       round,
       global,
-      fedavg: new StreamingFedAvg(global.map(({ name, shape }) => ({ name, shape }))),
+      fedavg: new StreamingFedAvg(
+        global.map(({ name, shape }) => ({ name, shape })),
+        { global },
+      ),
       folded: new Set(),
     };
     this.accumulators.set(studyId, acc);
