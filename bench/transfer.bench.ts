@@ -11,6 +11,7 @@
 import {
   ChunkReceiver,
   ChunkSender,
+  FRAMES_IN_FLIGHT,
   SITE_NAMESPACE,
   SiteEvent,
   type ClientToServerEvents,
@@ -26,7 +27,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Server } from 'socket.io';
 import { io, type Socket } from 'socket.io-client';
-import { stringFlag } from './support/flags';
+import { numberFlag, stringFlag } from './support/flags';
 
 /** Resident set size now and at its peak, from /proc (Linux), in MB. */
 function rss(): { now: number; peak: number } {
@@ -56,8 +57,8 @@ function finishReceiver(sha256Ok: boolean, idle: number): void {
   setTimeout(() => process.exit(0), 50);
 }
 
-/** Receiver window: frames accepted ahead of the first missing one (the coordinator's default is 8). */
-const WINDOW = Number(stringFlag('--window', '8'));
+/** Receiver window: frames accepted ahead of the first missing one (the coordinator's spool uses the default). */
+const WINDOW = numberFlag('--window', FRAMES_IN_FLIGHT);
 
 function socketIoReceiver(): void {
   const idle = rss().now;
@@ -231,11 +232,11 @@ async function main(): Promise<void> {
   const role = stringFlag('--role', '');
   if (role === 'sio') return socketIoReceiver();
   if (role === 'tcp') return tcpReceiver();
-  const mb = Number(stringFlag('--mb', '80'));
-  const inFlight = Number(stringFlag('--in-flight', '8'));
+  const mb = numberFlag('--mb', 80);
+  const inFlight = numberFlag('--in-flight', FRAMES_IN_FLIGHT);
   const blob = randomBytes(Math.round(mb * 1e6));
   const sha256 = createHash('sha256').update(blob).digest('hex');
-  const reps = Number(stringFlag('--reps', '3'));
+  const reps = numberFlag('--reps', 3);
   const best = <T extends { ms: number }>(a: T | null, b: T): T => (a === null || b.ms < a.ms ? b : a);
   let tcp: Awaited<ReturnType<typeof overTcp>> | null = null;
   let sio: Awaited<ReturnType<typeof overSocketIo>> | null = null;

@@ -129,7 +129,7 @@ export class ScriptedSite {
     });
   }
 
-  /** Sends frames `from`…`to` (exclusive) of an upload with `ChunkSender` (4 in flight). */
+  /** Sends frames `from`…`to` (exclusive) of an upload with `ChunkSender` (its default frames in flight). */
   async sendFrames(begin: UploadBeginAccepted, bytes: Uint8Array, to?: number): Promise<void> {
     const part = to === undefined ? bytes : bytes.subarray(0, Math.min(bytes.length, to * begin.frame_bytes));
     const sender = new ChunkSender(

@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
-import { frameRange, SiteEvent, type TaskPayload, type TransferProgress } from '@fedaln/protocol';
+import {
+  FRAMES_IN_FLIGHT,
+  frameRange,
+  SiteEvent,
+  type TaskPayload,
+  type TransferProgress,
+} from '@fedaln/protocol';
 import { request, type SiteSocket } from '../run/site-socket';
 import type { WorkDir } from './work-dir';
 
 export interface DownloadOptions {
-  /** Frame requests awaiting their ack at once; default 4. */
+  /** Frame requests awaiting their ack at once; default {@link FRAMES_IN_FLIGHT}. */
   inFlight?: number;
   /** Re-requests of a frame whose ack timed out; default 2. */
   retries?: number;
@@ -75,7 +81,9 @@ export async function downloadModel(
   const worker = async (): Promise<void> => {
     while (next < begin.frames) await fetchFrame(next++);
   };
-  await Promise.all(Array.from({ length: Math.min(options.inFlight ?? 4, begin.frames) }, worker));
+  await Promise.all(
+    Array.from({ length: Math.min(options.inFlight ?? FRAMES_IN_FLIGHT, begin.frames) }, worker),
+  );
   const actual = createHash('sha256').update(bytes).digest('hex');
   if (actual !== task.model_sha256) {
     throw new Error(

@@ -1,9 +1,16 @@
-import { ChunkSender, frameCount, SiteEvent, type TransferProgress } from '@fedaln/protocol';
+import {
+  ChunkSender,
+  frameCount,
+  FRAMES_IN_FLIGHT,
+  SiteEvent,
+  type TransferProgress,
+} from '@fedaln/protocol';
 import { request, type SiteSocket } from '../run/site-socket';
 import { advance, type UploadState } from './upload-state';
 import type { WorkDir } from './work-dir';
 
 export interface UploadOptions {
+  /** Frames awaiting their ack at once; default {@link FRAMES_IN_FLIGHT}, the coordinator's window. */
   inFlight?: number;
   frameTimeoutMs?: number;
   onProgress?: (p: TransferProgress) => void;
@@ -43,7 +50,7 @@ export async function uploadUpdate(
     },
     {
       frameBytes: begin.frame_bytes,
-      inFlight: options.inFlight ?? 4,
+      inFlight: options.inFlight ?? FRAMES_IN_FLIGHT,
       onProgress: (p) => {
         state = advance(state, p.nextFrame);
         const snapshot = state;

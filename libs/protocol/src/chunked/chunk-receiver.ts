@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Ack } from '../error-codes';
-import { FRAME_BYTES, frameCount, frameRange } from './frames';
+import { FRAME_BYTES, FRAMES_IN_FLIGHT, frameCount, frameRange } from './frames';
 
 /** Receives contiguous bytes in order: `offset` is the position of `chunk` in the blob. */
 export type ChunkSink = (chunk: Uint8Array, offset: number) => void;
@@ -11,7 +11,7 @@ export interface ChunkReceiverOptions {
   sha256: string;
   sink: ChunkSink;
   frameBytes?: number;
-  /** Frames accepted ahead of the first missing one (buffered until it arrives); default 8. */
+  /** Frames accepted ahead of the first missing one (buffered until it arrives); default {@link FRAMES_IN_FLIGHT}. */
   window?: number;
   /** Frames already received in an earlier session (their bytes went to the sink then); default 0. */
   resumeFrom?: number;
@@ -46,7 +46,7 @@ export class ChunkReceiver {
 
   constructor(private readonly options: ChunkReceiverOptions) {
     this.frameBytes = options.frameBytes ?? FRAME_BYTES;
-    this.window = options.window ?? 8;
+    this.window = options.window ?? FRAMES_IN_FLIGHT;
     this.frameTotal = frameCount(options.totalBytes, this.frameBytes);
     this.next = options.resumeFrom ?? 0;
     if (!Number.isInteger(this.next) || this.next < 0 || this.next > this.frameTotal) {

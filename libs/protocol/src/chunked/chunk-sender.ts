@@ -1,6 +1,6 @@
 import type { Ack } from '../error-codes';
 import { ChunkTransferError } from './chunk-transfer-error';
-import { FRAME_BYTES, frameCount, frameRange, type TransferProgress } from './frames';
+import { FRAME_BYTES, FRAMES_IN_FLIGHT, frameCount, frameRange, type TransferProgress } from './frames';
 
 /** Sends one frame and resolves with the peer's ack; rejects on transport failure (e.g. ack timeout). */
 export type SendFrame = (index: number, data: Uint8Array) => Promise<Ack>;
@@ -17,7 +17,7 @@ export interface ChunkSenderOptions {
 }
 
 /**
- * Sends a blob as numbered frames with up to `inFlight` (default 4) unacknowledged frames, a sliding
+ * Sends a blob as numbered frames with up to `inFlight` (default {@link FRAMES_IN_FLIGHT}) unacknowledged frames, a sliding
  * window so no frame runs more than `inFlight` ahead of the first unacknowledged one (the receiver
  * buffers at most that many out of order). Transport-agnostic: `sendFrame` wraps a socket.io
  * `emitWithAck`, or an in-memory receiver in tests.
@@ -38,7 +38,7 @@ export class ChunkSender {
     private readonly sendFrame: SendFrame,
     private readonly options: ChunkSenderOptions = {},
   ) {
-    this.inFlight = options.inFlight ?? 4;
+    this.inFlight = options.inFlight ?? FRAMES_IN_FLIGHT;
     this.retries = options.retries ?? 2;
     this.frameBytes = options.frameBytes ?? FRAME_BYTES;
     this.now = options.now ?? (() => performance.now());

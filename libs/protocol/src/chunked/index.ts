@@ -8,6 +8,7 @@ export { ChunkSender, type ChunkSenderOptions, type SendFrame } from './chunk-se
 export { ChunkTransferError } from './chunk-transfer-error';
 export {
   FRAME_BYTES,
+  FRAMES_IN_FLIGHT,
   SOCKET_MAX_BUFFER_BYTES,
   frameCount,
   frameRange,
