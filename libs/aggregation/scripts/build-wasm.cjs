@@ -12,9 +12,10 @@ const outPath = path.join(root, 'src', 'grid-fold.wasm.ts');
 
 async function compile() {
   const wabt = await require('wabt')();
-  const parsed = wabt.parseWat(watPath, fs.readFileSync(watPath, 'utf8'), { simd: true, mutable_globals: true });
+  const features = { simd: true, mutable_globals: true, threads: true };
+  const parsed = wabt.parseWat(watPath, fs.readFileSync(watPath, 'utf8'), features);
   try {
-    parsed.validate();
+    parsed.validate(features);
     return Buffer.from(parsed.toBinary({}).buffer);
   } finally {
     parsed.destroy();
@@ -39,7 +40,9 @@ compile().then((bytes) => {
   if (process.argv.includes('--check')) {
     const committed = fs.existsSync(outPath) ? fs.readFileSync(outPath, 'utf8') : '';
     if (committed !== text) {
-      console.error(`${path.relative(process.cwd(), outPath)} is stale: run npm run build:wasm -w @fedaln/aggregation`);
+      console.error(
+        `${path.relative(process.cwd(), outPath)} is stale: run npm run build:wasm -w @fedaln/aggregation`,
+      );
       process.exit(1);
     }
     return;

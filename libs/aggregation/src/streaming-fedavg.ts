@@ -46,6 +46,8 @@ export interface StreamingFedAvgOptions {
    * of two ≥ max(1, its largest |value|) (`grid-sum.ts`). Without it every scale is 1.
    */
   readonly global?: readonly WeightTensor[];
+  /** Fold on a worker thread too (`GridSumOptions.worker`); default: for ≥ 2²⁰ parameters. */
+  readonly worker?: boolean;
 }
 
 export class StreamingFedAvg {
@@ -77,8 +79,14 @@ export class StreamingFedAvg {
     this.sum = new GridSum(
       this.layout.map((t) => size(t.shape)),
       scales,
+      options.worker === undefined ? {} : { worker: options.worker },
     );
     this.used = new Float64Array(this.layout.length);
+  }
+
+  /** Stops the fold worker thread, if there is one (it is also stopped when this is collected). */
+  close(): void {
+    this.sum.close();
   }
 
   /** Updates folded so far. */

@@ -1,9 +1,9 @@
 ;; Kernels of StreamingFedAvg's grid accumulator (libs/aggregation/src/grid-sum.ts has the arithmetic
 ;; and its proof). `npm run build:wasm -w @fedaln/aggregation` compiles this file into
 ;; src/grid-fold.wasm.ts (base64); grid-fold.spec.ts checks that the committed bytes are this file's.
-;; Offsets are byte offsets into the imported memory.
+;; Offsets are byte offsets into the imported memory, shared so that a worker thread can fold too.
 (module
-  (import "env" "memory" (memory 1))
+  (import "env" "memory" (memory 1 65536 shared))
   (global $maxabs (export "maxabs") (mut f32) (f32.const 0))
 
   ;; fold(acc, x, n, w, cap): acc[i] += (f64(v[i]) * w + C) - C for i in 0..n, C = 1.5 * 2^52, where
