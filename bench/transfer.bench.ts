@@ -258,6 +258,7 @@ async function main(): Promise<void> {
     receiver_peak_rss_mb: +sio.peak_rss_mb.toFixed(1),
     receiver_idle_rss_mb: +sio.idle_rss_mb.toFixed(1),
     tcp_receiver_peak_rss_mb: +tcp.peak_rss_mb.toFixed(1),
+    tcp_receiver_idle_rss_mb: +tcp.idle_rss_mb.toFixed(1),
     ws_native_mask: nativeMask(),
   };
   if (process.argv.includes('--json')) {
@@ -271,7 +272,7 @@ async function main(): Promise<void> {
     `  socket.io  ${row.socketio_ms} ms  ${row.socketio_mb_per_s} MB/s  receiver peak RSS ${row.receiver_peak_rss_mb} MB (idle ${row.receiver_idle_rss_mb})`,
   );
   console.log(
-    `  raw TCP    ${row.tcp_ms} ms  ${row.tcp_mb_per_s} MB/s  receiver peak RSS ${row.tcp_receiver_peak_rss_mb} MB`,
+    `  raw TCP    ${row.tcp_ms} ms  ${row.tcp_mb_per_s} MB/s  receiver peak RSS ${row.tcp_receiver_peak_rss_mb} MB (idle ${row.tcp_receiver_idle_rss_mb})`,
   );
   console.log(`  ratio_vs_tcp ${row.ratio_vs_tcp} (target ≥ 0.4)`);
 }
