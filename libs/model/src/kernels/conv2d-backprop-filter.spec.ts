@@ -54,7 +54,12 @@ function conv(name: string, x: Case['x'], filter: Case['filter'], strides: Case[
 }
 const cases: Case[] = [
   conv('1×1 s1 valid, batch 3, 16→32', [3, 9, 9, 16], [1, 1, 16, 32], 1, 'valid'),
+  // DenseNet's bottleneck (C_in = 64 + 32·i → 128) and transition (C → C/2) 1×1 convolutions.
+  conv('1×1 s1 valid, DenseNet bottleneck 8×8, 160→128', [2, 8, 8, 160], [1, 1, 160, 128], 1, 'valid'),
+  conv('1×1 s1 valid, DenseNet transition 4×4, 256→128', [3, 4, 4, 256], [1, 1, 256, 128], 1, 'valid'),
+  conv('1×1 s1 same (no padding), C_out > C_in', [2, 5, 3, 8], [1, 1, 8, 24], 1, 'same'),
   conv('1×1 s2 same, batch 1, 64→8', [1, 8, 8, 64], [1, 1, 64, 8], 2, 'same'),
+  conv('3×3 s1 same, DenseNet growth conv 8×8, 128→32', [2, 8, 8, 128], [3, 3, 128, 32], 1, 'same'),
   conv('3×3 s1 same, batch 3, 1→4', [3, 10, 10, 1], [3, 3, 1, 4], 1, 'same'),
   conv('3×3 s1 valid, batch 2, 32→64', [2, 5, 5, 32], [3, 3, 32, 64], 1, 'valid'),
   conv('3×3 s1 same, batch 1, 16→12 (uneven tap groups)', [1, 6, 5, 16], [3, 3, 16, 12], 1, 'same'),

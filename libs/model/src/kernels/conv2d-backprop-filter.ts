@@ -1,7 +1,7 @@
 /**
  * `Conv2DBackpropFilter` for the wasm backend, which tfjs-backend-wasm 4.22 lacks (DESIGN.md
  * "Engines"): without it no conv net trains on wasm. It is composed from wasm kernels that exist
- * (PadV2, Transpose, Reshape, Identity, Concat, BatchMatMul, and the row copies of wasm's rank-2
+ * (PadV2, Transpose, Reshape, Concat, BatchMatMul, and the row copies of wasm's rank-2
  * Slice, see {@link copyBlocks}) following the im2col formulation of the
  * filter gradient (Chellapilla, Puri & Simard 2006, "High performance convolutional neural networks
  * for document processing"; the same sum tfjs-backend-cpu's `conv2DBackpropFilter` loops over):
@@ -24,9 +24,16 @@
  *
  * The right operand dY is the same for every tap, and tfjs-backend-wasm's BatchMatMul (batch 1, no
  * transposes) runs XNNPACK's fully-connected GEMM with its packed right operand cached by buffer id:
- * dY is packed once per call, not once per tap. Taps are grouped so that a GEMM has at least
- * {@link MIN_GROUP_ROWS} rows (the 3-channel stem has 49 taps). Extra memory: one copy of Xp, one of
- * dY and one tap group.
+ * dY is packed once per call, not once per tap. The taps are stacked into as few GEMMs as
+ * {@link MAX_GROUP_BYTES} allows (one for every DenseNet layer at 128 px batch 4): on DenseNet's
+ * small 8×8 and 4×4 maps the fixed cost of a kernel call outweighs the arithmetic, and one GEMM per
+ * tap (with a Concat) cost 2–3× the forward convolution. Extra memory: one copy of Xp, one of dY and
+ * one tap group.
+ *
+ * A 1×1 stride-1 unpadded convolution (DenseNet's bottleneck and transition convolutions, half of
+ * its layers) needs no im2col: dWᵀ[C_out, C_in] = dYᵀ[C_out, N] · X[N, C_in], one GEMM on a
+ * transposed dY (C_out ≤ C_in there, so the smaller operand is transposed) and a private copy of X
+ * as the packed right operand, then a transpose of the small [C_out, C_in] result.
  *
  * Dilation is not an attribute of this kernel: tfjs-core's conv2d gradient rejects dilations > 1
  * before it is called. NCHW inputs are transposed to NHWC first.
@@ -35,8 +42,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { WasmScope } from './wasm-kernel-call';
 
-/** Fewest rows (taps × C_in) of one GEMM: fewer leave XNNPACK's row tiles part empty. */
-export const MIN_GROUP_ROWS = 64;
+/** Most bytes of one tap group (the GEMM's left operand); larger filters take several GEMMs. */
+export const MAX_GROUP_BYTES = 64 * 2 ** 20;
 
 type Shape4D = [number, number, number, number];
 
@@ -99,9 +106,23 @@ function filterGradient(
         `with strides ${JSON.stringify(attrs.strides)} and pad ${JSON.stringify(attrs.pad)}; expected dy [${expected}]`,
     );
   }
+  const { top, left } = info.padInfo;
+  if (
+    kH === 1 &&
+    kW === 1 &&
+    sH === 1 &&
+    sW === 1 &&
+    top === 0 &&
+    left === 0 &&
+    outH === height &&
+    outW === width
+  ) {
+    const dw = pointwiseFilterGradient(scope, x, dy);
+    if (nchw) [x, dy].forEach((t) => scope.release(t));
+    return dw;
+  }
   // Phase rows/cols: every tap's window (plus one row for the wrap-around of the last run), and at
   // least all of X after the top/left pad.
-  const { top, left } = info.padInfo;
   const phaseH = Math.max(Math.ceil((height + top) / sH), outH + Math.floor((kH - 1) / sH) + 1);
   const phaseW = Math.max(Math.ceil((width + left) / sW), outW + Math.floor((kW - 1) / sW));
   const rows = batch * outH * phaseW;
@@ -123,7 +144,7 @@ function filterGradient(
             constantValue: 0,
           },
         )
-      : scope.call('Identity', { x: dy });
+      : privateCopy(scope, dy);
   if (nchw) scope.release(dy);
   const dyRows = scope.call('Reshape', { x: dyWide }, { shape: [1, rows, outC] });
   scope.release(dyWide);
@@ -151,7 +172,7 @@ function filterGradient(
   scope.release(phases6);
 
   const taps = kH * kW;
-  const group = Math.min(taps, Math.max(1, Math.ceil(MIN_GROUP_ROWS / inC)));
+  const group = Math.min(taps, Math.max(1, Math.floor(MAX_GROUP_BYTES / (4 * inC * rows))));
   const parts: tf.TensorInfo[] = [];
   for (let t0 = 0; t0 < taps; t0 += group) {
     const offsets: Array<[number, number]> = [];
@@ -173,6 +194,32 @@ function filterGradient(
   const dw = parts.length === 1 ? parts[0]! : scope.call('Concat', asInputs(parts), { axis: 1 });
   if (dw !== parts[0]) parts.forEach((p) => scope.release(p));
   const out = scope.call('Reshape', { x: dw }, { shape: [...filterShape] });
+  scope.release(dw);
+  return out;
+}
+
+/** dW of a 1×1 stride-1 unpadded convolution: (dYᵀ · X)ᵀ, see the module comment. */
+function pointwiseFilterGradient(scope: WasmScope, x: tf.TensorInfo, dy: tf.TensorInfo): tf.TensorInfo {
+  const [batch, height, width, inC] = x.shape as Shape4D;
+  const outC = dy.shape[3]!;
+  const n = batch * height * width;
+  const dyRows = scope.call('Reshape', { x: dy }, { shape: [n, outC] });
+  const dyT = scope.call('Transpose', { x: dyRows }, { perm: [1, 0] });
+  scope.release(dyRows);
+  const a = scope.call('Reshape', { x: dyT }, { shape: [1, outC, n] });
+  scope.release(dyT);
+  // A private copy: XNNPACK caches the packed right operand by buffer id until the buffer is freed,
+  // which for x itself (a saved activation) would be the end of the backward pass.
+  const b = privateCopy(scope, x);
+  const b3 = scope.call('Reshape', { x: b }, { shape: [1, n, inC] });
+  scope.release(b);
+  const dwT = scope.call('BatchMatMul', { a, b: b3 }, { transposeA: false, transposeB: false });
+  [a, b3].forEach((t) => scope.release(t));
+  const dwT2 = scope.call('Reshape', { x: dwT }, { shape: [outC, inC] });
+  scope.release(dwT);
+  const dw = scope.call('Transpose', { x: dwT2 }, { perm: [1, 0] });
+  scope.release(dwT2);
+  const out = scope.call('Reshape', { x: dw }, { shape: [1, 1, inC, outC] });
   scope.release(dw);
   return out;
 }
@@ -202,6 +249,16 @@ function copyBlocks(
       to.set(from.subarray(start, start + blockCols), at);
     }
   }
+  return out;
+}
+
+/**
+ * A copy of `t` in a buffer of its own (wasm's `Identity` is replaced by a second reference to the
+ * same buffer, identity-alias.ts).
+ */
+function privateCopy(scope: WasmScope, t: tf.TensorInfo): tf.TensorInfo {
+  const out = scope.own(scope.backend.makeOutput([...t.shape], 'float32'));
+  scope.backend.typedArrayFromHeap(out).set(scope.backend.typedArrayFromHeap(t));
   return out;
 }
 

@@ -48,6 +48,8 @@ const cases: Case[] = [
   // DenseNet's shapes: bottleneck 1×1 and growth 3×3 convs, stride 1.
   c('1×1 s1 valid, batch 3, 40→16 (DenseNet bottleneck)', [3, 7, 7, 40], [1, 1, 40, 16], 1, 'valid'),
   c('3×3 s1 same, batch 2, 16→8 (DenseNet growth conv)', [2, 9, 9, 16], [3, 3, 16, 8], 1, 'same'),
+  c('3×3 s1 same, DenseNet growth conv 4×4, 128→32', [2, 4, 4, 128], [3, 3, 128, 32], 1, 'same'),
+  c('1×1 s1 valid, DenseNet bottleneck 8×8, 288→128', [2, 8, 8, 288], [1, 1, 288, 128], 1, 'valid'),
   // Shapes DenseNet does not use.
   c('3×3 s1 valid, non-square', [2, 6, 9, 5], [3, 3, 5, 7], 1, 'valid'),
   c('2×2 s1 same (asymmetric pad)', [1, 7, 6, 4], [2, 2, 4, 3], 1, 'same'),

@@ -9,10 +9,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterWasm } from './conv2d-backprop-filter';
 import { conv2DBackpropInputWasm, keepBuiltInConv2DBackpropInput } from './conv2d-backprop-input';
 import { replaceFusedBatchNormGradient } from './fused-batch-norm-grad';
+import { identityAliasWasm, keepBuiltInIdentity } from './identity-alias';
 
-export { conv2DBackpropFilterWasm, MIN_GROUP_ROWS } from './conv2d-backprop-filter';
+export { conv2DBackpropFilterWasm, MAX_GROUP_BYTES } from './conv2d-backprop-filter';
 export { conv2DBackpropInputWasm } from './conv2d-backprop-input';
 export { fusedBatchNormGradConfig } from './fused-batch-norm-grad';
+export { identityAliasWasm } from './identity-alias';
 
 /** The kernels this package adds to the wasm backend. */
 export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
@@ -39,23 +41,45 @@ export function registerWasmTrainingKernels(): string[] {
   return added;
 }
 
+/** Kernels tfjs-backend-wasm has but we replace, with the hook that records the built-in one. */
+const REPLACED: ReadonlyArray<{
+  kernelName: string;
+  kernelFunc: (args: {
+    inputs: tf.NamedTensorInfoMap;
+    backend: object;
+    attrs?: tf.NamedAttrMap;
+  }) => tf.TensorInfo;
+  keepBuiltIn: (kernel: tf.KernelFunc | undefined) => void;
+}> = [
+  {
+    kernelName: tf.Conv2DBackpropInput,
+    kernelFunc: conv2DBackpropInputWasm,
+    keepBuiltIn: keepBuiltInConv2DBackpropInput,
+  },
+  { kernelName: tf.Identity, kernelFunc: identityAliasWasm, keepBuiltIn: keepBuiltInIdentity },
+];
+
 /**
- * Kernels tfjs-backend-wasm has but we replace with faster ones (conv2d-backprop-input.ts). Ours
- * keeps the built-in kernel's `setupFunc` (its cwrap, run when the backend initialises) and calls
- * the built-in kernel for the cases it does not cover. Returns the names it replaced.
+ * Replaces the {@link REPLACED} kernels with ours (conv2d-backprop-input.ts, identity-alias.ts).
+ * Ours keep the built-in kernel's `setupFunc` (its cwrap, run when the backend initialises) and call
+ * the built-in kernel for the cases they do not cover. Returns the names it replaced.
  */
 function replaceWasmKernels(): string[] {
-  const current = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
-  if (current?.kernelFunc === conv2DBackpropInputWasm) return [];
-  keepBuiltInConv2DBackpropInput(current?.kernelFunc);
-  if (current) tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
-  tf.registerKernel({
-    kernelName: tf.Conv2DBackpropInput,
-    backendName: 'wasm',
-    kernelFunc: conv2DBackpropInputWasm as unknown as tf.KernelFunc,
-    ...(current?.setupFunc ? { setupFunc: current.setupFunc } : {}),
-  });
-  return [tf.Conv2DBackpropInput];
+  const replaced: string[] = [];
+  for (const { kernelName, kernelFunc, keepBuiltIn } of REPLACED) {
+    const current = tf.getKernel(kernelName, 'wasm');
+    if (current?.kernelFunc === kernelFunc) continue;
+    keepBuiltIn(current?.kernelFunc);
+    if (current) tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel({
+      kernelName,
+      backendName: 'wasm',
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+      ...(current?.setupFunc ? { setupFunc: current.setupFunc } : {}),
+    });
+    replaced.push(kernelName);
+  }
+  return replaced;
 }
 
 registerWasmTrainingKernels();
