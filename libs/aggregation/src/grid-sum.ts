@@ -143,6 +143,15 @@ function float32AtMost(v: number): number {
   return new Float32Array(bits.buffer)[0] as number;
 }
 
+/** A tensor's values: in memory, or read on demand (`read` fills `into` with [from, from + into.length)). */
+export type Values = Float32Array | { readonly length: number; read(from: number, into: Float32Array): void };
+
+/** Copies values [from, from + into.length) of `values` into `into`. */
+export function readValues(values: Values, from: number, into: Float32Array): void {
+  if (values instanceof Float32Array) into.set(values.subarray(from, from + into.length));
+  else values.read(from, into);
+}
+
 /** What one fold did: values [0, folded) were folded; `bad` is the first value beyond the cap or not finite. */
 export interface FoldOutcome {
   readonly folded: number;
@@ -241,7 +250,7 @@ export class GridSum {
    * first value beyond {@link cap} or not finite (such a value is folded as 0; undo with sign −1 over
    * `folded` values). `values.length` must be the tensor's size.
    */
-  fold(k: number, values: Float32Array, n: number, sign: 1 | -1, to = values.length): FoldOutcome {
+  fold(k: number, values: Values, n: number, sign: 1 | -1, to = values.length): FoldOutcome {
     const w = (sign * n * 2 ** -GRID_LOG2) / this.scale(k);
     const cap = this.cap(k, n);
     const base = this.offsets[k] as number;
@@ -251,9 +260,9 @@ export class GridSum {
       const countA = Math.min(STAGE_FLOATS, to - from);
       const fromB = from + countA;
       const countB = this.worker === undefined ? 0 : Math.min(STAGE_FLOATS, to - fromB);
-      this.stages[0].set(values.subarray(from, fromB));
+      readValues(values, from, this.stages[0].subarray(0, countA));
       if (countB > 0) {
-        this.stages[1].set(values.subarray(fromB, fromB + countB));
+        readValues(values, fromB, this.stages[1].subarray(0, countB));
         this.post(base + 8 * fromB, this.stageOffsets[1], countB, w, cap);
       }
       const stopA = this.kernel.fold(base + 8 * from, this.stageOffsets[0], countA, w, cap);

@@ -2,6 +2,8 @@ export {
   StreamingFedAvg,
   type LayoutEntry,
   type StreamingFedAvgOptions,
+  type TensorSource,
+  type UpdateTensor,
   type WeightTensor,
 } from './streaming-fedavg';
 export { GRID_LOG2, gridScale, K_MAX, N_MAX, RANGE_LOG2 } from './grid-sum';

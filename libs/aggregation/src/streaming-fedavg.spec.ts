@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { StreamingFedAvg, type WeightTensor } from './streaming-fedavg';
+import { StreamingFedAvg, type TensorSource, type WeightTensor } from './streaming-fedavg';
 import { K_MAX } from './grid-sum';
 import { UpdateRejected } from './update-rejected';
 
@@ -238,5 +238,45 @@ describe('StreamingFedAvg', () => {
     it('has no mean before the first update', () => {
       expect(() => new StreamingFedAvg(layout).result()).toThrow('no update has been added');
     });
+  });
+});
+
+describe('StreamingFedAvg with tensors read on demand (TensorSource)', () => {
+  it('folds, checks and rejects a source exactly as the same values in memory', () => {
+    const layout = [
+      { name: 'big', shape: [70_001] },
+      { name: 'small', shape: [3] },
+    ];
+    const big = Float32Array.from({ length: 70_001 }, (_, i) => Math.cos(i) * 1e-2);
+    const small = Float32Array.from([0.5, -0.25, 1]);
+    let reads = 0;
+    const source = (name: string, shape: number[], values: Float32Array): TensorSource => ({
+      name,
+      shape,
+      read: (from, into) => {
+        reads++;
+        into.set(values.subarray(from, from + into.length));
+      },
+    });
+    const inMemory = new StreamingFedAvg(layout);
+    inMemory.add([tensor('big', [70_001], big), tensor('small', [3], small)], 30);
+    const fromSource = new StreamingFedAvg(layout);
+    const update = [source('big', [70_001], big), source('small', [3], small)];
+    fromSource.check(update, 30);
+    fromSource.add(update, 30);
+    expect(reads).toBeGreaterThan(2);
+    expect(bytesOf(fromSource.result()).equals(bytesOf(inMemory.result()))).toBe(true);
+    // A NaN deep in the source: refused with its index, accumulator unchanged.
+    const bad = Float32Array.from(big);
+    bad[69_999] = NaN;
+    const before = bytesOf(fromSource.result());
+    const badUpdate = [source('big', [70_001], bad), source('small', [3], small)];
+    expect(() => fromSource.check(badUpdate, 30)).toThrow(
+      expect.objectContaining({ code: 'non_finite', index: 69_999 }),
+    );
+    expect(() => fromSource.add(badUpdate, 30)).toThrow(
+      expect.objectContaining({ code: 'non_finite', index: 69_999 }),
+    );
+    expect(bytesOf(fromSource.result()).equals(before)).toBe(true);
   });
 });

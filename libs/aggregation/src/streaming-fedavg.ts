@@ -1,4 +1,4 @@
-import { GridSum, gridScale, K_MAX, N_MAX } from './grid-sum';
+import { GridSum, gridScale, K_MAX, N_MAX, readValues, type Values } from './grid-sum';
 import { UpdateRejected } from './update-rejected';
 
 /** A tensor of the global model's layout. */
@@ -11,6 +11,23 @@ export interface LayoutEntry {
 export interface WeightTensor extends LayoutEntry {
   readonly values: Float32Array;
 }
+
+/**
+ * A tensor of an update read on demand — from a file, say — instead of held in memory: `read` fills
+ * `into` with the values [from, from + into.length) and throws if it cannot.
+ */
+export interface TensorSource extends LayoutEntry {
+  read(from: number, into: Float32Array): void;
+}
+
+/** An update's tensor, in memory or read on demand. */
+export type UpdateTensor = WeightTensor | TensorSource;
+
+/** Floats per read when an update is checked from a {@link TensorSource}. */
+const CHECK_CHUNK = 1 << 16;
+
+const valuesOf = (t: UpdateTensor): Values =>
+  'values' in t ? t.values : { length: size(t.shape), read: (from, into) => t.read(from, into) };
 
 const shapeText = (s: readonly number[]): string => `[${s.join(', ')}]`;
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
@@ -106,16 +123,26 @@ export class StreamingFedAvg {
    * @example
    * fedavg.check(update, 120); // before persisting it; add() later folds it
    */
-  check(update: readonly WeightTensor[], nSamples: number): void {
+  check(update: readonly UpdateTensor[], nSamples: number): void {
     this.checkWeight(nSamples);
+    const scratch = update.some((t) => !('values' in t)) ? new Float32Array(CHECK_CHUNK) : undefined;
     this.matchLayout(update).forEach((t, k) => {
       const cap = this.sum.cap(k, nSamples);
-      const v = t.values;
+      const values = valuesOf(t);
       let maxAbs = 0;
-      for (let i = 0; i < v.length; i++) {
-        const a = Math.abs(v[i] as number);
-        if (!(a <= cap)) throw this.badValue(t, i, nSamples, cap);
-        if (a > maxAbs) maxAbs = a;
+      for (let from = 0; from < values.length; from += CHECK_CHUNK) {
+        let v: Float32Array;
+        if (values instanceof Float32Array) {
+          v = values.subarray(from, from + CHECK_CHUNK);
+        } else {
+          v = (scratch as Float32Array).subarray(0, Math.min(CHECK_CHUNK, values.length - from));
+          values.read(from, v);
+        }
+        for (let i = 0; i < v.length; i++) {
+          const a = Math.abs(v[i] as number);
+          if (!(a <= cap)) throw this.badValue(t, from + i, nSamples, cap);
+          if (a > maxAbs) maxAbs = a;
+        }
       }
       this.checkRange(k, t.name, nSamples, maxAbs);
     });
@@ -127,7 +154,7 @@ export class StreamingFedAvg {
    * round's updates would leave a tensor's range, nSamples is not an integer in 1…2²⁴, or 2¹⁴
    * updates are already in.
    */
-  add(update: readonly WeightTensor[], nSamples: number): void {
+  add(update: readonly UpdateTensor[], nSamples: number): void {
     this.checkWeight(nSamples);
     const ordered = this.matchLayout(update);
     const maxAbs: number[] = [];
@@ -135,8 +162,8 @@ export class StreamingFedAvg {
     let foldedTensors = 0;
     let partial = 0;
     for (let k = 0; k < ordered.length && failure === undefined; k++) {
-      const t = ordered[k] as WeightTensor;
-      const out = this.sum.fold(k, t.values, nSamples, 1);
+      const t = ordered[k] as UpdateTensor;
+      const out = this.sum.fold(k, valuesOf(t), nSamples, 1);
       if (out.bad !== undefined) {
         failure = this.badValue(t, out.bad, nSamples, this.sum.cap(k, nSamples));
         partial = out.folded;
@@ -152,10 +179,11 @@ export class StreamingFedAvg {
     }
     if (failure !== undefined) {
       // Undo exactly what was folded: the same terms with the opposite sign (grid-sum.ts, step 3).
-      if (partial > 0)
-        this.sum.fold(foldedTensors, (ordered[foldedTensors] as WeightTensor).values, nSamples, -1, partial);
+      if (partial > 0) {
+        this.sum.fold(foldedTensors, valuesOf(ordered[foldedTensors] as UpdateTensor), nSamples, -1, partial);
+      }
       for (let k = 0; k < foldedTensors; k++) {
-        this.sum.fold(k, (ordered[k] as WeightTensor).values, nSamples, -1);
+        this.sum.fold(k, valuesOf(ordered[k] as UpdateTensor), nSamples, -1);
       }
       throw failure;
     }
@@ -175,27 +203,36 @@ export class StreamingFedAvg {
   }
 
   /**
-   * New global weights: global + δ̄, each element rounded once to float32 from float64.
+   * New global weights: global + δ̄, each element rounded once to float32 from float64; written into
+   * `out` (one array per layout tensor, e.g. views into an f32 blob) when it is given.
    *
    * @example
    * const next = fedavg.applyTo(globalWeights);
    */
-  applyTo(global: readonly WeightTensor[]): WeightTensor[] {
-    return this.read(this.matchLayout(global, 'global'));
+  applyTo(global: readonly WeightTensor[], out?: readonly Float32Array[]): WeightTensor[] {
+    return this.read(this.matchLayout(global, 'global'), out);
   }
 
-  private read(base?: readonly WeightTensor[]): WeightTensor[] {
+  private read(base?: readonly WeightTensor[], into?: readonly Float32Array[]): WeightTensor[] {
     if (this.updates === 0) throw new Error('no update has been added: there is no mean to take');
+    if (into !== undefined && into.length !== this.layout.length) {
+      throw new Error(`applyTo needs ${this.layout.length} output arrays, got ${into.length}`);
+    }
     return this.layout.map((t, k) => {
-      const out = new Float32Array(size(t.shape));
+      const out = into?.[k] ?? new Float32Array(size(t.shape));
+      if (out.length !== size(t.shape)) {
+        throw new Error(
+          `output array ${k} has ${out.length} values, tensor "${t.name}" has ${size(t.shape)}`,
+        );
+      }
       this.sum.read(k, this.weight, out, base?.[k]?.values);
       return { name: t.name, shape: [...t.shape], values: out };
     });
   }
 
   /** The update's tensors in layout order, or an UpdateRejected('layout_mismatch') naming the tensor. */
-  private matchLayout(update: readonly WeightTensor[], what = 'update'): WeightTensor[] {
-    const ordered: (WeightTensor | undefined)[] = new Array(this.layout.length);
+  private matchLayout<T extends UpdateTensor>(update: readonly T[], what = 'update'): T[] {
+    const ordered: (T | undefined)[] = new Array(this.layout.length);
     for (const t of update) {
       const k = this.index.get(t.name);
       const mismatch = (message: string): UpdateRejected =>
@@ -206,7 +243,7 @@ export class StreamingFedAvg {
       if (!sameShape(t.shape, expected)) {
         throw mismatch(`has shape ${shapeText(t.shape)}, the global model has ${shapeText(expected)}`);
       }
-      if (t.values.length !== size(expected)) {
+      if ('values' in t && t.values.length !== size(expected)) {
         throw mismatch(`has ${t.values.length} values for shape ${shapeText(expected)}`);
       }
       ordered[k] = t;
@@ -216,7 +253,7 @@ export class StreamingFedAvg {
       const name = (this.layout[missing] as LayoutEntry).name;
       throw new UpdateRejected('layout_mismatch', `is missing from the ${what}`, name);
     }
-    return ordered as WeightTensor[];
+    return ordered as T[];
   }
 
   private checkWeight(nSamples: number): void {
@@ -241,8 +278,10 @@ export class StreamingFedAvg {
     }
   }
 
-  private badValue(t: WeightTensor, i: number, n: number, cap: number): UpdateRejected {
-    const v = t.values[i] as number;
+  private badValue(t: UpdateTensor, i: number, n: number, cap: number): UpdateRejected {
+    const one = new Float32Array(1);
+    readValues(valuesOf(t), i, one);
+    const v = one[0] as number;
     return Number.isFinite(v)
       ? new UpdateRejected(
           'out_of_range',

@@ -41,4 +41,17 @@ describe('FileBlobStore', () => {
     await expect(store.has('0'.repeat(64))).resolves.toBe(false);
     await expect(store.open('0'.repeat(64))).resolves.toBeNull();
   });
+
+  it('stores a copy of a file (left in place) after checking its hash; a mismatch leaves nothing', async () => {
+    const fresh = new FileBlobStore(fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-blobs-file-')));
+    const source = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-spool-')), 'upload.bin');
+    fs.writeFileSync(source, 'abd');
+    await expect(fresh.putFile(source, ABC_SHA256)).rejects.toMatchObject({ code: 'BLOB_HASH_MISMATCH' });
+    await expect(fresh.has(ABC_SHA256)).resolves.toBe(false);
+    fs.writeFileSync(source, 'abc');
+    await expect(fresh.putFile(source, ABC_SHA256)).resolves.toEqual({ sha256: ABC_SHA256, bytes: 3 });
+    await expect(readAll((await fresh.open(ABC_SHA256))!.stream)).resolves.toBe('abc');
+    expect(fs.readFileSync(source, 'utf8')).toBe('abc');
+    await expect(fresh.putFile(source, ABC_SHA256)).resolves.toEqual({ sha256: ABC_SHA256, bytes: 3 });
+  });
 });

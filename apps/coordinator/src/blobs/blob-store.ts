@@ -15,6 +15,8 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 export abstract class BlobStore {
   /** Stores `data`; when `expectedSha256` is given, refuses bytes that do not hash to it. */
   abstract put(data: Uint8Array, expectedSha256?: string): Promise<StoredBlob>;
+  /** Stores a copy of the file at `file` (it is left in place), refusing it unless it hashes to `expectedSha256`. */
+  abstract putFile(file: string, expectedSha256: string): Promise<StoredBlob>;
   abstract has(sha256: string): Promise<boolean>;
   /** A read stream of the blob, or null when absent. */
   abstract open(sha256: string): Promise<{ stream: Readable; bytes: number } | null>;
@@ -40,14 +42,43 @@ export class FileBlobStore extends BlobStore {
     if (expectedSha256 !== undefined && expectedSha256 !== sha256) {
       throw new DomainError('BLOB_HASH_MISMATCH', `blob hashes to ${sha256}, expected ${expectedSha256}`);
     }
+    await this.install(sha256, (tmp) => fs.promises.writeFile(tmp, data, { flag: 'wx' }));
+    return { sha256, bytes: data.byteLength };
+  }
+
+  /** Streams the file through sha256 and copies it: memory stays at a read buffer whatever its size. */
+  async putFile(source: string, expectedSha256: string): Promise<StoredBlob> {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of fs.createReadStream(source, { highWaterMark: 1 << 20 })) {
+      hash.update(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+    }
+    const sha256 = hash.digest('hex');
+    if (expectedSha256 !== sha256) {
+      throw new DomainError(
+        'BLOB_HASH_MISMATCH',
+        `${source} hashes to ${sha256}, expected ${expectedSha256}`,
+      );
+    }
+    await this.install(sha256, (tmp) => fs.promises.copyFile(source, tmp, fs.constants.COPYFILE_EXCL));
+    return { sha256, bytes };
+  }
+
+  /**
+   * Has `write` create a temporary file, fsyncs it and renames it into place, then fsyncs the
+   * directory, so a crash never leaves a partial file under a valid name; a blob already present is
+   * left alone.
+   */
+  private async install(sha256: string, write: (tmp: string) => Promise<void>): Promise<void> {
     const target = this.pathOf(sha256);
-    if (await this.has(sha256)) return { sha256, bytes: data.byteLength };
+    if (await this.has(sha256)) return;
     const dir = path.dirname(target);
     await fs.promises.mkdir(dir, { recursive: true });
     const tmp = path.join(dir, `.${sha256}.${randomBytes(6).toString('hex')}.tmp`);
-    const file = await fs.promises.open(tmp, 'wx');
+    await write(tmp);
+    const file = await fs.promises.open(tmp, 'r+');
     try {
-      await file.writeFile(data);
       await file.sync();
     } finally {
       await file.close();
@@ -59,7 +90,6 @@ export class FileBlobStore extends BlobStore {
     } finally {
       await dirHandle.close();
     }
-    return { sha256, bytes: data.byteLength };
   }
 
   async has(sha256: string): Promise<boolean> {

@@ -1,5 +1,5 @@
-import { StreamingFedAvg, type WeightTensor } from '@fedaln/aggregation';
-import { encodeBlob } from '@fedaln/protocol';
+import { StreamingFedAvg, type UpdateTensor, type WeightTensor } from '@fedaln/aggregation';
+import { f32BlobWriter } from '@fedaln/protocol';
 import type { BlobStore } from '../blobs/blob-store';
 import { DomainError } from '../domain/domain-error';
 import type { Participant } from '../domain/records';
@@ -46,16 +46,19 @@ export class RoundAggregator {
     return model;
   }
 
-  /** Decodes and checks an update against the round's global layout; throws UpdateRejected/BlobFormatError. */
-  async verify(studyId: string, round: number, bytes: Uint8Array, nTrain: number): Promise<WeightTensor[]> {
+  /** Checks an update against the round's global layout and ranges; throws UpdateRejected. */
+  async verify(
+    studyId: string,
+    round: number,
+    update: readonly UpdateTensor[],
+    nTrain: number,
+  ): Promise<void> {
     const acc = await this.accumulator(studyId, round);
-    const update = decodeUpdate(bytes);
     acc.fedavg.check(update, nTrain);
-    return update;
   }
 
   /** Folds a verified, persisted update; a site already folded in this round is skipped. */
-  async fold(studyId: string, round: number, siteId: string, update: readonly WeightTensor[], n: number) {
+  async fold(studyId: string, round: number, siteId: string, update: readonly UpdateTensor[], n: number) {
     const acc = await this.accumulator(studyId, round);
     if (acc.folded.has(siteId)) return false;
     acc.fedavg.add(update, n);
@@ -82,7 +85,7 @@ export class RoundAggregator {
    */
   async aggregate(studyId: string, round: number, uploads: readonly Participant[]) {
     await this.reconcile(studyId, round, uploads);
-    const next = encodeBlob(await this.takeMean(studyId, round, uploads));
+    const next = await this.takeMean(studyId, round, uploads);
     const stored = await this.blobs.put(next.bytes, next.sha256);
     this.cache.remember(
       stored.sha256,
@@ -92,8 +95,8 @@ export class RoundAggregator {
   }
 
   /**
-   * global + δ̄, and the accumulator is forgotten: once this returns nothing references its
-   * 8 B/param, so the garbage collector may reclaim it while the result is encoded.
+   * global + δ̄ as an f32 blob, written straight into the blob's bytes (no second copy of the
+   * model), and the accumulator is forgotten: once this returns nothing references its 8 B/param.
    */
   private async takeMean(studyId: string, round: number, uploads: readonly Participant[]) {
     const acc = await this.accumulator(studyId, round);
@@ -105,7 +108,9 @@ export class RoundAggregator {
     }
     this.accumulators.delete(studyId);
     acc.fedavg.close();
-    return acc.fedavg.applyTo(acc.global);
+    const blob = f32BlobWriter(acc.global);
+    acc.fedavg.applyTo(acc.global, blob.views);
+    return blob.seal();
   }
 
   /** Forgets a study's accumulator (round failed or study stopped). */

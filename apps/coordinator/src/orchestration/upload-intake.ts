@@ -9,8 +9,8 @@ import {
   type UploadFramePayload,
 } from '@fedaln/protocol';
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
 import { SocketRefusal } from '../gateway/socket-error';
+import { openUpdateFile, type UpdateFile } from '../transfer/update-file';
 import { UploadSpool } from '../transfer/upload-spool';
 import { currentRound } from './current-round';
 import type { SiteIntakeDeps } from './site-intake';
@@ -117,11 +117,13 @@ export class UploadIntake {
         throw new SocketRefusal(done.code, done.message);
       }
       this.uploads.delete(req.upload_id);
-      const bytes = await fs.promises.readFile(u.spool.file);
-      let update;
+      // The update is checked and folded from the spool file in chunks, never read whole (update-file.ts).
+      let update: UpdateFile | undefined;
       try {
-        update = await aggregator.verify(key.studyId, key.round, bytes, u.nTrain);
+        update = openUpdateFile(u.spool.file);
+        await aggregator.verify(key.studyId, key.round, update.tensors, u.nTrain);
       } catch (e) {
+        update?.close();
         u.spool.discard();
         await this.deps.audit.append({
           actor: `site:${siteId}`,
@@ -136,13 +138,17 @@ export class UploadIntake {
         });
         throw e;
       }
-      await this.deps.blobs.put(bytes, key.sha256);
-      await orchestrator.roundsService.updateAccepted(key.studyId, key.round, siteId, {
-        nTrain: u.nTrain,
-        sha256: key.sha256,
-        bytes: key.bytes,
-      });
-      await aggregator.fold(key.studyId, key.round, siteId, update, u.nTrain);
+      try {
+        await this.deps.blobs.putFile(u.spool.file, key.sha256);
+        await orchestrator.roundsService.updateAccepted(key.studyId, key.round, siteId, {
+          nTrain: u.nTrain,
+          sha256: key.sha256,
+          bytes: key.bytes,
+        });
+        await aggregator.fold(key.studyId, key.round, siteId, update.tensors, u.nTrain);
+      } finally {
+        update.close();
+      }
       u.spool.discard();
       return { sha256: key.sha256 };
     });

@@ -18,12 +18,17 @@ const FLOAT32_MAX = 3.4028234663852886e38;
  * Reads and validates the header of a weights blob without touching tensor data: magic, format,
  * entries, and the canonical packed layout (each offset = align8(end of the previous tensor), the
  * blob ending at the end of the last one). Returns the header and where the data section starts.
+ * `bytes` may be only the blob's beginning (at least through the header) when `totalBytes` gives
+ * the whole blob's size, as when the rest stays in a file.
  *
  * @example
  * const { header } = readBlobHeader(encodeBlob(weights).bytes);
  * header.tensors.map((t) => t.name);
  */
-export function readBlobHeader(bytes: Uint8Array): { header: BlobHeader; dataStart: number } {
+export function readBlobHeader(
+  bytes: Uint8Array,
+  totalBytes = bytes.length,
+): { header: BlobHeader; dataStart: number } {
   if (bytes.length < BLOB_PREAMBLE_BYTES) {
     throw new BlobFormatError(
       `blob is truncated: ${bytes.length} bytes, shorter than the ${BLOB_PREAMBLE_BYTES}-byte preamble`,
@@ -37,9 +42,14 @@ export function readBlobHeader(bytes: Uint8Array): { header: BlobHeader; dataSta
     true,
   );
   const dataStart = align8(BLOB_PREAMBLE_BYTES + headerBytes);
-  if (dataStart > bytes.length) {
+  if (dataStart > totalBytes) {
     throw new BlobFormatError(
-      `blob is truncated: header says ${headerBytes} header bytes, blob has ${bytes.length}`,
+      `blob is truncated: header says ${headerBytes} header bytes, blob has ${totalBytes}`,
+    );
+  }
+  if (BLOB_PREAMBLE_BYTES + headerBytes > bytes.length) {
+    throw new RangeError(
+      `readBlobHeader needs the first ${BLOB_PREAMBLE_BYTES + headerBytes} bytes, got ${bytes.length}`,
     );
   }
   let json: unknown;
@@ -53,7 +63,7 @@ export function readBlobHeader(bytes: Uint8Array): { header: BlobHeader; dataSta
     throw new BlobFormatError(`header is not UTF-8 JSON: ${(err as Error).message}`);
   }
   const header = parseHeader(json);
-  const dataBytes = bytes.length - dataStart;
+  const dataBytes = totalBytes - dataStart;
   let end = 0;
   for (const t of header.tensors) {
     const expected = elementCount(t.shape) * ENCODING_BYTES[t.encoding];

@@ -83,15 +83,60 @@ export function encodeBlob(tensors: readonly NamedTensor[], options: EncodeOptio
     payloads.push(payload);
     offset += payload.length;
   }
+  const { bytes, dataStart } = allocateBlob(entries, offset);
+  entries.forEach((e, i) => bytes.set(payloads[i] as Uint8Array, dataStart + e.offset));
+  return { bytes, sha256: blobSha256(bytes) };
+}
+
+/** A blob's bytes with its preamble and header written and `dataBytes` of zeroed tensor data after it. */
+function allocateBlob(entries: TensorEntry[], dataBytes: number): { bytes: Uint8Array; dataStart: number } {
   const header: BlobHeader = { format: BLOB_FORMAT, tensors: entries };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const dataStart = align8(BLOB_PREAMBLE_BYTES + json.length);
-  const bytes = new Uint8Array(dataStart + offset);
+  const bytes = new Uint8Array(dataStart + dataBytes);
   bytes.set(BLOB_MAGIC, 0);
   new DataView(bytes.buffer).setUint32(BLOB_MAGIC.length, json.length, true);
   bytes.set(json, BLOB_PREAMBLE_BYTES);
-  entries.forEach((e, i) => bytes.set(payloads[i] as Uint8Array, dataStart + e.offset));
-  return { bytes, sha256: blobSha256(bytes) };
+  return { bytes, dataStart };
+}
+
+/** An all-f32 blob whose tensor data the caller writes in place (see {@link f32BlobWriter}). */
+export interface F32BlobWriter {
+  /** One view per tensor, in layout order, into the blob's data. */
+  readonly views: Float32Array[];
+  /** The finished blob: checks that every value is finite and hashes it. */
+  seal(): EncodedBlob;
+}
+
+/**
+ * The blob `encodeBlob` would make of f32 tensors with this layout, allocated once so a producer
+ * (the coordinator's FedAvg) writes the values straight into it instead of into arrays that are
+ * then copied: for DenseNet201 one 81 MB buffer instead of two.
+ *
+ * @example
+ * const w = f32BlobWriter([{ name: 'w', shape: [2] }]);
+ * w.views[0].set([1, 2]);
+ * const { bytes, sha256 } = w.seal(); // same bytes as encodeBlob([{ name: 'w', shape: [2], values }])
+ */
+export function f32BlobWriter(layout: readonly { name: string; shape: readonly number[] }[]): F32BlobWriter {
+  const entries: TensorEntry[] = [];
+  let offset = 0;
+  for (const t of layout) {
+    if (entries.some((e) => e.name === t.name)) throw new BlobFormatError('duplicate tensor name', t.name);
+    const length = elementCount(t.shape) * ENCODING_BYTES.f32;
+    offset = align8(offset);
+    entries.push({ name: t.name, shape: [...t.shape], dtype: 'float32', encoding: 'f32', offset, length });
+    offset += length;
+  }
+  const { bytes, dataStart } = allocateBlob(entries, offset);
+  const views = entries.map((e) => new Float32Array(bytes.buffer, dataStart + e.offset, e.length / 4));
+  return {
+    views,
+    seal: () => {
+      views.forEach((values, i) => assertFinite({ ...(layout[i] as NamedTensor), values }));
+      return { bytes, sha256: blobSha256(bytes) };
+    },
+  };
 }
 
 function assertFinite(t: NamedTensor): void {

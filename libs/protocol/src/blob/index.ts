@@ -1,10 +1,17 @@
 export { BlobFormatError } from './blob-format-error';
 export { decodeBlob, readBlobHeader } from './decode';
-export { encodeBlob, type EncodedBlob, type EncodeOptions } from './encode';
+export {
+  encodeBlob,
+  f32BlobWriter,
+  type EncodedBlob,
+  type EncodeOptions,
+  type F32BlobWriter,
+} from './encode';
 export { float16BitsToNumber, float32BitsToFloat16Bits } from './f16';
 export {
   BLOB_FORMAT,
   BLOB_MAGIC,
+  BLOB_PREAMBLE_BYTES,
   TENSOR_ENCODINGS,
   type BlobHeader,
   type TensorEncoding,
