@@ -7,6 +7,7 @@
 // Figures are best of R runs (default 3) after a warm-up. The Python needs numpy: FEDALN_PYTHON, else
 // python3 (Debian: python3-numpy).
 import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { StreamingFedAvg } from '@fedaln/aggregation';
 import { numberFlag } from './support/flags';
@@ -47,6 +48,8 @@ const resultMs = bestOfMs(reps, () => {
   fedavg.result();
 });
 const oursPerUpdate = foldMs / updates;
+const threaded = fedavg.threaded;
+fedavg.close();
 
 const dst = new Float32Array(elements);
 const memcpyMs =
@@ -74,6 +77,8 @@ const row = {
   name: 'aggregation',
   elements,
   updates,
+  worker_thread: threaded,
+  load_avg_1m: +(loadavg()[0] as number).toFixed(2),
   ms_per_update: +oursPerUpdate.toFixed(2),
   first_update_ms: +firstFoldMs.toFixed(2),
   result_ms: +resultMs.toFixed(2),

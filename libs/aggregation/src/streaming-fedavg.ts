@@ -101,6 +101,11 @@ export class StreamingFedAvg {
     this.used = new Float64Array(this.layout.length);
   }
 
+  /** Whether a worker thread folds every second chunk (`StreamingFedAvgOptions.worker`). */
+  get threaded(): boolean {
+    return this.sum.threaded;
+  }
+
   /** Stops the fold worker thread, if there is one (it is also stopped when this is collected). */
   close(): void {
     this.sum.close();
