@@ -1,17 +1,18 @@
-// `npm run bench -- transfer [--json] [--mb 80] [--in-flight 8] [--window 8] [--reps 3]`: one blob (default 80 MB, a
-// DenseNet201 f32 update) through the chunked protocol of @fedaln/protocol (ChunkSender →
-// ChunkReceiver, 1 MiB binary frames with acks, several in flight) over socket.io on loopback,
-// against the peer measured in the same run: the same bytes over a raw TCP socket (node:net) on
-// loopback. Both receivers run in a child process, hash the bytes (sha256) and write them to a
-// file, so they do the same work; each reports its peak RSS (VmHWM). ratio_vs_tcp = TCP time /
+// `npm run bench -- transfer [--json] [--mb 80] [--in-flight 8] [--reps 3]`: one blob (default 80 MB, a
+// DenseNet201 f32 update) through the chunked protocol of @fedaln/protocol (ChunkSender → the
+// coordinator's UploadSpool, 1 MiB binary frames with acks, several in flight) over socket.io on
+// loopback, against the peer measured in the same run: the same bytes over a raw TCP socket
+// (node:net) on loopback. Both receivers run in a child process, hash the bytes (sha256) and write
+// them to a file, so they do the same work; each reports its peak RSS (VmHWM). ratio_vs_tcp = TCP time /
 // socket.io time (throughput relative to raw TCP; target ≥ 0.4), each the best of --reps runs.
 // ws_native_mask: whether ws found bufferutil (an optional dependency of the coordinator and the site
 // client); without it ws masks and unmasks every client frame in JavaScript, which took about 60 %
 // of the socket.io time (ratio ≈ 0.35 instead of ≈ 0.75).
 import {
-  ChunkReceiver,
   ChunkSender,
+  FRAME_BYTES,
   FRAMES_IN_FLIGHT,
+  SOCKET_MAX_BUFFER_BYTES,
   SITE_NAMESPACE,
   SiteEvent,
   type ClientToServerEvents,
@@ -26,6 +27,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Server } from 'socket.io';
+import { UploadSpool } from '../apps/coordinator/src/transfer/upload-spool';
 import { io, type Socket } from 'socket.io-client';
 import { numberFlag, stringFlag } from './support/flags';
 
@@ -36,7 +38,7 @@ function rss(): { now: number; peak: number } {
   return { now: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
-/** A receiver writes what arrives to a temporary file at its offset (as the coordinator's spool does). */
+/** The TCP receiver writes what arrives to a temporary file at its offset (as the coordinator's spool does). */
 function fileSink() {
   const file = path.join(os.tmpdir(), `fedaln-transfer-${randomBytes(4).toString('hex')}`);
   const fd = fs.openSync(file, 'w');
@@ -57,29 +59,33 @@ function finishReceiver(sha256Ok: boolean, idle: number): void {
   setTimeout(() => process.exit(0), 50);
 }
 
-/** Receiver window: frames accepted ahead of the first missing one (the coordinator's spool uses the default). */
-const WINDOW = numberFlag('--window', FRAMES_IN_FLIGHT);
-
 function socketIoReceiver(): void {
   const idle = rss().now;
   const server = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>({
-    maxHttpBufferSize: 2 * 1024 * 1024,
+    maxHttpBufferSize: SOCKET_MAX_BUFFER_BYTES,
     perMessageDeflate: false,
   });
-  let rx: ChunkReceiver | null = null;
-  const sink = fileSink();
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-transfer-'));
+  let spool: UploadSpool | null = null;
   server.of(SITE_NAMESPACE).on('connection', (socket) => {
     socket.on(SiteEvent.uploadBegin, (req, ack) => {
-      rx = new ChunkReceiver({ totalBytes: req.bytes, sha256: req.sha256, sink: sink.write, window: WINDOW });
-      ack({ ok: true, upload_id: 'bench', next_frame: 0, frame_bytes: 1 << 20 });
+      const key = {
+        studyId: req.study_id,
+        round: req.round,
+        siteId: 'bench',
+        sha256: req.sha256,
+        bytes: req.bytes,
+      };
+      spool = UploadSpool.open(root, key);
+      ack({ ok: true, upload_id: 'bench', next_frame: spool.nextFrame, frame_bytes: FRAME_BYTES });
     });
     socket.on(SiteEvent.uploadFrame, ({ index, data }, ack) => {
-      const a = (rx as ChunkReceiver).accept(index, data);
+      const a = (spool as UploadSpool).accept(index, data);
       ack(a.ok ? { ok: true, index: a.index, next_frame: a.next_frame } : a);
     });
     socket.on(SiteEvent.uploadEnd, (_req, ack) => {
-      const done = (rx as ChunkReceiver).finish();
-      sink.close();
+      const done = (spool as UploadSpool).finish();
+      fs.rmSync(root, { recursive: true, force: true });
       ack(done);
       finishReceiver(done.ok, idle);
     });
@@ -153,8 +159,6 @@ function startReceiver(role: string): Promise<{ port: number; report: Promise<Re
       __filename,
       '--role',
       role,
-      '--window',
-      String(WINDOW),
     ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -217,8 +221,8 @@ async function overTcp(blob: Buffer, sha256: string) {
   const t0 = process.hrtime.bigint();
   const acked = new Promise((r) => socket.once('data', r));
   socket.write(`${JSON.stringify({ sha256, bytes: blob.length })}\n`);
-  for (let at = 0; at < blob.length; at += 1 << 20) {
-    if (!socket.write(blob.subarray(at, Math.min(blob.length, at + (1 << 20))))) {
+  for (let at = 0; at < blob.length; at += FRAME_BYTES) {
+    if (!socket.write(blob.subarray(at, Math.min(blob.length, at + FRAME_BYTES)))) {
       await new Promise((r) => socket.once('drain', r));
     }
   }
