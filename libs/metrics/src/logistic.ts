@@ -1,5 +1,5 @@
-import { cholesky, choleskyInverse, choleskySolve } from './linalg';
-import { twoSidedP } from './normal';
+import { cholesky } from './linalg';
+import { runNewtonIrls } from './newton-irls';
 import { checkLabels, checkScores, MetricsInputError } from './validate';
 
 /** Covariate rows: one row per case, one entry per covariate (no intercept column). */
@@ -49,15 +49,6 @@ export interface LogisticSufficientStats {
   /** Largest |η| over the cases: fitted probabilities numerically 0 or 1 signal separation. */
   max_abs_eta: number;
 }
-
-/**
- * Separation shows as Newton drifting: steps stop shrinking (a finite MLE is approached
- * quadratically, each step far smaller than the last) while some fitted probabilities head to 0 or 1.
- * This many consecutive steps at least half as long as the one before, with max |η| above
- * DRIFT_ETA (fitted probability beyond 3e-7 of 0 or 1), is taken as divergence.
- */
-const DRIFT_STEPS = 8;
-const DRIFT_ETA = 15;
 
 interface Design {
   n: number;
@@ -211,52 +202,6 @@ export function fitLogistic(
   const xtx = statsOnDesign(d, new Float64Array(n), new Float64Array(k)).information;
   if (n < k || cholesky(xtx, k) === null) return noMle('singular', null, 0);
 
-  let beta = new Float64Array(k);
-  let stats = statsOnDesign(d, y, beta, offset);
-  let iterations = 0;
-  let converged = false;
-  let drifting = 0;
-  let lastStepNorm = Infinity;
-  while (iterations < maxIter) {
-    iterations++;
-    const l = cholesky(stats.information, k, 1e-14);
-    // The design has full rank, so a collapsing XᵀWX means the weights μ(1−μ) vanished.
-    if (l === null) return noMle('separation', stats.deviance, iterations);
-    const step = choleskySolve(l, k, stats.score);
-    let next = new Float64Array(k);
-    let nextStats: LogisticSufficientStats;
-    for (let halvings = 0; ; halvings++) {
-      for (let j = 0; j < k; j++) next[j] = beta[j]! + step[j]!;
-      nextStats = statsOnDesign(d, y, next, offset);
-      if (nextStats.deviance <= stats.deviance * (1 + 1e-12) + 1e-300 || halvings >= 30) break;
-      for (let j = 0; j < k; j++) step[j] = step[j]! / 2;
-      next = new Float64Array(k);
-    }
-    let small = true;
-    let stepNorm = 0;
-    for (let j = 0; j < k; j++) {
-      if (Math.abs(step[j]!) > tol * (1 + Math.abs(next[j]!))) small = false;
-      stepNorm = Math.max(stepNorm, Math.abs(step[j]!));
-    }
-    beta = next;
-    stats = nextStats;
-    if (small) {
-      converged = true;
-      break;
-    }
-    drifting = stepNorm > 0.5 * lastStepNorm && stats.max_abs_eta > DRIFT_ETA ? drifting + 1 : 0;
-    lastStepNorm = stepNorm;
-    if (drifting >= DRIFT_STEPS) return noMle('separation', stats.deviance, iterations);
-  }
-  // A finite MLE is reached quadratically; running out of iterations means β keeps drifting.
-  if (!converged) return noMle('separation', stats.deviance, iterations);
-
-  const l = cholesky(stats.information, k, 1e-14);
-  if (l === null) return noMle('separation', stats.deviance, iterations);
-  const cov = choleskyInverse(l, k);
-  const coefficients = Array.from(beta);
-  const std_errors = coefficients.map((_, j) => Math.sqrt(cov[j * k + j]!));
-  const z = coefficients.map((b, j) => b / std_errors[j]!);
-  const p = z.map(twoSidedP);
-  return { coefficients, std_errors, z, p, deviance: stats.deviance, iterations, converged, reason: null };
+  // The iteration itself is shared with the federated fit (newton-irls.ts).
+  return runNewtonIrls(k, (beta) => statsOnDesign(d, y, beta, offset), { maxIter, tol });
 }

@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fitLogistic, logisticSufficientStats } from './logistic';
+import { logisticSufficientStats } from './logistic';
 import { runNewtonIrls } from './newton-irls';
 
 // Reference: R `summary(glm(y ~ ., family = binomial))` from libs/metrics/fixtures/logistic.json
-// (written by make_calibration_fixtures.R), and fitLogistic (checked against the same fixture).
+// (written by make_calibration_fixtures.R).
 interface LogisticCase {
   name: string;
   X: number[][];
@@ -33,21 +33,18 @@ describe('runNewtonIrls on local rows', () => {
       fit.std_errors!.forEach((s, j) =>
         expect(Math.abs(s - c.glm.std_errors[j]!)).toBeLessThanOrEqual(1e-10 * c.glm.std_errors[j]!),
       );
-      expect(fit.iterations).toBe(fitLogistic(c.X, c.y).iterations);
     },
   );
 
-  it('complete separation: no estimate, as fitLogistic', () => {
+  it('complete separation (x = 1..6, y = 0,0,0,1,1,1): no estimate', () => {
     const c = fixture('complete separation');
     const fit = runNewtonIrls(c.X[0]!.length + 1, (beta) => logisticSufficientStats(c.X, c.y, beta));
     expect(fit).toMatchObject({ coefficients: null, reason: 'separation', converged: false });
-    expect(fit.iterations).toBe(fitLogistic(c.X, c.y).iterations);
   });
 
-  it('maxIter reached before convergence is reported as separation, as fitLogistic', () => {
+  it('maxIter reached before convergence is reported as separation', () => {
     const c = fixture('clinical four features');
     const fit = runNewtonIrls(5, (beta) => logisticSufficientStats(c.X, c.y, beta), { maxIter: 2 });
-    expect(fitLogistic(c.X, c.y, { maxIter: 2 }).reason).toBe('separation');
     expect(fit).toMatchObject({ reason: 'separation', iterations: 2 });
   });
 });

@@ -16,6 +16,12 @@ import { cholesky, choleskyInverse, choleskySolve } from './linalg';
 import type { LogisticFit, LogisticSufficientStats } from './logistic';
 import { twoSidedP } from './normal';
 
+/**
+ * Separation shows as Newton drifting: steps stop shrinking (a finite MLE is approached
+ * quadratically, each step far smaller than the last) while some fitted probabilities head to 0 or 1.
+ * This many consecutive steps at least half as long as the one before, with max |η| above
+ * DRIFT_ETA (fitted probability beyond 3e-7 of 0 or 1), is taken as divergence.
+ */
 const DRIFT_STEPS = 8;
 const DRIFT_ETA = 15;
 
