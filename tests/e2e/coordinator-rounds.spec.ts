@@ -8,6 +8,7 @@ import {
   type MonitorServerToClientEvents,
   type NamedTensor,
   type SiteMetricsReport,
+  type SiteStatusEvent,
   type TrainingProgressEvent,
 } from '@fedaln/protocol';
 import { createHash } from 'node:crypto';
@@ -245,6 +246,15 @@ describe(`live rounds over socket.io (built coordinator, ${process.env.DATABASE_
     const training: TrainingProgressEvent[] = [];
     monitor.on(MonitorEvent.trainingProgress, (e) => training.push(e));
     const sites = await connectAll();
+    // A monitor opened after the sites said hello still learns that they are connected.
+    const late: SiteStatusEvent[] = [];
+    const lateMonitor: Socket<MonitorServerToClientEvents, MonitorClientToServerEvents> = io(
+      coordinator.baseUrl + MONITOR_NAMESPACE,
+      { auth: { token: ADMIN }, transports: ['websocket'], reconnection: false, forceNew: true },
+    );
+    lateMonitor.on(MonitorEvent.siteStatus, (e) => late.push(e));
+    await waitUntil(() => siteIds.every((id) => late.some((e) => e.site_id === id && e.connected)));
+    lateMonitor.close();
     const { tasks, global, deltas, blobs } = await trainTasks(sites, 1);
 
     // Training progress: another round's is refused and not relayed; the current round's reaches /monitor.

@@ -20,7 +20,8 @@ const PROGRESS_EVERY_MS = 250;
 
 /**
  * The lead's live view on `/monitor`: admin token in the handshake (`auth: { token }`), read-only,
- * pushed round states, site status, transfer progress and received metrics.
+ * pushed round states, site status (each site's latest one also on connecting), transfer progress
+ * and received metrics.
  *
  * @example
  * const feed = new SocketMonitorFeed(io, adminAuth); // pass as the orchestrator's MonitorFeed
@@ -28,6 +29,8 @@ const PROGRESS_EVERY_MS = 250;
 export class SocketMonitorFeed extends MonitorFeed {
   private readonly nsp: MonitorNamespace;
   private readonly lastProgress = new Map<string, number>();
+  /** Each site's latest status, sent to a monitor when it connects (statuses are otherwise pushed only). */
+  private readonly statuses = new Map<string, SiteStatusEvent>();
 
   constructor(io: Server, admin: AdminAuthService) {
     super();
@@ -44,6 +47,9 @@ export class SocketMonitorFeed extends MonitorFeed {
         () => next(new Error('internal: the coordinator could not check the token; retry later')),
       );
     });
+    this.nsp.on('connection', (socket) => {
+      for (const e of this.statuses.values()) socket.emit(MonitorEvent.siteStatus, e);
+    });
   }
 
   roundState(e: RoundStateEvent): void {
@@ -51,6 +57,7 @@ export class SocketMonitorFeed extends MonitorFeed {
   }
 
   siteStatus(e: SiteStatusEvent): void {
+    this.statuses.set(e.site_id, e);
     this.nsp.emit(MonitorEvent.siteStatus, e);
   }
 
