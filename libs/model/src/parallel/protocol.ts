@@ -1,7 +1,7 @@
 /**
  * Messages between {@link trainModelParallel} (train-parallel.ts) and its workers (train-worker.ts).
- * Tensors travel as Float32Arrays in {@link wireWeights} order, gradients in the
- * order of its trainable weights; buffers are transferred, not copied, where the sender drops them.
+ * Weights travel as Float32Arrays in {@link wireWeights} order (transferred, not copied, where the
+ * sender drops them); gradients and the trainable weights of every step go through shared memory.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { EngineName } from '../engine';
@@ -17,6 +17,13 @@ export type ToWorker =
       scope: TrainableScope;
       seed: number;
       learningRate: number;
+      /** This worker's index, of `workers`: its gradient slot and its shard of Adam (shared-adam.ts). */
+      index: number;
+      workers: number;
+      /** `workers` gradient slots of P float32 values each (P: trainable values, variable order). */
+      sharedGrads: SharedArrayBuffer;
+      /** The P trainable values, updated by the workers' Adam shards and loaded by every worker. */
+      sharedWeights: SharedArrayBuffer;
     }
   /**
    * Gradient of this shard's share of the batch loss (mean loss over the shard × rows / batchRows),
@@ -31,15 +38,19 @@ export type ToWorker =
       batchRows: number;
       microBatch: number;
     }
-  /** The summed gradient: apply one Adam step. */
-  | { type: 'apply'; grads: Float32Array[] }
+  /** Every slot is written: sum them and apply Adam to this worker's shard of the shared weights. */
+  | { type: 'apply' }
+  /** Every shard is updated: load the shared weights into the model. */
+  | { type: 'load' }
   | { type: 'weights' }
   | { type: 'close' };
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'grad'; loss: number; grads: Float32Array[] }
+  /** The gradient is in this worker's slot of the shared buffer. */
+  | { type: 'grad'; loss: number }
   | { type: 'applied' }
+  | { type: 'loaded' }
   | { type: 'weights'; weights: Float32Array[] }
   | { type: 'error'; message: string };
 

@@ -2,10 +2,11 @@
  * Data-parallel training in worker_threads: tfjs-backend-wasm cannot start its own threads under
  * Node, so a 2-core site would otherwise train on one core. Each worker holds an engine and a model
  * replica; every step the batch (the same batch, augmentation and order as {@link trainModel}) is
- * split into contiguous row shards, each worker returns the gradient of its shard's share of the
- * batch loss (mean over its rows × rows/batch), the main thread sums them — the gradient of the
- * batch mean, as in synchronous data-parallel SGD (Goyal et al. 2017, "Accurate, Large Minibatch
- * SGD", §2) — and every worker applies that sum with its own Adam, so the replicas stay equal.
+ * split into contiguous row shards, each worker writes the gradient of its shard's share of the
+ * batch loss (mean over its rows × rows/batch) into its slot of shared memory, and the sum of the
+ * slots — the gradient of the batch mean, as in synchronous data-parallel SGD (Goyal et al. 2017,
+ * "Accurate, Large Minibatch SGD", §2) — goes through Adam, each worker updating its 1/W of the
+ * shared weights (shared-adam.ts), which every worker then loads, so the replicas stay equal.
  *
  * Differences from one process: BatchNormalization layers that train normalise with their shard's
  * statistics (as PyTorch DistributedDataParallel without SyncBatchNorm), and the moving statistics
@@ -110,6 +111,7 @@ export async function trainModelParallel(
   const scope = options.scope ?? 'all';
   const restoreScope = applyTrainableScope(model, scope);
   let source: BatchSource;
+  let trainable: number;
   try {
     source = await batchSource({
       model,
@@ -122,6 +124,7 @@ export async function trainModelParallel(
       cacheFrozen: options.cacheFrozen === true,
       batchSize,
     });
+    trainable = source.trained.trainableWeights.reduce((sum, w) => sum + w.read().size, 0);
   } finally {
     restoreScope();
   }
@@ -134,7 +137,11 @@ export async function trainModelParallel(
   try {
     const topology = trained.toJSON(null, false) as object;
     const initial = wireWeights(trained).map((w) => w.read().dataSync() as Float32Array);
-    const init: ToWorker = {
+    const shared = {
+      sharedGrads: new SharedArrayBuffer(4 * trainable * count),
+      sharedWeights: new SharedArrayBuffer(4 * trainable),
+    };
+    const init = (index: number): ToWorker => ({
       type: 'init',
       engine,
       topology,
@@ -142,8 +149,11 @@ export async function trainModelParallel(
       scope,
       seed,
       learningRate: options.learningRate,
-    };
-    await Promise.all(replicas.map((r) => r.request(init, 'ready')));
+      index,
+      workers: count,
+      ...shared,
+    });
+    await Promise.all(replicas.map((r, k) => r.request(init(k), 'ready')));
     for (let epoch = 0; epoch < epochs; epoch++) {
       const order = shuffledIndices(n, createPrng(deriveSeed(seed, epoch)));
       let lossSum = 0;
@@ -169,9 +179,10 @@ export async function trainModelParallel(
             return r.request(message, 'grad', [message.x.buffer as ArrayBuffer]);
           }),
         );
-        const total = replies[0]!.grads;
-        for (const reply of replies.slice(1)) sumInto(total, reply.grads);
-        await Promise.all(replicas.map((r) => r.request({ type: 'apply', grads: total }, 'applied')));
+        // Workers without rows (a last batch smaller than the worker count) contribute zeros.
+        if (shards < count) new Float32Array(shared.sharedGrads, 4 * trainable * shards).fill(0);
+        await Promise.all(replicas.map((r) => r.request({ type: 'apply' }, 'applied')));
+        await Promise.all(replicas.map((r) => r.request({ type: 'load' }, 'loaded')));
         const loss = replies.reduce((s, r) => s + r.loss, 0);
         lossSum += loss;
         steps++;

@@ -1,8 +1,8 @@
 /**
  * One data-parallel training replica (a worker_threads worker started by train-parallel.ts): its own
- * tfjs engine and model copy. Per step it computes the gradient of its shard's share of the batch
- * loss, and then applies the summed gradient with its own Adam: every replica applies the same
- * update to the same weights, so the replicas stay identical without sending weights around.
+ * tfjs engine and model copy. Per step it writes the gradient of its shard's share of the batch loss
+ * into its slot of shared memory, applies Adam with the summed gradient to its shard of the shared
+ * weights, and loads the updated weights (shared-adam.ts), so the replicas stay identical.
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,11 +12,19 @@ import { installTrainingModes } from '../train/layer-modes';
 import { weightedBinaryCrossEntropy } from '../train/loss';
 import { applyTrainableScope } from '../train/scope';
 import { type FromWorker, type ToWorker, wireWeights } from './protocol';
+import { flatOffsets, shardRange, ShardedAdam } from './shared-adam';
 
 interface Replica {
   model: tfl.LayersModel;
   variables: tf.Variable[];
-  optimizer: tf.Optimizer;
+  /** Offsets of the variables in the shared buffers. */
+  offsets: number[];
+  adam: ShardedAdam;
+  /** This worker's gradient slot; all slots; the shared trainable values. */
+  slot: Float32Array;
+  grads: Float32Array;
+  weights: Float32Array;
+  workers: number;
   setStep: (step: number) => void;
   /** The model input's [height, width, channels]. */
   shape: [number, number, number];
@@ -37,10 +45,29 @@ async function init(m: Extract<ToWorker, { type: 'init' }>): Promise<void> {
   tf.tidy(() => wireWeights(model).forEach((w, i) => w.write(tf.tensor(m.weights[i]!, w.shape as number[]))));
   applyTrainableScope(model, m.scope);
   const modes = installTrainingModes(model, m.seed);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const { offsets, total } = flatOffsets(variables.map((v) => v.size));
+  const grads = new Float32Array(m.sharedGrads);
+  const weights = new Float32Array(m.sharedWeights);
+  if (grads.length !== total * m.workers || weights.length !== total) {
+    throw new Error(`shared buffers hold ${weights.length} weights, the model trains ${total}`);
+  }
+  const [lo, hi] = shardRange(total, m.index, m.workers);
+  // The replicas start equal: each writes its own shard of the shared weights.
+  const values = variables.map((v) => v.dataSync() as Float32Array);
+  variables.forEach((v, i) => {
+    const [a, b] = [Math.max(lo, offsets[i]!), Math.min(hi, offsets[i]! + v.size)];
+    if (a < b) weights.set(values[i]!.subarray(a - offsets[i]!, b - offsets[i]!), a);
+  });
   replica = {
     model,
-    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
-    optimizer: tf.train.adam(m.learningRate),
+    variables,
+    offsets,
+    adam: new ShardedAdam(m.learningRate, total, lo, hi),
+    slot: grads.subarray(m.index * total, (m.index + 1) * total),
+    grads,
+    weights,
+    workers: m.workers,
     setStep: modes.setStep,
     shape: model.inputs[0]!.shape.slice(1) as [number, number, number],
   };
@@ -78,21 +105,16 @@ async function gradient(r: Replica, m: Extract<ToWorker, { type: 'grad' }>): Pro
       tf.dispose([...previous, ...list]);
     }
   }
-  const arrays = await Promise.all(sum!.map((g) => g.data() as Promise<Float32Array>));
-  // wasm's data() is a fresh copy; the cpu backend's is its own storage, which a transfer would detach.
-  if (tf.getBackend() !== 'wasm') arrays.forEach((x, i) => (arrays[i] = x.slice()));
+  for (let i = 0; i < sum!.length; i++) r.slot.set(sum![i]!.dataSync() as Float32Array, r.offsets[i]);
   tf.dispose(sum!);
-  post(
-    { type: 'grad', loss, grads: arrays },
-    arrays.map((a) => a.buffer as ArrayBuffer),
-  );
+  post({ type: 'grad', loss });
 }
 
-function apply(r: Replica, grads: Float32Array[]): void {
-  tf.tidy(() => {
-    const named: tf.NamedTensorMap = {};
-    r.variables.forEach((v, i) => (named[v.name] = tf.tensor(grads[i]!, v.shape)));
-    r.optimizer.applyGradients(named);
+/** Replaces every variable's value with its slice of the shared weights (copied into the engine). */
+function load(r: Replica): void {
+  r.variables.forEach((v, i) => {
+    const values = r.weights.subarray(r.offsets[i]!, r.offsets[i]! + v.size);
+    tf.tidy(() => v.assign(tf.tensor(values, v.shape)));
   });
 }
 
@@ -102,15 +124,18 @@ async function handle(m: ToWorker): Promise<void> {
     return post({ type: 'ready' });
   }
   if (m.type === 'close') {
-    replica?.optimizer.dispose();
     replica?.model.dispose();
     return parentPort!.close();
   }
   if (!replica) throw new Error(`worker got "${m.type}" before "init"`);
   if (m.type === 'grad') return gradient(replica, m);
   if (m.type === 'apply') {
-    apply(replica, m.grads);
+    replica.adam.step(replica.grads, replica.weights, replica.workers);
     return post({ type: 'applied' });
+  }
+  if (m.type === 'load') {
+    load(replica);
+    return post({ type: 'loaded' });
   }
   const weights = await Promise.all(
     wireWeights(replica.model).map(async (w) => ((await w.read().data()) as Float32Array).slice()),
