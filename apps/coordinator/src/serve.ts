@@ -1,5 +1,6 @@
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { NO_NATIVE_MASKING_WARNING, nativeFrameMasking } from '@fedaln/protocol';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { AdminAuthService } from './auth/admin-auth.service';
@@ -57,6 +58,7 @@ export async function serve(config: AppConfig): Promise<void> {
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   log.info({ port }, 'listening');
+  if (!nativeFrameMasking()) log.warn(NO_NATIVE_MASKING_WARNING);
 
   let closing = false;
   const shutdown = async (signal: string): Promise<void> => {

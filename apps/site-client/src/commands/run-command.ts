@@ -1,5 +1,6 @@
 import { hasClinicalFeatures } from '@fedaln/metrics';
 import { selectEngine } from '@fedaln/model';
+import { NO_NATIVE_MASKING_WARNING, nativeFrameMasking } from '@fedaln/protocol';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { RunCommand } from '../cli/parse-command';
@@ -32,6 +33,7 @@ export async function runCommand(cmd: RunCommand, log: (line: string) => void): 
     return 1;
   }
   const engine = await selectEngine(cmd.engine, log);
+  if (!nativeFrameMasking()) log(`warning: ${NO_NATIVE_MASKING_WARNING}`);
   let imagesPerS: number;
   try {
     imagesPerS = await measureImagesPerSecond(cmd.arch, cmd.inputSize);

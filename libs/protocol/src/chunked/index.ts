@@ -14,3 +14,4 @@ export {
   frameRange,
   type TransferProgress,
 } from './frames';
+export { NO_NATIVE_MASKING_WARNING, nativeFrameMasking } from './native-masking';
