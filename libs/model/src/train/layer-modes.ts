@@ -5,6 +5,9 @@
  *    transfer-learning guide); tfjs-layers would still normalise with batch statistics.
  *  - Dropout draws a fresh mask every step from our seed: a seeded tfjs Dropout reuses one mask
  *    forever (tf.dropout re-seeds its generator on each call), an unseeded one is not reproducible.
+ *  - BatchNormalization that trains runs batchNormTraining (batch-norm-training.ts): one op with a
+ *    closed-form gradient instead of tf.moments and the gradients of its pieces, and the moving
+ *    averages updated as tfjs-layers does (m ← m − (m − batch)·(1 − momentum)).
  *  - Conv2D without bias or activation (all of DenseNet's) runs tf.conv2d instead of tfjs-layers'
  *    fused conv2d. The fused op's custom gradient computes the input gradient eagerly, even where
  *    nothing needs it: the stem's d(image) was 5 % of a DenseNet201 step on wasm (148 of 2 900 ms
@@ -15,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { batchNormTraining } from './batch-norm-training';
 import { deriveSeed } from './prng';
 
 type Kwargs = Record<string, unknown>;
@@ -46,6 +50,24 @@ export function installTrainingModes(model: tfl.LayersModel, seed: number): Trai
         const x = Array.isArray(inputs) ? inputs[0]! : inputs;
         if (kwargs['training'] !== true || rate <= 0) return original(inputs, kwargs);
         return tf.dropout(x, rate, undefined, deriveSeed(seed, step, layerIndex));
+      };
+    } else if (kind === 'BatchNormalization') {
+      const bn = layer as unknown as BatchNormFields;
+      target.call = (inputs, kwargs) => {
+        const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+        if (kwargs['training'] !== true || !channelsLastBatchNorm(bn, x)) return original(inputs, kwargs);
+        return tf.tidy(() => {
+          const { y, mean, variance } = batchNormTraining(
+            x,
+            bn.gamma!.read() as tf.Tensor1D,
+            bn.beta!.read() as tf.Tensor1D,
+            bn.epsilon,
+          );
+          movingAverage(bn.movingMean, mean, bn.momentum);
+          movingAverage(bn.movingVariance, variance, bn.momentum);
+          tf.dispose([mean, variance]);
+          return y;
+        });
       };
     } else if (kind === 'Conv2D' && isPlainConv(layer)) {
       const conv = layer as unknown as PlainConv;
@@ -89,4 +111,29 @@ function isPlainConv(layer: tfl.layers.Layer): boolean {
     dilations.every((d) => d === 1) &&
     c.kernel !== undefined
   );
+}
+
+/** The fields of tfjs-layers' BatchNormalization that {@link installTrainingModes} reads. */
+interface BatchNormFields {
+  axis: number;
+  epsilon: number;
+  momentum: number;
+  gamma: tfl.LayerVariable | null;
+  beta: tfl.LayerVariable | null;
+  movingMean: tfl.LayerVariable;
+  movingVariance: tfl.LayerVariable;
+}
+
+/** Normalises over the last axis of a float32 input, with γ and β: batchNormTraining's case. */
+function channelsLastBatchNorm(bn: BatchNormFields, x: tf.Tensor): boolean {
+  const axis = bn.axis >= 0 ? bn.axis : bn.axis + x.rank;
+  return x.dtype === 'float32' && x.rank >= 2 && axis === x.rank - 1 && bn.gamma != null && bn.beta != null;
+}
+
+/** tfjs-layers' moving-average update of a BatchNormalization statistic, in the same float32 ops. */
+function movingAverage(variable: tfl.LayerVariable, value: tf.Tensor, momentum: number): void {
+  tf.tidy(() => {
+    const current = variable.read();
+    variable.write(tf.sub(current, tf.mul(tf.sub(current, value), 1 - momentum)));
+  });
 }
