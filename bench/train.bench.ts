@@ -8,7 +8,8 @@
 //  - forward_img_per_s: `model.predict` of the batch on this thread (one core), best of R;
 //  - step_over_forward = forward_img_per_s / train_img_per_s (with W > 1 workers the step has W
 //    cores and the forward one, so compare the W = 1 row with the ≤ 6 target);
-//  - peak_mb_per_image: peak tensor memory of a one-image training step (tf.profile), and the
+//  - peak_mb_per_image: peak tensor memory of a one-image training step (wasm buffers allocated
+//    during the step, each counted once; weights and Adam slots not included), and the
 //    micro-batch: the most images whose peak stays under --heap-mb (default 2500 of wasm's 4 GiB,
 //    leaving room for weights, Adam slots and fragmentation). A step of batch B then accumulates
 //    gradients over ⌈B / (W·micro)⌉ micro-batches per worker.
@@ -35,12 +36,56 @@ function seededImages(count: number, size: number): Float32Array[] {
   );
 }
 
-/** Peak tensor MB of one training step on one image, in process. */
+/**
+ * Peak MB of tensor buffers during `f`. On wasm, counted per buffer: tfjs-core's own count
+ * (tf.profile's peakBytes) adds a tensor's bytes once per tensor, so tensors sharing a buffer
+ * (Reshape, and the wasm Identity of @fedaln/model) count it several times. Buffers are the
+ * backend's `move` (every allocation) minus `disposeData` when it frees; XNNPACK's packed weights and
+ * the allocator's fragmentation are not included.
+ */
+async function peakMb(f: () => void): Promise<number> {
+  const backend = tf.backend() as unknown as {
+    move: (dataId: object, values: unknown, shape: number[], dtype: string, refCount: number) => void;
+    disposeData: (dataId: object, force?: boolean) => boolean;
+    dataIdMap: { has: (dataId: object) => boolean };
+  };
+  if (tf.getBackend() !== 'wasm' || typeof backend.move !== 'function') {
+    return (await tf.profile(f)).peakBytes / 2 ** 20;
+  }
+  const { move, disposeData } = backend;
+  const sizes = new Map<object, number>();
+  let live = 0;
+  let peak = 0;
+  backend.move = function (dataId, values, shape, dtype, refCount) {
+    move.call(this, dataId, values, shape, dtype, refCount);
+    const bytes = dtype === 'string' ? 0 : shape.reduce((a, b) => a * b, 1) * 4;
+    sizes.set(dataId, bytes);
+    live += bytes;
+    peak = Math.max(peak, live);
+  };
+  backend.disposeData = function (dataId, force) {
+    const freed = disposeData.call(this, dataId, force);
+    if (!backend.dataIdMap.has(dataId) && sizes.has(dataId)) {
+      live -= sizes.get(dataId)!;
+      sizes.delete(dataId);
+    }
+    return freed;
+  };
+  try {
+    f();
+  } finally {
+    backend.move = move;
+    backend.disposeData = disposeData;
+  }
+  return peak / 2 ** 20;
+}
+
+/** Peak tensor MB of one training step on one image, in process (see {@link peakMb}). */
 async function peakPerImage(model: ReturnType<typeof buildModel>, size: number): Promise<number> {
   const x = tf.randomUniform([1, size, size, 3], -2, 2, 'float32', 3);
   const y = tf.tensor2d([1], [1, 1]);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const info = await tf.profile(() => {
+  const peak = await peakMb(() => {
     const { value, grads } = tf.variableGrads(
       () => tf.losses.logLoss(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
       variables,
@@ -48,7 +93,7 @@ async function peakPerImage(model: ReturnType<typeof buildModel>, size: number):
     tf.dispose([value, ...Object.values(grads)]);
   });
   tf.dispose([x, y]);
-  return info.peakBytes / 2 ** 20;
+  return peak;
 }
 
 async function run(engine: EngineName, arch: (typeof a.archs)[number], size: number): Promise<void> {
