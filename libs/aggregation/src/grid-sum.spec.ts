@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { GRID_LOG2, GridSum, gridScale, RANGE_LOG2, STAGE_FLOATS } from './grid-sum';
+import { GRID_LOG2, GridSum, gridScale, RANGE_LOG2, STAGE_FLOATS, WORKER_CHUNKS } from './grid-sum';
 
 const C = 1.5 * 2 ** 52;
 /** Reference: step 3 of grid-sum.ts evaluated by the JS engine's own IEEE double arithmetic. */
@@ -30,12 +30,15 @@ describe('gridScale', () => {
 });
 
 describe('GridSum (wasm kernel)', () => {
-  // Two and a bit chunks: with a worker, chunk 0 is folded here and chunk 1 on the worker, then the
-  // tail chunk here; the last 3 values are the kernel's scalar tail.
-  const size = 2 * STAGE_FLOATS + 4003;
+  // Over two chunks: with a worker, chunk 0 is folded here and the next WORKER_CHUNKS on the worker;
+  // the last chunk ends in every path of the kernel.
+  const size = 2 * STAGE_FLOATS + 4007; // 4007 = 8·500 + 4 + 3: blocks of 8, one of 4, 3 single values
+  /** Where a fold that meets a bad value in [from, from + STAGE_FLOATS) stops: after that step. */
+  const stepEnd = (worker: boolean, chunk: number): number =>
+    worker ? Math.min(size, (1 + WORKER_CHUNKS) * STAGE_FLOATS) : Math.min(size, (chunk + 1) * STAGE_FLOATS);
 
   it.each([false, true])(
-    'folds (x·w + C) − C per term, as the JS reference computes it, across chunks and tails (worker: %p)',
+    'folds nearest(x·w) per term, as the JS reference computes it, across chunks and tails (worker: %p)',
     (worker) => {
       const u = prng(11);
       const values = Float32Array.from({ length: size }, () => (u() - 0.5) * 10 ** (Math.floor(u() * 8) - 6));
@@ -60,7 +63,7 @@ describe('GridSum (wasm kernel)', () => {
   );
 
   it.each([false, true])(
-    'reports max |x| and stops after the chunk pair holding the first bad value; undo is exact (worker: %p)',
+    'reports max |x| and stops after the step holding the first bad value; undo is exact (worker: %p)',
     (worker) => {
       const values = Float32Array.from({ length: size }, (_, i) => Math.sin(i) * 1e-3);
       const sum = new GridSum([size], [1], { worker });
@@ -72,18 +75,15 @@ describe('GridSum (wasm kernel)', () => {
       bad[STAGE_FLOATS + 10] = NaN; // in chunk 1: the worker's, when there is one
       bad[STAGE_FLOATS + 20] = 1e30;
       const outcome = sum.fold(0, bad, 5, 1);
-      // Without a worker the fold stops after chunk 1; with one, chunks 0 and 1 go together.
-      expect(outcome).toMatchObject({ folded: 2 * STAGE_FLOATS, bad: STAGE_FLOATS + 10 });
+      // Without a worker the fold stops after chunk 1; with one, chunk 0 and the worker's go together.
+      expect(outcome).toMatchObject({ folded: stepEnd(worker, 1), bad: STAGE_FLOATS + 10 });
       sum.fold(0, bad, 5, -1, outcome.folded);
       sum.fold(0, values, 5, -1);
       const out = new Float32Array(size);
       sum.read(0, 1, out);
       expect(out.every((v) => Object.is(v, 0))).toBe(true); // +0, never −0 (step 5)
       bad[3] = -(2 ** 30);
-      expect(sum.fold(0, bad, 1, 1)).toMatchObject({
-        folded: worker ? 2 * STAGE_FLOATS : STAGE_FLOATS,
-        bad: 3,
-      });
+      expect(sum.fold(0, bad, 1, 1)).toMatchObject({ folded: stepEnd(worker, 0), bad: 3 });
       sum.close();
     },
   );

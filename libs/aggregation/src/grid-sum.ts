@@ -16,13 +16,15 @@ import { GRID_FOLD_WASM_BASE64 } from './grid-fold.wasm';
  *  1. w = n·2²⁶/M is exact (n ≤ 2²⁴ integer, M a power of two); x·w for a float32 x is exact (24 + 24
  *     significant bits ≤ 53), and equals n·x/q.
  *  2. Per element the kernel requires |x| ≤ cap = R/n (rounded down to float32), so |x·w| ≤ 2⁵¹.
- *  3. r = (x·w + C) − C with C = 1.5·2⁵²: x·w + C lies in [2⁵², 2⁵³) where doubles are spaced 1, so it
- *     is x·w rounded to the nearest integer, and the subtraction is exact (Sterbenz). r depends on
- *     the term alone; |r| ≤ 2⁵¹, and r = −r' for the term's negation (ties to even is symmetric).
+ *  3. r = nearest(x·w), the nearest integer with ties to even (wasm f64x2.nearest, IEEE
+ *     roundToIntegralTiesToEven: one instruction, no rounding error beyond the intended one). r
+ *     depends on the term alone; |r| ≤ 2⁵¹, and r = −r' for the term's negation (ties to even is
+ *     symmetric).
  *  4. Integers of magnitude ≤ 2⁵³ are doubles, so adding integers whose running sum stays there is
  *     exact. The per-tensor bound Σ nᵢ·max|δᵢ| ≤ R gives Σ|r| ≤ 2⁵¹ + K/2 (K ≤ 2¹⁴ terms), and an
  *     update that is folded and then undone (rejected) adds at most another 2⁵¹ + K/2 meanwhile.
- *  5. No element is ever −0: (y + C) − C is +0 for a zero result, and sums of +0 and integers are +0.
+ *  5. No element is ever −0: elements start at +0, and under round to nearest x + y is −0 only when
+ *     x and y are both −0 (r may be −0, but the element it is added to never is).
  * Hence each element holds Σ r exactly, and the mean read from it, (Σ r)·q / W (+ base) rounded to
  * float32, is order-independent.
  *
@@ -48,6 +50,8 @@ export const GRID_LOG2 = -26;
 
 /** Floats per staged chunk: 1 MiB, which stays in L2 while it is folded (measured: faster than 256 KiB). */
 export const STAGE_FLOATS = 1 << 18;
+/** Chunks the worker folds for each one this thread folds: this thread also stages them all. */
+export const WORKER_CHUNKS = 2;
 const CONTROL_BYTES = 64;
 const WASM_PAGE = 65536;
 const MAX_PAGES = 65536;
@@ -176,6 +180,8 @@ export class GridSum {
   private readonly kernel: GridFoldExports;
   private readonly stages: [Float32Array, Float32Array];
   private readonly stageOffsets: [number, number] = [CONTROL_BYTES, CONTROL_BYTES + 4 * STAGE_FLOATS];
+  /** Floats in the worker's staging slot. */
+  private readonly workerStage = WORKER_CHUNKS * STAGE_FLOATS;
   private readonly control: Int32Array;
   private readonly controlF64: Float64Array;
   private readonly controlF32: Float32Array;
@@ -185,7 +191,7 @@ export class GridSum {
     if (sizes.length !== scales.length) throw new Error('GridSum needs one scale per tensor');
     this.sizes = [...sizes];
     this.scales = [...scales];
-    let end = CONTROL_BYTES + 8 * STAGE_FLOATS;
+    let end = CONTROL_BYTES + 4 * (1 + WORKER_CHUNKS) * STAGE_FLOATS;
     for (const size of sizes) {
       this.offsets.push(end);
       end += Math.ceil((8 * size) / 16) * 16;
@@ -203,7 +209,7 @@ export class GridSum {
     const buffer = this.memory.buffer;
     this.stages = [
       new Float32Array(buffer, this.stageOffsets[0], STAGE_FLOATS),
-      new Float32Array(buffer, this.stageOffsets[1], STAGE_FLOATS),
+      new Float32Array(buffer, this.stageOffsets[1], this.workerStage),
     ];
     this.control = new Int32Array(buffer, 0, 16);
     this.controlF64 = new Float64Array(buffer, 0, 8);
@@ -259,7 +265,7 @@ export class GridSum {
       // Chunk A on this thread; chunk B, when there is one and a worker, on the worker meanwhile.
       const countA = Math.min(STAGE_FLOATS, to - from);
       const fromB = from + countA;
-      const countB = this.worker === undefined ? 0 : Math.min(STAGE_FLOATS, to - fromB);
+      const countB = this.worker === undefined ? 0 : Math.min(this.workerStage, to - fromB);
       readValues(values, from, this.stages[0].subarray(0, countA));
       if (countB > 0) {
         readValues(values, fromB, this.stages[1].subarray(0, countB));

@@ -6,46 +6,81 @@
   (import "env" "memory" (memory 1 65536 shared))
   (global $maxabs (export "maxabs") (mut f32) (f32.const 0))
 
-  ;; fold(acc, x, n, w, cap): acc[i] += (f64(v[i]) * w + C) - C for i in 0..n, C = 1.5 * 2^52, where
+  ;; fold(acc, x, n, w, cap): acc[i] += nearest(f64(v[i]) * w) for i in 0..n (round half to even), where
   ;; acc holds n float64, x n float32, and v[i] = x[i] when |x[i]| <= cap, else +0 (NaN, ±Infinity
   ;; and values beyond cap are folded as +0). Returns the index of the first such value, or n when
   ;; there is none; global maxabs is set to max |x| over the values within cap. Folding the same x
   ;; with -w subtracts exactly what was added (round to nearest even is symmetric).
   (func (export "fold") (param $acc i32) (param $x i32) (param $n i32) (param $w f64) (param $cap f32) (result i32)
-    (local $i i32) (local $end4 i32) (local $p i32) (local $v v128) (local $a v128) (local $ok v128)
-    (local $bad v128) (local $m v128) (local $wv v128) (local $cv v128) (local $capv v128)
+    (local $i i32) (local $end4 i32) (local $end8 i32) (local $px i32) (local $pa i32) (local $p i32)
+    (local $v v128) (local $a v128) (local $ok v128) (local $all v128) (local $m v128) (local $wv v128) (local $capv v128)
     (local $s f32) (local $sm f32)
+    (local.set $all (i32x4.splat (i32.const -1)))
     (local.set $wv (f64x2.splat (local.get $w)))
-    (local.set $cv (f64x2.splat (f64.const 6755399441055744.0)))
     (local.set $capv (f32x4.splat (local.get $cap)))
+    ;; Blocks of 8 values (two of 4, unrolled), then one of 4; $px and $pa walk x and acc.
+    (local.set $px (local.get $x))
+    (local.set $pa (local.get $acc))
     (local.set $end4 (i32.and (local.get $n) (i32.const -4)))
-    (block $done
-      (loop $blocks
-        (br_if $done (i32.ge_u (local.get $i) (local.get $end4)))
-        (local.set $v (v128.load align=4 (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))
+    (local.set $end8 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    (block $done8
+      (loop $blocks8
+        (br_if $done8 (i32.ge_u (local.get $px) (local.get $end8)))
+        (local.set $v (v128.load offset=0 align=4 (local.get $px)))
         (local.set $a (f32x4.abs (local.get $v)))
         (local.set $ok (f32x4.le (local.get $a) (local.get $capv)))
-        (local.set $bad (v128.or (local.get $bad) (v128.not (local.get $ok))))
-        (local.set $m (f32x4.pmax (local.get $m) (v128.and (local.get $a) (local.get $ok))))
+        (local.set $all (v128.and (local.get $all) (local.get $ok)))
+        (local.set $m (f32x4.pmax (local.get $m) (local.get $a)))
         (local.set $v (v128.and (local.get $v) (local.get $ok)))
-        (local.set $p (i32.add (local.get $acc) (i32.shl (local.get $i) (i32.const 3))))
-        (v128.store align=8 (local.get $p)
-          (f64x2.add (v128.load align=8 (local.get $p))
-            (f64x2.sub
-              (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $wv)) (local.get $cv))
-              (local.get $cv))))
-        (v128.store offset=16 align=8 (local.get $p)
-          (f64x2.add (v128.load offset=16 align=8 (local.get $p))
-            (f64x2.sub
-              (f64x2.add
-                (f64x2.mul
-                  (f64x2.promote_low_f32x4
-                    (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
-                  (local.get $wv))
-                (local.get $cv))
-              (local.get $cv))))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
-        (br $blocks)))
+        (v128.store offset=0 align=8 (local.get $pa)
+          (f64x2.add (v128.load offset=0 align=8 (local.get $pa))
+            (f64x2.nearest (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $wv)))))
+        (v128.store offset=16 align=8 (local.get $pa)
+          (f64x2.add (v128.load offset=16 align=8 (local.get $pa))
+            (f64x2.nearest
+              (f64x2.mul
+                (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
+                (local.get $wv)))))
+        (local.set $v (v128.load offset=16 align=4 (local.get $px)))
+        (local.set $a (f32x4.abs (local.get $v)))
+        (local.set $ok (f32x4.le (local.get $a) (local.get $capv)))
+        (local.set $all (v128.and (local.get $all) (local.get $ok)))
+        (local.set $m (f32x4.pmax (local.get $m) (local.get $a)))
+        (local.set $v (v128.and (local.get $v) (local.get $ok)))
+        (v128.store offset=32 align=8 (local.get $pa)
+          (f64x2.add (v128.load offset=32 align=8 (local.get $pa))
+            (f64x2.nearest (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $wv)))))
+        (v128.store offset=48 align=8 (local.get $pa)
+          (f64x2.add (v128.load offset=48 align=8 (local.get $pa))
+            (f64x2.nearest
+              (f64x2.mul
+                (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
+                (local.get $wv)))))
+        (local.set $px (i32.add (local.get $px) (i32.const 32)))
+        (local.set $pa (i32.add (local.get $pa) (i32.const 64)))
+        (br $blocks8)))
+    (local.set $i (i32.shr_u (i32.sub (local.get $px) (local.get $x)) (i32.const 2)))
+    (if (i32.lt_u (local.get $i) (local.get $end4))
+      (then
+        (local.set $v (v128.load offset=0 align=4 (local.get $px)))
+        (local.set $a (f32x4.abs (local.get $v)))
+        (local.set $ok (f32x4.le (local.get $a) (local.get $capv)))
+        (local.set $all (v128.and (local.get $all) (local.get $ok)))
+        (local.set $m (f32x4.pmax (local.get $m) (local.get $a)))
+        (local.set $v (v128.and (local.get $v) (local.get $ok)))
+        (v128.store offset=0 align=8 (local.get $pa)
+          (f64x2.add (v128.load offset=0 align=8 (local.get $pa))
+            (f64x2.nearest (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $wv)))))
+        (v128.store offset=16 align=8 (local.get $pa)
+          (f64x2.add (v128.load offset=16 align=8 (local.get $pa))
+            (f64x2.nearest
+              (f64x2.mul
+                (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
+                (local.get $wv)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))))
     (local.set $sm
       (f32.max
         (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m)))
@@ -59,19 +94,17 @@
           (then (local.set $sm (f32.max (local.get $sm) (f32.abs (local.get $s)))))
           (else
             (local.set $s (f32.const 0))
-            (local.set $bad (v128.or (local.get $bad) (i32x4.splat (i32.const -1))))))
+            (local.set $all (v128.const i32x4 0 0 0 0))))
         (local.set $p (i32.add (local.get $acc) (i32.shl (local.get $i) (i32.const 3))))
         (f64.store (local.get $p)
           (f64.add (f64.load (local.get $p))
-            (f64.sub
-              (f64.add (f64.mul (f64.promote_f32 (local.get $s)) (local.get $w)) (f64.const 6755399441055744.0))
-              (f64.const 6755399441055744.0))))
+            (f64.nearest (f64.mul (f64.promote_f32 (local.get $s)) (local.get $w)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $tail)))
     (global.set $maxabs (local.get $sm))
-    (if (result i32) (v128.any_true (local.get $bad))
-      (then (call $firstOutside (local.get $x) (local.get $n) (local.get $cap)))
-      (else (local.get $n))))
+    (if (result i32) (i32x4.all_true (local.get $all))
+      (then (local.get $n))
+      (else (call $firstOutside (local.get $x) (local.get $n) (local.get $cap)))))
 
   ;; The index of the first of the n float32 at x with !(|x| <= cap), or n.
   (func $firstOutside (param $x i32) (param $n i32) (param $cap f32) (result i32)
