@@ -34,9 +34,10 @@ import { GRID_FOLD_WASM_BASE64 } from './grid-fold.wasm';
  * would need 16 bytes per parameter.
  *
  * The fold runs in a wasm SIMD kernel (`wasm/grid-fold.wat`) over 1 MiB chunks staged in the
- * module's (shared) memory, which also holds the accumulators. For large layouts a worker thread
- * folds every second chunk while this thread stages the next pair and folds the first: each chunk
- * is still folded exactly once, so the result is the same bit for bit.
+ * module's (shared) memory, which also holds the accumulators. For large layouts this thread stages
+ * three chunks at a time and folds the first while a worker thread folds the other two (staging is
+ * about a third of a chunk's cost): each chunk is still folded exactly once, so the result is the
+ * same bit for bit.
  */
 
 /** Most updates per round: the slack of step 4. */
@@ -98,7 +99,7 @@ while (Atomics.load(i32, ${QUIT}) === 0) {
 
 /** Options of {@link GridSum}. */
 export interface GridSumOptions {
-  /** Fold every second chunk on a worker thread; default: when the layout has ≥ 2²⁰ parameters. */
+  /** Fold two of every three chunks on a worker thread; default: when the layout has ≥ 2²⁰ parameters. */
   readonly worker?: boolean;
 }
 
@@ -228,7 +229,7 @@ export class GridSum {
     }
   }
 
-  /** Whether a worker thread folds every second chunk. */
+  /** Whether a worker thread folds two of every three chunks. */
   get threaded(): boolean {
     return this.worker !== undefined;
   }

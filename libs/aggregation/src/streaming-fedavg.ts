@@ -101,7 +101,7 @@ export class StreamingFedAvg {
     this.used = new Float64Array(this.layout.length);
   }
 
-  /** Whether a worker thread folds every second chunk (`StreamingFedAvgOptions.worker`). */
+  /** Whether a worker thread folds two of every three chunks (`StreamingFedAvgOptions.worker`). */
   get threaded(): boolean {
     return this.sum.threaded;
   }
