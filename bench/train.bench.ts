@@ -15,7 +15,14 @@
 //    gradients over ⌈B / (W·micro)⌉ micro-batches per worker.
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { buildModel, type EngineName, selectEngine, trainModelParallel } from '@fedaln/model';
+import {
+  buildModel,
+  type EngineName,
+  installTrainingModes,
+  selectEngine,
+  trainModelParallel,
+  variableGradsLowMemory,
+} from '@fedaln/model';
 import { bestOf, parseArgs, torchPeer } from './model.bench';
 
 const argv = process.argv.slice(2);
@@ -80,19 +87,26 @@ async function peakMb(f: () => void): Promise<number> {
   return peak / 2 ** 20;
 }
 
-/** Peak tensor MB of one training step on one image, in process (see {@link peakMb}). */
+/**
+ * Peak tensor MB of one training step on one image, in process (see {@link peakMb}), computed as a
+ * worker computes it (installTrainingModes, variableGradsLowMemory). The weights are restored after.
+ */
 async function peakPerImage(model: ReturnType<typeof buildModel>, size: number): Promise<number> {
   const x = tf.randomUniform([1, size, size, 3], -2, 2, 'float32', 3);
   const y = tf.tensor2d([1], [1, 1]);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const before = model.getWeights().map((w) => w.clone());
+  const modes = installTrainingModes(model, 1);
   const peak = await peakMb(() => {
-    const { value, grads } = tf.variableGrads(
+    const { value, grads } = variableGradsLowMemory(
       () => tf.losses.logLoss(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
       variables,
     );
     tf.dispose([value, ...Object.values(grads)]);
   });
-  tf.dispose([x, y]);
+  modes.restore();
+  model.setWeights(before);
+  tf.dispose([x, y, ...before]);
   return peak;
 }
 

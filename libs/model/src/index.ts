@@ -23,3 +23,5 @@ export { createPrng, deriveSeed, shuffledIndices, type Prng } from './train/prng
 export * from './predict';
 export * from './kernels';
 export * from './parallel';
+export { installTrainingModes, type TrainingModes } from './train/layer-modes';
+export { variableGradsLowMemory } from './train/low-memory-gradients';

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { selectEngine } from '../engine';
 import { installTrainingModes } from '../train/layer-modes';
+import { variableGradsLowMemory } from '../train/low-memory-gradients';
 import { weightedBinaryCrossEntropy } from '../train/loss';
 import { applyTrainableScope } from '../train/scope';
 import { type FromWorker, type ToWorker, wireWeights } from './protocol';
@@ -93,7 +94,7 @@ async function gradient(r: Replica, m: Extract<ToWorker, { type: 'grad' }>): Pro
       const share = (b - a) / m.batchRows;
       const lossFn = (): tf.Scalar =>
         tf.mul(weightedBinaryCrossEntropy(y, r.model.apply(x, { training: true }) as tf.Tensor, w), share);
-      return tf.variableGrads(lossFn, r.variables);
+      return variableGradsLowMemory(lossFn, r.variables);
     });
     const list = r.variables.map((v) => grads[v.name]!);
     loss += (await value.data())[0]!;

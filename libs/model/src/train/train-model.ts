@@ -11,6 +11,7 @@ import { modelInputSize } from '../images/model-input';
 import { assembleBatch } from './batch';
 import { recalibrateBatchNorm } from './batchnorm-recalibration';
 import { installTrainingModes } from './layer-modes';
+import { variableGradsLowMemory } from './low-memory-gradients';
 import {
   type ClassWeighting,
   type ClassWeights,
@@ -153,7 +154,10 @@ export async function trainModel(
           const w = tf.tensor2d(arrays.w, [indices.length, 1]);
           const lossFn = (): tf.Scalar =>
             weightedBinaryCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor, w);
-          return optimizer.minimize(lossFn, true, variables) as tf.Scalar;
+          // optimizer.minimize, with the backward pass freeing memory as it goes.
+          const { value, grads } = variableGradsLowMemory(lossFn, variables);
+          optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+          return value;
         });
         const loss = (await lossTensor.data())[0]!;
         lossTensor.dispose();
