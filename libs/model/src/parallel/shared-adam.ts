@@ -73,7 +73,8 @@ export class ShardedAdam {
     const { m, v, lo, hi, total } = this;
     for (let i = lo; i < hi; i++) {
       let g = grads[i]!;
-      for (let s = 1; s < slots; s++) g = f(g + grads[s * total + i]!);
+      if (slots === 2) g = f(g + grads[total + i]!);
+      else for (let s = 1; s < slots; s++) g = f(g + grads[s * total + i]!);
       const j = i - lo;
       const mj = f(f(m[j]! * beta1) + f(g * a1));
       const vj = f(f(v[j]! * beta2) + f(f(g * g) * a2));

@@ -15,8 +15,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-/** The buffer of `t` without a copy where the backend allows (wasm heap view, cpu storage). */
-function values(t: tf.Tensor): Float32Array {
+/**
+ * The float32 values of `t` without a copy where the backend allows (a view of the wasm heap, valid
+ * until the next allocation; the cpu backend's storage): read them, never write.
+ * @example const sum = bufferValues(t).reduce((a, b) => a + b, 0);
+ */
+export function bufferValues(t: tf.Tensor): Float32Array {
   const backend = tf.backend() as unknown as { typedArrayFromHeap?: (info: tf.TensorInfo) => Float32Array };
   return tf.getBackend() === 'wasm' && backend.typedArrayFromHeap
     ? backend.typedArrayFromHeap(t)
@@ -84,7 +88,7 @@ export function batchNormTraining(
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xIn, g, b, save] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
     // Shifted by a first value per channel, Σ(x − s) and Σ(x − s)² lose no precision to a large mean.
-    const xs = values(xIn);
+    const xs = bufferValues(xIn);
     const shift = Float64Array.from(xs.subarray(0, channels));
     const [s1, s2] = shiftedMoments(xs, shift, channels);
     const mean = new Float32Array(channels);
@@ -104,7 +108,12 @@ export function batchNormTraining(
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xSaved, mu, sigma2, gammaSaved] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
         const muValues = Float64Array.from(mu.dataSync());
-        const [sumDy, sumDyCentred] = gradientSums(values(dy), values(xSaved), muValues, channels);
+        const [sumDy, sumDyCentred] = gradientSums(
+          bufferValues(dy),
+          bufferValues(xSaved),
+          muValues,
+          channels,
+        );
         const varianceValues = sigma2.dataSync();
         const gammaValues = gammaSaved.dataSync();
         const a = new Float32Array(channels); // γk
