@@ -3,8 +3,8 @@
 // socket.io and it folds them into StreamingFedAvg and aggregates. Frames are spooled to disk and an
 // update is read, verified and folded one at a time, so memory should not grow with the number of
 // sites: updates are checked and folded from their spool files in 1 MiB chunks, so the floor is the
-// grid accumulator (8 B/param = 2× the model's f32 bytes) + the new global model's blob written at
-// aggregation (1×) + upload buffers. RSS is sampled from /proc/<pid>/status every 20 ms; idle is
+// grid accumulator (8 B/param = 2× the model's f32 bytes) + upload buffers; the new global model is
+// streamed to the blob store in 256 KiB chunks. RSS is sampled from /proc/<pid>/status every 20 ms; idle is
 // the freshly restarted coordinator with the study running, the sites connected and holding their
 // tasks, and the round's model fetched once (as every real site does before training, which puts
 // it in the coordinator's blob cache), before any upload.

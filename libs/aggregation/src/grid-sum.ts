@@ -338,11 +338,18 @@ export class GridSum {
   }
 
   /**
-   * out[i] = float32((Σ r)·q / totalWeight (+ base[i])): one rounding for the division, one for the
-   * addition, one to float32.
+   * out[i] = float32((Σ r)·q / totalWeight (+ base[i])) for elements [from, from + out.length) of
+   * tensor k (base, when given, holds the same elements): one rounding for the division, one for
+   * the addition, one to float32.
    */
-  read(k: number, totalWeight: number, out: Float32Array, base?: Float32Array): void {
-    const acc = new Float64Array(this.memory.buffer, this.offsets[k], this.sizes[k]);
+  read(k: number, totalWeight: number, out: Float32Array, base?: Float32Array, from = 0): void {
+    const size = this.sizes[k] as number;
+    if (from < 0 || from + out.length > size) {
+      throw new RangeError(
+        `elements ${from}..${from + out.length} are outside tensor ${k} (${size} elements)`,
+      );
+    }
+    const acc = new Float64Array(this.memory.buffer, (this.offsets[k] as number) + 8 * from, out.length);
     const q = this.scale(k) * 2 ** GRID_LOG2;
     if (base === undefined) {
       for (let i = 0; i < out.length; i++) out[i] = ((acc[i] as number) * q) / totalWeight;

@@ -280,3 +280,46 @@ describe('StreamingFedAvg with tensors read on demand (TensorSource)', () => {
     expect(bytesOf(fromSource.result()).equals(before)).toBe(true);
   });
 });
+
+describe('StreamingFedAvg.applyChunk', () => {
+  it('writes, chunk by chunk, the same values applyTo gives whole', () => {
+    const n = 1001;
+    const layout = [{ name: 'w', shape: [n] }];
+    const global = [
+      tensor(
+        'w',
+        [n],
+        Float32Array.from({ length: n }, (_, i) => Math.sin(i)),
+      ),
+    ];
+    const fedavg = new StreamingFedAvg(layout, { global });
+    fedavg.add(
+      [
+        tensor(
+          'w',
+          [n],
+          Float32Array.from({ length: n }, (_, i) => Math.cos(i) * 1e-3),
+        ),
+      ],
+      17,
+    );
+    fedavg.add(
+      [
+        tensor(
+          'w',
+          [n],
+          Float32Array.from({ length: n }, (_, i) => (i % 7) * 1e-4),
+        ),
+      ],
+      5,
+    );
+    const whole = fedavg.applyTo(global)[0]!.values;
+    const chunked = new Float32Array(n);
+    for (let from = 0; from < n; from += 300) {
+      const to = Math.min(n, from + 300);
+      fedavg.applyChunk(0, from, chunked.subarray(from, to), global[0]!.values.subarray(from, to));
+    }
+    expect(Buffer.from(chunked.buffer).equals(Buffer.from(whole.buffer))).toBe(true);
+    expect(() => fedavg.applyChunk(0, 1000, new Float32Array(2), new Float32Array(2))).toThrow(RangeError);
+  });
+});

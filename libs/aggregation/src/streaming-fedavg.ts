@@ -218,6 +218,22 @@ export class StreamingFedAvg {
     return this.read(this.matchLayout(global, 'global'), out);
   }
 
+  /**
+   * Part of {@link applyTo}: global + δ̄ for elements [from, from + out.length) of layout tensor k,
+   * with `global` holding those elements of the global tensor — so a caller can write the new model
+   * out chunk by chunk instead of holding it whole beside the accumulator.
+   *
+   * @example
+   * fedavg.applyChunk(0, 65536, out, globalValues.subarray(65536, 65536 + out.length));
+   */
+  applyChunk(k: number, from: number, out: Float32Array, global: Float32Array): void {
+    if (this.updates === 0) throw new Error('no update has been added: there is no mean to take');
+    if (global.length !== out.length) {
+      throw new Error(`applyChunk: ${global.length} global values for ${out.length} outputs`);
+    }
+    this.sum.read(k, this.weight, out, global, from);
+  }
+
   private read(base?: readonly WeightTensor[], into?: readonly Float32Array[]): WeightTensor[] {
     if (this.updates === 0) throw new Error('no update has been added: there is no mean to take');
     if (into !== undefined && into.length !== this.layout.length) {

@@ -54,4 +54,27 @@ describe('FileBlobStore', () => {
     expect(fs.readFileSync(source, 'utf8')).toBe('abc');
     await expect(fresh.putFile(source, ABC_SHA256)).resolves.toEqual({ sha256: ABC_SHA256, bytes: 3 });
   });
+
+  it('stores chunks as one blob named by the sha256 of their concatenation; a failing producer leaves nothing', async () => {
+    const root2 = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-blobs-chunks-'));
+    const fresh = new FileBlobStore(root2);
+    const buffer = Buffer.alloc(1);
+    // One reused buffer: each chunk must be written before the next is produced.
+    const chunks = function* () {
+      for (const c of 'abc') {
+        buffer.write(c);
+        yield buffer;
+      }
+    };
+    await expect(fresh.putChunks(chunks)).resolves.toEqual({ sha256: ABC_SHA256, bytes: 3 });
+    await expect(readAll((await fresh.open(ABC_SHA256))!.stream)).resolves.toBe('abc');
+    await expect(fresh.putChunks(chunks)).resolves.toEqual({ sha256: ABC_SHA256, bytes: 3 });
+    const failing = function* () {
+      yield Buffer.from('ab');
+      throw new Error('producer failed');
+    };
+    await expect(fresh.putChunks(failing)).rejects.toThrow('producer failed');
+    const leftovers = fs.readdirSync(root2, { recursive: true }).filter((f) => String(f).endsWith('.tmp'));
+    expect(leftovers).toEqual([]);
+  });
 });

@@ -17,6 +17,12 @@ export abstract class BlobStore {
   abstract put(data: Uint8Array, expectedSha256?: string): Promise<StoredBlob>;
   /** Stores a copy of the file at `file` (it is left in place), refusing it unless it hashes to `expectedSha256`. */
   abstract putFile(file: string, expectedSha256: string): Promise<StoredBlob>;
+  /**
+   * Stores the concatenation of the chunks `produce` yields, hashing as it writes, so a blob never
+   * has to be whole in memory. Each chunk is written before the next is asked for (a producer may
+   * reuse its buffer).
+   */
+  abstract putChunks(produce: () => Iterable<Uint8Array>): Promise<StoredBlob>;
   abstract has(sha256: string): Promise<boolean>;
   /** A read stream of the blob, or null when absent. */
   abstract open(sha256: string): Promise<{ stream: Readable; bytes: number } | null>;
@@ -62,6 +68,36 @@ export class FileBlobStore extends BlobStore {
       );
     }
     await this.install(sha256, (tmp) => fs.promises.copyFile(source, tmp, fs.constants.COPYFILE_EXCL));
+    return { sha256, bytes };
+  }
+
+  async putChunks(produce: () => Iterable<Uint8Array>): Promise<StoredBlob> {
+    await fs.promises.mkdir(this.root, { recursive: true });
+    const tmp = path.join(this.root, `.incoming.${randomBytes(6).toString('hex')}.tmp`);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const fd = fs.openSync(tmp, 'wx');
+    try {
+      for (const chunk of produce()) {
+        hash.update(chunk);
+        for (let done = 0; done < chunk.length;) {
+          done += fs.writeSync(fd, chunk, done, chunk.length - done);
+        }
+        bytes += chunk.length;
+      }
+      fs.fsyncSync(fd);
+    } catch (e) {
+      fs.closeSync(fd);
+      fs.rmSync(tmp, { force: true });
+      throw e;
+    }
+    fs.closeSync(fd);
+    const sha256 = hash.digest('hex');
+    if (await this.has(sha256)) {
+      fs.rmSync(tmp, { force: true });
+      return { sha256, bytes };
+    }
+    await this.install(sha256, (target) => fs.promises.rename(tmp, target));
     return { sha256, bytes };
   }
 

@@ -1,5 +1,5 @@
 import { StreamingFedAvg, type UpdateTensor, type WeightTensor } from '@fedaln/aggregation';
-import { f32BlobWriter } from '@fedaln/protocol';
+import { f32BlobLayout } from '@fedaln/protocol';
 import type { BlobStore } from '../blobs/blob-store';
 import { DomainError } from '../domain/domain-error';
 import type { Participant } from '../domain/records';
@@ -85,20 +85,14 @@ export class RoundAggregator {
    */
   async aggregate(studyId: string, round: number, uploads: readonly Participant[]) {
     await this.reconcile(studyId, round, uploads);
-    const next = await this.takeMean(studyId, round, uploads);
-    const stored = await this.blobs.put(next.bytes, next.sha256);
-    this.cache.remember(
-      stored.sha256,
-      Buffer.from(next.bytes.buffer, next.bytes.byteOffset, next.bytes.length),
-    );
-    return stored;
+    const acc = await this.take(studyId, round, uploads);
+    // Written to the blob store chunk by chunk: the new model is never whole in memory beside the
+    // accumulator; it is read into the cache when sites fetch it, after the accumulator is gone.
+    return this.blobs.putChunks(() => newGlobalChunks(acc.fedavg, acc.global));
   }
 
-  /**
-   * global + δ̄ as an f32 blob, written straight into the blob's bytes (no second copy of the
-   * model), and the accumulator is forgotten: once this returns nothing references its 8 B/param.
-   */
-  private async takeMean(studyId: string, round: number, uploads: readonly Participant[]) {
+  /** The round's accumulator, checked against the uploads, and forgotten by this aggregator. */
+  private async take(studyId: string, round: number, uploads: readonly Participant[]) {
     const acc = await this.accumulator(studyId, round);
     const wanted = new Set(uploads.map((p) => p.siteId));
     if ([...acc.folded].some((s) => !wanted.has(s)) || acc.folded.size !== wanted.size) {
@@ -108,9 +102,7 @@ export class RoundAggregator {
     }
     this.accumulators.delete(studyId);
     acc.fedavg.close();
-    const blob = f32BlobWriter(acc.global);
-    acc.fedavg.applyTo(acc.global, blob.views);
-    return blob.seal();
+    return acc;
   }
 
   /** Forgets a study's accumulator (round failed or study stopped). */
@@ -136,5 +128,33 @@ export class RoundAggregator {
     };
     this.accumulators.set(studyId, acc);
     return acc;
+  }
+}
+
+/** Floats per chunk of the new model written to the blob store. */
+const WRITE_CHUNK = 1 << 16;
+
+/**
+ * The f32 blob of global + δ̄ (the bytes `encodeBlob` would give, `f32BlobLayout`) as a sequence of
+ * chunks; the buffer of one chunk is reused for the next. A non-finite value (possible only if the
+ * sum overflows float32) stops it with an error naming the tensor.
+ */
+function* newGlobalChunks(fedavg: StreamingFedAvg, global: readonly WeightTensor[]): Generator<Uint8Array> {
+  const layout = f32BlobLayout(global);
+  yield layout.head;
+  const buffer = new Float32Array(WRITE_CHUNK);
+  let written = 0;
+  for (const [k, t] of global.entries()) {
+    const { offset } = layout.tensors[k] as { offset: number };
+    if (offset > written) yield new Uint8Array(offset - written);
+    for (let from = 0; from < t.values.length; from += WRITE_CHUNK) {
+      const out = buffer.subarray(0, Math.min(WRITE_CHUNK, t.values.length - from));
+      fedavg.applyChunk(k, from, out, t.values.subarray(from, from + out.length));
+      const bad = out.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0)
+        throw new Error(`the new global's tensor "${t.name}" has ${out[bad]} at index ${from + bad}`);
+      yield new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    }
+    written = offset + 4 * t.values.length;
   }
 }

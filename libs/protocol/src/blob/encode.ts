@@ -83,42 +83,47 @@ export function encodeBlob(tensors: readonly NamedTensor[], options: EncodeOptio
     payloads.push(payload);
     offset += payload.length;
   }
-  const { bytes, dataStart } = allocateBlob(entries, offset);
+  const { head, dataStart } = blobHead(entries);
+  const bytes = new Uint8Array(dataStart + offset);
+  bytes.set(head);
   entries.forEach((e, i) => bytes.set(payloads[i] as Uint8Array, dataStart + e.offset));
   return { bytes, sha256: blobSha256(bytes) };
 }
 
-/** A blob's bytes with its preamble and header written and `dataBytes` of zeroed tensor data after it. */
-function allocateBlob(entries: TensorEntry[], dataBytes: number): { bytes: Uint8Array; dataStart: number } {
+/** The bytes before a blob's tensor data: magic, u32 header length, JSON header, zero padding. */
+function blobHead(entries: TensorEntry[]): { head: Uint8Array; dataStart: number } {
   const header: BlobHeader = { format: BLOB_FORMAT, tensors: entries };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const dataStart = align8(BLOB_PREAMBLE_BYTES + json.length);
-  const bytes = new Uint8Array(dataStart + dataBytes);
-  bytes.set(BLOB_MAGIC, 0);
-  new DataView(bytes.buffer).setUint32(BLOB_MAGIC.length, json.length, true);
-  bytes.set(json, BLOB_PREAMBLE_BYTES);
-  return { bytes, dataStart };
+  const head = new Uint8Array(dataStart);
+  head.set(BLOB_MAGIC, 0);
+  new DataView(head.buffer).setUint32(BLOB_MAGIC.length, json.length, true);
+  head.set(json, BLOB_PREAMBLE_BYTES);
+  return { head, dataStart };
 }
 
-/** An all-f32 blob whose tensor data the caller writes in place (see {@link f32BlobWriter}). */
-export interface F32BlobWriter {
-  /** One view per tensor, in layout order, into the blob's data. */
-  readonly views: Float32Array[];
-  /** The finished blob: checks that every value is finite and hashes it. */
-  seal(): EncodedBlob;
+/** Where an all-f32 blob puts things (see {@link f32BlobLayout}). */
+export interface F32BlobLayout {
+  /** The blob's first `dataStart` bytes: preamble, JSON header and padding. */
+  readonly head: Uint8Array;
+  /** Per tensor, in layout order: its byte offset within the data section and its byte length. */
+  readonly tensors: readonly { readonly offset: number; readonly length: number }[];
+  /** Bytes of the whole blob. */
+  readonly totalBytes: number;
 }
 
 /**
- * The blob `encodeBlob` would make of f32 tensors with this layout, allocated once so a producer
- * (the coordinator's FedAvg) writes the values straight into it instead of into arrays that are
- * then copied: for DenseNet201 one 81 MB buffer instead of two.
+ * The layout `encodeBlob` gives f32 tensors of these names and shapes, without their values, so a
+ * producer can write the blob piece by piece — the head, then each tensor's little-endian float32
+ * values at `dataStart + offset`, zero bytes in the alignment gaps — and get the same bytes and
+ * sha256 as `encodeBlob` (the coordinator streams a new global model to disk this way instead of
+ * holding it whole beside its accumulator).
  *
  * @example
- * const w = f32BlobWriter([{ name: 'w', shape: [2] }]);
- * w.views[0].set([1, 2]);
- * const { bytes, sha256 } = w.seal(); // same bytes as encodeBlob([{ name: 'w', shape: [2], values }])
+ * const { head, tensors, totalBytes } = f32BlobLayout([{ name: 'w', shape: [3] }]);
+ * // head.length === totalBytes - 12; tensors[0] = { offset: 0, length: 12 }
  */
-export function f32BlobWriter(layout: readonly { name: string; shape: readonly number[] }[]): F32BlobWriter {
+export function f32BlobLayout(layout: readonly { name: string; shape: readonly number[] }[]): F32BlobLayout {
   const entries: TensorEntry[] = [];
   let offset = 0;
   for (const t of layout) {
@@ -128,14 +133,11 @@ export function f32BlobWriter(layout: readonly { name: string; shape: readonly n
     entries.push({ name: t.name, shape: [...t.shape], dtype: 'float32', encoding: 'f32', offset, length });
     offset += length;
   }
-  const { bytes, dataStart } = allocateBlob(entries, offset);
-  const views = entries.map((e) => new Float32Array(bytes.buffer, dataStart + e.offset, e.length / 4));
+  const { head, dataStart } = blobHead(entries);
   return {
-    views,
-    seal: () => {
-      views.forEach((values, i) => assertFinite({ ...(layout[i] as NamedTensor), values }));
-      return { bytes, sha256: blobSha256(bytes) };
-    },
+    head,
+    tensors: entries.map(({ offset, length }) => ({ offset, length })),
+    totalBytes: dataStart + offset,
   };
 }
 

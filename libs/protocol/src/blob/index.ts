@@ -2,10 +2,10 @@ export { BlobFormatError } from './blob-format-error';
 export { decodeBlob, readBlobHeader } from './decode';
 export {
   encodeBlob,
-  f32BlobWriter,
+  f32BlobLayout,
   type EncodedBlob,
   type EncodeOptions,
-  type F32BlobWriter,
+  type F32BlobLayout,
 } from './encode';
 export { float16BitsToNumber, float32BitsToFloat16Bits } from './f16';
 export {
