@@ -1,8 +1,8 @@
 /**
  * batchNormTraining against automatic differentiation of tfjs-layers' composition (tf.moments, then
  * tf.batchNorm with the batch statistics), on tfjs-backend-cpu and on wasm (where the sums read the
- * wasm heap): output, batch statistics and the gradients for x, γ and β. Tolerance: 1e-5 of the
- * largest reference value (float64 sums here, float32 reductions in tfjs). Then the layer override
+ * wasm heap or pool): output, batch statistics and the gradients for x, γ and β. Tolerance: 1e-5 of
+ * the largest reference value (both sum in float32, in different orders). Then the layer override
  * of installTrainingModes: the same output and moving statistics as tfjs-layers' own training call.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -57,6 +57,7 @@ describe('batchNormTraining', () => {
     ['cpu', [7, 5]],
     ['wasm', [2, 4, 4, 32]],
     ['wasm', [4, 3, 3, 5]],
+    ['wasm', [2, 28, 28, 16]], // 1 568 values per channel, summed by the pooling in float32
   ])('matches autodiff of tf.moments + tf.batchNorm on %s, shape %j', async (backend, shape) => {
     expect(await tf.setBackend(backend as string)).toBe(true);
     const expected = run(reference, shape as number[]);
