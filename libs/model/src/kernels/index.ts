@@ -10,11 +10,13 @@ import { conv2DBackpropFilterWasm } from './conv2d-backprop-filter';
 import { conv2DBackpropInputWasm, keepBuiltInConv2DBackpropInput } from './conv2d-backprop-input';
 import { replaceFusedBatchNormGradient } from './fused-batch-norm-grad';
 import { identityAliasWasm, keepBuiltInIdentity } from './identity-alias';
+import { keepBuiltInSplitV, splitVWasm } from './split-v';
 
 export { conv2DBackpropFilterWasm, MAX_GROUP_BYTES } from './conv2d-backprop-filter';
 export { conv2DBackpropInputWasm } from './conv2d-backprop-input';
 export { fusedBatchNormGradConfig } from './fused-batch-norm-grad';
 export { identityAliasWasm } from './identity-alias';
+export { splitVWasm } from './split-v';
 
 /** The kernels this package adds to the wasm backend. */
 export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
@@ -48,7 +50,7 @@ const REPLACED: ReadonlyArray<{
     inputs: tf.NamedTensorInfoMap;
     backend: object;
     attrs?: tf.NamedAttrMap;
-  }) => tf.TensorInfo;
+  }) => tf.TensorInfo | tf.TensorInfo[];
   keepBuiltIn: (kernel: tf.KernelFunc | undefined) => void;
 }> = [
   {
@@ -57,10 +59,12 @@ const REPLACED: ReadonlyArray<{
     keepBuiltIn: keepBuiltInConv2DBackpropInput,
   },
   { kernelName: tf.Identity, kernelFunc: identityAliasWasm, keepBuiltIn: keepBuiltInIdentity },
+  { kernelName: tf.SplitV, kernelFunc: splitVWasm, keepBuiltIn: keepBuiltInSplitV },
 ];
 
 /**
- * Replaces the {@link REPLACED} kernels with ours (conv2d-backprop-input.ts, identity-alias.ts).
+ * Replaces the {@link REPLACED} kernels with ours (conv2d-backprop-input.ts, identity-alias.ts,
+ * split-v.ts).
  * Ours keep the built-in kernel's `setupFunc` (its cwrap, run when the backend initialises) and call
  * the built-in kernel for the cases they do not cover. Returns the names it replaced.
  */
