@@ -8,12 +8,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterWasm } from './conv2d-backprop-filter';
 import { conv2DBackpropInputWasm, keepBuiltInConv2DBackpropInput } from './conv2d-backprop-input';
+import { fusedBatchNormWasm, keepBuiltInFusedBatchNorm } from './fused-batch-norm';
 import { replaceFusedBatchNormGradient } from './fused-batch-norm-grad';
 import { identityAliasWasm, keepBuiltInIdentity } from './identity-alias';
 import { keepBuiltInSplitV, splitVWasm } from './split-v';
 
 export { conv2DBackpropFilterWasm, MAX_GROUP_BYTES } from './conv2d-backprop-filter';
 export { conv2DBackpropInputWasm } from './conv2d-backprop-input';
+export { fusedBatchNormWasm } from './fused-batch-norm';
 export { fusedBatchNormGradConfig } from './fused-batch-norm-grad';
 export { identityAliasWasm } from './identity-alias';
 export { splitVWasm } from './split-v';
@@ -60,11 +62,12 @@ const REPLACED: ReadonlyArray<{
   },
   { kernelName: tf.Identity, kernelFunc: identityAliasWasm, keepBuiltIn: keepBuiltInIdentity },
   { kernelName: tf.SplitV, kernelFunc: splitVWasm, keepBuiltIn: keepBuiltInSplitV },
+  { kernelName: tf.FusedBatchNorm, kernelFunc: fusedBatchNormWasm, keepBuiltIn: keepBuiltInFusedBatchNorm },
 ];
 
 /**
  * Replaces the {@link REPLACED} kernels with ours (conv2d-backprop-input.ts, identity-alias.ts,
- * split-v.ts).
+ * split-v.ts, fused-batch-norm.ts).
  * Ours keep the built-in kernel's `setupFunc` (its cwrap, run when the backend initialises) and call
  * the built-in kernel for the cases they do not cover. Returns the names it replaced.
  */
