@@ -44,12 +44,10 @@ describe('ShardedAdam', () => {
       const summed = Float32Array.from({ length: total }, (_, i) => grads[i]! + grads[total + i]!);
       tf.tidy(() =>
         optimizer.applyGradients(
-          Object.fromEntries(
-            variables.map((v, i) => [
-              v.name,
-              tf.tensor1d(summed.subarray(offsets[i], offsets[i]! + sizes[i]!)),
-            ]),
-          ),
+          variables.map((v, i) => ({
+            name: v.name,
+            tensor: tf.tensor1d(summed.subarray(offsets[i], offsets[i]! + sizes[i]!)),
+          })),
         ),
       );
       shards.forEach((shard) => shard.step(grads, weights, 2));
