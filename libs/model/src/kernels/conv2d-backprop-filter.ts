@@ -31,9 +31,11 @@
  * one tap group.
  *
  * A 1×1 stride-1 unpadded convolution (DenseNet's bottleneck and transition convolutions, half of
- * its layers) needs no im2col: dWᵀ[C_out, C_in] = dYᵀ[C_out, N] · X[N, C_in], one GEMM on a
- * transposed dY (C_out ≤ C_in there, so the smaller operand is transposed) and a private copy of X
- * as the packed right operand, then a transpose of the small [C_out, C_in] result.
+ * its layers) needs no im2col: dW[C_in, C_out] = Xᵀ[C_in, N] · dY[N, C_out], one GEMM on a
+ * transposed X with a private copy of dY as the packed right operand. (dWᵀ = dYᵀ · X, packing X
+ * and transposing the result back, was 13–18 % slower over a DenseNet201 step: XNNPACK's packing of
+ * a [K, N] right operand and wasm's Transpose of a [C_out, C_in] result cost more than one
+ * Transpose of X.)
  *
  * Dilation is not an attribute of this kernel: tfjs-core's conv2d gradient rejects dilations > 1
  * before it is called. NCHW inputs are transposed to NHWC first.
@@ -203,22 +205,18 @@ function pointwiseFilterGradient(scope: WasmScope, x: tf.TensorInfo, dy: tf.Tens
   const [batch, height, width, inC] = x.shape as Shape4D;
   const outC = dy.shape[3]!;
   const n = batch * height * width;
-  const dyRows = scope.call('Reshape', { x: dy }, { shape: [n, outC] });
-  const dyT = scope.call('Transpose', { x: dyRows }, { perm: [1, 0] });
-  scope.release(dyRows);
-  const a = scope.call('Reshape', { x: dyT }, { shape: [1, outC, n] });
-  scope.release(dyT);
+  const xRows = scope.call('Reshape', { x }, { shape: [n, inC] });
+  const xT = scope.call('Transpose', { x: xRows }, { perm: [1, 0] });
+  scope.release(xRows);
+  const a = scope.call('Reshape', { x: xT }, { shape: [1, inC, n] });
+  scope.release(xT);
   // A private copy: XNNPACK caches the packed right operand by buffer id until the buffer is freed,
-  // which for x itself (a saved activation) would be the end of the backward pass.
-  const b = privateCopy(scope, x);
-  const b3 = scope.call('Reshape', { x: b }, { shape: [1, n, inC] });
+  // which for dy (kept by the tape until the end of its node) would hold a packed copy for nothing.
+  const b = privateCopy(scope, dy);
+  const b3 = scope.call('Reshape', { x: b }, { shape: [1, n, outC] });
   scope.release(b);
-  const dwT = scope.call('BatchMatMul', { a, b: b3 }, { transposeA: false, transposeB: false });
+  const dw = scope.call('BatchMatMul', { a, b: b3 }, { transposeA: false, transposeB: false });
   [a, b3].forEach((t) => scope.release(t));
-  const dwT2 = scope.call('Reshape', { x: dwT }, { shape: [outC, inC] });
-  scope.release(dwT);
-  const dw = scope.call('Transpose', { x: dwT2 }, { perm: [1, 0] });
-  scope.release(dwT2);
   const out = scope.call('Reshape', { x: dw }, { shape: [1, 1, inC, outC] });
   scope.release(dw);
   return out;
