@@ -63,7 +63,7 @@ export interface StreamingFedAvgOptions {
    * of two ≥ max(1, its largest |value|) (`grid-sum.ts`). Without it every scale is 1.
    */
   readonly global?: readonly WeightTensor[];
-  /** Fold on a worker thread too (`GridSumOptions.worker`); default: for ≥ 2²⁰ parameters. */
+  /** Fold on a worker thread too (`GridSumOptions.worker`; default false: measured no faster). */
   readonly worker?: boolean;
 }
 
