@@ -4,13 +4,14 @@
  * inputs, plus one case derived by hand. Tolerance as for the filter gradient: max |wasm − cpu| ≤
  * 1e-4 · max |cpu| (the same float32 products summed in another order).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 // Gradient functions (Sum, Square, Conv2D) are registered when tfjs-layers loads.
 import '@tensorflow/tfjs-layers';
 import { conv2DBackpropInputWasm } from './index';
+import { describeWasmKernel } from './wasm-kernel-suite.spec-support';
 import { convOutputShape, maxRelativeError, seededUniform as uniform } from './kernel-check';
 
 type Pad = tf.Conv2DBackpropInputAttrs['pad'];
@@ -75,19 +76,7 @@ const cases: Case[] = [
   { ...c('3×3 s1 same, NCHW', [2, 5, 6, 6], [3, 3, 5, 4], 1, 'same'), dataFormat: 'NCHW' },
 ];
 
-describe('wasm Conv2DBackpropInput', () => {
-  beforeAll(async () => {
-    await tf.ready();
-    expect(await tf.setBackend('wasm')).toBe(true);
-  });
-  afterAll(async () => {
-    await tf.setBackend('cpu');
-  });
-
-  it('replaces the backend’s own kernel', () => {
-    expect(tf.getKernel(tf.Conv2DBackpropInput, 'wasm')?.kernelFunc).toBe(conv2DBackpropInputWasm);
-  });
-
+describeWasmKernel(tf.Conv2DBackpropInput, conv2DBackpropInputWasm, () => {
   it('matches a hand-derived gradient: 2×2 filter, valid, dy a single 1', () => {
     // x 3×3, W = [[1,2],[3,4]] (1 channel in and out), valid stride 1 → dy 2×2. With dy = 1 at
     // (0,1) and 0 elsewhere, dX[i,j] = W[i − 0, j − 1]: row 0 = [0,1,2], row 1 = [0,3,4], row 2 = 0.

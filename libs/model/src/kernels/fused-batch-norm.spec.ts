@@ -3,12 +3,13 @@
  * tfjs-backend-cpu's `FusedBatchNorm` on the same inputs. Tolerance: max |wasm − cpu| ≤ 1e-6 ·
  * max |cpu| (the same formula, rounded at different points in float32).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 import { fusedBatchNormWasm } from './index';
+import { describeWasmKernel } from './wasm-kernel-suite.spec-support';
 import { maxRelativeError, seededUniform } from './kernel-check';
 
 function normaliseOn(
@@ -30,19 +31,7 @@ function normaliseOn(
   });
 }
 
-describe('wasm FusedBatchNorm', () => {
-  beforeAll(async () => {
-    await tf.ready();
-    expect(await tf.setBackend('wasm')).toBe(true);
-  });
-  afterAll(async () => {
-    await tf.setBackend('cpu');
-  });
-
-  it('replaces the backend’s own kernel', () => {
-    expect(tf.getKernel(tf.FusedBatchNorm, 'wasm')?.kernelFunc).toBe(fusedBatchNormWasm);
-  });
-
+describeWasmKernel(tf.FusedBatchNorm, fusedBatchNormWasm, () => {
   it.each([
     ['DenseNet NHWC, per-channel γ and β', [2, 7, 7, 64], [64], true],
     ['rank 2 (dense)', [5, 12], [12], true],

@@ -3,26 +3,15 @@
  * gradients as before, one buffer for both tensors until the last one is disposed, and the copy that
  * tfjs-core makes of every tensor a gradient saves no longer duplicates it.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 import { identityAliasWasm } from './index';
+import { describeWasmKernel } from './wasm-kernel-suite.spec-support';
 
-describe('wasm Identity', () => {
-  beforeAll(async () => {
-    await tf.ready();
-    expect(await tf.setBackend('wasm')).toBe(true);
-  });
-  afterAll(async () => {
-    await tf.setBackend('cpu');
-  });
-
-  it('replaces the backend’s copying kernel', () => {
-    expect(tf.getKernel(tf.Identity, 'wasm')?.kernelFunc).toBe(identityAliasWasm);
-  });
-
+describeWasmKernel(tf.Identity, identityAliasWasm, () => {
   it('shares the buffer until the last reference is disposed', () => {
     const backend = tf.backend();
     const buffersBefore = backend.numDataIds();

@@ -4,12 +4,13 @@
  * (the gradient of a concatenation) and on other axes, short and long runs, and int32 through the
  * built-in kernel.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 import { splitVWasm } from './index';
+import { describeWasmKernel } from './wasm-kernel-suite.spec-support';
 import { seededUniform } from './kernel-check';
 
 function splitOn(
@@ -28,19 +29,7 @@ function splitOn(
   });
 }
 
-describe('wasm SplitV', () => {
-  beforeAll(async () => {
-    await tf.ready();
-    expect(await tf.setBackend('wasm')).toBe(true);
-  });
-  afterAll(async () => {
-    await tf.setBackend('cpu');
-  });
-
-  it('replaces the backend’s own kernel', () => {
-    expect(tf.getKernel(tf.SplitV, 'wasm')?.kernelFunc).toBe(splitVWasm);
-  });
-
+describeWasmKernel(tf.SplitV, splitVWasm, () => {
   it.each([
     ['DenseNet concat gradient: channels 96 | 32', [2, 4, 4, 128], [96, 32], 3, 'float32'],
     ['three pieces on axis 1', [3, 6, 5, 2], [1, 3, 2], 1, 'float32'],
