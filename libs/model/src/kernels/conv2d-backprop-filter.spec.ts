@@ -5,7 +5,7 @@
  * different order (XNNPACK GEMM tiles vs the cpu backend's nested loops), so they agree to a few
  * float32 ulps of the largest partial sums, not bit for bit.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -13,6 +13,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 import { conv2DBackpropFilterWasm, registerWasmTrainingKernels } from './index';
 import { convOutputShape, maxRelativeError, seededUniform as values } from './kernel-check';
+import { describeWasmKernel } from './wasm-kernel-suite.spec-support';
 
 type Pad = tf.Conv2DBackpropFilterAttrs['pad'];
 interface Case {
@@ -79,17 +80,8 @@ const cases: Case[] = [
   { ...conv('3×3 s1 same, NCHW', [2, 5, 6, 6], [3, 3, 5, 4], 1, 'same'), dataFormat: 'NCHW' },
 ];
 
-describe('wasm Conv2DBackpropFilter', () => {
-  beforeAll(async () => {
-    await tf.ready();
-    expect(await tf.setBackend('wasm')).toBe(true);
-  });
-  afterAll(async () => {
-    await tf.setBackend('cpu');
-  });
-
-  it('is registered for wasm once, and a second registration is a no-op', () => {
-    expect(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')?.kernelFunc).toBe(conv2DBackpropFilterWasm);
+describeWasmKernel(tf.Conv2DBackpropFilter, conv2DBackpropFilterWasm, () => {
+  it('a second registration is a no-op', () => {
     expect(registerWasmTrainingKernels()).toEqual([]);
   });
 
