@@ -48,8 +48,6 @@ const resultMs = bestOfMs(reps, () => {
   fedavg.result();
 });
 const oursPerUpdate = foldMs / updates;
-const threaded = fedavg.threaded;
-fedavg.close();
 
 const dst = new Float32Array(elements);
 const memcpyMs =
@@ -77,7 +75,6 @@ const row = {
   name: 'aggregation',
   elements,
   updates,
-  worker_thread: threaded,
   load_avg_1m: +(loadavg()[0] as number).toFixed(2),
   ms_per_update: +oursPerUpdate.toFixed(2),
   first_update_ms: +firstFoldMs.toFixed(2),

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { GRID_LOG2, GridSum, gridScale, RANGE_LOG2, STAGE_FLOATS, WORKER_CHUNKS } from './grid-sum';
+import { GRID_LOG2, GridSum, gridScale, RANGE_LOG2, STAGE_FLOATS } from './grid-sum';
 
 const C = 1.5 * 2 ** 52;
 /** Reference: step 3 of grid-sum.ts evaluated by the JS engine's own IEEE double arithmetic. */
@@ -30,63 +30,49 @@ describe('gridScale', () => {
 });
 
 describe('GridSum (wasm kernel)', () => {
-  // Over two chunks: with a worker, chunk 0 is folded here and the next WORKER_CHUNKS on the worker;
-  // the last chunk ends in every path of the kernel.
+  // Over two chunks, the last ending in every path of the kernel.
   const size = 2 * STAGE_FLOATS + 4007; // 4007 = 8·500 + 4 + 3: blocks of 8, one of 4, 3 single values
-  /** Where a fold that meets a bad value in [from, from + STAGE_FLOATS) stops: after that step. */
-  const stepEnd = (worker: boolean, chunk: number): number =>
-    worker ? Math.min(size, (1 + WORKER_CHUNKS) * STAGE_FLOATS) : Math.min(size, (chunk + 1) * STAGE_FLOATS);
 
-  it.each([false, true])(
-    'folds nearest(x·w) per term, as the JS reference computes it, across chunks and tails (worker: %p)',
-    (worker) => {
-      const u = prng(11);
-      const values = Float32Array.from({ length: size }, () => (u() - 0.5) * 10 ** (Math.floor(u() * 8) - 6));
-      // Exact halves of the grid (ties) among them: 2⁻²⁷ at scale 1 is half of q = 2⁻²⁶.
-      for (let i = 0; i < size; i += 997) values[i] = (i % 2 ? 1 : -1) * (2 * (i % 5) + 1) * 2 ** -27;
-      const sum = new GridSum([size], [1], { worker });
-      expect(sum.threaded).toBe(worker);
-      for (const n of [120, 7, 33]) {
-        expect(sum.fold(0, values, n, 1)).toMatchObject({ folded: size, bad: undefined });
+  it('folds nearest(x·w) per term, as the JS reference computes it, across chunks and tails', () => {
+    const u = prng(11);
+    const values = Float32Array.from({ length: size }, () => (u() - 0.5) * 10 ** (Math.floor(u() * 8) - 6));
+    // Exact halves of the grid (ties) among them: 2⁻²⁷ at scale 1 is half of q = 2⁻²⁶.
+    for (let i = 0; i < size; i += 997) values[i] = (i % 2 ? 1 : -1) * (2 * (i % 5) + 1) * 2 ** -27;
+    const sum = new GridSum([size], [1]);
+    for (const n of [120, 7, 33]) {
+      expect(sum.fold(0, values, n, 1)).toMatchObject({ folded: size, bad: undefined });
+    }
+    const out = new Float32Array(size);
+    sum.read(0, 160, out);
+    for (let i = 0; i < size; i++) {
+      const x = values[i] as number;
+      const acc = roundTerm(x, 120, 1) + roundTerm(x, 7, 1) + roundTerm(x, 33, 1);
+      if (out[i] !== Math.fround((acc * 2 ** GRID_LOG2) / 160)) {
+        expect([i, out[i]]).toEqual([i, Math.fround((acc * 2 ** GRID_LOG2) / 160)]);
       }
-      sum.close();
-      const out = new Float32Array(size);
-      sum.read(0, 160, out);
-      for (let i = 0; i < size; i++) {
-        const x = values[i] as number;
-        const acc = roundTerm(x, 120, 1) + roundTerm(x, 7, 1) + roundTerm(x, 33, 1);
-        if (out[i] !== Math.fround((acc * 2 ** GRID_LOG2) / 160)) {
-          expect([i, out[i]]).toEqual([i, Math.fround((acc * 2 ** GRID_LOG2) / 160)]);
-        }
-      }
-    },
-  );
+    }
+  });
 
-  it.each([false, true])(
-    'reports max |x| and stops after the step holding the first bad value; undo is exact (worker: %p)',
-    (worker) => {
-      const values = Float32Array.from({ length: size }, (_, i) => Math.sin(i) * 1e-3);
-      const sum = new GridSum([size], [1], { worker });
-      const good = sum.fold(0, values, 5, 1);
-      expect(good.folded).toBe(size);
-      expect(good.bad).toBeUndefined();
-      expect(good.maxAbs).toBe(values.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
-      const bad = Float32Array.from(values);
-      bad[STAGE_FLOATS + 10] = NaN; // in chunk 1: the worker's, when there is one
-      bad[STAGE_FLOATS + 20] = 1e30;
-      const outcome = sum.fold(0, bad, 5, 1);
-      // Without a worker the fold stops after chunk 1; with one, chunk 0 and the worker's go together.
-      expect(outcome).toMatchObject({ folded: stepEnd(worker, 1), bad: STAGE_FLOATS + 10 });
-      sum.fold(0, bad, 5, -1, outcome.folded);
-      sum.fold(0, values, 5, -1);
-      const out = new Float32Array(size);
-      sum.read(0, 1, out);
-      expect(out.every((v) => Object.is(v, 0))).toBe(true); // +0, never −0 (step 5)
-      bad[3] = -(2 ** 30);
-      expect(sum.fold(0, bad, 1, 1)).toMatchObject({ folded: stepEnd(worker, 0), bad: 3 });
-      sum.close();
-    },
-  );
+  it('reports max |x| and stops after the chunk holding the first bad value; undo is exact', () => {
+    const values = Float32Array.from({ length: size }, (_, i) => Math.sin(i) * 1e-3);
+    const sum = new GridSum([size], [1]);
+    const good = sum.fold(0, values, 5, 1);
+    expect(good.folded).toBe(size);
+    expect(good.bad).toBeUndefined();
+    expect(good.maxAbs).toBe(values.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
+    const bad = Float32Array.from(values);
+    bad[STAGE_FLOATS + 10] = NaN; // in chunk 1
+    bad[STAGE_FLOATS + 20] = 1e30;
+    const outcome = sum.fold(0, bad, 5, 1);
+    expect(outcome).toMatchObject({ folded: 2 * STAGE_FLOATS, bad: STAGE_FLOATS + 10 });
+    sum.fold(0, bad, 5, -1, outcome.folded);
+    sum.fold(0, values, 5, -1);
+    const out = new Float32Array(size);
+    sum.read(0, 1, out);
+    expect(out.every((v) => Object.is(v, 0))).toBe(true); // +0, never −0 (step 5)
+    bad[3] = -(2 ** 30);
+    expect(sum.fold(0, bad, 1, 1)).toMatchObject({ folded: STAGE_FLOATS, bad: 3 });
+  });
 
   it('has the per-value cap R/n rounded down to float32 and the range M·2²⁵', () => {
     const sum = new GridSum([1, 1], [1, 8]);

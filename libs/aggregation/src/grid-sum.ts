@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import { GRID_FOLD_WASM_BASE64 } from './grid-fold.wasm';
 
 /**
@@ -34,9 +33,10 @@ import { GRID_FOLD_WASM_BASE64 } from './grid-fold.wasm';
  * would need 16 bytes per parameter.
  *
  * The fold runs in a wasm SIMD kernel (`wasm/grid-fold.wat`) over 1 MiB chunks staged in the
- * module's (shared) memory, which also holds the accumulators. Optionally ({@link GridSumOptions})
- * this thread stages three chunks at a time and folds the first while a worker thread folds the
- * other two: each chunk is still folded exactly once, so the result is the same bit for bit.
+ * module's memory, which also holds the accumulators. It is memory-bound (per parameter it reads 4
+ * bytes of update and reads and writes 8 of accumulator); a worker thread folding two of every three
+ * chunks was measured on the 2-core machine and was slower (17.3–18.9 vs 15.1–17.0 ms per 20 M
+ * values), so there is none.
  */
 
 /** Most updates per round: the slack of step 4. */
@@ -50,66 +50,8 @@ export const GRID_LOG2 = -26;
 
 /** Floats per staged chunk: 1 MiB, which stays in L2 while it is folded (measured: faster than 256 KiB). */
 export const STAGE_FLOATS = 1 << 18;
-/** Chunks the worker folds for each one this thread folds: this thread also stages them all. */
-export const WORKER_CHUNKS = 2;
-const CONTROL_BYTES = 64;
 const WASM_PAGE = 65536;
 const MAX_PAGES = 65536;
-/** How long a posted chunk may wait for the worker to pick it up before this thread folds it. */
-const WORKER_PICKUP_MS = 2000;
-/** How long the worker may take over one chunk (≈ 0.1 ms of work) before it is declared hung. */
-const WORKER_HUNG_MS = 30_000;
-
-// The control block at offset 0 of the shared memory (Int32 indices; w is Float64 index 3, the cap
-// Float32 index 8, the worker's max |x| Float32 index 9).
-const STATE = 0;
-const JOB_ACC = 1;
-const JOB_X = 2;
-const JOB_N = 3;
-const JOB_STOP = 4;
-const QUIT = 5;
-const IDLE = 0;
-const POSTED = 1;
-const DONE = 3;
-const CANCELLED = 4;
-
-/** The worker: claims a posted chunk (POSTED → RUNNING), folds it, reports DONE. Plain JS, run with eval. */
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, memory } = workerData;
-const { fold, maxabs } = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const i32 = new Int32Array(memory.buffer, 0, 16);
-const f64 = new Float64Array(memory.buffer, 0, 8);
-const f32 = new Float32Array(memory.buffer, 0, 16);
-while (Atomics.load(i32, ${QUIT}) === 0) {
-  if (Atomics.compareExchange(i32, ${STATE}, ${POSTED}, 2) === ${POSTED}) {
-    i32[${JOB_STOP}] = fold(i32[${JOB_ACC}], i32[${JOB_X}], i32[${JOB_N}], f64[3], f32[8]);
-    f32[9] = maxabs.value;
-    Atomics.store(i32, ${STATE}, ${DONE});
-    Atomics.notify(i32, ${STATE});
-  } else {
-    const state = Atomics.load(i32, ${STATE});
-    if (state !== ${POSTED}) Atomics.wait(i32, ${STATE}, state, 1000);
-  }
-}
-`;
-
-/** Options of {@link GridSum}. */
-export interface GridSumOptions {
-  /**
-   * Fold two of every three chunks on a worker thread (default false). Measured on the 2-core CI
-   * machine, idle, 20 M parameters: the fold is memory-bound and the worker only adds hand-over
-   * cost (17.3–18.9 ms per update with it, 15.1–17.0 without), so it is off unless asked for.
-   */
-  readonly worker?: boolean;
-}
-
-const stopWorker = (held: { control: Int32Array; worker: Worker }): void => {
-  Atomics.store(held.control, QUIT, 1);
-  Atomics.notify(held.control, STATE);
-  void held.worker.terminate();
-};
-const workers = new FinalizationRegistry(stopWorker);
 
 interface GridFoldExports {
   fold(acc: number, x: number, n: number, w: number, cap: number): number;
@@ -120,9 +62,7 @@ interface GridFoldExports {
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { readonly exports: unknown };
-  Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => {
-    readonly buffer: SharedArrayBuffer;
-  };
+  Memory: new (descriptor: { initial: number; maximum: number }) => { readonly buffer: ArrayBuffer };
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
@@ -178,22 +118,15 @@ export class GridSum {
   readonly scales: readonly number[];
   private readonly sizes: readonly number[];
   private readonly offsets: number[] = [];
-  private readonly memory: { readonly buffer: SharedArrayBuffer };
+  private readonly memory: { readonly buffer: ArrayBuffer };
   private readonly kernel: GridFoldExports;
-  private readonly stages: [Float32Array, Float32Array];
-  private readonly stageOffsets: [number, number] = [CONTROL_BYTES, CONTROL_BYTES + 4 * STAGE_FLOATS];
-  /** Floats in the worker's staging slot. */
-  private readonly workerStage = WORKER_CHUNKS * STAGE_FLOATS;
-  private readonly control: Int32Array;
-  private readonly controlF64: Float64Array;
-  private readonly controlF32: Float32Array;
-  private worker: Worker | undefined;
+  private readonly stage: Float32Array;
 
-  constructor(sizes: readonly number[], scales: readonly number[], options: GridSumOptions = {}) {
+  constructor(sizes: readonly number[], scales: readonly number[]) {
     if (sizes.length !== scales.length) throw new Error('GridSum needs one scale per tensor');
     this.sizes = [...sizes];
     this.scales = [...scales];
-    let end = CONTROL_BYTES + 4 * (1 + WORKER_CHUNKS) * STAGE_FLOATS;
+    let end = 4 * STAGE_FLOATS;
     for (const size of sizes) {
       this.offsets.push(end);
       end += Math.ceil((8 * size) / 16) * 16;
@@ -205,41 +138,10 @@ export class GridSum {
         `the accumulator for ${params} parameters needs ${(end / 2 ** 30).toFixed(2)} GiB; wasm memory holds at most 4 GiB (about 536 million parameters)`,
       );
     }
-    this.memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
+    this.memory = new wasm.Memory({ initial: pages, maximum: pages });
     const instance = new wasm.Instance(gridFoldModule(), { env: { memory: this.memory } });
     this.kernel = instance.exports as unknown as GridFoldExports;
-    const buffer = this.memory.buffer;
-    this.stages = [
-      new Float32Array(buffer, this.stageOffsets[0], STAGE_FLOATS),
-      new Float32Array(buffer, this.stageOffsets[1], this.workerStage),
-    ];
-    this.control = new Int32Array(buffer, 0, 16);
-    this.controlF64 = new Float64Array(buffer, 0, 8);
-    this.controlF32 = new Float32Array(buffer, 0, 16);
-    if (options.worker === true) {
-      this.worker = new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { module: gridFoldModule(), memory: this.memory },
-      });
-      this.worker.unref();
-      // A worker that fails is noticed by collect() (its chunk is not picked up); the listener must
-      // not hold `this`, or the finalisation below could never run.
-      this.worker.on('error', () => undefined);
-      workers.register(this, { control: this.control, worker: this.worker }, this);
-    }
-  }
-
-  /** Whether a worker thread folds two of every three chunks. */
-  get threaded(): boolean {
-    return this.worker !== undefined;
-  }
-
-  /** Stops the worker thread, if any; folding goes on in this thread. */
-  close(): void {
-    if (this.worker === undefined) return;
-    workers.unregister(this);
-    stopWorker({ control: this.control, worker: this.worker });
-    this.worker = undefined;
+    this.stage = new Float32Array(this.memory.buffer, 0, STAGE_FLOATS);
   }
 
   /** The per-element limit on |δ| for an update of n samples in tensor k (step 2). */
@@ -262,79 +164,14 @@ export class GridSum {
     const cap = this.cap(k, n);
     const base = this.offsets[k] as number;
     let maxAbs = 0;
-    for (let from = 0; from < to;) {
-      // Chunk A on this thread; chunk B, when there is one and a worker, on the worker meanwhile.
-      const countA = Math.min(STAGE_FLOATS, to - from);
-      const fromB = from + countA;
-      const countB = this.worker === undefined ? 0 : Math.min(this.workerStage, to - fromB);
-      readValues(values, from, this.stages[0].subarray(0, countA));
-      if (countB > 0) {
-        readValues(values, fromB, this.stages[1].subarray(0, countB));
-        this.post(base + 8 * fromB, this.stageOffsets[1], countB, w, cap);
-      }
-      const stopA = this.kernel.fold(base + 8 * from, this.stageOffsets[0], countA, w, cap);
+    for (let from = 0; from < to; from += STAGE_FLOATS) {
+      const count = Math.min(STAGE_FLOATS, to - from);
+      readValues(values, from, this.stage.subarray(0, count));
+      const stop = this.kernel.fold(base + 8 * from, 0, count, w, cap);
       maxAbs = Math.max(maxAbs, this.kernel.maxabs.value);
-      let stopB = countB;
-      if (countB > 0) {
-        const b = this.collect(base + 8 * fromB, this.stageOffsets[1], countB, w, cap);
-        stopB = b.stop;
-        maxAbs = Math.max(maxAbs, b.maxAbs);
-      }
-      const end = fromB + countB;
-      if (stopA < countA) return { folded: end, bad: from + stopA, maxAbs };
-      if (stopB < countB) return { folded: end, bad: fromB + stopB, maxAbs };
-      from = end;
+      if (stop < count) return { folded: from + count, bad: from + stop, maxAbs };
     }
     return { folded: to, bad: undefined, maxAbs };
-  }
-
-  private post(acc: number, x: number, n: number, w: number, cap: number): void {
-    const c = this.control;
-    c[JOB_ACC] = acc;
-    c[JOB_X] = x;
-    c[JOB_N] = n;
-    this.controlF64[3] = w;
-    this.controlF32[8] = cap;
-    Atomics.store(c, STATE, POSTED);
-    Atomics.notify(c, STATE);
-  }
-
-  /**
-   * Waits for the posted chunk. If the worker has not picked it up within {@link WORKER_PICKUP_MS}
-   * (not started, or gone), the job is cancelled — atomically, so it is folded exactly once — and
-   * folded here, and the worker is not used again.
-   */
-  private collect(
-    acc: number,
-    x: number,
-    n: number,
-    w: number,
-    cap: number,
-  ): { stop: number; maxAbs: number } {
-    const c = this.control;
-    const started = Date.now();
-    for (;;) {
-      const state = Atomics.load(c, STATE);
-      if (state === DONE) {
-        Atomics.store(c, STATE, IDLE);
-        return { stop: c[JOB_STOP] as number, maxAbs: this.controlF32[9] as number };
-      }
-      if (state === POSTED && Date.now() - started > WORKER_PICKUP_MS) {
-        if (Atomics.compareExchange(c, STATE, POSTED, CANCELLED) === POSTED) {
-          Atomics.store(c, STATE, IDLE);
-          this.close();
-          const stop = this.kernel.fold(acc, x, n, w, cap);
-          return { stop, maxAbs: this.kernel.maxabs.value };
-        }
-      }
-      if (Date.now() - started > WORKER_HUNG_MS) {
-        this.close();
-        throw new Error(
-          `the fold worker has not finished a chunk in ${WORKER_HUNG_MS / 1000} s; this accumulator is unusable`,
-        );
-      }
-      Atomics.wait(c, STATE, state, 50);
-    }
   }
 
   /**

@@ -63,8 +63,6 @@ export interface StreamingFedAvgOptions {
    * of two ≥ max(1, its largest |value|) (`grid-sum.ts`). Without it every scale is 1.
    */
   readonly global?: readonly WeightTensor[];
-  /** Fold on a worker thread too (`GridSumOptions.worker`; default false: measured no faster). */
-  readonly worker?: boolean;
 }
 
 export class StreamingFedAvg {
@@ -96,19 +94,8 @@ export class StreamingFedAvg {
     this.sum = new GridSum(
       this.layout.map((t) => size(t.shape)),
       scales,
-      options.worker === undefined ? {} : { worker: options.worker },
     );
     this.used = new Float64Array(this.layout.length);
-  }
-
-  /** Whether a worker thread folds two of every three chunks (`StreamingFedAvgOptions.worker`). */
-  get threaded(): boolean {
-    return this.sum.threaded;
-  }
-
-  /** Stops the fold worker thread, if there is one (it is also stopped when this is collected). */
-  close(): void {
-    this.sum.close();
   }
 
   /** Updates folded so far. */

@@ -1,9 +1,9 @@
 ;; Kernels of StreamingFedAvg's grid accumulator (libs/aggregation/src/grid-sum.ts has the arithmetic
 ;; and its proof). `npm run build:wasm -w @fedaln/aggregation` compiles this file into
 ;; src/grid-fold.wasm.ts (base64); grid-fold.spec.ts checks that the committed bytes are this file's.
-;; Offsets are byte offsets into the imported memory, shared so that a worker thread can fold too.
+;; Offsets are byte offsets into the imported memory.
 (module
-  (import "env" "memory" (memory 1 65536 shared))
+  (import "env" "memory" (memory 1))
   (global $maxabs (export "maxabs") (mut f32) (f32.const 0))
 
   ;; fold(acc, x, n, w, cap): acc[i] += nearest(f64(v[i]) * w) for i in 0..n (round half to even), where

@@ -101,20 +101,17 @@ export class RoundAggregator {
       );
     }
     this.accumulators.delete(studyId);
-    acc.fedavg.close();
     return acc;
   }
 
   /** Forgets a study's accumulator (round failed or study stopped). */
   drop(studyId: string): void {
-    this.accumulators.get(studyId)?.fedavg.close();
     this.accumulators.delete(studyId);
   }
 
   private async accumulator(studyId: string, round: number): Promise<Accumulator> {
     const existing = this.accumulators.get(studyId);
     if (existing?.round === round) return existing;
-    existing?.fedavg.close();
     const base = await this.baseModel(studyId, round);
     const global = decodeUpdate(await this.cache.get(base.sha256));
     const acc: Accumulator = {
