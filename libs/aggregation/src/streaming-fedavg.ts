@@ -195,14 +195,13 @@ export class StreamingFedAvg {
   }
 
   /**
-   * New global weights: global + δ̄, each element rounded once to float32 from float64; written into
-   * `out` (one array per layout tensor, e.g. views into an f32 blob) when it is given.
+   * New global weights: global + δ̄, each element rounded once to float32 from float64.
    *
    * @example
    * const next = fedavg.applyTo(globalWeights);
    */
-  applyTo(global: readonly WeightTensor[], out?: readonly Float32Array[]): WeightTensor[] {
-    return this.read(this.matchLayout(global, 'global'), out);
+  applyTo(global: readonly WeightTensor[]): WeightTensor[] {
+    return this.read(this.matchLayout(global, 'global'));
   }
 
   /**
@@ -221,18 +220,10 @@ export class StreamingFedAvg {
     this.sum.read(k, this.weight, out, global, from);
   }
 
-  private read(base?: readonly WeightTensor[], into?: readonly Float32Array[]): WeightTensor[] {
+  private read(base?: readonly WeightTensor[]): WeightTensor[] {
     if (this.updates === 0) throw new Error('no update has been added: there is no mean to take');
-    if (into !== undefined && into.length !== this.layout.length) {
-      throw new Error(`applyTo needs ${this.layout.length} output arrays, got ${into.length}`);
-    }
     return this.layout.map((t, k) => {
-      const out = into?.[k] ?? new Float32Array(size(t.shape));
-      if (out.length !== size(t.shape)) {
-        throw new Error(
-          `output array ${k} has ${out.length} values, tensor "${t.name}" has ${size(t.shape)}`,
-        );
-      }
+      const out = new Float32Array(size(t.shape));
       this.sum.read(k, this.weight, out, base?.[k]?.values);
       return { name: t.name, shape: [...t.shape], values: out };
     });
