@@ -39,11 +39,9 @@ export function openUpdateFile(file: string): UpdateFile {
       read: (from, into) => {
         const bytes = new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
         const position = dataStart + t.offset + 4 * from;
-        let done = 0;
-        while (done < bytes.length) {
-          const n = fs.readSync(fd, bytes, done, bytes.length - done, position + done);
-          if (n === 0) throw new Error(`${file} ended at byte ${position + done} inside tensor "${t.name}"`);
-          done += n;
+        const done = readInto(fd, bytes, position);
+        if (done < bytes.length) {
+          throw new Error(`${file} ended at byte ${position + done} inside tensor "${t.name}"`);
         }
       },
     }));
@@ -61,13 +59,18 @@ export function openUpdateFile(file: string): UpdateFile {
   }
 }
 
-function readAt(fd: number, position: number, length: number): Buffer {
-  const out = Buffer.alloc(length);
+/** Reads into `bytes` from `position` until it is full or the file ends; returns the bytes read. */
+function readInto(fd: number, bytes: Uint8Array, position: number): number {
   let done = 0;
-  while (done < length) {
-    const n = fs.readSync(fd, out, done, length - done, position + done);
+  while (done < bytes.length) {
+    const n = fs.readSync(fd, bytes, done, bytes.length - done, position + done);
     if (n === 0) break;
     done += n;
   }
-  return out.subarray(0, done);
+  return done;
+}
+
+function readAt(fd: number, position: number, length: number): Buffer {
+  const out = Buffer.alloc(length);
+  return out.subarray(0, readInto(fd, out, position));
 }
