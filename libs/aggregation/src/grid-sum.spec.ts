@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { GRID_LOG2, GridSum, gridScale, RANGE_LOG2, STAGE_FLOATS } from './grid-sum';
+import { GRID_LOG2, GridSum, gridScale, PAIR_FLOATS, RANGE_LOG2, STAGE_FLOATS } from './grid-sum';
 
 const C = 1.5 * 2 ** 52;
 /** Reference: step 3 of grid-sum.ts evaluated by the JS engine's own IEEE double arithmetic. */
@@ -82,6 +82,68 @@ describe('GridSum (wasm kernel)', () => {
     expect(cap3).toBeLessThanOrEqual(2 ** 25 / 3);
     expect(Math.fround(cap3)).toBe(cap3);
     expect(new Float32Array([cap3 * (1 + 2 ** -23)])[0]).toBeGreaterThan(2 ** 25 / 3);
+  });
+});
+
+describe('GridSum.foldPair (the fold2 kernel)', () => {
+  // Over three pair chunks, the last ending in the kernel's 4-wide blocks and a 3-value tail.
+  const size = 2 * PAIR_FLOATS + 4003;
+  const u = prng(23);
+  const mixed = (): Float32Array =>
+    Float32Array.from({ length: size }, () => (u() - 0.5) * 10 ** (Math.floor(u() * 8) - 6));
+  const a = mixed();
+  const b = mixed();
+  // Exact halves of the grid (ties, 2⁻²⁷ at scale 1 with n = 1 → x·w = k + ½) in both.
+  for (let i = 0; i < size; i += 991) a[i] = (i % 2 ? 1 : -1) * (2 * (i % 7) + 1) * 2 ** -27;
+  for (let i = 5; i < size; i += 983) b[i] = (i % 2 ? -1 : 1) * (2 * (i % 3) + 1) * 2 ** -27;
+  const maxAbsOf = (v: Float32Array): number => v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+
+  it('leaves every accumulator element bit for bit as fold(a) then fold(b) do', () => {
+    for (const [na, nb] of [
+      [1, 1],
+      [120, 7],
+    ] as const) {
+      const one = new GridSum([size], [2]);
+      one.fold(0, a, na, 1);
+      one.fold(0, b, nb, 1);
+      const pair = new GridSum([size], [2]);
+      const [fa, fb] = pair.foldPair(0, a, na, b, nb);
+      expect([fa, fb]).toEqual([
+        { folded: size, bad: undefined, maxAbs: maxAbsOf(a) },
+        { folded: size, bad: undefined, maxAbs: maxAbsOf(b) },
+      ]);
+      expect(Buffer.from(pair.sums(0).buffer).equals(Buffer.from(one.sums(0).buffer))).toBe(true);
+    }
+  });
+
+  it.each([
+    ['the first', 0],
+    ['the second', 1],
+  ])('stops %s at the chunk of its first bad value, folds the other on alone; undo is exact', (_l, which) => {
+    const bad = Float32Array.from(which === 0 ? a : b);
+    bad[PAIR_FLOATS + 17] = NaN; // in pair chunk 1
+    bad[PAIR_FLOATS + 40] = Infinity;
+    const good = which === 0 ? b : a;
+    const sum = new GridSum([size], [1]);
+    const outcomes = which === 0 ? sum.foldPair(0, bad, 9, good, 4) : sum.foldPair(0, good, 4, bad, 9);
+    expect(outcomes[which]).toMatchObject({ folded: 2 * PAIR_FLOATS, bad: PAIR_FLOATS + 17 });
+    expect(outcomes[1 - which]).toEqual({ folded: size, bad: undefined, maxAbs: maxAbsOf(good) });
+    sum.fold(0, bad, 9, -1, 2 * PAIR_FLOATS);
+    const alone = new GridSum([size], [1]);
+    alone.fold(0, good, 4, 1);
+    expect(Buffer.from(sum.sums(0).buffer).equals(Buffer.from(alone.sums(0).buffer))).toBe(true);
+  });
+
+  it('reports both when both meet a bad value, each at its own index', () => {
+    const x = Float32Array.from(a);
+    const y = Float32Array.from(b);
+    x[size - 2] = -Infinity; // in the scalar tail
+    y[3] = 2 ** 26; // beyond the cap 2²⁵ of n = 1 in the first block
+    const sum = new GridSum([size], [1]);
+    expect(sum.foldPair(0, x, 1, y, 1).map((o) => [o.folded, o.bad])).toEqual([
+      [size, size - 2],
+      [PAIR_FLOATS, 3],
+    ]);
   });
 });
 

@@ -20,8 +20,11 @@ import { GRID_FOLD_WASM_BASE64 } from './grid-fold.wasm';
  *     depends on the term alone; |r| ≤ 2⁵¹, and r = −r' for the term's negation (ties to even is
  *     symmetric).
  *  4. Integers of magnitude ≤ 2⁵³ are doubles, so adding integers whose running sum stays there is
- *     exact. The per-tensor bound Σ nᵢ·max|δᵢ| ≤ R gives Σ|r| ≤ 2⁵¹ + K/2 (K ≤ 2¹⁴ terms), and an
- *     update that is folded and then undone (rejected) adds at most another 2⁵¹ + K/2 meanwhile.
+ *     exact. The per-tensor bound Σ nᵢ·max|δᵢ| ≤ R over accepted updates gives Σ|r| ≤ 2⁵¹ + K/2
+ *     (K ≤ 2¹⁴ terms). At most two updates are ever folded before their range is checked (a pair,
+ *     `fold2`; either may then be undone), each term of magnitude ≤ 2⁵¹ by step 2, so every partial
+ *     sum stays within 3·2⁵¹ + K/2 < 2⁵³. A pair's two terms are added to each other first: an
+ *     integer ≤ 2⁵², exact, so the element ends as the two single folds leave it.
  *  5. No element is ever −0: elements start at +0, and under round to nearest x + y is −0 only when
  *     x and y are both −0 (r may be −0, but the element it is added to never is).
  * Hence each element holds Σ r exactly, and the mean read from it, (Σ r)·q / W (+ base) rounded to
@@ -33,10 +36,11 @@ import { GRID_FOLD_WASM_BASE64 } from './grid-fold.wasm';
  * would need 16 bytes per parameter.
  *
  * The fold runs in a wasm SIMD kernel (`wasm/grid-fold.wat`) over 1 MiB chunks staged in the
- * module's memory, which also holds the accumulators. It is memory-bound (per parameter it reads 4
- * bytes of update and reads and writes 8 of accumulator); a worker thread folding two of every three
- * chunks was measured on the 2-core machine and was slower (17.3–18.9 vs 15.1–17.0 ms per 20 M
- * values), so there is none.
+ * module's memory, which also holds the accumulators. Per parameter it reads 4 bytes of update and
+ * reads and writes 8 of accumulator, so folding two updates in one pass (`fold2`, {@link
+ * GridSum.foldPair}) moves 24 bytes where two passes move 40. A worker thread folding two of every
+ * three chunks was measured on the 2-core machine and was slower (17.3–18.9 vs 15.1–17.0 ms per
+ * 20 M values), so there is none.
  */
 
 /** Most updates per round: the slack of step 4. */
@@ -53,9 +57,24 @@ export const STAGE_FLOATS = 1 << 18;
 const WASM_PAGE = 65536;
 const MAX_PAGES = 65536;
 
+/** Floats per update per staged chunk when two updates are folded together: the two share the stage. */
+export const PAIR_FLOATS = 1 << 16;
+
 interface GridFoldExports {
   fold(acc: number, x: number, n: number, w: number, cap: number): number;
+  fold2(
+    acc: number,
+    x: number,
+    y: number,
+    n: number,
+    w: number,
+    wy: number,
+    cap: number,
+    capy: number,
+  ): number;
   readonly maxabs: { readonly value: number };
+  readonly maxabs2: { readonly value: number };
+  readonly bad2: { readonly value: number };
 }
 
 /** The part of the WebAssembly JS API used here (the project's lib settings do not declare it). */
@@ -157,14 +176,14 @@ export class GridSum {
   /**
    * Folds sign·n·values[0, to) into tensor k, chunk by chunk, stopping after the chunk holding the
    * first value beyond {@link cap} or not finite (such a value is folded as 0; undo with sign −1 over
-   * `folded` values). `values.length` must be the tensor's size.
+   * `folded` values). `values.length` must be the tensor's size; `start` skips values already folded.
    */
-  fold(k: number, values: Values, n: number, sign: 1 | -1, to = values.length): FoldOutcome {
+  fold(k: number, values: Values, n: number, sign: 1 | -1, to = values.length, start = 0): FoldOutcome {
     const w = (sign * n * 2 ** -GRID_LOG2) / this.scale(k);
     const cap = this.cap(k, n);
     const base = this.offsets[k] as number;
     let maxAbs = 0;
-    for (let from = 0; from < to; from += STAGE_FLOATS) {
+    for (let from = start; from < to; from += STAGE_FLOATS) {
       const count = Math.min(STAGE_FLOATS, to - from);
       readValues(values, from, this.stage.subarray(0, count));
       const stop = this.kernel.fold(base + 8 * from, 0, count, w, cap);
@@ -172,6 +191,45 @@ export class GridSum {
       if (stop < count) return { folded: from + count, bad: from + stop, maxAbs };
     }
     return { folded: to, bad: undefined, maxAbs };
+  }
+
+  /**
+   * Folds n·a and nb·b into tensor k in one pass over its accumulator (the `fold2` kernel): the
+   * accumulator is read and written once for the two, where two {@link fold}s would stream it
+   * twice, and every element ends bit for bit as those two folds leave it (the two terms are
+   * integers ≤ 2⁵¹, so adding them first is exact). Once one of them meets a bad value, the
+   * other goes on alone; each outcome is what {@link fold} would report for it.
+   */
+  foldPair(k: number, a: Values, n: number, b: Values, nb: number): [FoldOutcome, FoldOutcome] {
+    const size = a.length;
+    const w = (n * 2 ** -GRID_LOG2) / this.scale(k);
+    const wb = (nb * 2 ** -GRID_LOG2) / this.scale(k);
+    const cap = this.cap(k, n);
+    const capB = this.cap(k, nb);
+    const base = this.offsets[k] as number;
+    let maxA = 0;
+    let maxB = 0;
+    for (let from = 0; from < size; from += PAIR_FLOATS) {
+      const count = Math.min(PAIR_FLOATS, size - from);
+      readValues(a, from, this.stage.subarray(0, count));
+      readValues(b, from, this.stage.subarray(PAIR_FLOATS, PAIR_FLOATS + count));
+      const stopA = this.kernel.fold2(base + 8 * from, 0, 4 * PAIR_FLOATS, count, w, wb, cap, capB);
+      const stopB = this.kernel.bad2.value;
+      maxA = Math.max(maxA, this.kernel.maxabs.value);
+      maxB = Math.max(maxB, this.kernel.maxabs2.value);
+      if (stopA < count || stopB < count) {
+        const end = from + count;
+        const outA = { folded: end, bad: stopA < count ? from + stopA : undefined, maxAbs: maxA };
+        const outB = { folded: end, bad: stopB < count ? from + stopB : undefined, maxAbs: maxB };
+        if (outA.bad === undefined) return [alsoFolded(outA, this.fold(k, a, n, 1, size, end)), outB];
+        if (outB.bad === undefined) return [outA, alsoFolded(outB, this.fold(k, b, nb, 1, size, end))];
+        return [outA, outB];
+      }
+    }
+    return [
+      { folded: size, bad: undefined, maxAbs: maxA },
+      { folded: size, bad: undefined, maxAbs: maxB },
+    ];
   }
 
   /**
@@ -196,7 +254,17 @@ export class GridSum {
     }
   }
 
+  /** A copy of tensor k's accumulator: the exact sums Σ r, in units of its grid q. */
+  sums(k: number): Float64Array {
+    return new Float64Array(this.memory.buffer, this.offsets[k] as number, this.sizes[k] as number).slice();
+  }
+
   private scale(k: number): number {
     return this.scales[k] as number;
   }
+}
+
+/** A fold's outcome followed by the fold of the rest of the same tensor. */
+function alsoFolded(first: FoldOutcome, rest: FoldOutcome): FoldOutcome {
+  return { folded: rest.folded, bad: rest.bad, maxAbs: Math.max(first.maxAbs, rest.maxAbs) };
 }

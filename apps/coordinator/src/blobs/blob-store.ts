@@ -26,6 +26,11 @@ export abstract class BlobStore {
   abstract has(sha256: string): Promise<boolean>;
   /** A read stream of the blob, or null when absent. */
   abstract open(sha256: string): Promise<{ stream: Readable; bytes: number } | null>;
+  /**
+   * A file on this machine holding the blob, for positional reads (an update is folded from it in
+   * chunks), or null when absent. The store never rewrites a blob's file in place.
+   */
+  abstract localFile(sha256: string): Promise<string | null>;
 }
 
 /**
@@ -135,6 +140,10 @@ export class FileBlobStore extends BlobStore {
     } catch {
       return false;
     }
+  }
+
+  async localFile(sha256: string): Promise<string | null> {
+    return (await this.has(sha256)) ? this.pathOf(sha256) : null;
   }
 
   async open(sha256: string): Promise<{ stream: Readable; bytes: number } | null> {

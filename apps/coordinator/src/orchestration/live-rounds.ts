@@ -69,7 +69,7 @@ export class LiveRounds {
     const blobs = get(BlobStore);
     const models = get(GlobalModelRepository);
     const cache = new BlobCache(blobs);
-    const aggregator = new RoundAggregator(blobs, cache, models);
+    const aggregator = new RoundAggregator(blobs, cache, models, this.log);
     const sessions = new SiteSessions();
     const io: SiteServer = new Server(app.getHttpServer(), {
       maxHttpBufferSize: MAX_MESSAGE_BYTES,

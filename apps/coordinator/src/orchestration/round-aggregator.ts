@@ -1,32 +1,62 @@
-import { StreamingFedAvg, type UpdateTensor, type WeightTensor } from '@fedaln/aggregation';
+import {
+  type CheckedUpdate,
+  StreamingFedAvg,
+  type UpdateTensor,
+  type WeightTensor,
+} from '@fedaln/aggregation';
 import { f32BlobLayout } from '@fedaln/protocol';
 import type { BlobStore } from '../blobs/blob-store';
 import { DomainError } from '../domain/domain-error';
 import type { Participant } from '../domain/records';
 import type { GlobalModelRepository } from '../models/global-model.repository';
 import { KeyedSerial } from '../rounds/keyed-serial';
-import { readStoredBlob, type BlobCache } from '../transfer/blob-cache';
+import type { BlobCache } from '../transfer/blob-cache';
 import { decodeUpdate } from '../transfer/update-decoder';
+import { openUpdateFile, type UpdateFile } from '../transfer/update-file';
 
-/** The round in flight of one study: its base model and the exact running sum of accepted updates. */
+/** An accepted update: persisted (blob + participant row), to be folded from the blob store. */
+export interface AcceptedUpdate {
+  readonly siteId: string;
+  readonly sha256: string;
+  readonly nTrain: number;
+}
+
+/** An accepted update not folded yet, with its share of the round's range (StreamingFedAvg.check). */
+interface PendingUpdate extends AcceptedUpdate {
+  readonly checked: CheckedUpdate;
+}
+
+/** The round in flight of one study: its base model and the running sum of accepted updates. */
 interface Accumulator {
   readonly round: number;
   readonly global: readonly WeightTensor[];
   readonly fedavg: StreamingFedAvg;
   readonly folded: Set<string>;
+  readonly pending: PendingUpdate[];
+}
+
+/** Where the aggregator reports a fold it had to leave for later. */
+export interface AggregatorLog {
+  warn(obj: object, msg: string): void;
 }
 
 /**
- * Streaming FedAvg per study (DESIGN.md "Rounds"): accepted updates are folded one at a time into
- * a `StreamingFedAvg` (8 bytes per parameter, whatever the number of sites); at aggregation the
- * accumulator is reconciled with the persisted uploads, so after a restart the accepted updates are
- * re-folded from the blob store — exact and order-independent, so the result is bit-identical —
- * and an update is never folded twice (folds are keyed by site). All work on one study runs in
- * order (`serial`), which also bounds memory to one update blob at a time.
+ * Streaming FedAvg per study (DESIGN.md "Rounds"): accepted updates are folded into a
+ * `StreamingFedAvg` (8 bytes per parameter, whatever the number of sites) as they arrive, read in
+ * chunks from the blob store. An update is checked before it is persisted, then handed over with
+ * {@link accepted}; {@link foldPending} folds what is waiting — two at a time when two are (one
+ * pass over the accumulator for the pair, `StreamingFedAvg.addAll`). At aggregation the
+ * accumulator is reconciled with the persisted uploads, so after a restart the accepted updates
+ * are re-folded from the blob store — exact and order-independent, so the result is bit-identical
+ * — and an update is never folded twice (folds are keyed by site). All work on one study runs in
+ * order (`serial`).
  *
  * @example
- * await aggregator.serial.run(studyId, () => aggregator.fold(studyId, 1, globalSha, siteId, bytes, 120));
- * const next = await aggregator.aggregate(studyId, 1, globalSha, uploads); // { sha256, bytes }
+ * const checked = await aggregator.verify(studyId, 1, update.tensors, 120);
+ * // … persist the blob and the participant row, then:
+ * aggregator.accepted(studyId, 1, { siteId, sha256, nTrain: 120 }, checked);
+ * await aggregator.foldPending(studyId);
+ * const next = await aggregator.aggregate(studyId, 1, uploads); // { sha256, bytes }
  */
 export class RoundAggregator {
   readonly serial = new KeyedSerial();
@@ -36,6 +66,7 @@ export class RoundAggregator {
     private readonly blobs: BlobStore,
     private readonly cache: BlobCache,
     private readonly models: GlobalModelRepository,
+    private readonly log: AggregatorLog = { warn: () => undefined },
   ) {}
 
   /** The global model round `round` trains from (version round − 1). */
@@ -46,37 +77,61 @@ export class RoundAggregator {
     return model;
   }
 
-  /** Checks an update against the round's global layout and ranges; throws UpdateRejected. */
+  /**
+   * Checks an update against the round's global layout and ranges, counting the accepted updates
+   * not folded yet; throws UpdateRejected.
+   */
   async verify(
     studyId: string,
     round: number,
     update: readonly UpdateTensor[],
     nTrain: number,
-  ): Promise<void> {
+  ): Promise<CheckedUpdate> {
     const acc = await this.accumulator(studyId, round);
-    acc.fedavg.check(update, nTrain);
+    return acc.fedavg.check(
+      update,
+      nTrain,
+      acc.pending.map((p) => p.checked),
+    );
   }
 
-  /** Folds a verified, persisted update; a site already folded in this round is skipped. */
-  async fold(studyId: string, round: number, siteId: string, update: readonly UpdateTensor[], n: number) {
-    const acc = await this.accumulator(studyId, round);
-    if (acc.folded.has(siteId)) return false;
-    acc.fedavg.add(update, n);
-    acc.folded.add(siteId);
-    return true;
+  /** Hands over a verified, persisted update to be folded; a site already folded or waiting is skipped. */
+  accepted(studyId: string, round: number, update: AcceptedUpdate, checked: CheckedUpdate): void {
+    const acc = this.accumulators.get(studyId);
+    if (acc?.round !== round) return; // the accumulator was dropped: reconcile folds it from the store
+    if (acc.folded.has(update.siteId) || acc.pending.some((p) => p.siteId === update.siteId)) return;
+    acc.pending.push({ ...update, checked });
   }
 
-  /** Re-folds, from the blob store, every persisted upload the accumulator does not hold yet. */
+  /** Accepted updates of the study's round in flight that wait to be folded. */
+  pendingCount(studyId: string): number {
+    return this.accumulators.get(studyId)?.pending.length ?? 0;
+  }
+
+  /**
+   * Folds the waiting updates. A failure (a stored blob unreadable, say) is logged and leaves them
+   * waiting: the aggregation's reconcile tries again and fails the round with the reason.
+   */
+  async foldPending(studyId: string): Promise<number> {
+    const acc = this.accumulators.get(studyId);
+    if (!acc || acc.pending.length === 0) return 0;
+    try {
+      return await this.foldStored(studyId, acc, acc.pending);
+    } catch (e) {
+      this.log.warn({ err: e, studyId, round: acc.round }, 'fold left for the aggregation to retry');
+      return 0;
+    }
+  }
+
+  /** Folds, from the blob store, every persisted upload the accumulator does not hold yet. */
   async reconcile(studyId: string, round: number, uploads: readonly Participant[]): Promise<number> {
     const acc = await this.accumulator(studyId, round);
-    let refolded = 0;
+    const missing: AcceptedUpdate[] = [];
     for (const p of uploads) {
       if (acc.folded.has(p.siteId) || p.updateSha256 === null || p.nTrain === null) continue;
-      const bytes = await readStoredBlob(this.blobs, p.updateSha256);
-      await this.fold(studyId, round, p.siteId, decodeUpdate(bytes), p.nTrain);
-      refolded++;
+      missing.push({ siteId: p.siteId, sha256: p.updateSha256, nTrain: p.nTrain });
     }
-    return refolded;
+    return this.foldStored(studyId, acc, missing);
   }
 
   /**
@@ -89,6 +144,43 @@ export class RoundAggregator {
     // Written to the blob store chunk by chunk: the new model is never whole in memory beside the
     // accumulator; it is read into the cache when sites fetch it, after the accumulator is gone.
     return this.blobs.putChunks(() => newGlobalChunks(acc.fedavg, acc.global));
+  }
+
+  /**
+   * Folds stored updates, two per pass, each read in chunks from its blob file (never whole), and
+   * marks them folded. Throws, naming the sites, if any is refused — for a persisted update that
+   * means its blob is not what was checked.
+   */
+  private async foldStored(studyId: string, acc: Accumulator, updates: readonly AcceptedUpdate[]) {
+    const todo = updates.filter((u) => !acc.folded.has(u.siteId));
+    const files: UpdateFile[] = [];
+    try {
+      for (const u of todo) {
+        const file = await this.blobs.localFile(u.sha256);
+        if (file === null)
+          throw new DomainError('MODEL_NOT_FOUND', `blob ${u.sha256} is not in the blob store`);
+        files.push(openUpdateFile(file));
+      }
+      const outcome = acc.fedavg.addAll(
+        todo.map((u, i) => ({ update: (files[i] as UpdateFile).tensors, nSamples: u.nTrain })),
+      );
+      const refused: string[] = [];
+      todo.forEach((u, i) => {
+        const failure = outcome[i];
+        if (failure) refused.push(`site ${u.siteId} (${u.sha256}): ${failure.message}`);
+        else acc.folded.add(u.siteId);
+      });
+      const folded = new Set(todo.map((u) => u.siteId).filter((s) => acc.folded.has(s)));
+      acc.pending.splice(0, acc.pending.length, ...acc.pending.filter((p) => !folded.has(p.siteId)));
+      if (refused.length > 0) {
+        throw new Error(
+          `study ${studyId} round ${acc.round}: stored updates refused by the fold: ${refused.join('; ')}`,
+        );
+      }
+      return folded.size;
+    } finally {
+      for (const f of files) f.close();
+    }
   }
 
   /** The round's accumulator, checked against the uploads, and forgotten by this aggregator. */
@@ -122,6 +214,7 @@ export class RoundAggregator {
         { global },
       ),
       folded: new Set(),
+      pending: [],
     };
     this.accumulators.set(studyId, acc);
     return acc;

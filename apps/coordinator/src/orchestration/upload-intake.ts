@@ -10,7 +10,8 @@ import {
 } from '@fedaln/protocol';
 import { randomUUID } from 'node:crypto';
 import { SocketRefusal } from '../gateway/socket-error';
-import { openUpdateFile, type UpdateFile } from '../transfer/update-file';
+import type { CheckedUpdate } from '@fedaln/aggregation';
+import { openUpdateFile } from '../transfer/update-file';
 import { UploadSpool } from '../transfer/upload-spool';
 import { currentRound } from './current-round';
 import type { SiteIntakeDeps } from './site-intake';
@@ -26,8 +27,8 @@ type Upload =
 
 /**
  * A site's update for its current round: `upload:begin` opens (or resumes) a spool on disk,
- * `upload:frame` writes frames there, `upload:end` verifies the sha256, decodes and checks the
- * update, persists it (blob store + participant row) and only then folds it. Idempotent per
+ * `upload:frame` writes frames there, `upload:end` verifies the sha256, checks the update, persists
+ * it (blob store + participant row) and only then has it folded. Idempotent per
  * (study, round, site): a replay of the counted update is acknowledged without being folded again.
  *
  * @example
@@ -35,6 +36,8 @@ type Upload =
  */
 export class UploadIntake {
   private readonly uploads = new Map<string, Upload>();
+  /** Per study, the `end` calls under way (running or queued): a fold waits for the next of them. */
+  private readonly ending = new Map<string, number>();
 
   constructor(private readonly deps: SiteIntakeDeps) {}
 
@@ -104,54 +107,81 @@ export class UploadIntake {
     return { index: ack.index, next_frame: ack.next_frame };
   }
 
-  /** Verify, persist (blob + participant row), then fold — in that order, one update at a time per study. */
+  /**
+   * Verify, persist (blob + participant row), then fold — in that order, one upload at a time per
+   * study. The fold waits while another upload of the study is about to be verified, so that the
+   * two are folded in one pass over the accumulator (RoundAggregator.foldPending).
+   */
   async end(siteId: string, req: UploadEndPayload): Promise<UploadEndAccepted> {
     const u = this.upload(siteId, req.upload_id);
     if (u.kind === 'counted') return { sha256: u.sha256 };
+    const { studyId } = u.spool.key;
+    const { aggregator } = this.deps;
+    this.ending.set(studyId, (this.ending.get(studyId) ?? 0) + 1);
+    try {
+      return await aggregator.serial.run(studyId, async () => {
+        try {
+          return await this.accept(siteId, req.upload_id, u);
+        } finally {
+          // Others of this study queued behind this one: the last of them folds what waits (as a pair).
+          const waiting = (this.ending.get(studyId) ?? 1) - 1;
+          if (waiting === 0 || aggregator.pendingCount(studyId) >= 2) await aggregator.foldPending(studyId);
+        }
+      });
+    } finally {
+      const left = (this.ending.get(studyId) ?? 1) - 1;
+      if (left > 0) this.ending.set(studyId, left);
+      else this.ending.delete(studyId);
+    }
+  }
+
+  /** The serial part of {@link end}: verify, persist, hand over to the aggregator. */
+  private async accept(
+    siteId: string,
+    uploadId: string,
+    u: Extract<Upload, { kind: 'spooling' }>,
+  ): Promise<UploadEndAccepted> {
     const { key } = u.spool;
     const { aggregator, orchestrator } = this.deps;
-    return aggregator.serial.run(key.studyId, async () => {
-      const done = u.spool.finish();
-      if (!done.ok) {
-        if (done.code === 'sha256_mismatch') this.uploads.delete(req.upload_id);
-        throw new SocketRefusal(done.code, done.message);
-      }
-      this.uploads.delete(req.upload_id);
-      // The update is checked and folded from the spool file in chunks, never read whole (update-file.ts).
-      let update: UpdateFile | undefined;
+    const done = u.spool.finish();
+    if (!done.ok) {
+      if (done.code === 'sha256_mismatch') this.uploads.delete(uploadId);
+      throw new SocketRefusal(done.code, done.message);
+    }
+    this.uploads.delete(uploadId);
+    // The update is checked from the spool file in chunks, never read whole (update-file.ts).
+    let checked: CheckedUpdate;
+    try {
+      const update = openUpdateFile(u.spool.file);
       try {
-        update = openUpdateFile(u.spool.file);
-        await aggregator.verify(key.studyId, key.round, update.tensors, u.nTrain);
-      } catch (e) {
-        update?.close();
-        u.spool.discard();
-        await this.deps.audit.append({
-          actor: `site:${siteId}`,
-          action: 'round.update_rejected',
-          subjectType: 'study',
-          subjectId: key.studyId,
-          details: {
-            round: key.round,
-            sha256: key.sha256,
-            reason: e instanceof Error ? e.message : String(e),
-          },
-        });
-        throw e;
-      }
-      try {
-        await this.deps.blobs.putFile(u.spool.file, key.sha256);
-        await orchestrator.roundsService.updateAccepted(key.studyId, key.round, siteId, {
-          nTrain: u.nTrain,
-          sha256: key.sha256,
-          bytes: key.bytes,
-        });
-        await aggregator.fold(key.studyId, key.round, siteId, update.tensors, u.nTrain);
+        checked = await aggregator.verify(key.studyId, key.round, update.tensors, u.nTrain);
       } finally {
         update.close();
       }
+    } catch (e) {
       u.spool.discard();
-      return { sha256: key.sha256 };
+      await this.deps.audit.append({
+        actor: `site:${siteId}`,
+        action: 'round.update_rejected',
+        subjectType: 'study',
+        subjectId: key.studyId,
+        details: {
+          round: key.round,
+          sha256: key.sha256,
+          reason: e instanceof Error ? e.message : String(e),
+        },
+      });
+      throw e;
+    }
+    await this.deps.blobs.putFile(u.spool.file, key.sha256);
+    await orchestrator.roundsService.updateAccepted(key.studyId, key.round, siteId, {
+      nTrain: u.nTrain,
+      sha256: key.sha256,
+      bytes: key.bytes,
     });
+    aggregator.accepted(key.studyId, key.round, { siteId, sha256: key.sha256, nTrain: u.nTrain }, checked);
+    u.spool.discard();
+    return { sha256: key.sha256 };
   }
 
   private upload(siteId: string, uploadId: string): Upload {
