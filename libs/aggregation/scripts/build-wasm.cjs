@@ -12,7 +12,7 @@ const outPath = path.join(root, 'src', 'grid-fold.wasm.ts');
 
 async function compile() {
   const wabt = await require('wabt')();
-  const features = { simd: true, mutable_globals: true };
+  const features = { simd: true, mutable_globals: true, threads: true };
   const parsed = wabt.parseWat(watPath, fs.readFileSync(watPath, 'utf8'), features);
   try {
     parsed.validate(features);

@@ -1,5 +1,38 @@
 import { GRID_FOLD_WASM_BASE64 } from './grid-fold.wasm';
 
+import { availableParallelism } from 'node:os';
+import {
+  blockOf,
+  CANCELLED,
+  CHUNK_FLOATS,
+  CONTROL_BYTES,
+  DONE,
+  F32_CAP,
+  F32_CAPY,
+  F32_MAXABS,
+  F32_MAXABS2,
+  F64_W,
+  F64_WY,
+  type FoldWorker,
+  FREE,
+  post,
+  POSTED,
+  QUIT_INDEX,
+  RING,
+  RUNNING,
+  SLOT_BYTES,
+  slotOffset,
+  startFoldWorker,
+  W_ACC,
+  W_N,
+  W_OP,
+  W_STATE,
+  W_STOP,
+  W_STOP2,
+  W_X,
+  W_Y,
+} from './fold-ring';
+
 /**
  * Order-independent accumulation of n·δ (n a sample count, δ a float32) in ONE float64 per element:
  * each term is rounded to a per-tensor grid q, after which every addition is exact, so the
@@ -35,13 +68,15 @@ import { GRID_FOLD_WASM_BASE64 } from './grid-fold.wasm';
  * sample per site, 5e-11 with 150 samples per site. The exact sum of the earlier two-limb form
  * would need 16 bytes per parameter.
  *
- * The fold runs in a wasm SIMD kernel (`wasm/grid-fold.wat`) over 1 MiB chunks staged in the
- * module's memory, which also holds the accumulators. Per parameter it reads 4 bytes of update and
- * reads and writes 8 of accumulator, so folding two updates in one pass (`fold2`, {@link
- * GridSum.foldPair}) moves 24 bytes where two passes move 40. A worker thread folding two of every
- * three chunks was measured on the 2-core machine and was slower (17.3–18.9 vs 15.1–17.0 ms per
- * 20 M values), so there is none.
- */
+ * The fold runs in a wasm SIMD kernel (`wasm/grid-fold.wat`) on chunks staged in the module's
+ * shared memory, which also holds the accumulators. Per parameter it reads 4 bytes of update and
+ * reads and writes 8 of accumulator, so folding two updates in one pass (`fold2`) moves 24 bytes
+ * where two passes move 40. For large updates a worker thread runs the kernel while this thread
+ * stages the next chunks (fold-ring.ts): staging (a copy, or a read from the update's file) and
+ * folding overlap. Measured on the 2-core machine, idle, 20 M parameters: 13.6–14.4 ms per update
+ * one at a time and 10.7–11.0 two at a time with the worker, 19–20 and 17 without
+ * (bench/aggregation.bench.ts). An earlier worker that folded two of every three chunks after this
+ * thread had staged all three, so that staging did not overlap folding, was slower than none. */
 
 /** Most updates per round: the slack of step 4. */
 export const K_MAX = 2 ** 14;
@@ -52,13 +87,24 @@ export const RANGE_LOG2 = 25;
 /** log₂ of a tensor's grid q in units of its scale M. */
 export const GRID_LOG2 = -26;
 
-/** Floats per staged chunk: 1 MiB, which stays in L2 while it is folded (measured: faster than 256 KiB). */
-export const STAGE_FLOATS = 1 << 18;
 const WASM_PAGE = 65536;
 const MAX_PAGES = 65536;
 
-/** Floats per update per staged chunk when two updates are folded together: the two share the stage. */
-export const PAIR_FLOATS = 1 << 16;
+/** Where the fold runs: 'auto' uses a worker thread for updates of {@link WORKER_MIN_FLOATS} or more when the machine has two cores. */
+export type FoldThread = 'auto' | 'always' | 'never';
+/** Floats per update from which 'auto' folds on the worker thread (below, the hand-over costs more than it saves). */
+export const WORKER_MIN_FLOATS = 1 << 20;
+/** How long a posted job may wait for the worker to pick it up before this thread runs it (and stops using the worker). */
+const PICKUP_MS = 5000;
+/** How long the worker may take over one job (≈ 1 ms of work) before it is declared hung. */
+const HUNG_MS = 60_000;
+/**
+ * With the worker, this thread folds one job in HERE_EVERY itself. Measured (20 M parameters, 2
+ * cores): 4 to 6 best and alike, 2 and 3 slower, never 15–30 % slower.
+ */
+const HERE_EVERY = 4;
+/** Polls of a job's state before this thread sleeps on it. */
+const SPINS = 1 << 20;
 
 interface GridFoldExports {
   fold(acc: number, x: number, n: number, w: number, cap: number): number;
@@ -81,7 +127,9 @@ interface GridFoldExports {
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { readonly exports: unknown };
-  Memory: new (descriptor: { initial: number; maximum: number }) => { readonly buffer: ArrayBuffer };
+  Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => {
+    readonly buffer: SharedArrayBuffer;
+  };
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
@@ -117,19 +165,42 @@ export function readValues(values: Values, from: number, into: Float32Array): vo
   else values.read(from, into);
 }
 
-/** What one fold did: values [0, folded) were folded; `bad` is the first value beyond the cap or not finite. */
-export interface FoldOutcome {
-  readonly folded: number;
-  readonly bad: number | undefined;
-  readonly maxAbs: number;
+/** One update of {@link GridSum.foldUpdates}: its values per tensor (layout order) and sample count. */
+export interface GridFoldInput {
+  readonly tensors: readonly Values[];
+  readonly n: number;
+  /** −1 subtracts exactly what +1 (the default) added. */
+  readonly sign?: 1 | -1;
 }
+
+/** What folding one update found: per tensor, the first value beyond its cap or not finite, and max |x|. */
+export interface UpdateFold {
+  readonly bad: readonly (number | undefined)[];
+  /** Per tensor, the largest |value| among those within the cap. */
+  readonly maxAbs: Float64Array;
+}
+
+/** A job in the ring: a chunk of tensor k, of the updates at these indices of the batch. */
+interface Job {
+  readonly k: number;
+  readonly from: number;
+  readonly members: readonly number[];
+}
+
+/** Stops the worker of a GridSum that was collected without close(). */
+const orphans = new FinalizationRegistry<FoldWorker>((w) => w.stop());
 
 /**
  * The accumulators of a layout of tensors (element counts `sizes`, scales from {@link gridScale}).
  *
+ * Updates are staged chunk by chunk into a ring in the module's shared memory (fold-ring.ts) and
+ * folded by the wasm kernel — on a worker thread for large updates, while this thread stages the
+ * next chunks, so reading the update and folding it overlap; or here. Either way each chunk is
+ * folded exactly once by the same kernel, so the sums are the same bit for bit.
+ *
  * @example
  * const sum = new GridSum([3], [1]);
- * sum.fold(0, new Float32Array([0.5, -1, 2]), 4, 1); // { folded: 3, bad: undefined, maxAbs: 2 }
+ * sum.foldUpdates([{ tensors: [new Float32Array([0.5, -1, 2])], n: 4 }]); // [{ bad: [undefined], maxAbs: [2] }]
  * const out = new Float32Array(3);
  * sum.read(0, 4, out); // [0.5, -1, 2]
  */
@@ -137,15 +208,26 @@ export class GridSum {
   readonly scales: readonly number[];
   private readonly sizes: readonly number[];
   private readonly offsets: number[] = [];
-  private readonly memory: { readonly buffer: ArrayBuffer };
+  private readonly memory: { readonly buffer: SharedArrayBuffer };
   private readonly kernel: GridFoldExports;
-  private readonly stage: Float32Array;
+  private readonly floats: Float32Array;
+  private readonly control: Int32Array;
+  private readonly controlF32: Float32Array;
+  private readonly controlF64: Float64Array;
+  private readonly thread: FoldThread;
+  /** The worker once started; null when it is not to be used (closed, or it failed). */
+  private worker: FoldWorker | undefined | null;
+  /** Whether a fold has touched the accumulators' pages yet. */
+  private touched = false;
+  /** Set when a fold stopped part-way: why the accumulators can no longer be used. */
+  private failure: string | undefined;
 
-  constructor(sizes: readonly number[], scales: readonly number[]) {
+  constructor(sizes: readonly number[], scales: readonly number[], options: { thread?: FoldThread } = {}) {
     if (sizes.length !== scales.length) throw new Error('GridSum needs one scale per tensor');
     this.sizes = [...sizes];
     this.scales = [...scales];
-    let end = 4 * STAGE_FLOATS;
+    this.thread = options.thread ?? 'auto';
+    let end = CONTROL_BYTES + RING * SLOT_BYTES;
     for (const size of sizes) {
       this.offsets.push(end);
       end += Math.ceil((8 * size) / 16) * 16;
@@ -157,10 +239,16 @@ export class GridSum {
         `the accumulator for ${params} parameters needs ${(end / 2 ** 30).toFixed(2)} GiB; wasm memory holds at most 4 GiB (about 536 million parameters)`,
       );
     }
-    this.memory = new wasm.Memory({ initial: pages, maximum: pages });
+    this.memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
     const instance = new wasm.Instance(gridFoldModule(), { env: { memory: this.memory } });
     this.kernel = instance.exports as unknown as GridFoldExports;
-    this.stage = new Float32Array(this.memory.buffer, 0, STAGE_FLOATS);
+    const buffer = this.memory.buffer;
+    this.floats = new Float32Array(buffer);
+    this.control = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
+    this.controlF32 = new Float32Array(buffer, 0, CONTROL_BYTES / 4);
+    this.controlF64 = new Float64Array(buffer, 0, CONTROL_BYTES / 8);
+    // Started now, so that it is up by the first fold (starting a thread takes tens of ms).
+    this.useWorker(this.sizes.reduce((a, b) => a + b, 0));
   }
 
   /** The per-element limit on |δ| for an update of n samples in tensor k (step 2). */
@@ -174,62 +262,77 @@ export class GridSum {
   }
 
   /**
-   * Folds sign·n·values[0, to) into tensor k, chunk by chunk, stopping after the chunk holding the
-   * first value beyond {@link cap} or not finite (such a value is folded as 0; undo with sign −1 over
-   * `folded` values). `values.length` must be the tensor's size; `start` skips values already folded.
+   * Folds sign·n·values of one update, or of two in one pass over each accumulator (the `fold2`
+   * kernel: every element ends bit for bit as the two single folds leave it, since the two terms
+   * are integers ≤ 2⁵¹ and are added to each other exactly first). Every tensor is folded whole; a
+   * value beyond its cap or not finite is folded as 0 and reported, so folding the same update
+   * with sign −1 undoes it exactly (step 3). If reading a value throws, the error is passed on and
+   * this GridSum refuses all further use: it would hold part of an update.
    */
-  fold(k: number, values: Values, n: number, sign: 1 | -1, to = values.length, start = 0): FoldOutcome {
-    const w = (sign * n * 2 ** -GRID_LOG2) / this.scale(k);
-    const cap = this.cap(k, n);
-    const base = this.offsets[k] as number;
-    let maxAbs = 0;
-    for (let from = start; from < to; from += STAGE_FLOATS) {
-      const count = Math.min(STAGE_FLOATS, to - from);
-      readValues(values, from, this.stage.subarray(0, count));
-      const stop = this.kernel.fold(base + 8 * from, 0, count, w, cap);
-      maxAbs = Math.max(maxAbs, this.kernel.maxabs.value);
-      if (stop < count) return { folded: from + count, bad: from + stop, maxAbs };
-    }
-    return { folded: to, bad: undefined, maxAbs };
-  }
-
-  /**
-   * Folds n·a and nb·b into tensor k in one pass over its accumulator (the `fold2` kernel): the
-   * accumulator is read and written once for the two, where two {@link fold}s would stream it
-   * twice, and every element ends bit for bit as those two folds leave it (the two terms are
-   * integers ≤ 2⁵¹, so adding them first is exact). Once one of them meets a bad value, the
-   * other goes on alone; each outcome is what {@link fold} would report for it.
-   */
-  foldPair(k: number, a: Values, n: number, b: Values, nb: number): [FoldOutcome, FoldOutcome] {
-    const size = a.length;
-    const w = (n * 2 ** -GRID_LOG2) / this.scale(k);
-    const wb = (nb * 2 ** -GRID_LOG2) / this.scale(k);
-    const cap = this.cap(k, n);
-    const capB = this.cap(k, nb);
-    const base = this.offsets[k] as number;
-    let maxA = 0;
-    let maxB = 0;
-    for (let from = 0; from < size; from += PAIR_FLOATS) {
-      const count = Math.min(PAIR_FLOATS, size - from);
-      readValues(a, from, this.stage.subarray(0, count));
-      readValues(b, from, this.stage.subarray(PAIR_FLOATS, PAIR_FLOATS + count));
-      const stopA = this.kernel.fold2(base + 8 * from, 0, 4 * PAIR_FLOATS, count, w, wb, cap, capB);
-      const stopB = this.kernel.bad2.value;
-      maxA = Math.max(maxA, this.kernel.maxabs.value);
-      maxB = Math.max(maxB, this.kernel.maxabs2.value);
-      if (stopA < count || stopB < count) {
-        const end = from + count;
-        const outA = { folded: end, bad: stopA < count ? from + stopA : undefined, maxAbs: maxA };
-        const outB = { folded: end, bad: stopB < count ? from + stopB : undefined, maxAbs: maxB };
-        if (outA.bad === undefined) return [alsoFolded(outA, this.fold(k, a, n, 1, size, end)), outB];
-        if (outB.bad === undefined) return [outA, alsoFolded(outB, this.fold(k, b, nb, 1, size, end))];
-        return [outA, outB];
+  foldUpdates(updates: readonly GridFoldInput[]): UpdateFold[] {
+    this.usable();
+    if (updates.length < 1 || updates.length > 2) throw new Error('foldUpdates takes one or two updates');
+    for (const u of updates) {
+      if (u.tensors.length !== this.sizes.length) {
+        throw new Error(`an update of ${u.tensors.length} tensors for a layout of ${this.sizes.length}`);
       }
     }
-    return [
-      { folded: size, bad: undefined, maxAbs: maxA },
-      { folded: size, bad: undefined, maxAbs: maxB },
-    ];
+    const outs = updates.map(() => ({
+      bad: this.sizes.map((): number | undefined => undefined),
+      maxAbs: new Float64Array(this.sizes.length),
+    }));
+    const perUpdate = this.sizes.reduce((a, b) => a + b, 0);
+    // The first fold touches every page of the accumulators first; the kernel faults them in 3–4×
+    // faster from one thread than from two (measured, 160 MB: 190–230 ms against 740–950).
+    const threaded = this.touched && this.useWorker(perUpdate);
+    this.touched = true;
+    const inFlight: (Job | undefined)[] = new Array<Job | undefined>(RING).fill(undefined);
+    let posted = 0;
+    const members = updates.map((_, j) => j);
+    const drain = (): void => {
+      for (let i = Math.max(0, posted - RING); i < posted; i++) {
+        const s = i % RING;
+        const job = inFlight[s];
+        if (job !== undefined) this.collect(s, job, outs);
+        inFlight[s] = undefined;
+      }
+    };
+    try {
+      for (let k = 0; k < this.sizes.length; k++) {
+        const size = this.sizes[k] as number;
+        for (let from = 0; from < size; from += CHUNK_FLOATS) {
+          const s = posted % RING;
+          const previous = inFlight[s];
+          if (previous !== undefined) this.collect(s, previous, outs);
+          inFlight[s] = undefined;
+          const count = Math.min(CHUNK_FLOATS, size - from);
+          this.stage(s, k, from, count, updates);
+          inFlight[s] = { k, from, members };
+          // With the worker, this thread also folds one job in HERE_EVERY: staging alone would
+          // leave it idle while the worker folds.
+          if (threaded && posted % HERE_EVERY !== HERE_EVERY - 1) post(this.control, s);
+          else this.runHere(s);
+          posted++;
+        }
+      }
+    } catch (e) {
+      // A read failed part-way (a truncated file, say): let the jobs already handed over finish,
+      // so nothing writes to the accumulators after this, and refuse to go on with them.
+      drain();
+      this.failure = `a fold stopped part-way (${e instanceof Error ? e.message : String(e)}), so the accumulator holds part of an update: start a new one`;
+      throw e;
+    }
+    drain();
+    return outs;
+  }
+
+  /** Stops the worker thread, if one runs; folding goes on in this thread. */
+  close(): void {
+    if (this.worker) {
+      orphans.unregister(this);
+      this.worker.stop();
+    }
+    this.worker = null;
   }
 
   /**
@@ -238,6 +341,7 @@ export class GridSum {
    * the addition, one to float32.
    */
   read(k: number, totalWeight: number, out: Float32Array, base?: Float32Array, from = 0): void {
+    this.usable();
     const size = this.sizes[k] as number;
     if (from < 0 || from + out.length > size) {
       throw new RangeError(
@@ -259,12 +363,138 @@ export class GridSum {
     return new Float64Array(this.memory.buffer, this.offsets[k] as number, this.sizes[k] as number).slice();
   }
 
+  /** Whether this fold goes to the worker thread, starting it on first use. */
+  private useWorker(perUpdate: number): boolean {
+    if (this.worker === null || this.thread === 'never') return false;
+    if (this.thread === 'auto' && (perUpdate < WORKER_MIN_FLOATS || availableParallelism() < 2)) return false;
+    if (this.worker === undefined) {
+      try {
+        this.worker = startFoldWorker(gridFoldModule(), this.memory);
+        orphans.register(this, this.worker, this);
+      } catch {
+        this.worker = null; // no thread to be had: fold here
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Copies the chunk [from, from + count) of tensor k of each update into slot s and sets its job. */
+  private stage(s: number, k: number, from: number, count: number, updates: readonly GridFoldInput[]): void {
+    const b = blockOf(s);
+    const x = slotOffset(s);
+    updates.forEach((u, j) => {
+      const at = x / 4 + j * CHUNK_FLOATS;
+      readValues(u.tensors[k] as Values, from, this.floats.subarray(at, at + count));
+      const n = u.n;
+      this.controlF64[(b >> 1) + (j === 0 ? F64_W : F64_WY)] =
+        ((u.sign ?? 1) * n * 2 ** -GRID_LOG2) / this.scale(k);
+      this.controlF32[b + (j === 0 ? F32_CAP : F32_CAPY)] = this.cap(k, n);
+    });
+    const c = this.control;
+    c[b + W_OP] = updates.length;
+    c[b + W_ACC] = (this.offsets[k] as number) + 8 * from;
+    c[b + W_X] = x;
+    c[b + W_Y] = x + 4 * CHUNK_FLOATS;
+    c[b + W_N] = count;
+  }
+
+  /** Runs slot s's job on this thread, as the worker would. */
+  private runHere(s: number): void {
+    const b = blockOf(s);
+    const c = this.control;
+    const f32 = this.controlF32;
+    const w = this.controlF64[(b >> 1) + F64_W] as number;
+    if (c[b + W_OP] === 2) {
+      c[b + W_STOP] = this.kernel.fold2(
+        c[b + W_ACC] as number,
+        c[b + W_X] as number,
+        c[b + W_Y] as number,
+        c[b + W_N] as number,
+        w,
+        this.controlF64[(b >> 1) + F64_WY] as number,
+        f32[b + F32_CAP] as number,
+        f32[b + F32_CAPY] as number,
+      );
+      c[b + W_STOP2] = this.kernel.bad2.value;
+      f32[b + F32_MAXABS2] = this.kernel.maxabs2.value;
+    } else {
+      c[b + W_STOP] = this.kernel.fold(
+        c[b + W_ACC] as number,
+        c[b + W_X] as number,
+        c[b + W_N] as number,
+        w,
+        f32[b + F32_CAP] as number,
+      );
+    }
+    f32[b + F32_MAXABS] = this.kernel.maxabs.value;
+    Atomics.store(c, b + W_STATE, DONE);
+  }
+
+  /** Waits for slot s's job, takes its results into `outs` and frees the slot. */
+  private collect(s: number, job: Job, outs: { bad: (number | undefined)[]; maxAbs: Float64Array }[]): void {
+    this.waitDone(s);
+    const b = blockOf(s);
+    const n = this.control[b + W_N] as number;
+    job.members.forEach((j, i) => {
+      const out = outs[j] as { bad: (number | undefined)[]; maxAbs: Float64Array };
+      const stop = this.control[b + (i === 0 ? W_STOP : W_STOP2)] as number;
+      if (stop < n && out.bad[job.k] === undefined) out.bad[job.k] = job.from + stop;
+      const m = this.controlF32[b + (i === 0 ? F32_MAXABS : F32_MAXABS2)] as number;
+      if (m > (out.maxAbs[job.k] as number)) out.maxAbs[job.k] = m;
+    });
+    Atomics.store(this.control, b + W_STATE, FREE);
+  }
+
+  /**
+   * Waits until slot s's job is DONE. A job the worker has not picked up within PICKUP_MS (it did
+   * not start, or it is gone) is cancelled — by compare-and-swap, so it runs exactly once — and run
+   * here, and the worker is not used again.
+   */
+  private waitDone(s: number): void {
+    const c = this.control;
+    const at = blockOf(s) + W_STATE;
+    const start = Date.now();
+    for (let spin = 0; ; spin++) {
+      const state = Atomics.load(c, at);
+      if (state === DONE) return;
+      if (spin < SPINS) continue;
+      const waited = Date.now() - start;
+      if (state === POSTED && (this.worker === null || waited > PICKUP_MS)) {
+        if (Atomics.compareExchange(c, at, POSTED, CANCELLED) === POSTED) {
+          this.abandonWorker();
+          this.runHere(s);
+          return;
+        }
+        continue;
+      }
+      if (state === RUNNING && waited > HUNG_MS) {
+        throw new Error(
+          `the fold worker thread has spent ${HUNG_MS / 1000} s on one 1 MiB chunk: it is hung; restart the process`,
+        );
+      }
+      Atomics.wait(c, at, state, 10);
+    }
+  }
+
+  /**
+   * Stops using the worker: it is told to quit, not terminated, so a job it is running finishes
+   * (terminating it mid-chunk would leave the chunk half-folded).
+   */
+  private abandonWorker(): void {
+    if (this.worker) {
+      orphans.unregister(this);
+      Atomics.store(this.control, QUIT_INDEX, 1);
+    }
+    this.worker = null;
+  }
+
+  /** Throws once a fold has stopped part-way: the sums are then of no set of whole updates. */
+  private usable(): void {
+    if (this.failure !== undefined) throw new Error(this.failure);
+  }
+
   private scale(k: number): number {
     return this.scales[k] as number;
   }
-}
-
-/** A fold's outcome followed by the fold of the rest of the same tensor. */
-function alsoFolded(first: FoldOutcome, rest: FoldOutcome): FoldOutcome {
-  return { folded: rest.folded, bad: rest.bad, maxAbs: Math.max(first.maxAbs, rest.maxAbs) };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { StreamingFedAvg, type TensorSource, type WeightTensor } from './streaming-fedavg';
+import { CHUNK_FLOATS } from './fold-ring';
 import { K_MAX } from './grid-sum';
 import { UpdateRejected } from './update-rejected';
 
@@ -241,84 +242,87 @@ describe('StreamingFedAvg', () => {
   });
 });
 
-describe('StreamingFedAvg.addAll (two updates per pass)', () => {
-  const layout = [
-    { name: 'conv/kernel', shape: [3001] },
-    { name: 'conv/bias', shape: [3] },
-  ];
-  const u = prng(31);
-  const update = (scale: number): WeightTensor[] => [
-    tensor(
-      'conv/kernel',
-      [3001],
-      Float32Array.from({ length: 3001 }, () => (u() - 0.5) * scale),
-    ),
-    tensor('conv/bias', [3], [u() - 0.5, u() - 0.5, u() - 0.5]),
-  ];
-  const withValue = (t: WeightTensor[], k: number, i: number, v: number): WeightTensor[] =>
-    t.map((x, j) =>
-      j === k ? tensor(x.name, [...x.shape], Object.assign(Float32Array.from(x.values), { [i]: v })) : x,
-    );
-  const good = [1, 2, 3, 4, 5, 6].map(() => update(1e-2));
-  // Each within the range alone; with the updates before it, over the range of 'conv/bias' (2²⁵).
-  const huge = [good[0]?.[0] as WeightTensor, tensor('conv/bias', [3], [0.9 * 2 ** 25, 0, 0])];
-  // Pairs formed: (0, 1), (2, 3), (4, 7) once 5 and 6 fail the checks made before folding, then 8 alone.
-  const batch = [
-    { update: good[0] as WeightTensor[], nSamples: 120 },
-    { update: withValue(good[1] as WeightTensor[], 0, 2900, NaN), nSamples: 80 },
-    { update: huge, nSamples: 1 },
-    { update: huge, nSamples: 1 }, // its pair's first took the range: out of range
-    { update: good[2] as WeightTensor[], nSamples: 33 },
-    { update: [good[3]?.[0] as WeightTensor], nSamples: 7 }, // layout: 'conv/bias' missing
-    { update: good[4] as WeightTensor[], nSamples: 0 }, // bad weight
-    { update: withValue(good[5] as WeightTensor[], 1, 2, -Infinity), nSamples: 3 },
-    { update: good[5] as WeightTensor[], nSamples: 3 },
-  ];
-  const codes = (rs: (UpdateRejected | undefined)[]) => rs.map((r) => r && [r.code, r.tensor, r.index]);
+describe.each(['never', 'always'] as const)(
+  'StreamingFedAvg.addAll (two updates per pass), thread: %s',
+  (thread) => {
+    const layout = [
+      { name: 'conv/kernel', shape: [3001] },
+      { name: 'conv/bias', shape: [3] },
+    ];
+    const u = prng(31);
+    const update = (scale: number): WeightTensor[] => [
+      tensor(
+        'conv/kernel',
+        [3001],
+        Float32Array.from({ length: 3001 }, () => (u() - 0.5) * scale),
+      ),
+      tensor('conv/bias', [3], [u() - 0.5, u() - 0.5, u() - 0.5]),
+    ];
+    const withValue = (t: WeightTensor[], k: number, i: number, v: number): WeightTensor[] =>
+      t.map((x, j) =>
+        j === k ? tensor(x.name, [...x.shape], Object.assign(Float32Array.from(x.values), { [i]: v })) : x,
+      );
+    const good = [1, 2, 3, 4, 5, 6].map(() => update(1e-2));
+    // Each within the range alone; with the updates before it, over the range of 'conv/bias' (2²⁵).
+    const huge = [good[0]?.[0] as WeightTensor, tensor('conv/bias', [3], [0.9 * 2 ** 25, 0, 0])];
+    // Pairs formed: (0, 1), (2, 3), (4, 7) once 5 and 6 fail the checks made before folding, then 8 alone.
+    const batch = [
+      { update: good[0] as WeightTensor[], nSamples: 120 },
+      { update: withValue(good[1] as WeightTensor[], 0, 2900, NaN), nSamples: 80 },
+      { update: huge, nSamples: 1 },
+      { update: huge, nSamples: 1 }, // its pair's first took the range: out of range
+      { update: good[2] as WeightTensor[], nSamples: 33 },
+      { update: [good[3]?.[0] as WeightTensor], nSamples: 7 }, // layout: 'conv/bias' missing
+      { update: good[4] as WeightTensor[], nSamples: 0 }, // bad weight
+      { update: withValue(good[5] as WeightTensor[], 1, 2, -Infinity), nSamples: 3 },
+      { update: good[5] as WeightTensor[], nSamples: 3 },
+    ];
+    const codes = (rs: (UpdateRejected | undefined)[]) => rs.map((r) => r && [r.code, r.tensor, r.index]);
 
-  it('gives exactly what add() one at a time gives: accumulator bit for bit, same rejections', () => {
-    const one = new StreamingFedAvg(layout);
-    const expected = batch.map(({ update: t, nSamples }) => {
-      try {
-        one.add(t, nSamples);
-        return undefined;
-      } catch (e) {
-        return e as UpdateRejected;
-      }
+    it('gives exactly what add() one at a time gives: accumulator bit for bit, same rejections', () => {
+      const one = new StreamingFedAvg(layout, { thread });
+      const expected = batch.map(({ update: t, nSamples }) => {
+        try {
+          one.add(t, nSamples);
+          return undefined;
+        } catch (e) {
+          return e as UpdateRejected;
+        }
+      });
+      expect(codes(expected)).toEqual([
+        undefined,
+        ['non_finite', 'conv/kernel', 2900],
+        undefined,
+        ['out_of_range', 'conv/bias', undefined],
+        undefined,
+        ['layout_mismatch', 'conv/bias', undefined],
+        ['bad_weight', undefined, undefined],
+        ['non_finite', 'conv/bias', 2],
+        undefined,
+      ]);
+      const all = new StreamingFedAvg(layout, { thread });
+      const got = all.addAll(batch);
+      expect(codes(got)).toEqual(codes(expected));
+      expect(got.map((r) => r?.message)).toEqual(expected.map((r) => r?.message));
+      expect([all.count, all.totalWeight]).toEqual([one.count, one.totalWeight]);
+      expect(bytesOf(all.result()).equals(bytesOf(one.result()))).toBe(true);
+      // The rejected ones left nothing behind: the accepted ones alone give the same bytes.
+      const accepted = new StreamingFedAvg(layout, { thread });
+      accepted.addAll(batch.filter((_, i) => expected[i] === undefined));
+      expect(bytesOf(accepted.result()).equals(bytesOf(one.result()))).toBe(true);
     });
-    expect(codes(expected)).toEqual([
-      undefined,
-      ['non_finite', 'conv/kernel', 2900],
-      undefined,
-      ['out_of_range', 'conv/bias', undefined],
-      undefined,
-      ['layout_mismatch', 'conv/bias', undefined],
-      ['bad_weight', undefined, undefined],
-      ['non_finite', 'conv/bias', 2],
-      undefined,
-    ]);
-    const all = new StreamingFedAvg(layout);
-    const got = all.addAll(batch);
-    expect(codes(got)).toEqual(codes(expected));
-    expect(got.map((r) => r?.message)).toEqual(expected.map((r) => r?.message));
-    expect([all.count, all.totalWeight]).toEqual([one.count, one.totalWeight]);
-    expect(bytesOf(all.result()).equals(bytesOf(one.result()))).toBe(true);
-    // The rejected ones left nothing behind: the accepted ones alone give the same bytes.
-    const accepted = new StreamingFedAvg(layout);
-    accepted.addAll(batch.filter((_, i) => expected[i] === undefined));
-    expect(bytesOf(accepted.result()).equals(bytesOf(one.result()))).toBe(true);
-  });
 
-  it('check() counts the pending updates it is given against the range', () => {
-    const fedavg = new StreamingFedAvg(layout);
-    const first = fedavg.check(huge, 1);
-    expect(first.maxAbs[1]).toBe(Math.fround(0.9 * 2 ** 25));
-    expect(() => fedavg.check(huge, 1)).not.toThrow();
-    expect(() => fedavg.check(huge, 1, [first])).toThrow(
-      expect.objectContaining({ code: 'out_of_range', tensor: 'conv/bias' }),
-    );
-  });
-});
+    it('check() counts the pending updates it is given against the range', () => {
+      const fedavg = new StreamingFedAvg(layout, { thread });
+      const first = fedavg.check(huge, 1);
+      expect(first.maxAbs[1]).toBe(Math.fround(0.9 * 2 ** 25));
+      expect(() => fedavg.check(huge, 1)).not.toThrow();
+      expect(() => fedavg.check(huge, 1, [first])).toThrow(
+        expect.objectContaining({ code: 'out_of_range', tensor: 'conv/bias' }),
+      );
+    });
+  },
+);
 
 describe('StreamingFedAvg with tensors read on demand (TensorSource)', () => {
   it('folds, checks and rejects a source exactly as the same values in memory', () => {
@@ -358,6 +362,30 @@ describe('StreamingFedAvg with tensors read on demand (TensorSource)', () => {
     );
     expect(bytesOf(fromSource.result()).equals(before)).toBe(true);
   });
+
+  it.each(['never', 'always'] as const)(
+    'passes on a read that fails part-way and then refuses to go on (thread: %s)',
+    (thread) => {
+      const n = 3 * CHUNK_FLOATS + 5;
+      const layout = [{ name: 'w', shape: [n] }];
+      const values = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 1e-3);
+      const fedavg = new StreamingFedAvg(layout, { thread });
+      fedavg.add([tensor('w', [n], values)], 4);
+      fedavg.add([tensor('w', [n], values)], 4); // the worker's first fold, with 'always'
+      const failing: TensorSource = {
+        name: 'w',
+        shape: [n],
+        read: (from, into) => {
+          if (from >= 2 * CHUNK_FLOATS) throw new Error('/data/blobs/ab/abc ended at byte 1048576');
+          into.set(values.subarray(from, from + into.length));
+        },
+      };
+      expect(() => fedavg.add([failing], 4)).toThrow('ended at byte 1048576');
+      expect(() => fedavg.result()).toThrow(/stopped part-way .*ended at byte 1048576.*start a new one/);
+      expect(() => fedavg.add([tensor('w', [n], values)], 4)).toThrow(/stopped part-way/);
+      fedavg.close();
+    },
+  );
 });
 
 describe('StreamingFedAvg.applyChunk', () => {

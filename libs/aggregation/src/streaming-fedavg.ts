@@ -1,4 +1,13 @@
-import { type FoldOutcome, GridSum, gridScale, K_MAX, N_MAX, readValues, type Values } from './grid-sum';
+import {
+  type FoldThread,
+  GridSum,
+  gridScale,
+  K_MAX,
+  N_MAX,
+  readValues,
+  type UpdateFold,
+  type Values,
+} from './grid-sum';
 import { UpdateRejected } from './update-rejected';
 
 /** A tensor of the global model's layout. */
@@ -85,6 +94,12 @@ export interface StreamingFedAvgOptions {
    * of two ≥ max(1, its largest |value|) (`grid-sum.ts`). Without it every scale is 1.
    */
   readonly global?: readonly WeightTensor[];
+  /**
+   * Where updates are folded: 'auto' (default) on a worker thread for updates of a million
+   * parameters or more on a machine with two cores or more, overlapping with reading the next
+   * chunk; 'always'; 'never' (the calling thread). The result is the same bit for bit.
+   */
+  readonly thread?: FoldThread;
 }
 
 export class StreamingFedAvg {
@@ -116,6 +131,7 @@ export class StreamingFedAvg {
     this.sum = new GridSum(
       this.layout.map((t) => size(t.shape)),
       scales,
+      { thread: options.thread ?? 'auto' },
     );
     this.used = new Float64Array(this.layout.length);
   }
@@ -223,55 +239,39 @@ export class StreamingFedAvg {
   }
 
   /**
-   * Folds one or two updates, then decides each in order as {@link add} would — a bad value or a
-   * range overrun in the earliest tensor where either occurs rejects it — and undoes the rejected
-   * ones exactly (grid-sum.ts, step 3).
+   * Folds one or two updates (one pass over the accumulator), then decides each in order as
+   * {@link add} would — a bad value or a range overrun in the earliest tensor where either occurs
+   * rejects it — and undoes the rejected ones exactly (grid-sum.ts, step 3).
    */
   private foldGroup(group: readonly Ready[]): (UpdateRejected | undefined)[] {
-    const folds: FoldOutcome[][] = group.map(() => []);
-    const live = (j: number): boolean => (folds[j] as FoldOutcome[]).every((f) => f.bad === undefined);
-    for (let k = 0; k < this.layout.length; k++) {
-      const [a, b] = group;
-      if (b !== undefined && live(0) && live(1)) {
-        const [fa, fb] = this.sum.foldPair(
-          k,
-          valuesOf(a!.tensors[k] as UpdateTensor),
-          a!.nSamples,
-          valuesOf(b.tensors[k] as UpdateTensor),
-          b.nSamples,
-        );
-        folds[0]!.push(fa);
-        folds[1]!.push(fb);
-      } else {
-        group.forEach((u, j) => {
-          if (live(j))
-            folds[j]!.push(this.sum.fold(k, valuesOf(u.tensors[k] as UpdateTensor), u.nSamples, 1));
-        });
-      }
-    }
-    return group.map((u, j) => {
-      const done = folds[j] as FoldOutcome[];
-      let failure: UpdateRejected | undefined;
-      for (let k = 0; k < done.length && failure === undefined; k++) {
-        const f = done[k] as FoldOutcome;
+    const inputs = group.map((u) => ({ tensors: u.tensors.map(valuesOf), n: u.nSamples }));
+    const folds = this.sum.foldUpdates(inputs);
+    const outcome = group.map((u, j) => {
+      const { bad, maxAbs } = folds[j] as UpdateFold;
+      for (let k = 0; k < this.layout.length; k++) {
         const t = u.tensors[k] as UpdateTensor;
-        failure =
-          f.bad !== undefined
-            ? this.badValue(t, f.bad, u.nSamples, this.sum.cap(k, u.nSamples))
-            : this.outOfRange(k, t.name, u.nSamples, f.maxAbs);
+        const at = bad[k];
+        if (at !== undefined) return this.badValue(t, at, u.nSamples, this.sum.cap(k, u.nSamples));
+        const failure = this.outOfRange(k, t.name, u.nSamples, maxAbs[k] as number);
+        if (failure) return failure;
       }
-      if (failure !== undefined) {
-        // Undo exactly what was folded: the same terms with the opposite sign (grid-sum.ts, step 3).
-        done.forEach((f, k) =>
-          this.sum.fold(k, valuesOf(u.tensors[k] as UpdateTensor), u.nSamples, -1, f.folded),
-        );
-        return failure;
-      }
-      done.forEach((f, k) => (this.used[k] = (this.used[k] as number) + u.nSamples * f.maxAbs));
+      maxAbs.forEach((m, k) => (this.used[k] = (this.used[k] as number) + u.nSamples * m));
       this.updates++;
       this.weight += u.nSamples;
       return undefined;
     });
+    // Undo exactly what was folded: the same terms with the opposite sign.
+    const undo = inputs.filter((_, j) => outcome[j] !== undefined).map((u) => ({ ...u, sign: -1 as const }));
+    if (undo.length > 0) this.sum.foldUpdates(undo);
+    return outcome;
+  }
+
+  /**
+   * Stops the worker thread that folds large updates, if one runs (it would otherwise stop when
+   * this accumulator is garbage-collected). Folding still works afterwards, on the calling thread.
+   */
+  close(): void {
+    this.sum.close();
   }
 
   /**

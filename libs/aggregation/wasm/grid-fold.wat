@@ -1,9 +1,10 @@
 ;; Kernels of StreamingFedAvg's grid accumulator (libs/aggregation/src/grid-sum.ts has the arithmetic
 ;; and its proof). `npm run build:wasm -w @fedaln/aggregation` compiles this file into
 ;; src/grid-fold.wasm.ts (base64); grid-fold.spec.ts checks that the committed bytes are this file's.
-;; Offsets are byte offsets into the imported memory.
+;; Offsets are byte offsets into the imported memory, which is shared: a worker thread runs the same
+;; kernels on it (src/fold-ring.ts).
 (module
-  (import "env" "memory" (memory 1))
+  (import "env" "memory" (memory 1 65536 shared))
   (global $maxabs (export "maxabs") (mut f32) (f32.const 0))
   (global $maxabs2 (export "maxabs2") (mut f32) (f32.const 0))
   (global $bad2 (export "bad2") (mut i32) (i32.const 0))

@@ -109,8 +109,9 @@ export class RoundAggregator {
   }
 
   /**
-   * Folds the waiting updates. A failure (a stored blob unreadable, say) is logged and leaves them
-   * waiting: the aggregation's reconcile tries again and fails the round with the reason.
+   * Folds the waiting updates. On a failure (a stored blob unreadable, say) the accumulator, which
+   * may hold part of an update, is dropped and the failure logged: the aggregation rebuilds it from
+   * the persisted uploads, and fails the round with the reason if it fails again.
    */
   async foldPending(studyId: string): Promise<number> {
     const acc = this.accumulators.get(studyId);
@@ -118,7 +119,11 @@ export class RoundAggregator {
     try {
       return await this.foldStored(studyId, acc, acc.pending);
     } catch (e) {
-      this.log.warn({ err: e, studyId, round: acc.round }, 'fold left for the aggregation to retry');
+      this.drop(studyId);
+      this.log.warn(
+        { err: e, studyId, round: acc.round },
+        'fold failed: the aggregation will refold the round from the blob store',
+      );
       return 0;
     }
   }
@@ -143,7 +148,11 @@ export class RoundAggregator {
     const acc = await this.take(studyId, round, uploads);
     // Written to the blob store chunk by chunk: the new model is never whole in memory beside the
     // accumulator; it is read into the cache when sites fetch it, after the accumulator is gone.
-    return this.blobs.putChunks(() => newGlobalChunks(acc.fedavg, acc.global));
+    try {
+      return await this.blobs.putChunks(() => newGlobalChunks(acc.fedavg, acc.global));
+    } finally {
+      acc.fedavg.close();
+    }
   }
 
   /**
@@ -153,17 +162,24 @@ export class RoundAggregator {
    */
   private async foldStored(studyId: string, acc: Accumulator, updates: readonly AcceptedUpdate[]) {
     const todo = updates.filter((u) => !acc.folded.has(u.siteId));
+    const named = todo.map((u) => `site ${u.siteId}'s update ${u.sha256}`).join(', ');
     const files: UpdateFile[] = [];
     try {
-      for (const u of todo) {
-        const file = await this.blobs.localFile(u.sha256);
-        if (file === null)
-          throw new DomainError('MODEL_NOT_FOUND', `blob ${u.sha256} is not in the blob store`);
-        files.push(openUpdateFile(file));
+      let outcome: ReturnType<StreamingFedAvg['addAll']>;
+      try {
+        for (const u of todo) {
+          const file = await this.blobs.localFile(u.sha256);
+          if (file === null) throw new Error('it is not in the blob store');
+          files.push(openUpdateFile(file));
+        }
+        outcome = acc.fedavg.addAll(
+          todo.map((u, i) => ({ update: (files[i] as UpdateFile).tensors, nSamples: u.nTrain })),
+        );
+      } catch (e) {
+        throw new Error(
+          `study ${studyId} round ${acc.round}: could not fold ${named}: ${e instanceof Error ? e.message : String(e)}`,
+        );
       }
-      const outcome = acc.fedavg.addAll(
-        todo.map((u, i) => ({ update: (files[i] as UpdateFile).tensors, nSamples: u.nTrain })),
-      );
       const refused: string[] = [];
       todo.forEach((u, i) => {
         const failure = outcome[i];
@@ -198,12 +214,14 @@ export class RoundAggregator {
 
   /** Forgets a study's accumulator (round failed or study stopped). */
   drop(studyId: string): void {
+    this.accumulators.get(studyId)?.fedavg.close();
     this.accumulators.delete(studyId);
   }
 
   private async accumulator(studyId: string, round: number): Promise<Accumulator> {
     const existing = this.accumulators.get(studyId);
     if (existing?.round === round) return existing;
+    existing?.fedavg.close(); // a round the study has left
     const base = await this.baseModel(studyId, round);
     const global = decodeUpdate(await this.cache.get(base.sha256));
     const acc: Accumulator = {

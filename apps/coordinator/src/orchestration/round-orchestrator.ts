@@ -206,10 +206,22 @@ export class RoundOrchestrator extends RoundDispatcher {
       if (round.state !== 'aggregating' && round.deadline) await this.scheduleDeadline(round, round.deadline);
       if (round.state === 'training' && uploads.length > 0) {
         const { aggregator } = this.deps;
-        const refolded = await aggregator.serial.run(study.id, () =>
-          aggregator.reconcile(study.id, round.number, uploads),
-        );
-        this.deps.log.info({ studyId: study.id, round: round.number, refolded }, 'recovered training round');
+        try {
+          const refolded = await aggregator.serial.run(study.id, () =>
+            aggregator.reconcile(study.id, round.number, uploads),
+          );
+          this.deps.log.info(
+            { studyId: study.id, round: round.number, refolded },
+            'recovered training round',
+          );
+        } catch (e) {
+          // The aggregation refolds from the blob store again, and fails the round with the reason.
+          aggregator.drop(study.id);
+          this.deps.log.error(
+            { err: e, studyId: study.id, round: round.number },
+            'could not refold the accepted updates of the training round; the aggregation will try again',
+          );
+        }
       }
       if (round.state === 'aggregating') {
         this.deps.log.info({ studyId: study.id, round: round.number }, 'resuming aggregation');
