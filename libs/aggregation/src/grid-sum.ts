@@ -73,10 +73,12 @@ import {
  * reads and writes 8 of accumulator, so folding two updates in one pass (`fold2`) moves 24 bytes
  * where two passes move 40. For large updates a worker thread runs the kernel while this thread
  * stages the next chunks (fold-ring.ts): staging (a copy, or a read from the update's file) and
- * folding overlap. Measured on the 2-core machine, idle, 20 M parameters: 13.6–14.4 ms per update
- * one at a time and 10.7–11.0 two at a time with the worker, 19–20 and 17 without
- * (bench/aggregation.bench.ts). An earlier worker that folded two of every three chunks after this
- * thread had staged all three, so that staging did not overlap folding, was slower than none. */
+ * folding overlap, and this thread folds one job in four itself. Measured on the 2-core machine,
+ * 20 M parameters, in three idle runs of bench/aggregation.bench.ts: 13.4–13.8 ms per update one at
+ * a time (1.61–1.70× a memcpy of the update in the same run) and 11.0–12.4 two at a time
+ * (1.28–1.56×); on this thread alone 20–27 and 17–23. An earlier worker that folded two of every
+ * three chunks after this thread had staged all three, so that staging did not overlap folding,
+ * was slower than none. */
 
 /** Most updates per round: the slack of step 4. */
 export const K_MAX = 2 ** 14;
