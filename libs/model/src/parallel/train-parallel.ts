@@ -23,7 +23,13 @@ import type { EngineName } from '../engine';
 import { recalibrateBatchNorm } from '../train/batchnorm-recalibration';
 import { createPrng, deriveSeed, shuffledIndices } from '../train/prng';
 import { applyTrainableScope } from '../train/scope';
-import { planTraining, type TrainOptions, type TrainResult, type TrainingSet } from '../train/train-model';
+import {
+  planTraining,
+  type TrainOptions,
+  TrainingTally,
+  type TrainResult,
+  type TrainingSet,
+} from '../train/train-model';
 import { type FromWorker, type ToWorker, wireWeights } from './protocol';
 import { type BatchSource, batchSource } from './batch-source';
 import { sumInto } from './sum-gradients';
@@ -130,10 +136,7 @@ export async function trainModelParallel(
   }
   const trained = source.trained;
   const replicas = Array.from({ length: count }, () => new Replica(workerFile()));
-  const started = Date.now();
-  const epochLosses: number[] = [];
-  let steps = 0;
-  let imagesSeen = 0;
+  const tally = new TrainingTally(options.onBatch);
   try {
     const topology = trained.toJSON(null, false) as object;
     const initial = wireWeights(trained).map((w) => w.read().dataSync() as Float32Array);
@@ -156,7 +159,6 @@ export async function trainModelParallel(
     await Promise.all(replicas.map((r, k) => r.request(init(k), 'ready')));
     for (let epoch = 0; epoch < epochs; epoch++) {
       const order = shuffledIndices(n, createPrng(deriveSeed(seed, epoch)));
-      let lossSum = 0;
       for (let batch = 0; batch < batches; batch++) {
         if (options.signal?.aborted) throw new Error(`training aborted at epoch ${epoch}, batch ${batch}`);
         const indices = order.slice(batch * batchSize, (batch + 1) * batchSize);
@@ -169,7 +171,7 @@ export async function trainModelParallel(
             const [a, b] = [Math.floor((k * rows) / shards), Math.floor(((k + 1) * rows) / shards)];
             const message: ToWorker = {
               type: 'grad',
-              step: steps,
+              step: tally.steps,
               x: arrays.x.slice(a * pixels, b * pixels),
               y: arrays.y.slice(a, b),
               w: arrays.w.slice(a, b),
@@ -183,14 +185,15 @@ export async function trainModelParallel(
         if (shards < count) new Float32Array(shared.sharedGrads, 4 * trainable * shards).fill(0);
         await Promise.all(replicas.map((r) => r.request({ type: 'apply' }, 'applied')));
         await Promise.all(replicas.map((r) => r.request({ type: 'load' }, 'loaded')));
-        const loss = replies.reduce((s, r) => s + r.loss, 0);
-        lossSum += loss;
-        steps++;
-        imagesSeen += rows;
-        const imagesPerSecond = imagesSeen / Math.max((Date.now() - started) / 1000, 1e-3);
-        options.onBatch?.({ epoch, batch, batches, loss, imagesPerSecond });
+        tally.step(
+          epoch,
+          batch,
+          batches,
+          replies.reduce((s, r) => s + r.loss, 0),
+          rows,
+        );
       }
-      epochLosses.push(lossSum / batches);
+      tally.endEpoch(batches);
     }
     // Trainable weights are equal on every replica; moving statistics differ: take their mean.
     const all = await Promise.all(replicas.map((r) => r.request({ type: 'weights' }, 'weights')));
@@ -217,10 +220,5 @@ export async function trainModelParallel(
       restore();
     }
   }
-  return {
-    epochLosses,
-    steps,
-    imagesPerSecond: imagesSeen / Math.max((Date.now() - started) / 1000, 1e-3),
-    classWeights: weights,
-  };
+  return tally.result(weights);
 }

@@ -68,6 +68,58 @@ export interface TrainResult {
   classWeights: ClassWeights;
 }
 
+/**
+ * A training run's tally, shared by {@link trainModel} and `trainModelParallel`: steps, images seen
+ * and the mean loss of each epoch, with the `onBatch` progress report after each step.
+ *
+ * @example
+ * const tally = new TrainingTally(options.onBatch);
+ * tally.step(epoch, batch, batches, loss, rows); // per step
+ * tally.endEpoch(batches);                       // per epoch
+ * return tally.result(classWeights);
+ */
+export class TrainingTally {
+  readonly epochLosses: number[] = [];
+  private stepCount = 0;
+  private imagesSeen = 0;
+  private lossSum = 0;
+  private readonly started = Date.now();
+
+  constructor(private readonly onBatch?: TrainOptions['onBatch']) {}
+
+  /** Steps taken so far. */
+  get steps(): number {
+    return this.stepCount;
+  }
+
+  /** Records one optimisation step over `rows` images with mean loss `loss`, and reports it. */
+  step(epoch: number, batch: number, batches: number, loss: number, rows: number): void {
+    this.lossSum += loss;
+    this.stepCount++;
+    this.imagesSeen += rows;
+    this.onBatch?.({ epoch, batch, batches, loss, imagesPerSecond: this.imagesPerSecond() });
+  }
+
+  /** Closes an epoch of `batches` steps: its mean batch loss. */
+  endEpoch(batches: number): void {
+    this.epochLosses.push(this.lossSum / batches);
+    this.lossSum = 0;
+  }
+
+  result(classWeights: ClassWeights): TrainResult {
+    return {
+      epochLosses: this.epochLosses,
+      steps: this.stepCount,
+      imagesPerSecond: this.imagesPerSecond(),
+      classWeights,
+    };
+  }
+
+  private imagesPerSecond(): number {
+    return this.imagesSeen / Math.max((Date.now() - this.started) / 1000, 1e-3);
+  }
+}
+
 function checkOptions(o: TrainOptions, n: number): void {
   const positiveInt = (v: number): boolean => Number.isInteger(v) && v > 0;
   if (!positiveInt(o.epochs)) throw new Error(`epochs ${o.epochs} is not a positive integer`);
@@ -133,21 +185,17 @@ export async function trainModel(
   const modes = installTrainingModes(model, seed);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = tf.train.adam(options.learningRate);
-  const epochLosses: number[] = [];
-  const started = Date.now();
-  let steps = 0;
-  let imagesSeen = 0;
+  const tally = new TrainingTally(options.onBatch);
   try {
     if (variables.length === 0) throw new Error(`model ${model.name} has no trainable weights in this scope`);
     for (let epoch = 0; epoch < epochs; epoch++) {
       const order = shuffledIndices(n, createPrng(deriveSeed(seed, epoch)));
-      let lossSum = 0;
       for (let batch = 0; batch < batches; batch++) {
         if (options.signal?.aborted) throw new Error(`training aborted at epoch ${epoch}, batch ${batch}`);
         const indices = order.slice(batch * batchSize, (batch + 1) * batchSize);
         const augment = augmentOptions && { seed, epoch, options: augmentOptions };
         const arrays = assembleBatch({ ...dataset, indices, size, weights, augment });
-        modes.setStep(steps);
+        modes.setStep(tally.steps);
         const lossTensor = tf.tidy(() => {
           const x = tf.tensor4d(arrays.x, [indices.length, size, size, 3]);
           const y = tf.tensor2d(arrays.y, [indices.length, 1]);
@@ -161,15 +209,11 @@ export async function trainModel(
         });
         const loss = (await lossTensor.data())[0]!;
         lossTensor.dispose();
-        lossSum += loss;
-        steps++;
-        imagesSeen += indices.length;
-        const imagesPerSecond = imagesSeen / Math.max((Date.now() - started) / 1000, 1e-3);
-        options.onBatch?.({ epoch, batch, batches, loss, imagesPerSecond });
+        tally.step(epoch, batch, batches, loss, indices.length);
         // Let sockets and timers run between steps (a site client keeps its heartbeat).
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      epochLosses.push(lossSum / batches);
+      tally.endEpoch(batches);
     }
     // Inside the scope: only the BN layers this run trained get new statistics.
     if (options.recalibrateBatchNorm !== false)
@@ -179,10 +223,5 @@ export async function trainModel(
     modes.restore();
     restoreScope();
   }
-  return {
-    epochLosses,
-    steps,
-    imagesPerSecond: imagesSeen / Math.max((Date.now() - started) / 1000, 1e-3),
-    classWeights: weights,
-  };
+  return tally.result(weights);
 }
