@@ -186,6 +186,29 @@ describe('GridSum', () => {
   });
 });
 
+describe('GridSum without a working worker', () => {
+  it('runs the jobs the worker does not pick up itself, each once, and stops posting to it', async () => {
+    const u = prng(43);
+    const size = 3 * CHUNK_FLOATS + 11;
+    const updates = [0, 1, 2].map(() => ({
+      tensors: [Float32Array.from({ length: size }, () => u() - 0.5)],
+      n: 3,
+    }));
+    const here = new GridSum([size], [1], { thread: 'never' });
+    updates.forEach((up) => here.foldUpdates([up]));
+    const orphaned = new GridSum([size], [1], { thread: 'always', pickupMs: 50 });
+    orphaned.foldUpdates([updates[0] as (typeof updates)[number]]); // on this thread: the first touches the pages
+    // Fault injection: the worker dies (as if it had crashed) before the next fold.
+    await (
+      orphaned as unknown as { worker: { worker: { terminate(): Promise<number> } } }
+    ).worker.worker.terminate();
+    orphaned.foldUpdates([updates[1] as (typeof updates)[number]]); // posted jobs wait 50 ms, then run here
+    orphaned.foldUpdates([updates[2] as (typeof updates)[number]]); // no worker any more
+    expect(sumsEqual(orphaned, here)).toBe(true);
+    orphaned.close();
+  });
+});
+
 describe('grid-fold.wasm.ts', () => {
   it('holds the bytes wasm/grid-fold.wat compiles to (npm run build:wasm -w @fedaln/aggregation)', () => {
     expect(() =>

@@ -182,6 +182,13 @@ export interface UpdateFold {
   readonly maxAbs: Float64Array;
 }
 
+/** Options of {@link GridSum}. */
+export interface GridSumOptions {
+  readonly thread?: FoldThread;
+  /** How long a job may wait for the worker before this thread runs it itself (default 5 s). */
+  readonly pickupMs?: number;
+}
+
 /** A job in the ring: a chunk of tensor k, of the updates at these indices of the batch. */
 interface Job {
   readonly k: number;
@@ -219,16 +226,18 @@ export class GridSum {
   private readonly thread: FoldThread;
   /** The worker once started; null when it is not to be used (closed, or it failed). */
   private worker: FoldWorker | undefined | null;
+  private readonly pickupMs: number;
   /** Whether a fold has touched the accumulators' pages yet. */
   private touched = false;
   /** Set when a fold stopped part-way: why the accumulators can no longer be used. */
   private failure: string | undefined;
 
-  constructor(sizes: readonly number[], scales: readonly number[], options: { thread?: FoldThread } = {}) {
+  constructor(sizes: readonly number[], scales: readonly number[], options: GridSumOptions = {}) {
     if (sizes.length !== scales.length) throw new Error('GridSum needs one scale per tensor');
     this.sizes = [...sizes];
     this.scales = [...scales];
     this.thread = options.thread ?? 'auto';
+    this.pickupMs = options.pickupMs ?? PICKUP_MS;
     let end = CONTROL_BYTES + RING * SLOT_BYTES;
     for (const size of sizes) {
       this.offsets.push(end);
@@ -318,10 +327,10 @@ export class GridSum {
         }
       }
     } catch (e) {
-      // A read failed part-way (a truncated file, say): let the jobs already handed over finish,
-      // so nothing writes to the accumulators after this, and refuse to go on with them.
-      drain();
+      // A read failed part-way (a truncated file, say): refuse to go on with these accumulators,
+      // and let the jobs already handed over finish, so nothing writes to them after this.
       this.failure = `a fold stopped part-way (${e instanceof Error ? e.message : String(e)}), so the accumulator holds part of an update: start a new one`;
+      drain();
       throw e;
     }
     drain();
@@ -462,7 +471,7 @@ export class GridSum {
       if (state === DONE) return;
       if (spin < SPINS) continue;
       const waited = Date.now() - start;
-      if (state === POSTED && (this.worker === null || waited > PICKUP_MS)) {
+      if (state === POSTED && (this.worker === null || waited > this.pickupMs)) {
         if (Atomics.compareExchange(c, at, POSTED, CANCELLED) === POSTED) {
           this.abandonWorker();
           this.runHere(s);
