@@ -21,8 +21,7 @@ export const SLOT_BYTES = 2 * 4 * CHUNK_FLOATS;
 /** Int32 words per control block. */
 const BLOCK_INTS = 16;
 /** Int32 index of the flag that tells the worker to exit. */
-const QUIT = RING * BLOCK_INTS;
-export const QUIT_INDEX = QUIT;
+export const QUIT = RING * BLOCK_INTS;
 /** Int32 index of the post counter: bumped at every post, the worker sleeps on it when idle. */
 const SEQ = QUIT + 1;
 /** Bytes before the first slot: the control blocks, the quit flag and the counter, 64-byte aligned. */
@@ -34,7 +33,8 @@ export const RUNNING = 2;
 export const DONE = 3;
 export const CANCELLED = 4;
 
-// Words of a control block (Int32 index from the block's start, or Float32/Float64 as named).
+// Words of a control block (Int32 index from the block's start, or Float32/Float64 as named). The
+// kernel's `run` (wasm/grid-fold.wat) reads and writes them at these offsets × 4 (× 8 for Float64).
 export const W_STATE = 0;
 export const W_OP = 1; // 1: fold(acc, x, n, w, cap); 2: fold2(acc, x, y, n, w, wy, cap, capy)
 export const W_ACC = 2;
@@ -51,17 +51,15 @@ export const F64_W = 6; // Float64 index from the block's start (Int32 words 12�
 export const F64_WY = 7; // (Int32 words 14–15)
 
 /**
- * The worker: takes the ring's jobs in order, claims each (POSTED → RUNNING), runs the kernel and
- * marks it DONE; sleeps on the next slot when there is nothing to do. Plain JavaScript, run with
- * `eval` so it needs no file of its own at run time.
+ * The worker: claims posted jobs (POSTED → RUNNING), oldest-slot-first, runs each with the kernel's
+ * `run` and marks it DONE; sleeps on the post counter when there is nothing to do. Plain JavaScript,
+ * run with `eval` so it needs no file of its own at run time.
  */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory } = workerData;
 const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const i32 = new Int32Array(memory.buffer, 0, ${SEQ + 1});
-const f32 = new Float32Array(memory.buffer, 0, ${SEQ + 1});
-const f64 = new Float64Array(memory.buffer, 0, ${(SEQ + 1) >> 1});
 let next = 0;
 while (Atomics.load(i32, ${QUIT}) === 0) {
   const seq = Atomics.load(i32, ${SEQ});
@@ -79,15 +77,7 @@ while (Atomics.load(i32, ${QUIT}) === 0) {
     if (Atomics.load(i32, ${SEQ}) === seq) Atomics.wait(i32, ${SEQ}, seq, 200);
     continue;
   }
-  if (i32[b + ${W_OP}] === 2) {
-    i32[b + ${W_STOP}] = k.fold2(i32[b + ${W_ACC}], i32[b + ${W_X}], i32[b + ${W_Y}], i32[b + ${W_N}],
-      f64[(b >> 1) + ${F64_W}], f64[(b >> 1) + ${F64_WY}], f32[b + ${F32_CAP}], f32[b + ${F32_CAPY}]);
-    i32[b + ${W_STOP2}] = k.bad2.value;
-    f32[b + ${F32_MAXABS2}] = k.maxabs2.value;
-  } else {
-    i32[b + ${W_STOP}] = k.fold(i32[b + ${W_ACC}], i32[b + ${W_X}], i32[b + ${W_N}], f64[(b >> 1) + ${F64_W}], f32[b + ${F32_CAP}]);
-  }
-  f32[b + ${F32_MAXABS}] = k.maxabs.value;
+  k.run(4 * b);
   Atomics.store(i32, b, ${DONE});
   Atomics.notify(i32, b);
 }

@@ -17,7 +17,7 @@ import {
   FREE,
   post,
   POSTED,
-  QUIT_INDEX,
+  QUIT,
   RING,
   RUNNING,
   SLOT_BYTES,
@@ -109,20 +109,8 @@ const HERE_EVERY = 4;
 const SPINS = 1 << 20;
 
 interface GridFoldExports {
-  fold(acc: number, x: number, n: number, w: number, cap: number): number;
-  fold2(
-    acc: number,
-    x: number,
-    y: number,
-    n: number,
-    w: number,
-    wy: number,
-    cap: number,
-    capy: number,
-  ): number;
-  readonly maxabs: { readonly value: number };
-  readonly maxabs2: { readonly value: number };
-  readonly bad2: { readonly value: number };
+  /** Runs the fold job of the control block at this byte offset (fold-ring.ts), results written there. */
+  run(block: number): void;
 }
 
 /** The part of the WebAssembly JS API used here (the project's lib settings do not declare it). */
@@ -216,6 +204,8 @@ const orphans = new FinalizationRegistry<FoldWorker>((w) => w.stop());
 export class GridSum {
   readonly scales: readonly number[];
   private readonly sizes: readonly number[];
+  /** Parameters of one update: Σ sizes. */
+  private readonly params: number;
   private readonly offsets: number[] = [];
   private readonly memory: { readonly buffer: SharedArrayBuffer };
   private readonly kernel: GridFoldExports;
@@ -235,6 +225,7 @@ export class GridSum {
   constructor(sizes: readonly number[], scales: readonly number[], options: GridSumOptions = {}) {
     if (sizes.length !== scales.length) throw new Error('GridSum needs one scale per tensor');
     this.sizes = [...sizes];
+    this.params = sizes.reduce((a, b) => a + b, 0);
     this.scales = [...scales];
     this.thread = options.thread ?? 'auto';
     this.pickupMs = options.pickupMs ?? PICKUP_MS;
@@ -245,9 +236,8 @@ export class GridSum {
     }
     const pages = Math.ceil(end / WASM_PAGE);
     if (pages > MAX_PAGES) {
-      const params = sizes.reduce((a, b) => a + b, 0);
       throw new Error(
-        `the accumulator for ${params} parameters needs ${(end / 2 ** 30).toFixed(2)} GiB; wasm memory holds at most 4 GiB (about 536 million parameters)`,
+        `the accumulator for ${this.params} parameters needs ${(end / 2 ** 30).toFixed(2)} GiB; wasm memory holds at most 4 GiB (about 536 million parameters)`,
       );
     }
     this.memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
@@ -259,7 +249,7 @@ export class GridSum {
     this.controlF32 = new Float32Array(buffer, 0, CONTROL_BYTES / 4);
     this.controlF64 = new Float64Array(buffer, 0, CONTROL_BYTES / 8);
     // Started now, so that it is up by the first fold (starting a thread takes tens of ms).
-    this.useWorker(this.sizes.reduce((a, b) => a + b, 0));
+    this.useWorker();
   }
 
   /** The per-element limit on |δ| for an update of n samples in tensor k (step 2). */
@@ -292,10 +282,9 @@ export class GridSum {
       bad: this.sizes.map((): number | undefined => undefined),
       maxAbs: new Float64Array(this.sizes.length),
     }));
-    const perUpdate = this.sizes.reduce((a, b) => a + b, 0);
     // The first fold touches every page of the accumulators first; the kernel faults them in 3–4×
     // faster from one thread than from two (measured, 160 MB: 190–230 ms against 740–950).
-    const threaded = this.touched && this.useWorker(perUpdate);
+    const threaded = this.touched && this.useWorker();
     this.touched = true;
     const inFlight: (Job | undefined)[] = new Array<Job | undefined>(RING).fill(undefined);
     let posted = 0;
@@ -375,9 +364,10 @@ export class GridSum {
   }
 
   /** Whether this fold goes to the worker thread, starting it on first use. */
-  private useWorker(perUpdate: number): boolean {
+  private useWorker(): boolean {
     if (this.worker === null || this.thread === 'never') return false;
-    if (this.thread === 'auto' && (perUpdate < WORKER_MIN_FLOATS || availableParallelism() < 2)) return false;
+    if (this.thread === 'auto' && (this.params < WORKER_MIN_FLOATS || availableParallelism() < 2))
+      return false;
     if (this.worker === undefined) {
       try {
         this.worker = startFoldWorker(gridFoldModule(), this.memory);
@@ -410,36 +400,10 @@ export class GridSum {
     c[b + W_N] = count;
   }
 
-  /** Runs slot s's job on this thread, as the worker would. */
+  /** Runs slot s's job on this thread, as the worker does (the kernel's `run`). */
   private runHere(s: number): void {
-    const b = blockOf(s);
-    const c = this.control;
-    const f32 = this.controlF32;
-    const w = this.controlF64[(b >> 1) + F64_W] as number;
-    if (c[b + W_OP] === 2) {
-      c[b + W_STOP] = this.kernel.fold2(
-        c[b + W_ACC] as number,
-        c[b + W_X] as number,
-        c[b + W_Y] as number,
-        c[b + W_N] as number,
-        w,
-        this.controlF64[(b >> 1) + F64_WY] as number,
-        f32[b + F32_CAP] as number,
-        f32[b + F32_CAPY] as number,
-      );
-      c[b + W_STOP2] = this.kernel.bad2.value;
-      f32[b + F32_MAXABS2] = this.kernel.maxabs2.value;
-    } else {
-      c[b + W_STOP] = this.kernel.fold(
-        c[b + W_ACC] as number,
-        c[b + W_X] as number,
-        c[b + W_N] as number,
-        w,
-        f32[b + F32_CAP] as number,
-      );
-    }
-    f32[b + F32_MAXABS] = this.kernel.maxabs.value;
-    Atomics.store(c, b + W_STATE, DONE);
+    this.kernel.run(4 * blockOf(s));
+    Atomics.store(this.control, blockOf(s) + W_STATE, DONE);
   }
 
   /** Waits for slot s's job, takes its results into `outs` and frees the slot. */
@@ -495,7 +459,7 @@ export class GridSum {
   private abandonWorker(): void {
     if (this.worker) {
       orphans.unregister(this);
-      Atomics.store(this.control, QUIT_INDEX, 1);
+      Atomics.store(this.control, QUIT, 1);
     }
     this.worker = null;
   }

@@ -70,16 +70,16 @@ const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
  *
  *   δ̄ = Σᵢ nᵢ·δᵢ / Σᵢ nᵢ,   new global = global + δ̄
  *
- * folded one update at a time into a float64 accumulator on a per-tensor grid (`grid-sum.ts`):
- * memory is 8 bytes per parameter whatever the number of sites, every term is rounded to the grid
- * on its own and then summed exactly, so the result is bit-identical for any arrival order (proof
- * and error bound in `grid-sum.ts`: within M·2⁻²⁷·K/W of the exact mean, M the tensor's scale).
+ * folded into a float64 accumulator on a per-tensor grid (`grid-sum.ts`): memory is 8 bytes per
+ * parameter whatever the number of sites, every term is rounded to the grid on its own and then
+ * summed exactly, so the result is bit-identical for any arrival order (proof and error bound in
+ * `grid-sum.ts`: within M·2⁻²⁷·K/W of the exact mean, M the tensor's scale).
  *
- * Streaming granularity: one decoded update at a time (fold after decode). The coordinator streams
- * an upload's frames to the blob store while verifying its sha256, then decodes it and calls
- * {@link add}; folding frame by frame would fold bytes whose hash is not yet checked. An update is
- * validated while it is folded and, if any value is bad, the part already folded is subtracted
- * again — exactly, so a rejected update leaves the accumulator bit-for-bit as it was.
+ * Streaming granularity: whole updates, each folded as it is added ({@link add}), or two in one pass
+ * ({@link addAll}); a tensor may be read on demand ({@link TensorSource}, from a file say) instead
+ * of held in memory. An update is validated while it is folded and, if any value is bad, what was
+ * folded is subtracted again — exactly, so a rejected update leaves the accumulator bit-for-bit as
+ * it was.
  *
  * @example
  * const fedavg = new StreamingFedAvg(globalWeights.map(({ name, shape }) => ({ name, shape })), { global: globalWeights });
@@ -204,7 +204,7 @@ export class StreamingFedAvg {
   /**
    * Folds several updates, with exactly the outcome of calling {@link add} on each in turn — the
    * same accumulator bit for bit and the same rejections — but two at a time, in one pass over the
-   * accumulator instead of two (`GridSum.foldPair`): the fold is bound by memory traffic, and a
+   * accumulator instead of two (`GridSum.foldUpdates`): the fold is bound by memory traffic, and a
    * pair moves 24 bytes per parameter where two single folds move 40. Returns, per update, the
    * {@link UpdateRejected} it got or undefined when it was folded.
    *

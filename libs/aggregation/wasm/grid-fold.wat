@@ -5,16 +5,16 @@
 ;; kernels on it (src/fold-ring.ts).
 (module
   (import "env" "memory" (memory 1 65536 shared))
-  (global $maxabs (export "maxabs") (mut f32) (f32.const 0))
-  (global $maxabs2 (export "maxabs2") (mut f32) (f32.const 0))
-  (global $bad2 (export "bad2") (mut i32) (i32.const 0))
+  (global $maxabs (mut f32) (f32.const 0))
+  (global $maxabs2 (mut f32) (f32.const 0))
+  (global $bad2 (mut i32) (i32.const 0))
 
   ;; fold(acc, x, n, w, cap): acc[i] += nearest(f64(v[i]) * w) for i in 0..n (round half to even), where
   ;; acc holds n float64, x n float32, and v[i] = x[i] when |x[i]| <= cap, else +0 (NaN, ±Infinity
   ;; and values beyond cap are folded as +0). Returns the index of the first such value, or n when
   ;; there is none; global maxabs is set to max |x| over the values within cap. Folding the same x
   ;; with -w subtracts exactly what was added (round to nearest even is symmetric).
-  (func (export "fold") (param $acc i32) (param $x i32) (param $n i32) (param $w f64) (param $cap f32) (result i32)
+  (func $fold (param $acc i32) (param $x i32) (param $n i32) (param $w f64) (param $cap f32) (result i32)
     (local $i i32) (local $end4 i32) (local $end8 i32) (local $px i32) (local $pa i32) (local $p i32)
     (local $v v128) (local $a v128) (local $ok v128) (local $all v128) (local $m v128) (local $wv v128) (local $capv v128)
     (local $s f32) (local $sm f32)
@@ -115,7 +115,7 @@
   ;; terms are integers of magnitude <= 2^51, so their sum is exact and the element ends as fold
   ;; would leave it after the two single folds. Returns the first index of x outside cap (n when
   ;; none); global bad2 is y's; maxabs and maxabs2 are max |x| and max |y| over the values within cap.
-  (func (export "fold2") (param $acc i32) (param $x i32) (param $y i32) (param $n i32) (param $w f64) (param $wy f64)
+  (func $fold2 (param $acc i32) (param $x i32) (param $y i32) (param $n i32) (param $w f64) (param $wy f64)
                          (param $cap f32) (param $capy f32) (result i32)
     (local $i i32) (local $end4 i32) (local $px i32) (local $py i32) (local $pa i32) (local $p i32)
     (local $u v128) (local $v v128) (local $a v128) (local $ok v128)
@@ -212,6 +212,29 @@
     (if (result i32) (i32x4.all_true (local.get $allx))
       (then (local.get $n))
       (else (call $firstOutside (local.get $x) (local.get $n) (local.get $cap)))))
+
+  ;; run(b): runs the fold job described by the control block at byte offset b and writes its
+  ;; results there — the one entry point of both the worker thread and the thread that stages
+  ;; (src/fold-ring.ts has the block's layout: i32 words op 4, acc 8, x 12, y 16, n 20; results
+  ;; stop 24, stop2 28; f32 cap 32, capy 36; results maxabs 40, maxabs2 44; f64 w 48, wy 56).
+  (func (export "run") (param $b i32)
+    (if (i32.eq (i32.load offset=4 (local.get $b)) (i32.const 2))
+      (then
+        (i32.store offset=24 (local.get $b)
+          (call $fold2
+            (i32.load offset=8 (local.get $b)) (i32.load offset=12 (local.get $b))
+            (i32.load offset=16 (local.get $b)) (i32.load offset=20 (local.get $b))
+            (f64.load offset=48 (local.get $b)) (f64.load offset=56 (local.get $b))
+            (f32.load offset=32 (local.get $b)) (f32.load offset=36 (local.get $b))))
+        (i32.store offset=28 (local.get $b) (global.get $bad2))
+        (f32.store offset=44 (local.get $b) (global.get $maxabs2)))
+      (else
+        (i32.store offset=24 (local.get $b)
+          (call $fold
+            (i32.load offset=8 (local.get $b)) (i32.load offset=12 (local.get $b))
+            (i32.load offset=20 (local.get $b)) (f64.load offset=48 (local.get $b))
+            (f32.load offset=32 (local.get $b))))))
+    (f32.store offset=40 (local.get $b) (global.get $maxabs)))
 
   ;; The index of the first of the n float32 at x with !(|x| <= cap), or n.
   (func $firstOutside (param $x i32) (param $n i32) (param $cap f32) (result i32)
