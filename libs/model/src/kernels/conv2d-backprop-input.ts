@@ -17,18 +17,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { type KernelArgs, runBuiltIn } from './built-in-kernels';
 import { WasmScope } from './wasm-kernel-call';
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap };
 type Shape4D = [number, number, number, number];
-
-/** tfjs-backend-wasm's `Conv2DBackpropInput`, kept for the cases the forward form cannot take. */
-let builtIn: tf.KernelFunc | undefined;
-
-/** Records the backend's own kernel before ours replaces it (kernels/index.ts). */
-export function keepBuiltInConv2DBackpropInput(kernel: tf.KernelFunc | undefined): void {
-  builtIn ??= kernel;
-}
 
 /**
  * The wasm kernel function for `Conv2DBackpropInput` (inputs `dy`, `filter`; attrs as
@@ -53,8 +45,7 @@ export function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   );
   const plan = forwardPlan(info);
   if (!plan || dy.dtype !== 'float32' || filter.dtype !== 'float32') {
-    if (!builtIn) throw new Error('Conv2DBackpropInput (wasm): the backend’s own kernel was not recorded');
-    return builtIn(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    return runBuiltIn(tf.Conv2DBackpropInput, args) as tf.TensorInfo;
   }
   const scope = new WasmScope(args.backend as BackendWasm);
   try {

@@ -9,15 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { type KernelArgs, runBuiltIn } from './built-in-kernels';
 import { WasmScope } from './wasm-kernel-call';
-
-/** tfjs-backend-wasm's own `FusedBatchNorm`, kept for statistics that are not per channel. */
-let builtIn: tf.KernelFunc | undefined;
-
-/** Records the backend's own kernel before ours replaces it (kernels/index.ts). */
-export function keepBuiltInFusedBatchNorm(kernel: tf.KernelFunc | undefined): void {
-  builtIn ??= kernel;
-}
 
 /**
  * The wasm kernel function for `FusedBatchNorm` (inputs `x`, `mean`, `variance`, optional `offset`
@@ -25,11 +18,7 @@ export function keepBuiltInFusedBatchNorm(kernel: tf.KernelFunc | undefined): vo
  * @example
  * const y = tf.batchNorm(x, mean, variance, offset, scale, 1e-3); // runs this kernel on wasm
  */
-export function fusedBatchNormWasm(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: object;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function fusedBatchNormWasm(args: KernelArgs): tf.TensorInfo {
   const { x, mean, variance, offset, scale } = args.inputs;
   if (!x || !mean || !variance) throw new Error('FusedBatchNorm (wasm) needs x, mean and variance');
   const channels = x.shape[x.shape.length - 1];
@@ -37,8 +26,7 @@ export function fusedBatchNormWasm(args: {
     (t) => t === undefined || (t.shape.length === 1 && t.shape[0] === channels && t.dtype === 'float32'),
   );
   if (!perChannel || x.dtype !== 'float32' || x.shape.length < 1) {
-    if (!builtIn) throw new Error('FusedBatchNorm (wasm): the backend’s own kernel was not recorded');
-    return builtIn(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    return runBuiltIn(tf.FusedBatchNorm, args) as tf.TensorInfo;
   }
   const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
   const scope = new WasmScope(args.backend as BackendWasm);

@@ -10,30 +10,18 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-
-/** tfjs-backend-wasm's copying `Identity`, kept for string tensors (stored outside the heap). */
-let builtIn: tf.KernelFunc | undefined;
-
-/** Records the backend's own kernel before ours replaces it (kernels/index.ts). */
-export function keepBuiltInIdentity(kernel: tf.KernelFunc | undefined): void {
-  builtIn ??= kernel;
-}
+import { type KernelArgs, runBuiltIn } from './built-in-kernels';
 
 /**
  * The wasm kernel function for `Identity`: the output shares the input's buffer.
  * @example
  * const y = tf.engine().runKernel('Identity', { x }); // y.dataId === x.dataId on wasm
  */
-export function identityAliasWasm(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: object;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function identityAliasWasm(args: KernelArgs): tf.TensorInfo {
   const { x } = args.inputs;
   if (!x) throw new Error('Identity (wasm) needs input x');
   if (x.dtype === 'string') {
-    if (!builtIn) throw new Error('Identity (wasm): the backend’s own kernel was not recorded');
-    return builtIn(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    return runBuiltIn(tf.Identity, args) as tf.TensorInfo;
   }
   (args.backend as BackendWasm).incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };

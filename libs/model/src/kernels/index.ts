@@ -7,11 +7,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterWasm } from './conv2d-backprop-filter';
-import { conv2DBackpropInputWasm, keepBuiltInConv2DBackpropInput } from './conv2d-backprop-input';
-import { fusedBatchNormWasm, keepBuiltInFusedBatchNorm } from './fused-batch-norm';
+import { keepBuiltIn, type KernelArgs } from './built-in-kernels';
+import { conv2DBackpropInputWasm } from './conv2d-backprop-input';
+import { fusedBatchNormWasm } from './fused-batch-norm';
 import { replaceFusedBatchNormGradient } from './fused-batch-norm-grad';
-import { identityAliasWasm, keepBuiltInIdentity } from './identity-alias';
-import { keepBuiltInSplitV, splitVWasm } from './split-v';
+import { identityAliasWasm } from './identity-alias';
+import { splitVWasm } from './split-v';
 
 export { conv2DBackpropFilterWasm, MAX_GROUP_BYTES } from './conv2d-backprop-filter';
 export { conv2DBackpropInputWasm } from './conv2d-backprop-input';
@@ -45,24 +46,15 @@ export function registerWasmTrainingKernels(): string[] {
   return added;
 }
 
-/** Kernels tfjs-backend-wasm has but we replace, with the hook that records the built-in one. */
+/** Kernels tfjs-backend-wasm has but we replace; the built-in ones are kept (built-in-kernels.ts). */
 const REPLACED: ReadonlyArray<{
   kernelName: string;
-  kernelFunc: (args: {
-    inputs: tf.NamedTensorInfoMap;
-    backend: object;
-    attrs?: tf.NamedAttrMap;
-  }) => tf.TensorInfo | tf.TensorInfo[];
-  keepBuiltIn: (kernel: tf.KernelFunc | undefined) => void;
+  kernelFunc: (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 }> = [
-  {
-    kernelName: tf.Conv2DBackpropInput,
-    kernelFunc: conv2DBackpropInputWasm,
-    keepBuiltIn: keepBuiltInConv2DBackpropInput,
-  },
-  { kernelName: tf.Identity, kernelFunc: identityAliasWasm, keepBuiltIn: keepBuiltInIdentity },
-  { kernelName: tf.SplitV, kernelFunc: splitVWasm, keepBuiltIn: keepBuiltInSplitV },
-  { kernelName: tf.FusedBatchNorm, kernelFunc: fusedBatchNormWasm, keepBuiltIn: keepBuiltInFusedBatchNorm },
+  { kernelName: tf.Conv2DBackpropInput, kernelFunc: conv2DBackpropInputWasm },
+  { kernelName: tf.Identity, kernelFunc: identityAliasWasm },
+  { kernelName: tf.SplitV, kernelFunc: splitVWasm },
+  { kernelName: tf.FusedBatchNorm, kernelFunc: fusedBatchNormWasm },
 ];
 
 /**
@@ -73,10 +65,10 @@ const REPLACED: ReadonlyArray<{
  */
 function replaceWasmKernels(): string[] {
   const replaced: string[] = [];
-  for (const { kernelName, kernelFunc, keepBuiltIn } of REPLACED) {
+  for (const { kernelName, kernelFunc } of REPLACED) {
     const current = tf.getKernel(kernelName, 'wasm');
     if (current?.kernelFunc === kernelFunc) continue;
-    keepBuiltIn(current?.kernelFunc);
+    keepBuiltIn(kernelName, current?.kernelFunc);
     if (current) tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({
       kernelName,

@@ -8,14 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-
-/** tfjs-backend-wasm's own `SplitV`, kept for dtypes other than float32. */
-let builtIn: tf.KernelFunc | undefined;
-
-/** Records the backend's own kernel before ours replaces it (kernels/index.ts). */
-export function keepBuiltInSplitV(kernel: tf.KernelFunc | undefined): void {
-  builtIn ??= kernel;
-}
+import { type KernelArgs, runBuiltIn } from './built-in-kernels';
 
 /** Runs shorter than this are copied element by element (a subarray + set costs more). */
 const SHORT_RUN = 64;
@@ -25,17 +18,12 @@ const SHORT_RUN = 64;
  * @example
  * const [a, b] = tf.engine().runKernel('SplitV', { x }, { numOrSizeSplits: [3, 5], axis: 3 });
  */
-export function splitVWasm(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: object;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo[] {
+export function splitVWasm(args: KernelArgs): tf.TensorInfo[] {
   const { x } = args.inputs;
   if (!x) throw new Error('SplitV (wasm) needs input x');
   const { numOrSizeSplits, axis } = args.attrs as unknown as tf.SplitVAttrs;
   if (x.dtype !== 'float32') {
-    if (!builtIn) throw new Error('SplitV (wasm): the backend’s own kernel was not recorded');
-    return builtIn(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo[];
+    return runBuiltIn(tf.SplitV, args) as tf.TensorInfo[];
   }
   const backend = args.backend as BackendWasm;
   const a = tf.util.parseAxisParam(axis, x.shape)[0]!;
