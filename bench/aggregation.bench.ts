@@ -13,7 +13,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { StreamingFedAvg } from '@fedaln/aggregation';
 import { numberFlag } from './support/flags';
-import { bestOfMs } from './support/best-of';
+import { bestOfMs, timeMs } from './support/best-of';
 
 const json = process.argv.includes('--json');
 const elements = numberFlag('--elements', 20_000_000);
@@ -58,8 +58,8 @@ const runs = {
 const best = { memcpy: Infinity, paired: Infinity, single: Infinity };
 for (let round = 0; round <= reps; round++) {
   for (const [kind, run] of Object.entries(runs) as [keyof typeof runs, () => void][]) {
-    const ms = bestOfMs(1, run) / updates; // round 0 is the warm-up
-    if (round > 0) best[kind] = Math.min(best[kind], ms);
+    const ms = timeMs(run) / updates;
+    if (round > 0) best[kind] = Math.min(best[kind], ms); // round 0 warms up
   }
 }
 const resultMs = bestOfMs(3, () => {
