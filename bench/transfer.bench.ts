@@ -27,7 +27,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Server } from 'socket.io';
-import { UploadSpool } from '../apps/coordinator/src/transfer/upload-spool';
+import { UploadSpool } from '../apps/coordinator/src/uploads/upload-spool';
 import { io, type Socket } from 'socket.io-client';
 import { numberFlag, stringFlag } from './support/flags';
 

@@ -4,8 +4,8 @@ import {
   TypeOrmVerdictRepository,
 } from '../../apps/coordinator/src/persistence/typeorm-release.repository';
 import { TypeOrmStudyRepository } from '../../apps/coordinator/src/persistence/typeorm-study.repository';
-import type { ReleaseVerdict } from '../../apps/coordinator/src/release/release-policy';
-import type { ReleaseRecord } from '../../apps/coordinator/src/release/release-record';
+import type { ReleaseVerdict } from '../../apps/coordinator/src/evaluation/release-policy';
+import type { ReleaseRecord } from '../../apps/coordinator/src/releases/release-record';
 import { exampleStudySpec } from './coordinator-fixtures';
 import { databaseTargets, openTestDatabase, type TestDatabase } from './coordinator-database';
 

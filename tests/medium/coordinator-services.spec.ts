@@ -6,9 +6,10 @@ import * as path from 'node:path';
 import { AdminAuthService } from '../../apps/coordinator/src/auth/admin-auth.service';
 import { SiteAuthService } from '../../apps/coordinator/src/auth/site-auth.service';
 import { FileBlobStore } from '../../apps/coordinator/src/blobs/blob-store';
-import type { Participant, Round } from '../../apps/coordinator/src/domain/records';
 import type { StudySpec } from '../../apps/coordinator/src/domain/study-spec';
-import { CoordinatorMetrics } from '../../apps/coordinator/src/metrics/coordinator-metrics';
+import { CoordinatorMetrics } from '../../apps/coordinator/src/telemetry/coordinator-metrics';
+import { LocalRoundChanges, type RoundChange } from '../../apps/coordinator/src/rounds/round-changes';
+import { SitePresence } from '../../apps/coordinator/src/rounds/site-presence';
 import { GlobalModelsService } from '../../apps/coordinator/src/models/global-models.service';
 import { InitialModelFactory } from '../../apps/coordinator/src/models/initial-model.factory';
 import { TypeOrmAdminTokenRepository } from '../../apps/coordinator/src/persistence/typeorm-admin-token.repository';
@@ -18,7 +19,6 @@ import { TypeOrmParticipantRepository } from '../../apps/coordinator/src/persist
 import { TypeOrmRoundRepository } from '../../apps/coordinator/src/persistence/typeorm-round.repository';
 import { TypeOrmSiteRepository } from '../../apps/coordinator/src/persistence/typeorm-site.repository';
 import { TypeOrmStudyRepository } from '../../apps/coordinator/src/persistence/typeorm-study.repository';
-import { RoundDispatcher } from '../../apps/coordinator/src/rounds/round-dispatcher';
 import { MAX_ROUND_ATTEMPTS, RoundsService } from '../../apps/coordinator/src/rounds/rounds.service';
 import { SitesService } from '../../apps/coordinator/src/sites/sites.service';
 import { StudiesService } from '../../apps/coordinator/src/studies/studies.service';
@@ -33,22 +33,34 @@ class FixedInitialModel extends InitialModelFactory {
   }
 }
 
-/** Records the machine's outward effects in order. */
-class RecordingDispatcher extends RoundDispatcher {
+/** Records every published round change, with its outside effects, in order. */
+class RecordingChanges extends LocalRoundChanges {
   readonly calls: string[] = [];
-  async sendTrainingTasks(round: Round, siteIds: readonly string[], modelVersion: number) {
-    this.calls.push(`train r${round.number} v${modelVersion} ${siteIds.length} sites`);
-  }
-  async aggregate(round: Round, uploads: readonly Participant[]) {
-    this.calls.push(`aggregate r${round.number} ${uploads.length} uploads`);
-  }
-  async sendEvaluationTasks(round: Round, modelVersion: number) {
-    this.calls.push(`evaluate r${round.number} v${modelVersion}`);
-  }
-  async scheduleDeadline(round: Round) {
-    this.calls.push(`deadline r${round.number}`);
+  override async publish(c: RoundChange): Promise<void> {
+    const effects = c.effects
+      .filter((e) => e.type !== 'persistRound')
+      .map((e) => {
+        if (e.type === 'sendTrainingTasks') return `train ${e.siteIds.length} sites`;
+        if (e.type === 'aggregate') return `aggregate ${c.uploads.length} uploads`;
+        if (e.type === 'sendEvaluationTasks') return `evaluate v${e.modelVersion}`;
+        if (e.type === 'scheduleDeadline') return 'deadline';
+        return e.type;
+      });
+    this.calls.push(`r${c.round.number} ${c.from ?? 'opened'}→${c.round.state}: ${effects.join(', ')}`);
+    await super.publish(c);
   }
 }
+
+/** A hello as a site client sends it (protocol HelloPayload). */
+const HELLO = {
+  engine: 'cpu',
+  cores: 2,
+  gpu: null,
+  n_train: 100,
+  n_test: 25,
+  client_version: '0.1.0',
+  images_per_s: 1,
+} as const;
 
 const silent = { info: () => undefined };
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -59,7 +71,8 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
   let siteAuth: SiteAuthService;
   let studies: StudiesService;
   let rounds: RoundsService;
-  let dispatcher: RecordingDispatcher;
+  let changes: RecordingChanges;
+  let presence: SitePresence;
   let blobs: FileBlobStore;
   let metrics: CoordinatorMetrics;
   let audit: TypeOrmAuditLog;
@@ -75,7 +88,8 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     sites = new SitesService(siteRepo, audit);
     siteAuth = new SiteAuthService(siteRepo);
     studies = new StudiesService(studyRepo, siteRepo, audit);
-    dispatcher = new RecordingDispatcher();
+    changes = new RecordingChanges();
+    presence = new SitePresence();
     metrics = new CoordinatorMetrics(roundRepo);
     const models = new GlobalModelsService(
       new TypeOrmGlobalModelRepository(ds),
@@ -90,11 +104,18 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
       new TypeOrmParticipantRepository(ds),
       models,
       audit,
-      dispatcher,
+      changes,
+      presence,
       metrics,
       silent,
     );
   });
+
+  /** A site connects and says hello (what the /site gateway and SiteArrivals do), then joins. */
+  const join = async (studyId: string, siteId: string) => {
+    presence.connect({ siteId, send: () => undefined, hello: { ...HELLO } });
+    await rounds.siteJoined(studyId, siteId);
+  };
   afterAll(async () => {
     await db?.close();
   });
@@ -145,7 +166,7 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     const a = (await sites.enrol('Hospital A', 'admin')).site;
     const b = (await sites.enrol('Hospital B', 'admin')).site;
     const study = await studies.create(studySpec([a.id, b.id]), 'admin');
-    dispatcher.calls.length = 0;
+    changes.calls.length = 0;
 
     const started = await rounds.startStudy(study.id, 'admin');
     expect(started).toMatchObject({ status: 'running', currentRound: 1 });
@@ -155,9 +176,9 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     const registered = await audit.list('model', `${study.id}/v0`);
     expect(registered[0]?.details).toMatchObject({ sha256: sha('initial weights'), roundNumber: null });
 
-    await rounds.siteJoined(study.id, a.id);
+    await join(study.id, a.id);
     expect((await rounds.getRound(study.id, 1)).round.state).toBe('waiting'); // 1 of min_sites 2
-    await rounds.siteJoined(study.id, b.id);
+    await join(study.id, b.id);
     expect((await rounds.getRound(study.id, 1)).round.state).toBe('training');
 
     const update = { nTrain: 100, sha256: sha('update a'), bytes: 1000 };
@@ -184,19 +205,22 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     await rounds.evaluationDone(study.id, 2);
     await expect(studies.get(study.id)).resolves.toMatchObject({ status: 'completed', currentRound: 2 });
 
-    expect(dispatcher.calls).toEqual([
-      'deadline r1',
-      'train r1 v0 2 sites',
-      'deadline r1',
-      'aggregate r1 2 uploads',
-      'evaluate r1 v1',
-      'deadline r1',
-      'deadline r2',
-      'train r2 v1 2 sites',
-      'deadline r2',
-      'aggregate r2 2 uploads',
-      'evaluate r2 v2',
-      'deadline r2',
+    // One change per transition (RoundMachine's table), each published after it is persisted.
+    expect(changes.calls).toEqual([
+      'r1 opened→waiting: deadline',
+      'r1 waiting→training: train 2 sites, deadline',
+      'r1 training→training: ',
+      'r1 training→training: ',
+      'r1 training→aggregating: aggregate 2 uploads',
+      'r1 aggregating→evaluating: evaluate v1, deadline',
+      'r1 evaluating→completed: roundCompleted',
+      'r2 opened→waiting: deadline',
+      'r2 waiting→training: train 2 sites, deadline',
+      'r2 training→training: ',
+      'r2 training→training: ',
+      'r2 training→aggregating: aggregate 2 uploads',
+      'r2 aggregating→evaluating: evaluate v2, deadline',
+      'r2 evaluating→completed: roundCompleted',
     ]);
     const transitions = (await audit.list('round', r1.id)).filter((e) => e.action === 'round.transition');
     expect(transitions.map((e) => `${e.details.from}→${e.details.to}`)).toEqual([
@@ -253,7 +277,7 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     const a = (await sites.enrol('Hospital G', 'admin')).site;
     const study = await studies.create(studySpec([a.id], { min_sites: 1 }), 'admin');
     await rounds.startStudy(study.id, 'admin');
-    await rounds.siteJoined(study.id, a.id);
+    await join(study.id, a.id);
     await rounds.pauseStudy(study.id, 'admin');
     await rounds.updateAccepted(study.id, 1, a.id, { nTrain: 3, sha256: sha('g1'), bytes: 3 });
     await blobs.put(new TextEncoder().encode('aggregate g1'));
@@ -262,8 +286,11 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     await expect(rounds.listRounds(study.id)).resolves.toHaveLength(1); // paused: no round 2 yet
     await rounds.resumeStudy(study.id, 'admin');
     await expect(rounds.getRound(study.id, 2)).resolves.toMatchObject({ round: { state: 'training' } });
+    changes.calls.length = 0;
     await expect(rounds.abortStudy(study.id, 'admin')).resolves.toMatchObject({ status: 'aborted' });
     await expect(rounds.getRound(study.id, 2)).resolves.toMatchObject({ round: { state: 'failed' } });
+    // The abort is published like any transition (so it reaches the dashboard).
+    expect(changes.calls).toEqual([`r2 training→failed: roundFailed`]);
     const actions = (await audit.list('study', study.id)).map((e) => e.action);
     expect(actions).toEqual(['study.created', 'study.start', 'study.pause', 'study.resume', 'study.abort']);
   });

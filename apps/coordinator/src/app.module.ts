@@ -1,56 +1,114 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import type { Logger } from 'pino';
+import {
+  Inject,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import * as path from 'node:path';
 import type { DataSource } from 'typeorm';
+import { AggregationRunner } from './aggregation/aggregation-runner';
+import { RoundAggregator } from './aggregation/round-aggregator';
 import { AuditLog } from './audit/audit-log';
 import { AdminAuthService } from './auth/admin-auth.service';
 import { AdminOrSiteGuard } from './auth/admin-or-site.guard';
 import { AdminGuard } from './auth/admin.guard';
 import { SiteAuthService } from './auth/site-auth.service';
+import { BlobCache } from './blobs/blob-cache';
 import { BlobStore } from './blobs/blob-store';
+import { ModelDownloads } from './blobs/model-downloads';
 import { AppConfig } from './config/app-config';
-import { HealthController } from './health/health.controller';
-import { CoordinatorMetrics } from './metrics/coordinator-metrics';
-import { MetricsController } from './metrics/metrics.controller';
+import { FeatureBaselines } from './evaluation/feature-baselines';
+import { FeatureModelStore } from './evaluation/feature-model';
+import { FileMetricsReportStore, MetricsReportStore } from './evaluation/metrics-report-store';
+import { MetricsIntake } from './evaluation/metrics-intake';
+import { RoundEvaluationService } from './evaluation/round-evaluation.service';
+import { RoundMetricsController } from './evaluation/round-metrics.controller';
 import { GlobalModelRepository } from './models/global-model.repository';
 import { GlobalModelsService } from './models/global-models.service';
 import { InitialModelFactory } from './models/initial-model.factory';
 import { ModelsController } from './models/models.controller';
 import { PersistenceModule } from './persistence/persistence.module';
-import { RELEASE_CONTROLLERS, releaseProviders } from './releases/release-providers';
+import { factory } from './provide';
+import { KeysController } from './releases/keys.controller';
+import { ReleaseArtifacts } from './releases/release-artifacts';
+import { ReleaseRepository, VerdictRepository } from './releases/release.repository';
+import { ReleasesController, StudyReleasesController } from './releases/releases.controller';
+import { ReleasesService } from './releases/releases.service';
+import { ReleaseSigner } from './releases/signing';
 import { ParticipantRepository } from './rounds/participant.repository';
-import { RoundDispatcher } from './rounds/round-dispatcher';
+import { LocalRoundChanges, RoundChanges } from './rounds/round-changes';
+import { RoundRecovery } from './rounds/round-recovery';
+import { RoundTimers } from './rounds/round-timers';
 import { RoundRepository } from './rounds/round.repository';
 import { RoundsController } from './rounds/rounds.controller';
 import { RoundsService } from './rounds/rounds.service';
-import { RoundEvaluationService } from './releases/round-evaluation.service';
+import { SiteArrivals } from './rounds/site-arrivals';
+import { SitePresence } from './rounds/site-presence';
+import { TaskDispatch } from './rounds/task-dispatch';
+import { TrainingProgressRelay } from './rounds/training-progress';
 import { SiteRepository } from './sites/site.repository';
 import { SitesController } from './sites/sites.controller';
 import { SitesService } from './sites/sites.service';
+import { MonitorGateway } from './sockets/monitor.gateway';
+import { SiteGateway } from './sockets/site.gateway';
 import { StudiesController } from './studies/studies.controller';
 import { StudiesService } from './studies/studies.service';
 import { StudyRepository } from './studies/study.repository';
+import { CoordinatorMetrics } from './telemetry/coordinator-metrics';
+import { HealthController } from './telemetry/health.controller';
+import { APP_LOGGER, type AppLogger } from './telemetry/logger';
+import { MetricsController } from './telemetry/metrics.controller';
+import { MonitorFeed } from './telemetry/monitor-feed';
+import { UploadIntake } from './uploads/upload-intake';
 
 export interface CoordinatorParts {
   readonly config: AppConfig;
   readonly dataSource: DataSource;
-  readonly logger: Logger;
+  readonly logger: AppLogger;
   readonly initialModels: InitialModelFactory;
-  /** The socket gateway replaces this; see `LoggingRoundDispatcher`. */
-  readonly dispatcher: RoundDispatcher;
   /** Initialised by the caller before the app starts (it may print a fresh token). */
   readonly adminAuth: AdminAuthService;
+  /** Test hook (FEDALN_TEST_AGGREGATION_DELAY_MS): a pause inside aggregation so e2e can kill there. */
+  readonly aggregationDelayMs?: number;
 }
 
+/** Enrolling sites and creating studies: what `serve` and the `site`/`study` commands share. */
+const enrolment = [
+  factory(SitesService, [SiteRepository, AuditLog], (s, a) => new SitesService(s, a)),
+  factory(
+    StudiesService,
+    [StudyRepository, SiteRepository, AuditLog],
+    (st, s, a) => new StudiesService(st, s, a),
+  ),
+];
+
 /**
- * Services are plain classes (framework-free, usable by the CLI and tests), so they are provided by
- * factories; the abstract-class ports are the injection tokens.
+ * Every object the running coordinator has, made here and nowhere else (the composition root). Plain
+ * services are provided by factories (they stay framework-free, usable by tests on their own);
+ * ports — abstract classes — are their own tokens. Round changes reach their listeners through
+ * `RoundChanges`, subscribed in `onModuleInit` in the order they must act: the verdict is recorded,
+ * tasks are sent, deadlines armed, aggregation started, the dashboard told.
  */
 @Module({})
-export class AppModule {
+export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(RoundChanges) private readonly changes: RoundChanges,
+    @Inject(RoundEvaluationService) private readonly evaluation: RoundEvaluationService,
+    @Inject(TaskDispatch) private readonly dispatch: TaskDispatch,
+    @Inject(RoundTimers) private readonly timers: RoundTimers,
+    @Inject(AggregationRunner) private readonly aggregation: AggregationRunner,
+    @Inject(MonitorGateway) private readonly monitor: MonitorGateway,
+    @Inject(RoundRecovery) private readonly recovery: RoundRecovery,
+  ) {}
+
   static forRoot(parts: CoordinatorParts): DynamicModule {
+    const { config, logger } = parts;
+    const metricsDir = path.join(config.dataDir, 'metrics');
     return {
       module: AppModule,
-      imports: [PersistenceModule.forRoot(parts.dataSource, parts.config.blobDir)],
+      imports: [PersistenceModule.forRoot(parts.dataSource, config.blobDir)],
       controllers: [
         SitesController,
         StudiesController,
@@ -58,70 +116,236 @@ export class AppModule {
         ModelsController,
         HealthController,
         MetricsController,
-        ...RELEASE_CONTROLLERS,
+        RoundMetricsController,
+        StudyReleasesController,
+        ReleasesController,
+        KeysController,
       ],
       providers: [
-        { provide: AppConfig, useValue: parts.config },
+        { provide: AppConfig, useValue: config },
+        { provide: APP_LOGGER, useValue: logger },
         { provide: InitialModelFactory, useValue: parts.initialModels },
-        { provide: RoundDispatcher, useValue: parts.dispatcher },
         { provide: AdminAuthService, useValue: parts.adminAuth },
         AdminGuard,
         AdminOrSiteGuard,
-        ...releaseProviders(parts.config.dataDir),
-        {
-          provide: SiteAuthService,
-          useFactory: (s: SiteRepository) => new SiteAuthService(s),
-          inject: [SiteRepository],
-        },
-        {
-          provide: CoordinatorMetrics,
-          useFactory: (r: RoundRepository) => new CoordinatorMetrics(r),
-          inject: [RoundRepository],
-        },
-        {
-          provide: SitesService,
-          useFactory: (s: SiteRepository, a: AuditLog) => new SitesService(s, a),
-          inject: [SiteRepository, AuditLog],
-        },
-        {
-          provide: StudiesService,
-          useFactory: (st: StudyRepository, s: SiteRepository, a: AuditLog) => new StudiesService(st, s, a),
-          inject: [StudyRepository, SiteRepository, AuditLog],
-        },
-        {
-          provide: GlobalModelsService,
-          useFactory: (
-            m: GlobalModelRepository,
-            b: BlobStore,
-            f: InitialModelFactory,
-            st: StudyRepository,
-            a: AuditLog,
-          ) => new GlobalModelsService(m, b, f, st, a),
-          inject: [GlobalModelRepository, BlobStore, InitialModelFactory, StudyRepository, AuditLog],
-        },
-        {
-          provide: RoundsService,
-          useFactory: (
-            st: StudyRepository,
-            r: RoundRepository,
-            p: ParticipantRepository,
-            g: GlobalModelsService,
-            a: AuditLog,
-            d: RoundDispatcher,
-            m: CoordinatorMetrics,
-          ) => new RoundsService(st, r, p, g, a, d, m, parts.logger),
-          inject: [
+        ...enrolment,
+        factory(SiteAuthService, [SiteRepository], (s) => new SiteAuthService(s)),
+        factory(CoordinatorMetrics, [RoundRepository], (r) => new CoordinatorMetrics(r)),
+        factory(
+          GlobalModelsService,
+          [GlobalModelRepository, BlobStore, InitialModelFactory, StudyRepository, AuditLog],
+          (m, b, f, st, a) => new GlobalModelsService(m, b, f, st, a),
+        ),
+        // rounds/
+        { provide: RoundChanges, useClass: LocalRoundChanges },
+        { provide: SitePresence, useValue: new SitePresence() },
+        factory(
+          RoundsService,
+          [
             StudyRepository,
             RoundRepository,
             ParticipantRepository,
             GlobalModelsService,
             AuditLog,
-            RoundDispatcher,
+            RoundChanges,
+            SitePresence,
             CoordinatorMetrics,
           ],
-        },
+          (st, r, p, g, a, c, pr, m) => new RoundsService(st, r, p, g, a, c, pr, m, logger),
+        ),
+        factory(RoundTimers, [RoundsService], (r) => new RoundTimers(r, logger)),
+        factory(
+          TaskDispatch,
+          [GlobalModelRepository, ParticipantRepository, MetricsReportStore, FeatureBaselines, SitePresence],
+          (m, p, r, f, pr) => new TaskDispatch(m, p, r, f, pr),
+        ),
+        factory(
+          SiteArrivals,
+          [
+            StudyRepository,
+            RoundRepository,
+            RoundsService,
+            TaskDispatch,
+            SitePresence,
+            ModelDownloads,
+            AuditLog,
+            MonitorFeed,
+          ],
+          (st, r, s, d, p, dl, a, m) => new SiteArrivals(st, r, s, d, p, dl, a, m),
+        ),
+        factory(
+          TrainingProgressRelay,
+          [StudyRepository, RoundRepository, MonitorFeed],
+          (st, r, m) => new TrainingProgressRelay(st, r, m),
+        ),
+        factory(
+          RoundRecovery,
+          [
+            StudyRepository,
+            RoundRepository,
+            ParticipantRepository,
+            RoundsService,
+            RoundTimers,
+            RoundAggregator,
+            AggregationRunner,
+          ],
+          (st, r, p, s, t, a, run) => new RoundRecovery(st, r, p, s, t, a, run, logger),
+        ),
+        // blobs/, uploads/, aggregation/
+        factory(BlobCache, [BlobStore], (b) => new BlobCache(b)),
+        factory(
+          ModelDownloads,
+          [StudyRepository, RoundRepository, GlobalModelRepository, BlobCache],
+          (st, r, m, c) => new ModelDownloads(st, r, m, c),
+        ),
+        factory(
+          RoundAggregator,
+          [BlobStore, BlobCache, GlobalModelRepository],
+          (b, c, m) => new RoundAggregator(b, c, m, logger),
+        ),
+        factory(
+          AggregationRunner,
+          [RoundAggregator, RoundsService],
+          (a, r) => new AggregationRunner(a, r, logger, parts.aggregationDelayMs ?? 0),
+        ),
+        factory(
+          UploadIntake,
+          [
+            StudyRepository,
+            RoundRepository,
+            ParticipantRepository,
+            BlobStore,
+            RoundAggregator,
+            RoundsService,
+            AuditLog,
+            MonitorFeed,
+          ],
+          (studies, rounds, participants, blobs, aggregator, service, audit, monitor) =>
+            new UploadIntake({
+              studies,
+              rounds,
+              participants,
+              blobs,
+              aggregator,
+              service,
+              audit,
+              monitor,
+              spoolDir: path.join(config.dataDir, 'uploads'),
+            }),
+        ),
+        // evaluation/
+        { provide: MetricsReportStore, useValue: new FileMetricsReportStore(metricsDir) },
+        { provide: FeatureModelStore, useValue: new FeatureModelStore(metricsDir) },
+        factory(
+          FeatureBaselines,
+          [FeatureModelStore, SitePresence],
+          (s, p) => new FeatureBaselines(s, p, logger),
+        ),
+        factory(
+          MetricsIntake,
+          [
+            StudyRepository,
+            RoundRepository,
+            ParticipantRepository,
+            GlobalModelRepository,
+            MetricsReportStore,
+            RoundsService,
+            MonitorFeed,
+          ],
+          (st, r, p, m, rep, s, mon) => new MetricsIntake(st, r, p, m, rep, s, mon),
+        ),
+        factory(
+          RoundEvaluationService,
+          [StudyRepository, RoundRepository, SiteRepository, MetricsReportStore, VerdictRepository, AuditLog],
+          (st, r, s, m, v, a) => new RoundEvaluationService(st, r, s, m, v, a, logger),
+        ),
+        // releases/
+        { provide: ReleaseSigner, useValue: ReleaseSigner.loadOrCreate(config.dataDir) },
+        factory(
+          ReleaseArtifacts,
+          [BlobStore],
+          (b) => new ReleaseArtifacts(path.join(config.dataDir, 'releases'), b),
+        ),
+        factory(
+          ReleasesService,
+          [
+            StudyRepository,
+            RoundRepository,
+            ParticipantRepository,
+            GlobalModelRepository,
+            BlobStore,
+            ReleaseRepository,
+            RoundEvaluationService,
+            ReleaseSigner,
+            ReleaseArtifacts,
+            AuditLog,
+            FeatureModelStore,
+          ],
+          (
+            studies,
+            rounds,
+            participants,
+            models,
+            blobs,
+            releases,
+            evaluation,
+            signer,
+            artifacts,
+            audit,
+            featureModels,
+          ) =>
+            new ReleasesService({
+              studies,
+              rounds,
+              participants,
+              models,
+              blobs,
+              releases,
+              evaluation,
+              signer,
+              artifacts,
+              audit,
+              featureModels,
+            }),
+        ),
+        // sockets/: gateways are class providers, so Nest finds their filters and pipes.
+        SiteGateway,
+        MonitorGateway,
+        { provide: MonitorFeed, useExisting: MonitorGateway },
       ],
-      exports: [RoundsService, SiteAuthService, CoordinatorMetrics, RoundEvaluationService],
+    };
+  }
+
+  onModuleInit(): void {
+    this.changes.subscribe((c) => this.evaluation.onChange(c));
+    this.changes.subscribe((c) => this.dispatch.onChange(c));
+    this.changes.subscribe((c) => this.timers.onChange(c));
+    this.changes.subscribe((c) => this.aggregation.onChange(c));
+    this.changes.subscribe((c) => this.monitor.onChange(c));
+  }
+
+  /** Rebuilds the rounds in flight before the server accepts connections. */
+  onApplicationBootstrap(): Promise<void> {
+    return this.recovery.recover();
+  }
+
+  onApplicationShutdown(): void {
+    this.timers.stop();
+  }
+}
+
+/**
+ * The `site` and `study` commands of the CLI: the same enrolment services over the same
+ * persistence, without the running coordinator's rounds, sockets and recovery.
+ */
+@Module({})
+export class EnrolmentModule {
+  static forRoot(dataSource: DataSource, blobDir: string): DynamicModule {
+    return {
+      module: EnrolmentModule,
+      imports: [PersistenceModule.forRoot(dataSource, blobDir)],
+      providers: enrolment,
+      exports: [SitesService, StudiesService],
     };
   }
 }

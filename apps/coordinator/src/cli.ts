@@ -3,11 +3,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config';
 import { DomainError } from './domain/domain-error';
-import { openDatabase, type OpenDatabase } from './persistence/data-source';
+import { openDatabase } from './persistence/data-source';
 import { DataDirLockedError } from './persistence/data-dir-lock';
-import { TypeOrmAuditLog } from './persistence/typeorm-audit-log';
-import { TypeOrmSiteRepository } from './persistence/typeorm-site.repository';
-import { TypeOrmStudyRepository } from './persistence/typeorm-study.repository';
 import { SitesService } from './sites/sites.service';
 import { StudiesService } from './studies/studies.service';
 import { validateStudySpec } from './studies/validate-study-spec';
@@ -52,7 +49,7 @@ async function main(argv: string[]): Promise<void> {
       // Loaded only for `serve`, so site/study commands start without Nest.
       return (await import('./serve.js')).serve(config);
     case 'site':
-      return withDatabase(config, (db) => site(db, sub, arg, values.name, values.json === true));
+      return withEnrolment(config, (e) => site(e, sub, arg, values.name, values.json === true));
     case 'study':
       if (sub !== 'create')
         throw new UsageError(
@@ -67,27 +64,40 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-async function withDatabase<T>(config: AppConfig, fn: (db: OpenDatabase) => Promise<T>): Promise<T> {
+/** The enrolment services as `serve` has them (EnrolmentModule), over the configured database. */
+interface Enrolment {
+  readonly sites: SitesService;
+  readonly studies: StudiesService;
+}
+
+async function withEnrolment<T>(config: AppConfig, fn: (e: Enrolment) => Promise<T>): Promise<T> {
   const db = await openDatabase(config.database);
   try {
-    return await fn(db);
+    // Loaded here, so `--help` and usage errors answer without Nest; one at a time (Node 20's
+    // require of ES modules fails when two imports load the same graph concurrently).
+    const { EnrolmentModule } = await import('./app.module.js');
+    const { NestFactory } = await import('@nestjs/core');
+    const context = await NestFactory.createApplicationContext(
+      EnrolmentModule.forRoot(db.dataSource, config.blobDir),
+      { logger: false },
+    );
+    try {
+      return await fn({ sites: context.get(SitesService), studies: context.get(StudiesService) });
+    } finally {
+      await context.close();
+    }
   } finally {
     await db.close();
   }
 }
 
-function sitesService(db: OpenDatabase): SitesService {
-  return new SitesService(new TypeOrmSiteRepository(db.dataSource), new TypeOrmAuditLog(db.dataSource));
-}
-
 async function site(
-  db: OpenDatabase,
+  { sites }: Enrolment,
   sub: string | undefined,
   id: string | undefined,
   name: string | undefined,
   json: boolean,
 ): Promise<void> {
-  const sites = sitesService(db);
   switch (sub) {
     case 'add': {
       if (!name || !name.trim())
@@ -137,12 +147,7 @@ async function createStudy(config: AppConfig, file: string): Promise<void> {
   // Validate before opening the database: a bad file fails fast, even while the server holds it.
   const checked = validateStudySpec(input);
   if (!checked.ok) throw new DomainError('STUDY_SPEC_INVALID', 'invalid study', { errors: checked.errors });
-  await withDatabase(config, async (db) => {
-    const studies = new StudiesService(
-      new TypeOrmStudyRepository(db.dataSource),
-      new TypeOrmSiteRepository(db.dataSource),
-      new TypeOrmAuditLog(db.dataSource),
-    );
+  await withEnrolment(config, async ({ studies }) => {
     const study = await studies.create(input, 'cli');
     process.stdout.write(`${study.id}\n`);
   });

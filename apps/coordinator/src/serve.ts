@@ -2,24 +2,25 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NO_NATIVE_MASKING_WARNING, nativeFrameMasking } from '@fedaln/protocol';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AppModule } from './app.module';
+import { AppModule, type CoordinatorParts } from './app.module';
 import { AdminAuthService } from './auth/admin-auth.service';
 import type { AppConfig } from './config/app-config';
 import { mountDashboard } from './dashboard/mount-dashboard';
 import { DomainErrorFilter } from './http/domain-error.filter';
-import { createLogger } from './logging/logger';
-import { PinoNestLogger } from './logging/pino-nest-logger';
-import { requestLogging } from './logging/request-logging';
 import { DenseNetInitialModelFactory } from './models/densenet-initial-model.factory';
 import { openDatabase } from './persistence/data-source';
 import { TypeOrmAdminTokenRepository } from './persistence/typeorm-admin-token.repository';
 import { TypeOrmAuditLog } from './persistence/typeorm-audit-log';
-import { LiveRounds } from './orchestration/live-rounds';
 import { STUDY_VALIDATION } from './studies/validate-study-spec';
+import { createLogger } from './telemetry/logger';
+import { PinoNestLogger } from './telemetry/pino-nest-logger';
+import { requestLogging } from './telemetry/request-logging';
 
 /**
  * `fedaln-coordinator serve`: opens (and migrates) the database, makes sure an admin token exists,
- * starts HTTP, and shuts down cleanly on SIGTERM/SIGINT (HTTP closed, then the database).
+ * builds the app (AppModule: REST, the `/site` and `/monitor` gateways on the same HTTP server;
+ * rounds in flight are rebuilt before it listens), and shuts down cleanly on SIGTERM/SIGINT
+ * (sockets and HTTP closed, then the database).
  */
 export async function serve(config: AppConfig): Promise<void> {
   const log = createLogger(config.logLevel);
@@ -37,24 +38,15 @@ export async function serve(config: AppConfig): Promise<void> {
     process.stderr.write(`\nFEDALN admin token (shown only now; keep it safe):\n  ${fresh}\n\n`);
   }
 
-  const live = new LiveRounds(config, log);
-  const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot({
-      config,
-      dataSource: db.dataSource,
-      logger: log,
-      adminAuth,
-      initialModels: new DenseNetInitialModelFactory(process.cwd()),
-      dispatcher: live.dispatcher,
-    }),
-    { logger: new PinoNestLogger(log) },
-  );
-  app.use(requestLogging(log));
-  mountDashboard(app);
-  app.useGlobalPipes(new ValidationPipe({ ...STUDY_VALIDATION, transform: true }));
-  app.useGlobalFilters(new DomainErrorFilter());
+  const app = await createApp({
+    config,
+    dataSource: db.dataSource,
+    logger: log,
+    adminAuth,
+    initialModels: new DenseNetInitialModelFactory(process.cwd()),
+    aggregationDelayMs: config.testAggregationDelayMs,
+  });
   await app.listen(config.port);
-  await live.start(app); // socket.io on the same HTTP server; rebuilds rounds in flight before "listening"
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   log.info({ port }, 'listening');
@@ -66,7 +58,6 @@ export async function serve(config: AppConfig): Promise<void> {
     closing = true;
     log.info({ signal }, 'shutting down');
     try {
-      await live.stop();
       await app.close();
       await db.close();
       log.info('stopped');
@@ -78,4 +69,25 @@ export async function serve(config: AppConfig): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/**
+ * The coordinator app from its parts, as `serve` runs it (and the medium tests, on their own
+ * database): request logging, the dashboard, REST validation and the domain-error filter. Nest
+ * builds everything else from `AppModule`. Call `listen` to start it; `close` stops timers,
+ * sockets and HTTP.
+ *
+ * @example
+ * const app = await createApp(parts);
+ * await app.listen(0);
+ */
+export async function createApp(parts: CoordinatorParts): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(parts), {
+    logger: new PinoNestLogger(parts.logger),
+  });
+  app.use(requestLogging(parts.logger));
+  mountDashboard(app);
+  app.useGlobalPipes(new ValidationPipe({ ...STUDY_VALIDATION, transform: true }));
+  app.useGlobalFilters(new DomainErrorFilter());
+  return app;
 }

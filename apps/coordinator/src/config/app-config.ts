@@ -19,6 +19,11 @@ export class AppConfig {
     /** Set when the lead fixes the admin token by environment; otherwise one is generated and stored hashed. */
     readonly adminToken: string | undefined,
     readonly logLevel: LogLevel,
+    /**
+     * Test hook, `FEDALN_TEST_AGGREGATION_DELAY_MS`: every aggregation pauses this long after
+     * "aggregation started" is logged, so the e2e suite can SIGKILL the coordinator there. 0 otherwise.
+     */
+    readonly testAggregationDelayMs = 0,
   ) {}
 
   get blobDir(): string {
@@ -63,7 +68,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}, cwd 
   const database = parseDatabase(env.DATABASE_URL, dataDir);
   const adminToken = parseAdminToken(env.FEDALN_ADMIN_TOKEN);
   const logLevel = parseLogLevel(env.LOG_LEVEL);
-  return new AppConfig(dataDir, port, database, adminToken, logLevel);
+  const delay = parseMilliseconds(env.FEDALN_TEST_AGGREGATION_DELAY_MS, 'FEDALN_TEST_AGGREGATION_DELAY_MS');
+  return new AppConfig(dataDir, port, database, adminToken, logLevel, delay);
 }
 
 function parsePort(raw: string | undefined, name: string): number {
@@ -113,4 +119,10 @@ function parseLogLevel(raw: string | undefined): LogLevel {
   const level = LOG_LEVELS.find((l) => l === raw);
   if (!level) throw new ConfigError('LOG_LEVEL', raw, `one of ${LOG_LEVELS.join(', ')}`);
   return level;
+}
+
+function parseMilliseconds(raw: string | undefined, name: string): number {
+  if (raw === undefined || raw === '') return 0;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, raw, 'milliseconds (an integer)');
+  return Number(raw);
 }

@@ -14,10 +14,19 @@ export type DomainErrorCode =
   | 'STUDY_ILLEGAL_COMMAND'
   | 'ROUND_NOT_FOUND'
   | 'ROUND_ILLEGAL_TRANSITION'
+  /** A site acted in a round that is not the study's current one, or not in the state the act needs. */
+  | 'ROUND_NOT_CURRENT'
+  | 'ROUND_DEADLINE_PASSED'
   | 'MODEL_NOT_FOUND'
   | 'RELEASE_NOT_FOUND'
   | 'RELEASE_REFUSED'
   | 'BLOB_HASH_MISMATCH'
+  /** An upload or download id that this site does not have open. */
+  | 'TRANSFER_NOT_FOUND'
+  /** A transfer frame with a wrong size, or an index out of range or outside the window. */
+  | 'TRANSFER_BAD_FRAME'
+  /** A request whose payload is malformed; the message names the field. */
+  | 'INVALID_INPUT'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN';
 

@@ -3,7 +3,7 @@
  * exchange. TypeORM entities (persistence/entities) and HTTP responses (`*.response.ts`) are mapped
  * to and from these; neither leaks past its layer.
  */
-import type { RoundState } from './round-machine';
+import type { RoundState } from '../rounds/round-machine';
 import type { StudySpec } from './study-spec';
 import type { StudyStatus } from './study-lifecycle';
 

@@ -11,6 +11,8 @@ export function httpStatusFor(code: DomainErrorCode): number {
     case 'STUDY_SPEC_INVALID':
     case 'STUDY_UNKNOWN_SITES':
     case 'BLOB_HASH_MISMATCH':
+    case 'TRANSFER_BAD_FRAME':
+    case 'INVALID_INPUT':
       return 400;
     case 'UNAUTHENTICATED':
       return 401;
@@ -22,10 +24,13 @@ export function httpStatusFor(code: DomainErrorCode): number {
     case 'ROUND_NOT_FOUND':
     case 'MODEL_NOT_FOUND':
     case 'RELEASE_NOT_FOUND':
+    case 'TRANSFER_NOT_FOUND':
       return 404;
     case 'STUDY_ILLEGAL_COMMAND':
     case 'ROUND_ILLEGAL_TRANSITION':
     case 'RELEASE_REFUSED':
+    case 'ROUND_NOT_CURRENT':
+    case 'ROUND_DEADLINE_PASSED':
       return 409;
     default:
       return assertUnreachable(code);

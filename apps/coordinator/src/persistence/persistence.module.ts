@@ -3,8 +3,9 @@ import { DataSource } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
 import { AdminTokenRepository } from '../auth/admin-token.repository';
 import { BlobStore, FileBlobStore } from '../blobs/blob-store';
-import { DatabaseHealth } from '../health/database-health';
+import { DatabaseHealth } from '../telemetry/database-health';
 import { GlobalModelRepository } from '../models/global-model.repository';
+import { ReleaseRepository, VerdictRepository } from '../releases/release.repository';
 import { ParticipantRepository } from '../rounds/participant.repository';
 import { RoundRepository } from '../rounds/round.repository';
 import { SiteRepository } from '../sites/site.repository';
@@ -14,6 +15,7 @@ import { TypeOrmAuditLog } from './typeorm-audit-log';
 import { TypeOrmDatabaseHealth } from './typeorm-database-health';
 import { TypeOrmGlobalModelRepository } from './typeorm-global-model.repository';
 import { TypeOrmParticipantRepository } from './typeorm-participant.repository';
+import { TypeOrmReleaseRepository, TypeOrmVerdictRepository } from './typeorm-release.repository';
 import { TypeOrmRoundRepository } from './typeorm-round.repository';
 import { TypeOrmSiteRepository } from './typeorm-site.repository';
 import { TypeOrmStudyRepository } from './typeorm-study.repository';
@@ -37,6 +39,8 @@ export class PersistenceModule {
       adapter(ParticipantRepository, (ds) => new TypeOrmParticipantRepository(ds)),
       adapter(GlobalModelRepository, (ds) => new TypeOrmGlobalModelRepository(ds)),
       adapter(AuditLog, (ds) => new TypeOrmAuditLog(ds)),
+      adapter(VerdictRepository, (ds) => new TypeOrmVerdictRepository(ds)),
+      adapter(ReleaseRepository, (ds) => new TypeOrmReleaseRepository(ds)),
       adapter(DatabaseHealth, (ds) => new TypeOrmDatabaseHealth(ds)),
     ];
     return {

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { DatabaseHealth } from '../health/database-health';
+import { DatabaseHealth } from '../telemetry/database-health';
 
 export class TypeOrmDatabaseHealth extends DatabaseHealth {
   constructor(private readonly ds: DataSource) {

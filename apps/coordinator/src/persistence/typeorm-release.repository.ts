@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
-import type { ReleaseVerdict } from '../release/release-policy';
-import type { ReleaseRecord } from '../release/release-record';
+import type { ReleaseVerdict } from '../evaluation/release-policy';
+import type { ReleaseRecord } from '../releases/release-record';
 import { ReleaseRepository, VerdictRepository, type RecordedVerdict } from '../releases/release.repository';
 
 /**

@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import type { PublicKeysResponse } from '@fedaln/protocol';
-import { ReleaseSigner } from '../release/signing';
+import { ReleaseSigner } from './signing';
 
 /** The release-signing public key; public by nature, so sites can pin it at first contact. */
 @Controller('api/keys')

@@ -1,5 +1,5 @@
-import type { ReleaseVerdict } from '../release/release-policy';
-import type { ReleaseRecord } from '../release/release-record';
+import type { ReleaseVerdict } from '../evaluation/release-policy';
+import type { ReleaseRecord } from './release-record';
 
 /** A round's recorded policy verdict. */
 export interface RecordedVerdict {

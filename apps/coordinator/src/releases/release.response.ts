@@ -1,8 +1,8 @@
 import type { SiteMetricsReport } from '@fedaln/protocol';
-import type { ReleaseVerdict } from '../release/release-policy';
-import type { ReleaseRecord } from '../release/release-record';
+import type { ReleaseVerdict } from '../evaluation/release-policy';
+import type { ReleaseRecord } from './release-record';
 import type { RecordedVerdict } from './release.repository';
-import type { RoundEvaluation } from './round-evaluation.service';
+import type { RoundEvaluation } from '../evaluation/round-evaluation.service';
 
 /** A release as the API shows it (the signed record, field by field, plus its download paths). */
 export interface ReleaseResponse {

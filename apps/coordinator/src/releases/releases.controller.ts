@@ -17,7 +17,7 @@ import { AdminOrSiteGuard } from '../auth/admin-or-site.guard';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import type { HttpResponse } from '../http/http-types';
-import type { ModelCard } from '../release/card/model-card';
+import type { ModelCard } from './card/model-card';
 import { CreateReleaseDto } from './create-release.dto';
 import { mapRelease, type ReleaseResponse } from './release.response';
 import { ReleasesService } from './releases.service';

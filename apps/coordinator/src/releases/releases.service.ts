@@ -7,17 +7,17 @@ import type { BlobStore } from '../blobs/blob-store';
 import { DomainError } from '../domain/domain-error';
 import type { Study } from '../domain/records';
 import type { GlobalModelRepository } from '../models/global-model.repository';
-import { buildModelCard, type ModelCard } from '../release/card/model-card';
-import { renderModelCardHtml } from '../release/card/model-card-html';
-import { buildReleaseRecord, ReleaseRefusedError, type ReleaseRecord } from '../release/release-record';
-import type { DigestSigner } from '../release/release-record';
+import { buildModelCard, type ModelCard } from './card/model-card';
+import { renderModelCardHtml } from './card/model-card-html';
+import { buildReleaseRecord, ReleaseRefusedError, type ReleaseRecord } from './release-record';
+import type { DigestSigner } from './release-record';
 import type { ParticipantRepository } from '../rounds/participant.repository';
 import type { RoundRepository } from '../rounds/round.repository';
 import type { StudyRepository } from '../studies/study.repository';
 import { KeyedSerial } from '../rounds/keyed-serial';
 import type { ReleaseArtifacts } from './release-artifacts';
 import type { ReleaseRepository } from './release.repository';
-import type { RoundEvaluationService } from './round-evaluation.service';
+import type { RoundEvaluationService } from '../evaluation/round-evaluation.service';
 
 export interface ReleaseDeps {
   readonly studies: StudyRepository;

@@ -1,28 +1,38 @@
 import type { AuditLog } from '../audit/audit-log';
 import { DomainError, assertUnreachable } from '../domain/domain-error';
 import type { Participant, Round, Study } from '../domain/records';
-import { RoundMachine, type RoundEffect, type RoundEvent } from '../domain/round-machine';
+import { RoundMachine, type RoundEffect, type RoundEvent } from './round-machine';
 import { nextStudyStatus, type StudyCommand } from '../domain/study-lifecycle';
-import type { CoordinatorMetrics } from '../metrics/coordinator-metrics';
+import type { CoordinatorMetrics } from '../telemetry/coordinator-metrics';
 import type { GlobalModelsService } from '../models/global-models.service';
 import type { StudyRepository } from '../studies/study.repository';
 import { KeyedSerial } from './keyed-serial';
 import type { AcceptedUpdate, ParticipantRepository } from './participant.repository';
-import type { EffectLog, RoundDispatcher } from './round-dispatcher';
+import type { RoundChanges } from './round-changes';
 import type { RoundRepository } from './round.repository';
+import type { SitePresence } from './site-presence';
+
+export interface RoundsLog {
+  info(obj: object, msg: string): void;
+}
 
 /** Tries of one round number without quorum before it (and the study) fails. */
 export const MAX_ROUND_ATTEMPTS = 3;
 
 /**
- * Drives studies through rounds. Each public method is an event (from the lead's REST calls, the
- * site gateway or a deadline timer); it runs the pure `RoundMachine`, persists the new round and its
- * audit entry, and only then executes the machine's effects. Events of one study are serialised.
+ * Drives studies through rounds. Each public method is an event (from the lead's REST calls, a
+ * site's socket or a deadline timer); it runs the pure `RoundMachine`, persists the new round and
+ * its audit entry, does the machine's database effects (assigning participants, marking
+ * stragglers), publishes the change to `RoundChanges` for everything outside the database, and
+ * only then takes the follow-up steps (a retry, the next round, failing the study). Events of one
+ * study are serialised. Which sites are here comes from `SitePresence`.
+ *
+ * @example
+ * await rounds.startStudy(studyId, 'admin'); // version 0, round 1 waiting; published as 'opened'
+ * await rounds.siteJoined(studyId, siteId);  // a quorum of present sites starts training
  */
 export class RoundsService {
   private readonly serial = new KeyedSerial();
-  /** Sites connected per study (gateway presence); memory only, rebuilt as sites reconnect. */
-  private readonly present = new Map<string, Set<string>>();
 
   constructor(
     private readonly studies: StudyRepository,
@@ -30,9 +40,10 @@ export class RoundsService {
     private readonly participants: ParticipantRepository,
     private readonly globalModels: GlobalModelsService,
     private readonly audit: AuditLog,
-    private readonly dispatcher: RoundDispatcher,
+    private readonly changes: RoundChanges,
+    private readonly presence: SitePresence,
     private readonly metrics: CoordinatorMetrics,
-    private readonly log: EffectLog,
+    private readonly log: RoundsLog,
   ) {}
 
   /** Creates model version 0 and round 1 (waiting for a quorum of sites). */
@@ -68,21 +79,17 @@ export class RoundsService {
     });
   }
 
-  /** A study site connected; a waiting round starts once `min_sites` of them are present. */
+  /**
+   * A study site said hello (it is in `SitePresence` now); a waiting round starts once `min_sites`
+   * of the study's sites are present.
+   */
   siteJoined(studyId: string, siteId: string): Promise<void> {
     return this.serial.run(studyId, async () => {
       const study = await this.requireStudy(studyId);
       if (!study.spec.sites.includes(siteId))
         throw new DomainError('FORBIDDEN', `site ${siteId} is not part of study ${studyId}`);
-      const present = this.present.get(studyId) ?? new Set<string>();
-      present.add(siteId);
-      this.present.set(studyId, present);
       await this.tryQuorum(study);
     });
-  }
-
-  siteLeft(studyId: string, siteId: string): void {
-    this.present.get(studyId)?.delete(siteId);
   }
 
   /** A site's update for the current round passed checks and is in the blob store. Idempotent. */
@@ -240,7 +247,8 @@ export class RoundsService {
       details: { studyId: study.id, number },
     });
     this.log.info({ studyId: study.id, roundId: round.id, number }, 'round opened');
-    await this.dispatcher.scheduleDeadline(round, deadline);
+    const effects = [{ type: 'scheduleDeadline', seconds: study.spec.round_deadline_s }] as const;
+    await this.changes.publish({ study, round, from: null, event: 'opened', effects, uploads: [] });
     await this.tryQuorum(study);
     return study;
   }
@@ -248,15 +256,16 @@ export class RoundsService {
   private async tryQuorum(study: Study): Promise<void> {
     if (study.status !== 'running') return;
     const round = await this.rounds.find(study.id, study.currentRound);
-    const present = [...(this.present.get(study.id) ?? [])]
-      .filter((s) => study.spec.sites.includes(s))
-      .sort();
+    const present = this.presence.present(study.spec.sites);
     if (round?.state === 'waiting' && present.length >= study.spec.min_sites) {
       await this.apply(study, round, { type: 'quorumReached', siteIds: present }, 'system');
     }
   }
 
-  /** Runs one machine step: persist round + audit first, then the effects in order. */
+  /**
+   * Runs one machine step: persist round + audit, the database effects, publish the change, then the
+   * follow-up steps.
+   */
   private async apply(study: Study, round: Round, event: RoundEvent, actor: string): Promise<Round> {
     const machine = new RoundMachine({
       deadlineSeconds: study.spec.round_deadline_s,
@@ -299,19 +308,28 @@ export class RoundsService {
         'round transition',
       );
     }
-    for (const effect of t.effects) await this.run(effect, study, next);
+    for (const effect of t.effects) await this.before(effect, study, next);
+    const uploads = t.effects.some((e) => e.type === 'aggregate')
+      ? (await this.participants.list(study.id, round.number)).filter((p) => p.state === 'uploaded')
+      : [];
+    await this.changes.publish({
+      study,
+      round: next,
+      from: round.state,
+      event: event.type,
+      effects: t.effects,
+      uploads,
+    });
+    for (const effect of t.effects) await this.after(effect, study, next);
     return next;
   }
 
-  private async run(effect: RoundEffect, study: Study, round: Round): Promise<void> {
+  /** The database side of an effect, done before the change is published. */
+  private async before(effect: RoundEffect, study: Study, round: Round): Promise<void> {
     switch (effect.type) {
-      case 'persistRound':
-        return; // done by apply() before any effect runs
       case 'sendTrainingTasks':
-        await this.participants.assign(study.id, round.number, effect.siteIds);
-        return this.dispatcher.sendTrainingTasks(round, effect.siteIds, round.number - 1);
-      case 'scheduleDeadline':
-        return round.deadline ? this.dispatcher.scheduleDeadline(round, round.deadline) : undefined;
+        // Rows first: a site told to train must find its task when it uploads.
+        return this.participants.assign(study.id, round.number, effect.siteIds);
       case 'markStragglers': {
         const stragglers = await this.participants.markStragglers(study.id, round.number);
         await this.audit.append({
@@ -323,19 +341,26 @@ export class RoundsService {
         });
         return;
       }
-      case 'aggregate': {
-        const uploads = (await this.participants.list(study.id, round.number)).filter(
-          (p) => p.state === 'uploaded',
-        );
-        return this.dispatcher.aggregate(round, uploads);
-      }
-      case 'sendEvaluationTasks':
-        return this.dispatcher.sendEvaluationTasks(round, effect.modelVersion);
+      case 'persistRound': // done by apply() before any effect
+      case 'scheduleDeadline': // RoundTimers
+      case 'aggregate': // AggregationRunner
+      case 'sendEvaluationTasks': // TaskDispatch
+      case 'retryRound':
+      case 'roundCompleted':
+      case 'roundFailed':
+        return;
+      default:
+        return assertUnreachable(effect);
+    }
+  }
+
+  /** The follow-up steps of an effect, taken once the change is published. */
+  private async after(effect: RoundEffect, study: Study, round: Round): Promise<void> {
+    switch (effect.type) {
       case 'retryRound':
         return this.tryQuorum(study);
       case 'roundCompleted':
         this.metrics.roundDuration.observe((Date.now() - round.startedAt.getTime()) / 1000);
-        await this.dispatcher.roundCompleted(round);
         await this.advance(await this.requireStudy(study.id));
         return;
       case 'roundFailed': {
@@ -343,6 +368,13 @@ export class RoundsService {
         if (nextStudyStatus(current.status, 'fail')) await this.command(study.id, 'fail', 'system');
         return;
       }
+      case 'persistRound':
+      case 'sendTrainingTasks':
+      case 'scheduleDeadline':
+      case 'markStragglers':
+      case 'aggregate':
+      case 'sendEvaluationTasks':
+        return;
       default:
         return assertUnreachable(effect);
     }

@@ -1,5 +1,5 @@
 import type { Round } from '../../domain/records';
-import { ROUND_STATES } from '../../domain/round-machine';
+import { ROUND_STATES } from '../../rounds/round-machine';
 import type { RoundEntity } from '../entities/round.entity';
 import { oneOf, toDate, toDateOrNull } from './column';
 

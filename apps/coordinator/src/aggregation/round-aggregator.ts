@@ -1,0 +1,268 @@
+import {
+  type CheckedUpdate,
+  StreamingFedAvg,
+  type UpdateTensor,
+  type WeightTensor,
+} from '@fedaln/aggregation';
+import { f32BlobLayout } from '@fedaln/protocol';
+import type { BlobStore } from '../blobs/blob-store';
+import { DomainError } from '../domain/domain-error';
+import type { Participant } from '../domain/records';
+import type { GlobalModelRepository } from '../models/global-model.repository';
+import { KeyedSerial } from '../rounds/keyed-serial';
+import type { BlobCache } from '../blobs/blob-cache';
+import { decodeUpdate } from './update-decoder';
+import { openUpdateFile, type UpdateFile } from '../transfer/update-file';
+
+/** An accepted update: persisted (blob + participant row), to be folded from the blob store. */
+export interface AcceptedUpdate {
+  readonly siteId: string;
+  readonly sha256: string;
+  readonly nTrain: number;
+}
+
+/** An accepted update not folded yet, with its share of the round's range (StreamingFedAvg.check). */
+interface PendingUpdate extends AcceptedUpdate {
+  readonly checked: CheckedUpdate;
+}
+
+/** The round in flight of one study: its base model and the running sum of accepted updates. */
+interface Accumulator {
+  readonly round: number;
+  readonly global: readonly WeightTensor[];
+  readonly fedavg: StreamingFedAvg;
+  readonly folded: Set<string>;
+  readonly pending: PendingUpdate[];
+}
+
+/** Where the aggregator reports a fold it had to leave for later. */
+export interface AggregatorLog {
+  warn(obj: object, msg: string): void;
+}
+
+/**
+ * Streaming FedAvg per study (DESIGN.md "Rounds"): accepted updates are folded into a
+ * `StreamingFedAvg` (8 bytes per parameter, whatever the number of sites) as they arrive, read in
+ * chunks from the blob store. An update is checked before it is persisted, then handed over with
+ * {@link accepted}; {@link foldPending} folds what is waiting — two at a time when two are (one
+ * pass over the accumulator for the pair, `StreamingFedAvg.addAll`). At aggregation the
+ * accumulator is reconciled with the persisted uploads, so after a restart the accepted updates
+ * are re-folded from the blob store — exact and order-independent, so the result is bit-identical
+ * — and an update is never folded twice (folds are keyed by site). All work on one study runs in
+ * order (`serial`).
+ *
+ * @example
+ * const checked = await aggregator.verify(studyId, 1, update.tensors, 120);
+ * // … persist the blob and the participant row, then:
+ * aggregator.accepted(studyId, 1, { siteId, sha256, nTrain: 120 }, checked);
+ * await aggregator.foldPending(studyId);
+ * const next = await aggregator.aggregate(studyId, 1, uploads); // { sha256, bytes }
+ */
+export class RoundAggregator {
+  readonly serial = new KeyedSerial();
+  private readonly accumulators = new Map<string, Accumulator>();
+
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly cache: BlobCache,
+    private readonly models: GlobalModelRepository,
+    private readonly log: AggregatorLog = { warn: () => undefined },
+  ) {}
+
+  /** The global model round `round` trains from (version round − 1). */
+  async baseModel(studyId: string, round: number): Promise<{ sha256: string; bytes: number }> {
+    const model = await this.models.find(studyId, round - 1);
+    if (!model)
+      throw new DomainError('MODEL_NOT_FOUND', `study ${studyId} has no model version ${round - 1}`);
+    return model;
+  }
+
+  /**
+   * Checks an update against the round's global layout and ranges, counting the accepted updates
+   * not folded yet; throws UpdateRejected.
+   */
+  async verify(
+    studyId: string,
+    round: number,
+    update: readonly UpdateTensor[],
+    nTrain: number,
+  ): Promise<CheckedUpdate> {
+    const acc = await this.accumulator(studyId, round);
+    return acc.fedavg.check(
+      update,
+      nTrain,
+      acc.pending.map((p) => p.checked),
+    );
+  }
+
+  /** Hands over a verified, persisted update to be folded; a site already folded or waiting is skipped. */
+  accepted(studyId: string, round: number, update: AcceptedUpdate, checked: CheckedUpdate): void {
+    const acc = this.accumulators.get(studyId);
+    if (acc?.round !== round) return; // the accumulator was dropped: reconcile folds it from the store
+    if (acc.folded.has(update.siteId) || acc.pending.some((p) => p.siteId === update.siteId)) return;
+    acc.pending.push({ ...update, checked });
+  }
+
+  /** Accepted updates of the study's round in flight that wait to be folded. */
+  pendingCount(studyId: string): number {
+    return this.accumulators.get(studyId)?.pending.length ?? 0;
+  }
+
+  /**
+   * Folds the waiting updates. On a failure (a stored blob unreadable, say) the accumulator, which
+   * may hold part of an update, is dropped and the failure logged: the aggregation rebuilds it from
+   * the persisted uploads, and fails the round with the reason if it fails again.
+   */
+  async foldPending(studyId: string): Promise<number> {
+    const acc = this.accumulators.get(studyId);
+    if (!acc || acc.pending.length === 0) return 0;
+    try {
+      return await this.foldStored(studyId, acc, acc.pending);
+    } catch (e) {
+      this.drop(studyId);
+      this.log.warn(
+        { err: e, studyId, round: acc.round },
+        'fold failed: the aggregation will refold the round from the blob store',
+      );
+      return 0;
+    }
+  }
+
+  /** Folds, from the blob store, every persisted upload the accumulator does not hold yet. */
+  async reconcile(studyId: string, round: number, uploads: readonly Participant[]): Promise<number> {
+    const acc = await this.accumulator(studyId, round);
+    const missing: AcceptedUpdate[] = [];
+    for (const p of uploads) {
+      if (acc.folded.has(p.siteId) || p.updateSha256 === null || p.nTrain === null) continue;
+      missing.push({ siteId: p.siteId, sha256: p.updateSha256, nTrain: p.nTrain });
+    }
+    return this.foldStored(studyId, acc, missing);
+  }
+
+  /**
+   * New global = global + Σ nᵢδᵢ / Σ nᵢ over `uploads`, encoded f32 and stored; the accumulator is
+   * dropped. Call inside `serial.run(studyId, …)`.
+   */
+  async aggregate(studyId: string, round: number, uploads: readonly Participant[]) {
+    await this.reconcile(studyId, round, uploads);
+    const acc = await this.take(studyId, round, uploads);
+    // Written to the blob store chunk by chunk: the new model is never whole in memory beside the
+    // accumulator; it is read into the cache when sites fetch it, after the accumulator is gone.
+    try {
+      return await this.blobs.putChunks(() => newGlobalChunks(acc.fedavg, acc.global));
+    } finally {
+      acc.fedavg.close();
+    }
+  }
+
+  /**
+   * Folds stored updates, two per pass, each read in chunks from its blob file (never whole), and
+   * marks them folded. Throws, naming the sites, if any is refused — for a persisted update that
+   * means its blob is not what was checked.
+   */
+  private async foldStored(studyId: string, acc: Accumulator, updates: readonly AcceptedUpdate[]) {
+    const todo = updates.filter((u) => !acc.folded.has(u.siteId));
+    const named = todo.map((u) => `site ${u.siteId}'s update ${u.sha256}`).join(', ');
+    const files: UpdateFile[] = [];
+    try {
+      let outcome: ReturnType<StreamingFedAvg['addAll']>;
+      try {
+        for (const u of todo) {
+          const file = await this.blobs.localFile(u.sha256);
+          if (file === null) throw new Error('it is not in the blob store');
+          files.push(openUpdateFile(file));
+        }
+        outcome = acc.fedavg.addAll(
+          todo.map((u, i) => ({ update: (files[i] as UpdateFile).tensors, nSamples: u.nTrain })),
+        );
+      } catch (e) {
+        throw new Error(
+          `study ${studyId} round ${acc.round}: could not fold ${named}: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+      const refused: string[] = [];
+      todo.forEach((u, i) => {
+        const failure = outcome[i];
+        if (failure) refused.push(`site ${u.siteId} (${u.sha256}): ${failure.message}`);
+        else acc.folded.add(u.siteId);
+      });
+      const folded = new Set(todo.map((u) => u.siteId).filter((s) => acc.folded.has(s)));
+      acc.pending.splice(0, acc.pending.length, ...acc.pending.filter((p) => !folded.has(p.siteId)));
+      if (refused.length > 0) {
+        throw new Error(
+          `study ${studyId} round ${acc.round}: stored updates refused by the fold: ${refused.join('; ')}`,
+        );
+      }
+      return folded.size;
+    } finally {
+      for (const f of files) f.close();
+    }
+  }
+
+  /** The round's accumulator, checked against the uploads, and forgotten by this aggregator. */
+  private async take(studyId: string, round: number, uploads: readonly Participant[]) {
+    const acc = await this.accumulator(studyId, round);
+    const wanted = new Set(uploads.map((p) => p.siteId));
+    if ([...acc.folded].some((s) => !wanted.has(s)) || acc.folded.size !== wanted.size) {
+      throw new Error(
+        `accumulator holds sites ${[...acc.folded].join(',')}, uploads are ${[...wanted].join(',')}`,
+      );
+    }
+    this.accumulators.delete(studyId);
+    return acc;
+  }
+
+  /** Forgets a study's accumulator (round failed or study stopped). */
+  drop(studyId: string): void {
+    this.accumulators.get(studyId)?.fedavg.close();
+    this.accumulators.delete(studyId);
+  }
+
+  private async accumulator(studyId: string, round: number): Promise<Accumulator> {
+    const existing = this.accumulators.get(studyId);
+    if (existing?.round === round) return existing;
+    existing?.fedavg.close(); // a round the study has left
+    const base = await this.baseModel(studyId, round);
+    const global = decodeUpdate(await this.cache.get(base.sha256));
+    const acc: Accumulator = {
+      round,
+      global,
+      fedavg: new StreamingFedAvg(
+        global.map(({ name, shape }) => ({ name, shape })),
+        { global },
+      ),
+      folded: new Set(),
+      pending: [],
+    };
+    this.accumulators.set(studyId, acc);
+    return acc;
+  }
+}
+
+/** Floats per chunk of the new model written to the blob store. */
+const WRITE_CHUNK = 1 << 16;
+
+/**
+ * The f32 blob of global + δ̄ (the bytes `encodeBlob` would give, `f32BlobLayout`) as a sequence of
+ * chunks; the buffer of one chunk is reused for the next. A non-finite value (possible only if the
+ * sum overflows float32) stops it with an error naming the tensor.
+ */
+function* newGlobalChunks(fedavg: StreamingFedAvg, global: readonly WeightTensor[]): Generator<Uint8Array> {
+  const layout = f32BlobLayout(global);
+  yield layout.head;
+  const buffer = new Float32Array(WRITE_CHUNK);
+  let written = 0;
+  for (const [k, t] of global.entries()) {
+    const { offset } = layout.tensors[k] as { offset: number };
+    if (offset > written) yield new Uint8Array(offset - written);
+    for (let from = 0; from < t.values.length; from += WRITE_CHUNK) {
+      const out = buffer.subarray(0, Math.min(WRITE_CHUNK, t.values.length - from));
+      fedavg.applyChunk(k, from, out, t.values.subarray(from, from + out.length));
+      const bad = out.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0)
+        throw new Error(`the new global's tensor "${t.name}" has ${out[bad]} at index ${from + bad}`);
+      yield new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    }
+    written = offset + 4 * t.values.length;
+  }
+}

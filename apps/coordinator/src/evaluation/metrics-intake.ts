@@ -1,0 +1,79 @@
+import type { MetricsReportPayload } from '@fedaln/protocol';
+import { DomainError } from '../domain/domain-error';
+import type { GlobalModelRepository } from '../models/global-model.repository';
+import { currentRoundIn } from '../rounds/current-round';
+import { KeyedSerial } from '../rounds/keyed-serial';
+import type { ParticipantRepository } from '../rounds/participant.repository';
+import type { RoundRepository } from '../rounds/round.repository';
+import type { RoundsService } from '../rounds/rounds.service';
+import type { StudyRepository } from '../studies/study.repository';
+import type { MonitorFeed } from '../telemetry/monitor-feed';
+import type { MetricsReportStore } from './metrics-report-store';
+
+/**
+ * A site's evaluation report (`metrics:report`) for its current round while it evaluates, of the
+ * round's model: stored (a later report of the same site replaces it), shown on the dashboard, and
+ * once every site that uploaded has reported, the round's evaluation is done. Reports of one study
+ * are taken one at a time, so "everyone has reported" is decided once.
+ *
+ * @example
+ * await intake.report(siteId, { study_id, round: 2, model_version: 2, model_sha256, report });
+ */
+export class MetricsIntake {
+  private readonly serial = new KeyedSerial();
+
+  constructor(
+    private readonly studies: StudyRepository,
+    private readonly rounds: RoundRepository,
+    private readonly participants: ParticipantRepository,
+    private readonly models: GlobalModelRepository,
+    private readonly reports: MetricsReportStore,
+    private readonly service: RoundsService,
+    private readonly monitor: MonitorFeed,
+  ) {}
+
+  async report(siteId: string, payload: MetricsReportPayload): Promise<void> {
+    const deps = { studies: this.studies, rounds: this.rounds };
+    const { study, round } = await currentRoundIn(
+      deps,
+      siteId,
+      payload.study_id,
+      payload.round,
+      'evaluating',
+    );
+    const model = await this.models.find(study.id, round.number);
+    if (payload.model_version !== round.number || model?.sha256 !== payload.model_sha256) {
+      throw new DomainError(
+        'INVALID_INPUT',
+        `round ${round.number} evaluates model version ${round.number} (${model?.sha256})`,
+      );
+    }
+    const { report } = payload;
+    await this.serial.run(study.id, async () => {
+      await this.reports.save({
+        studyId: study.id,
+        round: round.number,
+        siteId,
+        modelVersion: payload.model_version,
+        modelSha256: payload.model_sha256,
+        receivedAt: new Date().toISOString(),
+        report,
+      });
+      this.monitor.metricsReceived({
+        study_id: study.id,
+        round: round.number,
+        site_id: siteId,
+        n: report.n,
+        auc: report.auc ?? NaN,
+      });
+      const reported = new Set((await this.reports.list(study.id, round.number)).map((r) => r.siteId));
+      const expected = (await this.participants.list(study.id, round.number)).filter(
+        (p) => p.state === 'uploaded',
+      );
+      const current = await this.rounds.find(study.id, round.number);
+      if (current?.state === 'evaluating' && expected.every((p) => reported.has(p.siteId))) {
+        await this.service.evaluationDone(study.id, round.number);
+      }
+    });
+  }
+}

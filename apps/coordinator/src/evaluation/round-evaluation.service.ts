@@ -1,0 +1,133 @@
+import type { SiteMetricsReport } from '@fedaln/protocol';
+import type { AuditLog } from '../audit/audit-log';
+import { DomainError } from '../domain/domain-error';
+import type { Study } from '../domain/records';
+import type { MetricsReportStore } from './metrics-report-store';
+import { evaluateReleasePolicy, type ReleaseVerdict } from './release-policy';
+import { effectOf, type RoundChange } from '../rounds/round-changes';
+import type { RoundRepository } from '../rounds/round.repository';
+import type { SiteRepository } from '../sites/site.repository';
+import type { StudyRepository } from '../studies/study.repository';
+import { policyPooled, poolReports, type PooledEvaluation } from './pooled-evaluation';
+import type { RecordedVerdict, VerdictRepository } from '../releases/release.repository';
+
+export interface SiteEvaluation {
+  readonly siteId: string;
+  readonly name: string;
+  readonly modelVersion: number;
+  readonly receivedAt: string;
+  readonly report: SiteMetricsReport;
+}
+
+export interface RoundEvaluation {
+  readonly studyId: string;
+  readonly round: number;
+  readonly roundState: string;
+  readonly sites: readonly SiteEvaluation[];
+  readonly pooled: PooledEvaluation | null;
+  /** The recorded verdict; for a round still evaluating, null. */
+  readonly verdict: RecordedVerdict | null;
+}
+
+/**
+ * A round's evaluation as the coordinator holds it — each site's stored report, the pooled results
+ * computed from their counts and histograms — and its release-policy verdict, which is recorded
+ * (with an audit entry) when the round completes.
+ */
+export class RoundEvaluationService {
+  constructor(
+    private readonly studies: StudyRepository,
+    private readonly rounds: RoundRepository,
+    private readonly sites: SiteRepository,
+    private readonly reports: MetricsReportStore,
+    private readonly verdicts_: VerdictRepository,
+    private readonly audit: AuditLog,
+    private readonly log: { error(obj: object, msg: string): void } = { error: () => undefined },
+  ) {}
+
+  /**
+   * A round change: a completed round's verdict is recorded. A failure is logged, not thrown: the
+   * verdict is recomputed when the round's metrics are read.
+   */
+  async onChange(change: RoundChange): Promise<void> {
+    if (!effectOf(change, 'roundCompleted')) return;
+    await this.roundCompleted(change.study.id, change.round.number).catch((e: unknown) =>
+      this.log.error({ err: e, roundId: change.round.id }, 'recording the release verdict failed'),
+    );
+  }
+
+  /** @example (await evaluation.get(studyId, 2)).pooled?.decision_curve.net_benefit */
+  async get(studyId: string, round: number): Promise<RoundEvaluation> {
+    const study = await this.requireStudy(studyId);
+    const found = await this.rounds.find(studyId, round);
+    if (!found) throw new DomainError('ROUND_NOT_FOUND', `study ${studyId} has no round ${round}`);
+    const sites = await this.siteEvaluations(studyId, round);
+    let verdict = await this.verdicts_.find(studyId, round);
+    // A completed round whose verdict was not recorded (a crash in between) gets it now.
+    if (!verdict && found.state === 'completed') verdict = await this.record(study, round, sites);
+    return {
+      studyId,
+      round,
+      roundState: found.state,
+      sites,
+      pooled: poolReports(sites.map((s) => s.report)),
+      verdict,
+    };
+  }
+
+  /** Records the verdict of a completed round (called by the round orchestration). */
+  async roundCompleted(studyId: string, round: number): Promise<RecordedVerdict> {
+    const study = await this.requireStudy(studyId);
+    return this.record(study, round, await this.siteEvaluations(studyId, round));
+  }
+
+  /** Every recorded verdict of a study, by round. @example await evaluation.verdicts(studyId) */
+  async verdicts(studyId: string): Promise<RecordedVerdict[]> {
+    await this.requireStudy(studyId);
+    return this.verdicts_.list(studyId);
+  }
+
+  /** The verdict of the reports as they stand; the policy is the study's. */
+  verdictOf(study: Study, sites: readonly SiteEvaluation[]): ReleaseVerdict {
+    return evaluateReleasePolicy(study.spec.release_policy, {
+      sites: sites.map((s) => ({ site_id: s.siteId, name: s.name, report: s.report })),
+      pooled: policyPooled(poolReports(sites.map((s) => s.report))),
+    });
+  }
+
+  async siteEvaluations(studyId: string, round: number): Promise<SiteEvaluation[]> {
+    const stored = await this.reports.list(studyId, round);
+    return Promise.all(
+      stored.map(async (s) => ({
+        siteId: s.siteId,
+        name: (await this.sites.findById(s.siteId))?.name ?? s.siteId,
+        modelVersion: s.modelVersion,
+        receivedAt: s.receivedAt,
+        report: s.report,
+      })),
+    );
+  }
+
+  private async record(
+    study: Study,
+    round: number,
+    sites: readonly SiteEvaluation[],
+  ): Promise<RecordedVerdict> {
+    const verdict = this.verdictOf(study, sites);
+    const saved = await this.verdicts_.save(study.id, round, verdict);
+    await this.audit.append({
+      actor: 'system',
+      action: 'release.verdict',
+      subjectType: 'study',
+      subjectId: study.id,
+      details: { round, pass: verdict.pass, reasons: verdict.reasons.map((r) => r.message) },
+    });
+    return saved;
+  }
+
+  private async requireStudy(id: string): Promise<Study> {
+    const study = await this.studies.findById(id);
+    if (!study) throw new DomainError('STUDY_NOT_FOUND', `no study with id ${id}`);
+    return study;
+  }
+}

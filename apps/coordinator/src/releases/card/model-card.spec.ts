@@ -1,0 +1,209 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  auc,
+  clinicalFeatureRows,
+  decisionCurve,
+  fitFederatedLogistic,
+  logisticPredict,
+  logisticSufficientStats,
+  metricsReport,
+  siteEvaluationCounts,
+  Xoshiro128StarStar,
+} from '@fedaln/metrics';
+import type { SiteMetricsReport } from '@fedaln/protocol';
+import { evaluateReleasePolicy } from '../../evaluation/release-policy';
+import { buildModelCard, type ModelCardInput } from './model-card';
+import { renderModelCardHtml } from './model-card-html';
+
+/** A seeded site: four-feature rows, labels from a logistic truth with an image-only factor, and a CNN-like score. */
+function makeSite(seed: number, n: number, offset: number) {
+  const rng = Xoshiro128StarStar.fromSeed(seed);
+  const normal = () =>
+    Math.sqrt(-2 * Math.log(1 - rng.nextFloat())) * Math.cos(2 * Math.PI * rng.nextFloat());
+  const expit = (x: number) => 1 / (1 + Math.exp(-x));
+  const rows: Record<string, unknown>[] = [];
+  const labels: number[] = [];
+  const cnn: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const size = Math.round(19 * Math.exp(0.42 * normal()) * 10) / 10;
+    const np = rng.nextFloat() < 0.3 ? 1 : 0;
+    const halo = rng.nextFloat() < 0.28 ? 1 : 0;
+    const spic = rng.nextFloat() < 0.2 ? 1 : 0;
+    const eta =
+      -2.4 + offset + (1.39 * (size - 20)) / 10 + 2 * np + 1.7 * halo + 2.16 * spic + 1.64 * normal();
+    labels.push(rng.nextFloat() < expit(eta) ? 1 : 0);
+    cnn.push(expit(0.9 * eta + 0.6 * normal()));
+    rows.push({
+      size_mm: size,
+      orientation: np ? 'non-parallel' : 'parallel',
+      echogenic_halo: halo,
+      spiculation: spic,
+    });
+  }
+  return { X: clinicalFeatureRows(rows), labels, cnn };
+}
+
+/** What a site sends: metricsReport minus the per-case ROC, plus the pooling counts. */
+function siteReport(labels: number[], scores: number[], scoresB: number[] | undefined): SiteMetricsReport {
+  const { roc: _roc, ...report } = metricsReport({
+    labels,
+    scores,
+    ...(scoresB ? { scores_b: scoresB } : {}),
+  });
+  return { ...report, ...siteEvaluationCounts(labels, scores) };
+}
+
+async function federation(names: string[]) {
+  const sites = names.map((name, i) => ({
+    name,
+    train: makeSite(10 + i, 240, i * 0.3 - 0.3),
+    test: makeSite(20 + i, 60, i * 0.3 - 0.3),
+  }));
+  const fit = await fitFederatedLogistic(
+    (beta) => sites.map((s) => logisticSufficientStats(s.train.X, s.train.labels, beta)),
+    { k: 5 },
+  );
+  const input: ModelCardInput = {
+    release: {
+      version: 2,
+      study_id: 'aln-2026',
+      study_name: 'ALN consortium demo',
+      round: 5,
+      weights_sha256: 'ab'.repeat(32),
+      signature: 'c2lnbmF0dXJl',
+      ed25519_public_key: '11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=',
+      created_at: '2026-11-27T05:00:00.000Z',
+      verdict: { pass: true, reasons: [], sites: [], sites_passing: 3, sites_required: 3 },
+      override_reason: null,
+    },
+    model: { arch: 'densenet201', input_size: 224 },
+    training: { rounds: 5, strategy: 'fedavg', local_epochs: 1, batch_size: 8, learning_rate: 1e-4 },
+    data_source: 'phantom',
+    policy: { min_site_auc: 0.7, min_pooled_auc: 0.75, dca_range: [0.17, 0.6], min_sites_passing: 'all' },
+    sites: sites.map((s, i) => ({
+      site_id: `site-${i + 1}`,
+      name: s.name,
+      n_train: s.train.labels.length,
+      engine: i === 0 ? 'tensorflow-gpu' : 'wasm',
+      report: siteReport(s.test.labels, s.test.cnn, logisticPredict(s.test.X, fit.coefficients!)),
+    })),
+    feature_model: {
+      covariates: ['(intercept)', 'size_mm', 'non_parallel', 'echogenic_halo', 'spiculation'],
+      coefficients: fit.coefficients!,
+      std_errors: fit.std_errors!,
+      p: fit.p!,
+    },
+  };
+  return { sites, input };
+}
+
+describe('buildModelCard', () => {
+  it('pooled figures from counts: the decision curve of all test cases, the AUC within its bound', async () => {
+    const { sites, input } = await federation(['North', 'South', 'East']);
+    const card = buildModelCard(input);
+    const labels = sites.flatMap((s) => s.test.labels);
+    const scores = sites.flatMap((s) => s.test.cnn);
+    // References: decisionCurve and auc of the concatenated predictions (numpy- and sklearn-checked).
+    const exact = decisionCurve(labels, scores);
+    expect(card.pooled.decision_curve).toEqual({
+      thresholds: exact.thresholds,
+      net_benefit: exact.net_benefit,
+      treat_all: exact.treat_all,
+      range: exact.range,
+      runs: exact.runs,
+    });
+    expect(Math.abs(card.pooled.auc! - auc(labels, scores)!)).toBeLessThanOrEqual(
+      card.pooled.auc_binning_error_bound!,
+    );
+    expect(card.pooled).toMatchObject({ n: 180, n_pos: labels.filter((y) => y === 1).length, bins: 100 });
+    expect(card.pooled.auc_ci![0]).toBeLessThan(card.pooled.auc!);
+    expect(JSON.parse(JSON.stringify(card))).toEqual(card);
+  });
+
+  it('per site: AUC and CI as reported, the feature model from the paired comparison', async () => {
+    const { input } = await federation(['North', 'South']);
+    const card = buildModelCard(input);
+    const r = input.sites[1]!.report;
+    expect(card.sites[1]).toMatchObject({
+      name: 'South',
+      auc: r.auc,
+      auc_ci: r.auc_ci,
+      n_test: 60,
+      n_train: 240,
+    });
+    const half = 1.959963984540054 * Math.sqrt(r.paired!.delong_var_b!);
+    expect(card.sites[1]!.feature_model!.auc_ci![0]).toBeCloseTo(r.paired!.auc_b! - half, 12);
+    expect(card.sites[1]!.feature_model!.p_vs_model).toBe(r.paired!.p);
+    expect(card.feature_model!.odds_ratios[1]).toBeCloseTo(
+      Math.exp(input.feature_model!.coefficients[1]!),
+      12,
+    );
+    expect(card.training).toMatchObject({ engines: ['tensorflow-gpu', 'wasm'], sites: 2, n_train: 480 });
+    expect(card.limitations[0]).toMatch(/^These results come from synthetic \(phantom\)/);
+  });
+});
+
+describe('renderModelCardHtml', () => {
+  it('escapes every inserted text: a hostile site name stays text', async () => {
+    const hostile = `<script>alert("x")</script> & O'Brien`;
+    const { input } = await federation([hostile, 'South']);
+    const html = renderModelCardHtml(buildModelCard(input));
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; O&#39;Brien');
+  });
+
+  it('is self-contained: inline CSS and two inline SVG charts, nothing fetched', async () => {
+    const { input } = await federation(['North', 'South', 'East']);
+    const html = renderModelCardHtml(buildModelCard(input));
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html.match(/<svg /g)).toHaveLength(2);
+    expect(html).not.toMatch(/\s(src|href)=|@import|url\(http/i);
+    expect(html).toContain('Not for clinical use');
+    for (const heading of [
+      'Intended use',
+      'Discrimination',
+      'Clinical usefulness',
+      'Calibration',
+      'ultrasound-feature model',
+      'Limitations',
+    ])
+      expect(html).toContain(heading);
+  });
+
+  it('clinical data: no synthetic banner; no feature columns: says so', async () => {
+    const { input } = await federation(['North', 'South']);
+    const clinical: ModelCardInput = {
+      ...input,
+      data_source: 'clinical',
+      feature_model: null,
+      sites: input.sites.map((s) => ({ ...s, report: { ...s.report, paired: null } })),
+    };
+    const html = renderModelCardHtml(buildModelCard(clinical));
+    expect(html).not.toContain('Not for clinical use');
+    expect(html).toContain('do not have the four feature columns');
+    expect(html).toContain('held-out test cases of 2 participating hospitals');
+  });
+
+  it("a failing verdict released by override shows the reasons and the lead's reason", async () => {
+    const { input } = await federation(['North', 'South']);
+    const card = buildModelCard(input);
+    // A policy no model meets: pooled AUC at least 0.99.
+    const verdict = evaluateReleasePolicy(
+      { ...input.policy!, min_pooled_auc: 0.99 },
+      {
+        sites: input.sites.map((s) => ({ site_id: s.site_id, name: s.name, report: s.report })),
+        pooled: { auc: card.pooled.auc, dca: card.pooled.decision_curve },
+      },
+    );
+    expect(verdict.pass).toBe(false);
+    const html = renderModelCardHtml(
+      buildModelCard({
+        ...input,
+        release: { ...input.release, verdict, override_reason: 'Small test sets <n=60>; CI includes 0.75' },
+      }),
+    );
+    expect(html).toContain('Failed the release policy');
+    expect(html).toContain(`is below the minimum pooled AUC 0.99`);
+    expect(html).toContain('Small test sets &lt;n=60&gt;; CI includes 0.75');
+  });
+});

@@ -1,0 +1,66 @@
+import type { HelloAccepted, HelloPayload } from '@fedaln/protocol';
+import type { AuditLog } from '../audit/audit-log';
+import type { ModelDownloads } from '../blobs/model-downloads';
+import type { StudyRepository } from '../studies/study.repository';
+import type { MonitorFeed } from '../telemetry/monitor-feed';
+import type { RoundRepository } from './round.repository';
+import type { RoundsService } from './rounds.service';
+import type { SitePresence, SiteSession } from './site-presence';
+import type { TaskDispatch } from './task-dispatch';
+
+export const SERVER_VERSION = '0.1.0';
+
+/**
+ * A site arriving and leaving on `/site`. `hello` records what the site says about itself (audit,
+ * dashboard), makes it present for rounds (`SitePresence`), lets it join the waiting round of each
+ * of its running studies and re-sends the task it still owes in a round under way; leaving removes
+ * its session and its open download.
+ *
+ * @example
+ * presence.connect(session);
+ * await arrivals.hello(session, payload); // { site_id, server_version }
+ * arrivals.left(session);
+ */
+export class SiteArrivals {
+  constructor(
+    private readonly studies: StudyRepository,
+    private readonly rounds: RoundRepository,
+    private readonly service: RoundsService,
+    private readonly dispatch: TaskDispatch,
+    private readonly presence: SitePresence,
+    private readonly downloads: ModelDownloads,
+    private readonly audit: AuditLog,
+    private readonly monitor: MonitorFeed,
+  ) {}
+
+  async hello(session: SiteSession, hello: HelloPayload): Promise<HelloAccepted> {
+    const { siteId } = session;
+    session.hello = hello;
+    await this.audit.append({
+      actor: `site:${siteId}`,
+      action: 'site.hello',
+      subjectType: 'site',
+      subjectId: siteId,
+      details: { ...hello },
+    });
+    this.monitor.siteStatus({
+      site_id: siteId,
+      connected: true,
+      engine: hello.engine,
+      images_per_s: hello.images_per_s,
+    });
+    for (const study of await this.studies.list()) {
+      if (study.status !== 'running' || !study.spec.sites.includes(siteId)) continue;
+      const before = await this.rounds.find(study.id, study.currentRound);
+      await this.service.siteJoined(study.id, siteId);
+      if (before && before.state !== 'waiting') await this.dispatch.resend(session, study, before);
+    }
+    return { site_id: siteId, server_version: SERVER_VERSION };
+  }
+
+  left(session: SiteSession): void {
+    if (!this.presence.disconnect(session)) return; // the site has reconnected on another socket
+    this.downloads.forget(session.siteId);
+    this.monitor.siteStatus({ site_id: session.siteId, connected: false });
+  }
+}

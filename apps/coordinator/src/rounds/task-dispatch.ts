@@ -1,0 +1,85 @@
+import type { TaskPayload } from '@fedaln/protocol';
+import type { Round, Study } from '../domain/records';
+import type { FeatureBaselines } from '../evaluation/feature-baselines';
+import type { MetricsReportStore } from '../evaluation/metrics-report-store';
+import type { GlobalModelRepository } from '../models/global-model.repository';
+import type { ParticipantRepository } from './participant.repository';
+import { effectOf, type RoundChange } from './round-changes';
+import type { SitePresence, SiteSession } from './site-presence';
+
+/**
+ * Tells sites what to do in a round: on a published change it sends `train` tasks to the sites the
+ * machine picked and, after aggregation, `evaluate` tasks to the sites that uploaded (fitting the
+ * study's four-feature baseline first); a site that says hello mid-round is sent the task it still
+ * owes. Sites not connected get theirs when they say hello.
+ *
+ * @example
+ * changes.subscribe((c) => dispatch.onChange(c));
+ * await dispatch.resend(session, study, round); // at hello
+ */
+export class TaskDispatch {
+  constructor(
+    private readonly models: GlobalModelRepository,
+    private readonly participants: ParticipantRepository,
+    private readonly reports: MetricsReportStore,
+    private readonly baselines: FeatureBaselines,
+    private readonly presence: SitePresence,
+  ) {}
+
+  async onChange({ study, round, effects }: RoundChange): Promise<void> {
+    const training = effectOf({ effects }, 'sendTrainingTasks');
+    if (training) {
+      const task = await this.task(study, round, 'train');
+      for (const siteId of training.siteIds) this.presence.get(siteId)?.send(task);
+    }
+    if (effectOf({ effects }, 'sendEvaluationTasks')) {
+      const uploaded = (await this.participants.list(study.id, round.number))
+        .filter((p) => p.state === 'uploaded')
+        .map((p) => p.siteId);
+      await this.baselines.ensure(study.id, uploaded);
+      const task = await this.task(study, round, 'evaluate');
+      for (const siteId of uploaded) this.presence.get(siteId)?.send(task);
+    }
+  }
+
+  /** The task `session`'s site still owes in `round` (a site reconnecting mid-round), if any. */
+  async resend(session: SiteSession, study: Study, round: Round): Promise<void> {
+    const mine = (await this.participants.list(study.id, round.number)).find(
+      (p) => p.siteId === session.siteId,
+    );
+    if (round.state === 'training' && mine?.state === 'assigned') {
+      session.send(await this.task(study, round, 'train'));
+    } else if (round.state === 'evaluating' && mine?.state === 'uploaded') {
+      const reported = await this.reports.list(study.id, round.number);
+      if (!reported.some((r) => r.siteId === session.siteId)) {
+        session.send(await this.task(study, round, 'evaluate'));
+      }
+    }
+  }
+
+  /**
+   * The task a site should be working on in `round` ('train' from version r − 1, 'evaluate' of
+   * version r), with the model's hash and size so the site can fetch and check it.
+   */
+  async task(study: Study, round: Round, kind: TaskPayload['kind']): Promise<TaskPayload> {
+    const version = kind === 'train' ? round.number - 1 : round.number;
+    const model = await this.models.find(study.id, version);
+    const featureModel = kind === 'evaluate' ? await this.baselines.find(study.id) : null;
+    return {
+      kind,
+      study_id: study.id,
+      round: round.number,
+      model_version: version,
+      model_sha256: model?.sha256 ?? '',
+      model_bytes: model?.bytes ?? 0,
+      arch: study.spec.arch,
+      input_size: study.spec.input_size,
+      rounds: study.spec.rounds,
+      epochs: study.spec.local_epochs,
+      batch_size: study.spec.batch_size,
+      learning_rate: study.spec.learning_rate,
+      deadline: (round.deadline ?? new Date()).toISOString(),
+      ...(featureModel ? { feature_model: featureModel } : {}),
+    };
+  }
+}

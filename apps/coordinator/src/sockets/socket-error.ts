@@ -1,0 +1,101 @@
+import { UpdateRejected, type UpdateRejectedCode } from '@fedaln/aggregation';
+import {
+  BlobFormatError,
+  type AckCallback,
+  type ProtocolError,
+  type ProtocolErrorCode,
+} from '@fedaln/protocol';
+import { Catch, Inject, type ArgumentsHost, type WsExceptionFilter } from '@nestjs/common';
+import { assertUnreachable, DomainError, type DomainErrorCode } from '../domain/domain-error';
+import { APP_LOGGER, type AppLogger } from '../telemetry/logger';
+
+/** The one mapping from domain error codes to socket protocol codes (STYLE.md habit 3). */
+export function protocolCodeFor(code: DomainErrorCode): ProtocolErrorCode {
+  switch (code) {
+    case 'STUDY_SPEC_INVALID':
+    case 'STUDY_UNKNOWN_SITES':
+    case 'INVALID_INPUT':
+    case 'RELEASE_REFUSED':
+      return 'bad_request';
+    case 'BLOB_HASH_MISMATCH':
+      return 'sha256_mismatch';
+    case 'UNAUTHENTICATED':
+    case 'SITE_REVOKED':
+      return 'unauthenticated';
+    case 'FORBIDDEN':
+      return 'forbidden';
+    case 'SITE_NOT_FOUND':
+    case 'STUDY_NOT_FOUND':
+    case 'ROUND_NOT_FOUND':
+    case 'MODEL_NOT_FOUND':
+    case 'RELEASE_NOT_FOUND':
+    case 'TRANSFER_NOT_FOUND':
+      return 'not_found';
+    case 'STUDY_ILLEGAL_COMMAND':
+    case 'ROUND_ILLEGAL_TRANSITION':
+    case 'ROUND_NOT_CURRENT':
+      return 'wrong_round';
+    case 'ROUND_DEADLINE_PASSED':
+      return 'deadline_passed';
+    case 'TRANSFER_BAD_FRAME':
+      return 'bad_frame';
+    default:
+      return assertUnreachable(code);
+  }
+}
+
+/** Aggregator refusals: a wrong tensor set is a layout problem, everything else is about values. */
+export function protocolCodeForRejection(code: UpdateRejectedCode): ProtocolErrorCode {
+  switch (code) {
+    case 'layout_mismatch':
+      return 'layout_mismatch';
+    case 'non_finite':
+    case 'out_of_range':
+      return 'bad_values';
+    case 'bad_weight':
+      return 'bad_request';
+    case 'too_many_updates':
+      return 'forbidden';
+    default:
+      return assertUnreachable(code);
+  }
+}
+
+/**
+ * Turns anything a handler throws into the `{ code, message }` a failed ack carries. Unknown
+ * errors become `internal` without leaking their text.
+ *
+ * @example
+ * toProtocolError(new DomainError('FORBIDDEN', 'not your round')); // { code: 'forbidden', message: 'not your round' }
+ */
+export function toProtocolError(error: unknown): ProtocolError {
+  if (error instanceof DomainError) return { code: protocolCodeFor(error.code), message: error.message };
+  if (error instanceof UpdateRejected) {
+    return { code: protocolCodeForRejection(error.code), message: `update rejected: ${error.message}` };
+  }
+  if (error instanceof BlobFormatError) return { code: 'bad_blob', message: `bad blob: ${error.message}` };
+  return { code: 'internal', message: 'internal coordinator error; retry later' };
+}
+
+/**
+ * The WebSocket exception filter of the `/site` gateway: a handler's error becomes its failed ack
+ * (`{ ok: false, code, message }`); an internal one is logged with the site and event.
+ */
+@Catch()
+export class SiteExceptionFilter implements WsExceptionFilter {
+  constructor(@Inject(APP_LOGGER) private readonly log: AppLogger) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const ws = host.switchToWs();
+    const ack: unknown = host.getArgByIndex(2);
+    const failure = toProtocolError(error);
+    if (failure.code === 'internal') {
+      const client = ws.getClient<{ data?: { site_id?: string } }>();
+      this.log.error(
+        { err: error, siteId: client.data?.site_id, event: ws.getPattern() },
+        'site request failed',
+      );
+    }
+    if (typeof ack === 'function') (ack as AckCallback)({ ok: false, ...failure });
+  }
+}

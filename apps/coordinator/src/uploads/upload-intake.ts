@@ -1,0 +1,222 @@
+import {
+  FRAME_BYTES,
+  frameCount,
+  type UploadBeginAccepted,
+  type UploadBeginPayload,
+  type UploadEndAccepted,
+  type UploadEndPayload,
+  type UploadFrameAccepted,
+  type UploadFramePayload,
+} from '@fedaln/protocol';
+import { randomUUID } from 'node:crypto';
+import { DomainError, type DomainErrorCode } from '../domain/domain-error';
+import type { CheckedUpdate } from '@fedaln/aggregation';
+import { openUpdateFile } from '../transfer/update-file';
+import { UploadSpool } from './upload-spool';
+import { currentRound } from '../rounds/current-round';
+import type { AuditLog } from '../audit/audit-log';
+import type { RoundAggregator } from '../aggregation/round-aggregator';
+import type { BlobStore } from '../blobs/blob-store';
+import type { ParticipantRepository } from '../rounds/participant.repository';
+import type { RoundRepository } from '../rounds/round.repository';
+import type { RoundsService } from '../rounds/rounds.service';
+import type { StudyRepository } from '../studies/study.repository';
+import type { MonitorFeed } from '../telemetry/monitor-feed';
+
+export interface UploadIntakeDeps {
+  readonly studies: StudyRepository;
+  readonly rounds: RoundRepository;
+  readonly participants: ParticipantRepository;
+  readonly blobs: BlobStore;
+  readonly aggregator: RoundAggregator;
+  readonly service: RoundsService;
+  readonly audit: AuditLog;
+  readonly monitor: MonitorFeed;
+  /** `<data-dir>/uploads`: partial uploads, kept across restarts. */
+  readonly spoolDir: string;
+}
+
+type Upload =
+  | {
+      readonly kind: 'spooling';
+      readonly siteId: string;
+      readonly spool: UploadSpool;
+      readonly nTrain: number;
+    }
+  | { readonly kind: 'counted'; readonly siteId: string; readonly sha256: string };
+
+/**
+ * A site's update for its current round: `upload:begin` opens (or resumes) a spool on disk,
+ * `upload:frame` writes frames there, `upload:end` verifies the sha256, checks the update, persists
+ * it (blob store + participant row) and only then has it folded. Idempotent per
+ * (study, round, site): a replay of the counted update is acknowledged without being folded again.
+ *
+ * @example
+ * const begin = await uploads.begin(siteId, req); // { upload_id, next_frame, frame_bytes }
+ */
+export class UploadIntake {
+  private readonly uploads = new Map<string, Upload>();
+  /** Per study, the `end` calls under way (running or queued): a fold waits for the next of them. */
+  private readonly ending = new Map<string, number>();
+
+  constructor(private readonly deps: UploadIntakeDeps) {}
+
+  async begin(siteId: string, req: UploadBeginPayload): Promise<UploadBeginAccepted> {
+    const { study, round } = await currentRound(this.deps, siteId, req.study_id, req.round);
+    const mine = (await this.deps.participants.list(study.id, round.number)).find((p) => p.siteId === siteId);
+    if (mine?.state === 'uploaded') {
+      if (mine.updateSha256 !== req.sha256) {
+        throw new DomainError(
+          'FORBIDDEN',
+          `round ${round.number} already counts an update of this site (sha256 ${mine.updateSha256}); a second one is not taken`,
+        );
+      }
+      const upload_id = randomUUID(); // a replay of the counted update: nothing to send, nothing to fold again
+      this.uploads.set(upload_id, { kind: 'counted', siteId, sha256: req.sha256 });
+      return { upload_id, next_frame: frameCount(req.bytes), frame_bytes: FRAME_BYTES };
+    }
+    if (round.state !== 'training' || mine?.state !== 'assigned') {
+      throw new DomainError(
+        'ROUND_NOT_CURRENT',
+        `round ${round.number} is ${round.state}; this site has no training task in it`,
+      );
+    }
+    if (round.deadline && round.deadline.getTime() < Date.now()) {
+      throw new DomainError(
+        'ROUND_DEADLINE_PASSED',
+        `round ${round.number} closed at ${round.deadline.toISOString()}`,
+      );
+    }
+    const base = await this.deps.aggregator.baseModel(study.id, round.number);
+    const limit = 2 * base.bytes + FRAME_BYTES;
+    if (!Number.isSafeInteger(req.bytes) || req.bytes < 16 || req.bytes > limit) {
+      throw new DomainError(
+        'INVALID_INPUT',
+        `bytes ${req.bytes} is not a plausible update size (16..${limit})`,
+      );
+    }
+    for (const [id, u] of this.uploads) {
+      if (u.kind === 'spooling' && u.siteId === siteId && u.spool.key.studyId === study.id) {
+        u.spool.close();
+        this.uploads.delete(id);
+      }
+    }
+    const key = { studyId: study.id, round: round.number, siteId, sha256: req.sha256, bytes: req.bytes };
+    const spool = UploadSpool.open(this.deps.spoolDir, key);
+    const upload_id = randomUUID();
+    this.uploads.set(upload_id, { kind: 'spooling', siteId, spool, nTrain: req.n_train });
+    return { upload_id, next_frame: spool.nextFrame, frame_bytes: FRAME_BYTES };
+  }
+
+  frame(siteId: string, frame: UploadFramePayload): UploadFrameAccepted {
+    const u = this.upload(siteId, frame.upload_id);
+    if (u.kind === 'counted')
+      throw new DomainError('INVALID_INPUT', 'this update is already counted; send upload:end');
+    const ack = u.spool.accept(frame.index, frame.data);
+    if (!ack.ok) throw transferRefused(ack);
+    const { key } = u.spool;
+    this.deps.monitor.transferProgress({
+      study_id: key.studyId,
+      round: key.round,
+      site_id: siteId,
+      direction: 'upload',
+      bytes: Math.min(key.bytes, ack.next_frame * FRAME_BYTES),
+      total_bytes: key.bytes,
+      mb_per_s: 0,
+    });
+    return { index: ack.index, next_frame: ack.next_frame };
+  }
+
+  /**
+   * Verify, persist (blob + participant row), then fold — in that order, one upload at a time per
+   * study. The fold waits while another upload of the study is about to be verified, so that the
+   * two are folded in one pass over the accumulator (RoundAggregator.foldPending).
+   */
+  async end(siteId: string, req: UploadEndPayload): Promise<UploadEndAccepted> {
+    const u = this.upload(siteId, req.upload_id);
+    if (u.kind === 'counted') return { sha256: u.sha256 };
+    const { studyId } = u.spool.key;
+    const { aggregator } = this.deps;
+    this.ending.set(studyId, (this.ending.get(studyId) ?? 0) + 1);
+    try {
+      return await aggregator.serial.run(studyId, async () => {
+        try {
+          return await this.accept(siteId, req.upload_id, u);
+        } finally {
+          // Others of this study queued behind this one: the last of them folds what waits (as a pair).
+          const waiting = (this.ending.get(studyId) ?? 1) - 1;
+          if (waiting === 0 || aggregator.pendingCount(studyId) >= 2) await aggregator.foldPending(studyId);
+        }
+      });
+    } finally {
+      const left = (this.ending.get(studyId) ?? 1) - 1;
+      if (left > 0) this.ending.set(studyId, left);
+      else this.ending.delete(studyId);
+    }
+  }
+
+  /** The serial part of {@link end}: verify, persist, hand over to the aggregator. */
+  private async accept(
+    siteId: string,
+    uploadId: string,
+    u: Extract<Upload, { kind: 'spooling' }>,
+  ): Promise<UploadEndAccepted> {
+    const { key } = u.spool;
+    const { aggregator, service } = this.deps;
+    const done = u.spool.finish();
+    if (!done.ok) {
+      if (done.code === 'sha256_mismatch') this.uploads.delete(uploadId);
+      throw transferRefused(done);
+    }
+    this.uploads.delete(uploadId);
+    // The update is checked from the spool file in chunks, never read whole (update-file.ts).
+    let checked: CheckedUpdate;
+    try {
+      const update = openUpdateFile(u.spool.file);
+      try {
+        checked = await aggregator.verify(key.studyId, key.round, update.tensors, u.nTrain);
+      } finally {
+        update.close();
+      }
+    } catch (e) {
+      u.spool.discard();
+      await this.deps.audit.append({
+        actor: `site:${siteId}`,
+        action: 'round.update_rejected',
+        subjectType: 'study',
+        subjectId: key.studyId,
+        details: {
+          round: key.round,
+          sha256: key.sha256,
+          reason: e instanceof Error ? e.message : String(e),
+        },
+      });
+      throw e;
+    }
+    await this.deps.blobs.putFile(u.spool.file, key.sha256);
+    await service.updateAccepted(key.studyId, key.round, siteId, {
+      nTrain: u.nTrain,
+      sha256: key.sha256,
+      bytes: key.bytes,
+    });
+    aggregator.accepted(key.studyId, key.round, { siteId, sha256: key.sha256, nTrain: u.nTrain }, checked);
+    u.spool.discard();
+    return { sha256: key.sha256 };
+  }
+
+  private upload(siteId: string, uploadId: string): Upload {
+    const u = this.uploads.get(uploadId);
+    if (!u || u.siteId !== siteId)
+      throw new DomainError('TRANSFER_NOT_FOUND', `no upload ${uploadId} of this site; send upload:begin`);
+    return u;
+  }
+}
+
+/** A spool's refusal (a `ChunkReceiver` ack code) as the domain error it is. */
+function transferRefused(ack: { readonly code: string; readonly message: string }): DomainError {
+  const codes: Readonly<Record<string, DomainErrorCode>> = {
+    bad_frame: 'TRANSFER_BAD_FRAME',
+    sha256_mismatch: 'BLOB_HASH_MISMATCH',
+  };
+  return new DomainError(codes[ack.code] ?? 'INVALID_INPUT', ack.message);
+}
