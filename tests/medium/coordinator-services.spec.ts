@@ -229,7 +229,7 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
       'aggregating→evaluating',
       'evaluating→completed',
     ]);
-    const scrape = await metrics.registry.render();
+    const scrape = await metrics.render();
     expect(scrape).toContain('fedaln_uploads_total 4\n'); // the repeated upload is not counted
     expect(scrape).toContain('fedaln_upload_bytes_total 2020\n');
     expect(scrape).toContain('fedaln_round_duration_seconds_count 2\n');
