@@ -137,7 +137,7 @@ describe('fedaln-site pull of a signed release', () => {
     expect(r.out).toContain(`sha256 ${release.weights_sha256}: signature verified`);
     const pinned = JSON.parse(fs.readFileSync(path.join(work, 'coordinator-key.json'), 'utf8'));
     expect(pinned.ed25519_public_key).toBe(coordinatorKey);
-    // The study was created at 32 px (support/release-study.ts); the model card carries that to pull.
+    // The study was created at 32 px (support/release-study.ts); the release record carries that to pull.
     const modelJson = JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8'));
     expect(JSON.stringify(modelJson.modelTopology)).toContain('[null,32,32,3]');
 

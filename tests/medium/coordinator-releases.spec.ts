@@ -23,6 +23,7 @@ function record(version: number, studyId: string, round: number): ReleaseRecord 
     study_id: studyId,
     round,
     weights_sha256: 'ab'.repeat(32),
+    model: { arch: 'densenet-tiny', input_size: 64 },
     sites: [{ site_id: 's1', name: 'Hospital A', n_train: 10, n_test: 5 }],
     metrics: { sites: [], pooled: { auc: 0.6, auc_ci: [0.5, 0.7], dca_range: null } },
     verdict: failing,

@@ -188,8 +188,8 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     await rounds.updateAccepted(study.id, 1, b.id, { nTrain: 50, sha256: sha('update b'), bytes: 1000 });
     expect((await rounds.getRound(study.id, 1)).round.state).toBe('aggregating');
 
-    await blobs.put(new TextEncoder().encode('aggregate 1'));
-    await rounds.aggregationDone(study.id, 1, sha('aggregate 1'));
+    const aggregate1 = await blobs.put(new TextEncoder().encode('aggregate 1'));
+    await rounds.aggregationDone(study.id, 1, aggregate1);
     expect((await rounds.getRound(study.id, 1)).round.state).toBe('evaluating');
     await rounds.evaluationDone(study.id, 1);
     const r1 = (await rounds.getRound(study.id, 1)).round;
@@ -200,8 +200,8 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     expect((await rounds.getRound(study.id, 2)).round.state).toBe('training');
     await rounds.updateAccepted(study.id, 2, a.id, { nTrain: 100, sha256: sha('a2'), bytes: 10 });
     await rounds.updateAccepted(study.id, 2, b.id, { nTrain: 50, sha256: sha('b2'), bytes: 10 });
-    await blobs.put(new TextEncoder().encode('aggregate 2'));
-    await rounds.aggregationDone(study.id, 2, sha('aggregate 2'));
+    const aggregate2 = await blobs.put(new TextEncoder().encode('aggregate 2'));
+    await rounds.aggregationDone(study.id, 2, aggregate2);
     await rounds.evaluationDone(study.id, 2);
     await expect(studies.get(study.id)).resolves.toMatchObject({ status: 'completed', currentRound: 2 });
 
@@ -280,8 +280,8 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     await join(study.id, a.id);
     await rounds.pauseStudy(study.id, 'admin');
     await rounds.updateAccepted(study.id, 1, a.id, { nTrain: 3, sha256: sha('g1'), bytes: 3 });
-    await blobs.put(new TextEncoder().encode('aggregate g1'));
-    await rounds.aggregationDone(study.id, 1, sha('aggregate g1'));
+    const aggregateG1 = await blobs.put(new TextEncoder().encode('aggregate g1'));
+    await rounds.aggregationDone(study.id, 1, aggregateG1);
     await rounds.evaluationDone(study.id, 1);
     await expect(rounds.listRounds(study.id)).resolves.toHaveLength(1); // paused: no round 2 yet
     await rounds.resumeStudy(study.id, 'admin');

@@ -48,7 +48,7 @@ export class AggregationRunner {
         return aggregator.aggregate(round.studyId, round.number, uploads);
       });
       log.info({ studyId: round.studyId, round: round.number, sha256: stored.sha256 }, 'aggregation stored');
-      await this.rounds.aggregationDone(round.studyId, round.number, stored.sha256);
+      await this.rounds.aggregationDone(round.studyId, round.number, stored);
     } catch (e) {
       log.error({ err: e, studyId: round.studyId, round: round.number }, 'aggregation failed');
       aggregator.drop(round.studyId);

@@ -42,17 +42,21 @@ describe('FileBlobStore', () => {
     await expect(store.open('0'.repeat(64))).resolves.toBeNull();
   });
 
-  it('stores a copy of a file (left in place) after checking its hash; a mismatch leaves nothing', async () => {
+  it('adopts a verified file by moving it in (not copying); a second copy of a stored blob is dropped', async () => {
     const fresh = new FileBlobStore(fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-blobs-file-')));
-    const source = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-spool-')), 'upload.bin');
-    fs.writeFileSync(source, 'abd');
-    await expect(fresh.putFile(source, ABC_SHA256)).rejects.toMatchObject({ code: 'BLOB_HASH_MISMATCH' });
-    await expect(fresh.has(ABC_SHA256)).resolves.toBe(false);
+    const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-spool-'));
+    const source = path.join(spool, 'upload.bin');
     fs.writeFileSync(source, 'abc');
-    await expect(fresh.putFile(source, ABC_SHA256)).resolves.toEqual({ sha256: ABC_SHA256, bytes: 3 });
+    const inode = fs.statSync(source).ino;
+    await expect(fresh.adopt(source, ABC_SHA256)).resolves.toEqual({ sha256: ABC_SHA256, bytes: 3 });
+    expect(fs.existsSync(source)).toBe(false);
+    const file = await fresh.localFile(ABC_SHA256);
+    expect(fs.statSync(file!).ino).toBe(inode); // renamed: the same file, no second write
     await expect(readAll((await fresh.open(ABC_SHA256))!.stream)).resolves.toBe('abc');
-    expect(fs.readFileSync(source, 'utf8')).toBe('abc');
-    await expect(fresh.putFile(source, ABC_SHA256)).resolves.toEqual({ sha256: ABC_SHA256, bytes: 3 });
+    fs.writeFileSync(source, 'abc');
+    await expect(fresh.adopt(source, ABC_SHA256)).resolves.toEqual({ sha256: ABC_SHA256, bytes: 3 });
+    expect(fs.existsSync(source)).toBe(false);
+    expect(fs.readdirSync(path.dirname(file!))).toEqual([ABC_SHA256]); // no temporary left behind
   });
 
   it('stores chunks as one blob named by the sha256 of their concatenation; a failing producer leaves nothing', async () => {

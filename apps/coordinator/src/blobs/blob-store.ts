@@ -15,8 +15,13 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 export abstract class BlobStore {
   /** Stores `data`; when `expectedSha256` is given, refuses bytes that do not hash to it. */
   abstract put(data: Uint8Array, expectedSha256?: string): Promise<StoredBlob>;
-  /** Stores a copy of the file at `file` (it is left in place), refusing it unless it hashes to `expectedSha256`. */
-  abstract putFile(file: string, expectedSha256: string): Promise<StoredBlob>;
+  /**
+   * Moves into the store a file whose bytes the caller has already verified to hash to `sha256`
+   * (an upload spool checks every frame as it lands): renamed, not read, hashed or copied again.
+   * The file must be on the store's file system and must not change afterwards; when the blob is
+   * already stored the file is removed.
+   */
+  abstract adopt(file: string, sha256: string): Promise<StoredBlob>;
   /**
    * Stores the concatenation of the chunks `produce` yields, hashing as it writes, so a blob never
    * has to be whole in memory. Each chunk is written before the next is asked for (a producer may
@@ -57,23 +62,23 @@ export class FileBlobStore extends BlobStore {
     return { sha256, bytes: data.byteLength };
   }
 
-  /** Streams the file through sha256 and copies it: memory stays at a read buffer whatever its size. */
-  async putFile(source: string, expectedSha256: string): Promise<StoredBlob> {
-    const hash = createHash('sha256');
-    let bytes = 0;
-    for await (const chunk of fs.createReadStream(source, { highWaterMark: 1 << 20 })) {
-      hash.update(chunk as Buffer);
-      bytes += (chunk as Buffer).length;
+  async adopt(file: string, sha256: string): Promise<StoredBlob> {
+    const { size } = await fs.promises.stat(file);
+    if (await this.has(sha256)) {
+      await fs.promises.rm(file, { force: true });
+      return { sha256, bytes: size };
     }
-    const sha256 = hash.digest('hex');
-    if (expectedSha256 !== sha256) {
-      throw new DomainError(
-        'BLOB_HASH_MISMATCH',
-        `${source} hashes to ${sha256}, expected ${expectedSha256}`,
-      );
-    }
-    await this.install(sha256, (tmp) => fs.promises.copyFile(source, tmp, fs.constants.COPYFILE_EXCL));
-    return { sha256, bytes };
+    await this.install(sha256, async (tmp) => {
+      try {
+        await fs.promises.rename(file, tmp);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+        // Another file system (a data dir split across mounts): copy, then drop the original.
+        await fs.promises.copyFile(file, tmp, fs.constants.COPYFILE_EXCL);
+        await fs.promises.rm(file, { force: true });
+      }
+    });
+    return { sha256, bytes: size };
   }
 
   async putChunks(produce: () => Iterable<Uint8Array>): Promise<StoredBlob> {

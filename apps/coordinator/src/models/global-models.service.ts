@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { AuditLog } from '../audit/audit-log';
 import type { Principal } from '../auth/principal';
-import type { BlobStore } from '../blobs/blob-store';
+import type { BlobStore, StoredBlob } from '../blobs/blob-store';
 import { DomainError } from '../domain/domain-error';
 import type { GlobalModel, Study } from '../domain/records';
 import type { GlobalModelRepository } from './global-model.repository';
@@ -26,17 +26,16 @@ export class GlobalModelsService {
     return this.register({ studyId: study.id, version: 0, roundNumber: null, ...stored });
   }
 
-  /** Version r = the aggregate of round r; the blob must already be in the store. */
-  async registerAggregate(studyId: string, roundNumber: number, sha256: string): Promise<GlobalModel> {
-    const opened = await this.blobs.open(sha256);
-    if (!opened)
-      throw new DomainError('MODEL_NOT_FOUND', `aggregate blob ${sha256} is not in the blob store`);
-    opened.stream.destroy();
+  /**
+   * Version r = the aggregate of round r, which the aggregation has just written to the blob store
+   * (`stored`, as `BlobStore.putChunks` returned it: not read back).
+   */
+  async registerAggregate(studyId: string, roundNumber: number, stored: StoredBlob): Promise<GlobalModel> {
     // A coordinator killed between this insert and the round transition re-aggregates on restart;
     // the exact accumulator reproduces the same blob, which is then already registered.
     const existing = await this.models.find(studyId, roundNumber);
-    if (existing?.sha256 === sha256) return existing;
-    return this.register({ studyId, version: roundNumber, roundNumber, sha256, bytes: opened.bytes });
+    if (existing?.sha256 === stored.sha256) return existing;
+    return this.register({ studyId, version: roundNumber, roundNumber, ...stored });
   }
 
   private async register(model: Omit<GlobalModel, 'createdAt'>): Promise<GlobalModel> {

@@ -28,6 +28,7 @@ const input = (verdict: ReleaseVerdict, override_reason?: string): ReleaseInput 
   study_id: 'study-1',
   round: 5,
   weights_sha256: sha,
+  model: { arch: 'densenet-tiny', input_size: 64 },
   sites: [{ site_id: 's1', name: 'Site 1', n_train: 200, n_test: 50 }],
   metrics: {
     sites: [{ site_id: 's1', report: { auc: 0.8 } as SiteMetricsReport }],

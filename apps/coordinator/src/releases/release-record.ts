@@ -22,6 +22,8 @@ export interface ReleaseInput {
   readonly study_id: string;
   readonly round: number;
   readonly weights_sha256: string;
+  /** How to rebuild the model the weights fit (the study's architecture and input size in pixels). */
+  readonly model: { readonly arch: string; readonly input_size: number };
   readonly sites: readonly ReleaseSite[];
   readonly metrics: {
     readonly sites: readonly { readonly site_id: string; readonly report: SiteMetricsReport }[];

@@ -10,6 +10,8 @@ export interface ReleaseResponse {
   study_id: string;
   round: number;
   weights_sha256: string;
+  /** Absent on releases made before the record carried it (their model card has it). */
+  model: { arch: string; input_size: number } | null;
   sites: { site_id: string; name: string; n_train: number; n_test: number }[];
   metrics: ReleaseRecord['metrics'];
   verdict: ReleaseVerdict;
@@ -28,6 +30,7 @@ export function mapRelease(r: ReleaseRecord): ReleaseResponse {
     study_id: r.study_id,
     round: r.round,
     weights_sha256: r.weights_sha256,
+    model: r.model ? { arch: r.model.arch, input_size: r.model.input_size } : null,
     sites: r.sites.map((s) => ({ site_id: s.site_id, name: s.name, n_train: s.n_train, n_test: s.n_test })),
     metrics: r.metrics,
     verdict: r.verdict,

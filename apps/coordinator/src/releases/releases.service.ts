@@ -96,6 +96,7 @@ export class ReleasesService {
             study_id: studyId,
             round,
             weights_sha256: model.sha256,
+            model: { arch: study.spec.arch, input_size: study.spec.input_size },
             sites: contributors.map((p) => ({
               site_id: p.siteId,
               name: reports.get(p.siteId)?.name ?? p.siteId,

@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/audit-log';
+import type { StoredBlob } from '../blobs/blob-store';
 import { DomainError, assertUnreachable } from '../domain/domain-error';
 import type { Participant, Round, Study } from '../domain/records';
 import { RoundMachine, type RoundEffect, type RoundEvent } from './round-machine';
@@ -162,8 +163,8 @@ export class RoundsService {
     });
   }
 
-  /** The aggregate of `roundNumber` is in the blob store under `sha256`; it becomes that model version. */
-  aggregationDone(studyId: string, roundNumber: number, sha256: string): Promise<Round> {
+  /** The aggregate of `roundNumber` is in the blob store as `stored`; it becomes that model version. */
+  aggregationDone(studyId: string, roundNumber: number, stored: StoredBlob): Promise<Round> {
     return this.serial.run(studyId, async () => {
       const [study, round] = await Promise.all([
         this.requireStudy(studyId),
@@ -171,7 +172,7 @@ export class RoundsService {
       ]);
       if (round.state !== 'aggregating')
         return this.apply(study, round, { type: 'aggregationDone', modelVersion: roundNumber }, 'system');
-      const model = await this.globalModels.registerAggregate(studyId, roundNumber, sha256);
+      const model = await this.globalModels.registerAggregate(studyId, roundNumber, stored);
       return this.apply(study, round, { type: 'aggregationDone', modelVersion: model.version }, 'system');
     });
   }

@@ -193,7 +193,8 @@ export class UploadIntake {
       });
       throw e;
     }
-    await this.deps.blobs.putFile(u.spool.file, key.sha256);
+    // The spool verified the sha256 as the frames landed: the file is moved into the store as it is.
+    await this.deps.blobs.adopt(u.spool.file, key.sha256);
     await service.updateAccepted(key.studyId, key.round, siteId, {
       nTrain: u.nTrain,
       sha256: key.sha256,

@@ -11,6 +11,8 @@ interface ReleaseView {
   readonly round: number;
   readonly weights_sha256: string;
   readonly signature?: string | null;
+  /** The study's architecture and input size; null on releases made before records carried it. */
+  readonly model?: { readonly arch: string; readonly input_size: number } | null;
 }
 
 /** The part of the release's model card (`card.json`) that says how to rebuild the model. */
@@ -62,6 +64,7 @@ export async function pullRelease(
   verifyRelease(bytes, release, key);
   const inputSize =
     cmd.inputSize ??
+    release.model?.input_size ??
     (await http.json<CardModel>(`/api/releases/${version}/card.json`, `${what} model card`, '--input-size'))
       .model.input_size;
   const out = path.resolve(cmd.out);
