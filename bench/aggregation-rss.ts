@@ -15,11 +15,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { adminApi, Coordinator, freePort } from '../tests/e2e/support/coordinator';
 import { expectOk, ScriptedSite } from '../tests/e2e/support/site-client';
-import { numberFlag } from './support/flags';
+import { benchFlags } from './support/flags';
 
-const json = process.argv.includes('--json');
-const SITES = numberFlag('--sites', 8);
-const PARAMS = numberFlag('--params', 20_242_984); // DenseNet201 (Keras, ImageNet head)
+const {
+  json,
+  sites: SITES,
+  params: PARAMS, // DenseNet201 (Keras, ImageNet head)
+} = benchFlags({ json: false, sites: 8, params: 20_242_984 });
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 
 function rssMb(pid: number): { now: number; peak: number } {

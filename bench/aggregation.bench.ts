@@ -12,13 +12,16 @@ import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { StreamingFedAvg } from '@fedaln/aggregation';
-import { numberFlag } from './support/flags';
+import { benchFlags } from './support/flags';
 import { bestOfMs, timeMs } from './support/best-of';
 
-const json = process.argv.includes('--json');
-const elements = numberFlag('--elements', 20_000_000);
-const updates = numberFlag('--updates', 8);
-const reps = numberFlag('--reps', 5);
+const {
+  json,
+  elements,
+  updates,
+  reps,
+  'no-rss': noRss,
+} = benchFlags({ json: false, elements: 20_000_000, updates: 8, reps: 5, 'no-rss': false });
 
 /** Seeded deltas uniform in ±1e-3 (an LCG: generation speed matters here, quality does not). */
 function makeUpdate(seed: number): Float32Array {
@@ -126,7 +129,7 @@ if (json) {
 
 // The coordinator part (bench/aggregation-rss.ts): its peak RSS while 8 sites upload
 // DenseNet201-size updates over socket.io in one round. `--no-rss` skips it.
-if (!process.argv.includes('--no-rss')) {
+if (!noRss) {
   const rss = spawnSync(
     process.execPath,
     ['--import', 'tsx', join(__dirname, 'aggregation-rss.ts'), ...(json ? ['--json'] : [])],

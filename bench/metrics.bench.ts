@@ -10,12 +10,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { delong, Xoshiro128StarStar } from '@fedaln/metrics';
-import { numberFlag } from './support/flags';
+import { benchFlags } from './support/flags';
 import { bestOfMs } from './support/best-of';
 
-const json = process.argv.includes('--json');
-const n = numberFlag('--n', 1_000_000);
-const reps = numberFlag('--reps', 5);
+const { json, n, reps } = benchFlags({ json: false, n: 1_000_000, reps: 5 });
 
 /** Seeded cases: y ~ Bernoulli(0.39); score = round(logistic(N(0,1) + 1.2·y − 0.9), 3). */
 function makeData(count: number, seed: number): { labels: Uint8Array; scores: Float64Array } {

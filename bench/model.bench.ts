@@ -16,6 +16,7 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Architecture, buildModel, type EngineName, selectEngine } from '@fedaln/model';
+import { benchFlags, type BenchFlags } from './support/flags';
 
 export interface BenchArgs {
   json: boolean;
@@ -27,28 +28,30 @@ export interface BenchArgs {
   budgetS: number;
 }
 
-/** Parses the flags shared by the model and train benchmarks. */
-export function parseArgs(argv: string[], defaults: Partial<BenchArgs> = {}): BenchArgs {
-  const value = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const list = (flag: string, fallback: string[]): string[] => value(flag)?.split(',') ?? fallback;
-  const num = (flag: string, fallback: number): number => {
-    const v = Number(value(flag) ?? fallback);
-    if (!(v > 0)) throw new Error(`${flag} ${value(flag)} is not a positive number`);
-    return v;
-  };
+/** The flags shared by the model and train benchmarks (lists comma-separated), with this one's defaults. */
+export const MODEL_BENCH_FLAGS = {
+  json: false,
+  arch: 'densenet-tiny,densenet201',
+  size: '64,128,224',
+  engine: 'wasm,cpu',
+  batch: 8,
+  reps: 3,
+  budget: 40,
+};
+
+/** The shared flags as the benchmarks use them. */
+export function benchArgs(flags: BenchFlags<typeof MODEL_BENCH_FLAGS>): BenchArgs {
   return {
-    json: argv.includes('--json'),
-    archs: list('--arch', defaults.archs ?? ['densenet-tiny', 'densenet201']) as Architecture[],
-    sizes: list('--size', (defaults.sizes ?? [64, 128, 224]).map(String))
+    json: flags.json,
+    archs: flags.arch.split(',') as Architecture[],
+    sizes: flags.size
+      .split(',')
       .map(Number)
       .sort((a, b) => a - b),
-    engines: list('--engine', defaults.engines ?? ['wasm', 'cpu']) as EngineName[],
-    batch: num('--batch', defaults.batch ?? 8),
-    reps: num('--reps', defaults.reps ?? 3),
-    budgetS: num('--budget', defaults.budgetS ?? 40),
+    engines: flags.engine.split(',') as EngineName[],
+    batch: flags.batch,
+    reps: flags.reps,
+    budgetS: flags.budget,
   };
 }
 
@@ -222,7 +225,7 @@ const round = (v: number | undefined, digits = 3): number | undefined =>
   v === undefined ? undefined : Number(v.toPrecision(digits));
 
 async function main(): Promise<void> {
-  const a = parseArgs(process.argv.slice(2));
+  const a = benchArgs(benchFlags(MODEL_BENCH_FLAGS));
   const started = performance.now();
   const load = os.loadavg()[0]!.toFixed(1);
   if (!a.json) {

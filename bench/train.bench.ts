@@ -23,19 +23,24 @@ import {
   trainModelParallel,
   variableGradsLowMemory,
 } from '@fedaln/model';
-import { bestOf, parseArgs, torchPeer } from './model.bench';
+import { benchArgs, bestOf, MODEL_BENCH_FLAGS, torchPeer } from './model.bench';
+import { benchFlags } from './support/flags';
 
-const argv = process.argv.slice(2);
-const a = parseArgs(argv, { archs: ['densenet201'], engines: ['wasm'], reps: 2, budgetS: 60 });
-const flag = (name: string): string | undefined => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
-const workerCounts = (flag('--workers') ?? `1,${os.availableParallelism()}`)
+const flags = benchFlags({
+  ...MODEL_BENCH_FLAGS,
+  arch: 'densenet201',
+  engine: 'wasm',
+  reps: 2,
+  budget: 60,
+  workers: `1,${os.availableParallelism()}`,
+  'heap-mb': 2500,
+});
+const a = benchArgs(flags);
+const workerCounts = flags.workers
   .split(',')
   .map(Number)
   .filter((w, i, all) => all.indexOf(w) === i);
-const heapMb = Number(flag('--heap-mb') ?? 2500);
+const heapMb = flags['heap-mb'];
 
 function seededImages(count: number, size: number): Float32Array[] {
   return Array.from({ length: count }, (_, i) =>

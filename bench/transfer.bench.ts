@@ -29,7 +29,7 @@ import * as path from 'node:path';
 import { Server } from 'socket.io';
 import { UploadSpool } from '../apps/coordinator/src/uploads/upload-spool';
 import { io, type Socket } from 'socket.io-client';
-import { numberFlag, stringFlag } from './support/flags';
+import { benchFlags } from './support/flags';
 
 /** Resident set size now and at its peak, from /proc (Linux), in MB. */
 function rss(): { now: number; peak: number } {
@@ -233,14 +233,12 @@ async function overTcp(blob: Buffer, sha256: string) {
 }
 
 async function main(): Promise<void> {
-  const role = stringFlag('--role', '');
-  if (role === 'sio') return socketIoReceiver();
-  if (role === 'tcp') return tcpReceiver();
-  const mb = numberFlag('--mb', 80);
-  const inFlight = numberFlag('--in-flight', FRAMES_IN_FLIGHT);
+  const flags = benchFlags({ json: false, role: '', mb: 80, 'in-flight': FRAMES_IN_FLIGHT, reps: 3 });
+  if (flags.role === 'sio') return socketIoReceiver();
+  if (flags.role === 'tcp') return tcpReceiver();
+  const { mb, 'in-flight': inFlight, reps } = flags;
   const blob = randomBytes(Math.round(mb * 1e6));
   const sha256 = createHash('sha256').update(blob).digest('hex');
-  const reps = numberFlag('--reps', 3);
   const best = <T extends { ms: number }>(a: T | null, b: T): T => (a === null || b.ms < a.ms ? b : a);
   let tcp: Awaited<ReturnType<typeof overTcp>> | null = null;
   let sio: Awaited<ReturnType<typeof overSocketIo>> | null = null;
@@ -265,7 +263,7 @@ async function main(): Promise<void> {
     tcp_receiver_idle_rss_mb: +tcp.idle_rss_mb.toFixed(1),
     ws_native_mask: nativeMask(),
   };
-  if (process.argv.includes('--json')) {
+  if (flags.json) {
     console.log(JSON.stringify(row));
     return;
   }

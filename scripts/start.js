@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: the demo federation (scripts/demo/). `npm start -- --help` lists the flags.
 'use strict';
-const { parseDemoFlags, UsageError, USAGE } = require('./demo/flags');
+const { UsageError } = require('@fedaln/cli-flags');
+const { parseDemoFlags, USAGE } = require('./demo/flags');
 const { ChildFailed, stopAll } = require('./demo/children');
 const { runDemo, printSummary, stopChildrenOnSignals, wasInterrupted } = require('./demo/run-demo');
 

@@ -1,6 +1,6 @@
 // Flags of `npm start` (scripts/start.js): the demo federation's size, model and engine.
 'use strict';
-const { parseArgs } = require('node:util');
+const { choiceFlag, describeInteger, integerFlag, parseFlags, UsageError } = require('@fedaln/cli-flags');
 
 const USAGE = `usage: npm start -- [options]   (or: node scripts/start.js [options])
 
@@ -33,62 +33,48 @@ const INTEGERS = {
   seed: { default: 1, min: 0, max: 0xfffffff },
 };
 
-/** A bad flag: start.js prints it with the usage and exits 2. */
-class UsageError extends Error {}
-
-function integer(name, raw) {
-  const spec = INTEGERS[name];
-  if (raw === undefined) return spec.default;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < spec.min || n > spec.max) {
-    throw new UsageError(
-      `--${name} "${raw}" is invalid: expected an integer from ${spec.min} to ${spec.max}`,
-    );
-  }
-  return n;
-}
-
-function choice(name, raw, values, fallback) {
-  if (raw === undefined) return fallback;
-  if (!values.includes(raw)) {
-    throw new UsageError(`--${name} "${raw}" is invalid: expected one of ${values.join(', ')}`);
-  }
-  return raw;
-}
+const integer = (name, raw) => integerFlag(`--${name}`, raw, INTEGERS[name]);
 
 function learningRate(raw) {
   if (raw === undefined) return 0.005;
   const x = Number(raw);
   if (raw.trim() === '' || !(x > 0 && x < 1)) {
-    throw new UsageError(`--learning-rate "${raw}" is invalid: expected a number between 0 and 1, e.g. 0.01`);
+    throw new UsageError(
+      `--learning-rate "${raw}" is not valid; expected a number between 0 and 1, e.g. 0.01`,
+    );
   }
   return x;
 }
 
 /**
- * Parses the demo's argv (without node and the script); null for --help.
+ * Parses the demo's argv (without node and the script); null for --help. A bad flag throws a
+ * UsageError (@fedaln/cli-flags) naming it; start.js prints it with the usage and exits 2.
  * @example parseDemoFlags(['--rounds', '1', '--json']).rounds // 1
  */
 function parseDemoFlags(argv) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        ...Object.fromEntries(Object.keys(INTEGERS).map((k) => [k, { type: 'string' }])),
-        arch: { type: 'string' },
-        engine: { type: 'string' },
-        'learning-rate': { type: 'string' },
-        'data-dir': { type: 'string' },
-        json: { type: 'boolean' },
-        keep: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(err.message);
-  }
+  const { values } = parseFlags({
+    args: argv,
+    options: {
+      ...Object.fromEntries(Object.keys(INTEGERS).map((k) => [k, { type: 'string' }])),
+      arch: { type: 'string' },
+      engine: { type: 'string' },
+      'learning-rate': { type: 'string' },
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean' },
+      keep: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    help: 'npm start -- --help',
+    expected: {
+      ...Object.fromEntries(
+        Object.entries(INTEGERS).map(([k, range]) => [k, `expected ${describeInteger(range)}`]),
+      ),
+      arch: `expected one of ${ARCHS.join(', ')}`,
+      engine: `expected one of ${ENGINES.join(', ')}`,
+      'learning-rate': 'pass e.g. --learning-rate 0.01',
+      'data-dir': 'pass e.g. --data-dir data/my-demo',
+    },
+  });
   if (values.help) return null;
   return {
     sites: integer('sites', values.sites),
@@ -98,12 +84,12 @@ function parseDemoFlags(argv) {
     epochs: integer('epochs', values.epochs),
     seed: integer('seed', values.seed),
     learningRate: learningRate(values['learning-rate']),
-    arch: choice('arch', values.arch, ARCHS, 'densenet-tiny'),
-    engine: choice('engine', values.engine, ENGINES, 'auto'),
+    arch: choiceFlag('--arch', values.arch, ARCHS, 'densenet-tiny'),
+    engine: choiceFlag('--engine', values.engine, ENGINES, 'auto'),
     dataDir: values['data-dir'],
     json: values.json === true,
     keep: values.keep === true,
   };
 }
 
-module.exports = { parseDemoFlags, UsageError, USAGE };
+module.exports = { parseDemoFlags, USAGE };

@@ -66,6 +66,38 @@ afterAll(() => {
 });
 
 describe('npm start (the demo federation)', () => {
+  const start = (args: string[]) =>
+    spawnSync(process.execPath, [path.join(ROOT, 'scripts/start.js'), ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+
+  it('--help prints the flags and exits 0', () => {
+    const r = start(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('--learning-rate X  Adam learning rate of local training (default 0.005)');
+  });
+
+  it.each([
+    [['--sites', '0'], '--sites "0" is not valid; expected an integer from 1 to 20'],
+    [['--rounds'], '--rounds needs a value; expected an integer from 1 to 100'],
+    [
+      ['--arch', 'resnet50'],
+      '--arch "resnet50" is not a valid choice; expected one of densenet-tiny, densenet121',
+    ],
+    [
+      ['--colour'],
+      'unknown flag "--colour"; expected one of --sites, --cases, --rounds, --input-size, --epochs, --seed, ' +
+        '--arch, --engine, --learning-rate, --data-dir, --json, --keep (see npm start -- --help)',
+    ],
+  ])('bad flags %j exit 2 before anything starts, saying %s', (args, message) => {
+    const r = start(args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`npm start: ${message}`);
+    expect(r.stderr).toContain('\n\nusage: npm start -- [options]');
+    expect(r.stdout).toBe('');
+  });
+
   it('--json --keep: the last stdout line has the documented shape; predict scores new phantom images with its model', async () => {
     const run = demo([...SMALL, '--json', '--keep', '--data-dir', path.join(tmp, 'demo')]);
     const code = await run.exit;

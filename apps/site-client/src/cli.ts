@@ -2,8 +2,8 @@
  * The `fedaln-site` command line: parse, dispatch, and turn failures into exit codes (2 for a bad
  * command line, 1 for anything else, with the reason on stderr).
  */
+import { UsageError } from '@fedaln/cli-flags';
 import { parseCommand, USAGE } from './cli/parse-command';
-import { UsageError } from './cli/usage-error';
 import { evaluateCommand } from './commands/evaluate-command';
 import { predictCommand } from './commands/predict-command';
 import { pullCommand } from './commands/pull-command';

@@ -1,5 +1,4 @@
 export * from './cli/parse-command';
-export * from './cli/usage-error';
 export * from './data/data-report';
 export * from './data/data-sufficiency';
 export * from './metrics/site-metrics-report';

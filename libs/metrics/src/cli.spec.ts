@@ -67,6 +67,8 @@ beforeAll(() => {
   for (const [name] of badInputs) runLater('--input', fileFor(name));
   runLater('--json');
   runLater('--input', example, '--verbose');
+  runLater('--input');
+  runLater('--input', example, 'more.csv');
   runLater('--input', join(dir, 'no-such.csv'));
   runLater('--input', dir);
 });
@@ -113,12 +115,28 @@ describe('fedaln-metrics', () => {
     expect(none.stderr).toContain('missing --input: give the predictions CSV');
     const unknown = await run('--input', example, '--verbose');
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain('unknown argument "--verbose"');
+    expect(unknown.stderr).toContain(
+      'fedaln-metrics: unknown flag "--verbose"; expected one of --input, --json (see fedaln-metrics --help)',
+    );
     const missing = await run('--input', join(dir, 'no-such.csv'));
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain(`cannot read --input ${join(dir, 'no-such.csv')} (ENOENT)`);
     const directory = await run('--input', dir);
     expect(directory.status).toBe(2);
     expect(directory.stderr).toContain('(EISDIR)');
+  });
+
+  it('--input without a file and an extra word exit 2 naming them, with the usage', async () => {
+    const noValue = await run('--input');
+    expect(noValue.status).toBe(2);
+    expect(noValue.stderr).toContain(
+      'fedaln-metrics: --input needs a value; pass a file name, e.g. --input predictions.csv\n\nusage:',
+    );
+    const extra = await run('--input', example, 'more.csv');
+    expect(extra.status).toBe(2);
+    expect(extra.stderr).toContain(
+      'fedaln-metrics: unexpected argument "more.csv"; see fedaln-metrics --help',
+    );
+    expect(extra.stdout).toBe('');
   });
 });

@@ -3,6 +3,7 @@
  * `score_b` column, its paired comparison with a second model) for a hospital's predictions file.
  * The only file of this package that does I/O. Exit codes: 0 done, 2 bad input or usage, 1 a bug.
  */
+import { parseFlags, UsageError } from '@fedaln/cli-flags';
 import { readFileSync } from 'node:fs';
 import { CsvInputError, parsePredictionsCsv } from './csv';
 import { metricsReport, type MetricsReport } from './report';
@@ -21,29 +22,26 @@ Brier score, calibration intercept and slope, decision curve (net benefit at ris
 
 Exit status: 0 on success, 2 on bad input or usage.`;
 
-class UsageError extends Error {}
-
 interface Args {
   input: string;
   json: boolean;
 }
 
-function parseArgs(argv: string[]): Args | 'help' {
-  let input: string | undefined;
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--help' || a === '-h') return 'help';
-    else if (a === '--json') json = true;
-    else if (a === '--input' || a === '-i') {
-      input = argv[++i];
-      if (input === undefined || input.startsWith('--'))
-        throw new UsageError('--input needs a file name, e.g. --input predictions.csv');
-    } else if (a.startsWith('--input=')) input = a.slice('--input='.length);
-    else throw new UsageError(`unknown argument "${a}"; expected --input FILE, --json or --help`);
-  }
-  if (!input) throw new UsageError('missing --input: give the predictions CSV, e.g. --input predictions.csv');
-  return { input, json };
+function readArgs(argv: string[]): Args | 'help' {
+  const { values } = parseFlags({
+    args: argv,
+    options: {
+      input: { type: 'string', short: 'i' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    help: 'fedaln-metrics --help',
+    expected: { input: 'pass a file name, e.g. --input predictions.csv' },
+  });
+  if (values.help) return 'help';
+  if (!values.input)
+    throw new UsageError('missing --input: give the predictions CSV, e.g. --input predictions.csv');
+  return { input: values.input, json: values.json === true };
 }
 
 const fixed = (x: number | null, digits = 3): string => (x === null ? 'n/a' : x.toFixed(digits));
@@ -91,7 +89,7 @@ export function formatReport(r: MetricsReport, source: string): string {
 function main(argv: string[]): number {
   let args: Args | 'help';
   try {
-    args = parseArgs(argv);
+    args = readArgs(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`fedaln-metrics: ${e.message}\n\n${USAGE}\n`);

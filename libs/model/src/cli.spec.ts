@@ -77,7 +77,22 @@ describe('fedaln-model summary --json', () => {
       /--input "big" is not valid; expected an integer/,
     ],
     [['summary', '--arch', 'densenet121', '--input', '16'], /--input 16 is too small for densenet121/],
-    [['summary', '--arch', 'densenet121', '--top'], /Unknown option '--top'/],
+    [
+      ['summary', '--arch', 'densenet121', '--top'],
+      /^fedaln-model: unknown flag "--top"; expected one of --arch, --input, --classes, --no-top, --json \(see fedaln-model --help\)\n/,
+    ],
+    [
+      ['summary', '--arch'],
+      /^fedaln-model: --arch needs a value; expected one of densenet121, densenet169, densenet201, densenet-tiny\n/,
+    ],
+    [
+      ['summary', '--arch', 'densenet121', '--classes', '0'],
+      /^fedaln-model: --classes "0" is not valid; expected an integer of at least 1\n/,
+    ],
+    [
+      ['convert', '--in', 'm', '--out', 'm.blob', '--encoding', 'f64'],
+      /^fedaln-model: --encoding "f64" is not a valid choice; expected one of f32, f16, q8\n/,
+    ],
     [
       ['summary', '--arch', 'densenet121', '--no-top', '--classes', '1'],
       /--no-top and --classes 1 contradict/,

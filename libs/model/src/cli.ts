@@ -3,12 +3,12 @@
  * blob, and inspection of either. The only file of this package that talks to the terminal.
  * Exit codes: 0 done, 2 bad flags or bad input files (the message names the flag or file), 1 bugs.
  */
-import { blobSha256, readBlobHeader, TENSOR_ENCODINGS, type TensorEncoding } from '@fedaln/protocol';
+import { choiceFlag, integerFlag, parseFlags, UsageError, type FlagOptions } from '@fedaln/cli-flags';
+import { blobSha256, readBlobHeader, TENSOR_ENCODINGS } from '@fedaln/protocol';
 import type * as tf from '@tensorflow/tfjs-core';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ARCHITECTURES, DENSENET_SPECS, finalFeatureSize, isArchitecture } from './densenet/architectures';
 import type { Head } from './densenet/build-model';
 
@@ -37,9 +37,6 @@ const USAGE = `usage:
   fedaln-model convert --in FILE.blob --out DIR [--input 224]
   fedaln-model inspect FILE.blob|DIR [--json]`;
 
-/** Bad flags or input: exit 2 with a message naming the value, what was expected and what to fix. */
-class UsageError extends Error {}
-
 const print = (line: string) => process.stdout.write(`${line}\n`);
 // `fedaln-model summary ... | head` closes stdout early; that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -47,22 +44,19 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
-  try {
-    return parseArgs({ args, options, strict: true as const, allowPositionals: true as const });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
+/** What to pass, for a flag given without its value. */
+const EXPECTED = {
+  arch: `expected one of ${ARCHITECTURES.join(', ')}`,
+  input: 'pass e.g. --input 224',
+  classes: 'pass e.g. --classes 1',
+  in: 'pass a layers-format directory or a .blob file',
+  out: 'pass e.g. --out model.blob',
+  encoding: `expected one of ${TENSOR_ENCODINGS.join(', ')}`,
+};
 
-function intFlag(value: unknown, flag: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (typeof value !== 'string' || !/^\d+$/.test(value) || n < min) {
-    throw new UsageError(`${flag} "${String(value)}" is not valid; expected an integer of at least ${min}`);
-  }
-  return n;
-}
+// Bad flags and input throw UsageError: exit 2 with a message naming the value, what was expected and what to fix.
+const parse = <O extends FlagOptions>(args: string[], options: O) =>
+  parseFlags({ args, options, allowPositionals: true, help: 'fedaln-model --help', expected: EXPECTED });
 
 async function summary(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, {
@@ -80,11 +74,11 @@ async function summary(args: string[]): Promise<void> {
       `--arch "${arch ?? ''}" is not a DenseNet; expected one of ${ARCHITECTURES.join(', ')}`,
     );
   }
-  const input = intFlag(values.input, '--input', 224, 1);
+  const input = integerFlag('--input', values.input, { min: 1, default: 224 });
   if (finalFeatureSize(DENSENET_SPECS[arch], input) < 1) {
     throw new UsageError(`--input ${input} is too small for ${arch}; expected at least 32`);
   }
-  const classes = intFlag(values.classes, '--classes', 1000, 1);
+  const classes = integerFlag('--classes', values.classes, { min: 1, default: 1000 });
   if (values['no-top'] && values.classes !== undefined) {
     throw new UsageError(
       `--no-top and --classes ${classes} contradict; drop one (--no-top has no classifier)`,
@@ -123,23 +117,16 @@ async function convert(args: string[]): Promise<void> {
   const to = values.out;
   if (typeof from !== 'string' || typeof to !== 'string')
     throw new UsageError('convert needs both --in and --out');
-  const encoding = values.encoding ?? 'f32';
-  if (typeof encoding !== 'string' || !(TENSOR_ENCODINGS as readonly string[]).includes(encoding)) {
-    throw new UsageError(
-      `--encoding "${String(encoding)}" is unknown; expected one of ${TENSOR_ENCODINGS.join(', ')}`,
-    );
-  }
-  const inputSize = intFlag(values.input, '--input', 224, 1);
+  const encoding = choiceFlag('--encoding', values.encoding, TENSOR_ENCODINGS, 'f32');
+  const inputSize = integerFlag('--input', values.input, { min: 1, default: 224 });
   const { selectEngine, layersDirToBlob, blobToLayersDir } = loadModelCode();
   await selectEngine('cpu');
   if (await isLayersDir(from)) {
     if (!to.endsWith('.blob'))
       throw new UsageError(`--out "${to}" should be a .blob file when --in is a layers-format directory`);
-    const blob = await layersDirToBlob(from, { encoding: encoding as TensorEncoding, inputSize }).catch(
-      (err: Error) => {
-        throw new UsageError(`--in ${from}: ${err.message}`);
-      },
-    );
+    const blob = await layersDirToBlob(from, { encoding, inputSize }).catch((err: Error) => {
+      throw new UsageError(`--in ${from}: ${err.message}`);
+    });
     await fs.writeFile(to, blob.bytes);
     print(
       `${to}: ${blob.arch} (${blob.head} head), ${blob.bytes.length} bytes, ${encoding}, sha256 ${blob.sha256}`,

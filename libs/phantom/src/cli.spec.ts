@@ -111,9 +111,23 @@ describe('fedaln-phantom CLI', () => {
   it.each([
     [['--out', 'x', '--size', '8'], /--size "8" is not valid; expected an integer from 16 to 1024/],
     [['--out', 'x', '--cases', '1.5'], /--cases "1\.5" is not valid; expected an integer from 1 to 100000/],
-    [['--out', 'x', '--seed'], /--seed \(missing value\) is not valid/],
+    [['--out', 'x', '--seed'], /--seed needs a value; expected an integer from 0 to 4294967295\n/],
     [['--sites', '2'], /--out DIR is required/],
     [['--out', 'x', '--colour'], /unknown flag "--colour"; expected one of --out/],
+    [
+      ['--out', 'x', '--color'],
+      /^fedaln-phantom: unknown flag "--color"; expected one of --out, --sites, --cases, --size, --seed, --preview \(see fedaln-phantom --help\)\n/,
+    ],
+    [
+      ['--out', '--sites', '2'],
+      /^fedaln-phantom: --out needs a value; pass a folder path, e.g. --out data\/phantom\n/,
+    ],
+    [
+      ['--out', 'x', '--sites', '101'],
+      /^fedaln-phantom: --sites "101" is not valid; expected an integer from 1 to 100\n/,
+    ],
+    [['--out', 'x', '--preview=yes'], /^fedaln-phantom: --preview takes no value; write just --preview\n/],
+    [['--out', 'x', 'site1'], /^fedaln-phantom: unexpected argument "site1"; see fedaln-phantom --help\n/],
   ])('bad flags %j exit 2 with a message naming the flag', (args, message) => {
     const r = phantom(...args);
     expect(r.status).toBe(2);

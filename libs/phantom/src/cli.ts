@@ -2,10 +2,11 @@
  * `fedaln-phantom`: writes a phantom federation — per site `labels.csv` and `images/*.png` — and
  * optionally a contact sheet. The only module of this package that does I/O (with write.ts).
  */
+import { UsageError } from '@fedaln/cli-flags';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateCase, type PhantomCase } from './case';
-import { parseCliArgs, USAGE, UsageError, type PhantomCliOptions } from './cli-args';
+import { parseCliArgs, USAGE, type PhantomCliOptions } from './cli-args';
 import { contactSheet, type SheetImage } from './contact-sheet';
 import { imagePath, labelsCsv } from './labels-csv';
 import { deriveSeed } from './prng';

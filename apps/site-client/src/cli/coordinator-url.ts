@@ -1,4 +1,4 @@
-import { UsageError } from './usage-error';
+import { UsageError } from '@fedaln/cli-flags';
 
 /**
  * Checks `--coordinator` is an http(s) URL and returns it without a trailing slash, so

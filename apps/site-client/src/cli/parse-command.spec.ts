@@ -1,6 +1,6 @@
+import { UsageError } from '@fedaln/cli-flags';
 import { describe, expect, it } from '@jest/globals';
 import { parseCommand } from './parse-command';
-import { UsageError } from './usage-error';
 
 const run = ['run', '--coordinator', 'https://c.example/', '--token', 'tok', '--data', '/d'];
 
@@ -84,7 +84,7 @@ describe('parseCommand', () => {
     ],
     [[...run, '--input-size', '16'], '--input-size "16" is not an integer ≥ 32; pass e.g. --input-size 224'],
     [[...run, '--input-size', '2.5e2'], '--input-size "2.5e2" is not an integer ≥ 32'],
-    [[...run, '--epochs', '3'], 'unknown flag --epochs; expected one of --coordinator'],
+    [[...run, '--epochs', '3'], 'unknown flag "--epochs"; expected one of --coordinator'],
     [[...run, '--once=yes'], '--once takes no value'],
     [[...run, '--data', '/e'], '--data is given twice'],
     [
@@ -102,5 +102,37 @@ describe('parseCommand', () => {
     const err = usageError(argv);
     expect(err.exitCode).toBe(2);
     expect(err.message).toContain(message);
+  });
+
+  it.each([
+    [
+      [...run, '--epochs', '3'],
+      'fedaln-site run: unknown flag "--epochs"; expected one of --coordinator, --token, --data, --engine, ' +
+        '--work-dir, --arch, --input-size, --seed, --min-per-class, --once, --idle-exit (see fedaln-site --help)',
+    ],
+    [
+      ['predict', '--model', 'm', 'a.png', '--batch'],
+      'fedaln-site predict: --batch needs a value; pass e.g. --batch 16',
+    ],
+    [
+      ['evaluate', '--model', 'm', '--data', 'd', '--split'],
+      'fedaln-site evaluate: --split needs a value; expected one of test, train, all',
+    ],
+    [
+      ['predict', '--model', 'm', 'a.png', '--batch', '0'],
+      'fedaln-site predict: --batch "0" is not an integer ≥ 1; pass e.g. --batch 16',
+    ],
+    [
+      [...run, '--seed', '-3'],
+      'fedaln-site run: --seed "-3" starts with "-" like a flag; if it is the value, write --seed=-3',
+    ],
+    [[...run, '--seed=-3'], 'fedaln-site run: --seed "-3" is not an integer ≥ 0; pass e.g. --seed 1'],
+    [[...run, 'extra'], 'fedaln-site run: unexpected argument "extra"; see fedaln-site --help'],
+    [
+      ['evaluate', '--model', 'm', '--data', 'd', '--split', 'dev'],
+      'fedaln-site evaluate: --split "dev" is not a valid choice; expected one of test, train, all',
+    ],
+  ])('refuses %j with exactly: %s', (argv, message) => {
+    expect(usageError(argv).message).toBe(message);
   });
 });

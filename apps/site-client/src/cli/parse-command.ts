@@ -1,8 +1,8 @@
+import { UsageError } from '@fedaln/cli-flags';
 import { ENGINE_NAMES, type EnginePreference } from '@fedaln/model';
 import { coordinatorUrl } from './coordinator-url';
-import { parseFlags } from './parse-flags';
+import { parseCommandFlags } from './parse-flags';
 import { parsePull, PULL_USAGE, type PullCommand } from './parse-pull';
-import { UsageError } from './usage-error';
 
 export type { PullCommand } from './parse-pull';
 
@@ -62,14 +62,6 @@ const inputSizeFlag = { kind: 'int', default: 224, min: 32, hint: '224' } as con
 const seedFlag = { kind: 'int', default: 1, min: 0, hint: '1' } as const;
 const batchFlag = { kind: 'int', default: 16, min: 1, hint: '16' } as const;
 
-function noPositionals(command: string, positionals: string[]): void {
-  if (positionals.length > 0) {
-    throw new UsageError(
-      `fedaln-site ${command}: unexpected argument "${positionals[0]}"; see fedaln-site --help`,
-    );
-  }
-}
-
 function token(command: string, flag: string | undefined, env: NodeJS.ProcessEnv): string {
   const value = flag ?? env.FEDALN_SITE_TOKEN;
   if (value === undefined || value.trim() === '') {
@@ -96,7 +88,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
     case '-h':
       return { command: 'help' };
     case 'run': {
-      const { flags, positionals } = parseFlags('run', rest, {
+      const { flags } = parseCommandFlags('run', rest, {
         coordinator: coordinatorFlag,
         token: tokenFlag,
         data: { kind: 'string', required: true, hint: '/data/aln-ultrasound' },
@@ -109,7 +101,6 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
         once: { kind: 'switch' },
         'idle-exit': { kind: 'int', default: 0, min: 0, hint: '60' },
       });
-      noPositionals('run', positionals);
       return {
         command: 'run',
         coordinator: coordinatorUrl('run', flags.coordinator),
@@ -128,11 +119,16 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
     case 'pull':
       return parsePull(rest, (flag) => token('pull', flag, env));
     case 'predict': {
-      const { flags, positionals } = parseFlags('predict', rest, {
-        model: { kind: 'string', required: true, hint: 'models/latest' },
-        out: { kind: 'string', hint: 'preds.csv' },
-        batch: batchFlag,
-      });
+      const { flags, positionals } = parseCommandFlags(
+        'predict',
+        rest,
+        {
+          model: { kind: 'string', required: true, hint: 'models/latest' },
+          out: { kind: 'string', hint: 'preds.csv' },
+          batch: batchFlag,
+        },
+        { positionals: true },
+      );
       if (positionals.length === 0) {
         throw new UsageError(
           'fedaln-site predict: no images; pass image paths after the flags, e.g. scans/*.png',
@@ -147,7 +143,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
       };
     }
     case 'evaluate': {
-      const { flags, positionals } = parseFlags('evaluate', rest, {
+      const { flags } = parseCommandFlags('evaluate', rest, {
         model: { kind: 'string', required: true, hint: 'models/latest' },
         data: { kind: 'string', required: true, hint: '/data/aln-ultrasound' },
         json: { kind: 'switch' },
@@ -155,7 +151,6 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
         seed: seedFlag,
         batch: batchFlag,
       });
-      noPositionals('evaluate', positionals);
       return {
         command: 'evaluate',
         model: flags.model,

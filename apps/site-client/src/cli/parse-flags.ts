@@ -1,4 +1,4 @@
-import { UsageError } from './usage-error';
+import { choiceFlag, integerIn, parseFlags, UsageError, type FlagOptions } from '@fedaln/cli-flags';
 
 /** What one `--flag` takes: a string, a positive integer, a choice from a list, or nothing (a switch). */
 export type FlagSpec =
@@ -22,56 +22,50 @@ export type FlagValue<S extends FlagSpec> = S extends { kind: 'int' }
 export type ParsedFlags<T extends Record<string, FlagSpec>> = { [K in keyof T]: FlagValue<T[K]> };
 
 /**
- * Parses `--name value`, `--name=value` and `--switch` against `specs`; other words are positionals.
- * Every error names the flag, the bad value and what was expected, e.g.
- * `--batch "0" is not an integer ≥ 1; pass e.g. --batch 16`.
+ * Parses the flags of `fedaln-site <command>` against `specs` with `parseArgs` (through
+ * `parseFlags`: `--name value`, `--name=value`, `--switch`); other words are positionals, refused
+ * unless `positionals` allows them. A flag given twice is refused too, as it is likely a mistake.
+ * Every error names the command, the flag, the bad value and what was expected, e.g.
+ * `fedaln-site predict: --batch "0" is not an integer ≥ 1; pass e.g. --batch 16`.
  *
  * @example
- * parseFlags('predict', ['--batch', '8', 'a.png'], { batch: { kind: 'int', default: 16, min: 1, hint: '16' } });
+ * parseCommandFlags('predict', ['--batch', '8', 'a.png'], { batch: { kind: 'int', default: 16, min: 1, hint: '16' } }, { positionals: true });
  * // { flags: { batch: 8 }, positionals: ['a.png'] }
  */
-export function parseFlags<T extends Record<string, FlagSpec>>(
+export function parseCommandFlags<T extends Record<string, FlagSpec>>(
   command: string,
   argv: readonly string[],
   specs: T,
+  { positionals: allowPositionals = false } = {},
 ): { flags: ParsedFlags<T>; positionals: string[] } {
-  const raw = new Map<string, string | true>();
-  const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const word = argv[i]!;
-    if (word === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!word.startsWith('--')) {
-      positionals.push(word);
-      continue;
-    }
-    const eq = word.indexOf('=');
-    const name = word.slice(2, eq < 0 ? undefined : eq);
-    const spec = specs[name];
-    if (spec === undefined) {
-      const known = Object.keys(specs)
-        .map((k) => `--${k}`)
-        .join(', ');
-      throw new UsageError(`fedaln-site ${command}: unknown flag --${name}; expected one of ${known}`);
-    }
-    if (raw.has(name)) throw new UsageError(`fedaln-site ${command}: --${name} is given twice; give it once`);
-    if (spec.kind === 'switch') {
-      if (eq >= 0)
-        throw new UsageError(`fedaln-site ${command}: --${name} takes no value; write just --${name}`);
-      raw.set(name, true);
-      continue;
-    }
-    const value = eq >= 0 ? word.slice(eq + 1) : argv[++i];
-    if (value === undefined || (eq < 0 && value.startsWith('--'))) {
-      throw new UsageError(`fedaln-site ${command}: --${name} needs a value; ${example(name, spec)}`);
-    }
-    raw.set(name, value);
+  const options: FlagOptions = {};
+  const expected: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    options[name] = { type: spec.kind === 'switch' ? 'boolean' : 'string' };
+    if (spec.kind !== 'switch') expected[name] = example(name, spec);
   }
-  const flags: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(specs)) flags[name] = convert(command, name, spec, raw.get(name));
-  return { flags: flags as ParsedFlags<T>, positionals };
+  try {
+    const { values, positionals, tokens } = parseFlags({
+      args: argv,
+      options,
+      allowPositionals,
+      help: 'fedaln-site --help',
+      expected,
+    });
+    const given = new Set<string>();
+    for (const token of tokens) {
+      if (token.kind !== 'option') continue;
+      if (given.has(token.name)) throw new UsageError(`--${token.name} is given twice; give it once`);
+      given.add(token.name);
+    }
+    const flags: Record<string, unknown> = {};
+    for (const [name, spec] of Object.entries(specs))
+      flags[name] = convert(name, spec, values[name] as string | boolean | undefined);
+    return { flags: flags as ParsedFlags<T>, positionals };
+  } catch (err) {
+    if (err instanceof UsageError) throw new UsageError(`fedaln-site ${command}: ${err.message}`);
+    throw err;
+  }
 }
 
 function example(name: string, spec: Exclude<FlagSpec, { kind: 'switch' }>): string {
@@ -79,32 +73,26 @@ function example(name: string, spec: Exclude<FlagSpec, { kind: 'switch' }>): str
   return `pass e.g. --${name} ${spec.hint}`;
 }
 
-function convert(command: string, name: string, spec: FlagSpec, value: string | true | undefined): unknown {
+function convert(name: string, spec: FlagSpec, value: string | boolean | undefined): unknown {
   if (spec.kind === 'switch') return value === true;
   const text = value as string | undefined;
   const bad = (what: string): never => {
-    throw new UsageError(`fedaln-site ${command}: --${name} "${text}" ${what}; ${example(name, spec)}`);
+    throw new UsageError(`--${name} "${text}" ${what}; ${example(name, spec)}`);
   };
   switch (spec.kind) {
     case 'string':
       if (text === undefined) {
-        if (spec.required)
-          throw new UsageError(`fedaln-site ${command}: --${name} is required; ${example(name, spec)}`);
+        if (spec.required) throw new UsageError(`--${name} is required; ${example(name, spec)}`);
         return spec.default;
       }
       if (text.trim() === '') bad('is empty');
       return text;
     case 'int': {
       if (text === undefined) return spec.default;
-      const n = Number(text);
       const min = spec.min ?? 1;
-      if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min)
-        bad(`is not an integer ≥ ${min}`);
-      return n;
+      return integerIn(text, { min }) ?? bad(`is not an integer ≥ ${min}`);
     }
     case 'choice':
-      if (text === undefined) return spec.default;
-      if (!spec.values.includes(text)) bad('is not a valid choice');
-      return text;
+      return choiceFlag(`--${name}`, text, spec.values, spec.default);
   }
 }

@@ -1,7 +1,7 @@
+import { UsageError } from '@fedaln/cli-flags';
 import { describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { parseCommand } from './parse-command';
-import { UsageError } from './usage-error';
 
 const base = ['pull', '--coordinator', 'https://c.example/', '--token', 'tok', '--out', 'm'];
 
@@ -56,7 +56,11 @@ describe('parseCommand pull', () => {
 
   it.each([
     [[...base, '--release', 'newest'], '--release "newest" is not a version'],
-    [[...base, '--release', '-1'], '--release "-1" is not a version'],
+    [[...base, '--release=-1'], '--release "-1" is not a version'],
+    [
+      [...base, '--release', '-1'],
+      'fedaln-site pull: --release "-1" starts with "-" like a flag; if it is the value, write --release=-1',
+    ],
     [[...base, '--version', '2'], '--version pulls a global model of one study; pass --study ID'],
     [
       [...base, '--study', 's', '--version', '2', '--release', '1'],

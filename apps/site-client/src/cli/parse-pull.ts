@@ -1,6 +1,6 @@
+import { integerIn, UsageError } from '@fedaln/cli-flags';
 import { coordinatorUrl } from './coordinator-url';
-import { parseFlags } from './parse-flags';
-import { UsageError } from './usage-error';
+import { parseCommandFlags } from './parse-flags';
 
 /** What `fedaln-site pull` fetches: a signed release (the default), or an unsigned global model. */
 export type PullSource =
@@ -58,7 +58,7 @@ function versionFlag(flag: string, text: string): number | 'latest' {
  * // { kind: 'release', release: 'latest', study: undefined }
  */
 export function parsePull(argv: readonly string[], token: (flag: string | undefined) => string): PullCommand {
-  const { flags, positionals } = parseFlags('pull', argv, {
+  const { flags } = parseCommandFlags('pull', argv, {
     coordinator: { kind: 'string', required: true, hint: 'https://fedaln.example.org' },
     token: { kind: 'string', hint: '<enrolment token from the lead>' },
     out: { kind: 'string', required: true, hint: 'models/latest' },
@@ -69,10 +69,8 @@ export function parsePull(argv: readonly string[], token: (flag: string | undefi
     'work-dir': { kind: 'string', default: 'fedaln-site-work', hint: '/var/lib/fedaln-site' },
     'input-size': { kind: 'string', hint: '224' },
   });
-  if (positionals.length > 0)
-    throw new UsageError(`fedaln-site pull: unexpected argument "${positionals[0]}"; see fedaln-site --help`);
   const inputSize = flags['input-size'];
-  if (inputSize !== undefined && (!/^\d+$/.test(inputSize) || Number(inputSize) < 32))
+  if (inputSize !== undefined && integerIn(inputSize, { min: 32 }) === undefined)
     throw new UsageError(
       `fedaln-site pull: --input-size "${inputSize}" is not an integer ≥ 32; pass e.g. --input-size 224`,
     );

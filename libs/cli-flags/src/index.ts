@@ -1,0 +1,3 @@
+export * from './usage-error';
+export * from './parse-flags';
+export * from './flag-values';
