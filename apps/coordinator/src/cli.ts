@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags, UsageError } from '@fedaln/cli-flags';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config';
 import { DomainError } from './domain/domain-error';
 import { openDatabase } from './persistence/data-source';
@@ -21,14 +21,11 @@ Every command takes --data-dir DIR (default FEDALN_DATA_DIR or ./data/coordinato
 DATABASE_URL when set. Without DATABASE_URL the database is PGlite inside the data directory, which
 one process at a time may open: stop \`serve\` before using site/study commands, or use the REST API.`;
 
-/** Bad command-line input: exit 2 with what was wrong and how to fix it. */
-class UsageError extends Error {}
-
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
-    strict: true,
+    help: 'fedaln-coordinator --help',
     options: {
       port: { type: 'string' },
       'data-dir': { type: 'string' },
@@ -168,8 +165,6 @@ function exitCodeFor(e: unknown): { code: number; message: string } {
     };
   }
   if (e instanceof DataDirLockedError) return { code: 1, message: e.message };
-  if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
-    return { code: 2, message: `${(e as Error).message}\n\n${USAGE}` };
   return { code: 1, message: (e as Error).stack ?? String(e) };
 }
 
