@@ -45,3 +45,19 @@ describe('WorkDir', () => {
     await fs.rm(dir, { recursive: true });
   });
 });
+
+describe('WorkDir.init', () => {
+  it('removes temporaries of writers that are gone, keeps those of a live one and everything else', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'fedaln-work-tmp-'));
+    await fs.mkdir(path.join(dir, 'uploads'), { recursive: true });
+    // 2^22 + 1 is above Linux's default pid_max (2^22 at most), so no process has it.
+    const gone = path.join(dir, 'uploads', `study-r1.json.${2 ** 22 + 1}.tmp`);
+    const live = path.join(dir, 'uploads', `study-r1.json.${process.pid}.tmp`);
+    const state = path.join(dir, 'uploads', 'study-r1.json');
+    for (const f of [gone, live, state]) await fs.writeFile(f, '{}');
+    await new WorkDir(dir).init();
+    expect((await fs.readdir(path.join(dir, 'uploads'))).sort()).toEqual(
+      [path.basename(live), path.basename(state)].sort(),
+    );
+  });
+});

@@ -12,6 +12,16 @@ async function writeAtomic(file: string, data: Uint8Array | string): Promise<voi
   await fs.rename(tmp, file);
 }
 
+/** Whether a process with this id runs now (a temporary of a live writer is left alone). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * The client's work directory: downloaded global models by sha256 (`models/<sha256>.blob`) and
  * unfinished uploads (`uploads/<study>-r<round>.blob` + `.json` state). Nothing here is patient data:
@@ -20,9 +30,16 @@ async function writeAtomic(file: string, data: Uint8Array | string): Promise<voi
 export class WorkDir {
   constructor(readonly dir: string) {}
 
+  /** Creates the folders and removes temporaries a killed client left half-written (see writeAtomic). */
   async init(): Promise<void> {
-    await fs.mkdir(path.join(this.dir, 'models'), { recursive: true });
-    await fs.mkdir(path.join(this.dir, 'uploads'), { recursive: true });
+    for (const sub of ['models', 'uploads']) {
+      const dir = path.join(this.dir, sub);
+      await fs.mkdir(dir, { recursive: true });
+      for (const name of await fs.readdir(dir)) {
+        const pid = /\.(\d+)\.tmp$/.exec(name)?.[1];
+        if (pid !== undefined && !isRunning(Number(pid))) await fs.rm(path.join(dir, name), { force: true });
+      }
+    }
   }
 
   private modelFile(sha: string): string {
