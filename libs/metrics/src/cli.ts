@@ -4,7 +4,8 @@
  * The only file of this package that does I/O. Exit codes: 0 done, 2 bad input or usage, 1 a bug.
  */
 import { readFileSync } from 'node:fs';
-import { CsvInputError, parsePredictionsCsv } from './csv';
+import { CsvInputError } from '@fedaln/site-data';
+import { parsePredictionsCsv } from './predictions-csv';
 import { metricsReport, type MetricsReport } from './report';
 import { MetricsInputError } from './validate';
 

@@ -1,10 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { CLINICAL_FEATURE_COLUMNS, clinicalFeatureRows, hasClinicalFeatures } from './clinical-features';
+import { CLINICAL_FEATURE_COLUMNS } from '@fedaln/site-data';
+import { clinicalFeatureRows, hasClinicalFeatures } from './clinical-features';
 import { MetricsInputError } from './validate';
 
 describe('clinicalFeatureRows', () => {
   it('maps labels.csv cells (text or numbers) to [size_mm, non-parallel, halo, spiculation]', () => {
-    // Cells as @fedaln/model's site-folder reader gives them: numeric text as numbers, words as text.
+    // Cells as @fedaln/site-data's labels.csv reader gives them: numeric text as numbers, words as text.
     const rows = Object.freeze([
       { case_id: 'a', size_mm: 21.5, orientation: 'non-parallel', echogenic_halo: 1, spiculation: 0 },
       { case_id: 'b', size_mm: '8', orientation: ' Parallel ', echogenic_halo: '0', spiculation: '1' },

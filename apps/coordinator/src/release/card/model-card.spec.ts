@@ -8,9 +8,9 @@ import {
   logisticSufficientStats,
   metricsReport,
   siteEvaluationCounts,
-  Xoshiro128StarStar,
 } from '@fedaln/metrics';
 import type { SiteMetricsReport } from '@fedaln/protocol';
+import { Xoshiro128StarStar } from '@fedaln/site-data';
 import { evaluateReleasePolicy } from '../release-policy';
 import { buildModelCard, type ModelCardInput } from './model-card';
 import { renderModelCardHtml } from './model-card-html';
