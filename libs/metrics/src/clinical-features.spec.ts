@@ -1,6 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { CLINICAL_FEATURE_COLUMNS } from '@fedaln/site-data';
-import { clinicalFeatureRows, hasClinicalFeatures } from './clinical-features';
+import {
+  CLINICAL_COVARIATES,
+  clinicalFeatureRows,
+  FEATURE_MODEL_TERMS,
+  hasClinicalFeatures,
+} from './clinical-features';
 import { MetricsInputError } from './validate';
 
 describe('clinicalFeatureRows', () => {
@@ -49,5 +54,23 @@ describe('hasClinicalFeatures', () => {
       true,
     );
     expect(hasClinicalFeatures(['case_id', 'size_mm', 'orientation', 'echogenic_halo'])).toBe(false);
+  });
+});
+
+describe('CLINICAL_COVARIATES and FEATURE_MODEL_TERMS', () => {
+  it('name one covariate per feature column, after the intercept named as R names it', () => {
+    // Reference: R's coef(glm(y ~ size_mm + non_parallel + echogenic_halo + spiculation)) names
+    // "(Intercept)" first; the card lower-cases it.
+    expect(CLINICAL_COVARIATES).toHaveLength(CLINICAL_FEATURE_COLUMNS.length);
+    expect(
+      clinicalFeatureRows([{ size_mm: 10, orientation: 'parallel', echogenic_halo: 0, spiculation: 0 }])[0],
+    ).toHaveLength(CLINICAL_COVARIATES.length);
+    expect(FEATURE_MODEL_TERMS).toEqual([
+      '(intercept)',
+      'size_mm',
+      'non_parallel',
+      'echogenic_halo',
+      'spiculation',
+    ]);
   });
 });

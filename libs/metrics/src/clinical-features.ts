@@ -19,6 +19,16 @@ import { MetricsInputError } from './validate';
 export const CLINICAL_COVARIATES = ['size_mm', 'non_parallel', 'echogenic_halo', 'spiculation'] as const;
 export type ClinicalCovariate = (typeof CLINICAL_COVARIATES)[number];
 
+/** The intercept's name among a fitted feature model's covariates (R's `coef()` names it so). */
+export const FEATURE_MODEL_INTERCEPT = '(intercept)';
+
+/**
+ * The covariates of the fitted feature model (`fitLogistic` / `fitFederatedLogistic` with an
+ * intercept), in coefficient order: the intercept, then {@link CLINICAL_COVARIATES}.
+ */
+export const FEATURE_MODEL_TERMS = [FEATURE_MODEL_INTERCEPT, ...CLINICAL_COVARIATES] as const;
+export type FeatureModelTerm = (typeof FEATURE_MODEL_TERMS)[number];
+
 /** One labels.csv row's feature cells: numbers, text, or null/'' when empty. */
 export type FeatureCells = Readonly<Record<string, unknown>>;
 
