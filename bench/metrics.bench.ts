@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { delong, Xoshiro128StarStar } from '@fedaln/metrics';
+import { delong } from '@fedaln/metrics';
+import { Xoshiro128StarStar } from '@fedaln/site-data';
 import { benchFlags } from './support/flags';
 import { bestOfMs } from './support/best-of';
 

@@ -4,6 +4,7 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
+const { formatCsv, IMAGE_COLUMN, LABELS_FILE, parseCsv } = require('@fedaln/site-data');
 const { runToEnd } = require('./children');
 const { SITE_BIN, PHANTOM_BIN } = require('./federation');
 
@@ -95,22 +96,15 @@ async function pullModel({ url, studyId, version, token, out, inputSize, logFile
  * carry the site's name), so `fedaln-site evaluate` scores all the sites' cases at once.
  */
 function mergeSites(out, sites) {
+  let header = [];
   const rows = [];
-  let header = '';
   for (let k = 1; k <= sites; k++) {
-    const [head, ...lines] = fs
-      .readFileSync(path.join(out, `site${k}`, 'labels.csv'), 'utf8')
-      .trim()
-      .split('\n');
-    header = head;
-    const image = head.split(',').indexOf('image');
-    for (const line of lines) {
-      const cells = line.split(',');
-      cells[image] = `site${k}/${cells[image]}`;
-      rows.push(cells.join(','));
-    }
+    const table = parseCsv(fs.readFileSync(path.join(out, `site${k}`, LABELS_FILE), 'utf8'));
+    header = table.header;
+    const image = header.indexOf(IMAGE_COLUMN);
+    for (const cells of table.rows) rows.push(cells.map((c, j) => (j === image ? `site${k}/${c}` : c)));
   }
-  fs.writeFileSync(path.join(out, 'labels.csv'), `${[header, ...rows].join('\n')}\n`);
+  fs.writeFileSync(path.join(out, LABELS_FILE), formatCsv([header, ...rows]));
 }
 
 /**

@@ -9,7 +9,7 @@ import { describe, expect, it } from '@jest/globals';
 import { auc } from '@fedaln/metrics';
 import { buildModel, selectEngine } from '@fedaln/model';
 import { generateSite, siteProfile } from '@fedaln/phantom';
-import { stratifiedSplit } from '../../libs/model/src/data/split';
+import { seededSplit } from '@fedaln/site-data';
 import { normaliseRgb } from '../../libs/model/src/images/normalise';
 import { predictProbabilities } from '../../libs/model/src/predict';
 import { trainModel } from '../../libs/model/src/train/train-model';
@@ -34,7 +34,7 @@ describe('model convergence (slow)', () => {
       generateSite(siteProfile(s + 1, SEED), CASES, SIZE),
     ).flat();
     const labels = cases.map((c) => c.label);
-    const split = stratifiedSplit(labels, 0.2, SEED);
+    const split = seededSplit(labels, { seed: SEED });
     const pick = (which: 'train' | 'test') => cases.filter((_, i) => split[i] === which);
     const train = pick('train');
     const test = pick('test');

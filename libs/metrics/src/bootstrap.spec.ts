@@ -1,7 +1,7 @@
+import { Xoshiro128StarStar } from '@fedaln/site-data';
 import { auc } from './auc';
 import { bootstrapCi } from './bootstrap';
 import { brier } from './brier';
-import { Xoshiro128StarStar } from './rng';
 import { MetricsInputError } from './validate';
 
 function sample(n: number, seed: number): { labels: number[]; scores: number[] } {

@@ -1,4 +1,4 @@
-import { Xoshiro128StarStar } from './rng';
+import { Xoshiro128StarStar } from '@fedaln/site-data';
 import { checkLabels, checkScores, MetricsInputError } from './validate';
 
 /** A metric of labels and scores (e.g. {@link auc}, {@link brier}); `null` when undefined on that sample. */

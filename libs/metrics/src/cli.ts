@@ -5,7 +5,8 @@
  */
 import { parseFlags, UsageError } from '@fedaln/cli-flags';
 import { readFileSync } from 'node:fs';
-import { CsvInputError, parsePredictionsCsv } from './csv';
+import { CsvInputError } from '@fedaln/site-data';
+import { parsePredictionsCsv } from './predictions-csv';
 import { metricsReport, type MetricsReport } from './report';
 import { MetricsInputError } from './validate';
 

@@ -1,10 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
-import { CLINICAL_FEATURE_COLUMNS, clinicalFeatureRows, hasClinicalFeatures } from './clinical-features';
+import { CLINICAL_FEATURE_COLUMNS } from '@fedaln/site-data';
+import {
+  CLINICAL_COVARIATES,
+  clinicalFeatureRows,
+  FEATURE_MODEL_TERMS,
+  hasClinicalFeatures,
+} from './clinical-features';
 import { MetricsInputError } from './validate';
 
 describe('clinicalFeatureRows', () => {
   it('maps labels.csv cells (text or numbers) to [size_mm, non-parallel, halo, spiculation]', () => {
-    // Cells as @fedaln/model's site-folder reader gives them: numeric text as numbers, words as text.
+    // Cells as @fedaln/site-data's labels.csv reader gives them: numeric text as numbers, words as text.
     const rows = Object.freeze([
       { case_id: 'a', size_mm: 21.5, orientation: 'non-parallel', echogenic_halo: 1, spiculation: 0 },
       { case_id: 'b', size_mm: '8', orientation: ' Parallel ', echogenic_halo: '0', spiculation: '1' },
@@ -48,5 +54,23 @@ describe('hasClinicalFeatures', () => {
       true,
     );
     expect(hasClinicalFeatures(['case_id', 'size_mm', 'orientation', 'echogenic_halo'])).toBe(false);
+  });
+});
+
+describe('CLINICAL_COVARIATES and FEATURE_MODEL_TERMS', () => {
+  it('name one covariate per feature column, after the intercept named as R names it', () => {
+    // Reference: R's coef(glm(y ~ size_mm + non_parallel + echogenic_halo + spiculation)) names
+    // "(Intercept)" first; the card lower-cases it.
+    expect(CLINICAL_COVARIATES).toHaveLength(CLINICAL_FEATURE_COLUMNS.length);
+    expect(
+      clinicalFeatureRows([{ size_mm: 10, orientation: 'parallel', echogenic_halo: 0, spiculation: 0 }])[0],
+    ).toHaveLength(CLINICAL_COVARIATES.length);
+    expect(FEATURE_MODEL_TERMS).toEqual([
+      '(intercept)',
+      'size_mm',
+      'non_parallel',
+      'echogenic_halo',
+      'spiculation',
+    ]);
   });
 });

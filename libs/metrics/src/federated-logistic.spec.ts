@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fitFederatedLogistic, logisticPredict, sumSufficientStats } from './federated-logistic';
 import { fitLogistic, logisticSufficientStats, type LogisticFit } from './logistic';
-import { Xoshiro128StarStar } from './rng';
+import { Xoshiro128StarStar } from '@fedaln/site-data';
 import { MetricsInputError } from './validate';
 
 // Reference 1: R `summary(glm(y ~ ., family = binomial))` on the pooled rows, from

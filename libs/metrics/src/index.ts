@@ -1,6 +1,5 @@
 export * from './validate';
 export * from './normal';
-export * from './rng';
 export * from './sort';
 export * from './ranks';
 export * from './tie-groups';
@@ -16,7 +15,7 @@ export * from './linalg';
 export * from './logistic';
 export * from './calibration';
 export * from './decision-curve';
-export * from './csv';
+export * from './predictions-csv';
 export * from './report';
 export * from './site-histograms';
 export * from './pooled-roc';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parsePredictionsCsv } from './csv';
+import { parsePredictionsCsv } from './predictions-csv';
 import { metricsReport } from './report';
 import { MetricsInputError } from './validate';
 

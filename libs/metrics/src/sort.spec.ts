@@ -1,5 +1,5 @@
+import { Xoshiro128StarStar } from '@fedaln/site-data';
 import { argsort, argsortComparison, sortedCopy } from './sort';
-import { Xoshiro128StarStar } from './rng';
 
 function data(n: number, seed: number, kind: 'ties' | 'wide' | 'signed'): Float64Array {
   const rng = Xoshiro128StarStar.fromSeed(seed);

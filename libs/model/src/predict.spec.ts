@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { buildModel } from './densenet/build-model';
 import { loadImage } from './images/decode';
 import { predictProbabilities } from './predict';
-import { createPrng } from './train/prng';
+import { createPrng } from '@fedaln/site-data';
 
 const SIZE = 32;
 

@@ -47,7 +47,7 @@ export function drawAnatomy(size: number, pxMm: number, geo: Rng, pix: Rng): Ana
   const muscleBottom = undulation(glandBottom(FIELD_OF_VIEW_MM / 2) + retroFat + geo.between(6, 10), 1, geo);
   const fatEcho = geo.between(0.08, 0.15);
   const muscleEcho = geo.between(0.35, 0.5);
-  const ligaments = Array.from({ length: 2 + geo.int(4) }, () => ({
+  const ligaments = Array.from({ length: 2 + geo.nextInt(4) }, () => ({
     x0: geo.between(-10, FIELD_OF_VIEW_MM + 10),
     slope: geo.between(-1.2, 1.2),
     curve: geo.between(-0.04, 0.04),

@@ -4,9 +4,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { REQUIRED_COLUMNS, SPLIT_COLUMN } from '@fedaln/site-data';
 import sharp from 'sharp';
 import { generateCase } from './case';
-import { LABEL_COLUMNS } from './labels-csv';
+import { PHANTOM_FEATURE_COLUMNS } from './labels-csv';
 import { siteProfile } from './site';
 
 // Spawns the real bin against the built dist (`npm test` builds first; by hand: `npx tsc -b libs/phantom`).
@@ -53,7 +54,7 @@ describe('fedaln-phantom CLI', () => {
       expect(csv[0]).toBe(
         'case_id,image,aln_metastasis,split,size_mm,shape,orientation,margin,echogenic_halo,calcification,spiculation,lobulation,posterior',
       );
-      expect(csv[0]!.split(',')).toEqual([...LABEL_COLUMNS]);
+      expect(csv[0]!.split(',')).toEqual([...REQUIRED_COLUMNS, SPLIT_COLUMN, ...PHANTOM_FEATURE_COLUMNS]);
       const rows = csv.slice(1).map((l) => l.split(','));
       expect(rows).toHaveLength(10);
       expect(rows[0]!.slice(0, 2)).toEqual(['site2-0001', 'images/site2-0001.png']);

@@ -3,15 +3,15 @@
  * optionally a contact sheet. The only module of this package that does I/O (with write.ts).
  */
 import { UsageError } from '@fedaln/cli-flags';
+import { streamSeed } from '@fedaln/site-data';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateCase, type PhantomCase } from './case';
 import { parseCliArgs, USAGE, type PhantomCliOptions } from './cli-args';
 import { contactSheet, type SheetImage } from './contact-sheet';
 import { imagePath, labelsCsv } from './labels-csv';
-import { deriveSeed } from './prng';
 import { siteProfile } from './site';
-import { stratifiedSplit } from './split';
+import { phantomSplit } from './split';
 import { writeGrayPng, writeRgbPng } from './write';
 
 /** Cases per site on the contact sheet. */
@@ -51,9 +51,9 @@ async function run(opts: PhantomCliOptions): Promise<void> {
       }
     }
     await Promise.all(pending);
-    const splits = stratifiedSplit(
+    const splits = phantomSplit(
       records.map((r) => r.label),
-      deriveSeed(opts.seed, s),
+      streamSeed(opts.seed, s),
     );
     writeFileSync(join(dir, 'labels.csv'), labelsCsv(records, splits));
     previewRows.push(preview);

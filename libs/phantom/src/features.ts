@@ -5,15 +5,14 @@
  * risk (see label-model.ts); the others are drawn conditionally on them so that, as in the clinic,
  * they are associated with metastasis without being independent risk factors.
  */
+import type { Orientation } from '@fedaln/site-data';
 import { detExp } from './detmath';
 import type { Rng } from './prng';
 
 export const SHAPES = ['oval', 'round', 'irregular'] as const;
-export const ORIENTATIONS = ['parallel', 'non-parallel'] as const;
 export const MARGINS = ['circumscribed', 'indistinct', 'angular', 'microlobulated', 'spiculated'] as const;
 export const POSTERIOR_FEATURES = ['none', 'enhancement', 'shadowing', 'combined'] as const;
 export type Shape = (typeof SHAPES)[number];
-export type Orientation = (typeof ORIENTATIONS)[number];
 export type Margin = (typeof MARGINS)[number];
 export type PosteriorFeature = (typeof POSTERIOR_FEATURES)[number];
 

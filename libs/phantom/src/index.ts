@@ -1,17 +1,15 @@
 export { detAtan2, detCos, detExp, detLog, detLog10, detSin } from './detmath';
-export { deriveSeed, fmix32, Rng, splitmix32 } from './prng';
+export { Rng } from './prng';
 export {
   COHORT_MIX,
   drawFeatures,
   MARGINS,
-  ORIENTATIONS,
   POSTERIOR_FEATURES,
   SHAPES,
   SIZE_RANGE_MM,
   type CaseMix,
   type LesionFeatures,
   type Margin,
-  type Orientation,
   type PosteriorFeature,
   type Shape,
 } from './features';
@@ -20,8 +18,8 @@ export { cohortProfile, siteProfile, type ScannerSettings, type SiteProfile } fr
 export { FIELD_OF_VIEW_MM } from './anatomy';
 export { MAX_SIZE_PX, MIN_SIZE_PX, renderImage, renderWithGeometry } from './render';
 export { outlineFactor, signedDistanceMm, type LesionGeometry } from './lesion';
-export { stratifiedSplit, type Split } from './split';
-export { imagePath, LABEL_COLUMNS, labelsCsv } from './labels-csv';
+export { phantomSplit } from './split';
+export { imagePath, labelsCsv, PHANTOM_FEATURE_COLUMNS } from './labels-csv';
 export {
   caseId,
   drawCase,

@@ -59,5 +59,5 @@ export function alnRisk(f: LesionFeatures, offset = 0): number {
 
 /** Draws the label: ALN-positive with probability `risk`. @example drawLabel(0.4, Rng.fromSeed(1)) // 0 or 1 */
 export function drawLabel(risk: number, rng: Rng): 0 | 1 {
-  return rng.uniform() < risk ? 1 : 0;
+  return rng.nextFloat() < risk ? 1 : 0;
 }

@@ -1,17 +1,18 @@
 /**
- * A site's `labels.csv` (DESIGN.md "Data at a site"): `case_id,image,aln_metastasis,split` then the
- * radiologist's features; yes/no features as 0/1, `orientation` as `parallel`/`non-parallel`,
- * `spiculation` = 1 for a spiculated margin. The image-only heterogeneity factor is not written:
- * it is what the radiologist's features do not capture.
+ * A phantom site's `labels.csv` (written by @fedaln/site-data's `formatLabelsCsv`): the required
+ * columns and `split`, then the radiologist's features; yes/no features as 0/1, `orientation` as
+ * `parallel`/`non-parallel`, `spiculation` = 1 for a spiculated margin. The image-only
+ * heterogeneity factor is not written: it is what the radiologist's features do not capture.
  */
+import { type ClinicalFeatureColumn, formatLabelsCsv, type Split } from '@fedaln/site-data';
 import type { PhantomCaseRecord } from './case';
-import type { Split } from './split';
 
-export const LABEL_COLUMNS = [
-  'case_id',
-  'image',
-  'aln_metastasis',
-  'split',
+/** The four feature-model columns and the phantom's other features. */
+type PhantomFeatureColumn =
+  ClinicalFeatureColumn | 'shape' | 'margin' | 'calcification' | 'lobulation' | 'posterior';
+
+/** The phantom's feature columns, in file order. */
+export const PHANTOM_FEATURE_COLUMNS: readonly PhantomFeatureColumn[] = [
   'size_mm',
   'shape',
   'orientation',
@@ -21,7 +22,7 @@ export const LABEL_COLUMNS = [
   'spiculation',
   'lobulation',
   'posterior',
-] as const;
+];
 
 /** The image path of a case relative to its site folder. @example imagePath('site1-0001') // 'images/site1-0001.png' */
 export function imagePath(caseId: string): string {
@@ -34,23 +35,28 @@ export function imagePath(caseId: string): string {
  */
 export function labelsCsv(cases: readonly PhantomCaseRecord[], splits: readonly Split[]): string {
   const yn = (b: boolean) => (b ? '1' : '0');
-  const rows = cases.map((c, i) => {
-    const f = c.features;
-    return [
-      c.caseId,
-      imagePath(c.caseId),
-      String(c.label),
-      splits[i] ?? 'train',
-      f.sizeMm.toFixed(1),
-      f.shape,
-      f.orientation,
-      f.margin,
-      yn(f.echogenicHalo),
-      yn(f.calcification),
-      yn(f.margin === 'spiculated'),
-      yn(f.lobulation),
-      f.posterior,
-    ].join(',');
-  });
-  return [LABEL_COLUMNS.join(','), ...rows].join('\n') + '\n';
+  return formatLabelsCsv(
+    cases.map((c, i) => {
+      const f = c.features;
+      const features: Record<PhantomFeatureColumn, string> = {
+        size_mm: f.sizeMm.toFixed(1),
+        shape: f.shape,
+        orientation: f.orientation,
+        margin: f.margin,
+        echogenic_halo: yn(f.echogenicHalo),
+        calcification: yn(f.calcification),
+        spiculation: yn(f.margin === 'spiculated'),
+        lobulation: yn(f.lobulation),
+        posterior: f.posterior,
+      };
+      return {
+        caseId: c.caseId,
+        image: imagePath(c.caseId),
+        label: c.label,
+        split: splits[i] ?? 'train',
+        features,
+      };
+    }),
+    { withSplit: true, featureColumns: PHANTOM_FEATURE_COLUMNS },
+  );
 }

@@ -67,14 +67,14 @@ export function drawLesion(
       harmonics.push({ k, amp: geo.between(0.05, 0.12), phase: geo.between(0, 2 * PI) });
   const scallops: Harmonic[] = [];
   if (f.lobulation)
-    scallops.push({ k: 3 + geo.int(2), amp: geo.between(0.15, 0.22), phase: geo.between(0, 2 * PI) });
+    scallops.push({ k: 3 + geo.nextInt(2), amp: geo.between(0.15, 0.22), phase: geo.between(0, 2 * PI) });
   if (f.margin === 'microlobulated')
-    scallops.push({ k: 14 + geo.int(8), amp: geo.between(0.09, 0.13), phase: geo.between(0, 2 * PI) });
-  const polygon = f.margin === 'angular' ? { n: 5 + geo.int(3), phase: geo.between(0, 2 * PI) } : null;
+    scallops.push({ k: 14 + geo.nextInt(8), amp: geo.between(0.09, 0.13), phase: geo.between(0, 2 * PI) });
+  const polygon = f.margin === 'angular' ? { n: 5 + geo.nextInt(3), phase: geo.between(0, 2 * PI) } : null;
   const edgeMm =
     f.margin === 'indistinct' ? geo.between(0.6, 1.0) : f.margin === 'circumscribed' ? 0.12 : 0.25;
 
-  const nSpicules = f.margin === 'spiculated' ? 9 + geo.int(8) : 0;
+  const nSpicules = f.margin === 'spiculated' ? 9 + geo.nextInt(8) : 0;
   const spicules =
     nSpicules > 0
       ? Array.from({ length: nSpicules }, (_, i) => ({
@@ -86,7 +86,7 @@ export function drawLesion(
   const haloMm = f.echogenicHalo ? geo.between(1.6, 2.6) : 0;
 
   const calcifications: LesionGeometry['calcifications'] = [];
-  const nCalc = f.calcification ? 3 + geo.int(6) + (f.sizeMm > 25 ? 3 : 0) : 0;
+  const nCalc = f.calcification ? 3 + geo.nextInt(6) + (f.sizeMm > 25 ? 3 : 0) : 0;
   while (calcifications.length < nCalc) {
     const u = geo.between(-1, 1);
     const v = geo.between(-1, 1);

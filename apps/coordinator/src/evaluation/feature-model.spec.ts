@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { fitLogistic, logisticSufficientStats } from '@fedaln/metrics';
+import { FEATURE_MODEL_TERMS, fitLogistic, logisticSufficientStats } from '@fedaln/metrics';
 import type { FeatureStatsRequest } from '@fedaln/protocol';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -62,7 +62,7 @@ describe('fitStudyFeatureModel', () => {
     // Reference: the pooled maximum-likelihood fit (fitLogistic, itself checked against R's glm).
     const pooled = fitLogistic([...siteA.X, ...siteB.X], [...siteA.y, ...siteB.y]);
     expect(fm?.sites).toEqual(['a', 'b']);
-    expect(fm?.covariates).toEqual(['intercept', 'size_mm', 'non_parallel', 'echogenic_halo', 'spiculation']);
+    expect(fm?.covariates).toEqual([...FEATURE_MODEL_TERMS]);
     fm!.coefficients.forEach((b, j) => expect(b).toBeCloseTo(pooled.coefficients![j]!, 9));
     fm!.std_errors.forEach((se, j) => expect(se).toBeCloseTo(pooled.std_errors![j]!, 9));
   });

@@ -1,4 +1,4 @@
-import { CLINICAL_COVARIATES, fitFederatedLogistic, type LogisticSufficientStats } from '@fedaln/metrics';
+import { FEATURE_MODEL_TERMS, fitFederatedLogistic, type LogisticSufficientStats } from '@fedaln/metrics';
 import type { Ack, FeatureModelPayload, FeatureStatsAccepted, FeatureStatsRequest } from '@fedaln/protocol';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -12,7 +12,7 @@ export interface FeatureModelLog {
 }
 
 /**
- * Fits the study's four-feature logistic model (intercept + CLINICAL_COVARIATES) across `sites` by
+ * Fits the study's four-feature logistic model (FEATURE_MODEL_TERMS) across `sites` by
  * federated IRLS (`fitFederatedLogistic`): β = 0 goes to every site first, and only the sites that
  * answer with statistics take part in the later steps. Returns null, with the reason logged, when no
  * site has the features or the fit has no MLE; a site failing mid-fit abandons the fit (its sums
@@ -25,7 +25,7 @@ export async function fitStudyFeatureModel(
   sites: ReadonlyArray<readonly [string, FeatureStatsCall]>,
   log: FeatureModelLog,
 ): Promise<FeatureModelPayload | null> {
-  const k = CLINICAL_COVARIATES.length + 1;
+  const k = FEATURE_MODEL_TERMS.length;
   let taking = sites;
   let first = true;
   try {
@@ -72,7 +72,7 @@ export async function fitStudyFeatureModel(
       return null;
     }
     return {
-      covariates: ['intercept', ...CLINICAL_COVARIATES],
+      covariates: [...FEATURE_MODEL_TERMS],
       coefficients: fit.coefficients,
       std_errors: fit.std_errors,
       p: fit.p,

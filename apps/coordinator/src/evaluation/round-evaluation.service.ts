@@ -75,7 +75,7 @@ export class RoundEvaluationService {
     };
   }
 
-  /** Records the verdict of a completed round (called by the round orchestration). */
+  /** Records the verdict of a completed round (on a round change, see onChange). */
   async roundCompleted(studyId: string, round: number): Promise<RecordedVerdict> {
     const study = await this.requireStudy(studyId);
     return this.record(study, round, await this.siteEvaluations(studyId, round));

@@ -30,7 +30,7 @@ export interface ReleaseDeps {
   readonly signer: DigestSigner;
   readonly artifacts: ReleaseArtifacts;
   readonly audit: AuditLog;
-  /** The study's federated four-feature fit (orchestration/feature-model.ts), for the model card. */
+  /** The study's federated four-feature fit (evaluation/feature-model.ts), for the model card. */
   readonly featureModels?: { find(studyId: string): Promise<FeatureModelPayload | null> };
 }
 

@@ -100,7 +100,7 @@ export class MetricsReportDto {
   @ValidateNested() @Type(() => SiteMetricsReportDto) report!: SiteMetricsReportDto;
 }
 
-/** `train:progress` (events.ts): counts from 1; `SiteIntake` checks `epoch ≤ epochs`, `batch ≤ batches`. */
+/** `train:progress` (events.ts): counts from 1; `TrainingProgressRelay` checks `epoch ≤ epochs`, `batch ≤ batches`. */
 export class TrainProgressDto {
   @IsUUID() study_id!: string;
   @IsInt() @Min(1) round!: number;

@@ -1,8 +1,8 @@
+import { csvField } from '@fedaln/site-data';
 import { promises as fs } from 'node:fs';
 import type { PredictCommand } from '../cli/parse-command';
 import { loadImage, modelInputSize, predictProbabilities } from '@fedaln/model';
 import { ProgressLine } from '../progress/progress-line';
-import { csvField } from './csv-field';
 import { loadModelDir } from './load-model';
 
 /**

@@ -1,16 +1,10 @@
-import type { DataSufficiency, SplitCounts } from './data-sufficiency';
-
-/** A row of labels.csv that was skipped. Structurally `BadRow` of `@fedaln/model`. */
-export interface SkippedRow {
-  line: number;
-  caseId: string | null;
-  reason: string;
-}
+import type { BadRow, SplitCounts } from '@fedaln/site-data';
+import type { DataSufficiency } from './data-sufficiency';
 
 export interface DataReportInput {
   dir: string;
   counts: SplitCounts;
-  bad: readonly SkippedRow[];
+  bad: readonly BadRow[];
   splitSource: 'column' | 'seeded';
   seed: number;
   sufficiency: DataSufficiency;

@@ -1,13 +1,4 @@
-/** Cases of each class in one split. Structurally `ClassCounts` of `@fedaln/model`'s site-folder reader. */
-export interface ClassCounts {
-  negative: number;
-  positive: number;
-}
-
-export interface SplitCounts {
-  train: ClassCounts;
-  test: ClassCounts;
-}
+import { LABEL_COLUMN, LABELS_FILE, SPLIT_COLUMN, type SplitCounts } from '@fedaln/site-data';
 
 /** What a site can do with its data. */
 export interface DataSufficiency {
@@ -29,7 +20,7 @@ export interface DataSufficiency {
  * dataSufficiency({ train: { negative: 20, positive: 12 }, test: { negative: 5, positive: 1 } }, 2);
  * // { canTrain: true, canEvaluate: false, problems: ['test split: 1 positive case (aln_metastasis=1); …'] }
  */
-export function dataSufficiency(counts: SplitCounts, minPerClass: number, labelsFile = 'labels.csv'): DataSufficiency {
+export function dataSufficiency(counts: SplitCounts, minPerClass: number, labelsFile = LABELS_FILE): DataSufficiency {
   const problems: string[] = [];
   const enough = (split: 'train' | 'test'): boolean => {
     let ok = true;
@@ -41,8 +32,8 @@ export function dataSufficiency(counts: SplitCounts, minPerClass: number, labels
       if (n < minPerClass) {
         ok = false;
         problems.push(
-          `${split} split: ${n} ${cls} case${n === 1 ? '' : 's'} (aln_metastasis=${value}); at least ${minPerClass} needed ` +
-            `to ${split === 'train' ? 'train' : 'evaluate'} — add cases or move some to split=${split} in ${labelsFile}`,
+          `${split} split: ${n} ${cls} case${n === 1 ? '' : 's'} (${LABEL_COLUMN}=${value}); at least ${minPerClass} needed ` +
+            `to ${split === 'train' ? 'train' : 'evaluate'} — add cases or move some to ${SPLIT_COLUMN}=${split} in ${labelsFile}`,
         );
       }
     }

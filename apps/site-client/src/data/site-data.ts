@@ -1,4 +1,5 @@
-import { readSiteFolder, type SiteCase, type SiteFolder } from '@fedaln/model';
+import { siteImageOpener } from '@fedaln/model';
+import { readSiteFolder, type SiteCase, type SiteFolder } from '@fedaln/site-data';
 import { formatDataReport } from './data-report';
 import { dataSufficiency, type DataSufficiency } from './data-sufficiency';
 
@@ -20,7 +21,7 @@ export class SiteData {
    * @example const { lines, sufficiency } = await data.check(2);
    */
   async check(minPerClass: number): Promise<{ folder: SiteFolder; sufficiency: DataSufficiency; lines: string[] }> {
-    const folder = await readSiteFolder(this.dir, { seed: this.seed });
+    const folder = await readSiteFolder(this.dir, { seed: this.seed, openImage: siteImageOpener() });
     const sufficiency = dataSufficiency(folder.counts, minPerClass);
     const lines = formatDataReport({
       dir: folder.dir,
@@ -37,7 +38,7 @@ export class SiteData {
   async cases(split: 'train' | 'test' | 'all', inputSize: number): Promise<SiteCase[]> {
     let folder = this.decoded.get(inputSize);
     if (!folder) {
-      folder = readSiteFolder(this.dir, { seed: this.seed, inputSize });
+      folder = readSiteFolder(this.dir, { seed: this.seed, openImage: siteImageOpener(inputSize) });
       this.decoded.set(inputSize, folder);
     }
     const cases = (await folder).cases;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { SiteCase } from '@fedaln/model';
+import type { SiteCase } from '@fedaln/site-data';
 import { featureDesign, featureModelScores, featureStatsAnswer } from './feature-baseline';
 
 const kase = (

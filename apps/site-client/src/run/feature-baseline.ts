@@ -1,12 +1,18 @@
 import {
-  CLINICAL_FEATURE_COLUMNS,
   clinicalFeatureRows,
   hasClinicalFeatures,
   logisticPredict,
   logisticSufficientStats,
   MetricsInputError,
 } from '@fedaln/metrics';
-import { readSiteFolder, type SiteCase } from '@fedaln/model';
+import { siteImageOpener } from '@fedaln/model';
+import {
+  CASE_ID_COLUMN,
+  CLINICAL_FEATURE_COLUMNS,
+  LABELS_FILE,
+  readSiteFolder,
+  type SiteCase,
+} from '@fedaln/site-data';
 import type { Ack, FeatureStatsAccepted, FeatureStatsRequest } from '@fedaln/protocol';
 import type { SiteData } from '../data/site-data';
 
@@ -16,10 +22,10 @@ export function featureDesign(cases: readonly SiteCase[]): { rows: number[][] } 
   const columns = Object.keys(cases[0]?.features ?? {});
   if (!hasClinicalFeatures(columns))
     return {
-      reason: `labels.csv lacks the feature columns ${CLINICAL_FEATURE_COLUMNS.join(', ')} (extra columns: ${columns.join(', ') || 'none'})`,
+      reason: `${LABELS_FILE} lacks the feature columns ${CLINICAL_FEATURE_COLUMNS.join(', ')} (extra columns: ${columns.join(', ') || 'none'})`,
     };
   try {
-    return { rows: clinicalFeatureRows(cases.map((c) => ({ case_id: c.caseId, ...c.features }))) };
+    return { rows: clinicalFeatureRows(cases.map((c) => ({ [CASE_ID_COLUMN]: c.caseId, ...c.features }))) };
   } catch (e) {
     if (e instanceof MetricsInputError) return { reason: e.message };
     throw e;
@@ -87,7 +93,7 @@ export async function answerFeatureStats(
   try {
     let train = trainSplits.get(data);
     if (!train) {
-      train = readSiteFolder(data.dir, { seed: data.seed }).then((f) =>
+      train = readSiteFolder(data.dir, { seed: data.seed, openImage: siteImageOpener() }).then((f) =>
         f.cases.filter((c) => c.split === 'train'),
       );
       trainSplits.set(data, train);

@@ -11,7 +11,7 @@
  *     Sonics Ultrason. 25(1), 1978);
  * then clamping to [0, 1] and re-normalising.
  */
-import { createPrng, deriveSeed } from '../train/prng';
+import { createPrng, deriveSeed } from '@fedaln/site-data';
 import { fromUnitRange, toUnitRange } from './normalise';
 
 export interface AugmentOptions {
@@ -62,7 +62,7 @@ export function drawAugmentation(
 ): AugmentParams {
   const rng = createPrng(deriveSeed(seed, epoch, index));
   return {
-    flip: rng.next() < options.flipProbability,
+    flip: rng.nextFloat() < options.flipProbability,
     rotationRad: (rng.uniform(-1, 1) * options.maxRotationDeg * Math.PI) / 180,
     scale: 1 + rng.uniform(-1, 1) * options.maxScale,
     gain: 1 + rng.uniform(-1, 1) * options.maxGain,

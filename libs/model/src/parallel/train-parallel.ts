@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { EngineName } from '../engine';
 import { recalibrateBatchNorm } from '../train/batchnorm-recalibration';
-import { createPrng, deriveSeed, shuffledIndices } from '../train/prng';
+import { createPrng, deriveSeed, shuffledIndices } from '@fedaln/site-data';
 import { applyTrainableScope } from '../train/scope';
 import {
   planTraining,

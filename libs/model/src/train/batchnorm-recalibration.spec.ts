@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { buildModel } from '../densenet/build-model';
 import { recalibrateBatchNorm } from './batchnorm-recalibration';
-import { createPrng } from './prng';
+import { createPrng } from '@fedaln/site-data';
 
 const SIZE = 32;
 

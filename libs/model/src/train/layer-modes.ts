@@ -19,7 +19,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { batchNormTraining } from './batch-norm-training';
-import { deriveSeed } from './prng';
+import { deriveSeed } from '@fedaln/site-data';
 
 type Kwargs = Record<string, unknown>;
 type CallFn = (inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs) => tf.Tensor | tf.Tensor[];

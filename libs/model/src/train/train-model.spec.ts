@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { createPrng } from './prng';
+import { createPrng } from '@fedaln/site-data';
 import { trainModel, type TrainingSet } from './train-model';
 
 const SIZE = 32;

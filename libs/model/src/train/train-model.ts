@@ -18,7 +18,7 @@ import {
   resolveClassWeights,
   weightedBinaryCrossEntropy,
 } from './loss';
-import { createPrng, deriveSeed, shuffledIndices } from './prng';
+import { createPrng, deriveSeed, shuffledIndices } from '@fedaln/site-data';
 import { applyTrainableScope, type TrainableScope } from './scope';
 
 /** Training cases: normalised HWC images of the model's input size and their 0/1 labels. */

@@ -3,6 +3,7 @@
  * external resources, so it can be archived with the release and opened offline. Every value from
  * the card is escaped.
  */
+import { FEATURE_MODEL_INTERCEPT, type FeatureModelTerm } from '@fedaln/metrics';
 import { escapeHtml as e } from './html-escape';
 import type { ModelCard, ModelCardSite } from './model-card';
 import { decisionCurveSvg, rocChartSvg } from './svg-charts';
@@ -20,14 +21,14 @@ const when = (iso: string): string => {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(\.\d+)?)?Z$/.exec(iso);
   return m ? `${m[1]} ${m[2]} UTC` : iso;
 };
-/** Readable names of the feature model's covariates (clinicalFeatureRows order). */
+/** Readable names of the feature model's covariates (FEATURE_MODEL_TERMS, each once). */
 const COVARIATE_LABELS: Readonly<Record<string, string>> = {
-  '(intercept)': 'Intercept',
+  [FEATURE_MODEL_INTERCEPT]: 'Intercept',
   size_mm: 'Size (per mm)',
   non_parallel: 'Non-parallel orientation',
   echogenic_halo: 'Echogenic halo',
   spiculation: 'Spiculation',
-};
+} satisfies Record<FeatureModelTerm, string>;
 
 function table(head: string[], rows: string[][], className = ''): string {
   const th = head.map((h) => `<th>${e(h)}</th>`).join('');
@@ -159,7 +160,7 @@ function featureSection(card: ModelCard): string {
           e(num(fm.coefficients[j])),
           e(num(fm.std_errors[j])),
           // exp(intercept) is the baseline odds, not an odds ratio.
-          e(c === '(intercept)' ? '—' : num(fm.odds_ratios[j], 2)),
+          e(c === FEATURE_MODEL_INTERCEPT ? '—' : num(fm.odds_ratios[j], 2)),
           e(pValue(fm.p[j] ?? null)),
         ]),
       )

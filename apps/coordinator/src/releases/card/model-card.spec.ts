@@ -3,14 +3,14 @@ import {
   auc,
   clinicalFeatureRows,
   decisionCurve,
-  fitFederatedLogistic,
   logisticPredict,
   logisticSufficientStats,
   metricsReport,
   siteEvaluationCounts,
-  Xoshiro128StarStar,
 } from '@fedaln/metrics';
 import type { SiteMetricsReport } from '@fedaln/protocol';
+import { Xoshiro128StarStar } from '@fedaln/site-data';
+import { fitStudyFeatureModel } from '../../evaluation/feature-model';
 import { evaluateReleasePolicy } from '../../evaluation/release-policy';
 import { buildModelCard, type ModelCardInput } from './model-card';
 import { renderModelCardHtml } from './model-card-html';
@@ -59,9 +59,18 @@ async function federation(names: string[]) {
     train: makeSite(10 + i, 240, i * 0.3 - 0.3),
     test: makeSite(20 + i, 60, i * 0.3 - 0.3),
   }));
-  const fit = await fitFederatedLogistic(
-    (beta) => sites.map((s) => logisticSufficientStats(s.train.X, s.train.labels, beta)),
-    { k: 5 },
+  // The feature model as the coordinator fits it: each site answers features:stats from its train rows.
+  const answer = (s: (typeof sites)[number]) => (req: { beta: number[] }) => {
+    const stats = logisticSufficientStats(s.train.X, s.train.labels, req.beta);
+    return Promise.resolve({
+      ok: true as const,
+      stats: { ...stats, information: Array.from(stats.information), score: Array.from(stats.score) },
+    });
+  };
+  const fm = await fitStudyFeatureModel(
+    'aln-2026',
+    sites.map((s) => [s.name, answer(s)] as const),
+    { info: () => undefined },
   );
   const input: ModelCardInput = {
     release: {
@@ -85,14 +94,9 @@ async function federation(names: string[]) {
       name: s.name,
       n_train: s.train.labels.length,
       engine: i === 0 ? 'tensorflow-gpu' : 'wasm',
-      report: siteReport(s.test.labels, s.test.cnn, logisticPredict(s.test.X, fit.coefficients!)),
+      report: siteReport(s.test.labels, s.test.cnn, logisticPredict(s.test.X, fm!.coefficients)),
     })),
-    feature_model: {
-      covariates: ['(intercept)', 'size_mm', 'non_parallel', 'echogenic_halo', 'spiculation'],
-      coefficients: fit.coefficients!,
-      std_errors: fit.std_errors!,
-      p: fit.p!,
-    },
+    feature_model: fm,
   };
   return { sites, input };
 }
@@ -150,6 +154,16 @@ describe('renderModelCardHtml', () => {
     const html = renderModelCardHtml(buildModelCard(input));
     expect(html).not.toMatch(/<script/i);
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; O&#39;Brien');
+  });
+
+  it('the fitted feature model (fitStudyFeatureModel) shows its intercept without an odds ratio', async () => {
+    const { input } = await federation(['North', 'South']);
+    const html = renderModelCardHtml(buildModelCard(input));
+    // exp(intercept) is the baseline odds, not an odds ratio: the row shows "—" in that column.
+    expect(html).toMatch(/<tr><td>Intercept<\/td><td>-?\d+\.\d{3}<\/td><td>\d+\.\d{3}<\/td><td>—<\/td>/);
+    expect(html).toMatch(
+      /<tr><td>Size \(per mm\)<\/td><td>-?\d+\.\d{3}<\/td><td>\d+\.\d{3}<\/td><td>\d+\.\d{2}<\/td>/,
+    );
   });
 
   it('is self-contained: inline CSS and two inline SVG charts, nothing fetched', async () => {

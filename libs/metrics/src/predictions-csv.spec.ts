@@ -1,32 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { CsvInputError, parseCsv, parsePredictionsCsv } from './csv';
-
-// Expected values are read off the CSV text by hand (RFC 4180 quoting rules).
-describe('parseCsv', () => {
-  it('splits fields, handles quotes with "" escapes, CRLF, a BOM, blank lines and a missing final newline', () => {
-    const text = '\uFEFFid,note\r\n1,"a, ""b"""\r\n\r\n2,"two\nlines"\n3,plain';
-    expect(parseCsv(text)).toEqual({
-      header: ['id', 'note'],
-      rows: [
-        ['1', 'a, "b"'],
-        ['2', 'two\nlines'],
-        ['3', 'plain'],
-      ],
-      lines: [2, 4, 6],
-    });
-  });
-
-  it('names the line of a record with the wrong field count, and an unclosed quote', () => {
-    expect(() => parseCsv('a,b\n1,2\n3\n')).toThrow('line 3: 1 fields, expected 2');
-    expect(() => parseCsv('a,b\n1,"2\n')).toThrow('line 2: a quoted field is never closed');
-  });
-
-  it('rejects an empty file and a duplicated column', () => {
-    expect(() => parseCsv('')).toThrow('the file is empty');
-    expect(() => parseCsv('\n\n')).toThrow('the file is empty');
-    expect(() => parseCsv('a,a\n1,2')).toThrow('column "a" appears twice');
-  });
-});
+import { CsvInputError } from '@fedaln/site-data';
+import { parsePredictionsCsv } from './predictions-csv';
 
 describe('parsePredictionsCsv', () => {
   it('reads label, score and score_b by name, ignoring other columns', () => {
@@ -43,6 +17,8 @@ describe('parsePredictionsCsv', () => {
     ['label,scores\n1,0.5\n', 'line 1: no "score" column'],
     ['score\n0.5\n', 'line 1: no "label" column'],
     ['label,score\n', 'no data rows'],
+    ['', 'the file is empty; expected a header line such as "label,score"'],
+    ['label,score\n1,0.5\n0\n', 'line 3: 1 fields, expected 2'],
     ['label,score\n1,0.5\n2,0.5\n', 'line 3 (data row 2), column "label": "2" is not a label 0 or 1'],
     [
       'label,score\n1,0.5\n0,abc\n',
