@@ -1,7 +1,4 @@
 import {
-  FRAME_BYTES,
-  frameCount,
-  frameRange,
   type DownloadBeginAccepted,
   type DownloadBeginPayload,
   type DownloadFrameAccepted,
@@ -11,7 +8,6 @@ import {
   type MetricsReportPayload,
   type TrainProgressPayload,
 } from '@fedaln/protocol';
-import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log';
 import type { BlobStore } from '../blobs/blob-store';
 import type { Round, Study } from '../domain/records';
@@ -21,6 +17,7 @@ import type { ParticipantRepository } from '../rounds/participant.repository';
 import type { RoundRepository } from '../rounds/round.repository';
 import type { StudyRepository } from '../studies/study.repository';
 import type { BlobCache } from '../transfer/blob-cache';
+import { ModelDownloads } from '../transfer/model-downloads';
 import { currentRound } from './current-round';
 import type { MetricsReportStore } from './metrics-report-store';
 import type { MonitorFeed } from './monitor-feed';
@@ -53,9 +50,11 @@ export interface SiteIntakeDeps {
  * `UpdateRejected` or `BlobFormatError`; the gateway maps them to acks.
  */
 export class SiteIntake {
-  private readonly downloads = new Map<string, { siteId: string; bytes: Buffer }>();
+  private readonly downloads: ModelDownloads;
 
-  constructor(private readonly deps: SiteIntakeDeps) {}
+  constructor(private readonly deps: SiteIntakeDeps) {
+    this.downloads = new ModelDownloads(deps);
+  }
 
   async hello(session: SiteSession, hello: HelloPayload): Promise<HelloAccepted> {
     const { siteId } = session;
@@ -85,38 +84,16 @@ export class SiteIntake {
 
   left(session: SiteSession, studies: readonly Study[]): void {
     for (const s of studies) this.deps.orchestrator.roundsService.siteLeft(s.id, session.siteId);
-    for (const [id, d] of this.downloads) if (d.siteId === session.siteId) this.downloads.delete(id);
+    this.downloads.forget(session.siteId);
     this.deps.monitor.siteStatus({ site_id: session.siteId, connected: false });
   }
 
-  async downloadBegin(siteId: string, req: DownloadBeginPayload): Promise<DownloadBeginAccepted> {
-    const { study, round } = await currentRound(this.deps, siteId, req.study_id, req.round);
-    const versions = await Promise.all(
-      [round.number - 1, round.number].map((v) => this.deps.models.find(study.id, v)),
-    );
-    const model = versions.find((m) => m?.sha256 === req.model_sha256);
-    if (!model) {
-      throw new SocketRefusal(
-        'not_found',
-        `model ${req.model_sha256} is not a model of round ${round.number}`,
-      );
-    }
-    const bytes = await this.deps.cache.get(model.sha256);
-    for (const [id, d] of this.downloads) if (d.siteId === siteId) this.downloads.delete(id);
-    const download_id = randomUUID();
-    this.downloads.set(download_id, { siteId, bytes });
-    return { download_id, bytes: bytes.length, frames: frameCount(bytes.length), frame_bytes: FRAME_BYTES };
+  downloadBegin(siteId: string, req: DownloadBeginPayload): Promise<DownloadBeginAccepted> {
+    return this.downloads.begin(siteId, req);
   }
 
   downloadFrame(siteId: string, req: DownloadFramePayload): DownloadFrameAccepted {
-    const d = this.downloads.get(req.download_id);
-    if (!d || d.siteId !== siteId)
-      throw new SocketRefusal('not_found', `no download ${req.download_id} of this site`);
-    const frames = frameCount(d.bytes.length);
-    if (req.index >= frames)
-      throw new SocketRefusal('bad_frame', `frame ${req.index} is outside 0..${frames - 1}`);
-    const { start, end } = frameRange(req.index, d.bytes.length);
-    return { index: req.index, data: d.bytes.subarray(start, end) };
+    return this.downloads.frame(siteId, req);
   }
 
   /** Relays a site's training progress to the dashboard, only for its current round while it trains. */
