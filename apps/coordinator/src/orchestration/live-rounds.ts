@@ -1,3 +1,4 @@
+import { SOCKET_MAX_BUFFER_BYTES } from '@fedaln/protocol';
 import type { INestApplication } from '@nestjs/common';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
@@ -24,9 +25,6 @@ import { RoundOrchestrator } from './round-orchestrator';
 import { SiteIntake } from './site-intake';
 import { SiteSessions } from './site-sessions';
 import { UploadIntake } from './upload-intake';
-
-/** A 1 MiB frame plus its socket.io envelope; the default 1e6-byte limit is below one frame. */
-const MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
 
 /**
  * Test hook: `FEDALN_TEST_AGGREGATION_DELAY_MS` pauses every aggregation after "aggregation
@@ -72,7 +70,7 @@ export class LiveRounds {
     const aggregator = new RoundAggregator(blobs, cache, models, this.log);
     const sessions = new SiteSessions();
     const io: SiteServer = new Server(app.getHttpServer(), {
-      maxHttpBufferSize: MAX_MESSAGE_BYTES,
+      maxHttpBufferSize: SOCKET_MAX_BUFFER_BYTES,
       perMessageDeflate: false,
     });
     this.io = io;
