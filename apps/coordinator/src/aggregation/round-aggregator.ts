@@ -4,7 +4,7 @@ import {
   type UpdateTensor,
   type WeightTensor,
 } from '@fedaln/aggregation';
-import { f32BlobLayout } from '@fedaln/protocol';
+import { f32BlobChunks, openBlobFile, type BlobReader } from '@fedaln/protocol';
 import type { BlobStore } from '../blobs/blob-store';
 import { DomainError } from '../domain/domain-error';
 import type { Participant } from '../domain/records';
@@ -12,7 +12,6 @@ import type { GlobalModelRepository } from '../models/global-model.repository';
 import { KeyedSerial } from '../rounds/keyed-serial';
 import type { BlobCache } from '../blobs/blob-cache';
 import { decodeUpdate } from './update-decoder';
-import { openUpdateFile, type UpdateFile } from '../transfer/update-file';
 
 /** An accepted update: persisted (blob + participant row), to be folded from the blob store. */
 export interface AcceptedUpdate {
@@ -163,17 +162,17 @@ export class RoundAggregator {
   private async foldStored(studyId: string, acc: Accumulator, updates: readonly AcceptedUpdate[]) {
     const todo = updates.filter((u) => !acc.folded.has(u.siteId));
     const named = todo.map((u) => `site ${u.siteId}'s update ${u.sha256}`).join(', ');
-    const files: UpdateFile[] = [];
+    const files: BlobReader[] = [];
     try {
       let outcome: ReturnType<StreamingFedAvg['addAll']>;
       try {
         for (const u of todo) {
           const file = await this.blobs.localFile(u.sha256);
           if (file === null) throw new Error('it is not in the blob store');
-          files.push(openUpdateFile(file));
+          files.push(openBlobFile(file));
         }
         outcome = acc.fedavg.addAll(
-          todo.map((u, i) => ({ update: (files[i] as UpdateFile).tensors, nSamples: u.nTrain })),
+          todo.map((u, i) => ({ update: (files[i] as BlobReader).tensors, nSamples: u.nTrain })),
         );
       } catch (e) {
         throw new Error(
@@ -239,30 +238,14 @@ export class RoundAggregator {
   }
 }
 
-/** Floats per chunk of the new model written to the blob store. */
-const WRITE_CHUNK = 1 << 16;
-
 /**
- * The f32 blob of global + δ̄ (the bytes `encodeBlob` would give, `f32BlobLayout`) as a sequence of
- * chunks; the buffer of one chunk is reused for the next. A non-finite value (possible only if the
- * sum overflows float32) stops it with an error naming the tensor.
+ * The f32 blob of global + δ̄, the bytes `encodeBlob` would give, as chunks written straight to the
+ * blob store (`f32BlobChunks`, one reused buffer). A non-finite value (possible only if the sum
+ * overflows float32) stops it with a BlobFormatError naming the tensor and index.
  */
-function* newGlobalChunks(fedavg: StreamingFedAvg, global: readonly WeightTensor[]): Generator<Uint8Array> {
-  const layout = f32BlobLayout(global);
-  yield layout.head;
-  const buffer = new Float32Array(WRITE_CHUNK);
-  let written = 0;
-  for (const [k, t] of global.entries()) {
-    const { offset } = layout.tensors[k] as { offset: number };
-    if (offset > written) yield new Uint8Array(offset - written);
-    for (let from = 0; from < t.values.length; from += WRITE_CHUNK) {
-      const out = buffer.subarray(0, Math.min(WRITE_CHUNK, t.values.length - from));
-      fedavg.applyChunk(k, from, out, t.values.subarray(from, from + out.length));
-      const bad = out.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0)
-        throw new Error(`the new global's tensor "${t.name}" has ${out[bad]} at index ${from + bad}`);
-      yield new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    }
-    written = offset + 4 * t.values.length;
-  }
+function newGlobalChunks(fedavg: StreamingFedAvg, global: readonly WeightTensor[]): Iterable<Uint8Array> {
+  return f32BlobChunks(global, (k, from, out) => {
+    const values = (global[k] as WeightTensor).values;
+    fedavg.applyChunk(k, from, out, values.subarray(from, from + out.length));
+  });
 }

@@ -1,7 +1,5 @@
 import {
-  FRAME_BYTES,
-  frameCount,
-  frameRange,
+  FrameServer,
   type DownloadBeginAccepted,
   type DownloadBeginPayload,
   type DownloadFrameAccepted,
@@ -18,14 +16,15 @@ import type { BlobCache } from './blob-cache';
 /**
  * A site fetching a global model of its current round (the one it trains from, or the one it
  * evaluates): `download:begin` names the model by sha256, `download:frame` asks for one frame of it
- * at a time, served from the blob cache. One open download per site.
+ * at a time, served from the blob cache (`FrameServer`). One open download per site: a new one, or
+ * the site leaving ({@link forget}), drops the old.
  *
  * @example
  * const { download_id, frames } = await downloads.begin(siteId, { study_id, round, model_sha256 });
  * downloads.frame(siteId, { download_id, index: 0 }); // { index: 0, data }
  */
 export class ModelDownloads {
-  private readonly open = new Map<string, { siteId: string; bytes: Buffer }>();
+  private readonly open = new Map<string, { siteId: string; server: FrameServer }>();
 
   constructor(
     private readonly studies: StudyRepository,
@@ -51,22 +50,20 @@ export class ModelDownloads {
         `model ${req.model_sha256} is not a model of round ${round.number}`,
       );
     }
-    const bytes = await this.cache.get(model.sha256);
+    const server = new FrameServer(await this.cache.get(model.sha256));
     this.forget(siteId);
     const download_id = randomUUID();
-    this.open.set(download_id, { siteId, bytes });
-    return { download_id, bytes: bytes.length, frames: frameCount(bytes.length), frame_bytes: FRAME_BYTES };
+    this.open.set(download_id, { siteId, server });
+    return { download_id, ...server.describe() };
   }
 
   frame(siteId: string, req: DownloadFramePayload): DownloadFrameAccepted {
     const d = this.open.get(req.download_id);
     if (!d || d.siteId !== siteId)
       throw new DomainError('TRANSFER_NOT_FOUND', `no download ${req.download_id} of this site`);
-    const frames = frameCount(d.bytes.length);
-    if (req.index >= frames)
-      throw new DomainError('TRANSFER_BAD_FRAME', `frame ${req.index} is outside 0..${frames - 1}`);
-    const { start, end } = frameRange(req.index, d.bytes.length);
-    return { index: req.index, data: d.bytes.subarray(start, end) };
+    const frame = d.server.frame(req.index);
+    if (!frame.ok) throw new DomainError('TRANSFER_BAD_FRAME', frame.message);
+    return { index: frame.index, data: frame.data };
   }
 
   /** Drops the site's open download (it left, or began another). */

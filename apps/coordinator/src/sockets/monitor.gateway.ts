@@ -11,7 +11,7 @@ import {
 import { WebSocketGateway, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
 import { AdminAuthService } from '../auth/admin-auth.service';
-import type { RoundChange } from '../rounds/round-changes';
+import { effectOf, type RoundChange } from '../rounds/round-changes';
 import { MonitorFeed } from '../telemetry/monitor-feed';
 import { SOCKET_SERVER_OPTIONS } from './socket-options';
 
@@ -57,9 +57,10 @@ export class MonitorGateway extends MonitorFeed implements OnGatewayInit, OnGate
     for (const e of this.statuses.values()) socket.emit(MonitorEvent.siteStatus, e);
   }
 
-  /** A round change, pushed when the round's state moved (or it opened). */
-  onChange({ study, round, from }: RoundChange): void {
-    if (from === round.state) return;
+  /** A round change, pushed when the round's state moved, it opened, or it is tried again. */
+  onChange(change: RoundChange): void {
+    const { study, round, from } = change;
+    if (from === round.state && !effectOf(change, 'retryRound')) return;
     this.nsp?.emit(MonitorEvent.roundState, {
       study_id: study.id,
       round: round.number,

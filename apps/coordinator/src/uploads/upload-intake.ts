@@ -1,6 +1,7 @@
 import {
   FRAME_BYTES,
   frameCount,
+  openBlobFile,
   type UploadBeginAccepted,
   type UploadBeginPayload,
   type UploadEndAccepted,
@@ -11,7 +12,6 @@ import {
 import { randomUUID } from 'node:crypto';
 import { DomainError, type DomainErrorCode } from '../domain/domain-error';
 import type { CheckedUpdate } from '@fedaln/aggregation';
-import { openUpdateFile } from '../transfer/update-file';
 import { UploadSpool } from './upload-spool';
 import { currentRound } from '../rounds/current-round';
 import type { AuditLog } from '../audit/audit-log';
@@ -169,10 +169,10 @@ export class UploadIntake {
       throw transferRefused(done);
     }
     this.uploads.delete(uploadId);
-    // The update is checked from the spool file in chunks, never read whole (update-file.ts).
+    // The update is checked from the spool file in chunks, never read whole (openBlobFile).
     let checked: CheckedUpdate;
     try {
-      const update = openUpdateFile(u.spool.file);
+      const update = openBlobFile(u.spool.file);
       try {
         checked = await aggregator.verify(key.studyId, key.round, update.tensors, u.nTrain);
       } finally {

@@ -1,16 +1,15 @@
-import { createHash } from 'node:crypto';
 import {
-  FRAMES_IN_FLIGHT,
-  frameRange,
+  ChunkDownloader,
+  ChunkTransferError,
   SiteEvent,
   type TaskPayload,
   type TransferProgress,
 } from '@fedaln/protocol';
-import { request, type SiteSocket } from '../run/site-socket';
+import { ACK_TIMEOUT_MS, request, type SiteSocket } from '../run/site-socket';
 import type { WorkDir } from './work-dir';
 
 export interface DownloadOptions {
-  /** Frame requests awaiting their ack at once; default {@link FRAMES_IN_FLIGHT}. */
+  /** Frame requests awaiting their ack at once; default `FRAMES_IN_FLIGHT`. */
   inFlight?: number;
   /** Re-requests of a frame whose ack timed out; default 2. */
   retries?: number;
@@ -20,8 +19,8 @@ export interface DownloadOptions {
 
 /**
  * The task's global model: from the work dir when already downloaded, else `download:begin` and
- * `download:frame` requests with several in flight, assembled and checked against the task's
- * sha256 before anything uses it.
+ * `download:frame` requests with several in flight (`ChunkDownloader`), assembled and checked
+ * against the task's sha256 before anything uses it.
  *
  * @example const blob = await downloadModel(socket, task, work, { onProgress: (p) => bar(p) });
  */
@@ -39,57 +38,29 @@ export async function downloadModel(
     model_sha256: task.model_sha256,
   });
   const bytes = new Uint8Array(begin.bytes);
-  const started = performance.now();
-  let received = 0;
-  let done = 0;
-  const fetchFrame = async (index: number): Promise<void> => {
-    const { start, end } = frameRange(index, begin.bytes, begin.frame_bytes);
-    let lastError: unknown;
-    for (let attempt = 0; attempt <= (options.retries ?? 2); attempt++) {
-      try {
-        const frame = await request(
-          socket,
-          SiteEvent.downloadFrame,
-          { download_id: begin.download_id, index },
-          options.frameTimeoutMs,
-        );
-        if (frame.index !== index || frame.data.length !== end - start) {
-          throw new Error(
-            `download frame ${index}: got index ${frame.index} with ${frame.data.length} bytes, expected ${end - start}`,
-          );
-        }
-        bytes.set(frame.data, start);
-        received += frame.data.length;
-        done++;
-        const seconds = (performance.now() - started) / 1000;
-        options.onProgress?.({
-          bytes: received,
-          totalBytes: begin.bytes,
-          nextFrame: done,
-          frames: begin.frames,
-          mbPerS: seconds > 0 ? received / seconds / 1e6 : 0,
-        });
-        return;
-      } catch (err) {
-        if (!(err instanceof Error) || !/timed? ?out/i.test(err.message)) throw err;
-        lastError = err;
-      }
-    }
-    throw new Error(`download frame ${index} failed: ${(lastError as Error).message}`);
-  };
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < begin.frames) await fetchFrame(next++);
-  };
-  await Promise.all(
-    Array.from({ length: Math.min(options.inFlight ?? FRAMES_IN_FLIGHT, begin.frames) }, worker),
-  );
-  const actual = createHash('sha256').update(bytes).digest('hex');
-  if (actual !== task.model_sha256) {
-    throw new Error(
-      `the downloaded global model v${task.model_version} hashes to ${actual}, the task announced ${task.model_sha256}; not used`,
+  const downloader = new ChunkDownloader({
+    totalBytes: begin.bytes,
+    sha256: task.model_sha256,
+    frameBytes: begin.frame_bytes,
+    sink: (chunk, offset) => bytes.set(chunk, offset),
+    inFlight: options.inFlight,
+    retries: options.retries,
+    onProgress: options.onProgress,
+  });
+  try {
+    await downloader.download((index) =>
+      socket
+        .timeout(options.frameTimeoutMs ?? ACK_TIMEOUT_MS)
+        .emitWithAck(SiteEvent.downloadFrame, { download_id: begin.download_id, index }),
     );
+  } catch (err) {
+    if (err instanceof ChunkTransferError && err.code === 'sha256_mismatch') {
+      throw new Error(
+        `the downloaded global model v${task.model_version} is not the one the task announced: ${err.message}; not used`,
+      );
+    }
+    throw err;
   }
-  await work.storeModel(actual, bytes);
+  await work.storeModel(task.model_sha256, bytes);
   return bytes;
 }

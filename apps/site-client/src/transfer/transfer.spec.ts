@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   ChunkReceiver,
   frameCount,
+  FrameServer,
   SITE_NAMESPACE,
   SiteEvent,
   type ClientToServerEvents,
@@ -42,17 +43,9 @@ beforeAll(async () => {
   io_.of(SITE_NAMESPACE).on('connection', (s) => {
     let rx: ChunkReceiver | null = null;
     s.on(SiteEvent.downloadBegin, (_req, ack) =>
-      ack({
-        ok: true,
-        download_id: 'd1',
-        bytes: server.model.length,
-        frames: frameCount(server.model.length, FRAME),
-        frame_bytes: FRAME,
-      }),
+      ack({ ok: true, download_id: 'd1', ...new FrameServer(server.model, FRAME).describe() }),
     );
-    s.on(SiteEvent.downloadFrame, ({ index }, ack) =>
-      ack({ ok: true, index, data: server.model.subarray(index * FRAME, (index + 1) * FRAME) }),
-    );
+    s.on(SiteEvent.downloadFrame, ({ index }, ack) => ack(new FrameServer(server.model, FRAME).frame(index)));
     s.on(SiteEvent.uploadBegin, (req, ack) => {
       rx = new ChunkReceiver({
         totalBytes: req.bytes,
@@ -166,7 +159,7 @@ describe('downloadModel', () => {
     server.model = bytes;
     const wrong = 'f'.repeat(64);
     await expect(downloadModel(socket, task(wrong), work)).rejects.toThrow(
-      `the downloaded global model v0 hashes to ${sha(bytes)}, the task announced ${wrong}; not used`,
+      `the downloaded global model v0 is not the one the task announced: received bytes hash to ${sha(bytes)}, announced ${wrong}; not used`,
     );
     expect(await work.cachedModel(sha(bytes))).toBeNull();
   });

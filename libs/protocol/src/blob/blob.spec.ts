@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { NamedTensor } from '../tensor';
 import { BlobFormatError } from './blob-format-error';
 import { decodeBlob, readBlobHeader } from './decode';
-import { encodeBlob, f32BlobLayout } from './encode';
+import { encodeBlob } from './encode';
 import { BLOB_MAGIC } from './header';
 import { blobSha256 } from './sha256';
 
@@ -103,37 +103,6 @@ describe('encodeBlob / decodeBlob', () => {
       'tensor "w": has 1 values but shape [2, 2] needs 4',
     );
     expect(() => encodeBlob(weights, { encodings: { nope: 'f16' } })).toThrow('tensor "nope"');
-  });
-});
-
-describe('f32BlobLayout', () => {
-  it('gives the head and offsets from which a blob assembled piece by piece equals encodeBlob', () => {
-    // Odd lengths (3 and 5 floats) make the 8-byte alignment padding matter.
-    const tensors = [
-      tensor('a', [3], [1, -0, 2.5]),
-      tensor('b/c', [5, 1], [1e-30, -3, 4, 5, 6]),
-      tensor('e', [], [7]),
-    ];
-    const layout = f32BlobLayout(tensors.map(({ name, shape }) => ({ name, shape })));
-    const assembled = new Uint8Array(layout.totalBytes); // gaps stay zero
-    assembled.set(layout.head);
-    tensors.forEach((t, i) => {
-      const { offset, length } = layout.tensors[i]!;
-      expect(length).toBe(4 * t.values.length);
-      assembled.set(new Uint8Array(t.values.buffer), layout.head.length + offset);
-    });
-    const reference = encodeBlob(tensors);
-    expect(Buffer.from(assembled).equals(Buffer.from(reference.bytes))).toBe(true);
-    expect(blobSha256(assembled)).toBe(reference.sha256);
-  });
-
-  it('refuses a duplicate name', () => {
-    expect(() =>
-      f32BlobLayout([
-        { name: 'w', shape: [1] },
-        { name: 'w', shape: [1] },
-      ]),
-    ).toThrow(/duplicate/);
   });
 });
 

@@ -15,6 +15,28 @@ import { dequantizeQ8 } from './q8';
 const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
+ * Where a blob's JSON header ends: the bytes from the blob's start that {@link readBlobHeader}
+ * needs, read from the preamble (magic and u32 header length) alone, so a reader of a file knows
+ * how much to read before parsing. Throws a {@link BlobFormatError} when `bytes` is shorter than the
+ * preamble or not a FedALN blob.
+ *
+ * @example
+ * blobHeadLength(encodeBlob([]).bytes.subarray(0, BLOB_PREAMBLE_BYTES)); // 12 + the JSON's length
+ */
+export function blobHeadLength(bytes: Uint8Array): number {
+  if (bytes.length < BLOB_PREAMBLE_BYTES) {
+    throw new BlobFormatError(
+      `blob is truncated: ${bytes.length} bytes, shorter than the ${BLOB_PREAMBLE_BYTES}-byte preamble`,
+    );
+  }
+  if (!BLOB_MAGIC.every((b, i) => bytes[i] === b)) {
+    throw new BlobFormatError('bad magic: not a FedALN weights blob (expected "FEDALN1\\0")');
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return BLOB_PREAMBLE_BYTES + view.getUint32(BLOB_MAGIC.length, true);
+}
+
+/**
  * Reads and validates the header of a weights blob without touching tensor data: magic, format,
  * entries, and the canonical packed layout (each offset = align8(end of the previous tensor), the
  * blob ending at the end of the last one). Returns the header and where the data section starts.
@@ -29,35 +51,21 @@ export function readBlobHeader(
   bytes: Uint8Array,
   totalBytes = bytes.length,
 ): { header: BlobHeader; dataStart: number } {
-  if (bytes.length < BLOB_PREAMBLE_BYTES) {
-    throw new BlobFormatError(
-      `blob is truncated: ${bytes.length} bytes, shorter than the ${BLOB_PREAMBLE_BYTES}-byte preamble`,
-    );
-  }
-  if (!BLOB_MAGIC.every((b, i) => bytes[i] === b)) {
-    throw new BlobFormatError('bad magic: not a FedALN weights blob (expected "FEDALN1\\0")');
-  }
-  const headerBytes = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(
-    BLOB_MAGIC.length,
-    true,
-  );
-  const dataStart = align8(BLOB_PREAMBLE_BYTES + headerBytes);
+  const headEnd = blobHeadLength(bytes);
+  const headerBytes = headEnd - BLOB_PREAMBLE_BYTES;
+  const dataStart = align8(headEnd);
   if (dataStart > totalBytes) {
     throw new BlobFormatError(
       `blob is truncated: header says ${headerBytes} header bytes, blob has ${totalBytes}`,
     );
   }
-  if (BLOB_PREAMBLE_BYTES + headerBytes > bytes.length) {
-    throw new RangeError(
-      `readBlobHeader needs the first ${BLOB_PREAMBLE_BYTES + headerBytes} bytes, got ${bytes.length}`,
-    );
+  if (headEnd > bytes.length) {
+    throw new RangeError(`readBlobHeader needs the first ${headEnd} bytes, got ${bytes.length}`);
   }
   let json: unknown;
   try {
     json = JSON.parse(
-      new TextDecoder('utf-8', { fatal: true }).decode(
-        bytes.subarray(BLOB_PREAMBLE_BYTES, BLOB_PREAMBLE_BYTES + headerBytes),
-      ),
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(BLOB_PREAMBLE_BYTES, headEnd)),
     );
   } catch (err) {
     throw new BlobFormatError(`header is not UTF-8 JSON: ${(err as Error).message}`);
@@ -113,7 +121,11 @@ export function decodeBlob(bytes: Uint8Array): NamedTensor[] {
   });
 }
 
-function decodeTensor(entry: TensorEntry, data: Uint8Array): Float32Array {
+/**
+ * Decodes one tensor's bytes (`entry.length` of them, from the data section) into fresh float32
+ * values; non-finite values and q8 parameters that overflow float32 are BlobFormatErrors naming it.
+ */
+export function decodeTensor(entry: TensorEntry, data: Uint8Array): Float32Array {
   const n = elementCount(entry.shape);
   const fail = (i: number): never => {
     throw new BlobFormatError(`value at index ${i} is not finite`, entry.name);

@@ -76,7 +76,7 @@ export function encodeBlob(tensors: readonly NamedTensor[], options: EncodeOptio
         t.name,
       );
     }
-    assertFinite(t);
+    assertFinite(t.values, t.name);
     const { payload, entry } = encodeTensor(t, encoding);
     offset = align8(offset);
     entries.push({ ...entry, offset, length: payload.length });
@@ -91,7 +91,7 @@ export function encodeBlob(tensors: readonly NamedTensor[], options: EncodeOptio
 }
 
 /** The bytes before a blob's tensor data: magic, u32 header length, JSON header, zero padding. */
-function blobHead(entries: TensorEntry[]): { head: Uint8Array; dataStart: number } {
+export function blobHead(entries: TensorEntry[]): { head: Uint8Array; dataStart: number } {
   const header: BlobHeader = { format: BLOB_FORMAT, tensors: entries };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const dataStart = align8(BLOB_PREAMBLE_BYTES + json.length);
@@ -102,50 +102,14 @@ function blobHead(entries: TensorEntry[]): { head: Uint8Array; dataStart: number
   return { head, dataStart };
 }
 
-/** Where an all-f32 blob puts things (see {@link f32BlobLayout}). */
-export interface F32BlobLayout {
-  /** The blob's first `dataStart` bytes: preamble, JSON header and padding. */
-  readonly head: Uint8Array;
-  /** Per tensor, in layout order: its byte offset within the data section and its byte length. */
-  readonly tensors: readonly { readonly offset: number; readonly length: number }[];
-  /** Bytes of the whole blob. */
-  readonly totalBytes: number;
-}
-
 /**
- * The layout `encodeBlob` gives f32 tensors of these names and shapes, without their values, so a
- * producer can write the blob piece by piece — the head, then each tensor's little-endian float32
- * values at `dataStart + offset`, zero bytes in the alignment gaps — and get the same bytes and
- * sha256 as `encodeBlob` (the coordinator streams a new global model to disk this way instead of
- * holding it whole beside its accumulator).
- *
- * @example
- * const { head, tensors, totalBytes } = f32BlobLayout([{ name: 'w', shape: [3] }]);
- * // head.length === totalBytes - 12; tensors[0] = { offset: 0, length: 12 }
+ * Throws a {@link BlobFormatError} naming tensor `name` at the first value of `values` that is NaN or
+ * ±∞ (a blob never carries one); `from` is the index of `values[0]` within the tensor.
  */
-export function f32BlobLayout(layout: readonly { name: string; shape: readonly number[] }[]): F32BlobLayout {
-  const entries: TensorEntry[] = [];
-  let offset = 0;
-  for (const t of layout) {
-    if (entries.some((e) => e.name === t.name)) throw new BlobFormatError('duplicate tensor name', t.name);
-    const length = elementCount(t.shape) * ENCODING_BYTES.f32;
-    offset = align8(offset);
-    entries.push({ name: t.name, shape: [...t.shape], dtype: 'float32', encoding: 'f32', offset, length });
-    offset += length;
-  }
-  const { head, dataStart } = blobHead(entries);
-  return {
-    head,
-    tensors: entries.map(({ offset, length }) => ({ offset, length })),
-    totalBytes: dataStart + offset,
-  };
-}
-
-function assertFinite(t: NamedTensor): void {
-  const v = t.values;
-  for (let i = 0; i < v.length; i++) {
-    if (!Number.isFinite(v[i]))
-      throw new BlobFormatError(`value ${v[i]} at index ${i} is not finite`, t.name);
+export function assertFinite(values: Float32Array, name: string, from = 0): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i]))
+      throw new BlobFormatError(`value ${values[i]} at index ${from + i} is not finite`, name);
   }
 }
 

@@ -1,12 +1,8 @@
 export { BlobFormatError } from './blob-format-error';
-export { decodeBlob, readBlobHeader } from './decode';
-export {
-  encodeBlob,
-  f32BlobLayout,
-  type EncodedBlob,
-  type EncodeOptions,
-  type F32BlobLayout,
-} from './encode';
+export { openBlob, openBlobFile, type BlobReader, type BlobTensor, type TensorReader } from './blob-reader';
+export { F32_CHUNK_VALUES, f32BlobChunks, type FillTensorChunk, type TensorLayout } from './blob-writer';
+export { blobHeadLength, decodeBlob, readBlobHeader } from './decode';
+export { encodeBlob, type EncodedBlob, type EncodeOptions } from './encode';
 export { float16BitsToNumber, float32BitsToFloat16Bits } from './f16';
 export {
   BLOB_FORMAT,
@@ -17,5 +13,6 @@ export {
   type TensorEncoding,
   type TensorEntry,
 } from './header';
+export { bytesSource, fileSource, type PositionalSource } from './positional-source';
 export { dequantizeQ8, quantizeQ8, type Q8Params } from './q8';
 export { blobSha256 } from './sha256';

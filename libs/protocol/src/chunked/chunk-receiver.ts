@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Ack } from '../error-codes';
-import { FRAME_BYTES, FRAMES_IN_FLIGHT, frameCount, frameRange } from './frames';
+import { FRAME_BYTES, FRAMES_IN_FLIGHT, frameCount, frameIndexProblem, frameRange } from './frames';
 
 /** Receives contiguous bytes in order: `offset` is the position of `chunk` in the blob. */
 export type ChunkSink = (chunk: Uint8Array, offset: number) => void;
@@ -77,9 +77,8 @@ export class ChunkReceiver {
 
   /** Takes frame `index`; refuses a wrong size, an index out of range or beyond the window. */
   accept(index: number, data: Uint8Array): Ack<FrameAccepted> {
-    if (!Number.isInteger(index) || index < 0 || index >= this.frameTotal) {
-      return this.refuse(`frame index ${index} is outside 0..${this.frameTotal - 1}`);
-    }
+    const outside = frameIndexProblem(index, this.frameTotal);
+    if (outside !== null) return this.refuse(outside);
     const { start, end } = frameRange(index, this.options.totalBytes, this.frameBytes);
     if (data.length !== end - start) {
       return this.refuse(`frame ${index} has ${data.length} bytes, expected ${end - start}`);

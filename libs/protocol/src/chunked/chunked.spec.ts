@@ -1,9 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import type { Ack } from '../error-codes';
-import { ChunkReceiver } from './chunk-receiver';
+import type { DownloadFrameAccepted } from '../events';
+import { ChunkDownloader, type FetchFrame } from './chunk-downloader';
+import { ChunkReceiver, type ChunkSink } from './chunk-receiver';
 import { ChunkSender, type SendFrame } from './chunk-sender';
 import { ChunkTransferError } from './chunk-transfer-error';
+import { FrameServer } from './frame-server';
 import { FRAME_BYTES, frameCount, type TransferProgress } from './frames';
 
 const FRAME = 64; // small frames keep the loopback fast; the logic does not depend on the size
@@ -21,22 +24,29 @@ function blob(n: number): Uint8Array {
   return b;
 }
 
+/** A sink that appends into `out`, checking the offsets are contiguous. */
+function contiguousSink(length: number) {
+  const out = new Uint8Array(length);
+  let written = 0;
+  const sink: ChunkSink = (chunk, offset) => {
+    expect(offset).toBe(written);
+    out.set(chunk, offset);
+    written += chunk.length;
+  };
+  return { sink, out, written: () => written };
+}
+
 /** A receiver whose sink appends into `out`, checking the offsets are contiguous. */
 function receiverFor(bytes: Uint8Array, options: { window?: number; sha256?: string } = {}) {
-  const out = new Uint8Array(bytes.length);
-  let written = 0;
+  const { sink, out, written } = contiguousSink(bytes.length);
   const rx = new ChunkReceiver({
     totalBytes: bytes.length,
     sha256: options.sha256 ?? sha(bytes),
     frameBytes: FRAME,
     window: options.window, // default FRAMES_IN_FLIGHT
-    sink: (chunk, offset) => {
-      expect(offset).toBe(written);
-      out.set(chunk, offset);
-      written += chunk.length;
-    },
+    sink,
   });
-  return { rx, out, written: () => written };
+  return { rx, out, written };
 }
 
 /**
@@ -237,5 +247,169 @@ describe('ChunkReceiver', () => {
       ok: false,
       message: 'frame 2 has 1048576 bytes, expected 524288',
     });
+  });
+});
+
+describe('FrameServer', () => {
+  const bytes = blob(FRAME * 3 + 5); // frames of 64, 64, 64, 5
+
+  it('describes the blob as download:begin announces it and serves each frame as a view', () => {
+    const server = new FrameServer(bytes, FRAME);
+    expect(server.describe()).toEqual({ bytes: FRAME * 3 + 5, frames: 4, frame_bytes: FRAME });
+    const last = server.frame(3) as { ok: true } & DownloadFrameAccepted;
+    expect(last).toEqual({ ok: true, index: 3, data: bytes.subarray(3 * FRAME) });
+    expect(last.data.buffer).toBe(bytes.buffer);
+    expect(server.frame(0)).toMatchObject({ ok: true, index: 0, data: bytes.subarray(0, FRAME) });
+  });
+
+  it.each([-1, 4, 1.5, NaN])('refuses frame %p with bad_frame', (index) => {
+    expect(new FrameServer(bytes, FRAME).frame(index)).toEqual({
+      ok: false,
+      code: 'bad_frame',
+      message: `frame index ${index} is outside 0..3`,
+    });
+  });
+
+  it('serves an empty blob as one empty frame, with 1 MiB frames by default', () => {
+    const server = new FrameServer(new Uint8Array(0));
+    expect(server.describe()).toEqual({ bytes: 0, frames: 1, frame_bytes: FRAME_BYTES });
+    expect(server.frame(0)).toMatchObject({ ok: true, index: 0, data: new Uint8Array(0) });
+    expect(server.frame(1)).toMatchObject({ ok: false, code: 'bad_frame' });
+  });
+});
+
+describe('ChunkDownloader against a FrameServer', () => {
+  const bytes = blob(FRAME * 40 + 17); // 41 frames, the last one short
+  const server = new FrameServer(bytes, FRAME);
+
+  /** A downloader writing into `out`, checking the offsets are contiguous. */
+  function downloaderFor(options: { sha256?: string; inFlight?: number; retries?: number } = {}) {
+    const { sink, out } = contiguousSink(bytes.length);
+    const downloader = new ChunkDownloader({
+      totalBytes: bytes.length,
+      sha256: options.sha256 ?? sha(bytes),
+      frameBytes: FRAME,
+      inFlight: options.inFlight,
+      retries: options.retries,
+      sink,
+    });
+    return { downloader, out };
+  }
+
+  /**
+   * The network between the downloader and the server: each answer comes back after 1–4
+   * event-loop turns (so answers overtake each other); with probability `drop` a request or its
+   * answer is lost (a rejected fetch: an ack timeout); after `cutAfter` requests the link is dead.
+   */
+  function network(random: () => number, drop = 0, cutAfter = Infinity) {
+    const asked: number[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const fetch: FetchFrame = async (index) => {
+      asked.push(index);
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      try {
+        for (let turns = 1 + Math.floor(random() * 4); turns > 0; turns--)
+          await new Promise((r) => setImmediate(r));
+        if (asked.length > cutAfter) throw new Error('disconnected');
+        if (random() < drop) throw new Error(`ack timeout (frame ${index})`);
+        return server.frame(index);
+      } finally {
+        inFlight--;
+      }
+    };
+    return { fetch, asked, maxInFlight: () => maxInFlight };
+  }
+
+  it('writes every frame in order with several in flight, verifies the sha256 and reports progress', async () => {
+    const progress: number[] = [];
+    const out = new Uint8Array(bytes.length);
+    const downloader = new ChunkDownloader({
+      totalBytes: bytes.length,
+      sha256: sha(bytes),
+      frameBytes: FRAME,
+      sink: (chunk, offset) => out.set(chunk, offset),
+      onProgress: (p) => progress.push(p.bytes),
+    });
+    const net = network(prng(11));
+    const done = await downloader.download(net.fetch);
+    expect(done).toMatchObject({ bytes: bytes.length, nextFrame: 41, frames: 41 });
+    expect(out).toEqual(bytes);
+    expect(net.maxInFlight()).toBe(8); // FRAMES_IN_FLIGHT
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+  });
+
+  it('re-asks for a frame whose request or answer was lost', async () => {
+    const { downloader, out } = downloaderFor({ retries: 10 });
+    await downloader.download(network(prng(12), 0.2).fetch);
+    expect(out).toEqual(bytes);
+  });
+
+  it('resumes an interrupted download where its bytes end, without fetching a frame twice', async () => {
+    const { downloader, out } = downloaderFor({ retries: 1 });
+    const first = network(prng(13), 0, 15);
+    const err = await downloader.download(first.fetch).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ChunkTransferError);
+    expect(err).toMatchObject({ code: 'transport', nextFrame: downloader.nextFrame });
+    const resumeAt = downloader.nextFrame;
+    expect(resumeAt).toBeGreaterThan(0);
+    expect(resumeAt).toBeLessThan(41);
+
+    // A new download id after reconnecting: the downloader asks for the rest only.
+    const second = network(prng(14));
+    await downloader.download(second.fetch);
+    expect(Math.min(...second.asked)).toBe(resumeAt);
+    expect(out).toEqual(bytes);
+  });
+
+  it('resumes in a later session from the frames already stored, replaying them for the hash', async () => {
+    const stored = 17;
+    const out = Uint8Array.from(bytes.subarray(0, stored * FRAME));
+    const rest: number[] = [];
+    const downloader = new ChunkDownloader({
+      totalBytes: bytes.length,
+      sha256: sha(bytes),
+      frameBytes: FRAME,
+      resumeFrom: stored,
+      sink: (chunk, offset) => rest.push(offset, chunk.length),
+    });
+    downloader.replay(out);
+    const net = network(prng(15));
+    await expect(downloader.download(net.fetch)).resolves.toMatchObject({ nextFrame: 41 });
+    expect(Math.min(...net.asked)).toBe(stored);
+    expect(rest[0]).toBe(stored * FRAME);
+  });
+
+  it('refuses bytes that do not hash to the announced sha256', async () => {
+    const { downloader } = downloaderFor({ sha256: sha(new Uint8Array(1)) });
+    await expect(downloader.download(network(prng(16)).fetch)).rejects.toMatchObject({
+      code: 'sha256_mismatch',
+      message: `received bytes hash to ${sha(bytes)}, announced ${sha(new Uint8Array(1))}`,
+    });
+  });
+
+  it('stops on a refused frame, a frame of the wrong size or the wrong index', async () => {
+    const cases: [FetchFrame, object][] = [
+      [
+        async (i) =>
+          i === 3 ? { ok: false, code: 'not_found', message: 'no download d1' } : server.frame(i),
+        { code: 'not_found', nextFrame: 3, message: 'frame 3 refused: no download d1' },
+      ],
+      [
+        async (i) => (i === 2 ? { ok: true, index: 2, data: new Uint8Array(5) } : server.frame(i)),
+        { code: 'bad_frame', nextFrame: 2, message: 'frame 2 refused: frame 2 has 5 bytes, expected 64' },
+      ],
+      [
+        async (i) => server.frame(i === 1 ? 0 : i),
+        { code: 'bad_frame', nextFrame: 1, message: 'frame 1 refused: asked for frame 1, got frame 0' },
+      ],
+    ];
+    for (const [fetch, expected] of cases) {
+      const { downloader } = downloaderFor({ inFlight: 1 });
+      await expect(downloader.download(fetch)).rejects.toMatchObject(expected);
+    }
   });
 });

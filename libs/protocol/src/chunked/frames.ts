@@ -46,6 +46,18 @@ export function frameRange(
   return { start, end: Math.min(totalBytes, start + frameBytes) };
 }
 
+/**
+ * Why `index` is not a frame of a blob of `frames` frames, or null when it is one: the message both
+ * ends put in a `bad_frame` refusal.
+ *
+ * @example
+ * frameIndexProblem(4, 4); // 'frame index 4 is outside 0..3'
+ */
+export function frameIndexProblem(index: number, frames: number): string | null {
+  if (Number.isInteger(index) && index >= 0 && index < frames) return null;
+  return `frame index ${index} is outside 0..${frames - 1}`;
+}
+
 /** Progress of a transfer; `mbPerS` is 10⁶ bytes per second over this session's acknowledged bytes. */
 export interface TransferProgress {
   /** Bytes acknowledged contiguously from the start of the blob (resumed frames included). */
