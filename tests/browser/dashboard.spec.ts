@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import {
+  MonitorEvent,
+  type MetricsReceivedEvent,
+  type RoundState,
+  type RoundStateEvent,
+} from '@fedaln/protocol';
+import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { ADMIN, runReleaseStudy, type ReleaseStudy } from '../e2e/support/release-study';
 
 jest.setTimeout(180_000);
@@ -88,6 +94,156 @@ describe('lead dashboard (Chromium against a coordinator with a finished study)'
     expect(releases.json[0]).toMatchObject({ version: 1, round: 3, study_id: study.studyId });
     expect(await page.locator('#release-button').textContent()).toBe('Round 3 released');
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-released.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+/** A server event as the dashboard's `/monitor` listeners receive it. */
+type Played =
+  | [typeof MonitorEvent.roundState, RoundStateEvent]
+  | [typeof MonitorEvent.metricsReceived, MetricsReceivedEvent];
+
+/** What the page's scripts see of `globalThis` here (the test's tsconfig has no DOM types). */
+interface PageGlobals {
+  __monitorSocket?: { listeners(event: string): ((e: unknown) => void)[] };
+  document: { querySelector(selector: string): { textContent: string | null } | null };
+}
+
+/**
+ * Runs in the page before its scripts: wraps socket.io's `io` as the page script assigns it, to keep
+ * the socket the dashboard opens on `/monitor`, so that a test can hand server events to its
+ * listeners (the dashboard itself has no test hook).
+ */
+function keepMonitorSocket(): void {
+  let realIo: ((...args: unknown[]) => unknown) | undefined;
+  Object.defineProperty(globalThis, 'io', {
+    configurable: true,
+    get: () =>
+      realIo &&
+      ((...args: unknown[]) => {
+        const socket = realIo!(...args);
+        (globalThis as unknown as Record<string, unknown>).__monitorSocket = socket;
+        return socket;
+      }),
+    set: (io: (...args: unknown[]) => unknown) => {
+      realIo = io;
+    },
+  });
+}
+
+describe("live updates refresh what an event changed (events handed to the page's /monitor listeners)", () => {
+  /** A second, draft study in the list, for events of a study that is not shown. */
+  let otherId: string;
+  const at = () => new Date().toISOString();
+  const roundState = (round: number, state: RoundState, studyId = study.studyId): Played => [
+    MonitorEvent.roundState,
+    { study_id: studyId, round, state, at: at() },
+  ];
+  const metricsReceived = (round: number, site: number, auc: number): Played => [
+    MonitorEvent.metricsReceived,
+    { study_id: study.studyId, round, site_id: study.siteIds[site]!, n: 60, auc },
+  ];
+
+  /**
+   * Hands `events` to the page's listeners in one task; `read`: the text of that selector right
+   * after them, before any timer ran. `requests`: the REST requests the page made from then until
+   * it is idle again (`#app[aria-busy="false"]`: no refresh planned or running), sorted.
+   */
+  async function play(events: Played[], read = ''): Promise<{ read: string | null; requests: string[] }> {
+    const requests: string[] = [];
+    const onRequest = (r: Request) => {
+      const { pathname } = new URL(r.url());
+      if (pathname.startsWith('/api/'))
+        requests.push(`${r.method()} ${pathname.replace(study.studyId, ':id').replace(otherId, ':other')}`);
+    };
+    page.on('request', onRequest);
+    try {
+      const text = await page.evaluate(
+        ({ events, read }) => {
+          const g = globalThis as unknown as PageGlobals;
+          for (const [name, e] of events)
+            for (const listener of g.__monitorSocket!.listeners(name)) listener(e);
+          return read ? (g.document.querySelector(read)?.textContent ?? null) : null;
+        },
+        { events, read },
+      );
+      await page.waitForSelector('#app[aria-busy="false"]');
+      return { read: text, requests: requests.sort() };
+    } finally {
+      page.off('request', onRequest);
+    }
+  }
+
+  beforeAll(async () => {
+    const demo = await study.api('GET', `/api/studies/${study.studyId}`);
+    const other = await study.api('POST', '/api/studies', { ...demo.json.spec, name: 'Second study' });
+    expect(other.status).toBe(201);
+    otherId = String(other.json.id);
+    await page.addInitScript(keepMonitorSocket);
+    await page.reload();
+    await page.click(`li[data-study="${study.studyId}"]`);
+    await page.waitForSelector('#rounds tbody tr[data-round="3"]');
+    await page.waitForSelector('#app[aria-busy="false"]');
+  });
+
+  it("a site report shows in its cell at once, then fetches only that round's metrics", async () => {
+    const cell = `#rounds tr[data-round="2"] [data-site="${study.siteIds[0]}"]`;
+    const played = await play([metricsReceived(2, 0, 0.123)], cell);
+    expect(played.read).toBe('Hospital A 0.123');
+    expect(played.requests).toEqual(['GET /api/studies/:id/rounds/2/metrics']);
+    // The coordinator's stored report (with its CI, and the pooled numbers) replaces the event's AUC.
+    const metrics = await study.api('GET', `/api/studies/${study.studyId}/rounds/2/metrics`);
+    const stored = metrics.json.sites.find((s: { site_id: string }) => s.site_id === study.siteIds[0]);
+    expect(await page.locator(cell).textContent()).toBe(`Hospital A ${stored.report.auc.toFixed(3)}`);
+    expect(await page.locator('#rounds tr[data-round="2"] .pooled-auc').textContent()).toBe(
+      metrics.json.pooled.auc.toFixed(3),
+    );
+  });
+
+  it('a round state redraws that row at once and fetches only what the state brings', async () => {
+    const stateOf2 = '#rounds tr[data-round="2"] .state';
+    // Evaluating brings nothing new to show: the reports arrive as their own events.
+    expect(await play([roundState(2, 'evaluating')], stateOf2)).toEqual({ read: 'evaluating', requests: [] });
+    // Completed: the round (its end) and its metrics (the verdict); round 2 is not the study's last.
+    expect(await play([roundState(2, 'completed')], stateOf2)).toEqual({
+      read: 'completed',
+      requests: ['GET /api/studies/:id/rounds/2', 'GET /api/studies/:id/rounds/2/metrics'],
+    });
+    // The last round completed: the study may have completed too.
+    expect((await play([roundState(3, 'completed')])).requests).toEqual([
+      'GET /api/studies/:id',
+      'GET /api/studies/:id/rounds/3',
+      'GET /api/studies/:id/rounds/3/metrics',
+    ]);
+    expect(await page.locator('#rounds tbody .state.completed').count()).toBe(3);
+    expect(await page.locator('#verdict-result').count()).toBe(1);
+  });
+
+  it('a burst of events costs one refresh per round, each with what its events need', async () => {
+    const played = await play([
+      metricsReceived(1, 0, 0.5),
+      metricsReceived(1, 1, 0.6),
+      metricsReceived(2, 2, 0.7),
+      roundState(2, 'completed'),
+    ]);
+    expect(played.requests).toEqual([
+      'GET /api/studies/:id/rounds/1/metrics',
+      'GET /api/studies/:id/rounds/2',
+      'GET /api/studies/:id/rounds/2/metrics',
+    ]);
+  });
+
+  it("another study's round events change only its entry in the list", async () => {
+    const entry = `li[data-study="${otherId}"] small`;
+    // A round number the event carries: no request.
+    expect(await play([roundState(1, 'training', otherId)], entry)).toEqual({
+      read: 'draft · round 1/3',
+      requests: [],
+    });
+    // A failed round may have changed the study's status: its record, nothing of the rounds.
+    expect((await play([roundState(1, 'failed', otherId)])).requests).toEqual(['GET /api/studies/:other']);
+    expect(await page.locator(entry).textContent()).toBe('draft · round 0/3');
+    expect(await page.locator('#rounds tbody tr').count()).toBe(3);
     expect(pageErrors).toEqual([]);
   });
 });
