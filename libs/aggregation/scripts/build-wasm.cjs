@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Compiles wasm/grid-fold.wat into src/grid-fold.wasm.ts (the module's bytes as base64), so the
 // package ships no binary file and needs no compiler at run time. `--check` exits 1 when the
-// committed file differs from what the .wat compiles to (run by grid-fold.spec.ts).
+// committed file differs from what the .wat compiles to (run by grid-fold-kernel.spec.ts).
 // Usage: npm run build:wasm -w @fedaln/aggregation [-- --check]
 const fs = require('node:fs');
 const path = require('node:path');

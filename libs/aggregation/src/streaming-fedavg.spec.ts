@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { StreamingFedAvg, type TensorSource, type WeightTensor } from './streaming-fedavg';
-import { CHUNK_FLOATS } from './fold-ring';
-import { K_MAX } from './grid-sum';
+import { CHUNK_FLOATS } from './fold-memory';
+import { K_MAX } from './grid';
 import { UpdateRejected } from './update-rejected';
 
 const tensor = (name: string, shape: number[], values: ArrayLike<number>): WeightTensor =>
@@ -57,7 +57,7 @@ describe('StreamingFedAvg', () => {
     // + 0.75 ulp and rounds up, so that order gives 7·2⁻³¹ while adding the small terms first
     // (6·2⁻³¹, then a tie at 1.5 ulp that rounds to even) gives 8·2⁻³¹. Each small term is 3/32 of
     // the grid step, so we round it to 0 in either order: mean 0, within K·q/(2W) = 4·2⁻²⁶/8 of
-    // the exact 6·2⁻³¹/4 (grid-sum.ts, "Error").
+    // the exact 6·2⁻³¹/4 (grid.ts, "Error").
     const terms = [2 ** 23, 3 * 2 ** -31, -(2 ** 23), 3 * 2 ** -31];
     expect(terms.reduce((a, b) => a + b)).toBe(7 * 2 ** -31);
     expect([1, 3, 0, 2].reduce((a, i) => a + (terms[i] as number), 0)).toBe(8 * 2 ** -31);
@@ -147,7 +147,7 @@ describe('StreamingFedAvg', () => {
     it('agrees with an independent float64 weighted mean to float32 precision', () => {
       // Reference: the definition evaluated naively in float64 (Flower's aggregate() in float64).
       // Its own error is ≤ 4·2⁻⁵³·Σ nᵢ|δᵢ| / Σ nᵢ; ours adds a float32 rounding (≤ 2⁻²⁴ relative) and
-      // the grid's K·q/(2W) with q = 2⁻²⁶ (global max |g| < 1: scale 1; grid-sum.ts, "Error").
+      // the grid's K·q/(2W) with q = 2⁻²⁶ (global max |g| < 1: scale 1; grid.ts, "Error").
       const total = updates.reduce((a, u) => a + u.samples, 0);
       const grid = (updates.length * 2 ** -26) / (2 * total);
       global.forEach((g, k) => {

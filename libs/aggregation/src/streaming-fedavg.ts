@@ -1,13 +1,6 @@
-import {
-  type FoldThread,
-  GridSum,
-  gridScale,
-  K_MAX,
-  N_MAX,
-  readValues,
-  type UpdateFold,
-  type Values,
-} from './grid-sum';
+import type { FoldThread } from './fold-worker-thread';
+import { gridScale, K_MAX, N_MAX } from './grid';
+import { GridSum, readValues, type UpdateFold, type Values } from './grid-sum';
 import { UpdateRejected } from './update-rejected';
 
 /** A tensor of the global model's layout. */
@@ -70,10 +63,10 @@ const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
  *
  *   δ̄ = Σᵢ nᵢ·δᵢ / Σᵢ nᵢ,   new global = global + δ̄
  *
- * folded into a float64 accumulator on a per-tensor grid (`grid-sum.ts`): memory is 8 bytes per
- * parameter whatever the number of sites, every term is rounded to the grid on its own and then
- * summed exactly, so the result is bit-identical for any arrival order (proof and error bound in
- * `grid-sum.ts`: within M·2⁻²⁷·K/W of the exact mean, M the tensor's scale).
+ * folded into a float64 accumulator on a per-tensor grid (`grid.ts`; `grid-sum.ts` folds): memory
+ * is 8 bytes per parameter whatever the number of sites, every term is rounded to the grid on its
+ * own and then summed exactly, so the result is bit-identical for any arrival order (proof and
+ * error bound in `grid.ts`: within M·2⁻²⁷·K/W of the exact mean, M the tensor's scale).
  *
  * Streaming granularity: whole updates, each folded as it is added ({@link add}), or two in one pass
  * ({@link addAll}); a tensor may be read on demand ({@link TensorSource}, from a file say) instead
@@ -91,7 +84,7 @@ const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
 export interface StreamingFedAvgOptions {
   /**
    * The global model the deltas apply to, in any order: each tensor's grid scale is the least power
-   * of two ≥ max(1, its largest |value|) (`grid-sum.ts`). Without it every scale is 1.
+   * of two ≥ max(1, its largest |value|) (`grid.ts`). Without it every scale is 1.
    */
   readonly global?: readonly WeightTensor[];
   /**
@@ -241,7 +234,7 @@ export class StreamingFedAvg {
   /**
    * Folds one or two updates (one pass over the accumulator), then decides each in order as
    * {@link add} would — a bad value or a range overrun in the earliest tensor where either occurs
-   * rejects it — and undoes the rejected ones exactly (grid-sum.ts, step 3).
+   * rejects it — and undoes the rejected ones exactly (grid.ts, step 3).
    */
   private foldGroup(group: readonly Ready[]): (UpdateRejected | undefined)[] {
     const inputs = group.map((u) => ({ tensors: u.tensors.map(valuesOf), n: u.nSamples }));

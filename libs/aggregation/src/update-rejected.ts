@@ -4,7 +4,7 @@ export type UpdateRejectedCode =
   | 'layout_mismatch'
   /** A value is NaN or ±∞. */
   | 'non_finite'
-  /** A value, or the round's Σ n·max|δ| of a tensor, exceeds the accumulator's range (`grid-sum.ts`). */
+  /** A value, or the round's Σ n·max|δ| of a tensor, exceeds the accumulator's range (`grid.ts`). */
   | 'out_of_range'
   /** nSamples is not an integer in 1…2²⁴. */
   | 'bad_weight'

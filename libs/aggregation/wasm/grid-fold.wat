@@ -1,8 +1,8 @@
-;; Kernels of StreamingFedAvg's grid accumulator (libs/aggregation/src/grid-sum.ts has the arithmetic
+;; Kernels of StreamingFedAvg's grid accumulator (libs/aggregation/src/grid.ts has the arithmetic
 ;; and its proof). `npm run build:wasm -w @fedaln/aggregation` compiles this file into
-;; src/grid-fold.wasm.ts (base64); grid-fold.spec.ts checks that the committed bytes are this file's.
-;; Offsets are byte offsets into the imported memory, which is shared: a worker thread runs the same
-;; kernels on it (src/fold-ring.ts).
+;; src/grid-fold.wasm.ts (base64); grid-fold-kernel.spec.ts checks that the committed bytes are this
+;; file's. Offsets are byte offsets into the imported memory, which is shared: a worker thread runs
+;; the same kernels on it (src/fold-worker.ts).
 (module
   (import "env" "memory" (memory 1 65536 shared))
   (global $maxabs (mut f32) (f32.const 0))
@@ -215,7 +215,7 @@
 
   ;; run(b): runs the fold job described by the control block at byte offset b and writes its
   ;; results there — the one entry point of both the worker thread and the thread that stages
-  ;; (src/fold-ring.ts has the block's layout: i32 words op 4, acc 8, x 12, y 16, n 20; results
+  ;; (src/fold-memory.ts has the block's layout: i32 words op 4, acc 8, x 12, y 16, n 20; results
   ;; stop 24, stop2 28; f32 cap 32, capy 36; results maxabs 40, maxabs2 44; f64 w 48, wy 56).
   (func (export "run") (param $b i32)
     (if (i32.eq (i32.load offset=4 (local.get $b)) (i32.const 2))
