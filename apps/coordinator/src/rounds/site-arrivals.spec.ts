@@ -1,0 +1,128 @@
+import { beforeEach, describe, expect, it, jest } from '@jest/globals';
+import * as path from 'node:path';
+import {
+  connectSession,
+  HELLO,
+  inMemoryCoordinator,
+  seedRound,
+  temporaryDir,
+  type InMemoryCoordinator,
+} from '../../../../tests/medium/coordinator-in-memory';
+import { BlobCache } from '../blobs/blob-cache';
+import { FileBlobStore } from '../blobs/blob-store';
+import { ModelDownloads } from '../blobs/model-downloads';
+import type { Study } from '../domain/records';
+import { FeatureBaselines } from '../evaluation/feature-baselines';
+import { FeatureModelStore } from '../evaluation/feature-model';
+import { SERVER_VERSION, SiteArrivals } from './site-arrivals';
+import { TaskDispatch } from './task-dispatch';
+
+const dir = temporaryDir('site-arrivals');
+
+describe('SiteArrivals', () => {
+  let c: InMemoryCoordinator;
+  let blobs: FileBlobStore;
+  let downloads: ModelDownloads;
+  let arrivals: SiteArrivals;
+
+  beforeEach(() => {
+    blobs = new FileBlobStore(path.join(dir, 'blobs'));
+    c = inMemoryCoordinator(blobs);
+    const baselines = new FeatureBaselines(
+      new FeatureModelStore(path.join(dir, 'metrics')),
+      c.presence,
+      c.log,
+    );
+    const dispatch = new TaskDispatch(c.models, c.participants, c.reports, baselines, c.presence);
+    c.changes.subscribe((change) => dispatch.onChange(change)); // as AppModule wires it
+    downloads = new ModelDownloads(c.studies, c.rounds, c.models, new BlobCache(blobs));
+    arrivals = new SiteArrivals(
+      c.studies,
+      c.rounds,
+      c.service,
+      dispatch,
+      c.presence,
+      downloads,
+      c.audit,
+      c.monitor,
+    );
+  });
+
+  /** A study of sites a and b needing one site, with its version 0 in the blob store. */
+  async function study(
+    state: 'waiting' | 'training',
+    more: { status?: Study['status']; sites?: string[] } = {},
+  ) {
+    const seeded = await seedRound(c, {
+      sites: more.sites ?? ['a', 'b'],
+      state,
+      status: more.status,
+      spec: { min_sites: 1 },
+      participants: state === 'training' ? { a: 'assigned', b: 'assigned' } : {},
+    });
+    const v0 = await blobs.put(new TextEncoder().encode(`version 0 of ${seeded.study.id}`));
+    await c.models.add({ studyId: seeded.study.id, version: 0, roundNumber: null, ...v0 });
+    return { ...seeded, v0 };
+  }
+
+  it('hello records the site, audits what it said, tells the dashboard and answers with the server version', async () => {
+    const a = connectSession(c, 'a', null);
+    const hello = { ...HELLO, engine: 'wasm' as const, images_per_s: 2.5 };
+    await expect(arrivals.hello(a, hello)).resolves.toEqual({ site_id: 'a', server_version: SERVER_VERSION });
+    expect(a.hello).toEqual(hello);
+    expect(c.presence.present(['a'])).toEqual(['a']);
+    expect(c.audit.entries).toMatchObject([
+      { actor: 'site:a', action: 'site.hello', subjectType: 'site', subjectId: 'a', details: hello },
+    ]);
+    expect(c.monitor.told).toEqual([
+      { kind: 'siteStatus', event: { site_id: 'a', connected: true, engine: 'wasm', images_per_s: 2.5 } },
+    ]);
+  });
+
+  it('joins the running studies that list the site, and only those', async () => {
+    const running = await study('waiting');
+    const paused = await study('waiting', { status: 'paused' });
+    const draft = await study('waiting', { status: 'draft' });
+    const others = await study('waiting', { sites: ['b'] });
+    const joined = jest.spyOn(c.service, 'siteJoined');
+    const a = connectSession(c, 'a', null);
+    await arrivals.hello(a, HELLO);
+    expect(joined.mock.calls).toEqual([[running.study.id, 'a']]);
+    // min_sites 1: the running study's round starts, and its train task reaches the site once.
+    expect((await c.rounds.find(running.study.id, 1))?.state).toBe('training');
+    expect(a.tasks.map((t) => [t.kind, t.study_id])).toEqual([['train', running.study.id]]);
+    for (const s of [paused, draft, others])
+      expect((await c.rounds.find(s.study.id, 1))?.state).toBe('waiting');
+  });
+
+  it('re-sends the task a site still owes in a round under way', async () => {
+    const underway = await study('training');
+    const a = connectSession(c, 'a', null);
+    await arrivals.hello(a, HELLO);
+    expect(a.tasks).toMatchObject([{ kind: 'train', study_id: underway.study.id, round: 1 }]);
+    expect(a.tasks[0]?.model_sha256).toBe(underway.v0.sha256);
+  });
+
+  it('leaving removes the session and its open download, and tells the dashboard', async () => {
+    const { study: s, v0 } = await study('training');
+    const a = connectSession(c, 'a');
+    const { download_id } = await downloads.begin('a', { study_id: s.id, round: 1, model_sha256: v0.sha256 });
+    arrivals.left(a);
+    expect(c.presence.get('a')).toBeUndefined();
+    expect(() => downloads.frame('a', { download_id, index: 0 })).toThrow(
+      expect.objectContaining({ code: 'TRANSFER_NOT_FOUND' }),
+    );
+    expect(c.monitor.told).toEqual([{ kind: 'siteStatus', event: { site_id: 'a', connected: false } }]);
+  });
+
+  it('the old socket of a site that reconnected leaving does nothing', async () => {
+    const { study: s, v0 } = await study('training');
+    const stale = connectSession(c, 'a');
+    const now = connectSession(c, 'a');
+    const { download_id } = await downloads.begin('a', { study_id: s.id, round: 1, model_sha256: v0.sha256 });
+    arrivals.left(stale);
+    expect(c.presence.get('a')).toBe(now);
+    expect(downloads.frame('a', { download_id, index: 0 }).data.length).toBe(v0.bytes);
+    expect(c.monitor.told).toEqual([]);
+  });
+});
