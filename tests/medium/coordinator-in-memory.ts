@@ -235,7 +235,7 @@ export class EmptyBlobStore extends BlobStore {
   put(): Promise<StoredBlob> {
     return this.refuse();
   }
-  putFile(): Promise<StoredBlob> {
+  adopt(): Promise<StoredBlob> {
     return this.refuse();
   }
   putChunks(): Promise<StoredBlob> {

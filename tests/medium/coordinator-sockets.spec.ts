@@ -221,11 +221,9 @@ describe.each(databaseTargets())('coordinator sockets on %s (createApp in proces
     expect(site.connected).toBe(true);
   });
 
-  // Known bug: createApp's global REST ValidationPipe (serve.ts `app.useGlobalPipes`) also runs on
-  // the gateways' @MessageBody parameters, before the gateway's SocketValidationPipe; its
-  // BadRequestException is no DomainError, so SiteExceptionFilter acks `internal` ("retry later").
-  // Flip `it.failing` to `it` with the fix.
-  it.failing('acks a malformed hello with bad_request, naming the field', async () => {
+  // The global REST pipe leaves socket bodies to the gateway's pipe (http/rest-validation.pipe.ts);
+  // before that fix this ack was `internal` ("retry later").
+  it('acks a malformed hello with bad_request, naming the field', async () => {
     const ack = await site.timeout(30_000).emitWithAck(SiteEvent.hello, malformedHello);
     expect(ack).toMatchObject({ ok: false, code: 'bad_request', message: expect.stringContaining('cores') });
   });

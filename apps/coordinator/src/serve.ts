@@ -7,11 +7,11 @@ import { AdminAuthService } from './auth/admin-auth.service';
 import type { AppConfig } from './config/app-config';
 import { mountDashboard } from './dashboard/mount-dashboard';
 import { DomainErrorFilter } from './http/domain-error.filter';
+import { STUDY_VALIDATION } from './studies/validate-study-spec';
 import { DenseNetInitialModelFactory } from './models/densenet-initial-model.factory';
 import { openDatabase } from './persistence/data-source';
 import { TypeOrmAdminTokenRepository } from './persistence/typeorm-admin-token.repository';
 import { TypeOrmAuditLog } from './persistence/typeorm-audit-log';
-import { STUDY_VALIDATION } from './studies/validate-study-spec';
 import { createLogger } from './telemetry/logger';
 import { PinoNestLogger } from './telemetry/pino-nest-logger';
 import { requestLogging } from './telemetry/request-logging';
@@ -87,6 +87,9 @@ export async function createApp(parts: CoordinatorParts): Promise<NestExpressApp
   });
   app.use(requestLogging(parts.logger));
   mountDashboard(app);
+  // Validates REST bodies, queries and params. It also runs on gateway message bodies, which are
+  // typed with the protocol's interfaces (design type Object, which it skips) and validated by
+  // the gateway's own pipe, which refuses in the socket protocol's terms.
   app.useGlobalPipes(new ValidationPipe({ ...STUDY_VALIDATION, transform: true }));
   app.useGlobalFilters(new DomainErrorFilter());
   return app;

@@ -3,6 +3,13 @@ import {
   SiteEvent,
   type ClientToServerEvents,
   type DownloadBeginAccepted,
+  type DownloadBeginPayload,
+  type DownloadFramePayload,
+  type HelloPayload,
+  type MetricsReportPayload,
+  type TrainProgressPayload,
+  type UploadBeginPayload,
+  type UploadEndPayload,
   type DownloadFrameAccepted,
   type HelloAccepted,
   type InterServerEvents,
@@ -43,7 +50,7 @@ import {
   UploadBeginDto,
   UploadEndDto,
 } from './site-dtos';
-import { SiteExceptionFilter } from './socket-error';
+import { SiteExceptionFilter } from './site-exception.filter';
 import { SOCKET_SERVER_OPTIONS } from './socket-options';
 import { SocketValidationPipe } from './socket-validation.pipe';
 
@@ -53,8 +60,8 @@ type SiteSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServer
 /** A site answers `features:stats` from memory; a busy one is left out of the fit, not waited for. */
 const FEATURE_STATS_TIMEOUT_MS = 15_000;
 
-/** Validates every DTO-typed payload (STYLE.md habit 2); failures ack `bad_request` via the filter. */
-const VALID = new SocketValidationPipe();
+/** Validates a payload against its DTO (STYLE.md habit 2); failures ack `bad_request` via the filter. */
+const valid = <T extends object>(dto: new () => T) => new SocketValidationPipe(dto);
 
 /** Upload frames are the hot path (80 per DenseNet201 update): checked by hand, not by a DTO. */
 export function uploadFrame(raw: unknown): UploadFramePayload {
@@ -140,22 +147,31 @@ export class SiteGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   }
 
   @SubscribeMessage(SiteEvent.hello)
-  async hello(@ConnectedSocket() socket: SiteSocket, @MessageBody(VALID) hello: HelloDto) {
+  async hello(@ConnectedSocket() socket: SiteSocket, @MessageBody(valid(HelloDto)) hello: HelloPayload) {
     return ok<HelloAccepted>(await this.arrivals.hello(this.session(socket), hello));
   }
 
   @SubscribeMessage(SiteEvent.downloadBegin)
-  async downloadBegin(@ConnectedSocket() socket: SiteSocket, @MessageBody(VALID) req: DownloadBeginDto) {
+  async downloadBegin(
+    @ConnectedSocket() socket: SiteSocket,
+    @MessageBody(valid(DownloadBeginDto)) req: DownloadBeginPayload,
+  ) {
     return ok<DownloadBeginAccepted>(await this.downloads.begin(socket.data.site_id, req));
   }
 
   @SubscribeMessage(SiteEvent.downloadFrame)
-  downloadFrame(@ConnectedSocket() socket: SiteSocket, @MessageBody(VALID) req: DownloadFrameDto) {
+  downloadFrame(
+    @ConnectedSocket() socket: SiteSocket,
+    @MessageBody(valid(DownloadFrameDto)) req: DownloadFramePayload,
+  ) {
     return ok<DownloadFrameAccepted>(this.downloads.frame(socket.data.site_id, req));
   }
 
   @SubscribeMessage(SiteEvent.uploadBegin)
-  async uploadBegin(@ConnectedSocket() socket: SiteSocket, @MessageBody(VALID) req: UploadBeginDto) {
+  async uploadBegin(
+    @ConnectedSocket() socket: SiteSocket,
+    @MessageBody(valid(UploadBeginDto)) req: UploadBeginPayload,
+  ) {
     return ok<UploadBeginAccepted>(await this.uploads.begin(socket.data.site_id, req));
   }
 
@@ -165,18 +181,27 @@ export class SiteGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   }
 
   @SubscribeMessage(SiteEvent.uploadEnd)
-  async uploadEnd(@ConnectedSocket() socket: SiteSocket, @MessageBody(VALID) req: UploadEndDto) {
+  async uploadEnd(
+    @ConnectedSocket() socket: SiteSocket,
+    @MessageBody(valid(UploadEndDto)) req: UploadEndPayload,
+  ) {
     return ok<UploadEndAccepted>(await this.uploads.end(socket.data.site_id, req));
   }
 
   @SubscribeMessage(SiteEvent.metricsReport)
-  async metricsReport(@ConnectedSocket() socket: SiteSocket, @MessageBody(VALID) req: MetricsReportDto) {
+  async metricsReport(
+    @ConnectedSocket() socket: SiteSocket,
+    @MessageBody(valid(MetricsReportDto)) req: MetricsReportPayload,
+  ) {
     await this.metrics.report(socket.data.site_id, req);
     return ok({});
   }
 
   @SubscribeMessage(SiteEvent.trainProgress)
-  async trainProgress(@ConnectedSocket() socket: SiteSocket, @MessageBody(VALID) req: TrainProgressDto) {
+  async trainProgress(
+    @ConnectedSocket() socket: SiteSocket,
+    @MessageBody(valid(TrainProgressDto)) req: TrainProgressPayload,
+  ) {
     await this.progress.relay(socket.data.site_id, req);
     return ok({});
   }

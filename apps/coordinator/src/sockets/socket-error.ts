@@ -1,13 +1,6 @@
 import { UpdateRejected, type UpdateRejectedCode } from '@fedaln/aggregation';
-import {
-  BlobFormatError,
-  type AckCallback,
-  type ProtocolError,
-  type ProtocolErrorCode,
-} from '@fedaln/protocol';
-import { Catch, Inject, type ArgumentsHost, type WsExceptionFilter } from '@nestjs/common';
+import { BlobFormatError, type ProtocolError, type ProtocolErrorCode } from '@fedaln/protocol';
 import { assertUnreachable, DomainError, type DomainErrorCode } from '../domain/domain-error';
-import { APP_LOGGER, type AppLogger } from '../telemetry/logger';
 
 /** The one mapping from domain error codes to socket protocol codes (STYLE.md habit 3). */
 export function protocolCodeFor(code: DomainErrorCode): ProtocolErrorCode {
@@ -75,27 +68,4 @@ export function toProtocolError(error: unknown): ProtocolError {
   }
   if (error instanceof BlobFormatError) return { code: 'bad_blob', message: `bad blob: ${error.message}` };
   return { code: 'internal', message: 'internal coordinator error; retry later' };
-}
-
-/**
- * The WebSocket exception filter of the `/site` gateway: a handler's error becomes its failed ack
- * (`{ ok: false, code, message }`); an internal one is logged with the site and event.
- */
-@Catch()
-export class SiteExceptionFilter implements WsExceptionFilter {
-  constructor(@Inject(APP_LOGGER) private readonly log: AppLogger) {}
-
-  catch(error: unknown, host: ArgumentsHost): void {
-    const ws = host.switchToWs();
-    const ack: unknown = host.getArgByIndex(2);
-    const failure = toProtocolError(error);
-    if (failure.code === 'internal') {
-      const client = ws.getClient<{ data?: { site_id?: string } }>();
-      this.log.error(
-        { err: error, siteId: client.data?.site_id, event: ws.getPattern() },
-        'site request failed',
-      );
-    }
-    if (typeof ack === 'function') (ack as AckCallback)({ ok: false, ...failure });
-  }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { TrainProgressDto } from './site-dtos';
 import { DomainError } from '../domain/domain-error';
 import { toProtocolError } from './socket-error';
-import { validatePayload } from './socket-validation.pipe';
+import { validatePayload } from './socket-payload';
 
 // Epoch 2 of 3, batch 7 of 20 as the site client sends it (train-progress.ts counts from 1).
 const progress = Object.freeze({

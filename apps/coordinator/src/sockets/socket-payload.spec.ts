@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { HelloDto, MetricsReportDto, UploadBeginDto } from './site-dtos';
 import { DomainError } from '../domain/domain-error';
 import { toProtocolError } from './socket-error';
-import { validatePayload } from './socket-validation.pipe';
+import { validatePayload } from './socket-payload';
 
 const hello = {
   engine: 'cpu',
@@ -25,7 +25,7 @@ async function refusal(p: Promise<unknown>): Promise<{ code: string; message: st
   return toProtocolError(e);
 }
 
-describe('validatePayload (ValidationPipe on the socket edge)', () => {
+describe("validatePayload (the socket edge's validation)", () => {
   it('passes a valid hello through as its DTO', async () => {
     const dto = await validatePayload(HelloDto, hello);
     expect(dto).toBeInstanceOf(HelloDto);

@@ -1,0 +1,27 @@
+import type { AckCallback } from '@fedaln/protocol';
+import { Catch, Inject, type ArgumentsHost, type WsExceptionFilter } from '@nestjs/common';
+import { APP_LOGGER, type AppLogger } from '../telemetry/logger';
+import { toProtocolError } from './socket-error';
+
+/**
+ * The WebSocket exception filter of the `/site` gateway: a handler's error becomes its failed ack
+ * (`{ ok: false, code, message }`); an internal one is logged with the site and event.
+ */
+@Catch()
+export class SiteExceptionFilter implements WsExceptionFilter {
+  constructor(@Inject(APP_LOGGER) private readonly log: AppLogger) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const ws = host.switchToWs();
+    const ack: unknown = host.getArgByIndex(2);
+    const failure = toProtocolError(error);
+    if (failure.code === 'internal') {
+      const client = ws.getClient<{ data?: { site_id?: string } }>();
+      this.log.error(
+        { err: error, siteId: client.data?.site_id, event: ws.getPattern() },
+        'site request failed',
+      );
+    }
+    if (typeof ack === 'function') (ack as AckCallback)({ ok: false, ...failure });
+  }
+}
