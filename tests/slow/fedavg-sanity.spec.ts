@@ -7,7 +7,7 @@
  *
  * Tolerance, by hand (float32, round to nearest, unit roundoff u = 2⁻²⁴): with L the trained
  * weights and G the global, the site sends d = fl(L − G) = (L − G)(1 + ε₁); StreamingFedAvg rounds
- * n·d to its grid q = M·2⁻²⁶ (grid-sum.ts; M the tensor's scale from G), so its mean is d + η with
+ * n·d to its grid q = M·2⁻²⁶ (libs/aggregation/src/grid.ts; M the tensor's scale from G), so its mean is d + η with
  * |η| ≤ q/(2n), and returns fl(G + d + η) = (L + (L − G)ε₁ + η)(1 + ε₂), |εᵢ| ≤ u. So
  * |FedAvg − L| ≤ u·|L − G| + u·(|L| + u·|L − G| + |η|) + |η| ≤ 2⁻²³·(|L| + |L − G|) + 2|η| per
  * element, if centralised training gives L again (trainModel: same seed, data, engine → identical
