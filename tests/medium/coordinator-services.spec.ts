@@ -22,6 +22,7 @@ import { TypeOrmStudyRepository } from '../../apps/coordinator/src/persistence/t
 import { MAX_ROUND_ATTEMPTS, RoundsService } from '../../apps/coordinator/src/rounds/rounds.service';
 import { SitesService } from '../../apps/coordinator/src/sites/sites.service';
 import { StudiesService } from '../../apps/coordinator/src/studies/studies.service';
+import { HELLO } from '../e2e/support/site-client';
 import { exampleStudySpec } from './coordinator-fixtures';
 import { databaseTargets, openTestDatabase, type TestDatabase } from './coordinator-database';
 
@@ -50,17 +51,6 @@ class RecordingChanges extends LocalRoundChanges {
     await super.publish(c);
   }
 }
-
-/** A hello as a site client sends it (protocol HelloPayload). */
-const HELLO = {
-  engine: 'cpu',
-  cores: 2,
-  gpu: null,
-  n_train: 100,
-  n_test: 25,
-  client_version: '0.1.0',
-  images_per_s: 1,
-} as const;
 
 const silent = { info: () => undefined };
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');

@@ -3,16 +3,10 @@ import { HelloDto, MetricsReportDto, UploadBeginDto } from './site-dtos';
 import { DomainError } from '../domain/domain-error';
 import { toProtocolError } from './socket-error';
 import { validatePayload } from './socket-payload';
+import { HELLO } from '../../../../tests/e2e/support/site-client';
 
-const hello = {
-  engine: 'cpu',
-  cores: 2,
-  gpu: null,
-  n_train: 100,
-  n_test: 25,
-  client_version: '0.1.0',
-  images_per_s: 3.5,
-};
+/** A valid hello as a site client sends it (tests/e2e/support). */
+const hello = { ...HELLO };
 
 /** The error the pipe throws, as the socket exception filter acks it. */
 async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string }> {
