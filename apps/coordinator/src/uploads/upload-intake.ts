@@ -10,6 +10,7 @@ import {
   type UploadFramePayload,
 } from '@fedaln/protocol';
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
 import { DomainError, type DomainErrorCode } from '../domain/domain-error';
 import type { CheckedUpdate } from '@fedaln/aggregation';
 import { UploadSpool } from './upload-spool';
@@ -169,17 +170,17 @@ export class UploadIntake {
       throw transferRefused(done);
     }
     this.uploads.delete(uploadId);
-    // The update is checked from the spool file in chunks, never read whole (openBlobFile).
+    // The update is checked from its verified file in chunks, never read whole (openBlobFile).
     let checked: CheckedUpdate;
     try {
-      const update = openBlobFile(u.spool.file);
+      const update = openBlobFile(done.file);
       try {
         checked = await aggregator.verify(key.studyId, key.round, update.tensors, u.nTrain);
       } finally {
         update.close();
       }
     } catch (e) {
-      u.spool.discard();
+      fs.rmSync(done.file, { force: true });
       await this.deps.audit.append({
         actor: `site:${siteId}`,
         action: 'round.update_rejected',
@@ -193,15 +194,15 @@ export class UploadIntake {
       });
       throw e;
     }
-    // The spool verified the sha256 as the frames landed: the file is moved into the store as it is.
-    await this.deps.blobs.adopt(u.spool.file, key.sha256);
+    // The spool hashed the frames as they landed, and no later upload:begin can touch the verified
+    // file (UploadSpool.finish): it is moved into the store as it is.
+    await this.deps.blobs.adopt(done.file, key.sha256);
     await service.updateAccepted(key.studyId, key.round, siteId, {
       nTrain: u.nTrain,
       sha256: key.sha256,
       bytes: key.bytes,
     });
     aggregator.accepted(key.studyId, key.round, { siteId, sha256: key.sha256, nTrain: u.nTrain }, checked);
-    u.spool.discard();
     return { sha256: key.sha256 };
   }
 

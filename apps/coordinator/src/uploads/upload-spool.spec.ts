@@ -23,8 +23,26 @@ describe('UploadSpool', () => {
     expect(second.nextFrame).toBe(1);
     expect(second.accept(1, frame(1))).toMatchObject({ ok: true, next_frame: 2 });
     expect(second.accept(2, frame(2))).toMatchObject({ ok: true, next_frame: 3 });
-    expect(second.finish()).toEqual({ ok: true, sha256 });
-    expect(Buffer.compare(fs.readFileSync(second.file), Buffer.from(bytes))).toBe(0);
+    const done = second.finish();
+    expect(done).toMatchObject({ ok: true, sha256 });
+    if (!done.ok) throw new Error('not finished');
+    expect(Buffer.compare(fs.readFileSync(done.file), Buffer.from(bytes))).toBe(0);
+    expect(fs.existsSync(second.file)).toBe(false); // moved off the spool's name
+  });
+
+  it('a begin of the same update after finish gets a spool of its own: the verified bytes stay as hashed', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-'));
+    const spool = UploadSpool.open(root, key);
+    for (let i = 0; i < 3; i++) spool.accept(i, frame(i));
+    const done = spool.finish();
+    if (!done.ok) throw new Error('not finished');
+    // A hostile site announces the same sha256 with a larger size while the coordinator checks the
+    // update: on the old shared name this cut the verified file back to its whole frames.
+    const again = UploadSpool.open(root, { ...key, bytes: key.bytes + 5000 });
+    expect(again.nextFrame).toBe(0);
+    expect(again.accept(0, frame(0))).toMatchObject({ ok: true, next_frame: 1 });
+    again.close();
+    expect(Buffer.compare(fs.readFileSync(done.file), Buffer.from(bytes))).toBe(0);
   });
 
   it('deletes the file when the bytes do not hash to the announced sha256', () => {

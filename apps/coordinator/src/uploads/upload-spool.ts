@@ -1,4 +1,5 @@
 import { ChunkReceiver, FRAME_BYTES, type Ack, type FrameAccepted } from '@fedaln/protocol';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -22,7 +23,7 @@ const REPLAY_CHUNK = 8 * FRAME_BYTES;
  * @example
  * const spool = UploadSpool.open(root, key); // spool.nextFrame: where the site resumes
  * spool.accept(index, data);
- * const done = spool.finish(); // sha256 verified; spool.file holds the blob
+ * const done = spool.finish(); // sha256 verified; done.file holds the blob, under a name of its own
  */
 export class UploadSpool {
   private fd: number | null;
@@ -83,12 +84,24 @@ export class UploadSpool {
     return this.receiver.accept(index, data);
   }
 
-  /** Verifies completeness and sha256 and closes the file (a mismatching file is deleted). */
-  finish(): Ack<{ sha256: string }> {
+  /**
+   * Verifies completeness and sha256 and closes the file (a mismatching file is deleted). A verified
+   * file is renamed to `file` of the result, a name `open` never reuses or removes: an `upload:begin`
+   * of the same update arriving while this one is checked and stored gets a spool of its own, so it
+   * cannot cut or rewrite the bytes whose hash was verified (the blob store adopts them unhashed).
+   * A coordinator killed before the blob is stored leaves that file behind (`.<site>.<sha256>.*.verified`).
+   */
+  finish(): Ack<{ sha256: string; file: string }> {
     const result = this.receiver.finish();
     if (result.ok || result.code === 'sha256_mismatch') this.close();
-    if (!result.ok && result.code === 'sha256_mismatch') this.discard();
-    return result;
+    if (!result.ok) {
+      if (result.code === 'sha256_mismatch') this.discard();
+      return result;
+    }
+    const name = `.${this.key.siteId}.${this.key.sha256}.${randomBytes(6).toString('hex')}.verified`;
+    const verified = path.join(path.dirname(this.file), name);
+    fs.renameSync(this.file, verified);
+    return { ...result, file: verified };
   }
 
   close(): void {
