@@ -70,8 +70,6 @@ export interface CoordinatorParts {
   readonly initialModels: InitialModelFactory;
   /** Initialised by the caller before the app starts (it may print a fresh token). */
   readonly adminAuth: AdminAuthService;
-  /** Test hook (FEDALN_TEST_AGGREGATION_DELAY_MS): a pause inside aggregation so e2e can kill there. */
-  readonly aggregationDelayMs?: number;
 }
 
 /** Enrolling sites and creating studies: what `serve` and the `site`/`study` commands share. */
@@ -206,7 +204,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         factory(
           AggregationRunner,
           [RoundAggregator, RoundsService],
-          (a, r) => new AggregationRunner(a, r, logger, parts.aggregationDelayMs ?? 0),
+          (a, r) => new AggregationRunner(a, r, logger, config.testAggregationDelayMs),
         ),
         factory(
           UploadIntake,

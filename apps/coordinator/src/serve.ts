@@ -44,7 +44,6 @@ export async function serve(config: AppConfig): Promise<void> {
     logger: log,
     adminAuth,
     initialModels: new DenseNetInitialModelFactory(process.cwd()),
-    aggregationDelayMs: config.testAggregationDelayMs,
   });
   await app.listen(config.port);
   const address = app.getHttpServer().address();

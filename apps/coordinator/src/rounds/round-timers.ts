@@ -32,8 +32,9 @@ export class RoundTimers {
     private readonly log: RoundTimersLog,
   ) {}
 
-  onChange({ round, effects }: RoundChange): void {
-    if (effectOf({ effects }, 'scheduleDeadline')) this.arm(round);
+  onChange(change: RoundChange): void {
+    const { round } = change;
+    if (effectOf(change, 'scheduleDeadline')) this.arm(round);
     else if (round.state === 'completed' || round.state === 'failed') this.disarm(round);
   }
 

@@ -26,13 +26,14 @@ export class TaskDispatch {
     private readonly presence: SitePresence,
   ) {}
 
-  async onChange({ study, round, effects }: RoundChange): Promise<void> {
-    const training = effectOf({ effects }, 'sendTrainingTasks');
+  async onChange(change: RoundChange): Promise<void> {
+    const { study, round } = change;
+    const training = effectOf(change, 'sendTrainingTasks');
     if (training) {
       const task = await this.task(study, round, 'train');
       for (const siteId of training.siteIds) this.presence.get(siteId)?.send(task);
     }
-    if (effectOf({ effects }, 'sendEvaluationTasks')) {
+    if (effectOf(change, 'sendEvaluationTasks')) {
       const uploaded = (await this.participants.list(study.id, round.number))
         .filter((p) => p.state === 'uploaded')
         .map((p) => p.siteId);

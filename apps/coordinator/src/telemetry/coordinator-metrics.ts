@@ -46,11 +46,7 @@ export class CoordinatorMetrics {
     });
   }
 
-  /** The `Content-Type` of {@link render}'s text. */
-  get contentType(): string {
-    return this.registry.contentType;
-  }
-
+  /** The text exposition format (`Registry.PROMETHEUS_CONTENT_TYPE`, as `GET /metrics` says). */
   render(): Promise<string> {
     return this.registry.metrics();
   }
