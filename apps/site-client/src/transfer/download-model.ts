@@ -1,20 +1,35 @@
 import {
   ChunkDownloader,
   ChunkTransferError,
+  frameCount,
   SiteEvent,
+  SOCKET_MAX_BUFFER_BYTES,
+  type DownloadBeginAccepted,
+  type FrameWindowOptions,
   type TaskPayload,
-  type TransferProgress,
 } from '@fedaln/protocol';
 import { ACK_TIMEOUT_MS, request, type SiteSocket } from '../run/site-socket';
 import type { WorkDir } from './work-dir';
 
-export interface DownloadOptions {
-  /** Frame requests awaiting their ack at once; default `FRAMES_IN_FLIGHT`. */
-  inFlight?: number;
-  /** Re-requests of a frame whose ack timed out; default 2. */
-  retries?: number;
+export type DownloadOptions = Pick<FrameWindowOptions, 'inFlight' | 'retries' | 'onProgress'> & {
   frameTimeoutMs?: number;
-  onProgress?: (p: TransferProgress) => void;
+};
+
+/**
+ * The coordinator's `download:begin` answer, checked against what the task announced before any
+ * memory is set aside for it: the size is the task's, frames are a positive size a socket message
+ * can carry, and their count is that size's.
+ */
+function checkedBegin(begin: DownloadBeginAccepted, task: TaskPayload): DownloadBeginAccepted {
+  const what = `download:begin of model v${task.model_version}`;
+  if (begin.bytes !== task.model_bytes)
+    throw new Error(`${what} announced ${begin.bytes} bytes; the task said ${task.model_bytes}`);
+  const size = begin.frame_bytes;
+  if (!Number.isSafeInteger(size) || size < 1 || size > SOCKET_MAX_BUFFER_BYTES)
+    throw new Error(`${what} announced frames of ${size} bytes; expected 1..${SOCKET_MAX_BUFFER_BYTES}`);
+  if (begin.frames !== frameCount(begin.bytes, size))
+    throw new Error(`${what} announced ${begin.frames} frames for ${begin.bytes} bytes of ${size}`);
+  return begin;
 }
 
 /**
@@ -32,11 +47,14 @@ export async function downloadModel(
 ): Promise<Uint8Array> {
   const cached = await work.cachedModel(task.model_sha256);
   if (cached) return cached;
-  const begin = await request(socket, SiteEvent.downloadBegin, {
-    study_id: task.study_id,
-    round: task.round,
-    model_sha256: task.model_sha256,
-  });
+  const begin = checkedBegin(
+    await request(socket, SiteEvent.downloadBegin, {
+      study_id: task.study_id,
+      round: task.round,
+      model_sha256: task.model_sha256,
+    }),
+    task,
+  );
   const bytes = new Uint8Array(begin.bytes);
   const downloader = new ChunkDownloader({
     totalBytes: begin.bytes,

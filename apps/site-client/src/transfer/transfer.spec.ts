@@ -163,4 +163,13 @@ describe('downloadModel', () => {
     );
     expect(await work.cachedModel(sha(bytes))).toBeNull();
   });
+
+  it("refuses a download:begin whose size is not the task's, before setting memory aside for it", async () => {
+    const work = await workDir();
+    server.model = bytes;
+    const t = { ...task(sha(bytes)), model_bytes: bytes.length + 1 };
+    await expect(downloadModel(socket, t, work)).rejects.toThrow(
+      `download:begin of model v0 announced ${bytes.length} bytes; the task said ${bytes.length + 1}`,
+    );
+  });
 });

@@ -47,14 +47,16 @@ describe('WorkDir', () => {
 });
 
 describe('WorkDir.init', () => {
-  it('removes temporaries of writers that are gone, keeps those of a live one and everything else', async () => {
+  it("removes temporaries of writers that are gone and its own (pid 1 in a container), keeps a live one's and everything else", async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'fedaln-work-tmp-'));
     await fs.mkdir(path.join(dir, 'uploads'), { recursive: true });
     // 2^22 + 1 is above Linux's default pid_max (2^22 at most), so no process has it.
     const gone = path.join(dir, 'uploads', `study-r1.json.${2 ** 22 + 1}.tmp`);
-    const live = path.join(dir, 'uploads', `study-r1.json.${process.pid}.tmp`);
+    // A killed predecessor in a container had the same pid as this process: nothing written yet is ours.
+    const own = path.join(dir, 'uploads', `study-r1.blob.${process.pid}.tmp`);
+    const live = path.join(dir, 'uploads', `study-r1.json.${process.ppid}.tmp`); // the test runner
     const state = path.join(dir, 'uploads', 'study-r1.json');
-    for (const f of [gone, live, state]) await fs.writeFile(f, '{}');
+    for (const f of [gone, own, live, state]) await fs.writeFile(f, '{}');
     await new WorkDir(dir).init();
     expect((await fs.readdir(path.join(dir, 'uploads'))).sort()).toEqual(
       [path.basename(live), path.basename(state)].sort(),

@@ -37,7 +37,10 @@ export class WorkDir {
       await fs.mkdir(dir, { recursive: true });
       for (const name of await fs.readdir(dir)) {
         const pid = /\.(\d+)\.tmp$/.exec(name)?.[1];
-        if (pid !== undefined && !isRunning(Number(pid))) await fs.rm(path.join(dir, name), { force: true });
+        // Our own pid too: this process has written nothing yet, and in a container every start
+        // is pid 1, so a killed predecessor's temporaries carry it.
+        const stale = pid !== undefined && (Number(pid) === process.pid || !isRunning(Number(pid)));
+        if (stale) await fs.rm(path.join(dir, name), { force: true });
       }
     }
   }

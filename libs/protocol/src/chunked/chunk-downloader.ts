@@ -63,6 +63,9 @@ export class ChunkDownloader {
       async (index) => {
         const ack = await fetchFrame(index);
         if (!ack.ok) return ack;
+        if (!(ack.data instanceof Uint8Array)) {
+          return { ok: false, code: 'bad_frame', message: `frame ${index} is not binary` };
+        }
         if (ack.index !== index) {
           return {
             ok: false,

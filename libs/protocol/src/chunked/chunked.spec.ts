@@ -391,7 +391,7 @@ describe('ChunkDownloader against a FrameServer', () => {
     });
   });
 
-  it('stops on a refused frame, a frame of the wrong size or the wrong index', async () => {
+  it('stops on a refused frame, a frame of the wrong size, index or type', async () => {
     const cases: [FetchFrame, object][] = [
       [
         async (i) =>
@@ -405,6 +405,14 @@ describe('ChunkDownloader against a FrameServer', () => {
       [
         async (i) => server.frame(i === 1 ? 0 : i),
         { code: 'bad_frame', nextFrame: 1, message: 'frame 1 refused: asked for frame 1, got frame 0' },
+      ],
+      [
+        // A peer's ack is untyped JSON on the wire: a string of the right length is not a frame.
+        async (i) =>
+          i === 4
+            ? ({ ok: true, index: 4, data: 'x'.repeat(64) } as unknown as Ack<DownloadFrameAccepted>)
+            : server.frame(i),
+        { code: 'bad_frame', nextFrame: 4, message: 'frame 4 refused: frame 4 is not binary' },
       ],
     ];
     for (const [fetch, expected] of cases) {
