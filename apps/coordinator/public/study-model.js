@@ -37,7 +37,13 @@
     const path = `/api/studies/${studyId}/rounds/${number}`;
     const [record, metrics] = await Promise.all([
       needs.has('round') ? api(path) : undefined,
-      needs.has('metrics') ? api(`${path}/metrics`).catch(() => null) : undefined,
+      // Only "no metrics yet" (404) means none; any other failure keeps what the page shows.
+      needs.has('metrics')
+        ? api(`${path}/metrics`).catch((e) => {
+            if (e.status === 404) return null;
+            throw e;
+          })
+        : undefined,
     ]);
     return { record, metrics };
   }

@@ -157,7 +157,9 @@ describe('GridSum', () => {
       n: 10 + 7 * j,
     }));
     const [here, worker] = (['never', 'always'] as const).map((thread) => {
-      const sum = new GridSum(sizes, [1, 1, 2, 1, 4, 1], { thread });
+      // A pickup wait far above any scheduling delay: with both cores busy the worker must not be
+      // given up on, or the assertion below would measure the machine, not the code.
+      const sum = new GridSum(sizes, [1, 1, 2, 1, 4, 1], { thread, pickupMs: 120_000 });
       sum.foldUpdates(updates.slice(0, 2)); // here: the first fold touches the pages
       sum.foldUpdates(updates.slice(2)); // posts 6 of its 7 jobs
       // Still in use: the worker thread (dist/fold-worker.js) ran every posted job, for this thread
