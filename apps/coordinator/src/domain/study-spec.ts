@@ -10,6 +10,47 @@ export interface ReleasePolicySpec {
   readonly min_sites_passing: 'all' | number;
 }
 
+/** How a round's updates are combined (issue 13). */
+export const AGGREGATORS = ['fedavg', 'median', 'trimmed_mean'] as const;
+export type AggregatorKind = (typeof AGGREGATORS)[number];
+
+/**
+ * Defences against a broken or hostile site (README "Threat model"): what a site's update may
+ * weigh, how updates are screened before they are combined, and how they are combined.
+ */
+export interface RobustnessSpec {
+  /** `fedavg` (sample-weighted mean, default), `median` or `trimmed_mean` (coordinate-wise). */
+  readonly aggregator: AggregatorKind;
+  /** `trimmed_mean`: the fraction of a coordinate's values dropped at each end, 0 ≤ β < 0.5. */
+  readonly trim_beta: number;
+  /** Screen every update (norms, cosine to the round's robust centre) before it is combined. */
+  readonly screening: boolean;
+  /** Norm clipping bound = the round's median update norm × clip_factor; 0 turns clipping off. */
+  readonly clip_factor: number;
+  /** An update whose cosine to the round's robust centre is below this is rejected. */
+  readonly reject_cosine: number;
+  /** Below this cosine (and at or above reject_cosine) an update is down-weighted in proportion. */
+  readonly down_weight_cosine: number;
+  /** The most cases one site's update may weigh, whatever the lead approved for it. */
+  readonly max_site_cases: number;
+}
+
+/** The defences a study gets when its file names none (README "Threat model"). */
+export const DEFAULT_ROBUSTNESS: RobustnessSpec = Object.freeze({
+  aggregator: 'fedavg',
+  trim_beta: 0.2,
+  screening: true,
+  clip_factor: 3,
+  reject_cosine: 0,
+  down_weight_cosine: 0.2,
+  max_site_cases: 50_000,
+});
+
+/** A study's defences with the defaults filled in (specs stored before issue 13 have none). */
+export function robustnessOf(spec: Pick<StudySpec, 'robustness'>): RobustnessSpec {
+  return { ...DEFAULT_ROBUSTNESS, ...spec.robustness };
+}
+
 export interface StudySpec {
   readonly name: string;
   readonly arch: string;
@@ -28,6 +69,8 @@ export interface StudySpec {
   readonly data_source?: 'clinical' | 'phantom';
   readonly sites: readonly string[];
   readonly release_policy: ReleasePolicySpec;
+  /** Defences against a broken or hostile site; {@link robustnessOf} fills the defaults. */
+  readonly robustness?: Partial<RobustnessSpec>;
 }
 
 export interface FieldError {

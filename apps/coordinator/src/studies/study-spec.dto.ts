@@ -6,6 +6,7 @@ import {
   ArrayMinSize,
   ArrayUnique,
   IsArray,
+  IsBoolean,
   IsInt,
   IsNumber,
   IsIn,
@@ -22,7 +23,14 @@ import {
   ValidateNested,
   type ValidationArguments,
 } from 'class-validator';
-import type { ReleasePolicySpec, StudySpec } from '../domain/study-spec';
+import {
+  AGGREGATORS,
+  DEFAULT_ROBUSTNESS,
+  type AggregatorKind,
+  type ReleasePolicySpec,
+  type RobustnessSpec,
+  type StudySpec,
+} from '../domain/study-spec';
 
 /** `[lo, hi]` with 0 < lo < hi < 1: a decision-curve threshold range (probabilities). */
 function IsThresholdRange(): PropertyDecorator {
@@ -85,6 +93,64 @@ export class ReleasePolicyDto implements ReleasePolicySpec {
 
   @IsAllOrCount()
   min_sites_passing!: 'all' | number;
+}
+
+/** A down-weighting cosine at or above the rejecting one (the study's or its default). */
+function AtLeastRejectCosine(): PropertyDecorator {
+  return ValidateBy({
+    name: 'atLeastRejectCosine',
+    validator: {
+      validate: (v: unknown, a?: ValidationArguments) => {
+        const reject = (a?.object as { reject_cosine?: unknown }).reject_cosine;
+        const floor = typeof reject === 'number' ? reject : DEFAULT_ROBUSTNESS.reject_cosine;
+        return typeof v !== 'number' || v >= floor;
+      },
+      defaultMessage: (a?: ValidationArguments) =>
+        `${a?.property} must be at least reject_cosine (got ${JSON.stringify(a?.value)})`,
+    },
+  });
+}
+
+/** Every field optional: `robustnessOf` fills what a study leaves out with `DEFAULT_ROBUSTNESS`. */
+export class RobustnessDto implements Partial<RobustnessSpec> {
+  @IsOptional()
+  @IsIn(AGGREGATORS, { message: `aggregator must be one of ${AGGREGATORS.join(', ')}` })
+  aggregator?: AggregatorKind;
+
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(0.49)
+  trim_beta?: number;
+
+  @IsOptional()
+  @IsBoolean()
+  screening?: boolean;
+
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1000)
+  clip_factor?: number;
+
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(-1)
+  @Max(1)
+  reject_cosine?: number;
+
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(-1)
+  @Max(1)
+  @AtLeastRejectCosine()
+  down_weight_cosine?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(2 ** 24)
+  max_site_cases?: number;
 }
 
 /** The study JSON, validated by `ValidationPipe` on REST and by `validateStudySpec` in the CLI. */
@@ -162,4 +228,10 @@ export class StudySpecDto implements StudySpec {
   @ValidateNested()
   @Type(() => ReleasePolicyDto)
   release_policy!: ReleasePolicyDto;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RobustnessDto)
+  robustness?: RobustnessDto;
 }

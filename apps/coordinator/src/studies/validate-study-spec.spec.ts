@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { DEFAULT_ROBUSTNESS, robustnessOf } from '../domain/study-spec';
 import { validateStudySpec } from './validate-study-spec';
 
 const SITE_A = '0b6f1f5e-1d2a-4c3b-9a8e-1f2e3d4c5b6a';
@@ -89,5 +90,30 @@ describe('validateStudySpec', () => {
     expect(r.ok ? '' : r.errors[0]?.message).toBe(
       'dca_range must be [lo, hi] with 0 < lo < hi < 1 (got [0.6,0.2])',
     );
+  });
+
+  it('takes the robustness options a study gives and leaves the rest to the defaults', () => {
+    const r = validateStudySpec({ ...valid, robustness: { aggregator: 'trimmed_mean', trim_beta: 0.1 } });
+    expect(r.ok && r.spec.robustness).toEqual({ aggregator: 'trimmed_mean', trim_beta: 0.1 });
+    expect(r.ok && robustnessOf(r.spec)).toEqual({
+      ...DEFAULT_ROBUSTNESS,
+      aggregator: 'trimmed_mean',
+      trim_beta: 0.1,
+    });
+    expect(robustnessOf(valid)).toEqual(DEFAULT_ROBUSTNESS);
+  });
+
+  it.each([
+    [{ aggregator: 'krum' }, 'robustness.aggregator'],
+    [{ trim_beta: 0.5 }, 'robustness.trim_beta'],
+    [{ screening: 'yes' }, 'robustness.screening'],
+    [{ clip_factor: -1 }, 'robustness.clip_factor'],
+    [{ reject_cosine: 0.5, down_weight_cosine: 0.2 }, 'robustness.down_weight_cosine'],
+    [{ down_weight_cosine: -0.5 }, 'robustness.down_weight_cosine'],
+    [{ max_site_cases: 2 ** 24 + 1 }, 'robustness.max_site_cases'],
+    [{ max_site_cases: 0 }, 'robustness.max_site_cases'],
+    [{ unknown_option: 1 }, 'robustness.unknown_option'],
+  ])('refuses robustness %j, naming %s', (robustness, field) => {
+    expect(fieldsOf({ ...valid, robustness })).toEqual([field]);
   });
 });

@@ -1,7 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import type { FieldError, StudySpec } from '../domain/study-spec';
-import { StudySpecDto } from './study-spec.dto';
+import type { FieldError, RobustnessSpec, StudySpec } from '../domain/study-spec';
+import { type RobustnessDto, StudySpecDto } from './study-spec.dto';
 
 export type StudySpecResult =
   | { readonly ok: true; readonly spec: StudySpec }
@@ -58,5 +58,20 @@ export function studySpecFromDto(dto: StudySpecDto): StudySpec {
       dca_range: [p.dca_range[0], p.dca_range[1]],
       min_sites_passing: p.min_sites_passing,
     },
+    ...(dto.robustness === undefined ? {} : { robustness: robustnessFromDto(dto.robustness) }),
   };
+}
+
+/** The fields the study gives, as a plain object (the defaults stay out: `robustnessOf` adds them). */
+function robustnessFromDto(dto: RobustnessDto): Partial<RobustnessSpec> {
+  const keys = [
+    'aggregator',
+    'trim_beta',
+    'screening',
+    'clip_factor',
+    'reject_cosine',
+    'down_weight_cosine',
+    'max_site_cases',
+  ] as const;
+  return Object.fromEntries(keys.filter((k) => dto[k] !== undefined).map((k) => [k, dto[k]]));
 }
