@@ -100,7 +100,7 @@ describe('validateStudySpec', () => {
       aggregator: 'trimmed_mean',
       trim_beta: 0.1,
     });
-    expect(robustnessOf(valid)).toEqual(DEFAULT_ROBUSTNESS);
+    expect(robustnessOf({})).toEqual(DEFAULT_ROBUSTNESS);
   });
 
   it.each([
