@@ -90,11 +90,11 @@ describe('fitStudyFeatureModel', () => {
   it('leaves out a site whose answer is unbounded or malformed, logging why, and fits the others', async () => {
     const reasons: { siteId?: string; reason?: string }[] = [];
     const log = { info: (o: object) => void reasons.push(o as { siteId?: string; reason?: string }) };
-    const hostile: FeatureStatsCall = (req) =>
-      answering(siteB)(req).then((ack) => ({
-        ...ack,
-        stats: { ...ack.stats!, information: { length: 1e8 } as unknown as number[] },
-      }));
+    const hostile: FeatureStatsCall = async (req) => {
+      const ack = await answering(siteB)(req);
+      if (!ack.ok || !ack.stats) return ack;
+      return { ok: true, stats: { ...ack.stats, information: { length: 1e8 } as unknown as number[] } };
+    };
     const fm = await fitStudyFeatureModel(
       'study',
       [
