@@ -54,6 +54,7 @@ describe('response mappers', () => {
       nTrain: null,
       updateSha256: null,
       updateBytes: null,
+      screening: null,
     };
     expect(mapParticipant(p)).toEqual({
       site_id: 'x',
@@ -62,6 +63,7 @@ describe('response mappers', () => {
       n_train: null,
       update_sha256: null,
       update_bytes: null,
+      screening: null,
     });
   });
 
