@@ -13,8 +13,9 @@ export function protocolCodeFor(code: DomainErrorCode): ProtocolErrorCode {
     case 'BLOB_HASH_MISMATCH':
       return 'sha256_mismatch';
     case 'UNAUTHENTICATED':
-    case 'SITE_REVOKED':
       return 'unauthenticated';
+    case 'SITE_REVOKED':
+      return 'site_revoked';
     case 'FORBIDDEN':
       return 'forbidden';
     case 'SITE_NOT_FOUND':
