@@ -174,8 +174,8 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         ),
         factory(
           TrainingProgressRelay,
-          [StudyRepository, RoundRepository, MonitorFeed],
-          (st, r, m) => new TrainingProgressRelay(st, r, m),
+          [StudyRepository, RoundRepository, MonitorFeed, CoordinatorMetrics],
+          (st, r, m, metrics) => new TrainingProgressRelay(st, r, m, metrics),
         ),
         factory(
           RoundRecovery,

@@ -105,6 +105,18 @@ describe('StreamingFedAvg', () => {
     expect([...(fedavg.result()[0]?.values ?? [])]).toEqual([0, 2]);
   });
 
+  it('with shares = 4, refuses an update beyond range / 4 even while the round has room (issue 13)', () => {
+    // Scale 1, range 2²⁵, four shares of 2²³. The attack of issue 13: one site sends δ = 0.5 at 2²⁴
+    // samples. 2²⁴ × 0.5 = 2²³ fits its share exactly; 2²⁴ × 0.75 does not; the three honest
+    // updates after it (100 samples each, each exactly a share) still fit.
+    const fedavg = new StreamingFedAvg([{ name: 'x', shape: [1] }], { shares: 4 });
+    expect(() => fedavg.check([tensor('x', [1], [0.75])], 2 ** 24)).toThrow(/exceeds its share.*8388608/);
+    fedavg.add([tensor('x', [1], [0.5])], 2 ** 24); // exactly its share
+    for (let i = 0; i < 3; i++) fedavg.add([tensor('x', [1], [2 ** 23 / 100])], 100); // each exactly a share
+    expect(fedavg.count).toBe(4);
+    expect(() => new StreamingFedAvg([{ name: 'x', shape: [1] }], { shares: 0 })).toThrow(/shares 0/);
+  });
+
   describe('four updates in all 24 arrival orders', () => {
     const n = 2000;
     const kernels = cancellingDeltas(n);

@@ -93,6 +93,13 @@ export interface StreamingFedAvgOptions {
    * chunk; 'always'; 'never' (the calling thread). The result is the same bit for bit.
    */
   readonly thread?: FoldThread;
+  /**
+   * How many equal shares the round's range is cut into (default 1): an update whose n·max|δ| for a
+   * tensor exceeds range / shares is refused even while the round has room, so that no one update
+   * can use up the range and get the honest ones refused after it. With shares = the number of
+   * sites that may upload, every site that stays in its share fits whatever the others sent.
+   */
+  readonly shares?: number;
 }
 
 export class StreamingFedAvg {
@@ -101,6 +108,7 @@ export class StreamingFedAvg {
   private readonly sum: GridSum;
   /** Σ nᵢ·max|δᵢ| per tensor over the folded updates, against the tensor's range. */
   private readonly used: Float64Array;
+  private readonly shares: number;
   private updates = 0;
   private weight = 0;
 
@@ -127,6 +135,11 @@ export class StreamingFedAvg {
       { thread: options.thread ?? 'auto' },
     );
     this.used = new Float64Array(this.layout.length);
+    const shares = options.shares ?? 1;
+    if (!Number.isInteger(shares) || shares < 1 || shares > K_MAX) {
+      throw new Error(`shares ${shares} is not an integer in 1..${K_MAX}`);
+    }
+    this.shares = shares;
   }
 
   /** Updates folded so far. */
@@ -360,6 +373,15 @@ export class StreamingFedAvg {
     others = 0,
   ): UpdateRejected | undefined {
     const range = this.sum.range(k);
+    const share = range / this.shares;
+    if (nSamples * maxAbs > share) {
+      return new UpdateRejected(
+        'out_of_range',
+        `this update's n·max|δ| = ${nSamples} samples × ${maxAbs} exceeds its share of the round's range, ` +
+          `${share} (2²⁵ × the tensor's scale ${this.sum.scales[k]} / ${this.shares} sites) — diverged training, or a weight it should not have?`,
+        name,
+      );
+    }
     if ((this.used[k] as number) + others + nSamples * maxAbs > range) {
       return new UpdateRejected(
         'out_of_range',

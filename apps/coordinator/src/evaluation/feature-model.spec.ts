@@ -87,6 +87,31 @@ describe('fitStudyFeatureModel', () => {
     ).toBeNull();
     expect(reasons.at(-1)).toMatch(/site b stopped answering mid-fit .*timed out/);
   });
+  it('leaves out a site whose answer is unbounded or malformed, logging why, and fits the others', async () => {
+    const reasons: { siteId?: string; reason?: string }[] = [];
+    const log = { info: (o: object) => void reasons.push(o as { siteId?: string; reason?: string }) };
+    const hostile: FeatureStatsCall = async (req) => {
+      const ack = await answering(siteB)(req);
+      if (!ack.ok || !ack.stats) return ack;
+      return { ok: true, stats: { ...ack.stats, information: { length: 1e8 } as unknown as number[] } };
+    };
+    const fm = await fitStudyFeatureModel(
+      'study',
+      [
+        ['a', answering(design(ROWS))],
+        ['h', hostile],
+      ],
+      log,
+    );
+    // Reference: site a's own maximum-likelihood fit (fitLogistic, checked against R's glm), h left out.
+    const alone = fitLogistic(design(ROWS).X, design(ROWS).y);
+    expect(fm?.sites).toEqual(['a']);
+    fm!.coefficients.forEach((b, j) => expect(b).toBeCloseTo(alone.coefficients![j]!, 9));
+    expect(reasons[0]).toMatchObject({ siteId: 'h' });
+    expect(reasons[0]?.reason).toMatch(
+      /information is of type object; expected an array of 25 finite numbers/,
+    );
+  });
 });
 
 describe('FeatureModelStore', () => {

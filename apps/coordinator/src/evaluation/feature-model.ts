@@ -1,8 +1,9 @@
-import { FEATURE_MODEL_TERMS, fitFederatedLogistic, type LogisticSufficientStats } from '@fedaln/metrics';
+import { FEATURE_MODEL_TERMS, fitFederatedLogistic } from '@fedaln/metrics';
 import type { Ack, FeatureModelPayload, FeatureStatsAccepted, FeatureStatsRequest } from '@fedaln/protocol';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { checkFeatureStats, type CheckedFeatureStats } from './feature-stats-answer';
 
 /** Asks one connected site for its statistics (the gateway's `features:stats` emit with a timeout). */
 export type FeatureStatsCall = (req: FeatureStatsRequest) => Promise<Ack<FeatureStatsAccepted>>;
@@ -14,7 +15,8 @@ export interface FeatureModelLog {
 /**
  * Fits the study's four-feature logistic model (FEATURE_MODEL_TERMS) across `sites` by
  * federated IRLS (`fitFederatedLogistic`): β = 0 goes to every site first, and only the sites that
- * answer with statistics take part in the later steps. Returns null, with the reason logged, when no
+ * answer with statistics that pass `checkFeatureStats` (sized by the model's terms, finite) take part
+ * in the later steps; a site answering nonsense is left out with the reason logged. Returns null, with the reason logged, when no
  * site has the features or the fit has no MLE; a site failing mid-fit abandons the fit (its sums
  * would no longer be the pooled ones). Never throws: the round goes on without the baseline.
  *
@@ -39,21 +41,22 @@ export async function fitStudyFeatureModel(
               code: 'internal' as const,
               message: (e as Error).message,
             }));
-            if (!ack.ok || !ack.stats) {
-              const why = ack.ok ? (ack.reason ?? 'no statistics') : `${ack.code}: ${ack.message}`;
-              if (!first) throw new Error(`site ${siteId} stopped answering mid-fit (${why})`);
-              log.info({ studyId, siteId, reason: why }, 'site left out of the four-feature model');
+            const checked: CheckedFeatureStats =
+              !ack.ok || !ack.stats
+                ? {
+                    ok: false,
+                    reason: ack.ok ? String(ack.reason ?? 'no statistics') : `${ack.code}: ${ack.message}`,
+                  }
+                : checkFeatureStats(ack.stats, k);
+            if (!checked.ok) {
+              if (!first) throw new Error(`site ${siteId} stopped answering mid-fit (${checked.reason})`);
+              log.info(
+                { studyId, siteId, reason: checked.reason },
+                'site left out of the four-feature model',
+              );
               return null;
             }
-            const s = ack.stats;
-            const stats: LogisticSufficientStats = {
-              k: s.k,
-              information: Float64Array.from(s.information),
-              score: Float64Array.from(s.score),
-              deviance: s.deviance,
-              max_abs_eta: s.max_abs_eta,
-            };
-            return [siteId, stats] as const;
+            return [siteId, checked.stats] as const;
           }),
         );
         const usable = answers.filter((a) => a !== null);

@@ -49,13 +49,20 @@ type Upload =
       readonly spool: UploadSpool;
       readonly nTrain: number;
     }
-  | { readonly kind: 'counted'; readonly siteId: string; readonly sha256: string };
+  | {
+      readonly kind: 'counted';
+      readonly siteId: string;
+      readonly studyId: string;
+      readonly round: number;
+      readonly sha256: string;
+    };
 
 /**
  * A site's update for its current round: `upload:begin` opens (or resumes) a spool on disk,
  * `upload:frame` writes frames there, `upload:end` verifies the sha256, checks the update, persists
  * it (blob store + participant row) and only then has it folded. Idempotent per
  * (study, round, site): a replay of the counted update is acknowledged without being folded again.
+ * At most one upload per site and study is held open (see {@link forgetEarlier}).
  *
  * @example
  * const begin = await uploads.begin(siteId, req); // { upload_id, next_frame, frame_bytes }
@@ -77,8 +84,15 @@ export class UploadIntake {
           `round ${round.number} already counts an update of this site (sha256 ${mine.updateSha256}); a second one is not taken`,
         );
       }
+      this.forgetEarlier(siteId, study.id, round.number);
       const upload_id = randomUUID(); // a replay of the counted update: nothing to send, nothing to fold again
-      this.uploads.set(upload_id, { kind: 'counted', siteId, sha256: req.sha256 });
+      this.uploads.set(upload_id, {
+        kind: 'counted',
+        siteId,
+        studyId: study.id,
+        round: round.number,
+        sha256: req.sha256,
+      });
       return { upload_id, next_frame: frameCount(req.bytes), frame_bytes: FRAME_BYTES };
     }
     if (round.state !== 'training' || mine?.state !== 'assigned') {
@@ -107,17 +121,30 @@ export class UploadIntake {
         `bytes ${req.bytes} is not a plausible update size (16..${limit})`,
       );
     }
-    for (const [id, u] of this.uploads) {
-      if (u.kind === 'spooling' && u.siteId === siteId && u.spool.key.studyId === study.id) {
-        u.spool.close();
-        this.uploads.delete(id);
-      }
-    }
+    this.forgetEarlier(siteId, study.id, round.number);
     const key = { studyId: study.id, round: round.number, siteId, sha256: req.sha256, bytes: req.bytes };
     const spool = UploadSpool.open(this.deps.spoolDir, key);
     const upload_id = randomUUID();
     this.uploads.set(upload_id, { kind: 'spooling', siteId, spool, nTrain });
     return { upload_id, next_frame: spool.nextFrame, frame_bytes: FRAME_BYTES };
+  }
+
+  /**
+   * What a new `upload:begin` of `siteId` in round `round` of a study makes stale: the site's earlier
+   * upload in that study (a spool is closed; its file stays for a resume) and every replay held for
+   * an earlier round of the study. So the replays held are at most one per site and study, and only
+   * for rounds still open; without this a site replaying its counted update forever grows the map.
+   */
+  private forgetEarlier(siteId: string, studyId: string, round: number): void {
+    for (const [id, u] of this.uploads) {
+      if (u.kind === 'spooling') {
+        if (u.siteId !== siteId || u.spool.key.studyId !== studyId) continue;
+        u.spool.close();
+      } else if (u.studyId !== studyId || (u.siteId !== siteId && u.round >= round)) {
+        continue;
+      }
+      this.uploads.delete(id);
+    }
   }
 
   frame(siteId: string, frame: UploadFramePayload): UploadFrameAccepted {

@@ -1,0 +1,138 @@
+import { medianOf } from './column-order';
+import type { LayoutEntry } from './streaming-fedavg';
+import type { RoundScreening } from './update-screening';
+
+/** What screening decides for an update, least to most severe. */
+export const SCREENING_VERDICT_KINDS = ['accepted', 'clipped', 'down-weighted', 'rejected'] as const;
+export type ScreeningVerdictKind = (typeof SCREENING_VERDICT_KINDS)[number];
+
+/** The thresholds of {@link screeningVerdicts} (the study spec's `robustness`). */
+export interface ScreeningOptions {
+  /** c of the clip bound median‖δ‖ × c; 0 turns clipping off. */
+  readonly clipFactor: number;
+  /** An update whose cosine to the centre is below this is rejected (needs ≥ 3 updates). */
+  readonly rejectCosine: number;
+  /** An update whose cosine is below this (and not rejected) is down-weighted (needs ≥ 3 updates). */
+  readonly downWeightCosine: number;
+}
+
+/** Below this many updates the median is no robust centre (it is the mean of two): no cosine verdicts. */
+export const MIN_UPDATES_FOR_COSINE = 3;
+
+/** MAD → standard deviation for normal data: 1/Φ⁻¹(3/4) ≈ 1.4826 (scipy median_abs_deviation(scale='normal')). */
+const MAD_TO_SD = 1 / 0.6744897501960817;
+
+/** One update's verdict with the numbers it rests on. */
+export interface ScreeningVerdict {
+  readonly verdict: ScreeningVerdictKind;
+  /** Why, in words a lead can act on; '' for an accepted update. */
+  readonly reason: string;
+  readonly norm: number;
+  /** (‖δ‖ − median) / (1.4826·MAD) over the round's norms; 0 when the MAD is 0 and the norm is the median. */
+  readonly normZ: number;
+  /** Cosine to the round's coordinate-wise median; null when the round has < 3 updates. */
+  readonly cosine: number | null;
+  /** median‖δ‖ × clip factor (∞ when clipping is off). */
+  readonly clipBound: number;
+  /** The factor the update is multiplied by before folding (1, or clipBound / ‖δ‖ when clipped). */
+  readonly scale: number;
+  /** The factor its sample count is multiplied by (1, or cos / down-weight threshold; 0 when rejected). */
+  readonly weight: number;
+  /** The tensor whose norm is furthest above that tensor's median across the round, with the ratio. */
+  readonly worstTensor: {
+    readonly name: string;
+    readonly norm: number;
+    readonly ratioToMedian: number;
+  } | null;
+}
+
+/**
+ * Verdicts for a round's updates from {@link screenUpdates}' statistics, robust to a minority of bad
+ * updates because every threshold is set from medians, not means:
+ *
+ * - **rejected**: a value is NaN/±∞; or, with ≥ 3 updates, cos(δ, c) < `rejectCosine` (it pushes
+ *   against the round's centre — a sign-flipped update, say).
+ * - **down-weighted**: with ≥ 3 updates, cos < `downWeightCosine`; its sample count is multiplied by
+ *   cos / downWeightCosine (training on wrong labels, say, gives an update unlike the others').
+ * - **clipped**: ‖δ‖ > B = median‖δ‖ × `clipFactor` (norm clipping, as in DP-FedAvg and "centred
+ *   clipping", Karimireddy et al. ICML 2021); the update is scaled by B / ‖δ‖ before it is folded.
+ *   A down-weighted update is clipped too when its norm is beyond B.
+ * - **accepted** otherwise.
+ *
+ * @example
+ * const verdicts = screeningVerdicts(layout, screenUpdates(layout, updates), { clipFactor: 3, rejectCosine: 0, downWeightCosine: 0.2 });
+ * verdicts.map((v) => v.verdict); // ['accepted', 'accepted', 'rejected']
+ */
+export function screeningVerdicts(
+  layout: readonly LayoutEntry[],
+  screening: RoundScreening,
+  options: ScreeningOptions,
+): ScreeningVerdict[] {
+  const stats = screening.updates;
+  const finite = stats.filter((s) => s.nonFinite === null);
+  const norms = finite.map((s) => s.norm);
+  const medianNorm = norms.length > 0 ? medianOf(norms) : 0;
+  const mad = norms.length > 0 ? medianOf(norms.map((r) => Math.abs(r - medianNorm))) * MAD_TO_SD : 0;
+  const clipBound = options.clipFactor > 0 ? medianNorm * options.clipFactor : Infinity;
+  const useCosine = stats.length >= MIN_UPDATES_FOR_COSINE;
+  const tensorMedians = layout.map((_, k) =>
+    finite.length > 0 ? medianOf(finite.map((s) => s.tensorNorms[k] as number)) : 0,
+  );
+
+  return stats.map((s): ScreeningVerdict => {
+    const normZ = mad > 0 ? (s.norm - medianNorm) / mad : s.norm === medianNorm ? 0 : Infinity;
+    const worstTensor = worst(layout, s.tensorNorms, tensorMedians);
+    const cosine = useCosine ? s.cosine : null;
+    const base = { norm: s.norm, normZ, cosine, clipBound, worstTensor };
+    if (s.nonFinite !== null) {
+      const { tensor, index, value } = s.nonFinite;
+      return {
+        ...base,
+        verdict: 'rejected',
+        reason: `value ${value} at index ${index} of tensor ${tensor} is not finite`,
+        scale: 0,
+        weight: 0,
+      };
+    }
+    if (cosine !== null && cosine < options.rejectCosine) {
+      return {
+        ...base,
+        verdict: 'rejected',
+        reason: `cosine to the round's median update is ${cosine.toFixed(3)}, below the reject threshold ${options.rejectCosine}: it pushes against the other sites' updates`,
+        scale: 0,
+        weight: 0,
+      };
+    }
+    const clipped = s.norm > clipBound;
+    const scale = clipped ? clipBound / s.norm : 1;
+    const clipText = `norm ${s.norm.toPrecision(4)} is ${(s.norm / medianNorm).toPrecision(3)}× the round's median ${medianNorm.toPrecision(4)}, above the clip bound ${clipBound.toPrecision(4)} (× ${options.clipFactor}): scaled by ${scale.toPrecision(4)}`;
+    if (cosine !== null && cosine < options.downWeightCosine) {
+      const weight = Math.max(0, cosine) / options.downWeightCosine;
+      const reason = `cosine to the round's median update is ${cosine.toFixed(3)}, below ${options.downWeightCosine}: its weight is multiplied by ${weight.toFixed(3)}`;
+      return {
+        ...base,
+        verdict: 'down-weighted',
+        reason: clipped ? `${reason}; ${clipText}` : reason,
+        scale,
+        weight,
+      };
+    }
+    if (clipped) return { ...base, verdict: 'clipped', reason: clipText, scale, weight: 1 };
+    return { ...base, verdict: 'accepted', reason: '', scale: 1, weight: 1 };
+  });
+}
+
+function worst(
+  layout: readonly LayoutEntry[],
+  norms: Float64Array,
+  medians: readonly number[],
+): ScreeningVerdict['worstTensor'] {
+  let best: ScreeningVerdict['worstTensor'] = null;
+  layout.forEach((e, k) => {
+    const m = medians[k] as number;
+    const ratio = m > 0 ? (norms[k] as number) / m : (norms[k] as number) > 0 ? Infinity : 1;
+    if (best === null || ratio > best.ratioToMedian)
+      best = { name: e.name, norm: norms[k] as number, ratioToMedian: ratio };
+  });
+  return best;
+}
