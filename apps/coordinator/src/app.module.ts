@@ -171,8 +171,9 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             ModelDownloads,
             AuditLog,
             MonitorFeed,
+            SiteRepository,
           ],
-          (st, r, s, d, p, dl, a, m) => new SiteArrivals(st, r, s, d, p, dl, a, m),
+          (st, r, s, d, p, dl, a, m, sites) => new SiteArrivals(st, r, s, d, p, dl, a, m, sites),
         ),
         factory(
           TrainingProgressRelay,
@@ -215,17 +216,19 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             StudyRepository,
             RoundRepository,
             ParticipantRepository,
+            SiteRepository,
             BlobStore,
             RoundAggregator,
             RoundsService,
             AuditLog,
             MonitorFeed,
           ],
-          (studies, rounds, participants, blobs, aggregator, service, audit, monitor) =>
+          (studies, rounds, participants, sites, blobs, aggregator, service, audit, monitor) =>
             new UploadIntake({
               studies,
               rounds,
               participants,
+              sites,
               blobs,
               aggregator,
               service,

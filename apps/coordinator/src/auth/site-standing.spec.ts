@@ -1,37 +1,21 @@
 import { describe, expect, it } from '@jest/globals';
-import type { SecretHash, Site } from '../domain/records';
-import { SiteRepository } from '../sites/site.repository';
+import { MemorySites } from '../../../../tests/medium/coordinator-in-memory';
+import type { Site } from '../domain/records';
 import { SiteStanding, STANDING_RECHECK_MS } from './site-standing';
 
-/** Sites by id, counting the lookups (the only method a standing check uses). */
-class CountingSites extends SiteRepository {
+/** MemorySites counting the lookups a standing check makes. */
+class CountingSites extends MemorySites {
   lookups = 0;
-  readonly rows = new Map<string, Site>();
-  put(id: string, status: Site['status']): void {
-    this.rows.set(id, { id, name: id, status, createdAt: new Date(0), revokedAt: null });
-  }
-  async findById(id: string): Promise<Site | null> {
+  override findById(id: string): Promise<Site | null> {
     this.lookups++;
-    return this.rows.get(id) ?? null;
-  }
-  create(): Promise<Site> {
-    throw new Error('not used');
-  }
-  list(): Promise<Site[]> {
-    throw new Error('not used');
-  }
-  revoke(): Promise<Site | null> {
-    throw new Error('not used');
-  }
-  findToken(): Promise<{ siteId: string; secret: SecretHash } | null> {
-    throw new Error('not used');
+    return super.findById(id);
   }
 }
 
 describe('SiteStanding', () => {
   it('refuses every request of a site revoked in this process at once, on every session', async () => {
     const sites = new CountingSites();
-    sites.put('a', 'active');
+    sites.put('a');
     const standing = new SiteStanding(sites, () => 0);
     const session = {};
     await standing.check(session, 'a');
@@ -46,13 +30,13 @@ describe('SiteStanding', () => {
 
   it('re-reads the site at most once per STANDING_RECHECK_MS per session, however many requests come', async () => {
     const sites = new CountingSites();
-    sites.put('a', 'active');
+    sites.put('a');
     let t = 0;
     const standing = new SiteStanding(sites, () => t);
     const session = {};
     await Promise.all(Array.from({ length: 100 }, () => standing.check(session, 'a')));
     expect(sites.lookups).toBe(1);
-    sites.put('a', 'revoked'); // revoked by another process (the CLI on a shared database)
+    await sites.revoke('a', new Date(0)); // by another process (the CLI on a shared database)
     t = STANDING_RECHECK_MS - 1;
     await standing.check(session, 'a');
     t = STANDING_RECHECK_MS;

@@ -8,6 +8,7 @@ import { protocolCodeFor, toProtocolError } from './socket-error';
 describe('toProtocolError (the WebSocket exception filter)', () => {
   it.each<[unknown, string]>([
     [new DomainError('FORBIDDEN', 'not your round'), 'forbidden'],
+    [new DomainError('CASES_NOT_APPROVED', 'n_train 200 exceeds 100'), 'forbidden'],
     [new DomainError('STUDY_NOT_FOUND', 'no study x'), 'not_found'],
     [new DomainError('ROUND_ILLEGAL_TRANSITION', 'round 2 is completed'), 'wrong_round'],
     [new DomainError('BLOB_HASH_MISMATCH', 'hashes to y'), 'sha256_mismatch'],
@@ -56,6 +57,7 @@ describe('toProtocolError (the WebSocket exception filter)', () => {
       INVALID_INPUT: true,
       UNAUTHENTICATED: true,
       FORBIDDEN: true,
+      CASES_NOT_APPROVED: true,
     };
     for (const c of Object.keys(codes) as DomainErrorCode[])
       expect(PROTOCOL_ERROR_CODES).toContain(protocolCodeFor(c));

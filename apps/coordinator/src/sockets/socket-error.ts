@@ -17,6 +17,7 @@ export function protocolCodeFor(code: DomainErrorCode): ProtocolErrorCode {
     case 'SITE_REVOKED':
       return 'site_revoked';
     case 'FORBIDDEN':
+    case 'CASES_NOT_APPROVED':
       return 'forbidden';
     case 'SITE_NOT_FOUND':
     case 'STUDY_NOT_FOUND':
