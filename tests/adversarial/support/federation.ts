@@ -152,9 +152,12 @@ export function honestDelta(global: readonly NamedTensor[], seed: number): Named
   }));
 }
 
-/** An honest site's training: its train task, then its seeded delta uploaded with its approved count. */
-export async function honestUpload(site: ScriptedSite, round: number, seed: number, studyId?: string) {
-  const task = await site.task('train', round, undefined, studyId);
+/**
+ * An honest site's training: its train task of `round` (or the `task` already taken), then its
+ * seeded delta uploaded with its approved count.
+ */
+export async function honestUpload(site: ScriptedSite, round: number | TaskPayload, seed: number) {
+  const task = typeof round === 'number' ? await site.task('train', round) : round;
   const delta = honestDelta(await globalOf(site, task), seed);
   expectOk(await site.upload(task, encodeBlob(delta), CASES.n_train));
   return { task, delta };
@@ -169,4 +172,17 @@ export async function honestReport(site: ScriptedSite, round: number | TaskPaylo
   const p = syntheticPredictions(seed, CASES.n_test, 1.6);
   expectOk(await site.report(task, reportOf(p.labels, p.scores)));
   return task;
+}
+
+/** `promise`, or a rejection naming `what` after `timeoutMs`. */
+export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
