@@ -28,6 +28,8 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-e2e-rounds-'));
 let coordinator: Coordinator;
 let database: FreshDatabase;
 const N_TRAIN = [120, 80, 50];
+/** Test cases in each site's report (metrics()). */
+const REPORTED_N = 25;
 const tokens: string[] = [];
 let outsiderToken = '';
 let studyId = '';
@@ -194,8 +196,10 @@ describe(`live rounds over socket.io (built coordinator, ${process.env.DATABASE_
     coordinator = new Coordinator(await freePort(), dataDir, env);
     await coordinator.start();
     const ids: string[] = [];
-    for (const name of ['Hospital A', 'Hospital B', 'Hospital C', 'Outsider']) {
-      const r = await api('POST', '/api/sites', { name });
+    for (const [i, name] of ['Hospital A', 'Hospital B', 'Hospital C', 'Outsider'].entries()) {
+      // The lead approves the counts the sites upload and report (the outsider is in no study).
+      const counts = i < N_TRAIN.length ? { n_train: N_TRAIN[i], n_test: REPORTED_N } : {};
+      const r = await api('POST', '/api/sites', { name, ...counts });
       expect(r.status).toBe(201);
       ids.push(String(r.json.id));
       tokens.push(String(r.json.enrolment_token));

@@ -28,10 +28,13 @@ import { BlobStore, type StoredBlob } from '../../apps/coordinator/src/blobs/blo
 import type {
   AuditEntry,
   AuditRecord,
+  CaseCounts,
   GlobalModel,
   Participant,
   ParticipantState,
   Round,
+  SecretHash,
+  Site,
   Study,
 } from '../../apps/coordinator/src/domain/records';
 import type { StudyStatus } from '../../apps/coordinator/src/domain/study-lifecycle';
@@ -56,6 +59,7 @@ import {
 } from '../../apps/coordinator/src/rounds/round.repository';
 import { RoundsService } from '../../apps/coordinator/src/rounds/rounds.service';
 import { SitePresence, type SiteSession } from '../../apps/coordinator/src/rounds/site-presence';
+import { SiteRepository } from '../../apps/coordinator/src/sites/site.repository';
 import { StudyRepository } from '../../apps/coordinator/src/studies/study.repository';
 import { CoordinatorMetrics } from '../../apps/coordinator/src/telemetry/coordinator-metrics';
 import { MonitorFeed } from '../../apps/coordinator/src/telemetry/monitor-feed';
@@ -96,6 +100,60 @@ export class MemoryStudies extends StudyRepository {
     const updated = { ...study, ...change, updatedAt: new Date() };
     this.byId.set(id, updated);
     return updated;
+  }
+}
+
+export class MemorySites extends SiteRepository {
+  private readonly byId = new Map<string, Site>();
+  private readonly tokens = new Map<string, { siteId: string; secret: SecretHash }>();
+
+  /** A site as enrolment left it, under a chosen id (specs name sites 'a', 'b', …). */
+  put(id: string, approved: CaseCounts | null = null): Site {
+    const site: Site = {
+      id,
+      name: `Hospital ${id}`,
+      status: 'active',
+      createdAt: new Date(),
+      revokedAt: null,
+      approvedCases: approved,
+      claimedCases: null,
+    };
+    this.byId.set(id, site);
+    return site;
+  }
+  async create(name: string, tokenId: string, token: SecretHash, approved: CaseCounts | null): Promise<Site> {
+    const site = { ...this.put(randomUUID(), approved), name };
+    this.byId.set(site.id, site);
+    this.tokens.set(tokenId, { siteId: site.id, secret: token });
+    return site;
+  }
+  async list(): Promise<Site[]> {
+    return [...this.byId.values()];
+  }
+  async findById(id: string): Promise<Site | null> {
+    return this.byId.get(id) ?? null;
+  }
+  async revoke(id: string, at: Date): Promise<Site | null> {
+    const site = this.byId.get(id);
+    if (!site) return null;
+    const revoked = { ...site, status: 'revoked' as const, revokedAt: site.revokedAt ?? at };
+    this.byId.set(id, revoked);
+    for (const [tokenId, t] of this.tokens) if (t.siteId === id) this.tokens.delete(tokenId);
+    return revoked;
+  }
+  async approveCases(id: string, approved: CaseCounts): Promise<Site | null> {
+    const site = this.byId.get(id);
+    if (!site) return null;
+    const updated = { ...site, approvedCases: approved };
+    this.byId.set(id, updated);
+    return updated;
+  }
+  async recordClaimedCases(id: string, claimed: CaseCounts): Promise<void> {
+    const site = this.byId.get(id);
+    if (site) this.byId.set(id, { ...site, claimedCases: claimed });
+  }
+  async findToken(tokenId: string): Promise<{ siteId: string; secret: SecretHash } | null> {
+    return this.tokens.get(tokenId) ?? null;
   }
 }
 
@@ -303,6 +361,8 @@ export class RecordingLog {
 
 export interface InMemoryCoordinator {
   readonly studies: MemoryStudies;
+  /** Empty: specs `put` the sites they need (seedRound puts its sites with approved counts). */
+  readonly sites: MemorySites;
   readonly rounds: MemoryRounds;
   readonly participants: MemoryParticipants;
   readonly models: MemoryModels;
@@ -319,6 +379,7 @@ export interface InMemoryCoordinator {
 /** `blobs` holds version 0 and the aggregates; give a FileBlobStore where a spec moves weights. */
 export function inMemoryCoordinator(blobs: BlobStore = new EmptyBlobStore()): InMemoryCoordinator {
   const studies = new MemoryStudies();
+  const sites = new MemorySites();
   const rounds = new MemoryRounds();
   const participants = new MemoryParticipants();
   const models = new MemoryModels();
@@ -341,7 +402,20 @@ export function inMemoryCoordinator(blobs: BlobStore = new EmptyBlobStore()): In
   );
   const reports = new MemoryReports();
   const monitor = new RecordingMonitor();
-  return { studies, rounds, participants, models, audit, reports, monitor, presence, changes, log, service };
+  return {
+    studies,
+    sites,
+    rounds,
+    participants,
+    models,
+    audit,
+    reports,
+    monitor,
+    presence,
+    changes,
+    log,
+    service,
+  };
 }
 
 export interface RoundSeed {
@@ -357,12 +431,16 @@ export interface RoundSeed {
   readonly participants?: Readonly<Record<string, ParticipantState>>;
 }
 
+/** The counts seedRound approves for its sites: HELLO's, and the n of {@link metricsReport}. */
+export const SEEDED_CASES: CaseCounts = Object.freeze({ nTrain: HELLO.n_train, nTest: HELLO.n_test });
+
 /** A study (running by default) whose current round stands in `state`, as earlier steps left it. */
 export async function seedRound(
   c: InMemoryCoordinator,
   seed: RoundSeed,
 ): Promise<{ study: Study; round: Round }> {
   const number = seed.number ?? 1;
+  for (const id of seed.sites) if (!(await c.sites.findById(id))) c.sites.put(id, SEEDED_CASES);
   const created = await c.studies.create(exampleStudySpec([...seed.sites], seed.spec));
   const study = await c.studies.update(created.id, {
     status: seed.status ?? 'running',

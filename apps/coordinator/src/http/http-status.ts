@@ -18,6 +18,7 @@ export function httpStatusFor(code: DomainErrorCode): number {
       return 401;
     case 'FORBIDDEN':
     case 'SITE_REVOKED':
+    case 'CASES_NOT_APPROVED':
       return 403;
     case 'SITE_NOT_FOUND':
     case 'STUDY_NOT_FOUND':

@@ -45,6 +45,7 @@ describe('SiteArrivals', () => {
       downloads,
       c.audit,
       c.monitor,
+      c.sites,
     );
   });
 
@@ -77,6 +78,17 @@ describe('SiteArrivals', () => {
     expect(c.monitor.told).toEqual([
       { kind: 'siteStatus', event: { site_id: 'a', connected: true, engine: 'wasm', images_per_s: 2.5 } },
     ]);
+  });
+
+  // Issue 13: a site's word is shown to the lead, never taken as its weight.
+  it('hello keeps the case counts a site claims as claimed, leaving the approved ones as they were', async () => {
+    const approved = { nTrain: 10, nTest: 5 };
+    c.sites.put('a', approved);
+    await arrivals.hello(connectSession(c, 'a'), { ...HELLO, n_train: 2 ** 24 });
+    await expect(c.sites.findById('a')).resolves.toMatchObject({
+      approvedCases: approved,
+      claimedCases: { nTrain: 2 ** 24, nTest: HELLO.n_test },
+    });
   });
 
   it('joins the running studies that list the site, and only those', async () => {

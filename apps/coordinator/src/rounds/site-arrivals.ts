@@ -2,6 +2,7 @@ import type { HelloAccepted, HelloPayload } from '@fedaln/protocol';
 import type { AuditLog } from '../audit/audit-log';
 import type { ModelDownloads } from '../blobs/model-downloads';
 import type { StudyRepository } from '../studies/study.repository';
+import type { SiteRepository } from '../sites/site.repository';
 import type { MonitorFeed } from '../telemetry/monitor-feed';
 import type { RoundRepository } from './round.repository';
 import type { RoundsService } from './rounds.service';
@@ -12,7 +13,7 @@ export const SERVER_VERSION = '0.1.0';
 
 /**
  * A site arriving and leaving on `/site`. `hello` records what the site says about itself (audit,
- * dashboard), makes it present for rounds (`SitePresence`), lets it join the waiting round of each
+ * dashboard; its case counts as claimed, not approved), makes it present for rounds (`SitePresence`), lets it join the waiting round of each
  * of its running studies and re-sends the task it still owes in a round under way; leaving removes
  * its session and its open download.
  *
@@ -31,11 +32,14 @@ export class SiteArrivals {
     private readonly downloads: ModelDownloads,
     private readonly audit: AuditLog,
     private readonly monitor: MonitorFeed,
+    private readonly sites: SiteRepository,
   ) {}
 
   async hello(session: SiteSession, hello: HelloPayload): Promise<HelloAccepted> {
     const { siteId } = session;
     session.hello = hello;
+    // Kept as claimed, for the lead to approve on the dashboard; never used as a weight.
+    await this.sites.recordClaimedCases(siteId, { nTrain: hello.n_train, nTest: hello.n_test });
     await this.audit.append({
       actor: `site:${siteId}`,
       action: 'site.hello',
