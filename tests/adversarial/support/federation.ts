@@ -32,9 +32,6 @@ export interface EnrolledSite {
 }
 
 export class Federation {
-  /** Whether this coordinator takes approved case counts at enrolment (issue 13); probed once. */
-  private takesCases: boolean | null = null;
-
   private constructor(
     readonly coordinator: Coordinator,
     private readonly database: FreshDatabase,
@@ -77,17 +74,11 @@ export class Federation {
     }
   }
 
-  /**
-   * Enrols a site with its approved case counts. Coordinators before issue 13 refuse the counts
-   * (unknown fields): then the site is enrolled without them, so the same test shows the old code's
-   * behaviour instead of failing at enrolment.
-   */
+  /** Enrols a site with the case counts the lead approves for it. */
   async enrol(name: string, cases: { n_train: number; n_test: number } = CASES): Promise<EnrolledSite> {
-    let r = this.takesCases === false ? null : await this.api('POST', '/api/sites', { name, ...cases });
-    if (r && this.takesCases === null) this.takesCases = r.status === 201;
-    if (!this.takesCases) r = await this.api('POST', '/api/sites', { name });
-    if (r!.status !== 201) throw new Error(`enrolling ${name}: ${r!.status} ${JSON.stringify(r!.json)}`);
-    return { id: String(r!.json.id), token: String(r!.json.enrolment_token) };
+    const r = await this.api('POST', '/api/sites', { name, ...cases });
+    if (r.status !== 201) throw new Error(`enrolling ${name}: ${r.status} ${JSON.stringify(r.json)}`);
+    return { id: String(r.json.id), token: String(r.json.enrolment_token) };
   }
 
   /** Creates and starts a study of scripted sites (densenet-tiny, random init, 32 px). */
