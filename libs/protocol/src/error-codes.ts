@@ -30,6 +30,8 @@ export const PROTOCOL_ERROR_CODES = [
   'layout_mismatch',
   /** The update holds NaN/±∞ or values outside the aggregator's range. */
   'bad_values',
+  /** The site sent this request too often; `message` says when to retry. */
+  'rate_limited',
   /** A server fault; the site should retry later. */
   'internal',
 ] as const;

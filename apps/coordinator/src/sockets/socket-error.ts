@@ -16,6 +16,8 @@ export function protocolCodeFor(code: DomainErrorCode): ProtocolErrorCode {
       return 'unauthenticated';
     case 'SITE_REVOKED':
       return 'site_revoked';
+    case 'RATE_LIMITED':
+      return 'rate_limited';
     case 'FORBIDDEN':
     case 'CASES_NOT_APPROVED':
       return 'forbidden';
