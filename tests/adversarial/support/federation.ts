@@ -33,9 +33,6 @@ export interface EnrolledSite {
 }
 
 export class Federation {
-  /** Whether this coordinator takes approved case counts at enrolment (issue 13); probed once. */
-  private takesCases: boolean | null = null;
-
   private constructor(
     readonly coordinator: Coordinator,
     private readonly database: FreshDatabase,
@@ -78,17 +75,11 @@ export class Federation {
     }
   }
 
-  /**
-   * Enrols a site with its approved case counts. Coordinators before issue 13 refuse the counts
-   * (unknown fields): then the site is enrolled without them, so the same test shows the old code's
-   * behaviour instead of failing at enrolment.
-   */
+  /** Enrols a site with the case counts the lead approves for it. */
   async enrol(name: string, cases: { n_train: number; n_test: number } = CASES): Promise<EnrolledSite> {
-    let r = this.takesCases === false ? null : await this.api('POST', '/api/sites', { name, ...cases });
-    if (r && this.takesCases === null) this.takesCases = r.status === 201;
-    if (!this.takesCases) r = await this.api('POST', '/api/sites', { name });
-    if (r!.status !== 201) throw new Error(`enrolling ${name}: ${r!.status} ${JSON.stringify(r!.json)}`);
-    return { id: String(r!.json.id), token: String(r!.json.enrolment_token) };
+    const r = await this.api('POST', '/api/sites', { name, ...cases });
+    if (r.status !== 201) throw new Error(`enrolling ${name}: ${r.status} ${JSON.stringify(r.json)}`);
+    return { id: String(r.json.id), token: String(r.json.enrolment_token) };
   }
 
   /** Creates and starts a study of scripted sites (densenet-tiny, random init, 32 px). */
@@ -173,9 +164,12 @@ export function honestDelta(global: readonly NamedTensor[], seed: number): Named
   }));
 }
 
-/** An honest site's training: its train task, then its seeded delta uploaded with its approved count. */
-export async function honestUpload(site: ScriptedSite, round: number, seed: number, studyId?: string) {
-  const task = await site.task('train', round, undefined, studyId);
+/**
+ * An honest site's training: its train task of `round` (or the `task` already taken), then its
+ * seeded delta uploaded with its approved count.
+ */
+export async function honestUpload(site: ScriptedSite, round: number | TaskPayload, seed: number) {
+  const task = typeof round === 'number' ? await site.task('train', round) : round;
   const delta = honestDelta(await globalOf(site, task), seed);
   expectOk(await site.upload(task, encodeBlob(delta), CASES.n_train));
   return { task, delta };
@@ -190,4 +184,17 @@ export async function honestReport(site: ScriptedSite, round: number | TaskPaylo
   const p = syntheticPredictions(seed, CASES.n_test, 1.6);
   expectOk(await site.report(task, reportOf(p.labels, p.scores)));
   return task;
+}
+
+/** `promise`, or a rejection naming `what` after `timeoutMs`. */
+export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
