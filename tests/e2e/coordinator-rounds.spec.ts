@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { adminApi, Coordinator, freePort } from './support/coordinator';
 import { freshDatabase, type FreshDatabase } from './support/fresh-database';
+import { connectMonitor } from './support/monitor';
 import { reportOf } from './support/release-study';
 import { connectSite, expectOk, ScriptedSite } from './support/site-client';
 
@@ -161,22 +162,6 @@ async function finishRound(sites: ScriptedSite[], round: number, expected: { val
   for (const [i, s] of sites.entries()) expectOk(await s.report(tasks[i]!, metrics()));
 }
 
-function connectMonitor(
-  token: string,
-): Promise<Socket<MonitorServerToClientEvents, MonitorClientToServerEvents>> {
-  const socket: Socket<MonitorServerToClientEvents, MonitorClientToServerEvents> = io(
-    coordinator.baseUrl + MONITOR_NAMESPACE,
-    { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true },
-  );
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (e) => {
-      socket.close();
-      reject(e);
-    });
-  });
-}
-
 async function waitUntil(ok: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   for (const end = Date.now() + timeoutMs; !(await ok());) {
     if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
@@ -228,10 +213,10 @@ describe(`live rounds over socket.io (built coordinator, ${process.env.DATABASE_
   });
 
   it('round 1: refusals leave the round going; the new global is the weighted mean', async () => {
-    await expect(connectMonitor('wrong-admin-token-0123456789')).rejects.toThrow(
+    await expect(connectMonitor(coordinator.baseUrl, 'wrong-admin-token-0123456789')).rejects.toThrow(
       /unauthenticated: wrong admin token/,
     );
-    const monitor = await connectMonitor(ADMIN);
+    const monitor = await connectMonitor(coordinator.baseUrl, ADMIN);
     const states: string[] = [];
     let uploadProgress = 0;
     monitor.on(MonitorEvent.roundState, (e) => states.push(`${e.round}:${e.state}`));

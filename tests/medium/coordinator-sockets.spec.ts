@@ -17,6 +17,7 @@ import {
   type HelloPayload,
   type MonitorClientToServerEvents,
   type MonitorServerToClientEvents,
+  type ProtocolError,
   type RoundStateEvent,
   type TaskPayload,
 } from '@fedaln/protocol';
@@ -366,5 +367,45 @@ describe.each(databaseTargets())('coordinator sockets on %s (createApp in proces
       [1, 'training'],
       [1, 'failed'],
     ]);
+  });
+
+  // Issue 13: the token used to be checked only at the handshake, so a revoked site's open socket
+  // kept working (hello ok, upload:begin reaching the study lookup).
+  it('revoking a site closes its open socket at once, saying why, and its reconnect is refused', async () => {
+    const { site: revoked, enrolmentToken } = await app.get(SitesService).enrol('Hospital Revoked', 'admin');
+    const socket = await connectSite(baseUrl, enrolmentToken);
+    opened.push(socket);
+    expectOk(await socket.timeout(30_000).emitWithAck(SiteEvent.hello, HELLO));
+    const told = new Promise<ProtocolError>((resolve) => socket.once(SiteEvent.error, resolve));
+    const closed = new Promise<string>((resolve) => socket.once('disconnect', resolve));
+    const res = await adminApi(baseUrl, ADMIN, 'POST', `/api/sites/${revoked.id}/revoke`);
+    expect(res).toMatchObject({ status: 200, json: { status: 'revoked' } });
+    expect(await told).toMatchObject({ code: 'site_revoked', message: expect.stringContaining('enrol') });
+    expect(await closed).toBe('io server disconnect');
+    await expect(connectSite(baseUrl, enrolmentToken)).rejects.toThrow(/^unauthenticated: .*revoked/);
+  });
+
+  it('a session whose site was revoked elsewhere (another process) has its next request refused and is closed', async () => {
+    const { site: other, enrolmentToken } = await app.get(SitesService).enrol('Hospital Elsewhere', 'admin');
+    const socket = await connectSite(baseUrl, enrolmentToken);
+    opened.push(socket);
+    const closed = new Promise<string>((resolve) => socket.once('disconnect', resolve));
+    // Straight in the table, as the `site revoke` CLI on a shared PostgreSQL would: this coordinator is not told.
+    await db.dataSource.query(`UPDATE sites SET status = 'revoked', revoked_at = now() WHERE id = $1`, [
+      other.id,
+    ]);
+    const ack = await socket.timeout(30_000).emitWithAck(SiteEvent.uploadBegin, {
+      study_id: studyId,
+      round: 1,
+      sha256: 'a'.repeat(64),
+      bytes: 1000,
+      n_train: 10,
+    });
+    expect(ack).toMatchObject({
+      ok: false,
+      code: 'site_revoked',
+      message: expect.stringContaining(other.id),
+    });
+    expect(await closed).toBe('io server disconnect');
   });
 });

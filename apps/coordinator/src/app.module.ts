@@ -15,6 +15,7 @@ import { AdminAuthService } from './auth/admin-auth.service';
 import { AdminOrSiteGuard } from './auth/admin-or-site.guard';
 import { AdminGuard } from './auth/admin.guard';
 import { SiteAuthService } from './auth/site-auth.service';
+import { SiteStanding } from './auth/site-standing';
 import { BlobCache } from './blobs/blob-cache';
 import { BlobStore } from './blobs/blob-store';
 import { ModelDownloads } from './blobs/model-downloads';
@@ -48,6 +49,7 @@ import { SiteArrivals } from './rounds/site-arrivals';
 import { SitePresence } from './rounds/site-presence';
 import { TaskDispatch } from './rounds/task-dispatch';
 import { TrainingProgressRelay } from './rounds/training-progress';
+import { LiveSiteSessions, NoLiveSiteSessions } from './sites/live-site-sessions';
 import { SiteRepository } from './sites/site.repository';
 import { SitesController } from './sites/sites.controller';
 import { SitesService } from './sites/sites.service';
@@ -74,7 +76,7 @@ export interface CoordinatorParts {
 
 /** Enrolling sites and creating studies: what `serve` and the `site`/`study` commands share. */
 const enrolment = [
-  factory(SitesService, [SiteRepository, AuditLog], (s, a) => new SitesService(s, a)),
+  factory(SitesService, [SiteRepository, AuditLog, LiveSiteSessions], (s, a, l) => new SitesService(s, a, l)),
   factory(
     StudiesService,
     [StudyRepository, SiteRepository, AuditLog],
@@ -128,6 +130,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         AdminOrSiteGuard,
         ...enrolment,
         factory(SiteAuthService, [SiteRepository], (s) => new SiteAuthService(s)),
+        factory(SiteStanding, [SiteRepository], (s) => new SiteStanding(s)),
         factory(CoordinatorMetrics, [RoundRepository], (r) => new CoordinatorMetrics(r)),
         factory(
           GlobalModelsService,
@@ -315,6 +318,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         SiteGateway,
         MonitorGateway,
         { provide: MonitorFeed, useExisting: MonitorGateway },
+        { provide: LiveSiteSessions, useExisting: SiteGateway },
       ],
     };
   }
@@ -347,7 +351,7 @@ export class EnrolmentModule {
     return {
       module: EnrolmentModule,
       imports: [PersistenceModule.forRoot(dataSource, blobDir)],
-      providers: enrolment,
+      providers: [...enrolment, { provide: LiveSiteSessions, useValue: new NoLiveSiteSessions() }],
       exports: [SitesService, StudiesService],
     };
   }

@@ -30,6 +30,8 @@ export type DomainErrorCode =
   /** A request whose payload is malformed; the message names the field. */
   | 'INVALID_INPUT'
   | 'UNAUTHENTICATED'
+  /** A site sent a request more often than its limit allows; the message says when to retry. */
+  | 'RATE_LIMITED'
   | 'FORBIDDEN';
 
 export class DomainError extends Error {

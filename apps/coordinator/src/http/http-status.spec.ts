@@ -25,6 +25,7 @@ const expected: Record<DomainErrorCode, number> = {
   RELEASE_REFUSED: 409,
   ROUND_NOT_CURRENT: 409,
   ROUND_DEADLINE_PASSED: 409,
+  RATE_LIMITED: 429, // RFC 6585 §4
 };
 
 describe('httpStatusFor', () => {

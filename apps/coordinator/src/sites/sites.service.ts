@@ -4,6 +4,7 @@ import { formatEnrolmentToken } from '../auth/enrolment-token';
 import { hashSecret, newSecret } from '../auth/secret-hash';
 import { DomainError } from '../domain/domain-error';
 import type { CaseCounts, Site } from '../domain/records';
+import type { LiveSiteSessions } from './live-site-sessions';
 import type { SiteRepository } from './site.repository';
 
 export interface EnrolledSite {
@@ -20,6 +21,7 @@ export class SitesService {
   constructor(
     private readonly sites: SiteRepository,
     private readonly audit: AuditLog,
+    private readonly sessions: LiveSiteSessions,
   ) {}
 
   /**
@@ -78,7 +80,10 @@ export class SitesService {
     return site;
   }
 
-  /** Revokes the site and its tokens; revoking twice is a no-op that keeps the first time. */
+  /**
+   * Revokes the site and its tokens, then ends its live sessions (their open sockets are closed and
+   * any later request refused); revoking twice is a no-op that keeps the first time.
+   */
   async revoke(id: string, actor: string): Promise<Site> {
     const site = await this.sites.revoke(id, new Date());
     if (!site) throw new DomainError('SITE_NOT_FOUND', `no site with id ${id}`);
@@ -89,6 +94,7 @@ export class SitesService {
       subjectId: id,
       details: {},
     });
+    this.sessions.end(id);
     return site;
   }
 }

@@ -21,6 +21,8 @@ describe('toProtocolError (the WebSocket exception filter)', () => {
     [new DomainError('TRANSFER_NOT_FOUND', 'no upload u1 of this site'), 'not_found'],
     [new DomainError('TRANSFER_BAD_FRAME', 'frame 9 is outside 0..3'), 'bad_frame'],
     [new DomainError('INVALID_INPUT', 'cores must be an integer'), 'bad_request'],
+    [new DomainError('SITE_REVOKED', 'site s1 has been revoked by the lead'), 'site_revoked'],
+    [new DomainError('RATE_LIMITED', 'retry in 6 s'), 'rate_limited'],
   ])('%s → %s, keeping the reason', (error, code) => {
     const mapped = toProtocolError(error);
     expect(mapped.code).toBe(code);
@@ -55,6 +57,7 @@ describe('toProtocolError (the WebSocket exception filter)', () => {
       TRANSFER_BAD_FRAME: true,
       INVALID_INPUT: true,
       UNAUTHENTICATED: true,
+      RATE_LIMITED: true,
       FORBIDDEN: true,
       CASES_NOT_APPROVED: true,
     };
