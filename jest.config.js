@@ -24,6 +24,7 @@ module.exports = {
     tier('unit', ['<rootDir>/libs/*/src/**/*.spec.ts', '<rootDir>/apps/*/src/**/*.spec.ts']),
     tier('medium', ['<rootDir>/tests/medium/**/*.spec.ts']),
     tier('e2e', ['<rootDir>/tests/e2e/**/*.spec.ts']),
+    tier('adversarial', ['<rootDir>/tests/adversarial/**/*.spec.ts']),
     tier('slow', ['<rootDir>/tests/slow/**/*.spec.ts']),
     tier('browser', ['<rootDir>/tests/browser/**/*.spec.ts']),
   ],

@@ -2,6 +2,7 @@
 // started, one `fedaln-site run` per site, and the rounds watched until the study completes.
 'use strict';
 const path = require('node:path');
+const { readSiteFolder } = require('@fedaln/site-data');
 const { Child, runToEnd } = require('./children');
 const { ROOT } = require('./coordinator');
 
@@ -54,11 +55,24 @@ function demoStudySpec(o, siteIds) {
   };
 }
 
-/** Enrols every site over REST; resolves them with their id and one-time enrolment token. */
-async function enrolSites(api, sites) {
+/**
+ * The case counts the lead approves for a site: its folder's train and test rows (labels.csv with
+ * its split column), read the way the site client reads them, without decoding the images.
+ */
+async function siteCases(dir, seed) {
+  const { counts } = await readSiteFolder(dir, { seed, openImage: async () => undefined });
+  const all = (c) => c.negative + c.positive;
+  return { n_train: all(counts.train), n_test: all(counts.test) };
+}
+
+/**
+ * Enrols every site over REST with the case counts the lead approves for it (a site's weight may
+ * not exceed them); resolves them with their id and one-time enrolment token.
+ */
+async function enrolSites(api, sites, seed) {
   const enrolled = [];
   for (const s of sites) {
-    const r = await api.ok('POST', '/api/sites', { name: s.name });
+    const r = await api.ok('POST', '/api/sites', { name: s.name, ...(await siteCases(s.dir, seed)) });
     enrolled.push({ ...s, id: r.id, token: r.enrolment_token });
   }
   return enrolled;

@@ -69,7 +69,7 @@ async function runDemo(o) {
     `coordinator listening at ${url} (embedded database in ${path.join(dir, 'coordinator')}) after ${elapsed()}`,
   );
   const api = new LeadApi(url, adminToken);
-  const enrolled = await enrolSites(api, sites);
+  const enrolled = await enrolSites(api, sites, o.seed);
   const study = await api.ok(
     'POST',
     '/api/studies',

@@ -18,6 +18,8 @@ import * as path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { adminApi, Coordinator, freePort } from './support/coordinator';
 import { freshDatabase, type FreshDatabase } from './support/fresh-database';
+import { connectMonitor } from './support/monitor';
+import { reportOf } from './support/release-study';
 import { connectSite, expectOk, ScriptedSite } from './support/site-client';
 
 jest.setTimeout(180_000);
@@ -27,6 +29,8 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-e2e-rounds-'));
 let coordinator: Coordinator;
 let database: FreshDatabase;
 const N_TRAIN = [120, 80, 50];
+/** Test cases in each site's report (metrics()). */
+const REPORTED_N = 25;
 const tokens: string[] = [];
 let outsiderToken = '';
 let studyId = '';
@@ -73,23 +77,11 @@ function weightedMean(
 const blobOf = (tensors: NamedTensor[]) => encodeBlob(tensors);
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
+/** A report of REPORTED_N test cases, 10 positive, on the study's layout (as the site client builds it). */
 function metrics(): SiteMetricsReport {
-  const thresholds = Array.from({ length: 99 }, (_, i) => (i + 1) / 100);
-  return {
-    n: 25,
-    n_pos: 10,
-    prevalence: 0.4,
-    auc: 0.8,
-    delong_var: 0.004,
-    auc_ci: [0.676, 0.924],
-    paired: null,
-    youden: { threshold: 0.5, sensitivity: 0.8, specificity: 0.8, j: 0.6 },
-    brier: 0.17,
-    calibration: { intercept: 0, slope: 1, intercept_joint: 0 },
-    dca: null,
-    threshold_counts: { thresholds, tp: thresholds.map(() => 5), fp: thresholds.map(() => 3) },
-    score_histograms: { bins: 10, positive: Array(10).fill(1), negative: Array(10).fill(1) },
-  };
+  const labels = Array.from({ length: REPORTED_N }, (_, i) => (i < 10 ? 1 : 0));
+  const scores = labels.map((y, i) => (y === 1 ? 0.45 + i / 20 : (i - 10) / 25));
+  return reportOf(labels, scores);
 }
 
 /**
@@ -174,22 +166,6 @@ async function finishRound(sites: ScriptedSite[], round: number, expected: { val
   for (const [i, s] of sites.entries()) expectOk(await s.report(tasks[i]!, metrics()));
 }
 
-function connectMonitor(
-  token: string,
-): Promise<Socket<MonitorServerToClientEvents, MonitorClientToServerEvents>> {
-  const socket: Socket<MonitorServerToClientEvents, MonitorClientToServerEvents> = io(
-    coordinator.baseUrl + MONITOR_NAMESPACE,
-    { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true },
-  );
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (e) => {
-      socket.close();
-      reject(e);
-    });
-  });
-}
-
 async function waitUntil(ok: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   for (const end = Date.now() + timeoutMs; !(await ok());) {
     if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
@@ -213,8 +189,10 @@ describe(`live rounds over socket.io (built coordinator, ${process.env.DATABASE_
     coordinator = new Coordinator(await freePort(), dataDir, env);
     await coordinator.start();
     const ids: string[] = [];
-    for (const name of ['Hospital A', 'Hospital B', 'Hospital C', 'Outsider']) {
-      const r = await api('POST', '/api/sites', { name });
+    for (const [i, name] of ['Hospital A', 'Hospital B', 'Hospital C', 'Outsider'].entries()) {
+      // The lead approves the counts the sites upload and report (the outsider is in no study).
+      const counts = i < N_TRAIN.length ? { n_train: N_TRAIN[i], n_test: REPORTED_N } : {};
+      const r = await api('POST', '/api/sites', { name, ...counts });
       expect(r.status).toBe(201);
       ids.push(String(r.json.id));
       tokens.push(String(r.json.enrolment_token));
@@ -239,10 +217,10 @@ describe(`live rounds over socket.io (built coordinator, ${process.env.DATABASE_
   });
 
   it('round 1: refusals leave the round going; the new global is the weighted mean', async () => {
-    await expect(connectMonitor('wrong-admin-token-0123456789')).rejects.toThrow(
+    await expect(connectMonitor(coordinator.baseUrl, 'wrong-admin-token-0123456789')).rejects.toThrow(
       /unauthenticated: wrong admin token/,
     );
-    const monitor = await connectMonitor(ADMIN);
+    const monitor = await connectMonitor(coordinator.baseUrl, ADMIN);
     const states: string[] = [];
     let uploadProgress = 0;
     monitor.on(MonitorEvent.roundState, (e) => states.push(`${e.round}:${e.state}`));

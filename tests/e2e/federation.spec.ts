@@ -136,7 +136,8 @@ describe.each(databases)('federation on %s', (database) => {
   it('3 site clients train densenet-tiny for 2 rounds; a site SIGKILLed mid-upload resumes and the round completes', async () => {
     const sites: { id: string; token: string }[] = [];
     for (const k of [1, 2, 3]) {
-      const r = await api('POST', '/api/sites', { name: `site${k}` });
+      // The lead approves each site's counts at enrolment: 40 phantom cases, 32 train and 8 test.
+      const r = await api('POST', '/api/sites', { name: `site${k}`, n_train: 32, n_test: 8 });
       expect(r.status).toBe(201);
       sites.push({ id: String(r.json.id), token: String(r.json.enrolment_token) });
     }

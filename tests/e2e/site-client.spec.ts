@@ -90,7 +90,8 @@ describe('fedaln-site against the built coordinator', () => {
     await coordinator.start();
     const ids: string[] = [];
     for (const name of ['Site 1', 'Site 2']) {
-      const r = await api('POST', '/api/sites', { name });
+      // 40 phantom cases per site, stratified 80/20: the lead approves 32 train and 8 test cases.
+      const r = await api('POST', '/api/sites', { name, n_train: 32, n_test: 8 });
       expect(r.status).toBe(201);
       ids.push(String(r.json.id));
       tokens.push(String(r.json.enrolment_token));

@@ -17,6 +17,7 @@ import type {
   TrainingProgressEvent,
   TransferProgressEvent,
 } from '@fedaln/protocol';
+import { metricsReport as fullMetricsReport, siteEvaluationCounts } from '@fedaln/metrics';
 import { afterAll } from '@jest/globals';
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -28,10 +29,13 @@ import { BlobStore, type StoredBlob } from '../../apps/coordinator/src/blobs/blo
 import type {
   AuditEntry,
   AuditRecord,
+  CaseCounts,
   GlobalModel,
   Participant,
   ParticipantState,
   Round,
+  SecretHash,
+  Site,
   Study,
   UpdateScreening,
 } from '../../apps/coordinator/src/domain/records';
@@ -57,6 +61,7 @@ import {
 } from '../../apps/coordinator/src/rounds/round.repository';
 import { RoundsService } from '../../apps/coordinator/src/rounds/rounds.service';
 import { SitePresence, type SiteSession } from '../../apps/coordinator/src/rounds/site-presence';
+import { SiteRepository } from '../../apps/coordinator/src/sites/site.repository';
 import { StudyRepository } from '../../apps/coordinator/src/studies/study.repository';
 import { CoordinatorMetrics } from '../../apps/coordinator/src/telemetry/coordinator-metrics';
 import { MonitorFeed } from '../../apps/coordinator/src/telemetry/monitor-feed';
@@ -97,6 +102,60 @@ export class MemoryStudies extends StudyRepository {
     const updated = { ...study, ...change, updatedAt: new Date() };
     this.byId.set(id, updated);
     return updated;
+  }
+}
+
+export class MemorySites extends SiteRepository {
+  private readonly byId = new Map<string, Site>();
+  private readonly tokens = new Map<string, { siteId: string; secret: SecretHash }>();
+
+  /** A site as enrolment left it, under a chosen id (specs name sites 'a', 'b', …). */
+  put(id: string, approved: CaseCounts | null = null): Site {
+    const site: Site = {
+      id,
+      name: `Hospital ${id}`,
+      status: 'active',
+      createdAt: new Date(),
+      revokedAt: null,
+      approvedCases: approved,
+      claimedCases: null,
+    };
+    this.byId.set(id, site);
+    return site;
+  }
+  async create(name: string, tokenId: string, token: SecretHash, approved: CaseCounts | null): Promise<Site> {
+    const site = { ...this.put(randomUUID(), approved), name };
+    this.byId.set(site.id, site);
+    this.tokens.set(tokenId, { siteId: site.id, secret: token });
+    return site;
+  }
+  async list(): Promise<Site[]> {
+    return [...this.byId.values()];
+  }
+  async findById(id: string): Promise<Site | null> {
+    return this.byId.get(id) ?? null;
+  }
+  async revoke(id: string, at: Date): Promise<Site | null> {
+    const site = this.byId.get(id);
+    if (!site) return null;
+    const revoked = { ...site, status: 'revoked' as const, revokedAt: site.revokedAt ?? at };
+    this.byId.set(id, revoked);
+    for (const [tokenId, t] of this.tokens) if (t.siteId === id) this.tokens.delete(tokenId);
+    return revoked;
+  }
+  async approveCases(id: string, approved: CaseCounts): Promise<Site | null> {
+    const site = this.byId.get(id);
+    if (!site) return null;
+    const updated = { ...site, approvedCases: approved };
+    this.byId.set(id, updated);
+    return updated;
+  }
+  async recordClaimedCases(id: string, claimed: CaseCounts): Promise<void> {
+    const site = this.byId.get(id);
+    if (site) this.byId.set(id, { ...site, claimedCases: claimed });
+  }
+  async findToken(tokenId: string): Promise<{ siteId: string; secret: SecretHash } | null> {
+    return this.tokens.get(tokenId) ?? null;
   }
 }
 
@@ -319,6 +378,8 @@ export class RecordingLog {
 
 export interface InMemoryCoordinator {
   readonly studies: MemoryStudies;
+  /** Empty: specs `put` the sites they need (seedRound puts its sites with approved counts). */
+  readonly sites: MemorySites;
   readonly rounds: MemoryRounds;
   readonly participants: MemoryParticipants;
   readonly models: MemoryModels;
@@ -335,6 +396,7 @@ export interface InMemoryCoordinator {
 /** `blobs` holds version 0 and the aggregates; give a FileBlobStore where a spec moves weights. */
 export function inMemoryCoordinator(blobs: BlobStore = new EmptyBlobStore()): InMemoryCoordinator {
   const studies = new MemoryStudies();
+  const sites = new MemorySites();
   const rounds = new MemoryRounds();
   const participants = new MemoryParticipants();
   const models = new MemoryModels();
@@ -357,7 +419,20 @@ export function inMemoryCoordinator(blobs: BlobStore = new EmptyBlobStore()): In
   );
   const reports = new MemoryReports();
   const monitor = new RecordingMonitor();
-  return { studies, rounds, participants, models, audit, reports, monitor, presence, changes, log, service };
+  return {
+    studies,
+    sites,
+    rounds,
+    participants,
+    models,
+    audit,
+    reports,
+    monitor,
+    presence,
+    changes,
+    log,
+    service,
+  };
 }
 
 export interface RoundSeed {
@@ -373,12 +448,16 @@ export interface RoundSeed {
   readonly participants?: Readonly<Record<string, ParticipantState>>;
 }
 
+/** The counts seedRound approves for its sites: HELLO's, and the n of {@link metricsReport}. */
+export const SEEDED_CASES: CaseCounts = Object.freeze({ nTrain: HELLO.n_train, nTest: HELLO.n_test });
+
 /** A study (running by default) whose current round stands in `state`, as earlier steps left it. */
 export async function seedRound(
   c: InMemoryCoordinator,
   seed: RoundSeed,
 ): Promise<{ study: Study; round: Round }> {
   const number = seed.number ?? 1;
+  for (const id of seed.sites) if (!(await c.sites.findById(id))) c.sites.put(id, SEEDED_CASES);
   const created = await c.studies.create(exampleStudySpec([...seed.sites], seed.spec));
   const study = await c.studies.update(created.id, {
     status: seed.status ?? 'running',
@@ -443,26 +522,22 @@ export function connectSession(c: InMemoryCoordinator, siteId: string, hello: He
   return session;
 }
 
+/** 25 test cases, 10 positive, and their scores: what {@link metricsReport} evaluates. */
+const REPORT_LABELS: readonly number[] = Object.freeze(
+  Array.from({ length: 25 }, (_, i) => (i < 10 ? 1 : 0)),
+);
+const REPORT_SCORES: readonly number[] = Object.freeze(
+  REPORT_LABELS.map((y, i) => (y === 1 ? 0.45 + i / 20 : (i - 10) / 25)),
+);
+
 /**
- * A site's evaluation report of 25 test cases, 10 positive (the counts are all the intake reads; the
- * summaries are placeholders with the right shape).
+ * A site's evaluation report of 25 test cases, 10 positive (SEEDED_CASES' n_test), as the site client
+ * builds it (@fedaln/metrics on the study's layout), with its AUC replaced by `auc` — what the
+ * dashboard and the policy read.
  */
 export function metricsReport(auc: number | null): SiteMetricsReport {
-  return {
-    n: 25,
-    n_pos: 10,
-    prevalence: 0.4,
-    auc,
-    delong_var: null,
-    auc_ci: null,
-    paired: null,
-    youden: null,
-    brier: null,
-    calibration: { intercept: null, slope: null, intercept_joint: null },
-    dca: null,
-    threshold_counts: { thresholds: [0.5], tp: [8], fp: [3] },
-    score_histograms: { bins: 1, positive: [10], negative: [15] },
-  };
+  const { roc: _perCase, ...full } = fullMetricsReport({ labels: REPORT_LABELS, scores: REPORT_SCORES });
+  return { ...full, auc, ...siteEvaluationCounts(REPORT_LABELS, REPORT_SCORES) };
 }
 
 /** A directory under the OS temp dir for this spec file, removed after its tests. */

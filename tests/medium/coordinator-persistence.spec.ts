@@ -44,8 +44,13 @@ describe.each(databaseTargets())('coordinator persistence on %s', (target) => {
   it('creates a site with its token atomically, lists, revokes and hides revoked tokens', async () => {
     const sites = new TypeOrmSiteRepository(db.dataSource);
     const tokenId = '11111111-2222-4333-8444-555555555555';
-    const site = await sites.create('Hospital A', tokenId, secret);
-    expect(site).toMatchObject({ name: 'Hospital A', status: 'active', revokedAt: null });
+    const site = await sites.create('Hospital A', tokenId, secret, null);
+    expect(site).toMatchObject({
+      name: 'Hospital A',
+      status: 'active',
+      revokedAt: null,
+      approvedCases: null,
+    });
     await expect(sites.findToken(tokenId)).resolves.toEqual({ siteId: site.id, secret });
     expect((await sites.list()).map((s) => s.id)).toContain(site.id);
     const at = new Date('2026-01-02T03:04:05Z');
@@ -57,10 +62,39 @@ describe.each(databaseTargets())('coordinator persistence on %s', (target) => {
     await expect(sites.revoke('99999999-2222-4333-8444-555555555555', at)).resolves.toBeNull();
   });
 
+  it('keeps approved and claimed case counts apart', async () => {
+    const sites = new TypeOrmSiteRepository(db.dataSource);
+    const approved = { nTrain: 260, nTest: 64 };
+    const site = await sites.create(
+      'Hospital Counts',
+      '41111111-2222-4333-8444-555555555555',
+      secret,
+      approved,
+    );
+    expect(site).toMatchObject({ approvedCases: approved, claimedCases: null });
+    await sites.recordClaimedCases(site.id, { nTrain: 16_777_216, nTest: 64 });
+    await expect(sites.findById(site.id)).resolves.toMatchObject({
+      approvedCases: approved,
+      claimedCases: { nTrain: 16_777_216, nTest: 64 },
+    });
+    await expect(sites.approveCases(site.id, { nTrain: 300, nTest: 70 })).resolves.toMatchObject({
+      approvedCases: { nTrain: 300, nTest: 70 },
+      claimedCases: { nTrain: 16_777_216, nTest: 64 },
+    });
+    await expect(sites.approveCases('99999999-2222-4333-8444-555555555555', approved)).resolves.toBeNull();
+    // The schema refuses half a pair and negative counts.
+    await expect(
+      db.dataSource.query('UPDATE sites SET approved_n_test = NULL WHERE id = $1', [site.id]),
+    ).rejects.toThrow(/sites_approved_pair/);
+    await expect(
+      db.dataSource.query('UPDATE sites SET claimed_n_train = -1 WHERE id = $1', [site.id]),
+    ).rejects.toThrow(/check constraint/);
+  });
+
   it('keeps one participant row per (study, round, site): repeated uploads update it', async () => {
     const sites = new TypeOrmSiteRepository(db.dataSource);
-    const a = await sites.create('A', '21111111-2222-4333-8444-555555555555', secret);
-    const b = await sites.create('B', '31111111-2222-4333-8444-555555555555', secret);
+    const a = await sites.create('A', '21111111-2222-4333-8444-555555555555', secret, null);
+    const b = await sites.create('B', '31111111-2222-4333-8444-555555555555', secret, null);
     const study = await new TypeOrmStudyRepository(db.dataSource).create(spec([a.id, b.id]));
     expect(study.spec).toEqual(spec([a.id, b.id]));
     const rounds = new TypeOrmRoundRepository(db.dataSource);

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AdminAuthService } from '../../apps/coordinator/src/auth/admin-auth.service';
 import { SiteAuthService } from '../../apps/coordinator/src/auth/site-auth.service';
+import { SiteStanding, STANDING_RECHECK_MS } from '../../apps/coordinator/src/auth/site-standing';
 import { FileBlobStore } from '../../apps/coordinator/src/blobs/blob-store';
 import type { StudySpec } from '../../apps/coordinator/src/domain/study-spec';
 import { CoordinatorMetrics } from '../../apps/coordinator/src/telemetry/coordinator-metrics';
@@ -20,6 +21,7 @@ import { TypeOrmRoundRepository } from '../../apps/coordinator/src/persistence/t
 import { TypeOrmSiteRepository } from '../../apps/coordinator/src/persistence/typeorm-site.repository';
 import { TypeOrmStudyRepository } from '../../apps/coordinator/src/persistence/typeorm-study.repository';
 import { MAX_ROUND_ATTEMPTS, RoundsService } from '../../apps/coordinator/src/rounds/rounds.service';
+import { LiveSiteSessions } from '../../apps/coordinator/src/sites/live-site-sessions';
 import { SitesService } from '../../apps/coordinator/src/sites/sites.service';
 import { StudiesService } from '../../apps/coordinator/src/studies/studies.service';
 import { HELLO } from '../e2e/support/site-client';
@@ -52,6 +54,14 @@ class RecordingChanges extends LocalRoundChanges {
   }
 }
 
+/** The live sessions of sites, as SitesService sees them: records which sites it ended. */
+class RecordingSessions extends LiveSiteSessions {
+  readonly ended: string[] = [];
+  end(siteId: string): void {
+    this.ended.push(siteId);
+  }
+}
+
 const silent = { info: () => undefined };
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -59,6 +69,8 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
   let db: TestDatabase;
   let sites: SitesService;
   let siteAuth: SiteAuthService;
+  const sessions = new RecordingSessions();
+  let standingOf: (now: () => number) => SiteStanding;
   let studies: StudiesService;
   let rounds: RoundsService;
   let changes: RecordingChanges;
@@ -75,8 +87,9 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     const studyRepo = new TypeOrmStudyRepository(ds);
     const roundRepo = new TypeOrmRoundRepository(ds);
     blobs = new FileBlobStore(fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-medium-blobs-')));
-    sites = new SitesService(siteRepo, audit);
+    sites = new SitesService(siteRepo, audit, sessions);
     siteAuth = new SiteAuthService(siteRepo);
+    standingOf = (now) => new SiteStanding(siteRepo, now);
     studies = new StudiesService(studyRepo, siteRepo, audit);
     changes = new RecordingChanges();
     presence = new SitePresence();
@@ -137,6 +150,23 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     await expect(siteAuth.authenticate(enrolmentToken)).resolves.toBeNull();
     const actions = (await audit.list('site', site.id)).map((e) => e.action);
     expect(actions).toEqual(['site.enrolled', 'site.revoked']);
+    expect(sessions.ended).toEqual([site.id]); // its live sessions were told, after the row changed
+  });
+
+  it('a live session finds a revocation made by another process within STANDING_RECHECK_MS', async () => {
+    const { site } = await sites.enrol('Hospital Standing', 'admin');
+    let t = 0;
+    const standing = standingOf(() => t); // this coordinator's view; `sites` plays the other process
+    const session = {};
+    await standing.check(session, site.id);
+    await sites.revoke(site.id, 'admin');
+    await standing.check(session, site.id); // within the re-check interval: the last look stands
+    t = STANDING_RECHECK_MS;
+    await expect(standing.check(session, site.id)).rejects.toMatchObject({
+      code: 'SITE_REVOKED',
+      message: expect.stringContaining('ask the lead to enrol the hospital again'),
+    });
+    await expect(standing.check({}, site.id)).rejects.toMatchObject({ code: 'SITE_REVOKED' });
   });
 
   it('refuses a study naming unknown or revoked sites, and names the bad field of an invalid spec', async () => {

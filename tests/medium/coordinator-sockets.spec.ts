@@ -17,6 +17,7 @@ import {
   type HelloPayload,
   type MonitorClientToServerEvents,
   type MonitorServerToClientEvents,
+  type ProtocolError,
   type RoundStateEvent,
   type TaskPayload,
 } from '@fedaln/protocol';
@@ -269,6 +270,91 @@ describe.each(databaseTargets())('coordinator sockets on %s (createApp in proces
     expect(sha256(bytes)).toBe(task.model_sha256);
   });
 
+  // Issue 13: a site's FedAvg weight is the case count the lead approved, never its own word.
+  describe('approved case counts', () => {
+    const begin = (nTrain: number) =>
+      site.timeout(30_000).emitWithAck(SiteEvent.uploadBegin, {
+        study_id: studyId,
+        round: 1,
+        sha256: 'c'.repeat(64),
+        bytes: INITIAL.length,
+        n_train: nTrain,
+      });
+    const sites = () => adminApi(baseUrl, ADMIN, 'GET', '/api/sites');
+    const approve = (id: string, body: unknown, token = ADMIN) =>
+      adminApi(baseUrl, token, 'POST', `/api/sites/${id}/cases`, body);
+
+    it('keeps the counts a hello claims as claimed, not approved', async () => {
+      const listed = (await sites()).json as unknown as { id: string }[];
+      expect(listed.find((x) => x.id === siteId)).toMatchObject({
+        approved_cases: null,
+        claimed_cases: { n_train: HELLO.n_train, n_test: HELLO.n_test },
+      });
+    });
+
+    it('refuses upload:begin while no count is approved, naming the value and the fix', async () => {
+      expect(await begin(HELLO.n_train)).toEqual({
+        ok: false,
+        code: 'forbidden',
+        message: `n_train ${HELLO.n_train} refused: this site has no approved case count yet (expected n_train ≤ the approved count); ask the lead to approve your counts on the dashboard`,
+      });
+    });
+
+    it.each([
+      ['a negative count', { n_train: -1, n_test: 25 }, 'n_train must not be less than 0'],
+      ['a fraction', { n_train: 1.5, n_test: 25 }, 'n_train must be an integer number'],
+      ['no n_test', { n_train: 50 }, 'n_test must be an integer number'],
+      ['more than 2^24', { n_train: 2 ** 24 + 1, n_test: 25 }, 'n_train must not be greater than 16777216'],
+    ])('POST /api/sites/:id/cases with %s → 400', async (_, body, message) => {
+      const r = await approve(siteId, body);
+      expect(r.status).toBe(400);
+      expect(JSON.stringify(r.json)).toContain(message);
+    });
+
+    it('POST /api/sites/:id/cases: 401 without the admin token, 400 for a bad id, 404 for an unknown one', async () => {
+      const body = { n_train: 50, n_test: 25 };
+      expect((await approve(siteId, body, `${ADMIN}-not`)).status).toBe(401);
+      expect((await approve('nope', body)).status).toBe(400);
+      expect((await approve('00000000-0000-4000-8000-000000000000', body)).status).toBe(404);
+    });
+
+    it('POST /api/sites with only one of n_train / n_test → 400', async () => {
+      const r = await adminApi(baseUrl, ADMIN, 'POST', '/api/sites', { name: 'Half', n_train: 10 });
+      expect(r.status).toBe(400);
+      expect(JSON.stringify(r.json)).toContain('n_train and n_test go together');
+      const both = await adminApi(baseUrl, ADMIN, 'POST', '/api/sites', {
+        name: 'Counted',
+        n_train: 10,
+        n_test: 3,
+      });
+      expect(both).toMatchObject({ status: 201, json: { approved_cases: { n_train: 10, n_test: 3 } } });
+    });
+
+    it('the lead approves; the approval is audit-logged; a larger n_train is refused, the approved one taken', async () => {
+      const r = await approve(siteId, { n_train: 50, n_test: 25 });
+      expect(r).toMatchObject({
+        status: 200,
+        json: { approved_cases: { n_train: 50, n_test: 25 }, claimed_cases: { n_train: 100, n_test: 25 } },
+      });
+      const audit = await new TypeOrmAuditLog(db.dataSource).list('site', siteId);
+      expect(audit.find((e) => e.action === 'site.cases_approved')).toMatchObject({
+        actor: 'admin',
+        details: {
+          approved_cases: { n_train: 50, n_test: 25 },
+          previous: null,
+          claimed: { n_train: 100, n_test: 25 },
+        },
+      });
+      expect(await begin(2 ** 24)).toEqual({
+        ok: false,
+        code: 'forbidden',
+        message:
+          'n_train 16777216 exceeds the 50 training cases approved for this site; ask the lead to approve your counts on the dashboard',
+      });
+      expect(await begin(50)).toMatchObject({ ok: true, next_frame: 0 });
+    });
+  });
+
   it('/monitor sees the round open, train and, after the lead aborts the study, fail', async () => {
     await states.next(studyId, 'training');
     const aborted = await adminApi(baseUrl, ADMIN, 'POST', `/api/studies/${studyId}/abort`);
@@ -281,5 +367,45 @@ describe.each(databaseTargets())('coordinator sockets on %s (createApp in proces
       [1, 'training'],
       [1, 'failed'],
     ]);
+  });
+
+  // Issue 13: the token used to be checked only at the handshake, so a revoked site's open socket
+  // kept working (hello ok, upload:begin reaching the study lookup).
+  it('revoking a site closes its open socket at once, saying why, and its reconnect is refused', async () => {
+    const { site: revoked, enrolmentToken } = await app.get(SitesService).enrol('Hospital Revoked', 'admin');
+    const socket = await connectSite(baseUrl, enrolmentToken);
+    opened.push(socket);
+    expectOk(await socket.timeout(30_000).emitWithAck(SiteEvent.hello, HELLO));
+    const told = new Promise<ProtocolError>((resolve) => socket.once(SiteEvent.error, resolve));
+    const closed = new Promise<string>((resolve) => socket.once('disconnect', resolve));
+    const res = await adminApi(baseUrl, ADMIN, 'POST', `/api/sites/${revoked.id}/revoke`);
+    expect(res).toMatchObject({ status: 200, json: { status: 'revoked' } });
+    expect(await told).toMatchObject({ code: 'site_revoked', message: expect.stringContaining('enrol') });
+    expect(await closed).toBe('io server disconnect');
+    await expect(connectSite(baseUrl, enrolmentToken)).rejects.toThrow(/^unauthenticated: .*revoked/);
+  });
+
+  it('a session whose site was revoked elsewhere (another process) has its next request refused and is closed', async () => {
+    const { site: other, enrolmentToken } = await app.get(SitesService).enrol('Hospital Elsewhere', 'admin');
+    const socket = await connectSite(baseUrl, enrolmentToken);
+    opened.push(socket);
+    const closed = new Promise<string>((resolve) => socket.once('disconnect', resolve));
+    // Straight in the table, as the `site revoke` CLI on a shared PostgreSQL would: this coordinator is not told.
+    await db.dataSource.query(`UPDATE sites SET status = 'revoked', revoked_at = now() WHERE id = $1`, [
+      other.id,
+    ]);
+    const ack = await socket.timeout(30_000).emitWithAck(SiteEvent.uploadBegin, {
+      study_id: studyId,
+      round: 1,
+      sha256: 'a'.repeat(64),
+      bytes: 1000,
+      n_train: 10,
+    });
+    expect(ack).toMatchObject({
+      ok: false,
+      code: 'site_revoked',
+      message: expect.stringContaining(other.id),
+    });
+    expect(await closed).toBe('io server disconnect');
   });
 });

@@ -1,5 +1,5 @@
 /* FedALN lead dashboard: REST with the admin token (sessionStorage), live updates from /monitor. */
-/* global window, document, sessionStorage, fetch, Blob, io, FedalnDom, FedalnLiveRefresh, FedalnStudyModel, FedalnStudyView, FedalnLivePanel -- browser globals, and the scripts index.html loads first */
+/* global window, document, sessionStorage, fetch, Blob, io, FedalnDom, FedalnLiveRefresh, FedalnStudyModel, FedalnStudyView, FedalnLivePanel, FedalnSitesPanel -- browser globals, and the scripts index.html loads first */
 (function () {
   'use strict';
   const TOKEN_KEY = 'fedaln.adminToken';
@@ -11,6 +11,8 @@
   const $ = (id) => document.getElementById(id);
   const state = {
     studies: [],
+    /** `GET /api/sites`: names, status, approved and claimed case counts. */
+    sites: [],
     siteNames: new Map(),
     selected: null,
     /** The selected study as shown (FedalnStudyModel): `{ study, rounds: Map<number, round>, releases }`. */
@@ -72,7 +74,7 @@
     try {
       const [studies, sites] = await Promise.all([api('/api/studies'), api('/api/sites')]);
       state.studies = studies;
-      state.siteNames = new Map(sites.map((s) => [s.id, s.name]));
+      setSites(sites);
     } catch (e) {
       if (e.message !== 'unauthenticated') signOut(e.message);
       return;
@@ -81,9 +83,45 @@
     $('app').hidden = false;
     $('sign-out').hidden = false;
     renderStudies();
+    renderSites();
     connectMonitor(token);
     const first = state.studies.find((s) => s.status === 'running') || state.studies[0];
     if (first) await selectStudy(first.id);
+  }
+
+  // ---- The site list: case counts, and approving what a site claims ----
+
+  function setSites(sites) {
+    state.sites = sites;
+    state.siteNames = new Map(sites.map((s) => [s.id, s.name]));
+  }
+
+  function renderSites() {
+    FedalnSitesPanel.renderSitesPanel($('sites'), state.sites, approveCases);
+  }
+
+  /** A site's `hello` may have claimed new counts: the list is fetched again. */
+  async function refreshSites() {
+    setSites(await api('/api/sites'));
+    renderSites();
+  }
+
+  /** The lead approves the counts a site claims (audit-logged by the coordinator). */
+  async function approveCases(site) {
+    const c = site.claimed_cases;
+    const ok = window.confirm(
+      `Approve ${c.n_train} training and ${c.n_test} test cases for ${site.name}?\n` +
+        'Its updates may weigh at most that many cases, and its reports must cover exactly that many test cases.',
+    );
+    if (!ok) return;
+    $('sites-message').textContent = '';
+    try {
+      await api(`/api/sites/${site.id}/cases`, { method: 'POST', body: JSON.stringify(c) });
+      await refreshSites();
+      $('sites-message').textContent = `Approved the counts of ${site.name}.`;
+    } catch (e) {
+      $('sites-message').textContent = `Approving failed: ${e.message}`;
+    }
   }
 
   // ---- The study list ----
@@ -143,6 +181,7 @@
     socket.on('site:status', (e) => {
       state.siteStatus.set(e.site_id, e);
       renderLive();
+      if (e.connected) plan.add('sites', [], () => refreshSites());
     });
     socket.on('transfer:progress', (e) => {
       state.progress.set(`${e.site_id}:${e.direction}`, e);

@@ -16,6 +16,7 @@ import { AdminAuthService } from './auth/admin-auth.service';
 import { AdminOrSiteGuard } from './auth/admin-or-site.guard';
 import { AdminGuard } from './auth/admin.guard';
 import { SiteAuthService } from './auth/site-auth.service';
+import { SiteStanding } from './auth/site-standing';
 import { BlobCache } from './blobs/blob-cache';
 import { BlobStore } from './blobs/blob-store';
 import { ModelDownloads } from './blobs/model-downloads';
@@ -49,6 +50,7 @@ import { SiteArrivals } from './rounds/site-arrivals';
 import { SitePresence } from './rounds/site-presence';
 import { TaskDispatch } from './rounds/task-dispatch';
 import { TrainingProgressRelay } from './rounds/training-progress';
+import { LiveSiteSessions, NoLiveSiteSessions } from './sites/live-site-sessions';
 import { SiteRepository } from './sites/site.repository';
 import { SitesController } from './sites/sites.controller';
 import { SitesService } from './sites/sites.service';
@@ -75,7 +77,7 @@ export interface CoordinatorParts {
 
 /** Enrolling sites and creating studies: what `serve` and the `site`/`study` commands share. */
 const enrolment = [
-  factory(SitesService, [SiteRepository, AuditLog], (s, a) => new SitesService(s, a)),
+  factory(SitesService, [SiteRepository, AuditLog, LiveSiteSessions], (s, a, l) => new SitesService(s, a, l)),
   factory(
     StudiesService,
     [StudyRepository, SiteRepository, AuditLog],
@@ -129,6 +131,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         AdminOrSiteGuard,
         ...enrolment,
         factory(SiteAuthService, [SiteRepository], (s) => new SiteAuthService(s)),
+        factory(SiteStanding, [SiteRepository], (s) => new SiteStanding(s)),
         factory(CoordinatorMetrics, [RoundRepository], (r) => new CoordinatorMetrics(r)),
         factory(
           GlobalModelsService,
@@ -169,13 +172,14 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             ModelDownloads,
             AuditLog,
             MonitorFeed,
+            SiteRepository,
           ],
-          (st, r, s, d, p, dl, a, m) => new SiteArrivals(st, r, s, d, p, dl, a, m),
+          (st, r, s, d, p, dl, a, m, sites) => new SiteArrivals(st, r, s, d, p, dl, a, m, sites),
         ),
         factory(
           TrainingProgressRelay,
-          [StudyRepository, RoundRepository, MonitorFeed],
-          (st, r, m) => new TrainingProgressRelay(st, r, m),
+          [StudyRepository, RoundRepository, MonitorFeed, CoordinatorMetrics],
+          (st, r, m, metrics) => new TrainingProgressRelay(st, r, m, metrics),
         ),
         factory(
           RoundRecovery,
@@ -213,17 +217,19 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             StudyRepository,
             RoundRepository,
             ParticipantRepository,
+            SiteRepository,
             BlobStore,
             RoundAggregator,
             RoundsService,
             AuditLog,
             MonitorFeed,
           ],
-          (studies, rounds, participants, blobs, aggregator, service, audit, monitor) =>
+          (studies, rounds, participants, sites, blobs, aggregator, service, audit, monitor) =>
             new UploadIntake({
               studies,
               rounds,
               participants,
+              sites,
               blobs,
               aggregator,
               service,
@@ -250,8 +256,10 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             MetricsReportStore,
             RoundsService,
             MonitorFeed,
+            SiteRepository,
+            AuditLog,
           ],
-          (st, r, p, m, rep, s, mon) => new MetricsIntake(st, r, p, m, rep, s, mon),
+          (st, r, p, m, rep, s, mon, sites, a) => new MetricsIntake(st, r, p, m, rep, s, mon, sites, a),
         ),
         factory(
           RoundEvaluationService,
@@ -311,6 +319,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         SiteGateway,
         MonitorGateway,
         { provide: MonitorFeed, useExisting: MonitorGateway },
+        { provide: LiveSiteSessions, useExisting: SiteGateway },
       ],
     };
   }
@@ -343,7 +352,7 @@ export class EnrolmentModule {
     return {
       module: EnrolmentModule,
       imports: [PersistenceModule.forRoot(dataSource, blobDir)],
-      providers: enrolment,
+      providers: [...enrolment, { provide: LiveSiteSessions, useValue: new NoLiveSiteSessions() }],
       exports: [SitesService, StudiesService],
     };
   }

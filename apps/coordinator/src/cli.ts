@@ -1,10 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseFlags, UsageError } from '@fedaln/cli-flags';
+import { integerIn, parseFlags, UsageError } from '@fedaln/cli-flags';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config';
 import { DomainError } from './domain/domain-error';
 import { openDatabase } from './persistence/data-source';
 import { DataDirLockedError } from './persistence/data-dir-lock';
+import type { CaseCounts } from './domain/records';
+import { MAX_CASE_COUNT } from './sites/create-site.dto';
 import { SitesService } from './sites/sites.service';
 import { StudiesService } from './studies/studies.service';
 import { validateStudySpec } from './studies/validate-study-spec';
@@ -12,7 +14,10 @@ import { validateStudySpec } from './studies/validate-study-spec';
 const USAGE = `usage: fedaln-coordinator <command> [options]
 
   serve [--port 8080] [--data-dir DIR]      run the coordinator (REST on --port)
-  site add --name "Hospital A"              enrol a site; prints its id and one-time enrolment token
+  site add --name "Hospital A" [--n-train N --n-test M]
+                                            enrol a site (with its approved case counts); prints
+                                            its id and one-time enrolment token
+  site approve ID --n-train N --n-test M    approve a site's case counts (its weight's bound)
   site list [--json]                        list sites
   site revoke ID                            revoke a site and its token
   study create --file study.json            validate and store a study; prints its id
@@ -30,6 +35,8 @@ async function main(argv: string[]): Promise<void> {
       port: { type: 'string' },
       'data-dir': { type: 'string' },
       name: { type: 'string' },
+      'n-train': { type: 'string' },
+      'n-test': { type: 'string' },
       file: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -46,7 +53,9 @@ async function main(argv: string[]): Promise<void> {
       // Loaded only for `serve`, so site/study commands start without Nest.
       return (await import('./serve.js')).serve(config);
     case 'site':
-      return withEnrolment(config, (e) => site(e, sub, arg, values.name, values.json === true));
+      return withEnrolment(config, (e) =>
+        site(e, sub, arg, values.name, caseFlags(values['n-train'], values['n-test']), values.json === true),
+      );
     case 'study':
       if (sub !== 'create')
         throw new UsageError(
@@ -88,18 +97,34 @@ async function withEnrolment<T>(config: AppConfig, fn: (e: Enrolment) => Promise
   }
 }
 
+/** `--n-train` and `--n-test` as approved counts: both, or neither (null). */
+function caseFlags(nTrain: string | undefined, nTest: string | undefined): CaseCounts | null {
+  if (nTrain === undefined && nTest === undefined) return null;
+  const range = { min: 0, max: MAX_CASE_COUNT };
+  const count = (flag: string, text: string | undefined): number => {
+    const n = text === undefined ? undefined : integerIn(text, range);
+    if (n === undefined)
+      throw new UsageError(
+        `${flag} ${JSON.stringify(text ?? null)} is not valid; give --n-train and --n-test together, each an integer from 0 to ${MAX_CASE_COUNT}`,
+      );
+    return n;
+  };
+  return { nTrain: count('--n-train', nTrain), nTest: count('--n-test', nTest) };
+}
+
 async function site(
   { sites }: Enrolment,
   sub: string | undefined,
   id: string | undefined,
   name: string | undefined,
+  cases: CaseCounts | null,
   json: boolean,
 ): Promise<void> {
   switch (sub) {
     case 'add': {
       if (!name || !name.trim())
         throw new UsageError('site add needs --name "Hospital A" (a non-blank name)');
-      const { site: created, enrolmentToken } = await sites.enrol(name.trim(), 'cli');
+      const { site: created, enrolmentToken } = await sites.enrol(name.trim(), 'cli', cases);
       process.stdout.write(
         `site id: ${created.id}\nenrolment token (shown only now; give it to the site): ${enrolmentToken}\n`,
       );
@@ -114,6 +139,17 @@ async function site(
       for (const s of all) process.stdout.write(`${s.id}  ${s.status.padEnd(7)}  ${s.name}\n`);
       return;
     }
+    case 'approve': {
+      if (!id || !cases)
+        throw new UsageError(
+          'site approve needs the site id and both counts: fedaln-coordinator site approve ID --n-train N --n-test M',
+        );
+      const approved = await sites.approveCases(id, cases, 'cli');
+      process.stdout.write(
+        `approved ${cases.nTrain} training and ${cases.nTest} test cases for ${approved.id} (${approved.name})\n`,
+      );
+      return;
+    }
     case 'revoke': {
       if (!id) throw new UsageError('site revoke needs the site id: fedaln-coordinator site revoke ID');
       const revoked = await sites.revoke(id, 'cli');
@@ -121,7 +157,9 @@ async function site(
       return;
     }
     default:
-      throw new UsageError(`unknown site command ${JSON.stringify(sub)}: expected add, list or revoke`);
+      throw new UsageError(
+        `unknown site command ${JSON.stringify(sub)}: expected add, approve, list or revoke`,
+      );
   }
 }
 

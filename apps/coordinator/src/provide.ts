@@ -11,7 +11,7 @@ export type Token<T> = { readonly prototype: T } | symbol;
  * plain (framework-free) services stay plain and the wiring still type-checks.
  *
  * @example
- * factory(SitesService, [SiteRepository, AuditLog], (s, a) => new SitesService(s, a));
+ * factory(SiteAuthService, [SiteRepository], (s) => new SiteAuthService(s));
  */
 export function factory<T, D extends unknown[]>(
   provide: Token<T>,

@@ -5,6 +5,11 @@
 export const PROTOCOL_ERROR_CODES = [
   /** Handshake token missing, unknown or revoked. */
   'unauthenticated',
+  /**
+   * The lead revoked this site while it was connected: the request is refused and the socket closed;
+   * reconnecting is refused too. Only a new enrolment (a new token from the lead) helps.
+   */
+  'site_revoked',
   /** The site may not do this (not its round, not its upload). */
   'forbidden',
   /** Payload failed validation; `message` names the field. */
@@ -25,6 +30,8 @@ export const PROTOCOL_ERROR_CODES = [
   'layout_mismatch',
   /** The update holds NaN/±∞ or values outside the aggregator's range. */
   'bad_values',
+  /** The site sent this request too often; `message` says when to retry. */
+  'rate_limited',
   /** A server fault; the site should retry later. */
   'internal',
 ] as const;

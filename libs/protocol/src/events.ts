@@ -139,7 +139,8 @@ export interface UploadEndAccepted {
 
 /**
  * Live local training, for the lead's round timeline: `epoch` and `batch` count from 1, `loss` is
- * the latest batch's. Sites send at most 2 per second. The coordinator handles only events sent
+ * the latest batch's. Sites send at most 2 per second; the coordinator drops (and counts) the rest,
+ * acknowledging them as usual. The coordinator handles only events sent
  * with an ack callback (like every `/site` request); the ack only tells a site its round is over
  * (`wrong_round`), so a site need not wait for it.
  */

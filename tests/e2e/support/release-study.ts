@@ -113,7 +113,7 @@ export async function runReleaseStudy(options: {
   const siteIds: string[] = [];
   const tokens: string[] = [];
   for (const s of options.sites) {
-    const r = await api('POST', '/api/sites', { name: s.name });
+    const r = await api('POST', '/api/sites', { name: s.name, n_train: s.nTrain, n_test: s.nTest });
     if (r.status !== 201) throw new Error(`enrolling ${s.name}: ${r.status} ${JSON.stringify(r.json)}`);
     siteIds.push(String(r.json.id));
     tokens.push(String(r.json.enrolment_token));

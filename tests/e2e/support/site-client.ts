@@ -31,21 +31,24 @@ export const HELLO: HelloPayload = {
   images_per_s: 3.5,
 };
 
-/** Connects with `token`; resolves once connected, rejects with the server's connect_error message. */
-export function connectSite(baseUrl: string, token: string): Promise<SiteSocket> {
-  const socket: SiteSocket = io(baseUrl + SITE_NAMESPACE, {
-    auth: { token },
-    transports: ['websocket'],
-    reconnection: false,
-    forceNew: true,
-  });
+/**
+ * A typed socket.io client of the namespace at `url`, authenticated with `token`; resolves once
+ * connected, rejects with the server's connect_error message.
+ */
+export function connectWithToken<S extends Socket>(url: string, token: string): Promise<S> {
+  const socket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
   return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
+    socket.once('connect', () => resolve(socket as unknown as S));
     socket.once('connect_error', (e) => {
       socket.close();
       reject(e);
     });
   });
+}
+
+/** Connects to `/site` with `token`; resolves once connected, rejects with the server's connect_error message. */
+export function connectSite(baseUrl: string, token: string): Promise<SiteSocket> {
+  return connectWithToken<SiteSocket>(baseUrl + SITE_NAMESPACE, token);
 }
 
 /** Throws the refusal's `code: message` when an ack is not ok. */

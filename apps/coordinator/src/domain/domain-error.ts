@@ -17,6 +17,8 @@ export type DomainErrorCode =
   /** A site acted in a round that is not the study's current one, or not in the state the act needs. */
   | 'ROUND_NOT_CURRENT'
   | 'ROUND_DEADLINE_PASSED'
+  /** An upload whose n_train exceeds the site's approved case count (or the study's cap), or with none approved. */
+  | 'CASES_NOT_APPROVED'
   | 'MODEL_NOT_FOUND'
   | 'RELEASE_NOT_FOUND'
   | 'RELEASE_REFUSED'
@@ -28,6 +30,8 @@ export type DomainErrorCode =
   /** A request whose payload is malformed; the message names the field. */
   | 'INVALID_INPUT'
   | 'UNAUTHENTICATED'
+  /** A site sent a request more often than its limit allows; the message says when to retry. */
+  | 'RATE_LIMITED'
   | 'FORBIDDEN';
 
 export class DomainError extends Error {

@@ -8,12 +8,26 @@ import type { StudySpec } from './study-spec';
 import type { StudyStatus } from './study-lifecycle';
 
 export type SiteStatus = 'active' | 'revoked';
+
+/** A site's training and test case counts. */
+export interface CaseCounts {
+  readonly nTrain: number;
+  readonly nTest: number;
+}
+
 export interface Site {
   readonly id: string;
   readonly name: string;
   readonly status: SiteStatus;
   readonly createdAt: Date;
   readonly revokedAt: Date | null;
+  /**
+   * The counts the lead approved (at enrolment or on the dashboard): a site's FedAvg weight may not
+   * exceed `nTrain`, and its evaluation reports must cover exactly `nTest` cases. Null: not approved.
+   */
+  readonly approvedCases: CaseCounts | null;
+  /** The counts the site last claimed in `hello`, as it said them (shown to the lead, never trusted). */
+  readonly claimedCases: CaseCounts | null;
 }
 
 /** A salted scrypt hash of a secret (enrolment or admin token); the secret itself is never stored. */

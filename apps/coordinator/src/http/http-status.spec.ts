@@ -13,6 +13,7 @@ const expected: Record<DomainErrorCode, number> = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   SITE_REVOKED: 403,
+  CASES_NOT_APPROVED: 403,
   SITE_NOT_FOUND: 404,
   STUDY_NOT_FOUND: 404,
   ROUND_NOT_FOUND: 404,
@@ -24,6 +25,7 @@ const expected: Record<DomainErrorCode, number> = {
   RELEASE_REFUSED: 409,
   ROUND_NOT_CURRENT: 409,
   ROUND_DEADLINE_PASSED: 409,
+  RATE_LIMITED: 429, // RFC 6585 §4
 };
 
 describe('httpStatusFor', () => {

@@ -18,6 +18,7 @@ export function httpStatusFor(code: DomainErrorCode): number {
       return 401;
     case 'FORBIDDEN':
     case 'SITE_REVOKED':
+    case 'CASES_NOT_APPROVED':
       return 403;
     case 'SITE_NOT_FOUND':
     case 'STUDY_NOT_FOUND':
@@ -26,6 +27,8 @@ export function httpStatusFor(code: DomainErrorCode): number {
     case 'RELEASE_NOT_FOUND':
     case 'TRANSFER_NOT_FOUND':
       return 404;
+    case 'RATE_LIMITED':
+      return 429;
     case 'STUDY_ILLEGAL_COMMAND':
     case 'ROUND_ILLEGAL_TRANSITION':
     case 'RELEASE_REFUSED':

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { SecretHash, Site } from '../domain/records';
+import type { CaseCounts, SecretHash, Site } from '../domain/records';
 import { SiteRepository } from '../sites/site.repository';
 import { EnrolmentTokenEntity } from './entities/enrolment-token.entity';
 import { SiteEntity } from './entities/site.entity';
@@ -10,13 +10,14 @@ export class TypeOrmSiteRepository extends SiteRepository {
     super();
   }
 
-  async create(name: string, tokenId: string, token: SecretHash): Promise<Site> {
+  async create(name: string, tokenId: string, token: SecretHash, approved: CaseCounts | null): Promise<Site> {
     // One statement, so site and token are atomic without a transaction (PGlite has one connection).
     const rows: Record<string, unknown>[] = await this.ds.query(
-      `WITH s AS (INSERT INTO sites (name, status) VALUES ($1, 'active') RETURNING *),
+      `WITH s AS (INSERT INTO sites (name, status, approved_n_train, approved_n_test)
+                  VALUES ($1, 'active', $5, $6) RETURNING *),
             t AS (INSERT INTO enrolment_tokens (id, site_id, salt, hash) SELECT $2, s.id, $3, $4 FROM s)
        SELECT * FROM s`,
-      [name, tokenId, token.salt, token.hash],
+      [name, tokenId, token.salt, token.hash, approved?.nTrain ?? null, approved?.nTest ?? null],
     );
     const row = rows[0];
     if (!row) throw new Error('site insert returned no row');
@@ -41,6 +42,22 @@ export class TypeOrmSiteRepository extends SiteRepository {
       [id, at],
     );
     return rows[0] ? siteFromRow(rows[0]) : null;
+  }
+
+  async approveCases(id: string, approved: CaseCounts): Promise<Site | null> {
+    // A CTE, so the driver answers rows (a bare UPDATE answers [rows, count]).
+    const rows: Record<string, unknown>[] = await this.ds.query(
+      `WITH s AS (UPDATE sites SET approved_n_train = $2, approved_n_test = $3 WHERE id = $1 RETURNING *)
+       SELECT * FROM s`,
+      [id, approved.nTrain, approved.nTest],
+    );
+    return rows[0] ? siteFromRow(rows[0]) : null;
+  }
+
+  async recordClaimedCases(id: string, claimed: CaseCounts): Promise<void> {
+    await this.ds
+      .getRepository(SiteEntity)
+      .update({ id }, { claimedNTrain: claimed.nTrain, claimedNTest: claimed.nTest });
   }
 
   async findToken(tokenId: string): Promise<{ siteId: string; secret: SecretHash } | null> {

@@ -14,7 +14,7 @@ import { ModelDownloads } from '../blobs/model-downloads';
 import type { Study } from '../domain/records';
 import { FeatureBaselines } from '../evaluation/feature-baselines';
 import { FeatureModelStore } from '../evaluation/feature-model';
-import { SERVER_VERSION, SiteArrivals } from './site-arrivals';
+import { HELLO_RATE, SERVER_VERSION, SiteArrivals } from './site-arrivals';
 import { TaskDispatch } from './task-dispatch';
 
 const dir = temporaryDir('site-arrivals');
@@ -24,8 +24,11 @@ describe('SiteArrivals', () => {
   let blobs: FileBlobStore;
   let downloads: ModelDownloads;
   let arrivals: SiteArrivals;
+  /** The arrivals' clock (ms); each test starts at 0 and moves it by hand. */
+  let t: number;
 
   beforeEach(() => {
+    t = 0;
     blobs = new FileBlobStore(path.join(dir, 'blobs'));
     c = inMemoryCoordinator(blobs);
     const baselines = new FeatureBaselines(
@@ -45,6 +48,8 @@ describe('SiteArrivals', () => {
       downloads,
       c.audit,
       c.monitor,
+      c.sites,
+      () => t,
     );
   });
 
@@ -77,6 +82,17 @@ describe('SiteArrivals', () => {
     expect(c.monitor.told).toEqual([
       { kind: 'siteStatus', event: { site_id: 'a', connected: true, engine: 'wasm', images_per_s: 2.5 } },
     ]);
+  });
+
+  // Issue 13: a site's word is shown to the lead, never taken as its weight.
+  it('hello keeps the case counts a site claims as claimed, leaving the approved ones as they were', async () => {
+    const approved = { nTrain: 10, nTest: 5 };
+    c.sites.put('a', approved);
+    await arrivals.hello(connectSession(c, 'a'), { ...HELLO, n_train: 2 ** 24 });
+    await expect(c.sites.findById('a')).resolves.toMatchObject({
+      approvedCases: approved,
+      claimedCases: { nTrain: 2 ** 24, nTest: HELLO.n_test },
+    });
   });
 
   it('joins the running studies that list the site, and only those', async () => {
@@ -124,5 +140,48 @@ describe('SiteArrivals', () => {
     expect(c.presence.get('a')).toBe(now);
     expect(downloads.frame('a', { download_id, index: 0 }).data.length).toBe(v0.bytes);
     expect(c.monitor.told).toEqual([]);
+  });
+
+  // Issue 13: every hello appended an audit row and re-sent tasks, however often a site said it.
+  describe('a site repeating hello', () => {
+    it(`is refused with RATE_LIMITED past ${HELLO_RATE.limit} a minute, told when to retry, and let in then`, async () => {
+      const a = connectSession(c, 'a');
+      for (let i = 0; i < HELLO_RATE.limit; i++) await arrivals.hello(a, HELLO);
+      // Token bucket (KeyedRateLimit): one hello's worth comes back every 60 000 / 10 = 6 000 ms.
+      await expect(arrivals.hello(a, HELLO)).rejects.toMatchObject({
+        code: 'RATE_LIMITED',
+        message: expect.stringMatching(
+          /hello more than 10 times in 60 s; retry in 6 s \(after 1970-01-01T00:00:06.000Z\)/,
+        ),
+      });
+      t = 6000;
+      await expect(arrivals.hello(a, HELLO)).resolves.toMatchObject({ site_id: 'a' });
+    });
+
+    it('is audited once per minute per site', async () => {
+      const a = connectSession(c, 'a');
+      const b = connectSession(c, 'b');
+      const helloRows = () =>
+        c.audit.entries.filter((e) => e.action === 'site.hello').map((e) => e.subjectId);
+      await arrivals.hello(a, HELLO);
+      await arrivals.hello(a, HELLO);
+      await arrivals.hello(b, HELLO);
+      t = 59_999;
+      await arrivals.hello(a, HELLO);
+      expect(helloRows()).toEqual(['a', 'b']);
+      t = 60_000;
+      await arrivals.hello(a, HELLO);
+      expect(helloRows()).toEqual(['a', 'b', 'a']);
+    });
+
+    it('is not sent again the task its socket already has; a new socket is', async () => {
+      await study('training');
+      const a = connectSession(c, 'a');
+      for (let i = 0; i < 3; i++) await arrivals.hello(a, HELLO);
+      expect(a.tasks.map((task) => task.kind)).toEqual(['train']);
+      const reconnected = connectSession(c, 'a');
+      await arrivals.hello(reconnected, HELLO);
+      expect(reconnected.tasks.map((task) => task.kind)).toEqual(['train']);
+    });
   });
 });

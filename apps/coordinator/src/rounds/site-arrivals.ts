@@ -1,7 +1,10 @@
 import type { HelloAccepted, HelloPayload } from '@fedaln/protocol';
 import type { AuditLog } from '../audit/audit-log';
 import type { ModelDownloads } from '../blobs/model-downloads';
+import { DomainError } from '../domain/domain-error';
+import { KeyedRateLimit } from '../domain/keyed-rate-limit';
 import type { StudyRepository } from '../studies/study.repository';
+import type { SiteRepository } from '../sites/site.repository';
 import type { MonitorFeed } from '../telemetry/monitor-feed';
 import type { RoundRepository } from './round.repository';
 import type { RoundsService } from './rounds.service';
@@ -11,10 +14,20 @@ import type { TaskDispatch } from './task-dispatch';
 export const SERVER_VERSION = '0.1.0';
 
 /**
+ * Hellos a site may say: a client says one per connection, so 10 a minute covers reconnects with
+ * backoff; a client reconnecting in a tight loop (broken or hostile) is refused with `rate_limited`
+ * instead of costing a database round per study each time.
+ */
+export const HELLO_RATE = { limit: 10, windowMs: 60_000 } as const;
+/** The audit log keeps one `site.hello` row per site per minute, however often it says hello. */
+export const HELLO_AUDIT_RATE = { limit: 1, windowMs: 60_000 } as const;
+
+/**
  * A site arriving and leaving on `/site`. `hello` records what the site says about itself (audit,
- * dashboard), makes it present for rounds (`SitePresence`), lets it join the waiting round of each
+ * dashboard; its case counts as claimed, not approved), makes it present for rounds (`SitePresence`), lets it join the waiting round of each
  * of its running studies and re-sends the task it still owes in a round under way; leaving removes
- * its session and its open download.
+ * its session and its open download. Hellos are rate-limited per site ({@link HELLO_RATE}) and
+ * audited at most once per {@link HELLO_AUDIT_RATE} window; a task the session already has is not sent again.
  *
  * @example
  * presence.connect(session);
@@ -22,6 +35,9 @@ export const SERVER_VERSION = '0.1.0';
  * arrivals.left(session);
  */
 export class SiteArrivals {
+  private readonly hellos: KeyedRateLimit;
+  private readonly audited: KeyedRateLimit;
+
   constructor(
     private readonly studies: StudyRepository,
     private readonly rounds: RoundRepository,
@@ -31,18 +47,36 @@ export class SiteArrivals {
     private readonly downloads: ModelDownloads,
     private readonly audit: AuditLog,
     private readonly monitor: MonitorFeed,
-  ) {}
+    private readonly sites: SiteRepository,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.hellos = new KeyedRateLimit(HELLO_RATE, now);
+    this.audited = new KeyedRateLimit(HELLO_AUDIT_RATE, now);
+  }
 
   async hello(session: SiteSession, hello: HelloPayload): Promise<HelloAccepted> {
     const { siteId } = session;
+    const rate = this.hellos.take(siteId);
+    if (!rate.ok) {
+      const retryS = Math.ceil(rate.retryInMs / 1000);
+      throw new DomainError(
+        'RATE_LIMITED',
+        `site ${siteId} said hello more than ${HELLO_RATE.limit} times in ${HELLO_RATE.windowMs / 1000} s; retry in ${retryS} s (after ${new Date(this.now() + rate.retryInMs).toISOString()}): say hello once per connection and back off between reconnects`,
+        { retry_in_ms: rate.retryInMs },
+      );
+    }
     session.hello = hello;
-    await this.audit.append({
-      actor: `site:${siteId}`,
-      action: 'site.hello',
-      subjectType: 'site',
-      subjectId: siteId,
-      details: { ...hello },
-    });
+    // Kept as claimed, for the lead to approve on the dashboard; never used as a weight.
+    await this.sites.recordClaimedCases(siteId, { nTrain: hello.n_train, nTest: hello.n_test });
+    if (this.audited.take(siteId).ok) {
+      await this.audit.append({
+        actor: `site:${siteId}`,
+        action: 'site.hello',
+        subjectType: 'site',
+        subjectId: siteId,
+        details: { ...hello },
+      });
+    }
     this.monitor.siteStatus({
       site_id: siteId,
       connected: true,

@@ -11,13 +11,17 @@ import type { SitePresence, SiteSession } from './site-presence';
  * Tells sites what to do in a round: on a published change it sends `train` tasks to the sites the
  * machine picked and, after aggregation, `evaluate` tasks to the sites that uploaded (fitting the
  * study's four-feature baseline first); a site that says hello mid-round is sent the task it still
- * owes. Sites not connected get theirs when they say hello.
+ * owes, unless that socket already has the identical task (a site repeating hello is not sent it
+ * again). Sites not connected get theirs when they say hello.
  *
  * @example
  * changes.subscribe((c) => dispatch.onChange(c));
  * await dispatch.resend(session, study, round); // at hello
  */
 export class TaskDispatch {
+  /** Per session (one socket), the last task sent for each study, as sent (JSON). */
+  private readonly sent = new WeakMap<SiteSession, Map<string, string>>();
+
   constructor(
     private readonly models: GlobalModelRepository,
     private readonly participants: ParticipantRepository,
@@ -31,7 +35,7 @@ export class TaskDispatch {
     const training = effectOf(change, 'sendTrainingTasks');
     if (training) {
       const task = await this.task(study, round, 'train');
-      for (const siteId of training.siteIds) this.presence.get(siteId)?.send(task);
+      for (const siteId of training.siteIds) this.deliver(this.presence.get(siteId), task);
     }
     if (effectOf(change, 'sendEvaluationTasks')) {
       const uploaded = (await this.participants.list(study.id, round.number))
@@ -39,7 +43,7 @@ export class TaskDispatch {
         .map((p) => p.siteId);
       await this.baselines.ensure(study.id, uploaded);
       const task = await this.task(study, round, 'evaluate');
-      for (const siteId of uploaded) this.presence.get(siteId)?.send(task);
+      for (const siteId of uploaded) this.deliver(this.presence.get(siteId), task);
     }
   }
 
@@ -49,13 +53,24 @@ export class TaskDispatch {
       (p) => p.siteId === session.siteId,
     );
     if (round.state === 'training' && mine?.state === 'assigned') {
-      session.send(await this.task(study, round, 'train'));
+      this.deliver(session, await this.task(study, round, 'train'), { unlessSent: true });
     } else if (round.state === 'evaluating' && mine?.state === 'uploaded') {
       const reported = await this.reports.list(study.id, round.number);
       if (!reported.some((r) => r.siteId === session.siteId)) {
-        session.send(await this.task(study, round, 'evaluate'));
+        this.deliver(session, await this.task(study, round, 'evaluate'), { unlessSent: true });
       }
     }
+  }
+
+  /** Sends `task` on `session` and remembers it; with `unlessSent`, not if that socket has it already. */
+  private deliver(session: SiteSession | undefined, task: TaskPayload, o = { unlessSent: false }): void {
+    if (!session) return;
+    const json = JSON.stringify(task);
+    let sent = this.sent.get(session);
+    if (!sent) this.sent.set(session, (sent = new Map()));
+    if (o.unlessSent && sent.get(task.study_id) === json) return;
+    sent.set(task.study_id, json);
+    session.send(task);
   }
 
   /**

@@ -8,6 +8,7 @@ import {
   type InMemoryCoordinator,
 } from '../../../../tests/medium/coordinator-in-memory';
 import type { Study } from '../domain/records';
+import { CoordinatorMetrics } from '../telemetry/coordinator-metrics';
 import { TrainingProgressRelay } from './training-progress';
 
 describe('TrainingProgressRelay', () => {
@@ -15,10 +16,15 @@ describe('TrainingProgressRelay', () => {
   let relay: TrainingProgressRelay;
   let study: Study;
   let progress: TrainProgressPayload;
+  let metrics: CoordinatorMetrics;
+  /** The relay's clock (ms); each test starts at 0 and moves it by hand. */
+  let t: number;
 
   beforeEach(async () => {
     c = inMemoryCoordinator();
-    relay = new TrainingProgressRelay(c.studies, c.rounds, c.monitor);
+    metrics = new CoordinatorMetrics(c.rounds);
+    t = 0;
+    relay = new TrainingProgressRelay(c.studies, c.rounds, c.monitor, metrics, () => t);
     ({ study } = await seedRound(c, { sites: ['a', 'b'], state: 'training', number: 2 }));
     progress = {
       study_id: study.id,
@@ -53,5 +59,23 @@ describe('TrainingProgressRelay', () => {
     await c.rounds.update(round?.id as string, { state: 'aggregating' });
     await expect(relay.relay('a', progress)).rejects.toMatchObject({ code: 'ROUND_NOT_CURRENT' });
     expect(c.monitor.told).toEqual([]);
+  });
+
+  it('relays at most 2 events per second per site, dropping and counting the rest', async () => {
+    // A hostile site sends 10 events at one instant, then 1 more 500 ms later (TRAIN_PROGRESS_RATE:
+    // a burst of 2, one more per 500 ms); site b's own 2 are not held back by a's flood.
+    for (let i = 0; i < 10; i++) await relay.relay('a', progress);
+    await relay.relay('b', progress);
+    await relay.relay('b', progress);
+    t = 500;
+    await relay.relay('a', progress);
+    expect(c.monitor.told.map((m) => (m.event as { site_id: string }).site_id)).toEqual([
+      'a',
+      'a',
+      'b',
+      'b',
+      'a',
+    ]);
+    expect(await metrics.render()).toContain('fedaln_train_progress_dropped_total 8\n');
   });
 });

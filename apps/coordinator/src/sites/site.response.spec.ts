@@ -7,15 +7,29 @@ const T = new Date('2026-03-04T05:06:07.000Z');
 
 // Response shapes are the REST contract: snake_case, ISO-8601 timestamps, and nothing else.
 describe('response mappers', () => {
-  const site = { id: 's1', name: 'Hospital A', status: 'active' as const, createdAt: T, revokedAt: null };
+  const site = {
+    id: 's1',
+    name: 'Hospital A',
+    status: 'active' as const,
+    createdAt: T,
+    revokedAt: null,
+    approvedCases: { nTrain: 260, nTest: 64 },
+    claimedCases: null,
+  };
 
-  it('maps a site to exactly the public fields', () => {
+  it('maps a site to exactly the public fields, approved and claimed counts apart', () => {
     expect(mapSite(site)).toEqual({
       id: 's1',
       name: 'Hospital A',
       status: 'active',
       created_at: '2026-03-04T05:06:07.000Z',
       revoked_at: null,
+      approved_cases: { n_train: 260, n_test: 64 },
+      claimed_cases: null,
+    });
+    expect(mapSite({ ...site, approvedCases: null, claimedCases: { nTrain: 9, nTest: 2 } })).toMatchObject({
+      approved_cases: null,
+      claimed_cases: { n_train: 9, n_test: 2 },
     });
   });
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, UseGuards } from '@nestjs/common';
 import { AdminGuard } from '../auth/admin.guard';
-import { CreateSiteDto } from './create-site.dto';
+import { ApproveCasesDto, CreateSiteDto } from './create-site.dto';
 import { mapEnrolledSite, mapSite, type SiteResponse } from './site.response';
 import { SitesService } from './sites.service';
 
@@ -11,7 +11,11 @@ export class SitesController {
 
   @Post()
   async enrol(@Body() dto: CreateSiteDto): Promise<SiteResponse & { enrolment_token: string }> {
-    return mapEnrolledSite(await this.sites.enrol(dto.name.trim(), 'admin'));
+    const approved =
+      dto.n_train === undefined || dto.n_test === undefined
+        ? null
+        : { nTrain: dto.n_train, nTest: dto.n_test };
+    return mapEnrolledSite(await this.sites.enrol(dto.name.trim(), 'admin', approved));
   }
 
   @Get()
@@ -23,5 +27,15 @@ export class SitesController {
   @HttpCode(200)
   async revoke(@Param('id', new ParseUUIDPipe()) id: string): Promise<SiteResponse> {
     return mapSite(await this.sites.revoke(id, 'admin'));
+  }
+
+  /** The lead approves (or changes) the site's case counts; audit-logged. */
+  @Post(':id/cases')
+  @HttpCode(200)
+  async approveCases(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() dto: ApproveCasesDto,
+  ): Promise<SiteResponse> {
+    return mapSite(await this.sites.approveCases(id, { nTrain: dto.n_train, nTest: dto.n_test }, 'admin'));
   }
 }

@@ -3,7 +3,8 @@ import type { AuditLog } from '../audit/audit-log';
 import { formatEnrolmentToken } from '../auth/enrolment-token';
 import { hashSecret, newSecret } from '../auth/secret-hash';
 import { DomainError } from '../domain/domain-error';
-import type { Site } from '../domain/records';
+import type { CaseCounts, Site } from '../domain/records';
+import type { LiveSiteSessions } from './live-site-sessions';
 import type { SiteRepository } from './site.repository';
 
 export interface EnrolledSite {
@@ -20,22 +21,26 @@ export class SitesService {
   constructor(
     private readonly sites: SiteRepository,
     private readonly audit: AuditLog,
+    private readonly sessions: LiveSiteSessions,
   ) {}
 
   /**
+   * Enrols a site, with the case counts the lead approves for it (or none yet: then its first
+   * upload is refused until the lead approves the counts it claims).
+   *
    * @example
-   * const { site, enrolmentToken } = await sites.enrol('Hospital A', 'admin');
+   * const { site, enrolmentToken } = await sites.enrol('Hospital A', 'admin', { nTrain: 260, nTest: 64 });
    */
-  async enrol(name: string, actor: string): Promise<EnrolledSite> {
+  async enrol(name: string, actor: string, approved: CaseCounts | null = null): Promise<EnrolledSite> {
     const tokenId = randomUUID();
     const secret = newSecret();
-    const site = await this.sites.create(name, tokenId, await hashSecret(secret));
+    const site = await this.sites.create(name, tokenId, await hashSecret(secret), approved);
     await this.audit.append({
       actor,
       action: 'site.enrolled',
       subjectType: 'site',
       subjectId: site.id,
-      details: { name },
+      details: approved ? { name, approved_cases: casesDetail(approved) } : { name },
     });
     return { site, enrolmentToken: formatEnrolmentToken(tokenId, secret) };
   }
@@ -50,7 +55,35 @@ export class SitesService {
     return site;
   }
 
-  /** Revokes the site and its tokens; revoking twice is a no-op that keeps the first time. */
+  /**
+   * Approves (or changes) a site's case counts: its FedAvg weight may not exceed `nTrain` and its
+   * evaluation reports must cover `nTest` cases. Audit-logged with what was approved before and what
+   * the site claims.
+   *
+   * @example await sites.approveCases(siteId, { nTrain: 260, nTest: 64 }, 'admin');
+   */
+  async approveCases(id: string, approved: CaseCounts, actor: string): Promise<Site> {
+    const before = await this.get(id);
+    const site = await this.sites.approveCases(id, approved);
+    if (!site) throw new DomainError('SITE_NOT_FOUND', `no site with id ${id}`);
+    await this.audit.append({
+      actor,
+      action: 'site.cases_approved',
+      subjectType: 'site',
+      subjectId: id,
+      details: {
+        approved_cases: casesDetail(approved),
+        previous: before.approvedCases && casesDetail(before.approvedCases),
+        claimed: before.claimedCases && casesDetail(before.claimedCases),
+      },
+    });
+    return site;
+  }
+
+  /**
+   * Revokes the site and its tokens, then ends its live sessions (their open sockets are closed and
+   * any later request refused); revoking twice is a no-op that keeps the first time.
+   */
   async revoke(id: string, actor: string): Promise<Site> {
     const site = await this.sites.revoke(id, new Date());
     if (!site) throw new DomainError('SITE_NOT_FOUND', `no site with id ${id}`);
@@ -61,6 +94,12 @@ export class SitesService {
       subjectId: id,
       details: {},
     });
+    this.sessions.end(id);
     return site;
   }
+}
+
+/** Counts as the audit log and the REST API spell them. */
+export function casesDetail(c: CaseCounts): { n_train: number; n_test: number } {
+  return { n_train: c.nTrain, n_test: c.nTest };
 }

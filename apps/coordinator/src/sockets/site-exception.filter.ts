@@ -5,7 +5,8 @@ import { toProtocolError } from './socket-error';
 
 /**
  * The WebSocket exception filter of the `/site` gateway: a handler's error becomes its failed ack
- * (`{ ok: false, code, message }`); an internal one is logged with the site and event.
+ * (`{ ok: false, code, message }`); an internal one is logged with the site and event; after a
+ * `site_revoked` refusal the socket is closed.
  */
 @Catch()
 export class SiteExceptionFilter implements WsExceptionFilter {
@@ -23,5 +24,8 @@ export class SiteExceptionFilter implements WsExceptionFilter {
       );
     }
     if (typeof ack === 'function') (ack as AckCallback)({ ok: false, ...failure });
+    // A revoked site's socket is closed once it has the reason (the ack goes out first).
+    if (failure.code === 'site_revoked')
+      ws.getClient<{ disconnect?: (close: boolean) => void }>().disconnect?.(true);
   }
 }

@@ -20,7 +20,7 @@ import {
   type UploadFrameAccepted,
   type UploadFramePayload,
 } from '@fedaln/protocol';
-import { Inject, UseFilters } from '@nestjs/common';
+import { Inject, UseFilters, UseGuards } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -32,12 +32,14 @@ import {
 } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
 import { SiteAuthService } from '../auth/site-auth.service';
+import { SiteStanding } from '../auth/site-standing';
 import { ModelDownloads } from '../blobs/model-downloads';
 import { DomainError } from '../domain/domain-error';
 import { MetricsIntake } from '../evaluation/metrics-intake';
 import { SiteArrivals } from '../rounds/site-arrivals';
 import { SitePresence, type SiteSession } from '../rounds/site-presence';
 import { TrainingProgressRelay } from '../rounds/training-progress';
+import { LiveSiteSessions } from '../sites/live-site-sessions';
 import { SiteRepository } from '../sites/site.repository';
 import { APP_LOGGER, type AppLogger } from '../telemetry/logger';
 import { UploadIntake } from '../uploads/upload-intake';
@@ -51,6 +53,7 @@ import {
   UploadEndDto,
 } from './site-dtos';
 import { SiteExceptionFilter } from './site-exception.filter';
+import { SiteStandingGuard } from './site-standing.guard';
 import { SOCKET_SERVER_OPTIONS } from './socket-options';
 import { SocketValidationPipe } from './socket-validation.pipe';
 
@@ -80,15 +83,22 @@ const ok = <T extends object>(result: T): { ok: true } & T => ({ ok: true, ...re
  * the handshake authenticated (`auth: { token }`); it acts only as itself — the site id comes from
  * the socket, never from a payload. Each event validates its payload, calls one service method and
  * acks `{ ok: true, … }`; a thrown error is acked `{ ok: false, code, message }` by
- * `SiteExceptionFilter`.
+ * `SiteExceptionFilter`. Before each handler `SiteStandingGuard` re-checks that the site is still
+ * active; as the `LiveSiteSessions` adapter, revoking a site closes its sockets here at once.
  */
 @WebSocketGateway({ namespace: SITE_NAMESPACE, ...SOCKET_SERVER_OPTIONS })
 @UseFilters(SiteExceptionFilter)
-export class SiteGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+@UseGuards(SiteStandingGuard)
+export class SiteGateway
+  extends LiveSiteSessions
+  implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect
+{
   private readonly sessions = new WeakMap<SiteSocket, SiteSession>();
+  private nsp: SiteNamespace | null = null;
 
   constructor(
     private readonly siteAuth: SiteAuthService,
+    private readonly standing: SiteStanding,
     private readonly sites: SiteRepository,
     private readonly presence: SitePresence,
     private readonly arrivals: SiteArrivals,
@@ -97,10 +107,27 @@ export class SiteGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     private readonly metrics: MetricsIntake,
     private readonly progress: TrainingProgressRelay,
     @Inject(APP_LOGGER) private readonly log: AppLogger,
-  ) {}
+  ) {
+    super();
+  }
+
+  /** Revocation (LiveSiteSessions): refuse the site's requests from now on and close its sockets. */
+  end(siteId: string): void {
+    this.standing.revoked(siteId);
+    for (const socket of this.nsp?.sockets.values() ?? []) {
+      if (socket.data.site_id !== siteId) continue;
+      socket.emit(SiteEvent.error, {
+        code: 'site_revoked',
+        message:
+          'the lead revoked this site; ask the lead to enrol the hospital again for a new enrolment token',
+      });
+      socket.disconnect(true);
+    }
+  }
 
   /** The handshake: a site's enrolment token, or the connection is refused with what to do. */
   afterInit(nsp: SiteNamespace): void {
+    this.nsp = nsp;
     nsp.use((socket, next) => {
       const token: unknown = (socket.handshake.auth as { token?: unknown }).token;
       if (typeof token !== 'string' || token === '') {
@@ -110,7 +137,7 @@ export class SiteGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
       this.siteAuth
         .authenticate(token)
         .then(async (siteId) => {
-          if (!siteId) {
+          if (!siteId || this.standing.isRevoked(siteId)) {
             next(
               new Error(
                 'unauthenticated: the enrolment token is unknown or its site was revoked; ask the lead for a new one',

@@ -8,6 +8,7 @@ import { protocolCodeFor, toProtocolError } from './socket-error';
 describe('toProtocolError (the WebSocket exception filter)', () => {
   it.each<[unknown, string]>([
     [new DomainError('FORBIDDEN', 'not your round'), 'forbidden'],
+    [new DomainError('CASES_NOT_APPROVED', 'n_train 200 exceeds 100'), 'forbidden'],
     [new DomainError('STUDY_NOT_FOUND', 'no study x'), 'not_found'],
     [new DomainError('ROUND_ILLEGAL_TRANSITION', 'round 2 is completed'), 'wrong_round'],
     [new DomainError('BLOB_HASH_MISMATCH', 'hashes to y'), 'sha256_mismatch'],
@@ -20,6 +21,8 @@ describe('toProtocolError (the WebSocket exception filter)', () => {
     [new DomainError('TRANSFER_NOT_FOUND', 'no upload u1 of this site'), 'not_found'],
     [new DomainError('TRANSFER_BAD_FRAME', 'frame 9 is outside 0..3'), 'bad_frame'],
     [new DomainError('INVALID_INPUT', 'cores must be an integer'), 'bad_request'],
+    [new DomainError('SITE_REVOKED', 'site s1 has been revoked by the lead'), 'site_revoked'],
+    [new DomainError('RATE_LIMITED', 'retry in 6 s'), 'rate_limited'],
   ])('%s → %s, keeping the reason', (error, code) => {
     const mapped = toProtocolError(error);
     expect(mapped.code).toBe(code);
@@ -54,7 +57,9 @@ describe('toProtocolError (the WebSocket exception filter)', () => {
       TRANSFER_BAD_FRAME: true,
       INVALID_INPUT: true,
       UNAUTHENTICATED: true,
+      RATE_LIMITED: true,
       FORBIDDEN: true,
+      CASES_NOT_APPROVED: true,
     };
     for (const c of Object.keys(codes) as DomainErrorCode[])
       expect(PROTOCOL_ERROR_CODES).toContain(protocolCodeFor(c));

@@ -13,9 +13,13 @@ export function protocolCodeFor(code: DomainErrorCode): ProtocolErrorCode {
     case 'BLOB_HASH_MISMATCH':
       return 'sha256_mismatch';
     case 'UNAUTHENTICATED':
-    case 'SITE_REVOKED':
       return 'unauthenticated';
+    case 'SITE_REVOKED':
+      return 'site_revoked';
+    case 'RATE_LIMITED':
+      return 'rate_limited';
     case 'FORBIDDEN':
+    case 'CASES_NOT_APPROVED':
       return 'forbidden';
     case 'SITE_NOT_FOUND':
     case 'STUDY_NOT_FOUND':

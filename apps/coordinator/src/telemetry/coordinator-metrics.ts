@@ -26,6 +26,11 @@ export class CoordinatorMetrics {
     help: 'Bytes of accepted model updates.',
     registers: [this.registry],
   });
+  readonly trainProgressDropped = new Counter({
+    name: 'fedaln_train_progress_dropped_total',
+    help: 'train:progress events dropped because a site sent more than 2 per second.',
+    registers: [this.registry],
+  });
   readonly roundDuration = new Histogram({
     name: 'fedaln_round_duration_seconds',
     help: 'Wall time from round start to completion.',

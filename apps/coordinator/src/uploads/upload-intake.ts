@@ -22,12 +22,17 @@ import type { ParticipantRepository } from '../rounds/participant.repository';
 import type { RoundRepository } from '../rounds/round.repository';
 import type { RoundsService } from '../rounds/rounds.service';
 import type { StudyRepository } from '../studies/study.repository';
+import type { SiteRepository } from '../sites/site.repository';
+import { approvedWeight } from '../sites/approved-weight';
+import { robustnessOf } from '../domain/study-spec';
 import type { MonitorFeed } from '../telemetry/monitor-feed';
 
 export interface UploadIntakeDeps {
   readonly studies: StudyRepository;
   readonly rounds: RoundRepository;
   readonly participants: ParticipantRepository;
+  /** Where the lead's approved case counts are, which bound a site's declared n_train. */
+  readonly sites: SiteRepository;
   readonly blobs: BlobStore;
   readonly aggregator: RoundAggregator;
   readonly service: RoundsService;
@@ -102,6 +107,12 @@ export class UploadIntake {
         `round ${round.number} closed at ${round.deadline.toISOString()}`,
       );
     }
+    const site = await this.deps.sites.findById(siteId);
+    const nTrain = approvedWeight(
+      req.n_train,
+      site?.approvedCases ?? null,
+      robustnessOf(study.spec).max_site_cases,
+    );
     const base = await this.deps.aggregator.baseModel(study.id, round.number);
     const limit = 2 * base.bytes + FRAME_BYTES;
     if (!Number.isSafeInteger(req.bytes) || req.bytes < 16 || req.bytes > limit) {
@@ -114,7 +125,7 @@ export class UploadIntake {
     const key = { studyId: study.id, round: round.number, siteId, sha256: req.sha256, bytes: req.bytes };
     const spool = UploadSpool.open(this.deps.spoolDir, key);
     const upload_id = randomUUID();
-    this.uploads.set(upload_id, { kind: 'spooling', siteId, spool, nTrain: req.n_train });
+    this.uploads.set(upload_id, { kind: 'spooling', siteId, spool, nTrain });
     return { upload_id, next_frame: spool.nextFrame, frame_bytes: FRAME_BYTES };
   }
 

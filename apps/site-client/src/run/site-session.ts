@@ -172,7 +172,8 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
         void work();
       } catch (err) {
         o.log(`hello failed: ${(err as Error).message}`);
-        if (err instanceof ProtocolRefusal && err.code === 'unauthenticated') end(1);
+        if (err instanceof ProtocolRefusal && (err.code === 'unauthenticated' || err.code === 'site_revoked'))
+          end(1);
         else {
           socket.disconnect();
           scheduleReconnect('hello not accepted');
@@ -186,7 +187,7 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
   socket.on(SiteEvent.featuresStats, (req, ack) => void answerFeatureStats(o.data, req).then(ack));
   socket.on(SiteEvent.error, (e) => {
     o.log(`coordinator error: ${e.code}: ${e.message}`);
-    if (e.code === 'unauthenticated') end(1);
+    if (e.code === 'unauthenticated' || e.code === 'site_revoked') end(1);
   });
   socket.on('connect_error', (err) => {
     if (isAuthFailure(err)) {

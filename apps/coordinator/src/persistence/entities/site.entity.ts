@@ -16,4 +16,16 @@ export class SiteEntity {
 
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt!: Date | null;
+
+  @Column({ name: 'approved_n_train', type: 'int', nullable: true })
+  approvedNTrain!: number | null;
+
+  @Column({ name: 'approved_n_test', type: 'int', nullable: true })
+  approvedNTest!: number | null;
+
+  @Column({ name: 'claimed_n_train', type: 'int', nullable: true })
+  claimedNTrain!: number | null;
+
+  @Column({ name: 'claimed_n_test', type: 'int', nullable: true })
+  claimedNTest!: number | null;
 }

@@ -13,14 +13,37 @@ const T = '2026-03-04T05:06:07.000Z';
 
 describe('persistence mappers', () => {
   it('maps a raw snake_case sites row (hand-written SQL) and an entity alike', () => {
-    const raw = { id: 's1', name: 'A', status: 'revoked', created_at: T, revoked_at: T };
-    const entity = { id: 's1', name: 'A', status: 'revoked', createdAt: new Date(T), revokedAt: new Date(T) };
+    // pg answers int columns as numbers; a half-set pair cannot be stored (sites_claimed_pair).
+    const raw = {
+      id: 's1',
+      name: 'A',
+      status: 'revoked',
+      created_at: T,
+      revoked_at: T,
+      approved_n_train: 260,
+      approved_n_test: 64,
+      claimed_n_train: null,
+      claimed_n_test: null,
+    };
+    const entity = {
+      id: 's1',
+      name: 'A',
+      status: 'revoked',
+      createdAt: new Date(T),
+      revokedAt: new Date(T),
+      approvedNTrain: 260,
+      approvedNTest: 64,
+      claimedNTrain: null,
+      claimedNTest: null,
+    };
     const expected = {
       id: 's1',
       name: 'A',
       status: 'revoked',
       createdAt: new Date(T),
       revokedAt: new Date(T),
+      approvedCases: { nTrain: 260, nTest: 64 },
+      claimedCases: null,
     };
     expect(siteFromRow(raw)).toEqual(expected);
     expect(siteFromRow(entity)).toEqual(expected);
