@@ -4,10 +4,10 @@
  * `rate_limited` (saying when to retry), a task the socket already has is not sent again, and the
  * audit log keeps one site.hello row per site and minute. The honest sites' study completes.
  */
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { SiteEvent } from '@fedaln/protocol';
 import { HELLO, ScriptedSite } from '../e2e/support/site-client';
-import { Federation, honestReport, honestUpload } from './support/federation';
+import { honestReport, honestUpload, useFederation } from './support/federation';
 import { HostileSite } from './support/hostile-site';
 
 jest.setTimeout(300_000);
@@ -17,15 +17,10 @@ const FLOOD = 200;
 const HELLOS_PER_MINUTE = 10;
 
 describe('a hello flood (issue 13 g)', () => {
-  let federation: Federation;
-  beforeAll(async () => {
-    federation = await Federation.start('hello-flood');
-  });
-  afterAll(async () => {
-    await federation?.stop();
-  });
+  const federationOf = useFederation('hello-flood');
 
   it(`${FLOOD} hellos: the rest past the rate are refused with rate_limited, no task is re-sent, one audit row`, async () => {
+    const federation = federationOf();
     const enrolled = await Promise.all(['Honest A', 'Honest B'].map((n) => federation.enrol(n)));
     const hostile = await HostileSite.join(federation, 'Hostile', null);
     const studyId = await federation.startStudy([...enrolled.map((s) => s.id), hostile.enrolled.id]);

@@ -4,6 +4,7 @@
  * a small seeded delta and report seeded predictions (`@fedaln/metrics`), as in release-study.ts.
  * Timeouts are multiples of {@link Federation.unitMs}, one measured REST round trip of this run.
  */
+import { afterAll, beforeAll } from '@jest/globals';
 import { decodeBlob, encodeBlob, type NamedTensor, type TaskPayload } from '@fedaln/protocol';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -148,6 +149,26 @@ export class Federation {
     await this.database.drop();
     fs.rmSync(this.coordinator.dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Inside a `describe`: a federation started before its tests and stopped after them; the returned
+ * function gives it to a test.
+ *
+ * @example const federation = useFederation('floods'); it('…', async () => federation().enrol('A'));
+ */
+export function useFederation(label: string): () => Federation {
+  let federation: Federation | undefined;
+  beforeAll(async () => {
+    federation = await Federation.start(label);
+  });
+  afterAll(async () => {
+    await federation?.stop();
+  });
+  return () => {
+    if (!federation) throw new Error(`the ${label} federation did not start (see beforeAll)`);
+    return federation;
+  };
 }
 
 function auth() {
