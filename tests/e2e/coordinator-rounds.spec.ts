@@ -19,6 +19,7 @@ import { io, type Socket } from 'socket.io-client';
 import { adminApi, Coordinator, freePort } from './support/coordinator';
 import { freshDatabase, type FreshDatabase } from './support/fresh-database';
 import { connectMonitor } from './support/monitor';
+import { reportOf } from './support/release-study';
 import { connectSite, expectOk, ScriptedSite } from './support/site-client';
 
 jest.setTimeout(180_000);
@@ -76,23 +77,11 @@ function weightedMean(
 const blobOf = (tensors: NamedTensor[]) => encodeBlob(tensors);
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
+/** A report of REPORTED_N test cases, 10 positive, on the study's layout (as the site client builds it). */
 function metrics(): SiteMetricsReport {
-  const thresholds = Array.from({ length: 99 }, (_, i) => (i + 1) / 100);
-  return {
-    n: 25,
-    n_pos: 10,
-    prevalence: 0.4,
-    auc: 0.8,
-    delong_var: 0.004,
-    auc_ci: [0.676, 0.924],
-    paired: null,
-    youden: { threshold: 0.5, sensitivity: 0.8, specificity: 0.8, j: 0.6 },
-    brier: 0.17,
-    calibration: { intercept: 0, slope: 1, intercept_joint: 0 },
-    dca: null,
-    threshold_counts: { thresholds, tp: thresholds.map(() => 5), fp: thresholds.map(() => 3) },
-    score_histograms: { bins: 10, positive: Array(10).fill(1), negative: Array(10).fill(1) },
-  };
+  const labels = Array.from({ length: REPORTED_N }, (_, i) => (i < 10 ? 1 : 0));
+  const scores = labels.map((y, i) => (y === 1 ? 0.45 + i / 20 : (i - 10) / 25));
+  return reportOf(labels, scores);
 }
 
 /**

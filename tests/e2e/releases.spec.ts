@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { auc } from '@fedaln/metrics';
 import { verifyDigestSignature } from '@fedaln/protocol';
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { verifyRelease } from '../../apps/site-client/src/release/release-trust';
 import { runReleaseStudy, type ReleaseStudy } from './support/release-study';
 
@@ -73,6 +75,30 @@ describe('round metrics (built coordinator, scripted sites)', () => {
         site: expect.objectContaining({ name: 'Hospital B' }),
       }),
     );
+  });
+
+  // Issue 13: one stored report with a one-point grid made this route and POST /releases answer 500
+  // for ever. A stored report that fails the checks (written before them, or edited on disk) is shown
+  // with its reason and left out; the releases below are made with it lying there.
+  it('leaves out a stored report that fails the checks, and still answers', async () => {
+    const dir = path.join(study.coordinator.dataDir, 'metrics', study.studyId, '1');
+    const good = JSON.parse(fs.readFileSync(path.join(dir, `${study.siteIds[0]}.json`), 'utf8'));
+    const siteId = '00000000-0000-4000-8000-00000000000b';
+    const onePoint = { thresholds: [0.5], tp: [8], fp: [3] };
+    const bad = { ...good, siteId, report: { ...good.report, threshold_counts: onePoint } };
+    fs.writeFileSync(path.join(dir, `${siteId}.json`), JSON.stringify(bad));
+    const r = await study.api('GET', `/api/studies/${study.studyId}/rounds/1/metrics`);
+    expect(r.status).toBe(200);
+    expect(r.json.sites).toHaveLength(2);
+    expect(r.json.refused_reports).toEqual([
+      {
+        site_id: siteId,
+        name: siteId,
+        received_at: good.receivedAt,
+        reason:
+          'report.threshold_counts.thresholds has 1 values; expected the study grid of 99 thresholds 0.01…0.99',
+      },
+    ]);
   });
 });
 

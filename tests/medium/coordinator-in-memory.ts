@@ -17,6 +17,7 @@ import type {
   TrainingProgressEvent,
   TransferProgressEvent,
 } from '@fedaln/protocol';
+import { metricsReport as fullMetricsReport, siteEvaluationCounts } from '@fedaln/metrics';
 import { afterAll } from '@jest/globals';
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -505,26 +506,22 @@ export function connectSession(c: InMemoryCoordinator, siteId: string, hello: He
   return session;
 }
 
+/** 25 test cases, 10 positive, and their scores: what {@link metricsReport} evaluates. */
+const REPORT_LABELS: readonly number[] = Object.freeze(
+  Array.from({ length: 25 }, (_, i) => (i < 10 ? 1 : 0)),
+);
+const REPORT_SCORES: readonly number[] = Object.freeze(
+  REPORT_LABELS.map((y, i) => (y === 1 ? 0.45 + i / 20 : (i - 10) / 25)),
+);
+
 /**
- * A site's evaluation report of 25 test cases, 10 positive (the counts are all the intake reads; the
- * summaries are placeholders with the right shape).
+ * A site's evaluation report of 25 test cases, 10 positive (SEEDED_CASES' n_test), as the site client
+ * builds it (@fedaln/metrics on the study's layout), with its AUC replaced by `auc` — what the
+ * dashboard and the policy read.
  */
 export function metricsReport(auc: number | null): SiteMetricsReport {
-  return {
-    n: 25,
-    n_pos: 10,
-    prevalence: 0.4,
-    auc,
-    delong_var: null,
-    auc_ci: null,
-    paired: null,
-    youden: null,
-    brier: null,
-    calibration: { intercept: null, slope: null, intercept_joint: null },
-    dca: null,
-    threshold_counts: { thresholds: [0.5], tp: [8], fp: [3] },
-    score_histograms: { bins: 1, positive: [10], negative: [15] },
-  };
+  const { roc: _perCase, ...full } = fullMetricsReport({ labels: REPORT_LABELS, scores: REPORT_SCORES });
+  return { ...full, auc, ...siteEvaluationCounts(REPORT_LABELS, REPORT_SCORES) };
 }
 
 /** A directory under the OS temp dir for this spec file, removed after its tests. */

@@ -255,8 +255,10 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             MetricsReportStore,
             RoundsService,
             MonitorFeed,
+            SiteRepository,
+            AuditLog,
           ],
-          (st, r, p, m, rep, s, mon) => new MetricsIntake(st, r, p, m, rep, s, mon),
+          (st, r, p, m, rep, s, mon, sites, a) => new MetricsIntake(st, r, p, m, rep, s, mon, sites, a),
         ),
         factory(
           RoundEvaluationService,

@@ -8,6 +8,7 @@
  */
 
 import { checkLabels, checkProbabilities, countPositives, MetricsInputError } from './validate';
+import { STUDY_THRESHOLDS } from './study-grid';
 
 /** Margin by which the model must beat max(treat-all, treat-none) at a threshold. */
 const BEATS_MARGIN = 1e-12;
@@ -35,14 +36,13 @@ export interface DecisionCurveCounts extends ThresholdCounts {
 }
 
 /**
- * The study's default grid t = k/100, k = 1…99, each computed as k/100 so that it is the same
- * float64 everywhere (0.07 here, not 7 × 0.01).
+ * A fresh copy of the study's grid ({@link STUDY_THRESHOLDS}, study-grid.ts).
  *
  * @example
  * defaultThresholds().slice(0, 3); // [0.01, 0.02, 0.03]
  */
 export function defaultThresholds(): number[] {
-  return Array.from({ length: 99 }, (_, i) => (i + 1) / 100);
+  return [...STUDY_THRESHOLDS];
 }
 
 function checkThresholds(thresholds: ArrayLike<number>): void {

@@ -15,6 +15,7 @@ export * from './linalg';
 export * from './logistic';
 export * from './calibration';
 export * from './decision-curve';
+export * from './study-grid';
 export * from './predictions-csv';
 export * from './report';
 export * from './site-histograms';

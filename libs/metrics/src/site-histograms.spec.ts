@@ -60,11 +60,11 @@ describe('siteEvaluationCounts', () => {
     });
   });
 
-  it('defaults to the study grid and 100 bins, and is JSON as it stands', () => {
+  it('defaults to the study grid and 1000 bins, and is JSON as it stands', () => {
     const { labels, scores } = sample(50, 4);
     const c = siteEvaluationCounts(labels, scores);
     expect(c.threshold_counts.thresholds).toEqual(defaultThresholds());
-    expect(c.score_histograms.bins).toBe(100);
+    expect(c.score_histograms.bins).toBe(1000);
     expect(c.score_histograms.positive.reduce((s, v) => s + v, 0)).toBe(labels.filter((y) => y === 1).length);
     expect(JSON.parse(JSON.stringify(c))).toEqual(c);
   });

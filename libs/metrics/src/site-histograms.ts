@@ -5,10 +5,8 @@
  */
 
 import { defaultThresholds, thresholdCounts } from './decision-curve';
+import { STUDY_HISTOGRAM_BINS } from './study-grid';
 import { checkLabels, checkProbabilities, MetricsInputError } from './validate';
-
-/** Bins used when the caller names none: width 0.01, the edges of the decision-curve grid. */
-export const DEFAULT_HISTOGRAM_BINS = 100;
 
 /** Per-class counts of scores in `bins` equal-width bins of [0, 1] (the wire `score_histograms`). */
 export interface ScoreHistograms {
@@ -68,7 +66,7 @@ export function histogramBin(score: number, bins: number): number {
 export function scoreHistograms(
   labels: ArrayLike<number>,
   scores: ArrayLike<number>,
-  bins: number = DEFAULT_HISTOGRAM_BINS,
+  bins: number = STUDY_HISTOGRAM_BINS,
 ): ScoreHistograms {
   checkLabels(labels);
   checkProbabilities(scores, labels.length, 'scores');
@@ -86,7 +84,7 @@ export function scoreHistograms(
 export interface SiteEvaluationOptions {
   /** Increasing thresholds in (0, 1); default the study grid 0.01…0.99. */
   thresholds?: ArrayLike<number>;
-  /** Histogram bins; default {@link DEFAULT_HISTOGRAM_BINS}. */
+  /** Histogram bins; default the study's {@link STUDY_HISTOGRAM_BINS}. */
   bins?: number;
 }
 

@@ -28,6 +28,8 @@ describe('MetricsIntake', () => {
       c.reports,
       c.service,
       c.monitor,
+      c.sites,
+      c.audit,
     );
     // Round 1 evaluates version 1; a and b uploaded, c missed the training deadline.
     ({ study, round } = await seedRound(c, {
@@ -87,6 +89,79 @@ describe('MetricsIntake', () => {
     await expect(intake.report(siteId, edit(payload()))).rejects.toMatchObject({ code });
     expect(await c.reports.list(study.id, 1)).toEqual([]);
     expect(c.monitor.told).toEqual([]);
+  });
+
+  it('refuses a report of a site whose update the round did not count (the straggler c)', async () => {
+    await expect(intake.report('c', payload())).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message:
+        'round 1 counted no update of this site (straggler); only sites that uploaded in a round report on its model',
+    });
+    expect(await c.reports.list(study.id, 1)).toEqual([]);
+  });
+
+  // Issue 13: a one-point grid, n = 1e9 or a typed-only summary left a round without a verdict.
+  const report = metricsReport(0.8);
+  it.each<[string, (r: typeof report) => unknown, string]>([
+    [
+      'a one-point threshold grid',
+      (r) => ({ ...r, threshold_counts: { thresholds: [0.5], tp: [8], fp: [3] } }),
+      'report.threshold_counts.thresholds has 1 values; expected the study grid of 99 thresholds 0.01…0.99',
+    ],
+    [
+      '10 histogram bins',
+      (r) => ({ ...r, score_histograms: { bins: 10, positive: [10], negative: [15] } }),
+      'report.score_histograms.bins is 10; expected 1000',
+    ],
+    ['an AUC of 1.7', (r) => ({ ...r, auc: 1.7 }), 'report.auc is 1.7; expected a number in [0, 1]'],
+    [
+      'a Brier score as text',
+      (r) => ({ ...r, brier: '0.1' }),
+      'report.brier is "0.1"; expected a number in [0, 1]',
+    ],
+    [
+      'n = 1e9',
+      (r) => ({ ...r, n: 1e9 }),
+      'report.score_histograms.negative holds 15 cases; expected n − n_pos = 999999990',
+    ],
+  ])('refuses %s, audit-logged with the reason, and stores nothing', async (_what, edit, reason) => {
+    const bad = { ...payload(), report: edit(report) } as MetricsReportPayload;
+    await expect(intake.report('a', bad)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining(
+        `metrics report refused: ${reason}; send the report the FedALN site client builds`,
+      ),
+    });
+    expect(await c.reports.list(study.id, 1)).toEqual([]);
+    expect(c.monitor.told).toEqual([]);
+    expect(await c.audit.list('study', study.id)).toMatchObject([
+      {
+        actor: 'site:a',
+        action: 'metrics.report_refused',
+        details: { round: 1, reason: expect.stringContaining(reason) },
+      },
+    ]);
+  });
+
+  it('refuses a report whose n is not the test size the lead approved, naming both and the fix', async () => {
+    await c.sites.approveCases('a', { nTrain: 100, nTest: 30 });
+    await expect(intake.report('a', payload())).rejects.toMatchObject({
+      message:
+        'metrics report refused: report.n is 25; expected the 30 test cases approved for this site; ask the lead to approve your counts on the dashboard',
+    });
+    c.sites.put('b'); // no approved counts
+    await expect(intake.report('b', payload())).rejects.toMatchObject({
+      message: expect.stringContaining('report.n is 25 but this site has no approved test count'),
+    });
+  });
+
+  it('a refused report never blocks the round: the other sites still end the evaluation', async () => {
+    await expect(intake.report('b', { ...payload(), report: { ...report, auc: 2 } })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    await intake.report('b', payload());
+    await intake.report('a', payload());
+    expect(await stateNow()).toBe('completed');
   });
 
   it('refuses a report while the round is not evaluating', async () => {

@@ -1,4 +1,5 @@
 import type { MetricsReportPayload } from '@fedaln/protocol';
+import type { AuditLog } from '../audit/audit-log';
 import { DomainError } from '../domain/domain-error';
 import type { GlobalModelRepository } from '../models/global-model.repository';
 import { currentRoundIn } from '../rounds/current-round';
@@ -6,15 +7,23 @@ import { KeyedSerial } from '../rounds/keyed-serial';
 import type { ParticipantRepository } from '../rounds/participant.repository';
 import type { RoundRepository } from '../rounds/round.repository';
 import type { RoundsService } from '../rounds/rounds.service';
+import type { SiteRepository } from '../sites/site.repository';
 import type { StudyRepository } from '../studies/study.repository';
 import type { MonitorFeed } from '../telemetry/monitor-feed';
 import type { MetricsReportStore } from './metrics-report-store';
+import { siteReportProblem } from './site-report-check';
+
+/** What a site should do about a report on another layout or with impossible values. */
+const REPORT_FIX =
+  'send the report the FedALN site client builds (fedaln-site evaluate; the grid 0.01…0.99 and 1000 histogram bins of @fedaln/metrics)';
 
 /**
  * A site's evaluation report (`metrics:report`) for its current round while it evaluates, of the
  * round's model: stored (a later report of the same site replaces it), shown on the dashboard, and
  * once every site that uploaded has reported, the round's evaluation is done. Reports of one study
- * are taken one at a time, so "everyone has reported" is decided once.
+ * are taken one at a time, so "everyone has reported" is decided once. Only a site whose update the
+ * round counted reports, and only a report checked against the study (`siteReportProblem`) covering
+ * exactly the test cases the lead approved for the site; a refused one is audit-logged with its reason.
  *
  * @example
  * await intake.report(siteId, { study_id, round: 2, model_version: 2, model_sha256, report });
@@ -30,6 +39,8 @@ export class MetricsIntake {
     private readonly reports: MetricsReportStore,
     private readonly service: RoundsService,
     private readonly monitor: MonitorFeed,
+    private readonly sites: SiteRepository,
+    private readonly audit: AuditLog,
   ) {}
 
   async report(siteId: string, payload: MetricsReportPayload): Promise<void> {
@@ -48,7 +59,25 @@ export class MetricsIntake {
         `round ${round.number} evaluates model version ${round.number} (${model?.sha256})`,
       );
     }
+    const mine = (await this.participants.list(study.id, round.number)).find((p) => p.siteId === siteId);
+    if (mine?.state !== 'uploaded') {
+      throw new DomainError(
+        'FORBIDDEN',
+        `round ${round.number} counted no update of this site (${mine?.state ?? 'no task'}); only sites that uploaded in a round report on its model`,
+      );
+    }
     const { report } = payload;
+    const problem = await this.problemOf(siteId, report);
+    if (problem) {
+      await this.audit.append({
+        actor: `site:${siteId}`,
+        action: 'metrics.report_refused',
+        subjectType: 'study',
+        subjectId: study.id,
+        details: { round: round.number, reason: problem },
+      });
+      throw new DomainError('INVALID_INPUT', `metrics report refused: ${problem}`);
+    }
     await this.serial.run(study.id, async () => {
       await this.reports.save({
         studyId: study.id,
@@ -75,5 +104,18 @@ export class MetricsIntake {
         await this.service.evaluationDone(study.id, round.number);
       }
     });
+  }
+
+  /** Why the report is refused (the value, what was expected, the fix), or null. */
+  private async problemOf(siteId: string, report: unknown): Promise<string | null> {
+    const problem = siteReportProblem(report);
+    if (problem) return `${problem}; ${REPORT_FIX}`;
+    const { n } = report as { n: number };
+    const approved = (await this.sites.findById(siteId))?.approvedCases ?? null;
+    if (approved === null)
+      return `report.n is ${n} but this site has no approved test count; ask the lead to approve your counts on the dashboard`;
+    if (n !== approved.nTest)
+      return `report.n is ${n}; expected the ${approved.nTest} test cases approved for this site; ask the lead to approve your counts on the dashboard`;
+    return null;
   }
 }

@@ -50,13 +50,26 @@ export class FileMetricsReportStore extends MetricsReportStore {
     const dir = path.join(this.root, studyId, String(round));
     const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
     const reports = await Promise.all(
-      names
-        .filter((n) => n.endsWith('.json'))
-        .map(
-          async (n) =>
-            JSON.parse(await fs.promises.readFile(path.join(dir, n), 'utf8')) as StoredMetricsReport,
-        ),
+      names.filter((n) => n.endsWith('.json')).map((n) => readStored(path.join(dir, n))),
     );
-    return reports.sort((a, b) => a.siteId.localeCompare(b.siteId));
+    return reports
+      .filter((r): r is StoredMetricsReport => r !== null)
+      .sort((a, b) => a.siteId.localeCompare(b.siteId));
+  }
+}
+
+/**
+ * A stored report, or null when the file is not a report's JSON (a disk fault or a hand edit: `save`
+ * writes whole files only). Its `report` is checked by the reader (`siteReportProblem`).
+ */
+async function readStored(file: string): Promise<StoredMetricsReport | null> {
+  try {
+    const stored: unknown = JSON.parse(await fs.promises.readFile(file, 'utf8'));
+    const s = stored as Partial<StoredMetricsReport> | null;
+    return typeof s?.siteId === 'string' && typeof s.receivedAt === 'string'
+      ? (s as StoredMetricsReport)
+      : null;
+  } catch {
+    return null;
   }
 }

@@ -10,6 +10,7 @@ import type { SiteRepository } from '../sites/site.repository';
 import type { StudyRepository } from '../studies/study.repository';
 import { policyPooled, poolReports, type PooledEvaluation } from './pooled-evaluation';
 import type { RecordedVerdict, VerdictRepository } from '../releases/release.repository';
+import { siteReportProblem } from './site-report-check';
 
 export interface SiteEvaluation {
   readonly siteId: string;
@@ -19,11 +20,21 @@ export interface SiteEvaluation {
   readonly report: SiteMetricsReport;
 }
 
+/** A stored report that fails the study's checks on read: left out of pooling and the verdict. */
+export interface RefusedReport {
+  readonly siteId: string;
+  readonly name: string;
+  readonly receivedAt: string;
+  readonly reason: string;
+}
+
 export interface RoundEvaluation {
   readonly studyId: string;
   readonly round: number;
   readonly roundState: string;
   readonly sites: readonly SiteEvaluation[];
+  /** Stored reports that fail the checks (written before them, or edited on disk): shown, not pooled. */
+  readonly refused: readonly RefusedReport[];
   readonly pooled: PooledEvaluation | null;
   /** The recorded verdict; for a round still evaluating, null. */
   readonly verdict: RecordedVerdict | null;
@@ -61,7 +72,7 @@ export class RoundEvaluationService {
     const study = await this.requireStudy(studyId);
     const found = await this.rounds.find(studyId, round);
     if (!found) throw new DomainError('ROUND_NOT_FOUND', `study ${studyId} has no round ${round}`);
-    const sites = await this.siteEvaluations(studyId, round);
+    const { sites, refused } = await this.readReports(studyId, round);
     let verdict = await this.verdicts_.find(studyId, round);
     // A completed round whose verdict was not recorded (a crash in between) gets it now.
     if (!verdict && found.state === 'completed') verdict = await this.record(study, round, sites);
@@ -70,6 +81,7 @@ export class RoundEvaluationService {
       round,
       roundState: found.state,
       sites,
+      refused,
       pooled: poolReports(sites.map((s) => s.report)),
       verdict,
     };
@@ -95,17 +107,42 @@ export class RoundEvaluationService {
     });
   }
 
+  /** The round's reports that pass the study's checks: what is pooled and what the verdict reads. */
   async siteEvaluations(studyId: string, round: number): Promise<SiteEvaluation[]> {
-    const stored = await this.reports.list(studyId, round);
-    return Promise.all(
-      stored.map(async (s) => ({
-        siteId: s.siteId,
-        name: (await this.sites.findById(s.siteId))?.name ?? s.siteId,
-        modelVersion: s.modelVersion,
-        receivedAt: s.receivedAt,
-        report: s.report,
-      })),
-    );
+    return (await this.readReports(studyId, round)).sites;
+  }
+
+  /**
+   * The stored reports, checked again on read (`siteReportProblem`): one that fails — stored before
+   * the checks existed, or edited on disk — is left out with its reason, never failing the round's
+   * metrics, its verdict or a release.
+   */
+  private async readReports(
+    studyId: string,
+    round: number,
+  ): Promise<{ sites: SiteEvaluation[]; refused: RefusedReport[] }> {
+    const sites: SiteEvaluation[] = [];
+    const refused: RefusedReport[] = [];
+    for (const s of await this.reports.list(studyId, round)) {
+      const name = (await this.sites.findById(s.siteId))?.name ?? s.siteId;
+      const reason = siteReportProblem(s.report);
+      if (reason === null) {
+        sites.push({
+          siteId: s.siteId,
+          name,
+          modelVersion: s.modelVersion,
+          receivedAt: s.receivedAt,
+          report: s.report,
+        });
+        continue;
+      }
+      refused.push({ siteId: s.siteId, name, receivedAt: s.receivedAt, reason });
+      this.log.error(
+        { studyId, round, siteId: s.siteId, reason },
+        'a stored metrics report fails the checks; left out',
+      );
+    }
+    return { sites, refused };
   }
 
   private async record(

@@ -69,6 +69,8 @@ export interface RoundMetricsResponse {
     /** The four-feature logistic model on the same test cases, where the site reported it. */
     feature_baseline: { auc: number | null; p_vs_model: number | null } | null;
   }[];
+  /** Stored reports that fail the study's checks: not pooled, not in the verdict. */
+  refused_reports: { site_id: string; name: string; received_at: string; reason: string }[];
   pooled: RoundEvaluation['pooled'];
   verdict: VerdictResponse | null;
 }
@@ -86,6 +88,12 @@ export function mapRoundMetrics(e: RoundEvaluation): RoundMetricsResponse {
       received_at: s.receivedAt,
       report: s.report,
       feature_baseline: s.report.paired && { auc: s.report.paired.auc_b, p_vs_model: s.report.paired.p },
+    })),
+    refused_reports: e.refused.map((r) => ({
+      site_id: r.siteId,
+      name: r.name,
+      received_at: r.receivedAt,
+      reason: r.reason,
     })),
     pooled: e.pooled,
     verdict: e.verdict && mapVerdict(e.verdict),

@@ -1,12 +1,14 @@
 // class-transformer's @Type reads design-time metadata; load the polyfill wherever DTOs are used.
 import 'reflect-metadata';
 import type { Engine, SiteMetricsReport } from '@fedaln/protocol';
+import { STUDY_HISTOGRAM_BINS, STUDY_THRESHOLDS } from '@fedaln/metrics';
 import { Type } from 'class-transformer';
 import {
-  Allow,
   ArrayMaxSize,
+  ArrayMinSize,
   IsArray,
   IsBoolean,
+  IsDefined,
   IsIn,
   IsInt,
   IsNumber,
@@ -20,6 +22,8 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+
+import { MAX_CASE_COUNT } from '../sites/create-site.dto';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const ENGINES: readonly Engine[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -58,38 +62,101 @@ export class UploadEndDto {
   @IsUUID() upload_id!: string;
 }
 
-const GRID_MAX = 1000;
+/** Arrays of a report are bounded by the study's layout (study-grid.ts); the intake checks them exactly. */
+const GRID_MAX = STUDY_THRESHOLDS.length;
+const BINS_MAX = STUDY_HISTOGRAM_BINS;
+
+/** A number of a report: finite (JSON has no NaN or ±∞; those are sent as null). */
+const Finite = () => IsNumber({ allowNaN: false, allowInfinity: false });
+const FiniteEach = () => IsNumber({ allowNaN: false, allowInfinity: false }, { each: true });
+/** Nullable per the protocol: the validators after it apply to a non-null value only. */
+const OrNull = () => ValidateIf((_, v: unknown) => v !== null);
+/** `[lo, hi]` of probabilities (a CI, a decision-curve range); the intake checks lo ≤ hi. */
+const ProbabilityInterval = () =>
+  apply(
+    IsArray(),
+    ArrayMinSize(2),
+    ArrayMaxSize(2),
+    FiniteEach(),
+    Min(0, { each: true }),
+    Max(1, { each: true }),
+  );
+const IntCounts = (max: number) => [
+  IsArray(),
+  ArrayMaxSize(max),
+  IsInt({ each: true }),
+  Min(0, { each: true }),
+];
+const apply =
+  (...ds: PropertyDecorator[]): PropertyDecorator =>
+  (target, key) => {
+    for (const d of ds) d(target, key);
+  };
 
 class ThresholdCountsDto {
-  @IsArray() @ArrayMaxSize(GRID_MAX) @IsNumber({}, { each: true }) thresholds!: number[];
-  @IsArray() @ArrayMaxSize(GRID_MAX) @IsInt({ each: true }) @Min(0, { each: true }) tp!: number[];
-  @IsArray() @ArrayMaxSize(GRID_MAX) @IsInt({ each: true }) @Min(0, { each: true }) fp!: number[];
+  @IsArray() @ArrayMaxSize(GRID_MAX) @FiniteEach() thresholds!: number[];
+  @apply(...IntCounts(GRID_MAX)) tp!: number[];
+  @apply(...IntCounts(GRID_MAX)) fp!: number[];
 }
 
 class ScoreHistogramsDto {
-  @IsInt() @Min(1) @Max(GRID_MAX) bins!: number;
-  @IsArray() @ArrayMaxSize(GRID_MAX) @IsInt({ each: true }) @Min(0, { each: true }) positive!: number[];
-  @IsArray() @ArrayMaxSize(GRID_MAX) @IsInt({ each: true }) @Min(0, { each: true }) negative!: number[];
+  @IsInt() @Min(1) @Max(BINS_MAX) bins!: number;
+  @apply(...IntCounts(BINS_MAX)) positive!: number[];
+  @apply(...IntCounts(BINS_MAX)) negative!: number[];
+}
+
+class PairedDto {
+  @OrNull() @Finite() @Min(0) @Max(1) auc_b!: number | null;
+  @OrNull() @Finite() @Min(0) delong_var_b!: number | null;
+  @OrNull() @Finite() z!: number | null;
+  @OrNull() @Finite() @Min(0) @Max(1) p!: number | null;
+}
+
+class YoudenDto {
+  @OrNull() @Finite() @Min(0) @Max(1) threshold!: number | null;
+  @Finite() @Min(0) @Max(1) sensitivity!: number;
+  @Finite() @Min(0) @Max(1) specificity!: number;
+  @Finite() @Min(-1) @Max(1) j!: number;
+}
+
+class CalibrationDto {
+  @OrNull() @Finite() intercept!: number | null;
+  @OrNull() @Finite() slope!: number | null;
+  @OrNull() @Finite() intercept_joint!: number | null;
+}
+
+class DecisionCurveDto {
+  @IsArray() @ArrayMaxSize(GRID_MAX) @FiniteEach() thresholds!: number[];
+  @IsArray() @ArrayMaxSize(GRID_MAX) @FiniteEach() net_benefit!: number[];
+  @IsArray() @ArrayMaxSize(GRID_MAX) @FiniteEach() treat_all!: number[];
+  @OrNull()
+  @ProbabilityInterval()
+  range!: [number, number] | null;
+  @IsArray() @ArrayMaxSize(GRID_MAX) @IsArray({ each: true }) runs!: [number, number][];
 }
 
 /**
- * The report's counts and histograms are checked field by field (they are what the coordinator
- * pools); its summary statistics are kept as sent (`@Allow`), nullable per the protocol.
+ * Every field of a report typed and range-checked at the edge (AUC, probabilities and Brier in
+ * [0, 1], counts non-negative integers, arrays no longer than the study's layout). What a DTO cannot
+ * see — the exact grid and bins, counts that add up, n equal to the approved test size — the intake
+ * checks (evaluation/site-report-check.ts).
  */
 class SiteMetricsReportDto implements SiteMetricsReport {
-  @IsInt() @Min(0) n!: number;
-  @IsInt() @Min(0) n_pos!: number;
-  @ValidateIf((_, v) => v !== null) @IsNumber() @Min(0) @Max(1) auc!: number | null;
-  @Allow() prevalence!: SiteMetricsReport['prevalence'];
-  @Allow() delong_var!: SiteMetricsReport['delong_var'];
-  @Allow() auc_ci!: SiteMetricsReport['auc_ci'];
-  @Allow() paired!: SiteMetricsReport['paired'];
-  @Allow() youden!: SiteMetricsReport['youden'];
-  @Allow() brier!: SiteMetricsReport['brier'];
-  @Allow() calibration!: SiteMetricsReport['calibration'];
-  @Allow() dca!: SiteMetricsReport['dca'];
-  @ValidateNested() @Type(() => ThresholdCountsDto) threshold_counts!: ThresholdCountsDto;
-  @ValidateNested() @Type(() => ScoreHistogramsDto) score_histograms!: ScoreHistogramsDto;
+  @IsInt() @Min(0) @Max(MAX_CASE_COUNT) n!: number;
+  @IsInt() @Min(0) @Max(MAX_CASE_COUNT) n_pos!: number;
+  @OrNull() @Finite() @Min(0) @Max(1) prevalence!: number | null;
+  @OrNull() @Finite() @Min(0) @Max(1) auc!: number | null;
+  @OrNull() @Finite() @Min(0) delong_var!: number | null;
+  @OrNull()
+  @ProbabilityInterval()
+  auc_ci!: [number, number] | null;
+  @OrNull() @ValidateNested() @Type(() => PairedDto) paired!: PairedDto | null;
+  @OrNull() @ValidateNested() @Type(() => YoudenDto) youden!: YoudenDto | null;
+  @OrNull() @Finite() @Min(0) @Max(1) brier!: number | null;
+  @IsDefined() @ValidateNested() @Type(() => CalibrationDto) calibration!: CalibrationDto;
+  @OrNull() @ValidateNested() @Type(() => DecisionCurveDto) dca!: DecisionCurveDto | null;
+  @IsDefined() @ValidateNested() @Type(() => ThresholdCountsDto) threshold_counts!: ThresholdCountsDto;
+  @IsDefined() @ValidateNested() @Type(() => ScoreHistogramsDto) score_histograms!: ScoreHistogramsDto;
 }
 
 export class MetricsReportDto {
@@ -97,7 +164,7 @@ export class MetricsReportDto {
   @IsInt() @Min(1) round!: number;
   @IsInt() @Min(0) model_version!: number;
   @Matches(SHA256, { message: 'model_sha256 must be 64 lowercase hex digits' }) model_sha256!: string;
-  @ValidateNested() @Type(() => SiteMetricsReportDto) report!: SiteMetricsReportDto;
+  @IsDefined() @ValidateNested() @Type(() => SiteMetricsReportDto) report!: SiteMetricsReportDto;
 }
 
 /** `train:progress` (events.ts): counts from 1; `TrainingProgressRelay` checks `epoch ≤ epochs`, `batch ≤ batches`. */

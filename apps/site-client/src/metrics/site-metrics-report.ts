@@ -2,16 +2,10 @@ import { metricsReport, siteEvaluationCounts } from '@fedaln/metrics';
 import type { SiteMetricsReport } from '@fedaln/protocol';
 
 /**
- * Bins of the per-class score histograms: 0.001 wide. Its edges b/1000 include every threshold k/100
- * of the study grid as the same float64 (both are correctly rounded quotients of exact integers), so
- * pooled curves from histograms agree with the threshold counts at the grid points.
- */
-export const HISTOGRAM_BINS = 1000;
-
-/**
  * What a site sends in `metrics:report`: the `fedaln-metrics` report without its ROC curve (whose
  * thresholds are the distinct per-case scores), plus TP/FP counts on the study grid 0.01…0.99 and
- * per-class score histograms (`siteEvaluationCounts` of `@fedaln/metrics`) — aggregates only, never
+ * per-class score histograms on the study's bins (`siteEvaluationCounts` of `@fedaln/metrics`, whose
+ * defaults are the one layout the coordinator accepts, study-grid.ts) — aggregates only, never
  * per-case data. With `scores_b` (the four-feature model's probabilities on the same cases) its
  * `paired` field holds that model's AUC and the paired DeLong test against it.
  *
@@ -21,10 +15,9 @@ export const HISTOGRAM_BINS = 1000;
 export function siteMetricsReport(
   labels: ArrayLike<number>,
   scores: ArrayLike<number>,
-  options: { scores_b?: ArrayLike<number>; bins?: number } = {},
+  options: { scores_b?: ArrayLike<number> } = {},
 ): SiteMetricsReport {
-  const bins = options.bins ?? HISTOGRAM_BINS;
   const scores_b = options.scores_b;
   const { roc: _perCase, ...report } = metricsReport({ labels, scores, ...(scores_b ? { scores_b } : {}) });
-  return { ...report, ...siteEvaluationCounts(labels, scores, { bins }) };
+  return { ...report, ...siteEvaluationCounts(labels, scores) };
 }

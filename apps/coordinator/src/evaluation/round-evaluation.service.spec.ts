@@ -1,0 +1,90 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import type { SiteMetricsReport } from '@fedaln/protocol';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  inMemoryCoordinator,
+  metricsReport,
+  seedRound,
+  temporaryDir,
+  type InMemoryCoordinator,
+} from '../../../../tests/medium/coordinator-in-memory';
+import type { Study } from '../domain/records';
+import { type RecordedVerdict, VerdictRepository } from '../releases/release.repository';
+import { FileMetricsReportStore } from './metrics-report-store';
+import type { ReleaseVerdict } from './release-policy';
+import { RoundEvaluationService } from './round-evaluation.service';
+
+class MemoryVerdicts extends VerdictRepository {
+  private readonly all = new Map<string, RecordedVerdict>();
+  async save(studyId: string, round: number, verdict: ReleaseVerdict): Promise<RecordedVerdict> {
+    const recorded = { studyId, round, verdict, recordedAt: new Date() };
+    this.all.set(`${studyId}/${round}`, recorded);
+    return recorded;
+  }
+  async find(studyId: string, round: number): Promise<RecordedVerdict | null> {
+    return this.all.get(`${studyId}/${round}`) ?? null;
+  }
+  async list(studyId: string): Promise<RecordedVerdict[]> {
+    return [...this.all.values()].filter((v) => v.studyId === studyId);
+  }
+}
+
+const dir = temporaryDir('round-evaluation');
+
+// Issue 13: one stored report with a one-point grid made the round's metrics and POST /releases
+// answer 500 for ever. Reports are checked again on read, whatever the file holds.
+describe('RoundEvaluationService with a stored report that fails the checks', () => {
+  let c: InMemoryCoordinator;
+  let store: FileMetricsReportStore;
+  let evaluation: RoundEvaluationService;
+  let study: Study;
+  const stored = (siteId: string, report: unknown) => ({
+    studyId: study.id,
+    round: 1,
+    siteId,
+    modelVersion: 1,
+    modelSha256: 'a'.repeat(64),
+    receivedAt: '2026-12-04T10:00:00.000Z',
+    report: report as SiteMetricsReport,
+  });
+
+  beforeEach(async () => {
+    c = inMemoryCoordinator();
+    store = new FileMetricsReportStore(fs.mkdtempSync(path.join(dir, 'metrics-')));
+    evaluation = new RoundEvaluationService(
+      c.studies,
+      c.rounds,
+      c.sites,
+      store,
+      new MemoryVerdicts(),
+      c.audit,
+    );
+    ({ study } = await seedRound(c, { sites: ['a', 'b'], state: 'completed' }));
+    await store.save(stored('a', metricsReport(0.8)));
+    const onePoint = { ...metricsReport(0.9), threshold_counts: { thresholds: [0.5], tp: [8], fp: [3] } };
+    await store.save(stored('b', onePoint));
+  });
+
+  it('leaves it out of pooling and the verdict, and shows it with its reason', async () => {
+    const e = await evaluation.get(study.id, 1);
+    expect(e.sites.map((s) => s.siteId)).toEqual(['a']);
+    expect(e.refused).toEqual([
+      {
+        siteId: 'b',
+        name: 'Hospital b',
+        receivedAt: '2026-12-04T10:00:00.000Z',
+        reason:
+          'report.threshold_counts.thresholds has 1 values; expected the study grid of 99 thresholds 0.01…0.99',
+      },
+    ]);
+    expect(e.pooled?.n).toBe(25);
+    expect(e.verdict?.verdict.sites.map((s) => s.site_id)).toEqual(['a']);
+  });
+
+  it('reads past a file that is not JSON at all', async () => {
+    const file = path.join((store as unknown as { root: string }).root, study.id, '1', 'c.json');
+    fs.writeFileSync(file, '{"siteId": "c", "report": ');
+    await expect(evaluation.siteEvaluations(study.id, 1)).resolves.toHaveLength(1);
+  });
+});
