@@ -4,14 +4,20 @@
  * a small seeded delta and report seeded predictions (`@fedaln/metrics`), as in release-study.ts.
  * Timeouts are multiples of {@link Federation.unitMs}, one measured REST round trip of this run.
  */
+import { afterAll, beforeAll } from '@jest/globals';
 import { decodeBlob, encodeBlob, type NamedTensor, type TaskPayload } from '@fedaln/protocol';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import {
+  coordinatorDataSource,
+  initialiseDataSource,
+} from '../../../apps/coordinator/src/persistence/data-source';
 import { Coordinator, freePort } from '../../e2e/support/coordinator';
 import { freshDatabase, type FreshDatabase } from '../../e2e/support/fresh-database';
 import { prng, reportOf, syntheticPredictions, type ApiResult } from '../../e2e/support/release-study';
 import { expectOk, HELLO, ScriptedSite } from '../../e2e/support/site-client';
+import { pgliteDriver } from '../../medium/coordinator-database';
 
 export const ADMIN = 'adversarial-admin-token-0123456789';
 
@@ -117,11 +123,52 @@ export class Federation {
     }
   }
 
+  /**
+   * Audit rows of `action` about `subjectId`, read from the coordinator's own database after it
+   * stopped (SIGTERM): no REST route lists the audit log, and PGlite admits one process at a time.
+   */
+  async auditRowsAfterStop(action: string, subjectId: string): Promise<number> {
+    await this.coordinator.kill('SIGTERM');
+    const options = this.database.url
+      ? { url: this.database.url }
+      : { driver: pgliteDriver(path.join(this.coordinator.dataDir, 'pg')) };
+    const ds = await initialiseDataSource(coordinatorDataSource(options));
+    try {
+      const rows = (await ds.query(
+        'SELECT count(*)::int AS n FROM audit_log WHERE action = $1 AND subject_id = $2',
+        [action, subjectId],
+      )) as { n: number }[];
+      return rows[0]!.n;
+    } finally {
+      await ds.destroy();
+    }
+  }
+
   async stop(): Promise<void> {
     await this.coordinator.kill('SIGTERM');
     await this.database.drop();
     fs.rmSync(this.coordinator.dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Inside a `describe`: a federation started before its tests and stopped after them; the returned
+ * function gives it to a test.
+ *
+ * @example const federation = useFederation('floods'); it('…', async () => federation().enrol('A'));
+ */
+export function useFederation(label: string): () => Federation {
+  let federation: Federation | undefined;
+  beforeAll(async () => {
+    federation = await Federation.start(label);
+  });
+  afterAll(async () => {
+    await federation?.stop();
+  });
+  return () => {
+    if (!federation) throw new Error(`the ${label} federation did not start (see beforeAll)`);
+    return federation;
+  };
 }
 
 function auth() {
