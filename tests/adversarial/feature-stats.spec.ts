@@ -4,7 +4,7 @@
  * against the study's k-term model first, the site is left out of the four-feature model with the
  * reason logged, and the honest sites' fit and study go on.
  */
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { FEATURE_MODEL_TERMS } from '@fedaln/metrics';
 import { SiteEvent, type FeatureStatsRequest } from '@fedaln/protocol';
 import type { SiteCase } from '@fedaln/site-data';
@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import { featureStatsAnswer } from '../../apps/site-client/src/run/feature-baseline';
 import { prng } from '../e2e/support/release-study';
 import { HELLO, ScriptedSite } from '../e2e/support/site-client';
-import { Federation, honestReport, honestUpload } from './support/federation';
+import { honestReport, honestUpload, useFederation } from './support/federation';
 import { crafted, HostileSite } from './support/hostile-site';
 
 jest.setTimeout(300_000);
@@ -57,15 +57,10 @@ function answerHonestly(site: ScriptedSite, seed: number): void {
 }
 
 describe('a features:stats answer sized by the site (issue 13 e)', () => {
-  let federation: Federation;
-  beforeAll(async () => {
-    federation = await Federation.start('feature-stats');
-  });
-  afterAll(async () => {
-    await federation?.stop();
-  });
+  const federationOf = useFederation('feature-stats');
 
   it('{ length: 1e8 } is refused before anything is allocated; the honest sites fit the model and finish', async () => {
+    const federation = federationOf();
     const enrolled = await Promise.all(['Honest A', 'Honest B'].map((n) => federation.enrol(n)));
     const hostile = await HostileSite.join(federation, 'Hostile', null);
     const studyId = await federation.startStudy([...enrolled.map((s) => s.id), hostile.enrolled.id]);

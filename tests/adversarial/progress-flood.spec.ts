@@ -4,11 +4,11 @@
  * site (a token bucket with a burst of 2), drops and counts the rest, and honest sites' progress
  * and study are unaffected.
  */
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { MonitorEvent, SiteEvent, type TrainingProgressEvent } from '@fedaln/protocol';
 import { connectMonitor } from '../e2e/support/monitor';
 import { expectOk, HELLO, ScriptedSite } from '../e2e/support/site-client';
-import { ADMIN, Federation, honestReport, honestUpload, withTimeout } from './support/federation';
+import { ADMIN, honestReport, honestUpload, useFederation, withTimeout } from './support/federation';
 import { HostileSite } from './support/hostile-site';
 
 jest.setTimeout(300_000);
@@ -18,15 +18,10 @@ const FLOOD = 300;
 const PER_SECOND = 2;
 
 describe('a train:progress flood (issue 13 h)', () => {
-  let federation: Federation;
-  beforeAll(async () => {
-    federation = await Federation.start('progress-flood');
-  });
-  afterAll(async () => {
-    await federation?.stop();
-  });
+  const federationOf = useFederation('progress-flood');
 
   it(`${FLOOD} events in a burst reach the dashboard at most 2 per second; the rest are counted as dropped`, async () => {
+    const federation = federationOf();
     const enrolled = await Promise.all(['Honest A', 'Honest B'].map((n) => federation.enrol(n)));
     const hostile = await HostileSite.join(federation, 'Hostile', null);
     const studyId = await federation.startStudy([...enrolled.map((s) => s.id), hostile.enrolled.id]);

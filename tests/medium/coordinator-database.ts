@@ -26,7 +26,7 @@ export function databaseTargets(): TargetName[] {
  * without --experimental-vm-modules. Node's own loader (`Module._load`, which jest does not wrap)
  * loads it outside the sandbox, where dynamic import works; the coordinator itself imports it normally.
  */
-function pgliteDriver(): unknown {
+export function pgliteDriver(dataDir?: string): unknown {
   const load = (
     nodeModule as unknown as { _load: (request: string, parent: null, isMain: boolean) => unknown }
   )._load;
@@ -38,7 +38,8 @@ function pgliteDriver(): unknown {
   const iso = (v: unknown) => (v instanceof Object && 'toISOString' in v ? (v as Date).toISOString() : v);
   const TIMESTAMPTZ = 1184;
   const TIMESTAMP = 1114;
-  return new PGliteDriver({ serializers: { [TIMESTAMPTZ]: iso, [TIMESTAMP]: iso } }).driver; // in memory
+  // In memory unless `dataDir` names a coordinator's database folder (`<data-dir>/pg`, not in use).
+  return new PGliteDriver({ dataDir, serializers: { [TIMESTAMPTZ]: iso, [TIMESTAMP]: iso } }).driver;
 }
 
 export async function openTestDatabase(target: TargetName, label: string): Promise<TestDatabase> {

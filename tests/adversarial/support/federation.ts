@@ -9,10 +9,15 @@ import { decodeBlob, encodeBlob, type NamedTensor, type TaskPayload } from '@fed
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import {
+  coordinatorDataSource,
+  initialiseDataSource,
+} from '../../../apps/coordinator/src/persistence/data-source';
 import { Coordinator, freePort } from '../../e2e/support/coordinator';
 import { freshDatabase, type FreshDatabase } from '../../e2e/support/fresh-database';
 import { prng, reportOf, syntheticPredictions, type ApiResult } from '../../e2e/support/release-study';
 import { expectOk, HELLO, ScriptedSite } from '../../e2e/support/site-client';
+import { pgliteDriver } from '../../medium/coordinator-database';
 
 export const ADMIN = 'adversarial-admin-token-0123456789';
 
@@ -115,6 +120,27 @@ export class Federation {
       if (Date.now() > end)
         throw new Error(`study not as expected within ${timeout} ms: ${JSON.stringify(r.json)}`);
       await new Promise((res) => setTimeout(res, this.unitMs));
+    }
+  }
+
+  /**
+   * Audit rows of `action` about `subjectId`, read from the coordinator's own database after it
+   * stopped (SIGTERM): no REST route lists the audit log, and PGlite admits one process at a time.
+   */
+  async auditRowsAfterStop(action: string, subjectId: string): Promise<number> {
+    await this.coordinator.kill('SIGTERM');
+    const options = this.database.url
+      ? { url: this.database.url }
+      : { driver: pgliteDriver(path.join(this.coordinator.dataDir, 'pg')) };
+    const ds = await initialiseDataSource(coordinatorDataSource(options));
+    try {
+      const rows = (await ds.query(
+        'SELECT count(*)::int AS n FROM audit_log WHERE action = $1 AND subject_id = $2',
+        [action, subjectId],
+      )) as { n: number }[];
+      return rows[0]!.n;
+    } finally {
+      await ds.destroy();
     }
   }
 
