@@ -263,8 +263,16 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         ),
         factory(
           RoundEvaluationService,
-          [StudyRepository, RoundRepository, SiteRepository, MetricsReportStore, VerdictRepository, AuditLog],
-          (st, r, s, m, v, a) => new RoundEvaluationService(st, r, s, m, v, a, logger),
+          [
+            StudyRepository,
+            RoundRepository,
+            ParticipantRepository,
+            SiteRepository,
+            MetricsReportStore,
+            VerdictRepository,
+            AuditLog,
+          ],
+          (st, r, p, s, m, v, a) => new RoundEvaluationService(st, r, p, s, m, v, a, logger),
         ),
         // releases/
         { provide: ReleaseSigner, useValue: ReleaseSigner.loadOrCreate(config.dataDir) },
