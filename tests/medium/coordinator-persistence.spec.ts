@@ -143,6 +143,7 @@ describe.each(databaseTargets())('coordinator persistence on %s', (target) => {
       norm: 9.1,
       normZ: 12.5,
       cosine: null,
+      cosineZ: null,
       clipBound: 8.03,
       scale: 0.882,
       weight: 1,

@@ -15,7 +15,10 @@ export { medianOf, medianOfSorted, sortColumn, trimCount, trimmedMeanOfSorted } 
 export { CoordinateRobustMean, ROBUST_CHUNK, type CoordinateRobustKind } from './coordinate-robust-mean';
 export { scaledUpdate } from './scaled-update';
 export {
+  COSINE_OUTLIER_Z,
+  MIN_COSINE_SPREAD,
   MIN_UPDATES_FOR_COSINE,
+  NORM_OUTLIER_Z,
   SCREENING_VERDICT_KINDS,
   screeningVerdicts,
   type ScreeningOptions,

@@ -2,9 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import { medianOf, sortColumn, trimmedMeanOfSorted } from './column-order';
 import { CoordinateRobustMean } from './coordinate-robust-mean';
 import { scaledUpdate } from './scaled-update';
-import { screeningVerdicts } from './screening-verdicts';
+import { COSINE_OUTLIER_Z, NORM_OUTLIER_Z, screeningVerdicts } from './screening-verdicts';
 import { StreamingFedAvg, type TensorSource, type WeightTensor } from './streaming-fedavg';
-import { screenUpdates } from './update-screening';
+import { screenUpdates, type RoundScreening } from './update-screening';
 import reference from '../fixtures/robust.json';
 
 // Reference values: fixtures/robust.json, made by fixtures/make_robust_fixtures.py (numpy.median and
@@ -94,7 +94,7 @@ describe('CoordinateRobustMean', () => {
 });
 
 describe('screenUpdates', () => {
-  it('measures norms, per-tensor norms and cosines to the coordinate-wise median (numpy)', () => {
+  it('measures norms, per-tensor norms and cosines to the median of the other updates (numpy)', () => {
     for (const chunk of [1, 3, 1 << 14]) {
       const reads: number[] = [];
       const s = screenUpdates(
@@ -103,10 +103,10 @@ describe('screenUpdates', () => {
         { chunk },
       );
       expect(Math.max(...reads)).toBeLessThanOrEqual(chunk);
-      expect(s.centreNorm).toBeCloseTo(reference.centre_norm, 12);
       s.updates.forEach((u, i) => {
         expect(u.norm).toBeCloseTo(reference.norms[i] as number, 12);
         expect(u.cosine).toBeCloseTo(reference.cosines[i] as number, 12);
+        expect(u.centreNorm).toBeCloseTo(reference.loo_centre_norms[i] as number, 12);
         expect([...u.tensorNorms].map((x) => +x.toFixed(12))).toEqual(
           (reference.tensor_norms[i] as number[]).map((x) => +x.toFixed(12)),
         );
@@ -125,7 +125,7 @@ describe('screenUpdates', () => {
 });
 
 describe('screenUpdates with a sampled centre', () => {
-  it('measures the cosines on one coordinate in s (random start per chunk) to within 0.01 of all of them', () => {
+  it('measures the cosines on one coordinate in s (random start per chunk) to within 0.03 of all of them', () => {
     // 40,000 coordinates, 4 updates: three around one direction, one against it. Norms stay exact.
     let seed = 3;
     const next = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
@@ -145,7 +145,8 @@ describe('screenUpdates with a sampled centre', () => {
     expect(exact.sampled).toBe(40_000);
     sampled.updates.forEach((u, i) => {
       expect(u.norm).toBe(exact.updates[i]?.norm);
-      expect(Math.abs(u.cosine - (exact.updates[i]?.cosine as number))).toBeLessThan(0.01);
+      // A 5,000-coordinate sample: 0.03 is about two standard errors of a cosine estimate (1/√5000 ≈ 0.014).
+      expect(Math.abs(u.cosine - (exact.updates[i]?.cosine as number))).toBeLessThan(0.03);
     });
     expect(sampled.updates[3]?.cosine).toBeLessThan(-0.5);
     expect(() => screenUpdates(layoutW, round, { sampleEvery: 0 })).toThrow(/sampleEvery 0/);
@@ -158,7 +159,7 @@ describe('screeningVerdicts', () => {
   it('with the defaults (clip × 3, reject cos < 0, down-weight cos < 0.2) rejects the flipped and the unrelated update', () => {
     const v = screeningVerdicts(layout, screening, { clipFactor: 3, rejectCosine: 0, downWeightCosine: 0.2 });
     expect(v.map((x) => x.verdict)).toEqual(['accepted', 'accepted', 'accepted', 'rejected', 'rejected']);
-    expect(v[3]?.reason).toMatch(/cosine to the round's median update is -0.826/);
+    expect(v[3]?.reason).toMatch(/cosine to the median of the other updates is -0.884/);
     v.forEach((x, i) => expect(x.normZ).toBeCloseTo(reference.norm_z[i] as number, 9));
     expect(v[0]?.clipBound).toBeCloseTo(reference.median_norm * 3, 12);
     expect(v[3]?.worstTensor?.ratioToMedian).toBeGreaterThan(5);
@@ -183,6 +184,49 @@ describe('screeningVerdicts', () => {
     expect(v[3]?.scale).toBeCloseTo(bound / (reference.norms[3] as number), 12); // clipped as well
     expect(v[3]?.reason).toMatch(/weight is multiplied by 0.000.*scaled by/);
     expect(v[4]?.weight).toBe(0); // cos −0.083 → max(0, cos) / 0.2
+  });
+
+  // Round 2 of a phantom federation (5 sites × 60 cases, densenet-tiny at 32 px, measured with
+  // bench/phantom-screening.ts): honest updates nearly orthogonal, a shuffled-label site, and a
+  // site sending its update sign-flipped × 10.
+  const phantomRound2 = (): RoundScreening => ({
+    sampled: 1000,
+    updates: [
+      [0.74, 0.187],
+      [0.73, 0.052],
+      [0.74, 0.037],
+      [0.7, -0.08],
+      [7.33, -0.173],
+    ].map(([norm, cosine]) => ({
+      norm: norm as number,
+      tensorNorms: Float64Array.of(norm as number),
+      cosine: cosine as number,
+      centreNorm: 1,
+      nonFinite: null,
+    })),
+  });
+  const oneTensor = [{ name: 'w', shape: [1] }];
+
+  it('does not flag nearly orthogonal honest updates for low cosines that are not outliers of the round', () => {
+    const v = screeningVerdicts(oneTensor, phantomRound2(), {
+      clipFactor: 3,
+      rejectCosine: 0,
+      downWeightCosine: 0.2,
+    });
+    // Cosines 0.037–0.187 are all below 0.2, but their robust z is near 0: accepted.
+    expect(v.slice(0, 3).map((x) => x.verdict)).toEqual(['accepted', 'accepted', 'accepted']);
+    expect(v[3]?.verdict).toBe('accepted'); // the shuffled-label site: not told apart here (README)
+  });
+
+  it('rejects an update whose norm is an extreme outlier and whose cosine is negative, though its cosine z is not', () => {
+    const v = screeningVerdicts(oneTensor, phantomRound2(), {
+      clipFactor: 3,
+      rejectCosine: 0,
+      downWeightCosine: 0.2,
+    });
+    expect(v[4]?.cosineZ).toBeGreaterThan(COSINE_OUTLIER_Z);
+    expect(v[4]?.normZ).toBeGreaterThan(NORM_OUTLIER_Z);
+    expect(v[4]?.verdict).toBe('rejected');
   });
 
   it('makes no cosine verdict with fewer than three updates (the median of two is their mean)', () => {

@@ -19,6 +19,23 @@ export interface ScreeningOptions {
 /** Below this many updates the median is no robust centre (it is the mean of two): no cosine verdicts. */
 export const MIN_UPDATES_FOR_COSINE = 3;
 
+/**
+ * An update's cosine is judged only when it is also an outlier among the round's cosines: robust z
+ * (cos − median) / (1.4826·MAD) below −3. Honest updates of small local datasets are nearly
+ * orthogonal (pairwise cosines 0.03–0.13 on the phantom, densenet-tiny), so an absolute threshold
+ * alone would flag them all.
+ */
+export const COSINE_OUTLIER_Z = -3;
+/**
+ * An update whose norm is this many robust z above the round's is an outlier too, whatever its
+ * cosine's z (the cosines' own spread is wide when two of five updates are bad): measured on the
+ * phantom (bench/phantom-screening.ts), a sign-flipped ×10 update had norm z 43–454 while honest
+ * ones stayed within ±5.
+ */
+export const NORM_OUTLIER_Z = 10;
+/** A floor on the cosines' spread (1.4826·MAD), so that a round of near-identical cosines does not flag noise. */
+export const MIN_COSINE_SPREAD = 0.02;
+
 /** MAD → standard deviation for normal data: 1/Φ⁻¹(3/4) ≈ 1.4826 (scipy median_abs_deviation(scale='normal')). */
 const MAD_TO_SD = 1 / 0.6744897501960817;
 
@@ -30,8 +47,10 @@ export interface ScreeningVerdict {
   readonly norm: number;
   /** (‖δ‖ − median) / (1.4826·MAD) over the round's norms; 0 when the MAD is 0 and the norm is the median. */
   readonly normZ: number;
-  /** Cosine to the round's coordinate-wise median; null when the round has < 3 updates. */
+  /** Cosine to the coordinate-wise median of the round's other updates; null when the round has < 3 updates. */
   readonly cosine: number | null;
+  /** (cos − median cos) / max(1.4826·MAD, 0.02) over the round; null when the round has < 3 updates. */
+  readonly cosineZ: number | null;
   /** median‖δ‖ × clip factor (∞ when clipping is off). */
   readonly clipBound: number;
   /** The factor the update is multiplied by before folding (1, or clipBound / ‖δ‖ when clipped). */
@@ -50,10 +69,12 @@ export interface ScreeningVerdict {
  * Verdicts for a round's updates from {@link screenUpdates}' statistics, robust to a minority of bad
  * updates because every threshold is set from medians, not means:
  *
- * - **rejected**: a value is NaN/±∞; or, with ≥ 3 updates, cos(δ, c) < `rejectCosine` (it pushes
- *   against the round's centre — a sign-flipped update, say).
- * - **down-weighted**: with ≥ 3 updates, cos < `downWeightCosine`; its sample count is multiplied by
- *   cos / downWeightCosine (training on wrong labels, say, gives an update unlike the others').
+ * - **rejected**: a value is NaN/±∞; or, with ≥ 3 updates, cos(δ, c₋ᵢ) < `rejectCosine` and the
+ *   update is an outlier of the round (its cosine's robust z < {@link COSINE_OUTLIER_Z}, or its
+ *   norm's > {@link NORM_OUTLIER_Z}): it pushes against the others' centre — a sign-flipped
+ *   update, say.
+ * - **down-weighted**: with ≥ 3 updates, an outlying cos < `downWeightCosine`; its sample count is
+ *   multiplied by cos / downWeightCosine (an update unlike the others').
  * - **clipped**: ‖δ‖ > B = median‖δ‖ × `clipFactor` (norm clipping, as in DP-FedAvg and "centred
  *   clipping", Karimireddy et al. ICML 2021); the update is scaled by B / ‖δ‖ before it is folded.
  *   A down-weighted update is clipped too when its norm is beyond B.
@@ -75,6 +96,12 @@ export function screeningVerdicts(
   const mad = norms.length > 0 ? medianOf(norms.map((r) => Math.abs(r - medianNorm))) * MAD_TO_SD : 0;
   const clipBound = options.clipFactor > 0 ? medianNorm * options.clipFactor : Infinity;
   const useCosine = stats.length >= MIN_UPDATES_FOR_COSINE;
+  const cosines = finite.map((s) => s.cosine);
+  const medianCos = cosines.length > 0 ? medianOf(cosines) : 0;
+  const cosSpread = Math.max(
+    MIN_COSINE_SPREAD,
+    cosines.length > 0 ? medianOf(cosines.map((c) => Math.abs(c - medianCos))) * MAD_TO_SD : 0,
+  );
   const tensorMedians = layout.map((_, k) =>
     finite.length > 0 ? medianOf(finite.map((s) => s.tensorNorms[k] as number)) : 0,
   );
@@ -83,7 +110,9 @@ export function screeningVerdicts(
     const normZ = mad > 0 ? (s.norm - medianNorm) / mad : s.norm === medianNorm ? 0 : Infinity;
     const worstTensor = worst(layout, s.tensorNorms, tensorMedians);
     const cosine = useCosine ? s.cosine : null;
-    const base = { norm: s.norm, normZ, cosine, clipBound, worstTensor };
+    const cosineZ = useCosine ? (s.cosine - medianCos) / cosSpread : null;
+    const outlier = cosineZ !== null && (cosineZ < COSINE_OUTLIER_Z || normZ > NORM_OUTLIER_Z);
+    const base = { norm: s.norm, normZ, cosine, cosineZ, clipBound, worstTensor };
     if (s.nonFinite !== null) {
       const { tensor, index, value } = s.nonFinite;
       return {
@@ -94,11 +123,11 @@ export function screeningVerdicts(
         weight: 0,
       };
     }
-    if (cosine !== null && cosine < options.rejectCosine) {
+    if (cosine !== null && outlier && cosine < options.rejectCosine) {
       return {
         ...base,
         verdict: 'rejected',
-        reason: `cosine to the round's median update is ${cosine.toFixed(3)}, below the reject threshold ${options.rejectCosine}: it pushes against the other sites' updates`,
+        reason: `cosine to the median of the other updates is ${cosine.toFixed(3)} (robust z ${(cosineZ as number).toFixed(1)} among the round's), below the reject threshold ${options.rejectCosine}: it pushes against the other sites' updates`,
         scale: 0,
         weight: 0,
       };
@@ -106,9 +135,9 @@ export function screeningVerdicts(
     const clipped = s.norm > clipBound;
     const scale = clipped ? clipBound / s.norm : 1;
     const clipText = `norm ${s.norm.toPrecision(4)} is ${(s.norm / medianNorm).toPrecision(3)}× the round's median ${medianNorm.toPrecision(4)}, above the clip bound ${clipBound.toPrecision(4)} (× ${options.clipFactor}): scaled by ${scale.toPrecision(4)}`;
-    if (cosine !== null && cosine < options.downWeightCosine) {
+    if (cosine !== null && outlier && cosine < options.downWeightCosine) {
       const weight = Math.max(0, cosine) / options.downWeightCosine;
-      const reason = `cosine to the round's median update is ${cosine.toFixed(3)}, below ${options.downWeightCosine}: its weight is multiplied by ${weight.toFixed(3)}`;
+      const reason = `cosine to the median of the other updates is ${cosine.toFixed(3)} (robust z ${(cosineZ as number).toFixed(1)} among the round's), below ${options.downWeightCosine}: its weight is multiplied by ${weight.toFixed(3)}`;
       return {
         ...base,
         verdict: 'down-weighted',

@@ -10,20 +10,20 @@ export interface UpdateStatistics {
   /** ‖δ‖₂ of each tensor, in layout order. */
   readonly tensorNorms: Float64Array;
   /**
-   * ⟨δ, c⟩ / (‖δ‖·‖c‖) over the sampled coordinates, c the round's coordinate-wise median there;
-   * 0 when either norm is 0.
+   * ⟨δ, c₋ᵢ⟩ / (‖δ‖·‖c₋ᵢ‖) over the sampled coordinates, c₋ᵢ the coordinate-wise median of the
+   * round's other updates there; 0 when either norm is 0.
    */
   readonly cosine: number;
+  /** ‖c₋ᵢ‖₂ over the sampled coordinates: the size of the centre this update was compared with. */
+  readonly centreNorm: number;
   /** The first value that is NaN or ±∞, if any: such an update is left out of the centre. */
   readonly nonFinite: { readonly tensor: string; readonly index: number; readonly value: number } | null;
 }
 
-/** The result of {@link screenUpdates}: per update statistics and the norm of the round's centre. */
+/** The result of {@link screenUpdates}: per update statistics. */
 export interface RoundScreening {
   readonly updates: readonly UpdateStatistics[];
-  /** ‖c‖₂ of the coordinate-wise median c over the sampled coordinates. */
-  readonly centreNorm: number;
-  /** Coordinates the centre and the cosines were measured on. */
+  /** Coordinates the centres and the cosines were measured on. */
   readonly sampled: number;
 }
 
@@ -43,11 +43,13 @@ export interface ScreeningPassOptions {
 /**
  * One streaming pass over a round's updates (each read chunk by chunk, e.g. from the blob store)
  * that measures what screening needs: each update's L2 norm, whole and per tensor, and its cosine
- * to the round's robust centre c, the coordinate-wise median of the updates (Yin et al., "Byzantine-
- * Robust Distributed Learning: Towards Optimal Statistical Rates", ICML 2018: the median is not moved
- * far by a minority of arbitrary updates, so an update pointing away from it stands out).
+ * to a robust centre of the round, the coordinate-wise median of the *other* updates (Yin et al.,
+ * "Byzantine-Robust Distributed Learning: Towards Optimal Statistical Rates", ICML 2018: the median
+ * is not moved far by a minority of arbitrary updates, so an update pointing away from it stands
+ * out; leaving the update itself out keeps it from voting on its own centre, which with a handful of
+ * sites and nearly orthogonal updates lifts every cosine, a flipped update's too).
  *
- *   cosᵢ = Σⱼ∈S δᵢⱼ·cⱼ / (‖δᵢ‖_S·‖c‖_S),   cⱼ = median over i of δᵢⱼ (finite values only)
+ *   cosᵢ = Σⱼ∈S δᵢⱼ·c₋ᵢⱼ / (‖δᵢ‖_S·‖c₋ᵢ‖_S),   c₋ᵢⱼ = median over k ≠ i of δₖⱼ (finite values only)
  *
  * S is every coordinate, or (`sampleEvery` = s > 1) one in s, with a random start per chunk drawn
  * when the round is screened, after every update is in: a site cannot know which coordinates are
@@ -74,10 +76,11 @@ export function screenUpdates(
   const buf = new Float32Array(K * chunk);
   const acc: Sums = {
     col: new Float64Array(K),
+    src: new Int32Array(K),
     sq: new Float64Array(K),
     sampledSq: new Float64Array(K),
     dot: new Float64Array(K),
-    cc: 0,
+    cc: new Float64Array(K),
     sampled: 0,
   };
   const tensorSq = layout.map(() => new Float64Array(K));
@@ -99,28 +102,30 @@ export function screenUpdates(
       sampleChunk(buf, chunk, len, K, start, every, acc);
     }
   });
-  const centreNorm = Math.sqrt(acc.cc);
   return {
-    centreNorm,
     sampled: acc.sampled,
     updates: updates.map((_, i) => {
       const tensorNorms = Float64Array.from(tensorSq, (s) => Math.sqrt(s[i] as number));
       const norm = Math.sqrt(tensorSq.reduce((a, s) => a + (s[i] as number), 0));
       const sampledNorm = Math.sqrt(acc.sampledSq[i] as number);
+      const centreNorm = Math.sqrt(acc.cc[i] as number);
       const cosine =
         sampledNorm > 0 && centreNorm > 0 ? (acc.dot[i] as number) / (sampledNorm * centreNorm) : 0;
-      return { norm, tensorNorms, cosine, nonFinite: nonFinite[i] ?? null };
+      return { norm, tensorNorms, cosine, centreNorm, nonFinite: nonFinite[i] ?? null };
     }),
   };
 }
 
 /** Running sums of a screening pass; `sq` points at the current tensor's Σ δ² per update. */
 interface Sums {
+  /** A coordinate's finite values, sorted, and the update each came from. */
   readonly col: Float64Array;
+  readonly src: Int32Array;
   sq: Float64Array;
   readonly sampledSq: Float64Array;
+  /** Per update: Σ δ·c₋ᵢ and Σ c₋ᵢ² over the sample. */
   readonly dot: Float64Array;
-  cc: number;
+  readonly cc: Float64Array;
   sampled: number;
 }
 
@@ -138,9 +143,10 @@ function firstNonFinite(row: Float32Array, sq: Float64Array, i: number): number 
 }
 
 /**
- * The sampled coordinates j = start, start + every, … of one chunk (row i at buf[i·stride …]):
- * per coordinate the median c of the finite values (gathered and insertion-sorted in one go: K,
- * the round's updates, is small), then Σ c², and per row Σ δ² and Σ δ·c.
+ * The sampled coordinates j = start, start + every, … of one chunk (row i at buf[i·stride …]): per
+ * coordinate the finite values are gathered and insertion-sorted with their rows (K, the round's
+ * updates, is small); then for each value at sorted rank r the median of the others — the sorted
+ * list without position r — is c₋ᵢ, and Σ δ², Σ δ·c₋ᵢ and Σ c₋ᵢ² are added to its row.
  */
 function sampleChunk(
   buf: Float32Array,
@@ -151,7 +157,7 @@ function sampleChunk(
   every: number,
   acc: Sums,
 ): void {
-  const { col, sampledSq, dot } = acc;
+  const { col, src, sampledSq, dot, cc } = acc;
   for (let j = start; j < len; j += every) {
     let m = 0;
     for (let i = 0, at = j; i < K; i++, at += stride) {
@@ -160,21 +166,26 @@ function sampleChunk(
       let p = m - 1;
       while (p >= 0 && (col[p] as number) > v) {
         col[p + 1] = col[p] as number;
+        src[p + 1] = src[p] as number;
         p--;
       }
       col[p + 1] = v;
+      src[p + 1] = i;
       m++;
     }
-    if (m === 0) continue;
-    const h = m >> 1;
-    const c = m & 1 ? (col[h] as number) : ((col[h - 1] as number) + (col[h] as number)) / 2;
-    acc.cc += c * c;
+    if (m < 2) continue; // no other update to compare with
     acc.sampled++;
-    for (let i = 0, at = j; i < K; i++, at += stride) {
-      const v = buf[at] as number;
-      if (v - v !== 0) continue;
+    const others = m - 1;
+    const h = others >> 1;
+    for (let r = 0; r < m; r++) {
+      // The others' sorted list skips position r: its t-th value is col[t < r ? t : t + 1].
+      const hi = col[h < r ? h : h + 1] as number;
+      const c = others & 1 ? hi : ((col[h - 1 < r ? h - 1 : h] as number) + hi) / 2;
+      const i = src[r] as number;
+      const v = col[r] as number;
       sampledSq[i] = (sampledSq[i] as number) + v * v;
       dot[i] = (dot[i] as number) + v * c;
+      cc[i] = (cc[i] as number) + c * c;
     }
   }
 }

@@ -223,7 +223,7 @@ describe('RoundAggregator with a screening plan (issue 13)', () => {
       ['h3', 'accepted'],
       ['x', 'rejected'],
     ]);
-    expect(next.screening.get('x')?.reason).toMatch(/cosine to the round's median update is -0\.9/);
+    expect(next.screening.get('x')?.reason).toMatch(/cosine to the median of the other updates is -0\.9/);
     const reference = new StreamingFedAvg(global, { global, thread: 'never' });
     for (const s of honest) reference.add(s.update, s.nTrain);
     expect(

@@ -76,7 +76,7 @@ export class QuorumLostToScreening extends Error {
  *
  * @example
  * const round = combineScreened(layout, global, [{ siteId: 'a', nTrain: 120, tensors: reader.tensors }, …], plan);
- * round.screening.get('c'); // { verdict: 'rejected', reason: "cosine to the round's median update is -0.83 …", … }
+ * round.screening.get('c'); // { verdict: 'rejected', reason: "cosine to the median of the other updates is -0.83 …", … }
  */
 export function combineScreened(
   layout: readonly LayoutEntry[],
@@ -157,6 +157,7 @@ function unscreened(): LibVerdict {
     norm: NaN,
     normZ: NaN,
     cosine: null,
+    cosineZ: null,
     clipBound: Infinity,
     scale: 1,
     weight: 1,
@@ -174,6 +175,7 @@ function toScreening(v: LibVerdict): UpdateScreening {
     norm: finiteOrNull(v.norm),
     normZ: finiteOrNull(v.normZ),
     cosine: finiteOrNull(v.cosine),
+    cosineZ: finiteOrNull(v.cosineZ),
     clipBound: finiteOrNull(v.clipBound),
     scale: v.scale,
     weight: v.weight,

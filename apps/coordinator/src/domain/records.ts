@@ -88,6 +88,8 @@ export interface UpdateScreening {
   readonly norm: number | null;
   readonly normZ: number | null;
   readonly cosine: number | null;
+  /** The cosine's robust z among the round's cosines. */
+  readonly cosineZ: number | null;
   readonly clipBound: number | null;
   /** The factor the update was multiplied by (clipping). */
   readonly scale: number;

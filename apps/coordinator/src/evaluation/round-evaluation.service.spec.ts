@@ -87,10 +87,11 @@ describe('RoundEvaluationService with a stored report that fails the checks', ()
   it("carries each site's screening verdict into the round's metrics (issue 13)", async () => {
     const rejected = {
       verdict: 'rejected' as const,
-      reason: "cosine to the round's median update is -0.912, below the reject threshold 0",
+      reason: "cosine to the median of the other updates is -0.912, below the reject threshold 0",
       norm: 12.4,
       normZ: 40.1,
       cosine: -0.912,
+      cosineZ: -7.5,
       clipBound: 3.6,
       scale: 0,
       weight: 0,
@@ -107,6 +108,7 @@ describe('RoundEvaluationService with a stored report that fails the checks', ()
         norm: 12.4,
         norm_z: 40.1,
         cosine: -0.912,
+        cosine_z: -7.5,
         clip_bound: 3.6,
         scale: 0,
         weight: 0,

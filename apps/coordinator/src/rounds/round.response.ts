@@ -26,6 +26,7 @@ export interface ScreeningResponse {
   norm: number | null;
   norm_z: number | null;
   cosine: number | null;
+  cosine_z: number | null;
   clip_bound: number | null;
   scale: number;
   weight: number;
@@ -64,6 +65,7 @@ export function mapScreening(s: UpdateScreening): ScreeningResponse {
     norm: s.norm,
     norm_z: s.normZ,
     cosine: s.cosine,
+    cosine_z: s.cosineZ,
     clip_bound: s.clipBound,
     scale: s.scale,
     weight: s.weight,

@@ -34,6 +34,7 @@ export function screeningFromColumn(v: unknown): UpdateScreening | null {
     norm: numberOrNull(s.norm),
     normZ: numberOrNull(s.normZ),
     cosine: numberOrNull(s.cosine),
+    cosineZ: numberOrNull(s.cosineZ),
     clipBound: numberOrNull(s.clipBound),
     scale: numberOrNull(s.scale) ?? 1,
     weight: numberOrNull(s.weight) ?? 1,
