@@ -1,10 +1,10 @@
 /**
- * Issue 13 (c, f): hostile metrics reports. The old coordinator type-checked reports only: a
- * one-point threshold grid or n = 1e9 was stored, the round's metrics route and `POST /releases`
- * answered 500, so the round could never be released; and a site that did not upload in a round
- * could still report, its numbers pooled. Now such reports are refused with the reason, and the
- * round gets its verdict from the honest reports (at the evaluation deadline when the bad site
- * never sends a good one) and can be released.
+ * Issue 13 (c, f): metrics reports that must not count. The old coordinator stored a report with a
+ * one-point threshold grid, after which the round's metrics route and `POST /releases` answered 500
+ * for ever; and a site that did not upload in a round could still report, its numbers pooled. Now
+ * both are refused, and a site that never sends an acceptable report cannot hold the round: the
+ * evaluation deadline gives it its verdict from the honest reports, and it can be released. (Each
+ * kind of bad report and its reason: bad-reports.spec.ts.)
  */
 import { describe, expect, it, jest } from '@jest/globals';
 import { SiteEvent, type SiteMetricsReport } from '@fedaln/protocol';
@@ -34,13 +34,13 @@ async function federationWithHostile(federation: Federation, name: string) {
 describe('hostile metrics reports (issue 13 c, f)', () => {
   const federationOf = useFederation('metrics-reports');
 
-  it('(c) a one-point grid and n = 1e9 are refused; at the evaluation deadline the round has a verdict and is released', async () => {
+  it('(c) an uploader that only sends a one-point grid is refused; at the evaluation deadline the round has a verdict and is released', async () => {
     const federation = federationOf();
     const { hostile, honest, siteIds } = await federationWithHostile(federation, 'c');
     await hostile.send(SiteEvent.hello, HELLO);
     // The evaluation deadline is what ends a round whose uploader never reports acceptably: a
     // hundred measured REST round trips, so a busy machine still uploads in time.
-    const deadlineS = Math.ceil(federation.budget(100) / 1000);
+    const deadlineS = Math.max(10, Math.ceil(federation.budget(100) / 1000)); // the spec's least is 10
     const studyId = await federation.startStudy(siteIds, { min_sites: 3, round_deadline_s: deadlineS });
     await Promise.all([...honest, hostile].map((s, i) => honestUpload(s, 1, 10 + i)));
     const tasks = await Promise.all([...honest, hostile].map((s) => s.task('evaluate', 1)));
@@ -53,13 +53,6 @@ describe('hostile metrics reports (issue 13 c, f)', () => {
       code: 'bad_request',
       message: expect.stringContaining('threshold'),
     });
-    const inflated = { ...good, n: 1e9 };
-    expect(await hostile.report(tasks[2]!, inflated)).toMatchObject({
-      ok: false,
-      code: 'bad_request',
-      message: expect.stringMatching(/\bn\b/),
-    });
-
     const study = await federation.waitForStudy(
       studyId,
       (s) => s.status !== 'running',
