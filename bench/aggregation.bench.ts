@@ -1,4 +1,4 @@
-// `npm run bench -- aggregation [--json] [--elements N] [--updates K] [--reps R]`: StreamingFedAvg
+// `npm run bench -- aggregation [--json] [--elements N] [--updates K] [--reps R] [--no-rss] [--no-robust]`: StreamingFedAvg
 // (built @fedaln/aggregation) folding K = 8 updates of N = 20,000,000 float32 (DenseNet201's size),
 // two ways — `addAll` (two per pass over the accumulator, as the coordinator folds updates that wait
 // together) and `add` one at a time (an update that arrives alone) — against two peers in the same run:
@@ -21,7 +21,15 @@ const {
   updates,
   reps,
   'no-rss': noRss,
-} = benchFlags({ json: false, elements: 20_000_000, updates: 8, reps: 5, 'no-rss': false });
+  'no-robust': noRobust,
+} = benchFlags({
+  json: false,
+  elements: 20_000_000,
+  updates: 8,
+  reps: 5,
+  'no-rss': false,
+  'no-robust': false,
+});
 
 /** Seeded deltas uniform in ±1e-3 (an LCG: generation speed matters here, quality does not). */
 function makeUpdate(seed: number): Float32Array {
@@ -136,4 +144,15 @@ if (!noRss) {
     { stdio: 'inherit' },
   );
   if (rss.status !== 0) process.exit(rss.status ?? 1);
+}
+
+// Screening and the robust aggregators (bench/robust-aggregation.ts): 8 stored DenseNet201-size
+// updates, each way in its own process (ms per update, peak RSS above idle). `--no-robust` skips it.
+if (!noRobust) {
+  const robust = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, 'robust-aggregation.ts'), ...(json ? ['--json'] : [])],
+    { stdio: 'inherit' },
+  );
+  if (robust.status !== 0) process.exit(robust.status ?? 1);
 }

@@ -37,6 +37,7 @@ import type {
   SecretHash,
   Site,
   Study,
+  UpdateScreening,
 } from '../../apps/coordinator/src/domain/records';
 import type { StudyStatus } from '../../apps/coordinator/src/domain/study-lifecycle';
 import type { StudySpec } from '../../apps/coordinator/src/domain/study-spec';
@@ -223,6 +224,20 @@ export class MemoryParticipants extends ParticipantRepository {
       .filter((p) => p.studyId === studyId && p.roundNumber === roundNumber)
       .sort((a, b) => a.siteId.localeCompare(b.siteId));
   }
+  async reopen(studyId: string, roundNumber: number): Promise<void> {
+    const keep = this.rows.filter((p) => !(p.studyId === studyId && p.roundNumber === roundNumber));
+    this.rows.splice(0, this.rows.length, ...keep);
+  }
+  async recordScreening(
+    studyId: string,
+    roundNumber: number,
+    screening: ReadonlyMap<string, UpdateScreening>,
+  ): Promise<void> {
+    for (const p of await this.list(studyId, roundNumber)) {
+      const s = screening.get(p.siteId);
+      if (s) this.put({ ...p, screening: JSON.parse(JSON.stringify(s)) as UpdateScreening });
+    }
+  }
 }
 
 const uploadColumns = (u: AcceptedUpdate) => ({
@@ -246,6 +261,7 @@ function participant(
     nTrain: null,
     updateSha256: null,
     updateBytes: null,
+    screening: null,
   };
 }
 

@@ -123,6 +123,7 @@ describe.each(databaseTargets())('coordinator persistence on %s', (target) => {
       nTrain: 121,
       updateSha256: 'b'.repeat(64),
       updateBytes: 4100,
+      screening: null,
     });
     await expect(participants.markStragglers(study.id, 1)).resolves.toEqual([b.id]);
     const rows = await participants.list(study.id, 1);
@@ -134,6 +135,25 @@ describe.each(databaseTargets())('coordinator persistence on %s', (target) => {
     );
     const counts = await rounds.countByState();
     expect(counts.get('training')).toBeGreaterThanOrEqual(1);
+
+    // Screening verdicts round-trip through jsonb; an ∞ would not (JSON has none): the domain holds null.
+    const clipped = {
+      verdict: 'clipped' as const,
+      reason: "norm 9.1 is 3.4× the round's median",
+      norm: 9.1,
+      normZ: 12.5,
+      cosine: null,
+      clipBound: 8.03,
+      scale: 0.882,
+      weight: 1,
+      worstTensor: { name: 'conv1/kernel', norm: 7.5, ratioToMedian: 4.2 },
+    };
+    await participants.recordScreening(study.id, 1, new Map([[a.id, clipped]]));
+    const screened = await participants.list(study.id, 1);
+    expect(screened.find((r) => r.siteId === a.id)?.screening).toEqual(clipped);
+    expect(screened.find((r) => r.siteId === b.id)?.screening).toBeNull();
+    await participants.reopen(study.id, 1);
+    await expect(participants.list(study.id, 1)).resolves.toEqual([]);
   });
 
   it('stores global model versions once per (study, version)', async () => {

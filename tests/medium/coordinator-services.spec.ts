@@ -273,7 +273,7 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     });
   });
 
-  it('deadlines without quorum retry the round, then fail it and the study', async () => {
+  it('deadlines without quorum retry the round, then the study waits for its lead, who resumes it', async () => {
     const a = (await sites.enrol('Hospital E', 'admin')).site;
     const b = (await sites.enrol('Hospital F', 'admin')).site;
     const study = await studies.create(studySpec([a.id, b.id]), 'admin');
@@ -289,8 +289,20 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
         attempt,
       });
     }
-    await expect(rounds.deadlinePassed(study.id, 1, far())).resolves.toMatchObject({ state: 'failed' });
-    await expect(studies.get(study.id)).resolves.toMatchObject({ status: 'failed' });
+    // Issue 13: lost quorum never fails a study by itself; the lead sees why and decides.
+    await expect(rounds.deadlinePassed(study.id, 1, far())).resolves.toMatchObject({
+      state: 'waiting',
+      attempt: MAX_ROUND_ATTEMPTS,
+      deadline: null,
+    });
+    await expect(studies.get(study.id)).resolves.toMatchObject({ status: 'paused' });
+    const waited = (await audit.list('study', study.id)).find((e) => e.action === 'study.awaiting_lead');
+    expect(waited?.details).toEqual({ round: 1, reason: `no quorum after ${MAX_ROUND_ATTEMPTS} attempt(s)` });
+    await rounds.resumeStudy(study.id, 'admin');
+    await expect(rounds.getRound(study.id, 1)).resolves.toMatchObject({
+      round: { state: 'waiting', attempt: 1 },
+    });
+    await expect(studies.get(study.id)).resolves.toMatchObject({ status: 'running' });
   });
 
   it('pause holds the next round until resume; abort fails the live round', async () => {

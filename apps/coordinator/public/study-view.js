@@ -52,6 +52,13 @@
       const policy = study.spec.release_policy;
       $('study-head').replaceChildren(
         h('h2', {}, study.name, ' ', h('span', { class: `state ${study.status}` }, study.status)),
+        study.awaiting_lead
+          ? h(
+              'p',
+              { class: 'fail', id: 'awaiting-lead' },
+              `Waiting for you (round ${study.awaiting_lead.round}): ${study.awaiting_lead.reason}. Resume to try the round again (after revoking a bad site, say), or abort.`,
+            )
+          : null,
         h(
           'p',
           { class: 'muted' },
@@ -67,6 +74,7 @@
         'Attempt',
         'Participants',
         'Stragglers',
+        'Screening',
         'Duration',
         'Site AUC',
         'Pooled AUC',
@@ -118,6 +126,7 @@
           h('small', { class: 'muted' }, r.participants.map((p) => siteName(p.site_id)).join(', ')),
         ),
         h('td', {}, stragglers.length ? stragglers.join(', ') : '—'),
+        h('td', { class: 'screening' }, screeningCell(r)),
         h('td', {}, duration(r)),
         h(
           'td',
@@ -127,6 +136,24 @@
             : '—',
         ),
         h('td', { class: 'pooled-auc' }, fmt(r.metrics && r.metrics.pooled && r.metrics.pooled.auc)),
+      );
+    }
+
+    /**
+     * Issue 13: every update screening did not simply accept is flagged with its verdict; the
+     * reason (norm against the round's median, cosine to its centre) is the tooltip.
+     */
+    function screeningCell(r) {
+      const screened = r.participants.filter((p) => p.screening);
+      if (screened.length === 0) return '—';
+      const flagged = screened.filter((p) => p.screening.verdict !== 'accepted');
+      if (flagged.length === 0) return h('span', { class: 'muted' }, `${screened.length} accepted`);
+      return flagged.map((p) =>
+        h(
+          'div',
+          { class: `flag ${p.screening.verdict}`, 'data-site': p.site_id, title: p.screening.reason },
+          `${siteName(p.site_id)}: ${p.screening.verdict}`,
+        ),
       );
     }
 

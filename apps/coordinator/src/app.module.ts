@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { AggregationRunner } from './aggregation/aggregation-runner';
 import { RoundAggregator } from './aggregation/round-aggregator';
+import { StudyRoundPlans } from './aggregation/round-plan';
 import { AuditLog } from './audit/audit-log';
 import { AdminAuthService } from './auth/admin-auth.service';
 import { AdminOrSiteGuard } from './auth/admin-or-site.guard';
@@ -202,8 +203,8 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         ),
         factory(
           RoundAggregator,
-          [BlobStore, BlobCache, GlobalModelRepository],
-          (b, c, m) => new RoundAggregator(b, c, m, logger),
+          [BlobStore, BlobCache, GlobalModelRepository, StudyRepository],
+          (b, c, m, st) => new RoundAggregator(b, c, m, logger, new StudyRoundPlans(st)),
         ),
         factory(
           AggregationRunner,
@@ -262,8 +263,16 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         ),
         factory(
           RoundEvaluationService,
-          [StudyRepository, RoundRepository, SiteRepository, MetricsReportStore, VerdictRepository, AuditLog],
-          (st, r, s, m, v, a) => new RoundEvaluationService(st, r, s, m, v, a, logger),
+          [
+            StudyRepository,
+            RoundRepository,
+            ParticipantRepository,
+            SiteRepository,
+            MetricsReportStore,
+            VerdictRepository,
+            AuditLog,
+          ],
+          (st, r, p, s, m, v, a) => new RoundEvaluationService(st, r, p, s, m, v, a, logger),
         ),
         // releases/
         { provide: ReleaseSigner, useValue: ReleaseSigner.loadOrCreate(config.dataDir) },

@@ -124,6 +124,34 @@ describe('screenUpdates', () => {
   });
 });
 
+describe('screenUpdates with a sampled centre', () => {
+  it('measures the cosines on one coordinate in s (random start per chunk) to within 0.01 of all of them', () => {
+    // 40,000 coordinates, 4 updates: three around one direction, one against it. Norms stay exact.
+    let seed = 3;
+    const next = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const dir = Float32Array.from({ length: 40_000 }, () => next() - 0.5);
+    const make = (sign: number) => [
+      {
+        name: 'w',
+        shape: [40_000],
+        values: Float32Array.from(dir, (d) => sign * d + (next() - 0.5) * 0.8),
+      },
+    ];
+    const round = [make(1), make(1), make(1), make(-3)];
+    const layoutW = [{ name: 'w', shape: [40_000] }];
+    const exact = screenUpdates(layoutW, round, { chunk: 4096 });
+    const sampled = screenUpdates(layoutW, round, { chunk: 4096, sampleEvery: 8, random: next });
+    expect(sampled.sampled).toBe(5000); // 40,000 / 8, whatever the starts
+    expect(exact.sampled).toBe(40_000);
+    sampled.updates.forEach((u, i) => {
+      expect(u.norm).toBe(exact.updates[i]?.norm);
+      expect(Math.abs(u.cosine - (exact.updates[i]?.cosine as number))).toBeLessThan(0.01);
+    });
+    expect(sampled.updates[3]?.cosine).toBeLessThan(-0.5);
+    expect(() => screenUpdates(layoutW, round, { sampleEvery: 0 })).toThrow(/sampleEvery 0/);
+  });
+});
+
 describe('screeningVerdicts', () => {
   const screening = screenUpdates(layout, updates);
 

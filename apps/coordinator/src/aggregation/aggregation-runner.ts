@@ -2,6 +2,7 @@ import type { Participant, Round } from '../domain/records';
 import { effectOf, type RoundChange } from '../rounds/round-changes';
 import type { RoundsService } from '../rounds/rounds.service';
 import type { RoundAggregator } from './round-aggregator';
+import { QuorumLostToScreening } from './screened-round';
 
 export interface AggregationLog {
   info(obj: object, msg: string): void;
@@ -11,7 +12,7 @@ export interface AggregationLog {
 /**
  * Runs a round's aggregation when a change asks for it (`aggregate`), off the round service's
  * per-study lock (it ends by telling `RoundsService.aggregationDone` or `aggregationFailed`, which
- * take that lock), and forgets a study's accumulator when its round fails.
+ * take that lock, or `quorumLost` when screening kept too few updates), and forgets a study's accumulator when its round fails.
  *
  * @example
  * changes.subscribe((c) => runner.onChange(c));
@@ -48,8 +49,19 @@ export class AggregationRunner {
         return aggregator.aggregate(round.studyId, round.number, uploads);
       });
       log.info({ studyId: round.studyId, round: round.number, sha256: stored.sha256 }, 'aggregation stored');
-      await this.rounds.aggregationDone(round.studyId, round.number, stored);
+      const { screening, ...blob } = stored;
+      await this.rounds.aggregationDone(round.studyId, round.number, blob, screening);
     } catch (e) {
+      if (e instanceof QuorumLostToScreening) {
+        log.error(
+          { studyId: round.studyId, round: round.number, reason: e.message },
+          'quorum lost to screening',
+        );
+        await this.rounds
+          .quorumLost(round.studyId, round.number, e.message, e.screening)
+          .catch((err: unknown) => log.error({ err }, 'recording the lost quorum failed'));
+        return;
+      }
       log.error({ err: e, studyId: round.studyId, round: round.number }, 'aggregation failed');
       aggregator.drop(round.studyId);
       await this.rounds

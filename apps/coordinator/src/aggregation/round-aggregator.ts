@@ -7,11 +7,26 @@ import {
 import { f32BlobChunks, openBlobFile, type BlobReader } from '@fedaln/protocol';
 import type { BlobStore } from '../blobs/blob-store';
 import { DomainError } from '../domain/domain-error';
-import type { Participant } from '../domain/records';
+import type { Participant, UpdateScreening } from '../domain/records';
 import type { GlobalModelRepository } from '../models/global-model.repository';
 import { KeyedSerial } from '../rounds/keyed-serial';
 import type { BlobCache } from '../blobs/blob-cache';
+import { foldsOnArrival, type RoundPlan, type RoundPlans } from './round-plan';
+import { combineScreened, type StoredUpdate } from './screened-round';
 import { decodeUpdate } from './update-decoder';
+
+/** Plain FedAvg folded on arrival, no screening: the plan of an aggregator given no study plans. */
+const FOLD_ON_ARRIVAL: RoundPlans = {
+  planOf: async () => ({ shares: 1, minSites: 1, screening: null, aggregator: 'fedavg', trimBeta: 0 }),
+};
+
+/** A round's new global model in the blob store, and what screening decided per site. */
+export interface AggregatedRound {
+  readonly sha256: string;
+  readonly bytes: number;
+  /** Per site; empty when the study folds on arrival (no screening). */
+  readonly screening: ReadonlyMap<string, UpdateScreening>;
+}
 
 /** An accepted update: persisted (blob + participant row), to be folded from the blob store. */
 export interface AcceptedUpdate {
@@ -28,6 +43,7 @@ interface PendingUpdate extends AcceptedUpdate {
 /** The round in flight of one study: its base model and the running sum of accepted updates. */
 interface Accumulator {
   readonly round: number;
+  readonly plan: RoundPlan;
   readonly global: readonly WeightTensor[];
   readonly fedavg: StreamingFedAvg;
   readonly folded: Set<string>;
@@ -66,6 +82,7 @@ export class RoundAggregator {
     private readonly cache: BlobCache,
     private readonly models: GlobalModelRepository,
     private readonly log: AggregatorLog = { warn: () => undefined },
+    private readonly plans: RoundPlans = FOLD_ON_ARRIVAL,
   ) {}
 
   /** The global model round `round` trains from (version round − 1). */
@@ -114,7 +131,7 @@ export class RoundAggregator {
    */
   async foldPending(studyId: string): Promise<number> {
     const acc = this.accumulators.get(studyId);
-    if (!acc || acc.pending.length === 0) return 0;
+    if (!acc || acc.pending.length === 0 || !foldsOnArrival(acc.plan)) return 0;
     try {
       return await this.foldStored(studyId, acc, acc.pending);
     } catch (e) {
@@ -130,6 +147,7 @@ export class RoundAggregator {
   /** Folds, from the blob store, every persisted upload the accumulator does not hold yet. */
   async reconcile(studyId: string, round: number, uploads: readonly Participant[]): Promise<number> {
     const acc = await this.accumulator(studyId, round);
+    if (!foldsOnArrival(acc.plan)) return 0; // screened at aggregation, read from the store then
     const missing: AcceptedUpdate[] = [];
     for (const p of uploads) {
       if (acc.folded.has(p.siteId) || p.updateSha256 === null || p.nTrain === null) continue;
@@ -139,18 +157,60 @@ export class RoundAggregator {
   }
 
   /**
-   * New global = global + Σ nᵢδᵢ / Σ nᵢ over `uploads`, encoded f32 and stored; the accumulator is
-   * dropped. Call inside `serial.run(studyId, …)`.
+   * New global = global + δ̄ over `uploads`, encoded f32 and stored; the accumulator is dropped.
+   * A study that folds on arrival (plain FedAvg, screening off) takes Σ nᵢδᵢ / Σ nᵢ from its
+   * accumulator; any other screens the stored updates and combines those kept (`combineScreened`),
+   * and throws `QuorumLostToScreening` when too few are kept. Call inside `serial.run(studyId, …)`.
    */
-  async aggregate(studyId: string, round: number, uploads: readonly Participant[]) {
+  async aggregate(studyId: string, round: number, uploads: readonly Participant[]): Promise<AggregatedRound> {
+    const plan = (await this.accumulator(studyId, round)).plan;
+    if (!foldsOnArrival(plan)) return this.aggregateScreened(studyId, round, uploads);
     await this.reconcile(studyId, round, uploads);
     const acc = await this.take(studyId, round, uploads);
     // Written to the blob store chunk by chunk: the new model is never whole in memory beside the
     // accumulator; it is read into the cache when sites fetch it, after the accumulator is gone.
     try {
-      return await this.blobs.putChunks(() => newGlobalChunks(acc.fedavg, acc.global));
+      const stored = await this.blobs.putChunks(() => newGlobalChunks(acc.fedavg, acc.global));
+      return { ...stored, screening: new Map() };
     } finally {
       acc.fedavg.close();
+    }
+  }
+
+  /** {@link aggregate} for a study that screens or combines robustly: every update read from the store. */
+  private async aggregateScreened(studyId: string, round: number, uploads: readonly Participant[]) {
+    const acc = await this.accumulator(studyId, round);
+    this.drop(studyId); // its sum is not used: only its checks were
+    const files: BlobReader[] = [];
+    try {
+      const stored: StoredUpdate[] = [];
+      for (const p of uploads) {
+        if (p.updateSha256 === null || p.nTrain === null) continue;
+        const file = await this.blobs.localFile(p.updateSha256);
+        if (file === null) {
+          throw new Error(
+            `study ${studyId} round ${round}: site ${p.siteId}'s update ${p.updateSha256} is not in the blob store`,
+          );
+        }
+        const reader = openBlobFile(file);
+        files.push(reader);
+        stored.push({ siteId: p.siteId, nTrain: p.nTrain, tensors: reader.tensors });
+      }
+      const layout = acc.global.map(({ name, shape }) => ({ name, shape }));
+      const combined = combineScreened(layout, acc.global, stored, acc.plan);
+      try {
+        const blob = await this.blobs.putChunks(() =>
+          f32BlobChunks(acc.global, (k, from, out) => {
+            const values = (acc.global[k] as WeightTensor).values;
+            combined.applyChunk(k, from, out, values.subarray(from, from + out.length));
+          }),
+        );
+        return { ...blob, screening: combined.screening };
+      } finally {
+        combined.close();
+      }
+    } finally {
+      for (const f of files) f.close();
     }
   }
 
@@ -223,12 +283,14 @@ export class RoundAggregator {
     existing?.fedavg.close(); // a round the study has left
     const base = await this.baseModel(studyId, round);
     const global = decodeUpdate(await this.cache.get(base.sha256));
+    const plan = await this.plans.planOf(studyId);
     const acc: Accumulator = {
       round,
+      plan,
       global,
       fedavg: new StreamingFedAvg(
         global.map(({ name, shape }) => ({ name, shape })),
-        { global },
+        { global, shares: plan.shares },
       ),
       folded: new Set(),
       pending: [],

@@ -69,6 +69,35 @@ export interface Participant {
   readonly nTrain: number | null;
   readonly updateSha256: string | null;
   readonly updateBytes: number | null;
+  /** What screening decided for the update at aggregation; null before (or without) screening. */
+  readonly screening: UpdateScreening | null;
+}
+
+/** Verdicts of update screening, least to most severe (`@fedaln/aggregation` decides them). */
+export const SCREENING_VERDICTS = ['accepted', 'clipped', 'down-weighted', 'rejected'] as const;
+export type ScreeningVerdict = (typeof SCREENING_VERDICTS)[number];
+
+/**
+ * A site's update as screening saw it (issue 13), with the numbers the verdict rests on; null
+ * where a number is undefined (a cosine in a round of fewer than three updates, a clip bound when
+ * clipping is off).
+ */
+export interface UpdateScreening {
+  readonly verdict: ScreeningVerdict;
+  readonly reason: string;
+  readonly norm: number | null;
+  readonly normZ: number | null;
+  readonly cosine: number | null;
+  readonly clipBound: number | null;
+  /** The factor the update was multiplied by (clipping). */
+  readonly scale: number;
+  /** The factor its sample count was multiplied by (down-weighting; 0 when left out). */
+  readonly weight: number;
+  readonly worstTensor: {
+    readonly name: string;
+    readonly norm: number;
+    readonly ratioToMedian: number | null;
+  } | null;
 }
 
 export interface GlobalModel {

@@ -14,6 +14,7 @@ import { type RecordedVerdict, VerdictRepository } from '../releases/release.rep
 import { FileMetricsReportStore } from './metrics-report-store';
 import type { ReleaseVerdict } from './release-policy';
 import { RoundEvaluationService } from './round-evaluation.service';
+import { mapRoundMetrics } from '../releases/release.response';
 
 class MemoryVerdicts extends VerdictRepository {
   private readonly all = new Map<string, RecordedVerdict>();
@@ -55,6 +56,7 @@ describe('RoundEvaluationService with a stored report that fails the checks', ()
     evaluation = new RoundEvaluationService(
       c.studies,
       c.rounds,
+      c.participants,
       c.sites,
       store,
       new MemoryVerdicts(),
@@ -80,6 +82,37 @@ describe('RoundEvaluationService with a stored report that fails the checks', ()
     ]);
     expect(e.pooled?.n).toBe(25);
     expect(e.verdict?.verdict.sites.map((s) => s.site_id)).toEqual(['a']);
+  });
+
+  it("carries each site's screening verdict into the round's metrics (issue 13)", async () => {
+    const rejected = {
+      verdict: 'rejected' as const,
+      reason: "cosine to the round's median update is -0.912, below the reject threshold 0",
+      norm: 12.4,
+      normZ: 40.1,
+      cosine: -0.912,
+      clipBound: 3.6,
+      scale: 0,
+      weight: 0,
+      worstTensor: { name: 'dense/kernel', norm: 9.8, ratioToMedian: 11.2 },
+    };
+    await c.participants.assign(study.id, 1, ['a', 'b']);
+    await c.participants.recordScreening(study.id, 1, new Map([['b', rejected]]));
+    const metrics = mapRoundMetrics(await evaluation.get(study.id, 1));
+    expect(metrics.screening).toEqual([
+      {
+        site_id: 'b',
+        verdict: 'rejected',
+        reason: rejected.reason,
+        norm: 12.4,
+        norm_z: 40.1,
+        cosine: -0.912,
+        clip_bound: 3.6,
+        scale: 0,
+        weight: 0,
+        worst_tensor: { name: 'dense/kernel', norm: 9.8, ratio_to_median: 11.2 },
+      },
+    ]);
   });
 
   it('reads past a file that is not JSON at all', async () => {

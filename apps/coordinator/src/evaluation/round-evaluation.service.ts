@@ -1,10 +1,11 @@
 import type { SiteMetricsReport } from '@fedaln/protocol';
 import type { AuditLog } from '../audit/audit-log';
 import { DomainError } from '../domain/domain-error';
-import type { Study } from '../domain/records';
+import type { Study, UpdateScreening } from '../domain/records';
 import type { MetricsReportStore } from './metrics-report-store';
 import { evaluateReleasePolicy, type ReleaseVerdict } from './release-policy';
 import { effectOf, type RoundChange } from '../rounds/round-changes';
+import type { ParticipantRepository } from '../rounds/participant.repository';
 import type { RoundRepository } from '../rounds/round.repository';
 import type { SiteRepository } from '../sites/site.repository';
 import type { StudyRepository } from '../studies/study.repository';
@@ -38,6 +39,8 @@ export interface RoundEvaluation {
   readonly pooled: PooledEvaluation | null;
   /** The recorded verdict; for a round still evaluating, null. */
   readonly verdict: RecordedVerdict | null;
+  /** What screening decided for each site's update (issue 13); empty before aggregation or without screening. */
+  readonly screening: readonly { readonly siteId: string; readonly screening: UpdateScreening }[];
 }
 
 /**
@@ -49,6 +52,7 @@ export class RoundEvaluationService {
   constructor(
     private readonly studies: StudyRepository,
     private readonly rounds: RoundRepository,
+    private readonly participants: ParticipantRepository,
     private readonly sites: SiteRepository,
     private readonly reports: MetricsReportStore,
     private readonly verdicts_: VerdictRepository,
@@ -84,6 +88,9 @@ export class RoundEvaluationService {
       refused,
       pooled: poolReports(sites.map((s) => s.report)),
       verdict,
+      screening: (await this.participants.list(studyId, round)).flatMap((p) =>
+        p.screening ? [{ siteId: p.siteId, screening: p.screening }] : [],
+      ),
     };
   }
 

@@ -12,6 +12,7 @@ import { SiteEntity } from './entities/site.entity';
 import { StudyEntity } from './entities/study.entity';
 import { InitialSchema1764216000000 } from './migrations/1764216000000-initial-schema';
 import { Releases1764230000000 } from './migrations/1764230000000-releases';
+import { RoundScreening1764300000000 } from './migrations/1764300000000-round-screening';
 import { ApprovedCases1764310000000 } from './migrations/1764310000000-approved-cases';
 
 export const ENTITIES = [
@@ -24,7 +25,12 @@ export const ENTITIES = [
   GlobalModelEntity,
   AuditLogEntity,
 ];
-export const MIGRATIONS = [InitialSchema1764216000000, Releases1764230000000, ApprovedCases1764310000000];
+export const MIGRATIONS = [
+  InitialSchema1764216000000,
+  Releases1764230000000,
+  RoundScreening1764300000000,
+  ApprovedCases1764310000000,
+];
 
 /** Either a PostgreSQL URL, or a `pg`-compatible driver object (PGlite's, from typeorm-pglite). */
 export type Connection = { readonly url: string } | { readonly driver: unknown };

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { Participant } from '../domain/records';
+import type { Participant, UpdateScreening } from '../domain/records';
 import { ParticipantRepository, type AcceptedUpdate } from '../rounds/participant.repository';
 import { RoundParticipantEntity } from './entities/round-participant.entity';
 import { participantFromEntity } from './mappers/participant.mapper';
@@ -56,5 +56,26 @@ export class TypeOrmParticipantRepository extends ParticipantRepository {
   async list(studyId: string, roundNumber: number): Promise<Participant[]> {
     const rows = await this.repo.find({ where: { studyId, roundNumber }, order: { siteId: 'ASC' } });
     return rows.map(participantFromEntity);
+  }
+
+  async reopen(studyId: string, roundNumber: number): Promise<void> {
+    await this.ds.query(`DELETE FROM round_participants WHERE study_id = $1 AND round_number = $2`, [
+      studyId,
+      roundNumber,
+    ]);
+  }
+
+  async recordScreening(
+    studyId: string,
+    roundNumber: number,
+    screening: ReadonlyMap<string, UpdateScreening>,
+  ): Promise<void> {
+    for (const [siteId, s] of screening) {
+      await this.ds.query(
+        `UPDATE round_participants SET screening = $4::jsonb, updated_at = now()
+         WHERE study_id = $1 AND round_number = $2 AND site_id = $3`,
+        [studyId, roundNumber, siteId, JSON.stringify(s)],
+      );
+    }
   }
 }

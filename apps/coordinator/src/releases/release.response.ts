@@ -1,3 +1,4 @@
+import { mapScreening, type ScreeningResponse } from '../rounds/round.response';
 import type { SiteMetricsReport } from '@fedaln/protocol';
 import type { ReleaseVerdict } from '../evaluation/release-policy';
 import type { ReleaseRecord } from './release-record';
@@ -73,6 +74,8 @@ export interface RoundMetricsResponse {
   refused_reports: { site_id: string; name: string; received_at: string; reason: string }[];
   pooled: RoundEvaluation['pooled'];
   verdict: VerdictResponse | null;
+  /** Issue 13: each site's update as screening saw it (verdict and the numbers it rests on). */
+  screening: ({ site_id: string } & ScreeningResponse)[];
 }
 
 /** @example mapRoundMetrics(await evaluation.get(studyId, 1)).pooled?.decision_curve */
@@ -97,6 +100,7 @@ export function mapRoundMetrics(e: RoundEvaluation): RoundMetricsResponse {
     })),
     pooled: e.pooled,
     verdict: e.verdict && mapVerdict(e.verdict),
+    screening: e.screening.map((s) => ({ site_id: s.siteId, ...mapScreening(s.screening) })),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Participant } from '../domain/records';
+import type { Participant, UpdateScreening } from '../domain/records';
 
 export interface AcceptedUpdate {
   readonly nTrain: number;
@@ -20,4 +20,12 @@ export abstract class ParticipantRepository {
   /** Every still-`assigned` participant becomes a `straggler`; returns their site ids. */
   abstract markStragglers(studyId: string, roundNumber: number): Promise<string[]>;
   abstract list(studyId: string, roundNumber: number): Promise<Participant[]>;
+  /** Drops the round's rows: its sites are assigned afresh when it retries (quorum lost to screening). */
+  abstract reopen(studyId: string, roundNumber: number): Promise<void>;
+  /** Stores what screening decided per site (rows of sites not in the map keep theirs). */
+  abstract recordScreening(
+    studyId: string,
+    roundNumber: number,
+    screening: ReadonlyMap<string, UpdateScreening>,
+  ): Promise<void>;
 }

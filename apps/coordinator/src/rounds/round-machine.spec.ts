@@ -18,6 +18,8 @@ const sample: Record<RoundEventType, RoundEvent> = {
   deadlinePassed: { type: 'deadlinePassed', quorum: true },
   aggregationDone: { type: 'aggregationDone', modelVersion: 1 },
   aggregationFailed: { type: 'aggregationFailed', reason: 'bad update' },
+  quorumLost: { type: 'quorumLost', reason: 'screening kept 1 update(s), the study needs 2' },
+  resumed: { type: 'resumed' },
   evaluationDone: { type: 'evaluationDone' },
   evaluationDeadlinePassed: { type: 'evaluationDeadlinePassed' },
   abort: { type: 'abort', reason: 'lead aborted' },
@@ -35,6 +37,9 @@ const expected: Record<RoundState, Record<RoundEventType, RoundState | null>> = 
     deadlinePassed: null, // with quorum, quorumReached would already have fired
     aggregationDone: null,
     aggregationFailed: null,
+    quorumLost: null,
+    resumed: 'waiting', // the lead resumed a study that waited for it
+
     evaluationDone: null,
     evaluationDeadlinePassed: null,
     abort: 'failed',
@@ -46,6 +51,8 @@ const expected: Record<RoundState, Record<RoundEventType, RoundState | null>> = 
     deadlinePassed: 'aggregating',
     aggregationDone: null,
     aggregationFailed: null,
+    quorumLost: null,
+    resumed: null,
     evaluationDone: null,
     evaluationDeadlinePassed: null,
     abort: 'failed',
@@ -57,6 +64,8 @@ const expected: Record<RoundState, Record<RoundEventType, RoundState | null>> = 
     deadlinePassed: null,
     aggregationDone: 'evaluating',
     aggregationFailed: 'failed',
+    quorumLost: 'waiting', // screening kept too few updates: the round's sites train again
+    resumed: null,
     evaluationDone: null,
     evaluationDeadlinePassed: null,
     abort: 'failed',
@@ -68,6 +77,8 @@ const expected: Record<RoundState, Record<RoundEventType, RoundState | null>> = 
     deadlinePassed: null,
     aggregationDone: null,
     aggregationFailed: null,
+    quorumLost: null,
+    resumed: null,
     evaluationDone: 'completed',
     evaluationDeadlinePassed: 'completed',
     abort: 'failed',
@@ -78,8 +89,8 @@ const expected: Record<RoundState, Record<RoundEventType, RoundState | null>> = 
 
 describe('RoundMachine: every state × every event', () => {
   const cases = ROUND_STATES.flatMap((state) => ROUND_EVENT_TYPES.map((event) => [state, event] as const));
-  it('covers all 6 × 9 pairs', () => {
-    expect(cases).toHaveLength(54);
+  it('covers all 6 × 11 pairs', () => {
+    expect(cases).toHaveLength(66);
   });
   it.each(cases)('%s + %s', (state, event) => {
     const result = machine.transition({ state, attempt: 1 }, sample[event]);
@@ -121,7 +132,7 @@ describe('RoundMachine effects', () => {
   });
 
   it.each(['waiting', 'training'] as const)(
-    'a deadline without quorum in %s retries with attempt + 1 until maxAttempts, then fails',
+    'a deadline without quorum in %s retries with attempt + 1 until maxAttempts, then waits for the lead',
     (state) => {
       const noQuorum: RoundEvent = { type: 'deadlinePassed', quorum: false };
       const retry = machine.transition({ state, attempt: 2 }, noQuorum);
@@ -134,14 +145,41 @@ describe('RoundMachine effects', () => {
           { type: 'scheduleDeadline', seconds: 600 },
         ],
       });
-      const fail = machine.transition({ state, attempt: 3 }, noQuorum);
-      expect(fail).toEqual({
+      const wait = machine.transition({ state, attempt: 3 }, noQuorum);
+      expect(wait).toEqual({
         kind: 'transition',
-        round: { state: 'failed', attempt: 3 },
-        effects: [{ type: 'persistRound' }, { type: 'roundFailed', reason: 'no quorum after 3 attempt(s)' }],
+        round: { state: 'waiting', attempt: 3 },
+        effects: [{ type: 'persistRound' }, { type: 'awaitLead', reason: 'no quorum after 3 attempt(s)' }],
       });
     },
   );
+
+  it('quorum lost to screening reopens the round (uploads dropped) and retries, then waits for the lead', () => {
+    const retry = machine.transition({ state: 'aggregating', attempt: 1 }, sample.quorumLost);
+    expect(retry.kind === 'transition' && [retry.round, retry.effects.map((e) => e.type)]).toEqual([
+      { state: 'waiting', attempt: 2 },
+      ['persistRound', 'reopenRound', 'retryRound', 'scheduleDeadline'],
+    ]);
+    const wait = machine.transition({ state: 'aggregating', attempt: 3 }, sample.quorumLost);
+    expect(wait.kind === 'transition' && wait.effects).toEqual([
+      { type: 'persistRound' },
+      { type: 'reopenRound' },
+      { type: 'awaitLead', reason: 'screening kept 1 update(s), the study needs 2 after 3 attempt(s)' },
+    ]);
+  });
+
+  it('resumed re-arms a waiting round: attempt 1, a new deadline, a quorum check', () => {
+    const t = machine.transition({ state: 'waiting', attempt: 3 }, sample.resumed);
+    expect(t).toEqual({
+      kind: 'transition',
+      round: { state: 'waiting', attempt: 1 },
+      effects: [
+        { type: 'persistRound' },
+        { type: 'retryRound', attempt: 1 },
+        { type: 'scheduleDeadline', seconds: 600 },
+      ],
+    });
+  });
 
   it('aggregation done sends evaluation tasks for the new model version', () => {
     const t = machine.transition(

@@ -28,6 +28,8 @@ export type RoundEvent =
   | { readonly type: 'deadlinePassed'; readonly quorum: boolean }
   | { readonly type: 'aggregationDone'; readonly modelVersion: number }
   | { readonly type: 'aggregationFailed'; readonly reason: string }
+  | { readonly type: 'quorumLost'; readonly reason: string }
+  | { readonly type: 'resumed' }
   | { readonly type: 'evaluationDone' }
   | { readonly type: 'evaluationDeadlinePassed' }
   | { readonly type: 'abort'; readonly reason: string };
@@ -39,6 +41,8 @@ export const ROUND_EVENT_TYPES: readonly RoundEventType[] = [
   'deadlinePassed',
   'aggregationDone',
   'aggregationFailed',
+  'quorumLost',
+  'resumed',
   'evaluationDone',
   'evaluationDeadlinePassed',
   'abort',
@@ -52,6 +56,8 @@ export type RoundEffect =
   | { readonly type: 'aggregate' }
   | { readonly type: 'sendEvaluationTasks'; readonly modelVersion: number }
   | { readonly type: 'retryRound'; readonly attempt: number }
+  | { readonly type: 'reopenRound' }
+  | { readonly type: 'awaitLead'; readonly reason: string }
   | { readonly type: 'roundCompleted' }
   | { readonly type: 'roundFailed'; readonly reason: string };
 
@@ -71,7 +77,7 @@ export interface IllegalTransition {
 export interface RoundPolicy {
   /** Round deadline of the study spec (`round_deadline_s`); evaluation gets the same budget. */
   readonly deadlineSeconds: number;
-  /** Tries of one round number before the round, and so the study, fails for lack of sites. */
+  /** Tries of one round number before the study waits for its lead (paused) for lack of sites. */
   readonly maxAttempts: number;
 }
 
@@ -99,7 +105,9 @@ export class RoundMachine {
     switch (round.state) {
       case 'waiting':
         if (event.type === 'quorumReached') return this.startTraining(to, event.siteIds);
-        if (event.type === 'deadlinePassed') return event.quorum ? illegal : this.retryOrFail(round, to);
+        if (event.type === 'deadlinePassed')
+          return event.quorum ? illegal : this.retryOrAwaitLead(round, to, 'no quorum');
+        if (event.type === 'resumed') return this.rearm(to);
         return illegal;
       case 'training':
         if (event.type === 'updateAccepted') return to('training', []);
@@ -107,7 +115,7 @@ export class RoundMachine {
         if (event.type === 'deadlinePassed') {
           return event.quorum
             ? to('aggregating', [{ type: 'markStragglers' }, { type: 'aggregate' }])
-            : this.retryOrFail(round, to);
+            : this.retryOrAwaitLead(round, to, 'no quorum');
         }
         return illegal;
       case 'aggregating':
@@ -119,6 +127,7 @@ export class RoundMachine {
         }
         if (event.type === 'aggregationFailed')
           return to('failed', [{ type: 'roundFailed', reason: event.reason }]);
+        if (event.type === 'quorumLost') return this.retryOrAwaitLead(round, to, event.reason, true);
         return illegal;
       case 'evaluating':
         if (event.type === 'evaluationDone' || event.type === 'evaluationDeadlinePassed') {
@@ -135,23 +144,44 @@ export class RoundMachine {
     ]);
   }
 
-  /** Too few sites by the deadline: wait again for a quorum, up to `maxAttempts` tries. */
-  private retryOrFail(
+  /**
+   * Too few sites by the deadline, or too few updates kept by screening (`reopen`: the round's
+   * uploads are dropped so its sites train again): wait again for a quorum, up to `maxAttempts`
+   * tries; then the round waits and the study waits for its lead (`awaitLead`: paused, with the
+   * reason), who resumes or aborts it. A refused update never fails a study by itself.
+   */
+  private retryOrAwaitLead(
     round: RoundSnapshot,
     to: (s: RoundState, e: RoundEffect[], attempt?: number) => Transition,
+    why: string,
+    reopen = false,
   ): Transition {
+    const reopened: RoundEffect[] = reopen ? [{ type: 'reopenRound' }] : [];
     if (round.attempt >= this.policy.maxAttempts) {
-      const reason = `no quorum after ${round.attempt} attempt(s)`;
-      return to('failed', [{ type: 'roundFailed', reason }]);
+      const reason = `${why} after ${round.attempt} attempt(s)`;
+      return to('waiting', [...reopened, { type: 'awaitLead', reason }]);
     }
     const attempt = round.attempt + 1;
     return to(
       'waiting',
       [
+        ...reopened,
         { type: 'retryRound', attempt },
         { type: 'scheduleDeadline', seconds: this.policy.deadlineSeconds },
       ],
       attempt,
+    );
+  }
+
+  /** The lead resumed a study that waited for it: the round's tries start again. */
+  private rearm(to: (s: RoundState, e: RoundEffect[], attempt?: number) => Transition): Transition {
+    return to(
+      'waiting',
+      [
+        { type: 'retryRound', attempt: 1 },
+        { type: 'scheduleDeadline', seconds: this.policy.deadlineSeconds },
+      ],
+      1,
     );
   }
 }

@@ -60,9 +60,10 @@ describe('RoundTimers', () => {
     expect(fired).toHaveBeenCalledTimes(1);
   });
 
-  it('re-arms itself while the round stays open with a later deadline, until it fails', async () => {
+  it('re-arms itself while the round stays open with a later deadline, until it waits for the lead', async () => {
     // No site present: each deadline retries the round with a new deadline, up to
-    // MAX_ROUND_ATTEMPTS tries; the last one fails the round (RoundMachine.retryOrFail).
+    // MAX_ROUND_ATTEMPTS tries; after the last the round waits, with no deadline, for the lead
+    // (RoundMachine.retryOrAwaitLead) and the study is paused.
     const s = await seed('waiting');
     arm(s);
     for (let attempt = 1; attempt <= MAX_ROUND_ATTEMPTS; attempt++) {
@@ -73,7 +74,7 @@ describe('RoundTimers', () => {
       await advanceTo(round.deadline, LATE_MS);
       expect(fired).toHaveBeenCalledTimes(attempt);
     }
-    expect((await current(s)).state).toBe('failed');
+    expect(await current(s)).toMatchObject({ state: 'waiting', attempt: MAX_ROUND_ATTEMPTS, deadline: null });
     await jest.advanceTimersByTimeAsync(10 * DEADLINE_S * 1000);
     expect(fired).toHaveBeenCalledTimes(MAX_ROUND_ATTEMPTS);
   });

@@ -1,4 +1,4 @@
-import type { Participant, Round } from '../domain/records';
+import type { Participant, Round, UpdateScreening } from '../domain/records';
 
 export interface RoundResponse {
   number: number;
@@ -16,6 +16,20 @@ export interface ParticipantResponse {
   n_train: number | null;
   update_sha256: string | null;
   update_bytes: number | null;
+  /** What screening decided for the update (issue 13); null before aggregation or without screening. */
+  screening: ScreeningResponse | null;
+}
+
+export interface ScreeningResponse {
+  verdict: string;
+  reason: string;
+  norm: number | null;
+  norm_z: number | null;
+  cosine: number | null;
+  clip_bound: number | null;
+  scale: number;
+  weight: number;
+  worst_tensor: { name: string; norm: number; ratio_to_median: number | null } | null;
 }
 
 /** @example mapRound(round) // { number: 1, state: 'waiting', attempt: 1, deadline: '…', … } */
@@ -38,5 +52,25 @@ export function mapParticipant(p: Participant): ParticipantResponse {
     n_train: p.nTrain,
     update_sha256: p.updateSha256,
     update_bytes: p.updateBytes,
+    screening: p.screening && mapScreening(p.screening),
+  };
+}
+
+/** @example mapScreening(s) // { verdict: 'clipped', reason: 'norm 4.1 is 3.5× the round's median …', norm: 4.1, … } */
+export function mapScreening(s: UpdateScreening): ScreeningResponse {
+  return {
+    verdict: s.verdict,
+    reason: s.reason,
+    norm: s.norm,
+    norm_z: s.normZ,
+    cosine: s.cosine,
+    clip_bound: s.clipBound,
+    scale: s.scale,
+    weight: s.weight,
+    worst_tensor: s.worstTensor && {
+      name: s.worstTensor.name,
+      norm: s.worstTensor.norm,
+      ratio_to_median: s.worstTensor.ratioToMedian,
+    },
   };
 }

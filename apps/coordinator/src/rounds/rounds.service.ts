@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/audit-log';
 import type { StoredBlob } from '../blobs/blob-store';
 import { DomainError, assertUnreachable } from '../domain/domain-error';
-import type { Participant, Round, Study } from '../domain/records';
+import type { Participant, Round, Study, UpdateScreening } from '../domain/records';
 import { RoundMachine, type RoundEffect, type RoundEvent } from './round-machine';
 import { nextStudyStatus, type StudyCommand } from '../domain/study-lifecycle';
 import type { CoordinatorMetrics } from '../telemetry/coordinator-metrics';
@@ -17,7 +17,7 @@ export interface RoundsLog {
   info(obj: object, msg: string): void;
 }
 
-/** Tries of one round number without quorum before it (and the study) fails. */
+/** Tries of one round number without quorum before the study waits for its lead. */
 export const MAX_ROUND_ATTEMPTS = 3;
 
 /**
@@ -65,6 +65,11 @@ export class RoundsService {
     return this.serial.run(studyId, async () => {
       const study = await this.command(studyId, 'resume', actor);
       const current = await this.rounds.find(studyId, study.currentRound);
+      if (current?.state === 'waiting') {
+        // It may have waited for the lead (no quorum after every try): its tries start again.
+        await this.apply(study, current, { type: 'resumed' }, actor);
+        return this.requireStudy(studyId);
+      }
       return current?.state === 'completed' ? this.advance(study) : study;
     });
   }
@@ -163,13 +168,19 @@ export class RoundsService {
     });
   }
 
-  /** The aggregate of `roundNumber` is in the blob store as `stored`; it becomes that model version. */
-  aggregationDone(studyId: string, roundNumber: number, stored: StoredBlob): Promise<Round> {
+  /**
+   * The aggregate of `roundNumber` is in the blob store as `stored`; it becomes that model version.
+   * What screening decided per site is stored with the participants and audit-logged first.
+   */
+  aggregationDone(
+    studyId: string,
+    roundNumber: number,
+    stored: StoredBlob,
+    screening: ReadonlyMap<string, UpdateScreening> = new Map(),
+  ): Promise<Round> {
     return this.serial.run(studyId, async () => {
-      const [study, round] = await Promise.all([
-        this.requireStudy(studyId),
-        this.requireRound(studyId, roundNumber),
-      ]);
+      const [study, round] = await this.studyAndRound(studyId, roundNumber);
+      if (round.state === 'aggregating') await this.recordScreening(round, screening);
       if (round.state !== 'aggregating')
         return this.apply(study, round, { type: 'aggregationDone', modelVersion: roundNumber }, 'system');
       const model = await this.globalModels.registerAggregate(studyId, roundNumber, stored);
@@ -179,6 +190,41 @@ export class RoundsService {
 
   aggregationFailed(studyId: string, roundNumber: number, reason: string): Promise<Round> {
     return this.event(studyId, roundNumber, { type: 'aggregationFailed', reason });
+  }
+
+  /**
+   * Screening kept fewer updates than `min_sites`: the verdicts are recorded (audit log; the rows
+   * themselves are dropped as the round reopens) and the round retries, or the study waits for its lead.
+   */
+  quorumLost(
+    studyId: string,
+    roundNumber: number,
+    reason: string,
+    screening: ReadonlyMap<string, UpdateScreening>,
+  ): Promise<Round> {
+    return this.serial.run(studyId, async () => {
+      const [study, round] = await this.studyAndRound(studyId, roundNumber);
+      if (round.state === 'aggregating') await this.recordScreening(round, screening);
+      return this.apply(study, round, { type: 'quorumLost', reason }, 'system');
+    });
+  }
+
+  /** Stores each site's screening verdict and audit-logs it (`round.update_screened`). */
+  private async recordScreening(
+    round: Round,
+    screening: ReadonlyMap<string, UpdateScreening>,
+  ): Promise<void> {
+    if (screening.size === 0) return;
+    await this.participants.recordScreening(round.studyId, round.number, screening);
+    for (const [siteId, s] of screening) {
+      await this.audit.append({
+        actor: 'system',
+        action: 'round.update_screened',
+        subjectType: 'round',
+        subjectId: round.id,
+        details: { studyId: round.studyId, number: round.number, siteId, ...s },
+      });
+    }
   }
 
   evaluationDone(studyId: string, roundNumber: number): Promise<Round> {
@@ -200,10 +246,7 @@ export class RoundsService {
 
   private event(studyId: string, roundNumber: number, event: RoundEvent): Promise<Round> {
     return this.serial.run(studyId, async () => {
-      const [study, round] = await Promise.all([
-        this.requireStudy(studyId),
-        this.requireRound(studyId, roundNumber),
-      ]);
+      const [study, round] = await this.studyAndRound(studyId, roundNumber);
       return this.apply(study, round, event, 'system');
     });
   }
@@ -287,6 +330,8 @@ export class RoundsService {
       state: t.round.state,
       attempt: t.round.attempt,
       ...(schedule ? { deadline: new Date(now.getTime() + schedule.seconds * 1000) } : {}),
+      // A round that waits for its lead waits on no deadline: nothing fires until the lead resumes.
+      ...(t.effects.some((e) => e.type === 'awaitLead') ? { deadline: null } : {}),
       ...(terminal ? { endedAt: now } : {}),
     });
     if (next.state !== round.state || next.attempt !== round.attempt) {
@@ -342,6 +387,9 @@ export class RoundsService {
         });
         return;
       }
+      case 'reopenRound':
+        return this.participants.reopen(study.id, round.number);
+      case 'awaitLead':
       case 'persistRound': // done by apply() before any effect
       case 'scheduleDeadline': // RoundTimers
       case 'aggregate': // AggregationRunner
@@ -369,7 +417,27 @@ export class RoundsService {
         if (nextStudyStatus(current.status, 'fail')) await this.command(study.id, 'fail', 'system');
         return;
       }
+      case 'awaitLead': {
+        // The study waits for its lead, who sees why (the audit entry, the dashboard) and resumes
+        // (after revoking a bad site, say) or aborts: lost quorum never fails a study by itself.
+        const current = await this.requireStudy(study.id);
+        if (!nextStudyStatus(current.status, 'pause')) return;
+        await this.command(study.id, 'pause', 'system');
+        await this.audit.append({
+          actor: 'system',
+          action: 'study.awaiting_lead',
+          subjectType: 'study',
+          subjectId: study.id,
+          details: { round: round.number, reason: effect.reason },
+        });
+        this.log.info(
+          { studyId: study.id, round: round.number, reason: effect.reason },
+          'study awaits its lead',
+        );
+        return;
+      }
       case 'persistRound':
+      case 'reopenRound':
       case 'sendTrainingTasks':
       case 'scheduleDeadline':
       case 'markStragglers':
@@ -387,6 +455,10 @@ export class RoundsService {
     if (study.currentRound >= study.spec.rounds) return this.command(study.id, 'complete', 'system');
     const next = study.currentRound + 1;
     return this.openRound(await this.studies.update(study.id, { currentRound: next }), next);
+  }
+
+  private studyAndRound(studyId: string, roundNumber: number): Promise<[Study, Round]> {
+    return Promise.all([this.requireStudy(studyId), this.requireRound(studyId, roundNumber)]);
   }
 
   private async requireStudy(id: string): Promise<Study> {

@@ -68,6 +68,7 @@ describe('response mappers', () => {
       nTrain: null,
       updateSha256: null,
       updateBytes: null,
+      screening: null,
     };
     expect(mapParticipant(p)).toEqual({
       site_id: 'x',
@@ -76,6 +77,7 @@ describe('response mappers', () => {
       n_train: null,
       update_sha256: null,
       update_bytes: null,
+      screening: null,
     });
   });
 

@@ -23,12 +23,14 @@ export class StudiesController {
 
   @Get()
   async list(): Promise<StudyResponse[]> {
-    return (await this.studies.list()).map(mapStudy);
+    return (await this.studies.list()).map((s) => mapStudy(s));
   }
 
+  /** The study; with `awaiting_lead` (why it is paused for the lead to decide, or null). */
   @Get(':id')
   async get(@Param('id', uuid) id: string): Promise<StudyResponse> {
-    return mapStudy(await this.studies.get(id));
+    const study = await this.studies.get(id);
+    return mapStudy(study, await this.studies.awaitingLead(study));
   }
 
   @Post(':id/start')

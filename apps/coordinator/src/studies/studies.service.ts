@@ -6,6 +6,13 @@ import type { SiteRepository } from '../sites/site.repository';
 import type { StudyRepository } from './study.repository';
 import { validateStudySpec } from './validate-study-spec';
 
+/** A study paused by the coordinator for its lead to decide, and why. */
+export interface AwaitingLead {
+  readonly round: number;
+  readonly reason: string;
+  readonly since: Date;
+}
+
 /** Creating and reading studies; running them is `RoundsService`'s job. */
 export class StudiesService {
   constructor(
@@ -47,6 +54,21 @@ export class StudiesService {
     const study = await this.studies.findById(id);
     if (!study) throw new DomainError('STUDY_NOT_FOUND', `no study with id ${id}`);
     return study;
+  }
+
+  /**
+   * Why a paused study waits for its lead (issue 13: no quorum after every try, or too few updates
+   * kept by screening), from its audit trail; null when it does not wait for the lead.
+   */
+  async awaitingLead(study: Study): Promise<AwaitingLead | null> {
+    if (study.status !== 'paused') return null;
+    const trail = await this.audit.list('study', study.id);
+    const last = trail
+      .filter((e) => e.action === 'study.awaiting_lead' || e.action === 'study.resume')
+      .at(-1);
+    if (last?.action !== 'study.awaiting_lead') return null;
+    const d = last.details as { round?: unknown; reason?: unknown };
+    return { round: Number(d.round), reason: String(d.reason), since: last.at };
   }
 
   private async assertSitesActive(spec: StudySpec): Promise<void> {

@@ -76,6 +76,7 @@ describe('UploadIntake replays of a counted update', () => {
       nTrain: 10,
       updateSha256: sha256Hex('update of b'),
       updateBytes: 1,
+      screening: null,
     });
     await uploads.begin('b', replay('b', 2));
     await expect(uploads.end('a', { upload_id: old.upload_id })).rejects.toMatchObject({

@@ -26,6 +26,10 @@ export class RoundParticipantEntity {
   @Column({ name: 'update_bytes', type: 'bigint', nullable: true })
   updateBytes!: string | null;
 
+  /** `UpdateScreening` (domain/records.ts) as JSON; checked by the mapper on read. */
+  @Column({ type: 'jsonb', nullable: true })
+  screening!: unknown;
+
   @Column({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
 }
