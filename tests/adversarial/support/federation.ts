@@ -73,6 +73,14 @@ export class Federation {
     return Math.max(5_000, k * this.unitMs);
   }
 
+  /**
+   * A round deadline (s) for a test that waits one out: a hundred measured units, so a busy machine
+   * still uploads in time, and at least the study spec's least, 10 s.
+   */
+  shortDeadlineS(): number {
+    return Math.max(10, Math.ceil(this.budget(100) / 1000));
+  }
+
   async api(method: string, url: string, body?: unknown): Promise<ApiResult> {
     const res = await fetch(this.coordinator.baseUrl + url, {
       method,
