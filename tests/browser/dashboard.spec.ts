@@ -9,6 +9,7 @@ import {
 } from '@fedaln/protocol';
 import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { ADMIN, runReleaseStudy, type ReleaseStudy } from '../e2e/support/release-study';
+import { HELLO, ScriptedSite } from '../e2e/support/site-client';
 
 jest.setTimeout(180_000);
 
@@ -94,6 +95,35 @@ describe('lead dashboard (Chromium against a coordinator with a finished study)'
     expect(releases.json[0]).toMatchObject({ version: 1, round: 3, study_id: study.studyId });
     expect(await page.locator('#release-button').textContent()).toBe('Round 3 released');
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-released.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('site case counts on the dashboard (issue 13)', () => {
+  it('shows the counts a site claims apart from the approved ones, and the lead approves them', async () => {
+    const enrolled = await study.api('POST', '/api/sites', { name: 'Hospital D' });
+    expect(enrolled.status).toBe(201);
+    const id = String(enrolled.json.id);
+    const item = `#sites li[data-site="${id}"]`;
+    // Its hello claims HELLO's counts; the dashboard hears of it on /monitor and fetches the sites again.
+    const site = await ScriptedSite.connect(study.coordinator.baseUrl, String(enrolled.json.enrolment_token));
+    await page.waitForSelector(`${item} button.approve`, { timeout: 15_000 });
+    expect(await page.locator(item).innerText()).toContain('no approved counts');
+    expect(await page.locator(`${item} small.claimed`).textContent()).toBe(
+      `claims ${HELLO.n_train} train / ${HELLO.n_test} test`,
+    );
+    // The release test's prompt handler is still there when its verdict passed (no prompt shown).
+    page.removeAllListeners('dialog');
+    page.once('dialog', (d) => void d.accept());
+    await page.click(`${item} button.approve`);
+    await page.waitForSelector(`${item}:not(:has(button.approve))`);
+    expect(await page.locator(item).innerText()).toContain(
+      `approved ${HELLO.n_train} train / ${HELLO.n_test} test`,
+    );
+    const listed = (await study.api('GET', '/api/sites')).json.find((s: { id: string }) => s.id === id);
+    expect(listed.approved_cases).toEqual({ n_train: HELLO.n_train, n_test: HELLO.n_test });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-sites.png'), fullPage: true });
+    site.close();
     expect(pageErrors).toEqual([]);
   });
 });

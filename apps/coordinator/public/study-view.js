@@ -240,6 +240,17 @@
               v.reasons.map((r) => h('li', {}, r.message)),
             )
           : null,
+        refusedView(latest.metrics.refused_reports || []),
+      );
+    }
+
+    /** Stored reports that fail the study's checks: left out of pooling and the verdict, with why. */
+    function refusedView(refused) {
+      if (refused.length === 0) return null;
+      return h(
+        'ul',
+        { class: 'verdict-reasons', id: 'refused-reports' },
+        refused.map((r) => h('li', {}, `${siteName(r.site_id)}'s report is left out: ${r.reason}`)),
       );
     }
 

@@ -55,15 +55,30 @@ export class Federation {
       ...env,
     });
     await coordinator.start();
-    const t0 = performance.now();
-    for (let i = 0; i < 5; i++) await fetch(`${coordinator.baseUrl}/api/sites`, { headers: auth() });
-    // A busy machine slows every step alike: scale waits by what a step costs here, never below 20 ms.
-    return new Federation(coordinator, database, Math.max(20, (performance.now() - t0) / 5));
+    // One warm-up call, then the median of five: the unit of a step on this machine, as busy as it is.
+    const call = () => fetch(`${coordinator.baseUrl}/api/sites`, { headers: auth() }).then((r) => r.text());
+    await call();
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      await call();
+      times.push(performance.now() - t0);
+    }
+    const unitMs = times.sort((a, b) => a - b)[2]!;
+    return new Federation(coordinator, database, Math.max(20, unitMs));
   }
 
   /** `k` measured units: a wait's timeout for work k times a REST round trip, floored at 5 s. */
   budget(k: number): number {
     return Math.max(5_000, k * this.unitMs);
+  }
+
+  /**
+   * A round deadline (s) for a test that waits one out: a hundred measured units, so a busy machine
+   * still uploads in time, and at least the study spec's least, 10 s.
+   */
+  shortDeadlineS(): number {
+    return Math.max(10, Math.ceil(this.budget(100) / 1000));
   }
 
   async api(method: string, url: string, body?: unknown): Promise<ApiResult> {

@@ -10,7 +10,7 @@ import {
   type InMemoryCoordinator,
 } from '../../../../tests/medium/coordinator-in-memory';
 import type { Round, Study } from '../domain/records';
-import { MetricsIntake } from './metrics-intake';
+import { MetricsIntake, REFUSED_REPORT_AUDIT_RATE } from './metrics-intake';
 
 describe('MetricsIntake', () => {
   let c: InMemoryCoordinator;
@@ -141,6 +141,14 @@ describe('MetricsIntake', () => {
         details: { round: 1, reason: expect.stringContaining(reason) },
       },
     ]);
+  });
+
+  it('audit-logs a burst of refusals per site, then at the audit rate; every bad report is still refused', async () => {
+    const bad = { ...payload(), report: { ...metricsReport(0.8), auc: 2 } };
+    for (let i = 0; i < REFUSED_REPORT_AUDIT_RATE.limit + 5; i++)
+      await expect(intake.report('a', bad)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    const rows = (await c.audit.list('study', study.id)).filter((e) => e.action === 'metrics.report_refused');
+    expect(rows).toHaveLength(REFUSED_REPORT_AUDIT_RATE.limit);
   });
 
   it('refuses a report whose n is not the test size the lead approved, naming both and the fix', async () => {

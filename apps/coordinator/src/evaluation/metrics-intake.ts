@@ -1,6 +1,7 @@
 import type { MetricsReportPayload } from '@fedaln/protocol';
 import type { AuditLog } from '../audit/audit-log';
 import { DomainError } from '../domain/domain-error';
+import { KeyedRateLimit } from '../domain/keyed-rate-limit';
 import type { GlobalModelRepository } from '../models/global-model.repository';
 import { currentRoundIn } from '../rounds/current-round';
 import { KeyedSerial } from '../rounds/keyed-serial';
@@ -12,6 +13,12 @@ import type { StudyRepository } from '../studies/study.repository';
 import type { MonitorFeed } from '../telemetry/monitor-feed';
 import type { MetricsReportStore } from './metrics-report-store';
 import { siteReportProblem } from './site-report-check';
+
+/**
+ * Refused reports audit-logged per site: a burst of 10, then 10 a minute. A site sending bad reports
+ * in a loop is refused every time, but cannot grow the audit log without bound.
+ */
+export const REFUSED_REPORT_AUDIT_RATE = Object.freeze({ limit: 10, windowMs: 60_000 });
 
 /** What a site should do about a report on another layout or with impossible values. */
 const REPORT_FIX =
@@ -30,6 +37,7 @@ const REPORT_FIX =
  */
 export class MetricsIntake {
   private readonly serial = new KeyedSerial();
+  private readonly refusalsAudited: KeyedRateLimit;
 
   constructor(
     private readonly studies: StudyRepository,
@@ -41,7 +49,10 @@ export class MetricsIntake {
     private readonly monitor: MonitorFeed,
     private readonly sites: SiteRepository,
     private readonly audit: AuditLog,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.refusalsAudited = new KeyedRateLimit(REFUSED_REPORT_AUDIT_RATE, now);
+  }
 
   async report(siteId: string, payload: MetricsReportPayload): Promise<void> {
     const deps = { studies: this.studies, rounds: this.rounds };
@@ -69,13 +80,14 @@ export class MetricsIntake {
     const { report } = payload;
     const problem = await this.problemOf(siteId, report);
     if (problem) {
-      await this.audit.append({
-        actor: `site:${siteId}`,
-        action: 'metrics.report_refused',
-        subjectType: 'study',
-        subjectId: study.id,
-        details: { round: round.number, reason: problem },
-      });
+      if (this.refusalsAudited.take(siteId).ok)
+        await this.audit.append({
+          actor: `site:${siteId}`,
+          action: 'metrics.report_refused',
+          subjectType: 'study',
+          subjectId: study.id,
+          details: { round: round.number, reason: problem },
+        });
       throw new DomainError('INVALID_INPUT', `metrics report refused: ${problem}`);
     }
     await this.serial.run(study.id, async () => {
