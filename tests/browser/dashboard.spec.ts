@@ -31,7 +31,14 @@ beforeAll(async () => {
     sites: [
       { name: 'Hospital A', nTrain: 120, nTest: 80, separation: (r) => 0.5 + 0.2 * r },
       { name: 'Hospital B', nTrain: 90, nTest: 60, separation: (r) => 0.45 + 0.15 * r },
-      { name: 'Hospital C', nTrain: 60, nTest: 50, separation: (r) => 0.4 + 0.2 * r },
+      // Round 2: Hospital C's update is ten times the others' (screening flags it, issue 13).
+      {
+        name: 'Hospital C',
+        nTrain: 60,
+        nTest: 50,
+        separation: (r) => 0.4 + 0.2 * r,
+        deltaScale: (r) => (r === 2 ? 10 : 1),
+      },
     ],
     policy: { min_site_auc: 0.7, min_pooled_auc: 0.7, dca_range: [0.2, 0.5], min_sites_passing: 'all' },
   });
@@ -81,6 +88,22 @@ describe('lead dashboard (Chromium against a coordinator with a finished study)'
     expect(await page.locator('#verdict-result').textContent()).toBe(api.json.verdict.pass ? 'PASS' : 'FAIL');
     expect(await page.locator('#live').textContent()).toBe('live');
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-study.png'), fullPage: true });
+  });
+
+  it("flags the update screening did not accept, with the reason, in that round's row", async () => {
+    const round2 = (await study.api('GET', `/api/studies/${study.studyId}/rounds/2`)).json;
+    const hospitalC = String(study.siteIds[2]);
+    const flagged = round2.participants.filter(
+      (p: { screening: { verdict: string } | null }) => p.screening && p.screening.verdict !== 'accepted',
+    );
+    expect(flagged.map((p: { site_id: string }) => p.site_id)).toEqual([hospitalC]);
+    const flag = page.locator(`#rounds tbody tr[data-round="2"] .flag[data-site="${hospitalC}"]`);
+    expect(await flag.textContent()).toBe(`Hospital C: ${flagged[0].screening.verdict}`);
+    expect(await flag.getAttribute('title')).toBe(flagged[0].screening.reason);
+    expect(await page.locator('#rounds tbody tr[data-round="1"] .flag').count()).toBe(0);
+    expect(await page.locator('#rounds tbody tr[data-round="1"] td.screening').textContent()).toBe(
+      '3 accepted',
+    );
   });
 
   it('releases the last round from the UI', async () => {

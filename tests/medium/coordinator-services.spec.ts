@@ -298,11 +298,17 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     await expect(studies.get(study.id)).resolves.toMatchObject({ status: 'paused' });
     const waited = (await audit.list('study', study.id)).find((e) => e.action === 'study.awaiting_lead');
     expect(waited?.details).toEqual({ round: 1, reason: `no quorum after ${MAX_ROUND_ATTEMPTS} attempt(s)` });
+    // GET /api/studies/:id tells the lead why (StudiesService.awaitingLead, from this audit entry).
+    await expect(studies.awaitingLead(await studies.get(study.id))).resolves.toMatchObject({
+      round: 1,
+      reason: `no quorum after ${MAX_ROUND_ATTEMPTS} attempt(s)`,
+    });
     await rounds.resumeStudy(study.id, 'admin');
     await expect(rounds.getRound(study.id, 1)).resolves.toMatchObject({
       round: { state: 'waiting', attempt: 1 },
     });
     await expect(studies.get(study.id)).resolves.toMatchObject({ status: 'running' });
+    await expect(studies.awaitingLead(await studies.get(study.id))).resolves.toBeNull();
   });
 
   it('pause holds the next round until resume; abort fails the live round', async () => {

@@ -52,13 +52,15 @@
       const policy = study.spec.release_policy;
       $('study-head').replaceChildren(
         h('h2', {}, study.name, ' ', h('span', { class: `state ${study.status}` }, study.status)),
-        study.awaiting_lead
-          ? h(
-              'p',
-              { class: 'fail', id: 'awaiting-lead' },
-              `Waiting for you (round ${study.awaiting_lead.round}): ${study.awaiting_lead.reason}. Resume to try the round again (after revoking a bad site, say), or abort.`,
-            )
-          : null,
+        ...(study.awaiting_lead
+          ? [
+              h(
+                'p',
+                { class: 'fail', id: 'awaiting-lead' },
+                `Waiting for you (round ${study.awaiting_lead.round}): ${study.awaiting_lead.reason}. Resume to try the round again (after revoking a bad site, say), or abort.`,
+              ),
+            ]
+          : []),
         h(
           'p',
           { class: 'muted' },

@@ -65,6 +65,8 @@ export interface SiteSetup {
   readonly nTest: number;
   /** Per round: separation of the synthetic scores (AUC grows with it). */
   readonly separation: (round: number) => number;
+  /** Per round: a factor on the site's synthetic update (default 1; 10 makes screening flag it). */
+  readonly deltaScale?: (round: number) => number;
 }
 
 /** A response body parsed as JSON where it is JSON (else its text); tests read it loosely. */
@@ -142,10 +144,11 @@ export async function runReleaseStudy(options: {
     const global = decodeBlob(await sites[0]!.download(tasks[0]!));
     const next = prng(round);
     for (const [i, s] of sites.entries()) {
+      const scale = options.sites[i]!.deltaScale?.(round) ?? 1;
       const delta = global.map((t) => ({
         name: t.name,
         shape: t.shape,
-        values: Float32Array.from(t.values, () => (next() - 0.5) / 1000),
+        values: Float32Array.from(t.values, () => ((next() - 0.5) / 1000) * scale),
       }));
       const ack = await s.upload(tasks[i]!, encodeBlob(delta), options.sites[i]!.nTrain);
       if (!ack.ok) throw new Error(`upload: ${ack.code}: ${ack.message}`);
