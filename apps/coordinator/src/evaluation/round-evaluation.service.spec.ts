@@ -87,7 +87,7 @@ describe('RoundEvaluationService with a stored report that fails the checks', ()
   it("carries each site's screening verdict into the round's metrics (issue 13)", async () => {
     const rejected = {
       verdict: 'rejected' as const,
-      reason: "cosine to the median of the other updates is -0.912, below the reject threshold 0",
+      reason: 'cosine to the median of the other updates is -0.912, below the reject threshold 0',
       norm: 12.4,
       normZ: 40.1,
       cosine: -0.912,
