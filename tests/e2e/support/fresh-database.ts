@@ -33,7 +33,9 @@ export async function freshDatabase(
   adminUrl = process.env.DATABASE_URL,
 ): Promise<FreshDatabase> {
   if (!adminUrl) return { url: '', drop: async () => undefined };
-  const name = `fedaln_e2e_${label}_${randomBytes(4).toString('hex')}`;
+  // An unquoted identifier: the label's letters and digits only ('metrics-reports' → metrics_reports).
+  const safe = label.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  const name = `fedaln_e2e_${safe}_${randomBytes(4).toString('hex')}`;
   await admin(adminUrl, `CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
