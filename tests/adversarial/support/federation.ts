@@ -104,6 +104,13 @@ export class Federation {
 
   /** Creates and starts a study of scripted sites (densenet-tiny, random init, 32 px). */
   async startStudy(siteIds: string[], spec: Record<string, unknown> = {}): Promise<string> {
+    const id = await this.createStudy(siteIds, spec);
+    await this.start(id);
+    return id;
+  }
+
+  /** Creates a study (densenet-tiny, random init, 32 px unless `spec` says otherwise); not started. */
+  async createStudy(siteIds: string[], spec: Record<string, unknown> = {}): Promise<string> {
     const created = await this.api('POST', '/api/studies', {
       name: 'adversarial',
       arch: 'densenet-tiny',
@@ -120,10 +127,12 @@ export class Federation {
       ...spec,
     });
     if (created.status !== 201) throw new Error(`creating the study: ${JSON.stringify(created.json)}`);
-    const id = String(created.json.id);
-    const started = await this.api('POST', `/api/studies/${id}/start`);
+    return String(created.json.id);
+  }
+
+  async start(studyId: string): Promise<void> {
+    const started = await this.api('POST', `/api/studies/${studyId}/start`);
     if (started.status >= 300) throw new Error(`starting the study: ${JSON.stringify(started.json)}`);
-    return id;
   }
 
   /** Resolves the study once `done` holds of `GET /api/studies/:id` (polled: REST has no events). */
