@@ -1,5 +1,5 @@
 import { medianOfSorted, sortColumn, trimmedMeanOfSorted } from './column-order';
-import type { LayoutEntry, UpdateTensor } from './streaming-fedavg';
+import { readTensor, type LayoutEntry, type UpdateTensor } from './streaming-fedavg';
 
 /** The coordinate-wise robust aggregators a study may choose instead of FedAvg. */
 export type CoordinateRobustKind = 'median' | 'trimmed-mean';
@@ -52,11 +52,6 @@ export class CoordinateRobustMean {
     this.col = new Float64Array(updates.length);
   }
 
-  /** Updates the mean is taken over. */
-  get count(): number {
-    return this.updates.length;
-  }
-
   /**
    * out[j] = global[j] + δ̄ for elements [from, from + out.length) of layout tensor k (each rounded
    * once to float32). Throws on a value that is not finite, naming the tensor and index.
@@ -71,10 +66,11 @@ export class CoordinateRobustMean {
     for (let start = 0; start < out.length; start += chunk) {
       const len = Math.min(chunk, out.length - start);
       for (let i = 0; i < K; i++) {
-        const t = this.updates[i]?.[k] as UpdateTensor;
-        const into = buf.subarray(i * chunk, i * chunk + len);
-        if ('values' in t) into.set(t.values.subarray(from + start, from + start + len));
-        else t.read(from + start, into);
+        readTensor(
+          this.updates[i]?.[k] as UpdateTensor,
+          from + start,
+          buf.subarray(i * chunk, i * chunk + len),
+        );
       }
       for (let j = 0; j < len; j++) {
         for (let i = 0; i < K; i++) {

@@ -11,23 +11,13 @@ export {
 export { type FoldThread } from './fold-worker-thread';
 export { GRID_LOG2, gridScale, K_MAX, N_MAX, RANGE_LOG2 } from './grid';
 export { UpdateRejected, type UpdateRejectedCode } from './update-rejected';
-export { medianOf, medianOfSorted, sortColumn, trimCount, trimmedMeanOfSorted } from './column-order';
-export { CoordinateRobustMean, ROBUST_CHUNK, type CoordinateRobustKind } from './coordinate-robust-mean';
+export { CoordinateRobustMean, type CoordinateRobustKind } from './coordinate-robust-mean';
 export { scaledUpdate } from './scaled-update';
 export {
-  COSINE_OUTLIER_Z,
-  MIN_COSINE_SPREAD,
-  MIN_UPDATES_FOR_COSINE,
-  NORM_OUTLIER_Z,
   SCREENING_VERDICT_KINDS,
   screeningVerdicts,
   type ScreeningOptions,
   type ScreeningVerdict,
   type ScreeningVerdictKind,
 } from './screening-verdicts';
-export {
-  SCREENING_CHUNK,
-  screenUpdates,
-  type RoundScreening,
-  type UpdateStatistics,
-} from './update-screening';
+export { screenUpdates, type RoundScreening, type UpdateStatistics } from './update-screening';

@@ -1,4 +1,4 @@
-import type { TensorSource, UpdateTensor } from './streaming-fedavg';
+import { readTensor, type TensorSource, type UpdateTensor } from './streaming-fedavg';
 
 /**
  * An update multiplied by `scale` as it is read (each value rounded to float32), without a copy of
@@ -15,8 +15,7 @@ export function scaledUpdate(update: readonly UpdateTensor[], scale: number): Up
     name: t.name,
     shape: t.shape,
     read: (from, into) => {
-      if ('values' in t) into.set(t.values.subarray(from, from + into.length));
-      else t.read(from, into);
+      readTensor(t, from, into);
       for (let i = 0; i < into.length; i++) into[i] = (into[i] as number) * scale;
     },
   }));

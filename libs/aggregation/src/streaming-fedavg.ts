@@ -53,6 +53,16 @@ const CHECK_CHUNK = 1 << 16;
 const valuesOf = (t: UpdateTensor): Values =>
   'values' in t ? t.values : { length: size(t.shape), read: (from, into) => t.read(from, into) };
 
+/**
+ * Fills `into` with values [from, from + into.length) of an update's tensor, held or read on demand.
+ *
+ * @example
+ * readTensor(update[0], 65536, chunk); // chunk = values 65536 … 65536 + chunk.length − 1
+ */
+export function readTensor(t: UpdateTensor, from: number, into: Float32Array): void {
+  readValues(valuesOf(t), from, into);
+}
+
 const shapeText = (s: readonly number[]): string => `[${s.join(', ')}]`;
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
@@ -395,7 +405,7 @@ export class StreamingFedAvg {
 
   private badValue(t: UpdateTensor, i: number, n: number, cap: number): UpdateRejected {
     const one = new Float32Array(1);
-    readValues(valuesOf(t), i, one);
+    readTensor(t, i, one);
     const v = one[0] as number;
     return Number.isFinite(v)
       ? new UpdateRejected(

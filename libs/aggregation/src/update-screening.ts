@@ -1,4 +1,4 @@
-import type { LayoutEntry, UpdateTensor } from './streaming-fedavg';
+import { readTensor, type LayoutEntry, type UpdateTensor } from './streaming-fedavg';
 
 /** Floats per update read at a time by {@link screenUpdates}: memory is K × this × 4 bytes. */
 export const SCREENING_CHUNK = 1 << 14;
@@ -92,8 +92,8 @@ export function screenUpdates(
       const len = Math.min(chunk, n - from);
       for (let i = 0; i < K; i++) {
         const into = buf.subarray(i * chunk, i * chunk + len);
-        readInto(updates[i]?.[k] as UpdateTensor, from, into);
-        const bad = firstNonFinite(into, acc.sq, i);
+        readTensor(updates[i]?.[k] as UpdateTensor, from, into);
+        const bad = addSquares(into, acc.sq, i);
         if (bad >= 0 && nonFinite[i] === null) {
           nonFinite[i] = { tensor: entry.name, index: from + bad, value: into[bad] as number };
         }
@@ -130,7 +130,7 @@ interface Sums {
 }
 
 /** Adds Σ v² of row `i`'s finite values to sq[i]; returns the index of its first non-finite value, or −1. */
-function firstNonFinite(row: Float32Array, sq: Float64Array, i: number): number {
+function addSquares(row: Float32Array, sq: Float64Array, i: number): number {
   let s = 0;
   let bad = -1;
   for (let j = 0; j < row.length; j++) {
@@ -188,11 +188,6 @@ function sampleChunk(
       cc[i] = (cc[i] as number) + c * c;
     }
   }
-}
-
-function readInto(t: UpdateTensor, from: number, into: Float32Array): void {
-  if ('values' in t) into.set(t.values.subarray(from, from + into.length));
-  else t.read(from, into);
 }
 
 function checkLayout(layout: readonly LayoutEntry[], update: readonly UpdateTensor[], i: number): void {

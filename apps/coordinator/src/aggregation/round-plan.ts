@@ -41,7 +41,7 @@ export function roundPlanOf(spec: Pick<StudySpec, 'sites' | 'min_sites' | 'robus
 
 /**
  * True when updates can be folded as they arrive: plain FedAvg without screening. Otherwise the
- * round's updates are screened and combined together at aggregation (`screenedAggregate`).
+ * round's updates are screened and combined together at aggregation (`combineScreened`).
  */
 export function foldsOnArrival(plan: RoundPlan): boolean {
   return plan.screening === null && plan.aggregator === 'fedavg';

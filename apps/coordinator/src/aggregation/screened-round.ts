@@ -35,8 +35,6 @@ export interface CombinedRound {
   readonly applyChunk: (k: number, from: number, out: Float32Array, global: Float32Array) => void;
   /** Per site, what screening decided (every site of the round, kept or not). */
   readonly screening: ReadonlyMap<string, UpdateScreening>;
-  /** Updates that went into the model. */
-  readonly kept: number;
   close(): void;
 }
 
@@ -126,7 +124,6 @@ export function combineScreened(
     return {
       applyChunk: (k, from, out, g) => fedavg.applyChunk(k, from, out, g),
       screening,
-      kept,
       close: () => fedavg.close(),
     };
   }
@@ -139,7 +136,6 @@ export function combineScreened(
   return {
     applyChunk: (k, from, out, g) => robust.applyChunk(k, from, out, g),
     screening,
-    kept: keep.length,
     close: () => undefined,
   };
 }

@@ -3,6 +3,7 @@
  * exchange. TypeORM entities (persistence/entities) and HTTP responses (`*.response.ts`) are mapped
  * to and from these; neither leaks past its layer.
  */
+import type { ScreeningVerdictKind } from '@fedaln/aggregation';
 import type { RoundState } from '../rounds/round-machine';
 import type { StudySpec } from './study-spec';
 import type { StudyStatus } from './study-lifecycle';
@@ -73,17 +74,14 @@ export interface Participant {
   readonly screening: UpdateScreening | null;
 }
 
-/** Verdicts of update screening, least to most severe (`@fedaln/aggregation` decides them). */
-export const SCREENING_VERDICTS = ['accepted', 'clipped', 'down-weighted', 'rejected'] as const;
-export type ScreeningVerdict = (typeof SCREENING_VERDICTS)[number];
-
 /**
  * A site's update as screening saw it (issue 13), with the numbers the verdict rests on; null
  * where a number is undefined (a cosine in a round of fewer than three updates, a clip bound when
  * clipping is off).
  */
 export interface UpdateScreening {
-  readonly verdict: ScreeningVerdict;
+  /** One of `SCREENING_VERDICT_KINDS` (`@fedaln/aggregation` decides them). */
+  readonly verdict: ScreeningVerdictKind;
   readonly reason: string;
   readonly norm: number | null;
   readonly normZ: number | null;

@@ -1,9 +1,5 @@
-import {
-  PARTICIPANT_STATES,
-  SCREENING_VERDICTS,
-  type Participant,
-  type UpdateScreening,
-} from '../../domain/records';
+import { SCREENING_VERDICT_KINDS } from '@fedaln/aggregation';
+import { PARTICIPANT_STATES, type Participant, type UpdateScreening } from '../../domain/records';
 import type { RoundParticipantEntity } from '../entities/round-participant.entity';
 import { oneOf, toNumberOrNull } from './column';
 
@@ -29,7 +25,7 @@ export function screeningFromColumn(v: unknown): UpdateScreening | null {
   const s = v as Record<string, unknown>;
   const worst = s.worstTensor as Record<string, unknown> | null | undefined;
   return {
-    verdict: oneOf(SCREENING_VERDICTS, s.verdict, 'round_participants.screening.verdict'),
+    verdict: oneOf(SCREENING_VERDICT_KINDS, s.verdict, 'round_participants.screening.verdict'),
     reason: typeof s.reason === 'string' ? s.reason : '',
     norm: numberOrNull(s.norm),
     normZ: numberOrNull(s.normZ),
