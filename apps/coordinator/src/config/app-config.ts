@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { LOOPBACK_PLAIN, parseListen, type ListenConfig, type ListenFlags } from './listen-config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -24,6 +25,8 @@ export class AppConfig {
      * "aggregation started" is logged, so the e2e suite can SIGKILL the coordinator there. 0 otherwise.
      */
     readonly testAggregationDelayMs = 0,
+    /** `--host`, TLS or plain (listen-config.ts); plain HTTP on loopback by default. */
+    readonly listen: ListenConfig = LOOPBACK_PLAIN,
   ) {}
 
   get blobDir(): string {
@@ -46,7 +49,7 @@ export class ConfigError extends Error {
 }
 
 /** Command-line overrides; a flag wins over its environment variable. */
-export interface ConfigFlags {
+export interface ConfigFlags extends ListenFlags {
   readonly port?: string;
   readonly dataDir?: string;
 }
@@ -69,7 +72,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}, cwd 
   const adminToken = parseAdminToken(env.FEDALN_ADMIN_TOKEN);
   const logLevel = parseLogLevel(env.LOG_LEVEL);
   const delay = parseMilliseconds(env.FEDALN_TEST_AGGREGATION_DELAY_MS, 'FEDALN_TEST_AGGREGATION_DELAY_MS');
-  return new AppConfig(dataDir, port, database, adminToken, logLevel, delay);
+  const listen = parseListen(
+    env,
+    flags,
+    cwd,
+    (name, value, expected) => new ConfigError(name, value, expected),
+  );
+  return new AppConfig(dataDir, port, database, adminToken, logLevel, delay, listen);
 }
 
 function parsePort(raw: string | undefined, name: string): number {
