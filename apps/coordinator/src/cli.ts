@@ -26,6 +26,10 @@ const USAGE = `usage: fedaln-coordinator <command> [options]
   site list [--json]                        list sites
   site revoke ID                            revoke a site and its token
   study create --file study.json            validate and store a study; prints its id
+  audit verify [--anchor ID:HASH] [--json]  walk the audit log's hash chain; exit 1 naming the first
+                                            broken row (with --anchor: the chain must still hold
+                                            that head)
+  audit head [--json]                       print the chain head ID:HASH to anchor elsewhere
 
 Environment: FEDALN_HOST, FEDALN_TLS_CERT, FEDALN_TLS_KEY, FEDALN_BEHIND_PROXY=1 (flags win).
 Every command takes --data-dir DIR (default FEDALN_DATA_DIR or ./data/coordinator) and uses
@@ -49,6 +53,7 @@ async function main(argv: string[]): Promise<void> {
       'n-test': { type: 'string' },
       file: { type: 'string' },
       json: { type: 'boolean' },
+      anchor: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -73,6 +78,11 @@ async function main(argv: string[]): Promise<void> {
       return withEnrolment(config, (e) =>
         site(e, sub, arg, values.name, caseFlags(values['n-train'], values['n-test']), values.json === true),
       );
+    case 'audit':
+      process.exitCode = await (
+        await import('./audit/audit-command.js')
+      ).auditCommand(config.database, sub, values.anchor, values.json === true);
+      return;
     case 'study':
       if (sub !== 'create')
         throw new UsageError(
@@ -82,7 +92,7 @@ async function main(argv: string[]): Promise<void> {
       return createStudy(config, values.file);
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(command)}: expected serve, site or study (see --help)`,
+        `unknown command ${JSON.stringify(command)}: expected serve, site, study or audit (see --help)`,
       );
   }
 }

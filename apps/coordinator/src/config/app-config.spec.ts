@@ -26,6 +26,7 @@ describe('loadConfig', () => {
     expect(c.port).toBe(8080);
     expect(c.logLevel).toBe('info');
     expect(c.adminToken).toBeUndefined();
+    expect(c.trustedProxies).toEqual([]);
   });
 
   it('reads the environment and lets flags win', () => {
@@ -35,6 +36,7 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgres://fedaln@db:5432/fedaln',
       FEDALN_ADMIN_TOKEN: 'a'.repeat(32),
       LOG_LEVEL: 'debug',
+      FEDALN_TRUSTED_PROXIES: '10.0.0.2, ::1',
     });
     const c = loadConfig(env, { port: '9100', dataDir: 'other' }, cwd);
     expect(c.port).toBe(9100);
@@ -42,6 +44,7 @@ describe('loadConfig', () => {
     expect(c.database).toEqual({ kind: 'postgres', url: 'postgres://fedaln@db:5432/fedaln' });
     expect(c.adminToken).toBe('a'.repeat(32));
     expect(c.logLevel).toBe('debug');
+    expect(c.trustedProxies).toEqual(['10.0.0.2', '::1']);
   });
 
   it.each([
@@ -53,6 +56,7 @@ describe('loadConfig', () => {
     [{ FEDALN_ADMIN_TOKEN: 'short' }, {}, 'FEDALN_ADMIN_TOKEN'],
     [{ LOG_LEVEL: 'verbose' }, {}, 'LOG_LEVEL'],
     [{ FEDALN_DATA_DIR: ' ' }, {}, 'FEDALN_DATA_DIR'],
+    [{ FEDALN_TRUSTED_PROXIES: '10.0.0.2,proxy.local' }, {}, 'FEDALN_TRUSTED_PROXIES'],
   ])('%j %j fails naming %s', (env, flags, variable) => {
     const error = configError(env, flags);
     expect(error.variable).toBe(variable);

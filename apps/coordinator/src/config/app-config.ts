@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { LOOPBACK_PLAIN, parseListen, type ListenConfig, type ListenFlags } from './listen-config';
 
@@ -25,6 +26,12 @@ export class AppConfig {
      * "aggregation started" is logged, so the e2e suite can SIGKILL the coordinator there. 0 otherwise.
      */
     readonly testAggregationDelayMs = 0,
+    /**
+     * `FEDALN_TRUSTED_PROXIES` (comma-separated IP addresses): reverse proxies whose
+     * `X-Forwarded-For` names the client for the failed-authentication limit. Empty: the header is
+     * ignored and the TCP peer counts.
+     */
+    readonly trustedProxies: readonly string[] = [],
     /** `--host`, TLS or plain (listen-config.ts); plain HTTP on loopback by default. */
     readonly listen: ListenConfig = LOOPBACK_PLAIN,
   ) {}
@@ -72,13 +79,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}, cwd 
   const adminToken = parseAdminToken(env.FEDALN_ADMIN_TOKEN);
   const logLevel = parseLogLevel(env.LOG_LEVEL);
   const delay = parseMilliseconds(env.FEDALN_TEST_AGGREGATION_DELAY_MS, 'FEDALN_TEST_AGGREGATION_DELAY_MS');
+  const trustedProxies = parseTrustedProxies(env.FEDALN_TRUSTED_PROXIES);
   const listen = parseListen(
     env,
     flags,
     cwd,
     (name, value, expected) => new ConfigError(name, value, expected),
   );
-  return new AppConfig(dataDir, port, database, adminToken, logLevel, delay, listen);
+  return new AppConfig(dataDir, port, database, adminToken, logLevel, delay, trustedProxies, listen);
 }
 
 function parsePort(raw: string | undefined, name: string): number {
@@ -121,6 +129,21 @@ function parseAdminToken(raw: string | undefined): string | undefined {
     );
   }
   return raw;
+}
+
+function parseTrustedProxies(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const addresses = raw.split(',').map((a) => a.trim().toLowerCase());
+  for (const a of addresses) {
+    if (isIP(a) === 0) {
+      throw new ConfigError(
+        'FEDALN_TRUSTED_PROXIES',
+        raw,
+        `comma-separated IP addresses of your reverse proxies ("${a}" is not one), or unset`,
+      );
+    }
+  }
+  return addresses;
 }
 
 function parseLogLevel(raw: string | undefined): LogLevel {
