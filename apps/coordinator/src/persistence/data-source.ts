@@ -14,6 +14,7 @@ import { InitialSchema1764216000000 } from './migrations/1764216000000-initial-s
 import { Releases1764230000000 } from './migrations/1764230000000-releases';
 import { RoundScreening1764300000000 } from './migrations/1764300000000-round-screening';
 import { ApprovedCases1764310000000 } from './migrations/1764310000000-approved-cases';
+import { ReleaseManifests1764320000000 } from './migrations/1764320000000-release-manifests';
 
 export const ENTITIES = [
   SiteEntity,
@@ -30,6 +31,7 @@ export const MIGRATIONS = [
   Releases1764230000000,
   RoundScreening1764300000000,
   ApprovedCases1764310000000,
+  ReleaseManifests1764320000000,
 ];
 
 /** Either a PostgreSQL URL, or a `pg`-compatible driver object (PGlite's, from typeorm-pglite). */

@@ -19,11 +19,13 @@ export interface PullCommand {
   workDir: string;
   /** `--input-size`: overrides the release's input size (and is the global model's, default 224). */
   inputSize: number | undefined;
+  /** `--allow-unsigned`: accept a release made before signed manifests (digest signature only), with a warning. */
+  allowUnsigned: boolean;
 }
 
 export const PULL_USAGE =
   '  fedaln-site pull --coordinator URL --token TOKEN --out DIR [--release N|latest] [--study ID]\n' +
-  '                   [--public-key BASE64] [--work-dir DIR] [--input-size N]\n' +
+  '                   [--public-key BASE64] [--work-dir DIR] [--input-size N] [--allow-unsigned]\n' +
   '  fedaln-site pull --coordinator URL --token TOKEN --out DIR --study ID --version N|latest   (unsigned global model)';
 
 /** An Ed25519 public key as `GET /api/keys` gives it: standard base64 of exactly 32 raw bytes. */
@@ -68,6 +70,7 @@ export function parsePull(argv: readonly string[], token: (flag: string | undefi
     'public-key': { kind: 'string', hint: '<base64 key from GET /api/keys>' },
     'work-dir': { kind: 'string', default: 'fedaln-site-work', hint: '/var/lib/fedaln-site' },
     'input-size': { kind: 'string', hint: '224' },
+    'allow-unsigned': { kind: 'switch' },
   });
   const inputSize = flags['input-size'];
   if (inputSize !== undefined && integerIn(inputSize, { min: 32 }) === undefined)
@@ -105,5 +108,6 @@ export function parsePull(argv: readonly string[], token: (flag: string | undefi
     publicKey: publicKeyFlag(flags['public-key']),
     workDir: flags['work-dir'],
     inputSize: inputSize === undefined ? undefined : Number(inputSize),
+    allowUnsigned: flags['allow-unsigned'],
   };
 }

@@ -24,6 +24,17 @@ export class UntrustedModelError extends Error {
 }
 
 /**
+ * The key pinned in `workDir` (by `pull` or `run`), or null when none is: what `predict` and
+ * `evaluate` verify a model folder's manifest against, without asking the network.
+ *
+ * @example const key = await readPinnedKey('fedaln-site-work');
+ */
+export async function readPinnedKey(workDir: string): Promise<string | null> {
+  const text = await fs.readFile(path.join(workDir, PINNED_KEY_FILE), 'utf8').catch(() => null);
+  return text === null ? null : (JSON.parse(text) as PinnedKey).ed25519_public_key;
+}
+
+/**
  * The pinned key of `coordinator`: the one in the work dir; else `explicit` (the `--public-key`
  * flag) or, at first contact, the coordinator's `GET /api/keys`; the result is stored. A key that
  * differs from the pinned one is refused: a coordinator does not change its signing key.
