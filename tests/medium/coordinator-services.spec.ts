@@ -129,13 +129,16 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     const repo = new TypeOrmAdminTokenRepository(db.dataSource);
     const first = new AdminAuthService(repo, undefined, audit);
     const token = await first.initialise();
-    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(token).toMatch(/^fa_admin_[A-Za-z0-9_-]{43}$/);
+    const secret = (token as string).slice('fa_admin_'.length);
     const stored = await repo.current();
-    expect(JSON.stringify(stored)).not.toContain(token as string);
+    expect(JSON.stringify(stored)).not.toContain(secret);
     const restarted = new AdminAuthService(repo, undefined, audit);
     await expect(restarted.initialise()).resolves.toBeNull(); // not shown again
     await expect(restarted.verify(token as string)).resolves.toBe(true);
     await expect(restarted.verify('wrong')).resolves.toBe(false);
+    // A token generated before the fa_admin_ prefix was the bare secret; its stored hash is the same.
+    await expect(restarted.verify(secret)).resolves.toBe(true);
     await expect(audit.list('admin', 'admin')).resolves.toHaveLength(1); // generated once, audited once
     const fixed = new AdminAuthService(repo, 'f'.repeat(32), audit);
     await fixed.initialise();

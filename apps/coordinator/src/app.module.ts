@@ -11,10 +11,12 @@ import type { DataSource } from 'typeorm';
 import { AggregationRunner } from './aggregation/aggregation-runner';
 import { RoundAggregator } from './aggregation/round-aggregator';
 import { StudyRoundPlans } from './aggregation/round-plan';
+import { AuditController } from './audit/audit.controller';
 import { AuditLog } from './audit/audit-log';
 import { AdminAuthService } from './auth/admin-auth.service';
 import { AdminOrSiteGuard } from './auth/admin-or-site.guard';
 import { AdminGuard } from './auth/admin.guard';
+import { BearerAuth } from './auth/bearer-auth';
 import { SiteAuthService } from './auth/site-auth.service';
 import { SiteStanding } from './auth/site-standing';
 import { BlobCache } from './blobs/blob-cache';
@@ -121,6 +123,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         StudyReleasesController,
         ReleasesController,
         KeysController,
+        AuditController,
       ],
       providers: [
         { provide: AppConfig, useValue: config },
@@ -131,6 +134,11 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         AdminOrSiteGuard,
         ...enrolment,
         factory(SiteAuthService, [SiteRepository], (s) => new SiteAuthService(s)),
+        factory(
+          BearerAuth,
+          [AdminAuthService, SiteAuthService],
+          (a, s) => new BearerAuth(a, s, { trustedProxies: config.trustedProxies }),
+        ),
         factory(SiteStanding, [SiteRepository], (s) => new SiteStanding(s)),
         factory(CoordinatorMetrics, [RoundRepository], (r) => new CoordinatorMetrics(r)),
         factory(

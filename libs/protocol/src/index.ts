@@ -8,3 +8,4 @@ export * from './tensor';
 export * from './weights';
 export * from './signature';
 export * from './release-manifest';
+export * from './loopback';

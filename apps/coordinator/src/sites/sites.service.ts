@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log';
-import { formatEnrolmentToken } from '../auth/enrolment-token';
+import { formatEnrolmentToken } from '../auth/token-format';
 import { hashSecret, newSecret } from '../auth/secret-hash';
 import { DomainError } from '../domain/domain-error';
 import type { CaseCounts, Site } from '../domain/records';

@@ -8,8 +8,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * in both columns: they are outside the chain. Adding nullable columns rewrites no row, so the
  * releases' immutability triggers (Releases1764230000000) are untouched.
  */
-export class ReleaseManifests1764320000000 implements MigrationInterface {
-  name = 'ReleaseManifests1764320000000';
+export class ReleaseManifests1764410000000 implements MigrationInterface {
+  name = 'ReleaseManifests1764410000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
