@@ -8,17 +8,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { metricsReport } from '@fedaln/metrics';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { exampleStudySpec } from '../medium/coordinator-fixtures';
 import { Coordinator, freePort } from './support/coordinator';
+import { siteProcess, type SiteProcess } from './support/site-process';
 
 jest.setTimeout(240_000);
 
 const ROOT = path.join(__dirname, '../..');
-const SITE_BIN = path.join(ROOT, 'apps/site-client/bin/fedaln-site.js');
 const ADMIN = 'e2e-site-client-admin-token-0123456789';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-e2e-site-'));
 const phantom = path.join(tmp, 'phantom');
@@ -26,26 +26,8 @@ let coordinator: Coordinator;
 let studyId = '';
 const tokens: string[] = [];
 
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exit: Promise<number | null>;
-}
-
-function site(args: string[]): Proc {
-  const child = spawn(process.execPath, [SITE_BIN, ...args], {
-    cwd: tmp,
-    env: { ...process.env, FEDALN_ENGINE: 'auto' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, out: () => out, err: () => err, exit };
-}
+type Proc = SiteProcess;
+const site = (args: string[]): Proc => siteProcess(args, tmp);
 
 /** Waits for the exit code; on a different one, fails with the process's log. */
 async function expectExit(proc: Proc, code: number): Promise<void> {

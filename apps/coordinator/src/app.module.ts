@@ -11,6 +11,7 @@ import type { DataSource } from 'typeorm';
 import { AggregationRunner } from './aggregation/aggregation-runner';
 import { RoundAggregator } from './aggregation/round-aggregator';
 import { StudyRoundPlans } from './aggregation/round-plan';
+import { AuditController } from './audit/audit.controller';
 import { AuditLog } from './audit/audit-log';
 import { AdminAuthService } from './auth/admin-auth.service';
 import { AdminOrSiteGuard } from './auth/admin-or-site.guard';
@@ -123,6 +124,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         StudyReleasesController,
         ReleasesController,
         KeysController,
+        AuditController,
       ],
       providers: [
         { provide: AppConfig, useValue: config },

@@ -7,3 +7,4 @@ export * from './metrics-report';
 export * from './tensor';
 export * from './weights';
 export * from './signature';
+export * from './loopback';

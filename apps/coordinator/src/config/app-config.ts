@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import * as path from 'node:path';
+import { LOOPBACK_PLAIN, parseListen, type ListenConfig, type ListenFlags } from './listen-config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -31,6 +32,8 @@ export class AppConfig {
      * ignored and the TCP peer counts.
      */
     readonly trustedProxies: readonly string[] = [],
+    /** `--host`, TLS or plain (listen-config.ts); plain HTTP on loopback by default. */
+    readonly listen: ListenConfig = LOOPBACK_PLAIN,
   ) {}
 
   get blobDir(): string {
@@ -53,7 +56,7 @@ export class ConfigError extends Error {
 }
 
 /** Command-line overrides; a flag wins over its environment variable. */
-export interface ConfigFlags {
+export interface ConfigFlags extends ListenFlags {
   readonly port?: string;
   readonly dataDir?: string;
 }
@@ -77,7 +80,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}, cwd 
   const logLevel = parseLogLevel(env.LOG_LEVEL);
   const delay = parseMilliseconds(env.FEDALN_TEST_AGGREGATION_DELAY_MS, 'FEDALN_TEST_AGGREGATION_DELAY_MS');
   const trustedProxies = parseTrustedProxies(env.FEDALN_TRUSTED_PROXIES);
-  return new AppConfig(dataDir, port, database, adminToken, logLevel, delay, trustedProxies);
+  const listen = parseListen(
+    env,
+    flags,
+    cwd,
+    (name, value, expected) => new ConfigError(name, value, expected),
+  );
+  return new AppConfig(dataDir, port, database, adminToken, logLevel, delay, trustedProxies, listen);
 }
 
 function parsePort(raw: string | undefined, name: string): number {

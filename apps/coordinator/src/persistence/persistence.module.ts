@@ -1,6 +1,6 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditLog } from '../audit/audit-log';
+import { AuditChainReader, AuditLog } from '../audit/audit-log';
 import { AdminTokenRepository } from '../auth/admin-token.repository';
 import { BlobStore, FileBlobStore } from '../blobs/blob-store';
 import { DatabaseHealth } from '../telemetry/database-health';
@@ -11,7 +11,7 @@ import { RoundRepository } from '../rounds/round.repository';
 import { SiteRepository } from '../sites/site.repository';
 import { StudyRepository } from '../studies/study.repository';
 import { TypeOrmAdminTokenRepository } from './typeorm-admin-token.repository';
-import { TypeOrmAuditLog } from './typeorm-audit-log';
+import { TypeOrmAuditChainReader, TypeOrmAuditLog } from './typeorm-audit-log';
 import { TypeOrmDatabaseHealth } from './typeorm-database-health';
 import { TypeOrmGlobalModelRepository } from './typeorm-global-model.repository';
 import { TypeOrmParticipantRepository } from './typeorm-participant.repository';
@@ -39,6 +39,7 @@ export class PersistenceModule {
       adapter(ParticipantRepository, (ds) => new TypeOrmParticipantRepository(ds)),
       adapter(GlobalModelRepository, (ds) => new TypeOrmGlobalModelRepository(ds)),
       adapter(AuditLog, (ds) => new TypeOrmAuditLog(ds)),
+      adapter(AuditChainReader, (ds) => new TypeOrmAuditChainReader(ds)),
       adapter(VerdictRepository, (ds) => new TypeOrmVerdictRepository(ds)),
       adapter(ReleaseRepository, (ds) => new TypeOrmReleaseRepository(ds)),
       adapter(DatabaseHealth, (ds) => new TypeOrmDatabaseHealth(ds)),

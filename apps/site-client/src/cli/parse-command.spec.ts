@@ -2,6 +2,20 @@ import { UsageError } from '@fedaln/cli-flags';
 import { describe, expect, it } from '@jest/globals';
 import { parseCommand } from './parse-command';
 
+/** `pull` of a global model of study `s` from a coordinator on this machine. */
+const globalPull = (version: string) => [
+  'pull',
+  '--coordinator',
+  'http://localhost',
+  '--token',
+  't',
+  '--study',
+  's',
+  '--out',
+  'o',
+  '--version',
+  version,
+];
 const run = ['run', '--coordinator', 'https://c.example/', '--token', 'tok', '--data', '/d'];
 
 function usageError(argv: string[], env: NodeJS.ProcessEnv = {}): UsageError {
@@ -29,6 +43,7 @@ describe('parseCommand', () => {
       minPerClass: 2,
       once: false,
       idleExit: 0,
+      tls: { caFile: undefined, pinSha256: undefined, insecure: false },
     });
   });
 
@@ -36,6 +51,7 @@ describe('parseCommand', () => {
     const argv = [
       'run',
       '--coordinator=http://h:3000',
+      '--insecure',
       '--data=/d',
       '--engine=cpu',
       '--once',
@@ -44,6 +60,7 @@ describe('parseCommand', () => {
     ];
     expect(parseCommand(argv, { FEDALN_SITE_TOKEN: 'from-env' })).toMatchObject({
       coordinator: 'http://h:3000',
+      tls: { insecure: true },
       token: 'from-env',
       engine: 'cpu',
       once: true,
@@ -65,19 +82,27 @@ describe('parseCommand', () => {
       split: 'all',
       json: true,
     });
-    expect(
-      parseCommand(
-        ['pull', '--coordinator', 'http://h', '--token', 't', '--study', 's', '--out', 'o', '--version', '3'],
-        {},
-      ),
-    ).toMatchObject({
+    expect(parseCommand(globalPull('3'), {})).toMatchObject({
       source: { kind: 'global', study: 's', version: 3 },
     });
   });
 
+  it('reads the connection flags of run and pull; http:// to loopback needs no --insecure', () => {
+    const pin = Buffer.alloc(32, 7).toString('base64');
+    expect(parseCommand([...run, '--ca-file', 'ca.crt', '--pin-sha256', pin], {})).toMatchObject({
+      tls: { caFile: 'ca.crt', pinSha256: pin, insecure: false },
+    });
+    expect(
+      parseCommand(['pull', '--coordinator', 'http://[::1]:8080', '--token', 't', '--out', 'o'], {}),
+    ).toMatchObject({ coordinator: 'http://[::1]:8080', tls: { insecure: false } });
+  });
+
   it.each([
     [['run', '--data', '/d', '--token', 't'], '--coordinator is required'],
-    [['run', '--coordinator', 'http://h', '--data', '/d'], 'pass --token TOKEN or set FEDALN_SITE_TOKEN'],
+    [
+      ['run', '--coordinator', 'http://localhost', '--data', '/d'],
+      'pass --token TOKEN or set FEDALN_SITE_TOKEN',
+    ],
     [
       [...run, '--engine', 'gpu'],
       '--engine "gpu" is not a valid choice; expected one of auto, tensorflow-gpu, tensorflow, wasm, cpu',
@@ -93,11 +118,22 @@ describe('parseCommand', () => {
     ],
     [['run', '--coordinator', '--token', 't', '--data', 'd'], '--coordinator needs a value'],
     [['predict', '--model', 'm'], 'no images'],
-    [
-      ['pull', '--coordinator', 'http://h', '--token', 't', '--study', 's', '--out', 'o', '--version', 'v2'],
-      '--version "v2" is not a version',
-    ],
+    [globalPull('v2'), '--version "v2" is not a version'],
     [['train'], 'unknown command "train"'],
+    [
+      ['run', '--coordinator', 'http://192.0.2.2:8080', '--token', 't', '--data', 'd'],
+      '--coordinator "http://192.0.2.2:8080" is plain http:// to another machine',
+    ],
+    [
+      ['pull', '--coordinator', 'http://fedaln.example.org', '--token', 't', '--out', 'o'],
+      'use https://fedaln.example.org (with --ca-file FILE if the consortium runs its own CA), or add --insecure',
+    ],
+    [[...run, '--insecure'], '--insecure only allows plain http:// to another machine'],
+    [
+      ['run', '--coordinator', 'http://127.0.0.1:8080', '--token', 't', '--data', 'd', '--ca-file', 'ca.crt'],
+      '--ca-file has no use with --coordinator http://127.0.0.1:8080',
+    ],
+    [[...run, '--pin-sha256', 'abc'], '--pin-sha256 "abc" is not a sha256 in base64'],
   ])('refuses %j with exit code 2 and says %s', (argv, message) => {
     const err = usageError(argv);
     expect(err.exitCode).toBe(2);
@@ -108,7 +144,8 @@ describe('parseCommand', () => {
     [
       [...run, '--epochs', '3'],
       'fedaln-site run: unknown flag "--epochs"; expected one of --coordinator, --token, --data, --engine, ' +
-        '--work-dir, --arch, --input-size, --seed, --min-per-class, --once, --idle-exit (see fedaln-site --help)',
+        '--work-dir, --arch, --input-size, --seed, --min-per-class, --once, --idle-exit, --ca-file, --pin-sha256, ' +
+        '--insecure (see fedaln-site --help)',
     ],
     [
       ['predict', '--model', 'm', 'a.png', '--batch'],

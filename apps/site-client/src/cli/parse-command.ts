@@ -1,6 +1,7 @@
 import { UsageError } from '@fedaln/cli-flags';
 import { ENGINE_NAMES, type EnginePreference } from '@fedaln/model';
-import { coordinatorUrl } from './coordinator-url';
+import type { TlsFlags } from '../tls/coordinator-tls';
+import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionFlags, coordinatorUrl } from './coordinator-url';
 import { parseCommandFlags } from './parse-flags';
 import { parsePull, PULL_USAGE, type PullCommand } from './parse-pull';
 
@@ -13,6 +14,8 @@ export interface RunCommand {
   command: 'run';
   coordinator: string;
   token: string;
+  /** `--ca-file`, `--pin-sha256`, `--insecure`. */
+  tls: TlsFlags;
   data: string;
   engine: EnginePreference;
   workDir: string;
@@ -49,12 +52,15 @@ export const USAGE = `fedaln-site — the FedALN site client
 
   fedaln-site run --coordinator URL --token TOKEN --data DIR [--engine auto|tensorflow-gpu|tensorflow|wasm|cpu]
                   [--work-dir DIR] [--arch densenet201] [--input-size 224] [--seed 1] [--min-per-class 2]
-                  [--once] [--idle-exit SECONDS]
+                  [--once] [--idle-exit SECONDS] ${CONNECTION_USAGE}
 ${PULL_USAGE}
   fedaln-site predict --model DIR IMAGE... [--out preds.csv] [--batch 16]
   fedaln-site evaluate --model DIR --data DIR [--split test|train|all] [--json] [--seed 1] [--batch 16]
 
-The token may also come from the environment variable FEDALN_SITE_TOKEN (it then stays out of \`ps\`).`;
+The token may also come from the environment variable FEDALN_SITE_TOKEN (it then stays out of \`ps\`).
+--coordinator must be https:// unless it is this machine (127.0.0.1, localhost) or --insecure is given.
+--ca-file FILE trusts the consortium's own CA; the coordinator's TLS key is pinned in the work dir
+(coordinator-tls.json) at first contact, or ahead of it with --pin-sha256 BASE64.`;
 
 const tokenFlag = { kind: 'string', hint: '<enrolment token from the lead>' } as const;
 const coordinatorFlag = { kind: 'string', required: true, hint: 'https://fedaln.example.org' } as const;
@@ -100,11 +106,14 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
         'min-per-class': { kind: 'int', default: 2, min: 1, hint: '2' },
         once: { kind: 'switch' },
         'idle-exit': { kind: 'int', default: 0, min: 0, hint: '60' },
+        ...CONNECTION_FLAGS,
       });
+      const coordinator = coordinatorUrl('run', flags.coordinator, flags.insecure);
       return {
         command: 'run',
-        coordinator: coordinatorUrl('run', flags.coordinator),
+        coordinator,
         token: token('run', flags.token, env),
+        tls: connectionFlags('run', coordinator, flags),
         data: flags.data,
         engine: flags.engine as EnginePreference,
         workDir: flags['work-dir'],

@@ -27,6 +27,7 @@ describe('parseCommand pull', () => {
       command: 'pull',
       coordinator: 'https://c.example',
       token: 'tok',
+      tls: { caFile: undefined, pinSha256: undefined, insecure: false },
       out: 'm',
       source: { kind: 'release', release: 'latest', study: undefined },
       publicKey: undefined,
