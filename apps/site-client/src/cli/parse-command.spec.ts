@@ -1,5 +1,8 @@
 import { UsageError } from '@fedaln/cli-flags';
 import { describe, expect, it } from '@jest/globals';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { parseCommand } from './parse-command';
 
 /** `pull` of a global model of study `s` from a coordinator on this machine. */
@@ -66,6 +69,20 @@ describe('parseCommand', () => {
       once: true,
       inputSize: 32,
     });
+  });
+
+  it('reads the token from FEDALN_SITE_TOKEN_FILE (a Docker secret), without its newline', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-token-')), 'site_token');
+    fs.writeFileSync(file, 'from-file\n');
+    expect(
+      parseCommand([...run.slice(0, 3), '--data', '/d'], { FEDALN_SITE_TOKEN_FILE: file }),
+    ).toMatchObject({
+      token: 'from-file',
+    });
+    expect(
+      usageError([...run.slice(0, 3), '--data', '/d'], { FEDALN_SITE_TOKEN_FILE: `${file}.missing` }).message,
+    ).toContain(`FEDALN_SITE_TOKEN_FILE "${file}.missing" cannot be read`);
+    fs.rmSync(path.dirname(file), { recursive: true });
   });
 
   it('reads predict positionals and evaluate choices', () => {

@@ -1,5 +1,6 @@
 import { UsageError } from '@fedaln/cli-flags';
 import { ENGINE_NAMES, type EnginePreference } from '@fedaln/model';
+import { readFileSync } from 'node:fs';
 import type { TlsFlags } from '../tls/coordinator-tls';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionFlags, coordinatorUrl } from './coordinator-url';
 import { parseCommandFlags } from './parse-flags';
@@ -67,7 +68,8 @@ ${PULL_USAGE}
 predict and evaluate use only a model pulled from a signed release (its manifest verified against the
 coordinator key pinned in --work-dir); --allow-unsigned uses any model folder, with a warning.
 
-The token may also come from the environment variable FEDALN_SITE_TOKEN (it then stays out of \`ps\`).
+The token may also come from the environment variable FEDALN_SITE_TOKEN, or from the file named by
+FEDALN_SITE_TOKEN_FILE (a Docker secret); it then stays out of \`ps\`.
 --coordinator must be https:// unless it is this machine (127.0.0.1, localhost) or --insecure is given.
 --ca-file FILE trusts the consortium's own CA; the coordinator's TLS key is pinned in the work dir
 (coordinator-tls.json) at first contact, or ahead of it with --pin-sha256 BASE64.`;
@@ -79,14 +81,26 @@ const seedFlag = { kind: 'int', default: 1, min: 0, hint: '1' } as const;
 const batchFlag = { kind: 'int', default: 16, min: 1, hint: '16' } as const;
 const workDirFlag = { kind: 'string', default: 'fedaln-site-work', hint: '/var/lib/fedaln-site' } as const;
 
+/** `--token`, else `FEDALN_SITE_TOKEN`, else the file `FEDALN_SITE_TOKEN_FILE` names (a Docker secret). */
 function token(command: string, flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  const value = flag ?? env.FEDALN_SITE_TOKEN;
+  const value = flag ?? env.FEDALN_SITE_TOKEN ?? tokenFile(command, env.FEDALN_SITE_TOKEN_FILE);
   if (value === undefined || value.trim() === '') {
     throw new UsageError(
-      `fedaln-site ${command}: no enrolment token; pass --token TOKEN or set FEDALN_SITE_TOKEN (the lead issues it)`,
+      `fedaln-site ${command}: no enrolment token; pass --token TOKEN or set FEDALN_SITE_TOKEN or FEDALN_SITE_TOKEN_FILE (the lead issues it)`,
     );
   }
   return value.trim();
+}
+
+function tokenFile(command: string, file: string | undefined): string | undefined {
+  if (file === undefined || file === '') return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(
+      `fedaln-site ${command}: FEDALN_SITE_TOKEN_FILE "${file}" cannot be read (${(e as Error).message}); point it at the file holding the enrolment token`,
+    );
+  }
 }
 
 /**
