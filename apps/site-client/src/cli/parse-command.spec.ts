@@ -92,12 +92,21 @@ describe('parseCommand', () => {
       images: ['a.png', 'b.jpg'],
       out: undefined,
       batch: 4,
+      workDir: 'fedaln-site-work',
+      allowUnsigned: false,
     });
     expect(
       parseCommand(['evaluate', '--model', 'm', '--data', 'd', '--split', 'all', '--json'], {}),
     ).toMatchObject({
       split: 'all',
       json: true,
+      allowUnsigned: false,
+    });
+    expect(
+      parseCommand(['predict', '--model', 'm', 'a.png', '--allow-unsigned', '--work-dir', 'w'], {}),
+    ).toMatchObject({ allowUnsigned: true, workDir: 'w' });
+    expect(parseCommand(['evaluate', '--model', 'm', '--data', 'd', '--allow-unsigned'], {})).toMatchObject({
+      allowUnsigned: true,
     });
     expect(parseCommand(globalPull('3'), {})).toMatchObject({
       source: { kind: 'global', study: 's', version: 3 },
