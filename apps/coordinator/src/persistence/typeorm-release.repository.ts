@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { Db } from './db';
 import type { ReleaseVerdict } from '../evaluation/release-policy';
 import type { ReleaseRecord } from '../releases/release-record';
 import { ReleaseRepository, VerdictRepository, type RecordedVerdict } from '../releases/release.repository';
@@ -22,7 +22,7 @@ const verdictOf = (r: VerdictRow): RecordedVerdict => ({
 });
 
 export class TypeOrmVerdictRepository extends VerdictRepository {
-  constructor(private readonly ds: DataSource) {
+  constructor(private readonly ds: Db) {
     super();
   }
 
@@ -58,7 +58,7 @@ export class TypeOrmVerdictRepository extends VerdictRepository {
 }
 
 export class TypeOrmReleaseRepository extends ReleaseRepository {
-  constructor(private readonly ds: DataSource) {
+  constructor(private readonly ds: Db) {
     super();
   }
 
