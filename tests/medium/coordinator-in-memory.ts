@@ -300,6 +300,7 @@ class NoReleases extends ReleaseRepository {
   find = notInMemory;
   findByRound = notInMemory;
   list = notInMemory;
+  lastManifestSha256 = notInMemory;
 }
 class NoVerdicts extends VerdictRepository {
   save = notInMemory;

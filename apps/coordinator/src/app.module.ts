@@ -109,6 +109,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
     @Inject(AggregationRunner) private readonly aggregation: AggregationRunner,
     @Inject(MonitorGateway) private readonly monitor: MonitorGateway,
     @Inject(RoundRecovery) private readonly recovery: RoundRecovery,
+    @Inject(UploadIntake) private readonly uploads: UploadIntake,
   ) {}
 
   static forRoot(parts: CoordinatorParts): DynamicModule {
@@ -354,11 +355,13 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
     this.changes.subscribe((c) => this.timers.onChange(c));
     this.changes.subscribe((c) => this.aggregation.onChange(c));
     this.changes.subscribe((c) => this.monitor.onChange(c));
+    this.changes.subscribe((c) => this.uploads.onChange(c));
   }
 
-  /** Rebuilds the rounds in flight before the server accepts connections. */
-  onApplicationBootstrap(): Promise<void> {
-    return this.recovery.recover();
+  /** Rebuilds the rounds in flight, then drops the spools of rounds that are over, before the server accepts connections. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.recovery.recover();
+    await this.uploads.removeStaleSpools();
   }
 
   onApplicationShutdown(): void {

@@ -13,7 +13,12 @@ import { validateStudySpec } from './studies/validate-study-spec';
 
 const USAGE = `usage: fedaln-coordinator <command> [options]
 
-  serve [--port 8080] [--data-dir DIR]      run the coordinator (REST on --port)
+  serve [--port 8080] [--data-dir DIR] [--host 127.0.0.1]
+        [--tls-cert FILE --tls-key FILE] [--behind-proxy]
+                                            run the coordinator (REST and sockets on --host:--port);
+                                            HTTPS/WSS with a certificate, else plain HTTP, which
+                                            only loopback or --behind-proxy (a TLS proxy in front)
+                                            allows
   site add --name "Hospital A" [--n-train N --n-test M]
                                             enrol a site (with its approved case counts); prints
                                             its id and one-time enrolment token
@@ -26,6 +31,7 @@ const USAGE = `usage: fedaln-coordinator <command> [options]
                                             that head)
   audit head [--json]                       print the chain head ID:HASH to anchor elsewhere
 
+Environment: FEDALN_HOST, FEDALN_TLS_CERT, FEDALN_TLS_KEY, FEDALN_BEHIND_PROXY=1 (flags win).
 Every command takes --data-dir DIR (default FEDALN_DATA_DIR or ./data/coordinator) and uses
 DATABASE_URL when set. Without DATABASE_URL the database is PGlite inside the data directory, which
 one process at a time may open: stop \`serve\` before using site/study commands, or use the REST API.`;
@@ -38,6 +44,10 @@ async function main(argv: string[]): Promise<void> {
     options: {
       port: { type: 'string' },
       'data-dir': { type: 'string' },
+      host: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'behind-proxy': { type: 'boolean' },
       name: { type: 'string' },
       'n-train': { type: 'string' },
       'n-test': { type: 'string' },
@@ -52,7 +62,14 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const config = loadConfig(process.env, { port: values.port, dataDir: values['data-dir'] });
+  const config = loadConfig(process.env, {
+    port: values.port,
+    dataDir: values['data-dir'],
+    host: values.host,
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
+    behindProxy: values['behind-proxy'],
+  });
   switch (command) {
     case 'serve':
       // Loaded only for `serve`, so site/study commands start without Nest.

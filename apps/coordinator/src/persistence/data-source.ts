@@ -16,6 +16,7 @@ import { RoundScreening1764300000000 } from './migrations/1764300000000-round-sc
 import { ApprovedCases1764310000000 } from './migrations/1764310000000-approved-cases';
 import { AuditChain1764400000000 } from './migrations/1764400000000-audit-chain';
 import { oneTransactionAtATime } from './pglite-sessions';
+import { ReleaseManifests1764410000000 } from './migrations/1764410000000-release-manifests';
 
 export const ENTITIES = [
   SiteEntity,
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   RoundScreening1764300000000,
   ApprovedCases1764310000000,
   AuditChain1764400000000,
+  ReleaseManifests1764410000000,
 ];
 
 /** Either a PostgreSQL URL, or a `pg`-compatible driver object (PGlite's, from typeorm-pglite). */

@@ -58,7 +58,8 @@ export async function pullGlobalModel(
   log(`model v${version} (${recognised.arch}, sha256 ${actual}) written to ${out} at ${inputSize} px`);
   log(
     `UNSIGNED: global model v${version} of study ${source.study} is not a release; no signature was checked, ` +
-      'only the sha256 the coordinator announced. Do not use it for patients; pull a release (without --version) for that.',
+      'only the sha256 the coordinator announced. Do not use it for patients; pull a release (without --version) for that. ' +
+      'predict and evaluate use this folder only with --allow-unsigned.',
   );
   return 0;
 }

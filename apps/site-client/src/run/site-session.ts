@@ -8,6 +8,7 @@ import {
 import { io } from 'socket.io-client';
 import type { SiteData } from '../data/site-data';
 import type { ProgressLine } from '../progress/progress-line';
+import type { CoordinatorTls } from '../tls/coordinator-tls';
 import type { WorkDir } from '../transfer/work-dir';
 import { backoffDelay } from './backoff';
 import { runEvaluateTask } from './evaluate-task';
@@ -21,6 +22,8 @@ import { runTrainTask } from './train-task';
 export interface SessionOptions {
   coordinator: string;
   token: string;
+  /** The pinned TLS trust for an https:// coordinator; null for plain http://. */
+  tls: CoordinatorTls | null;
   hello: HelloPayload;
   work: WorkDir;
   data: SiteData;
@@ -64,6 +67,7 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
     auth: { token: o.token },
     reconnection: false, // one policy, ours (backoff.ts), for every way a connection can fail
     transports: ['websocket', 'polling'],
+    ...o.tls?.socketOptions(),
   });
   const queue = new TaskQueue();
   let attempt = 0;
