@@ -129,6 +129,23 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+describe('what the attacker has to work with', () => {
+  it("each study's signed releases form a hash chain: A's v2 links A's v1; v1 and B's v3 start their chains", async () => {
+    const m = async (v: number) => {
+      const r = json(await adminGet(`/api/releases/${v}`));
+      return { sha256: r.manifest_sha256, manifest: parseReleaseManifest(r.manifest as string) };
+    };
+    const [v1, v2, v3] = [await m(1), await m(2), await m(3)];
+    expect(v1.manifest).toMatchObject({ study_id: a.studyId, version: 1, previous_manifest_sha256: null });
+    expect(v2.manifest).toMatchObject({
+      study_id: a.studyId,
+      version: 2,
+      previous_manifest_sha256: v1.sha256,
+    });
+    expect(v3.manifest).toMatchObject({ study_id: b.studyId, version: 3, previous_manifest_sha256: null });
+  });
+});
+
 describe('pull refuses what an attacker on the network serves (issue 14)', () => {
   it('(a) an older signed release offered as the latest: refused once a newer one was seen', async () => {
     const hideV2 = (url: string, body: Buffer) =>

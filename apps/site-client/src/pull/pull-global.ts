@@ -24,7 +24,8 @@ async function latestVersion(http: CoordinatorHttp, base: string): Promise<numbe
 /**
  * `fedaln-site pull --study ID --version N|latest`: an unreleased global model over REST, its
  * sha256 checked against the coordinator's `X-Content-SHA256` only: it carries no signature, so
- * the output says so. Writes the tfjs layers-format directory `predict --model` reads.
+ * the output says so. Writes the tfjs layers-format directory, which `predict --model` reads only
+ * with `--allow-unsigned`.
  *
  * @example await pullGlobalModel(cmd, { study: id, version: 'latest' }, http, log);
  */

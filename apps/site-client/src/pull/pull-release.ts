@@ -90,7 +90,10 @@ function checkManifestAgainstRequest(
   if (request.study !== undefined && manifest.study_id !== request.study)
     throw new UntrustedModelError(
       `${what} belongs to study ${manifest.study_id} (its signed manifest says so), not ${request.study} ` +
-        `(${request.studyFromFlag ? 'given with --study' : `the study this work dir pulled before, ${seenFile}`}); refusing it`,
+        `(${request.studyFromFlag ? 'given with --study' : `the study this work dir pulled before, ${seenFile}`}); refusing it` +
+        (request.studyFromFlag
+          ? ''
+          : `. To pull a release of study ${manifest.study_id} on purpose, pass --study ${manifest.study_id}`),
     );
   const newest = seen[manifest.study_id];
   if (newest === undefined) return;
