@@ -1,5 +1,5 @@
 import { parseReleaseManifest } from '@fedaln/protocol';
-import type { DataSource } from 'typeorm';
+import type { Db } from './db';
 import type { ReleaseVerdict } from '../evaluation/release-policy';
 import type { ReleaseRecord } from '../releases/release-record';
 import { ReleaseRepository, VerdictRepository, type RecordedVerdict } from '../releases/release.repository';
@@ -23,7 +23,7 @@ const verdictOf = (r: VerdictRow): RecordedVerdict => ({
 });
 
 export class TypeOrmVerdictRepository extends VerdictRepository {
-  constructor(private readonly ds: DataSource) {
+  constructor(private readonly ds: Db) {
     super();
   }
 
@@ -59,7 +59,7 @@ export class TypeOrmVerdictRepository extends VerdictRepository {
 }
 
 export class TypeOrmReleaseRepository extends ReleaseRepository {
-  constructor(private readonly ds: DataSource) {
+  constructor(private readonly ds: Db) {
     super();
   }
 

@@ -6,6 +6,7 @@ import { actorOf } from '../auth/principal';
 import type { BlobStore } from '../blobs/blob-store';
 import { DomainError } from '../domain/domain-error';
 import type { Study } from '../domain/records';
+import type { Transactions } from '../domain/transactions';
 import type { GlobalModelRepository } from '../models/global-model.repository';
 import { buildModelCard, type ModelCard } from './card/model-card';
 import { renderModelCardHtml } from './card/model-card-html';
@@ -30,6 +31,8 @@ export interface ReleaseDeps {
   readonly signer: ReleaseKeySigner;
   readonly artifacts: ReleaseArtifacts;
   readonly audit: AuditLog;
+  /** The release row and its audit entry commit together. */
+  readonly transactions: Transactions;
   /** The study's federated four-feature fit (evaluation/feature-model.ts), for the model card. */
   readonly featureModels?: { find(studyId: string): Promise<FeatureModelPayload | null> };
 }
@@ -126,22 +129,24 @@ export class ReleasesService {
           reasons: verdict.reasons.map((x) => x.message),
         });
       }
-      const stored = await deps.releases.add(record);
-      await deps.audit.append({
-        actor: actorOf(who),
-        action: 'release.created',
-        subjectType: 'release',
-        subjectId: String(stored.version),
-        details: {
-          studyId,
-          round,
-          weights_sha256: stored.weights_sha256,
-          pass: verdict.pass,
-          override_reason: stored.override_reason,
-          manifest_sha256: stored.manifest?.sha256 ?? null,
-        },
+      return deps.transactions.run(async (tx) => {
+        const stored = await tx.releases.add(record);
+        await tx.audit.append({
+          actor: actorOf(who),
+          action: 'release.created',
+          subjectType: 'release',
+          subjectId: String(stored.version),
+          details: {
+            studyId,
+            round,
+            weights_sha256: stored.weights_sha256,
+            pass: verdict.pass,
+            override_reason: stored.override_reason,
+            manifest_sha256: stored.manifest?.sha256 ?? null,
+          },
+        });
+        return stored;
       });
-      return stored;
     });
   }
 
