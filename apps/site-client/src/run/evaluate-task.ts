@@ -43,7 +43,10 @@ export async function runEvaluateTask(task: TaskPayload, ctx: TaskContext): Prom
   } finally {
     model.dispose();
   }
-  const report = siteMetricsReport(labels, scores, scoresB ? { scores_b: scoresB } : {});
+  const report = siteMetricsReport(labels, scores, {
+    ...(scoresB ? { scores_b: scoresB } : {}),
+    ...(task.min_cell_count === undefined ? {} : { k: task.min_cell_count }),
+  });
   await request(ctx.socket, SiteEvent.metricsReport, {
     study_id: task.study_id,
     round: task.round,
