@@ -90,7 +90,10 @@ describe('what a site sends (privacy rule, k = 5)', () => {
 
 describe('who sees which report', () => {
   let study: ReleaseStudy;
+  let umask: number;
   beforeAll(async () => {
+    // The coordinator process inherits it: its folders must be private whatever the umask.
+    umask = process.umask(0o022);
     study = await runReleaseStudy({
       name: 'report privacy',
       rounds: 1,
@@ -104,14 +107,20 @@ describe('who sees which report', () => {
     if (released.status !== 201) throw new Error(JSON.stringify(released.json));
   });
   afterAll(async () => {
+    process.umask(umask);
     await study?.stop();
   });
 
-  it('the coordinator stores no count below k: each stored report obeys the rule', () => {
-    const dir = path.join(study.coordinator.dataDir, 'metrics', study.studyId, '1');
+  it('the coordinator stores no count below k, in 0700 folders and 0600 files (umask 022)', () => {
+    const metrics = path.join(study.coordinator.dataDir, 'metrics');
+    const dir = path.join(metrics, study.studyId, '1');
     const stored = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
     expect(stored).toHaveLength(2);
+    const mode = (p: string) => fs.statSync(p).mode & 0o777;
+    expect([metrics, path.join(metrics, study.studyId), dir].map(mode)).toEqual([0o700, 0o700, 0o700]);
+    expect(mode(study.coordinator.dataDir)).toBe(0o700);
     for (const f of stored) {
+      expect(mode(path.join(dir, f))).toBe(0o600);
       const report = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).report as SiteMetricsReport;
       expect(countsOf(report).filter((c) => c > 0 && c < K)).toEqual([]);
       expect(report.score_histograms.edges.length).toBeGreaterThan(2);

@@ -14,6 +14,7 @@ import { InitialSchema1764216000000 } from './migrations/1764216000000-initial-s
 import { Releases1764230000000 } from './migrations/1764230000000-releases';
 import { RoundScreening1764300000000 } from './migrations/1764300000000-round-screening';
 import { ApprovedCases1764310000000 } from './migrations/1764310000000-approved-cases';
+import { PRIVATE_DIR_MODE } from './private-dir';
 
 export const ENTITIES = [
   SiteEntity,
@@ -86,7 +87,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase
   }
   const release = lockDataDir(target.dataDir);
   try {
-    fs.mkdirSync(target.dataDir, { recursive: true });
+    fs.mkdirSync(target.dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     // Loaded lazily so a PostgreSQL deployment never loads the PGlite wasm.
     const { PGliteDriver } = await import('typeorm-pglite');
     const driver = new PGliteDriver({ dataDir: target.dataDir }).driver;

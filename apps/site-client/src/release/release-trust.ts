@@ -52,7 +52,7 @@ export async function pinnedPublicKey(
     key = ((await res.json()) as PublicKeysResponse).ed25519_public_key;
   }
   const record: PinnedKey = { ed25519_public_key: key, coordinator, pinned_at: new Date().toISOString() };
-  await fs.mkdir(workDir, { recursive: true });
+  await fs.mkdir(workDir, { recursive: true, mode: 0o700 });
   await fs.writeFile(file, JSON.stringify(record, null, 2), { flag: 'wx' });
   return key;
 }
