@@ -29,9 +29,12 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function runCli(args: string[]): Promise<CliResult> {
+/** Runs the CLI on PGlite in its --data-dir, or on the PostgreSQL database `databaseUrl` names. */
+export function runCli(args: string[], databaseUrl?: string): Promise<CliResult> {
+  const env = childEnv();
+  if (databaseUrl) env.DATABASE_URL = databaseUrl;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: childEnv() });
+    const child = spawn(process.execPath, [BIN, ...args], { env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

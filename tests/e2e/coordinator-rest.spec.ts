@@ -44,7 +44,8 @@ describe('fedaln-coordinator CLI (no server running)', () => {
     const m = /site id: ([0-9a-f-]{36})\nenrolment token .*: (\S+)\n/.exec(r.stdout);
     expect(m).not.toBeNull();
     cliSiteId = m![1]!;
-    expect(m![2]).toMatch(/^[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}$/); // <token id>.<256-bit base64url secret>
+    // fa_<token id>_<256-bit base64url secret> (auth/token-format.ts)
+    expect(m![2]).toMatch(/^fa_[0-9a-f-]{36}_[A-Za-z0-9_-]{43}$/);
   });
 
   it('study create names the bad field and exits 2', async () => {
@@ -77,6 +78,7 @@ describe('coordinator REST (built server, PGlite in a temp data dir)', () => {
     const m = /FEDALN admin token[^\n]*\n\s+(\S+)/.exec(server.stderr());
     if (!m?.[1]) throw new Error(`no admin token printed:\n${server.stderr()}`);
     adminToken = m[1];
+    expect(adminToken).toMatch(/^fa_admin_[A-Za-z0-9_-]{43}$/); // auth/token-format.ts
   });
   afterAll(async () => {
     if (server && server.child.exitCode === null) await server.stop();

@@ -1,10 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { auc } from '@fedaln/metrics';
-import { verifyDigestSignature } from '@fedaln/protocol';
+import {
+  parseReleaseManifest,
+  releaseManifestSha256,
+  verifyDigestSignature,
+  verifyManifestSignature,
+} from '@fedaln/protocol';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { verifyRelease } from '../../apps/site-client/src/release/release-trust';
+import { acceptSignedManifest } from '../../apps/site-client/src/release/signed-manifest';
 import { runReleaseStudy, type ReleaseStudy } from './support/release-study';
 
 jest.setTimeout(180_000);
@@ -154,6 +160,48 @@ describe('releases', () => {
     );
     expect(() => verifyRelease(bytes, { ...release, signature: null }, key)).toThrow(/unsigned/);
     expect((await study.api('GET', '/api/releases/1', undefined, 'not-a-token')).status).toBe(401);
+  });
+
+  it('serves one signed manifest (issue 14) in the release, the list, card.json, manifest.json and the weights header', async () => {
+    const key = (await study.api('GET', '/api/keys')).json.ed25519_public_key as string;
+    const token = study.tokens[1]!;
+    const release = (await study.api('GET', '/api/releases/1', undefined, token)).json;
+    const text = release.manifest as string;
+    expect(verifyManifestSignature(key, text, release.manifest_signature)).toBe(true);
+    expect(release.manifest_sha256).toBe(releaseManifestSha256(text));
+    // The override release of the first test: verdict fail with the lead's reason; the first of its study.
+    expect(parseReleaseManifest(text)).toEqual({
+      format: 'fedaln-release-manifest/1',
+      study_id: study.studyId,
+      round: 1,
+      version: 1,
+      verdict: 'fail',
+      override_reason: release.override_reason,
+      arch: 'densenet-tiny',
+      input_size: 32,
+      weights_sha256: release.weights_sha256,
+      created_at: release.created_at,
+      previous_manifest_sha256: null,
+    });
+    // The site client's rule accepts it: an override with a reason, signed by the pinned key.
+    expect(
+      acceptSignedManifest({ manifest: text, signature: release.manifest_signature }, key, 'v1').version,
+    ).toBe(1);
+    const listed = (await study.api('GET', '/api/releases', undefined, token)).json;
+    expect(listed[0]).toMatchObject({ manifest: text, manifest_signature: release.manifest_signature });
+    const file = await study.api('GET', release.links.manifest, undefined, token);
+    expect(file).toEqual({ status: 200, json: { manifest: text, signature: release.manifest_signature } });
+    const card = (await study.api('GET', '/api/releases/1/card.json', undefined, token)).json;
+    expect(card.release).toMatchObject({
+      manifest: text,
+      manifest_signature: release.manifest_signature,
+      manifest_sha256: release.manifest_sha256,
+    });
+    const weights = await fetch(`${study.coordinator.baseUrl}/api/releases/1/weights`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(weights.headers.get('x-release-manifest-sha256')).toBe(release.manifest_sha256);
+    expect((await study.api('GET', release.links.manifest, undefined, 'not-a-token')).status).toBe(401);
   });
 
   it('serves the model card and a tfjs model.json whose shards load', async () => {

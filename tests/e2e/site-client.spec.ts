@@ -8,17 +8,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { metricsReport } from '@fedaln/metrics';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { exampleStudySpec } from '../medium/coordinator-fixtures';
 import { Coordinator, freePort } from './support/coordinator';
+import { siteProcess, type SiteProcess } from './support/site-process';
 
 jest.setTimeout(240_000);
 
 const ROOT = path.join(__dirname, '../..');
-const SITE_BIN = path.join(ROOT, 'apps/site-client/bin/fedaln-site.js');
 const ADMIN = 'e2e-site-client-admin-token-0123456789';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-e2e-site-'));
 const phantom = path.join(tmp, 'phantom');
@@ -26,26 +26,8 @@ let coordinator: Coordinator;
 let studyId = '';
 const tokens: string[] = [];
 
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exit: Promise<number | null>;
-}
-
-function site(args: string[]): Proc {
-  const child = spawn(process.execPath, [SITE_BIN, ...args], {
-    cwd: tmp,
-    env: { ...process.env, FEDALN_ENGINE: 'auto' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, out: () => out, err: () => err, exit };
-}
+type Proc = SiteProcess;
+const site = (args: string[]): Proc => siteProcess(args, tmp);
 
 /** Waits for the exit code; on a different one, fails with the process's log. */
 async function expectExit(proc: Proc, code: number): Promise<void> {
@@ -190,19 +172,26 @@ describe('fedaln-site against the built coordinator', () => {
     const preds = path.join(tmp, 'preds.csv');
     const predict = site([
       'predict',
-      ...['--model', modelDir, '--out', preds, '--batch', '3'],
+      // A global model is not a signed release: predict and evaluate use it only when told to.
+      ...['--model', modelDir, '--allow-unsigned', '--out', preds, '--batch', '3'],
       ...cases.map((c) => c.image),
       broken,
     ]);
     expect(await predict.exit).toBe(1); // one image failed, the others were scored
     expect(predict.err()).toContain(`1 of ${cases.length + 1} images could not be read: ${broken}`);
+    expect(predict.err()).toContain(
+      `WARNING: --allow-unsigned: model ${modelDir} is not a verified signed release`,
+    );
     const [header, ...rows] = fs.readFileSync(preds, 'utf8').trim().split('\n');
     expect(header).toBe('image,probability');
     expect(rows.map((r) => r.split(',')[0])).toEqual(cases.map((c) => c.image));
     const probabilities = rows.map((r) => Number(r.split(',')[1]));
     probabilities.forEach((p) => expect(p >= 0 && p <= 1).toBe(true));
 
-    const evaluate = site(['evaluate', '--model', modelDir, '--data', path.join(phantom, 'site3'), '--json']);
+    const evaluate = site([
+      ...['evaluate', '--model', modelDir, '--allow-unsigned'],
+      ...['--data', path.join(phantom, 'site3'), '--json'],
+    ]);
     await expectExit(evaluate, 0);
     const report = JSON.parse(evaluate.out()) as ReturnType<typeof metricsReport>;
     // Reference: libs/metrics on predict's probabilities and labels.csv's test split.

@@ -25,6 +25,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { AuditLog } from '../../apps/coordinator/src/audit/audit-log';
+import { Transactions, type UnitOfWork } from '../../apps/coordinator/src/domain/transactions';
+import { ReleaseRepository, VerdictRepository } from '../../apps/coordinator/src/releases/release.repository';
 import { BlobStore, type StoredBlob } from '../../apps/coordinator/src/blobs/blob-store';
 import type {
   AuditEntry,
@@ -289,6 +291,33 @@ export class MemoryAudit extends AuditLog {
   }
 }
 
+/** Releases and verdicts are not kept in memory: a spec that makes them uses a real database. */
+const notInMemory = (): Promise<never> =>
+  Promise.reject(new Error('releases and verdicts are not kept in memory: use a medium test on a database'));
+class NoReleases extends ReleaseRepository {
+  nextVersion = notInMemory;
+  add = notInMemory;
+  find = notInMemory;
+  findByRound = notInMemory;
+  list = notInMemory;
+  lastManifestSha256 = notInMemory;
+}
+class NoVerdicts extends VerdictRepository {
+  save = notInMemory;
+  find = notInMemory;
+  list = notInMemory;
+}
+
+/** Runs the work on the memory ports: there is no rollback here (the medium tests on a database have it). */
+export class MemoryTransactions extends Transactions {
+  constructor(private readonly tx: UnitOfWork) {
+    super();
+  }
+  run<T>(work: (tx: UnitOfWork) => Promise<T>): Promise<T> {
+    return work(this.tx);
+  }
+}
+
 export class MemoryReports extends MetricsReportStore {
   private readonly byKey = new Map<string, StoredMetricsReport>();
 
@@ -404,14 +433,24 @@ export function inMemoryCoordinator(blobs: BlobStore = new EmptyBlobStore()): In
   const changes = new LocalRoundChanges();
   const presence = new SitePresence();
   const log = new RecordingLog();
-  const globalModels = new GlobalModelsService(models, blobs, new NoInitialModel(), studies, audit);
+  const globalModels = new GlobalModelsService(models, blobs, new NoInitialModel(), studies);
   const metrics = new CoordinatorMetrics(rounds);
+  const transactions = new MemoryTransactions({
+    studies,
+    rounds,
+    participants,
+    sites,
+    models,
+    releases: new NoReleases(),
+    verdicts: new NoVerdicts(),
+    audit,
+  });
   const service = new RoundsService(
     studies,
     rounds,
     participants,
     globalModels,
-    audit,
+    transactions,
     changes,
     presence,
     metrics,

@@ -10,6 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import {
+  encodeBlob,
   FRAME_BYTES,
   MONITOR_NAMESPACE,
   MonitorEvent,
@@ -21,7 +22,7 @@ import {
   type RoundStateEvent,
   type TaskPayload,
 } from '@fedaln/protocol';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as nodeModule from 'node:module';
 import * as os from 'node:os';
@@ -73,8 +74,13 @@ const { StudiesService } = fromBuild<typeof import('../../apps/coordinator/src/s
 );
 
 const ADMIN = 'medium-sockets-admin-token-0123456789';
-/** Version 0: bytes that span two download frames (the blob's content is never parsed here). */
-const INITIAL = randomBytes(FRAME_BYTES + 4321);
+/**
+ * Version 0: a weights blob that spans two download frames. Its values are never read here, but its
+ * header is: an upload's size is bounded by the layout of the model its round trains from.
+ */
+const INITIAL = encodeBlob([
+  { name: 'w', shape: [FRAME_BYTES / 4 + 1080], values: new Float32Array(FRAME_BYTES / 4 + 1080) },
+]).bytes;
 /** A hello the typed contract forbids (`cores` is a count), as a broken or hostile client could send it. */
 const malformedHello = { ...HELLO, cores: 'two' } as unknown as HelloPayload;
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

@@ -11,10 +11,13 @@ import type { DataSource } from 'typeorm';
 import { AggregationRunner } from './aggregation/aggregation-runner';
 import { RoundAggregator } from './aggregation/round-aggregator';
 import { StudyRoundPlans } from './aggregation/round-plan';
+import { AuditController } from './audit/audit.controller';
 import { AuditLog } from './audit/audit-log';
+import { Transactions } from './domain/transactions';
 import { AdminAuthService } from './auth/admin-auth.service';
 import { AdminOrSiteGuard } from './auth/admin-or-site.guard';
 import { AdminGuard } from './auth/admin.guard';
+import { BearerAuth } from './auth/bearer-auth';
 import { SiteAuthService } from './auth/site-auth.service';
 import { SiteStanding } from './auth/site-standing';
 import { BlobCache } from './blobs/blob-cache';
@@ -77,11 +80,15 @@ export interface CoordinatorParts {
 
 /** Enrolling sites and creating studies: what `serve` and the `site`/`study` commands share. */
 const enrolment = [
-  factory(SitesService, [SiteRepository, AuditLog, LiveSiteSessions], (s, a, l) => new SitesService(s, a, l)),
+  factory(
+    SitesService,
+    [SiteRepository, Transactions, LiveSiteSessions],
+    (s, t, l) => new SitesService(s, t, l),
+  ),
   factory(
     StudiesService,
-    [StudyRepository, SiteRepository, AuditLog],
-    (st, s, a) => new StudiesService(st, s, a),
+    [StudyRepository, SiteRepository, AuditLog, Transactions],
+    (st, s, a, t) => new StudiesService(st, s, a, t),
   ),
 ];
 
@@ -102,6 +109,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
     @Inject(AggregationRunner) private readonly aggregation: AggregationRunner,
     @Inject(MonitorGateway) private readonly monitor: MonitorGateway,
     @Inject(RoundRecovery) private readonly recovery: RoundRecovery,
+    @Inject(UploadIntake) private readonly uploads: UploadIntake,
   ) {}
 
   static forRoot(parts: CoordinatorParts): DynamicModule {
@@ -121,6 +129,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         StudyReleasesController,
         ReleasesController,
         KeysController,
+        AuditController,
       ],
       providers: [
         { provide: AppConfig, useValue: config },
@@ -131,12 +140,17 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         AdminOrSiteGuard,
         ...enrolment,
         factory(SiteAuthService, [SiteRepository], (s) => new SiteAuthService(s)),
+        factory(
+          BearerAuth,
+          [AdminAuthService, SiteAuthService],
+          (a, s) => new BearerAuth(a, s, { trustedProxies: config.trustedProxies }),
+        ),
         factory(SiteStanding, [SiteRepository], (s) => new SiteStanding(s)),
         factory(CoordinatorMetrics, [RoundRepository], (r) => new CoordinatorMetrics(r)),
         factory(
           GlobalModelsService,
-          [GlobalModelRepository, BlobStore, InitialModelFactory, StudyRepository, AuditLog],
-          (m, b, f, st, a) => new GlobalModelsService(m, b, f, st, a),
+          [GlobalModelRepository, BlobStore, InitialModelFactory, StudyRepository],
+          (m, b, f, st) => new GlobalModelsService(m, b, f, st),
         ),
         // rounds/
         { provide: RoundChanges, useClass: LocalRoundChanges },
@@ -148,12 +162,12 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             RoundRepository,
             ParticipantRepository,
             GlobalModelsService,
-            AuditLog,
+            Transactions,
             RoundChanges,
             SitePresence,
             CoordinatorMetrics,
           ],
-          (st, r, p, g, a, c, pr, m) => new RoundsService(st, r, p, g, a, c, pr, m, logger),
+          (st, r, p, g, t, c, pr, m) => new RoundsService(st, r, p, g, t, c, pr, m, logger),
         ),
         factory(RoundTimers, [RoundsService], (r) => new RoundTimers(r, logger)),
         factory(
@@ -295,6 +309,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             ReleaseArtifacts,
             AuditLog,
             FeatureModelStore,
+            Transactions,
           ],
           (
             studies,
@@ -308,6 +323,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             artifacts,
             audit,
             featureModels,
+            transactions,
           ) =>
             new ReleasesService({
               studies,
@@ -321,6 +337,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
               artifacts,
               audit,
               featureModels,
+              transactions,
             }),
         ),
         // sockets/: gateways are class providers, so Nest finds their filters and pipes.
@@ -338,11 +355,13 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
     this.changes.subscribe((c) => this.timers.onChange(c));
     this.changes.subscribe((c) => this.aggregation.onChange(c));
     this.changes.subscribe((c) => this.monitor.onChange(c));
+    this.changes.subscribe((c) => this.uploads.onChange(c));
   }
 
-  /** Rebuilds the rounds in flight before the server accepts connections. */
-  onApplicationBootstrap(): Promise<void> {
-    return this.recovery.recover();
+  /** Rebuilds the rounds in flight, then drops the spools of rounds that are over, before the server accepts connections. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.recovery.recover();
+    await this.uploads.removeStaleSpools();
   }
 
   onApplicationShutdown(): void {

@@ -13,7 +13,12 @@ import { validateStudySpec } from './studies/validate-study-spec';
 
 const USAGE = `usage: fedaln-coordinator <command> [options]
 
-  serve [--port 8080] [--data-dir DIR]      run the coordinator (REST on --port)
+  serve [--port 8080] [--data-dir DIR] [--host 127.0.0.1]
+        [--tls-cert FILE --tls-key FILE] [--behind-proxy]
+                                            run the coordinator (REST and sockets on --host:--port);
+                                            HTTPS/WSS with a certificate, else plain HTTP, which
+                                            only loopback or --behind-proxy (a TLS proxy in front)
+                                            allows
   site add --name "Hospital A" [--n-train N --n-test M]
                                             enrol a site (with its approved case counts); prints
                                             its id and one-time enrolment token
@@ -21,7 +26,12 @@ const USAGE = `usage: fedaln-coordinator <command> [options]
   site list [--json]                        list sites
   site revoke ID                            revoke a site and its token
   study create --file study.json            validate and store a study; prints its id
+  audit verify [--anchor ID:HASH] [--json]  walk the audit log's hash chain; exit 1 naming the first
+                                            broken row (with --anchor: the chain must still hold
+                                            that head)
+  audit head [--json]                       print the chain head ID:HASH to anchor elsewhere
 
+Environment: FEDALN_HOST, FEDALN_TLS_CERT, FEDALN_TLS_KEY, FEDALN_BEHIND_PROXY=1 (flags win).
 Every command takes --data-dir DIR (default FEDALN_DATA_DIR or ./data/coordinator) and uses
 DATABASE_URL when set. Without DATABASE_URL the database is PGlite inside the data directory, which
 one process at a time may open: stop \`serve\` before using site/study commands, or use the REST API.`;
@@ -34,11 +44,16 @@ async function main(argv: string[]): Promise<void> {
     options: {
       port: { type: 'string' },
       'data-dir': { type: 'string' },
+      host: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'behind-proxy': { type: 'boolean' },
       name: { type: 'string' },
       'n-train': { type: 'string' },
       'n-test': { type: 'string' },
       file: { type: 'string' },
       json: { type: 'boolean' },
+      anchor: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -47,7 +62,14 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const config = loadConfig(process.env, { port: values.port, dataDir: values['data-dir'] });
+  const config = loadConfig(process.env, {
+    port: values.port,
+    dataDir: values['data-dir'],
+    host: values.host,
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
+    behindProxy: values['behind-proxy'],
+  });
   switch (command) {
     case 'serve':
       // Loaded only for `serve`, so site/study commands start without Nest.
@@ -56,6 +78,11 @@ async function main(argv: string[]): Promise<void> {
       return withEnrolment(config, (e) =>
         site(e, sub, arg, values.name, caseFlags(values['n-train'], values['n-test']), values.json === true),
       );
+    case 'audit':
+      process.exitCode = await (
+        await import('./audit/audit-command.js')
+      ).auditCommand(config.database, sub, values.anchor, values.json === true);
+      return;
     case 'study':
       if (sub !== 'create')
         throw new UsageError(
@@ -65,7 +92,7 @@ async function main(argv: string[]): Promise<void> {
       return createStudy(config, values.file);
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(command)}: expected serve, site or study (see --help)`,
+        `unknown command ${JSON.stringify(command)}: expected serve, site, study or audit (see --help)`,
       );
   }
 }

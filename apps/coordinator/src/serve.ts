@@ -5,6 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, type CoordinatorParts } from './app.module';
 import { AdminAuthService } from './auth/admin-auth.service';
 import type { AppConfig } from './config/app-config';
+import { httpsOptions } from './config/listen-config';
 import { mountDashboard } from './dashboard/mount-dashboard';
 import { DomainErrorFilter } from './http/domain-error.filter';
 import { STUDY_VALIDATION } from './studies/validate-study-spec';
@@ -19,8 +20,8 @@ import { requestLogging } from './telemetry/request-logging';
 
 /**
  * `fedaln-coordinator serve`: opens (and migrates) the database, makes sure an admin token exists,
- * builds the app (AppModule: REST, the `/site` and `/monitor` gateways on the same HTTP server;
- * rounds in flight are rebuilt before it listens), and shuts down cleanly on SIGTERM/SIGINT
+ * builds the app (AppModule: REST, the `/site` and `/monitor` gateways on the same HTTP(S) server;
+ * rounds in flight are rebuilt before it listens on `config.listen.host`), and shuts down cleanly on SIGTERM/SIGINT
  * (sockets and HTTP closed, then the database).
  */
 export async function serve(config: AppConfig): Promise<void> {
@@ -50,10 +51,12 @@ export async function serve(config: AppConfig): Promise<void> {
     adminAuth,
     initialModels: new DenseNetInitialModelFactory(process.cwd()),
   });
-  await app.listen(config.port);
+  const { host, tls, behindProxy } = config.listen;
+  await app.listen(config.port, host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  log.info({ port }, 'listening');
+  const scheme = tls ? 'https' : 'http';
+  log.info({ host, port, scheme, ...(tls && { cert: tls.certFile }), behindProxy }, 'listening');
   if (!nativeFrameMasking()) log.warn(NO_NATIVE_MASKING_WARNING);
 
   let closing = false;
@@ -86,8 +89,11 @@ export async function serve(config: AppConfig): Promise<void> {
  * await app.listen(0);
  */
 export async function createApp(parts: CoordinatorParts): Promise<NestExpressApplication> {
+  const tls = parts.config.listen.tls;
+  // With a certificate the one server is HTTPS, so the socket.io gateways on it speak WSS.
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(parts), {
     logger: new PinoNestLogger(parts.logger),
+    ...(tls && { httpsOptions: httpsOptions(tls) }),
   });
   app.use(requestLogging(parts.logger));
   mountDashboard(app);

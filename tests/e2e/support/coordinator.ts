@@ -27,10 +27,12 @@ export class Coordinator {
     readonly port: number,
     readonly dataDir: string,
     private readonly env: NodeJS.ProcessEnv,
+    /** More `serve` flags, e.g. `--tls-cert FILE --tls-key FILE` (then `baseUrl` is https://). */
+    private readonly args: readonly string[] = [],
   ) {}
 
   get baseUrl(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.args.includes('--tls-cert') ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   get pid(): number {
@@ -46,7 +48,7 @@ export class Coordinator {
   async start(timeoutMs = 60_000): Promise<void> {
     const child = spawn(
       process.execPath,
-      [BIN, 'serve', '--port', String(this.port), '--data-dir', this.dataDir],
+      [BIN, 'serve', '--port', String(this.port), '--data-dir', this.dataDir, ...this.args],
       {
         env: { ...process.env, LOG_LEVEL: 'info', ...this.env },
         stdio: ['ignore', 'pipe', 'pipe'],

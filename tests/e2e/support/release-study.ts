@@ -67,19 +67,26 @@ export interface ReleaseStudy {
   stop(): Promise<void>;
 }
 
-/** Starts a coordinator, enrols the sites, creates and starts the study, and runs all its rounds. */
+/**
+ * Starts a coordinator (or uses the one of `on`, for a second study beside the first), enrols the
+ * sites, creates and starts the study, and runs all its rounds.
+ */
 export async function runReleaseStudy(options: {
   readonly name: string;
   readonly rounds: number;
   readonly sites: readonly SiteSetup[];
   readonly policy: Record<string, unknown>;
+  readonly on?: ReleaseStudy;
 }): Promise<ReleaseStudy> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-e2e-release-'));
-  const coordinator = new Coordinator(await freePort(), dataDir, {
-    FEDALN_ADMIN_TOKEN: ADMIN,
-    DATABASE_URL: '',
-  });
-  await coordinator.start();
+  const dataDir =
+    options.on?.coordinator.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-e2e-release-'));
+  const coordinator =
+    options.on?.coordinator ??
+    new Coordinator(await freePort(), dataDir, {
+      FEDALN_ADMIN_TOKEN: ADMIN,
+      DATABASE_URL: '',
+    });
+  if (!options.on) await coordinator.start();
   const api = async (method: string, url: string, body?: unknown, token = ADMIN) => {
     const res = await fetch(coordinator.baseUrl + url, {
       method,
@@ -161,6 +168,7 @@ export async function runReleaseStudy(options: {
     predictions,
     api,
     stop: async () => {
+      if (options.on) return; // the first study's stop() ends the shared coordinator
       await coordinator.kill('SIGTERM');
       fs.rmSync(dataDir, { recursive: true, force: true });
     },

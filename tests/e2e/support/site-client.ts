@@ -35,8 +35,18 @@ export const HELLO: HelloPayload = {
  * A typed socket.io client of the namespace at `url`, authenticated with `token`; resolves once
  * connected, rejects with the server's connect_error message.
  */
-export function connectWithToken<S extends Socket>(url: string, token: string): Promise<S> {
-  const socket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+export function connectWithToken<S extends Socket>(
+  url: string,
+  token: string,
+  extraHeaders: Record<string, string> = {},
+): Promise<S> {
+  const socket = io(url, {
+    auth: { token },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    extraHeaders,
+  });
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket as unknown as S));
     socket.once('connect_error', (e) => {
@@ -47,8 +57,12 @@ export function connectWithToken<S extends Socket>(url: string, token: string): 
 }
 
 /** Connects to `/site` with `token`; resolves once connected, rejects with the server's connect_error message. */
-export function connectSite(baseUrl: string, token: string): Promise<SiteSocket> {
-  return connectWithToken<SiteSocket>(baseUrl + SITE_NAMESPACE, token);
+export function connectSite(
+  baseUrl: string,
+  token: string,
+  extraHeaders: Record<string, string> = {},
+): Promise<SiteSocket> {
+  return connectWithToken<SiteSocket>(baseUrl + SITE_NAMESPACE, token, extraHeaders);
 }
 
 /** Throws the refusal's `code: message` when an ack is not ok. */

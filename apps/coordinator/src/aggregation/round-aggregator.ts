@@ -4,7 +4,14 @@ import {
   type UpdateTensor,
   type WeightTensor,
 } from '@fedaln/aggregation';
-import { f32BlobChunks, openBlobFile, type BlobReader } from '@fedaln/protocol';
+import {
+  blobBounds,
+  f32BlobChunks,
+  openBlobFile,
+  readBlobHeader,
+  type BlobBounds,
+  type BlobReader,
+} from '@fedaln/protocol';
 import type { BlobStore } from '../blobs/blob-store';
 import { DomainError } from '../domain/domain-error';
 import type { Participant, UpdateScreening } from '../domain/records';
@@ -76,6 +83,8 @@ export interface AggregatorLog {
 export class RoundAggregator {
   readonly serial = new KeyedSerial();
   private readonly accumulators = new Map<string, Accumulator>();
+  /** Per study, the update bounds of its latest base model. */
+  private readonly bounds = new Map<string, { readonly sha256: string; readonly bounds: BlobBounds }>();
 
   constructor(
     private readonly blobs: BlobStore,
@@ -91,6 +100,20 @@ export class RoundAggregator {
     if (!model)
       throw new DomainError('MODEL_NOT_FOUND', `study ${studyId} has no model version ${round - 1}`);
     return model;
+  }
+
+  /**
+   * The most header and blob bytes an update of round `round` can take: `blobBounds` of the
+   * layout (names, shapes) of the model the round trains from, read from its header once per model.
+   */
+  async updateBounds(studyId: string, round: number): Promise<BlobBounds> {
+    const base = await this.baseModel(studyId, round);
+    const known = this.bounds.get(studyId);
+    if (known?.sha256 === base.sha256) return known.bounds;
+    const { header } = readBlobHeader(await this.cache.get(base.sha256));
+    const bounds = blobBounds(header.tensors);
+    this.bounds.set(studyId, { sha256: base.sha256, bounds });
+    return bounds;
   }
 
   /**

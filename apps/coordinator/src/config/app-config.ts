@@ -1,4 +1,7 @@
+import { isIP } from 'node:net';
 import * as path from 'node:path';
+import { LOOPBACK_PLAIN, parseListen, type ListenConfig, type ListenFlags } from './listen-config';
+import { secretFromFile, withDatabasePassword } from './secret-files';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -24,6 +27,14 @@ export class AppConfig {
      * "aggregation started" is logged, so the e2e suite can SIGKILL the coordinator there. 0 otherwise.
      */
     readonly testAggregationDelayMs = 0,
+    /**
+     * `FEDALN_TRUSTED_PROXIES` (comma-separated IP addresses): reverse proxies whose
+     * `X-Forwarded-For` names the client for the failed-authentication limit. Empty: the header is
+     * ignored and the TCP peer counts.
+     */
+    readonly trustedProxies: readonly string[] = [],
+    /** `--host`, TLS or plain (listen-config.ts); plain HTTP on loopback by default. */
+    readonly listen: ListenConfig = LOOPBACK_PLAIN,
   ) {}
 
   get blobDir(): string {
@@ -46,7 +57,7 @@ export class ConfigError extends Error {
 }
 
 /** Command-line overrides; a flag wins over its environment variable. */
-export interface ConfigFlags {
+export interface ConfigFlags extends ListenFlags {
   readonly port?: string;
   readonly dataDir?: string;
 }
@@ -65,11 +76,23 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}, cwd 
   }
   const dataDir = path.resolve(cwd, dataDirRaw);
   const port = parsePort(flags.port ?? env.PORT, flags.port !== undefined ? '--port' : 'PORT');
-  const database = parseDatabase(env.DATABASE_URL, dataDir);
-  const adminToken = parseAdminToken(env.FEDALN_ADMIN_TOKEN);
+  const fail = (name: string, value: string, expected: string) => new ConfigError(name, value, expected);
+  // DATABASE_PASSWORD_FILE and FEDALN_ADMIN_TOKEN_FILE keep secrets out of the environment (secret-files.ts).
+  const database = withDatabasePassword(
+    parseDatabase(env.DATABASE_URL, dataDir),
+    secretFromFile(env, 'DATABASE_PASSWORD', fail),
+    fail,
+  );
+  const adminTokenFile = secretFromFile(env, 'FEDALN_ADMIN_TOKEN', fail);
+  const adminToken = parseAdminToken(
+    adminTokenFile ?? env.FEDALN_ADMIN_TOKEN,
+    adminTokenFile === undefined ? 'FEDALN_ADMIN_TOKEN' : 'FEDALN_ADMIN_TOKEN_FILE',
+  );
   const logLevel = parseLogLevel(env.LOG_LEVEL);
   const delay = parseMilliseconds(env.FEDALN_TEST_AGGREGATION_DELAY_MS, 'FEDALN_TEST_AGGREGATION_DELAY_MS');
-  return new AppConfig(dataDir, port, database, adminToken, logLevel, delay);
+  const trustedProxies = parseTrustedProxies(env.FEDALN_TRUSTED_PROXIES);
+  const listen = parseListen(env, flags, cwd, fail);
+  return new AppConfig(dataDir, port, database, adminToken, logLevel, delay, trustedProxies, listen);
 }
 
 function parsePort(raw: string | undefined, name: string): number {
@@ -102,16 +125,31 @@ function parseDatabase(raw: string | undefined, dataDir: string): DatabaseTarget
   return { kind: 'postgres', url: raw };
 }
 
-function parseAdminToken(raw: string | undefined): string | undefined {
+function parseAdminToken(raw: string | undefined, name: string): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (raw.length < 24 || /\s/.test(raw)) {
     throw new ConfigError(
-      'FEDALN_ADMIN_TOKEN',
+      name,
       '<redacted>',
       'at least 24 characters without spaces (or unset to generate one)',
     );
   }
   return raw;
+}
+
+function parseTrustedProxies(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const addresses = raw.split(',').map((a) => a.trim().toLowerCase());
+  for (const a of addresses) {
+    if (isIP(a) === 0) {
+      throw new ConfigError(
+        'FEDALN_TRUSTED_PROXIES',
+        raw,
+        `comma-separated IP addresses of your reverse proxies ("${a}" is not one), or unset`,
+      );
+    }
+  }
+  return addresses;
 }
 
 function parseLogLevel(raw: string | undefined): LogLevel {

@@ -41,6 +41,27 @@ describe('KeyedRateLimit', () => {
     expect(sent).toEqual([true, true, true, true, true]);
   });
 
+  it('giveBack returns a taken token, never past the burst', () => {
+    const limit = new KeyedRateLimit({ limit: 2, windowMs: 1000 }, () => 0);
+    limit.take('a');
+    limit.take('a');
+    limit.giveBack('a');
+    expect(limit.take('a')).toEqual({ ok: true });
+    expect(limit.take('a')).toEqual({ ok: false, retryInMs: 500 });
+    limit.giveBack('b'); // a full bucket stays full
+    expect([limit.take('b'), limit.take('b'), limit.take('b')].map((d) => d.ok)).toEqual([true, true, false]);
+  });
+
+  it('with maxKeys, forgets the least recently used key first', () => {
+    const limit = new KeyedRateLimit({ limit: 1, windowMs: 60_000, maxKeys: 2 }, () => 0);
+    limit.take('a');
+    limit.take('b');
+    limit.take('a'); // refused, but a is now the most recently used
+    limit.take('c'); // b is forgotten
+    expect(limit.take('a').ok).toBe(false);
+    expect(limit.take('b').ok).toBe(true); // a fresh bucket
+  });
+
   it('refuses a nonsensical rate at construction', () => {
     expect(() => new KeyedRateLimit({ limit: 0, windowMs: 1000 })).toThrow(/rate limit 0 per 1000 ms/);
   });

@@ -6,8 +6,9 @@ export type RateDecision = { readonly ok: true } | { readonly ok: false; readonl
  * `windowMs`, so over any stretch of time t a key gets at most `limit · (1 + t / windowMs)` events.
  * A bucket rather than fixed windows, so a client that keeps to the rate but sends one extra final
  * event (the site client's last train:progress) is not cut off at a window's edge. The clock is
- * injected (tests); keys are authenticated site ids, so the map is bounded by the enrolled sites.
- * Source: the token bucket of RFC 2697 §1 (committed burst size = limit, rate = limit / window).
+ * injected (tests). Keys that are not bounded by themselves (remote addresses, unlike enrolled site
+ * ids) need `maxKeys`: past it the least recently used key is forgotten (it starts again with a full
+ * bucket, as a new key would). Source: the token bucket of RFC 2697 §1 (committed burst size = limit, rate = limit / window).
  *
  * @example
  * const hellos = new KeyedRateLimit({ limit: 2, windowMs: 1000 }, () => t);
@@ -18,7 +19,7 @@ export class KeyedRateLimit {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(
-    private readonly rate: { readonly limit: number; readonly windowMs: number },
+    private readonly rate: { readonly limit: number; readonly windowMs: number; readonly maxKeys?: number },
     private readonly now: () => number = Date.now,
   ) {
     if (!(Number.isInteger(rate.limit) && rate.limit >= 1 && rate.windowMs > 0))
@@ -29,13 +30,38 @@ export class KeyedRateLimit {
   take(key: string): RateDecision {
     const { limit, windowMs } = this.rate;
     const t = this.now();
-    const b = this.buckets.get(key) ?? { tokens: limit, at: t };
-    const tokens = Math.min(limit, b.tokens + ((t - b.at) * limit) / windowMs);
+    const tokens = this.tokensAt(key, t);
     if (tokens >= 1) {
-      this.buckets.set(key, { tokens: tokens - 1, at: t });
+      this.set(key, tokens - 1, t);
       return { ok: true };
     }
-    this.buckets.set(key, { tokens, at: t });
+    this.set(key, tokens, t);
     return { ok: false, retryInMs: Math.ceil(((1 - tokens) * windowMs) / limit) };
+  }
+
+  /**
+   * Returns a token taken for an event that turned out not to count (a bearer token that verified:
+   * only failures are limited, but the token is taken before the check so concurrent checks from
+   * one key cannot all pass the limit at once).
+   */
+  giveBack(key: string): void {
+    const t = this.now();
+    this.set(key, Math.min(this.rate.limit, this.tokensAt(key, t) + 1), t);
+  }
+
+  private tokensAt(key: string, t: number): number {
+    const { limit, windowMs } = this.rate;
+    const b = this.buckets.get(key);
+    return b ? Math.min(limit, b.tokens + ((t - b.at) * limit) / windowMs) : limit;
+  }
+
+  private set(key: string, tokens: number, at: number): void {
+    this.buckets.delete(key); // re-inserted last: the Map's order is least recently used first
+    this.buckets.set(key, { tokens, at });
+    const max = this.rate.maxKeys ?? Infinity;
+    for (const oldest of this.buckets.keys()) {
+      if (this.buckets.size <= max) break;
+      this.buckets.delete(oldest);
+    }
   }
 }

@@ -14,6 +14,9 @@ import { InitialSchema1764216000000 } from './migrations/1764216000000-initial-s
 import { Releases1764230000000 } from './migrations/1764230000000-releases';
 import { RoundScreening1764300000000 } from './migrations/1764300000000-round-screening';
 import { ApprovedCases1764310000000 } from './migrations/1764310000000-approved-cases';
+import { AuditChain1764400000000 } from './migrations/1764400000000-audit-chain';
+import { oneTransactionAtATime } from './pglite-sessions';
+import { ReleaseManifests1764410000000 } from './migrations/1764410000000-release-manifests';
 import { PRIVATE_DIR_MODE } from './private-dir';
 
 export const ENTITIES = [
@@ -31,6 +34,8 @@ export const MIGRATIONS = [
   Releases1764230000000,
   RoundScreening1764300000000,
   ApprovedCases1764310000000,
+  AuditChain1764400000000,
+  ReleaseManifests1764410000000,
 ];
 
 /** Either a PostgreSQL URL, or a `pg`-compatible driver object (PGlite's, from typeorm-pglite). */
@@ -39,7 +44,8 @@ export type Connection = { readonly url: string } | { readonly driver: unknown }
 /**
  * The coordinator's TypeORM options: our entities and hand-written migrations, never `synchronize`.
  * `gen_random_uuid()` (core since PostgreSQL 13 and present in PGlite) replaces the default
- * uuid-ossp extension, which PGlite lacks.
+ * uuid-ossp extension, which PGlite lacks. A PGlite driver is wrapped so that its one connection
+ * runs one transaction at a time (`oneTransactionAtATime`).
  *
  * @example
  * const ds = coordinatorDataSource({ url: 'postgres://postgres@127.0.0.1:5432/fedaln' });
@@ -47,7 +53,7 @@ export type Connection = { readonly url: string } | { readonly driver: unknown }
 export function coordinatorDataSource(connection: Connection): DataSource {
   const options: DataSourceOptions = {
     type: 'postgres',
-    ...connection,
+    ...('driver' in connection ? { driver: oneTransactionAtATime(connection.driver) } : connection),
     entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',

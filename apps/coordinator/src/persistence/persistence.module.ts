@@ -1,9 +1,10 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditLog } from '../audit/audit-log';
+import { AuditChainReader, AuditLog } from '../audit/audit-log';
 import { AdminTokenRepository } from '../auth/admin-token.repository';
 import { BlobStore, FileBlobStore } from '../blobs/blob-store';
 import { DatabaseHealth } from '../telemetry/database-health';
+import { Transactions } from '../domain/transactions';
 import { GlobalModelRepository } from '../models/global-model.repository';
 import { ReleaseRepository, VerdictRepository } from '../releases/release.repository';
 import { ParticipantRepository } from '../rounds/participant.repository';
@@ -11,7 +12,7 @@ import { RoundRepository } from '../rounds/round.repository';
 import { SiteRepository } from '../sites/site.repository';
 import { StudyRepository } from '../studies/study.repository';
 import { TypeOrmAdminTokenRepository } from './typeorm-admin-token.repository';
-import { TypeOrmAuditLog } from './typeorm-audit-log';
+import { TypeOrmAuditChainReader, TypeOrmAuditLog } from './typeorm-audit-log';
 import { TypeOrmDatabaseHealth } from './typeorm-database-health';
 import { TypeOrmGlobalModelRepository } from './typeorm-global-model.repository';
 import { TypeOrmParticipantRepository } from './typeorm-participant.repository';
@@ -19,6 +20,7 @@ import { TypeOrmReleaseRepository, TypeOrmVerdictRepository } from './typeorm-re
 import { TypeOrmRoundRepository } from './typeorm-round.repository';
 import { TypeOrmSiteRepository } from './typeorm-site.repository';
 import { TypeOrmStudyRepository } from './typeorm-study.repository';
+import { TypeOrmTransactions } from './typeorm-transactions';
 
 /** Binds every repository port (an abstract class, its own token) to its TypeORM adapter. */
 function adapter<T>(port: abstract new (...args: never[]) => T, make: (ds: DataSource) => T): Provider {
@@ -39,8 +41,10 @@ export class PersistenceModule {
       adapter(ParticipantRepository, (ds) => new TypeOrmParticipantRepository(ds)),
       adapter(GlobalModelRepository, (ds) => new TypeOrmGlobalModelRepository(ds)),
       adapter(AuditLog, (ds) => new TypeOrmAuditLog(ds)),
+      adapter(AuditChainReader, (ds) => new TypeOrmAuditChainReader(ds)),
       adapter(VerdictRepository, (ds) => new TypeOrmVerdictRepository(ds)),
       adapter(ReleaseRepository, (ds) => new TypeOrmReleaseRepository(ds)),
+      adapter(Transactions, (ds) => new TypeOrmTransactions(ds)),
       adapter(DatabaseHealth, (ds) => new TypeOrmDatabaseHealth(ds)),
     ];
     return {

@@ -10,9 +10,10 @@ import {
 } from '@fedaln/protocol';
 import { WebSocketGateway, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
-import { AdminAuthService } from '../auth/admin-auth.service';
+import { BearerAuth, originOf } from '../auth/bearer-auth';
 import { effectOf, type RoundChange } from '../rounds/round-changes';
 import { MonitorFeed } from '../telemetry/monitor-feed';
+import { handshakeRefusal } from './socket-error';
 import { SOCKET_SERVER_OPTIONS } from './socket-options';
 
 type MonitorNamespace = Namespace<MonitorClientToServerEvents, MonitorServerToClientEvents>;
@@ -34,7 +35,7 @@ export class MonitorGateway extends MonitorFeed implements OnGatewayInit, OnGate
   /** Each site's latest status, sent to a monitor when it connects (statuses are otherwise pushed only). */
   private readonly statuses = new Map<string, SiteStatusEvent>();
 
-  constructor(private readonly admin: AdminAuthService) {
+  constructor(private readonly bearer: BearerAuth) {
     super();
   }
 
@@ -46,9 +47,9 @@ export class MonitorGateway extends MonitorFeed implements OnGatewayInit, OnGate
         next(new Error('unauthenticated: send the admin token as auth.token in the handshake'));
         return;
       }
-      this.admin.verify(token).then(
-        (ok) => next(ok ? undefined : new Error('unauthenticated: wrong admin token')),
-        () => next(new Error('internal: the coordinator could not check the token; retry later')),
+      this.bearer.authenticate(token, originOf(socket.handshake), 'admin', 'wrong admin token').then(
+        () => next(),
+        (e: unknown) => next(handshakeRefusal(e)),
       );
     });
   }

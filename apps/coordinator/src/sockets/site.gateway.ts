@@ -31,7 +31,7 @@ import {
   type OnGatewayInit,
 } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
-import { SiteAuthService } from '../auth/site-auth.service';
+import { BearerAuth, originOf } from '../auth/bearer-auth';
 import { SiteStanding } from '../auth/site-standing';
 import { ModelDownloads } from '../blobs/model-downloads';
 import { DomainError } from '../domain/domain-error';
@@ -53,12 +53,16 @@ import {
   UploadEndDto,
 } from './site-dtos';
 import { SiteExceptionFilter } from './site-exception.filter';
+import { handshakeRefusal } from './socket-error';
 import { SiteStandingGuard } from './site-standing.guard';
 import { SOCKET_SERVER_OPTIONS } from './socket-options';
 import { SocketValidationPipe } from './socket-validation.pipe';
 
 type SiteNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type SiteSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+const REVOKED_OR_UNKNOWN =
+  'the enrolment token is unknown or its site was revoked; ask the lead for a new one';
 
 /** A site answers `features:stats` from memory; a busy one is left out of the fit, not waited for. */
 const FEATURE_STATS_TIMEOUT_MS = 15_000;
@@ -97,7 +101,7 @@ export class SiteGateway
   private nsp: SiteNamespace | null = null;
 
   constructor(
-    private readonly siteAuth: SiteAuthService,
+    private readonly bearer: BearerAuth,
     private readonly standing: SiteStanding,
     private readonly sites: SiteRepository,
     private readonly presence: SitePresence,
@@ -134,15 +138,12 @@ export class SiteGateway
         next(new Error('unauthenticated: send the site enrolment token as auth.token in the handshake'));
         return;
       }
-      this.siteAuth
-        .authenticate(token)
-        .then(async (siteId) => {
-          if (!siteId || this.standing.isRevoked(siteId)) {
-            next(
-              new Error(
-                'unauthenticated: the enrolment token is unknown or its site was revoked; ask the lead for a new one',
-              ),
-            );
+      this.bearer
+        .authenticate(token, originOf(socket.handshake), 'site', REVOKED_OR_UNKNOWN)
+        .then(async (principal) => {
+          const siteId = principal.kind === 'site' ? principal.siteId : '';
+          if (this.standing.isRevoked(siteId)) {
+            next(handshakeRefusal(new DomainError('UNAUTHENTICATED', REVOKED_OR_UNKNOWN)));
             return;
           }
           socket.data.site_id = siteId;
@@ -150,8 +151,8 @@ export class SiteGateway
           next();
         })
         .catch((e: unknown) => {
-          this.log.error({ err: e }, 'site handshake failed');
-          next(new Error('internal: the coordinator could not check the token; retry later'));
+          if (!(e instanceof DomainError)) this.log.error({ err: e }, 'site handshake failed');
+          next(handshakeRefusal(e));
         });
     });
   }

@@ -73,3 +73,16 @@ export function toProtocolError(error: unknown): ProtocolError {
   if (error instanceof BlobFormatError) return { code: 'bad_blob', message: `bad blob: ${error.message}` };
   return { code: 'internal', message: 'internal coordinator error; retry later' };
 }
+
+/**
+ * A refused socket.io handshake (a middleware's `next(error)`): the client's `connect_error` gets
+ * `<code>: <message>` and `data.code`, e.g. `unauthenticated: wrong admin token` or
+ * `rate_limited: too many failed authentications from …; retry in 3 s …`.
+ *
+ * @example
+ * next(handshakeRefusal(new DomainError('UNAUTHENTICATED', 'wrong admin token')));
+ */
+export function handshakeRefusal(error: unknown): Error & { data: { code: string } } {
+  const { code, message } = toProtocolError(error);
+  return Object.assign(new Error(`${code}: ${message}`), { data: { code } });
+}

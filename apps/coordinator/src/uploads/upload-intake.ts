@@ -1,4 +1,5 @@
 import {
+  assertHeaderWithin,
   FRAME_BYTES,
   frameCount,
   openBlobFile,
@@ -13,7 +14,8 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { DomainError, type DomainErrorCode } from '../domain/domain-error';
 import type { CheckedUpdate } from '@fedaln/aggregation';
-import { UploadSpool } from './upload-spool';
+import { SpoolShelf } from './spool-shelf';
+import type { UploadSpool } from './upload-spool';
 import { currentRound } from '../rounds/current-round';
 import type { AuditLog } from '../audit/audit-log';
 import type { RoundAggregator } from '../aggregation/round-aggregator';
@@ -26,6 +28,7 @@ import type { SiteRepository } from '../sites/site.repository';
 import { approvedWeight } from '../sites/approved-weight';
 import { robustnessOf } from '../domain/study-spec';
 import type { MonitorFeed } from '../telemetry/monitor-feed';
+import type { RoundChange } from '../rounds/round-changes';
 
 export interface UploadIntakeDeps {
   readonly studies: StudyRepository;
@@ -48,6 +51,8 @@ type Upload =
       readonly siteId: string;
       readonly spool: UploadSpool;
       readonly nTrain: number;
+      /** The most header bytes an update of the round's model layout needs (`blobBounds`). */
+      readonly maxHeaderBytes: number;
     }
   | {
       readonly kind: 'counted';
@@ -62,7 +67,11 @@ type Upload =
  * `upload:frame` writes frames there, `upload:end` verifies the sha256, checks the update, persists
  * it (blob store + participant row) and only then has it folded. Idempotent per
  * (study, round, site): a replay of the counted update is acknowledged without being folded again.
- * At most one upload per site and study is held open (see {@link forgetEarlier}).
+ * At most one update per site and study is spooled (see {@link forgetEarlier}); begins of that
+ * same update share its live spool (`SpoolShelf`: no re-hash), and their `end`s one verification.
+ * An update's size and header are bounded by the round's model layout (`blobBounds`), the header
+ * checked from its first frame and again before it is parsed. Spools of rounds that are over are
+ * removed ({@link onChange}, {@link removeStaleSpools}).
  *
  * @example
  * const begin = await uploads.begin(siteId, req); // { upload_id, next_frame, frame_bytes }
@@ -71,8 +80,13 @@ export class UploadIntake {
   private readonly uploads = new Map<string, Upload>();
   /** Per study, the `end` calls under way (running or queued): a fold waits for the next of them. */
   private readonly ending = new Map<string, number>();
+  private readonly shelf: SpoolShelf;
+  /** The verification under way of a spool: a second `end` of the same update waits for it. */
+  private readonly verifying = new WeakMap<UploadSpool, Promise<UploadEndAccepted>>();
 
-  constructor(private readonly deps: UploadIntakeDeps) {}
+  constructor(private readonly deps: UploadIntakeDeps) {
+    this.shelf = new SpoolShelf(deps.spoolDir);
+  }
 
   async begin(siteId: string, req: UploadBeginPayload): Promise<UploadBeginAccepted> {
     const { study, round } = await currentRound(this.deps, siteId, req.study_id, req.round);
@@ -113,33 +127,65 @@ export class UploadIntake {
       site?.approvedCases ?? null,
       robustnessOf(study.spec).max_site_cases,
     );
-    const base = await this.deps.aggregator.baseModel(study.id, round.number);
-    const limit = 2 * base.bytes + FRAME_BYTES;
+    const bounds = await this.deps.aggregator.updateBounds(study.id, round.number);
+    const limit = bounds.maxBlobBytes;
     if (!Number.isSafeInteger(req.bytes) || req.bytes < 16 || req.bytes > limit) {
       throw new DomainError(
         'INVALID_INPUT',
-        `bytes ${req.bytes} is not a plausible update size (16..${limit})`,
+        `bytes ${req.bytes} is not a plausible update size (16..${limit}, the most an update of round ${round.number}'s model layout takes)`,
       );
     }
-    this.forgetEarlier(siteId, study.id, round.number);
     const key = { studyId: study.id, round: round.number, siteId, sha256: req.sha256, bytes: req.bytes };
-    const spool = UploadSpool.open(this.deps.spoolDir, key);
+    const spool = this.shelf.spoolFor(key);
+    this.forgetEarlier(siteId, study.id, round.number, spool);
     const upload_id = randomUUID();
-    this.uploads.set(upload_id, { kind: 'spooling', siteId, spool, nTrain });
+    this.uploads.set(upload_id, {
+      kind: 'spooling',
+      siteId,
+      spool,
+      nTrain,
+      maxHeaderBytes: bounds.maxHeaderBytes,
+    });
     return { upload_id, next_frame: spool.nextFrame, frame_bytes: FRAME_BYTES };
+  }
+
+  /** A round that is over (completed or failed) leaves no partial uploads behind. */
+  onChange(change: RoundChange): void {
+    const { study, round } = change;
+    if (round.state === 'completed' || round.state === 'failed')
+      this.shelf.removeRound(study.id, round.number);
+  }
+
+  /**
+   * At start-up: removes the spool folders of every round that is no longer its study's open
+   * round, and verified files a killed coordinator left. Returns what was removed.
+   */
+  removeStaleSpools(): Promise<string[]> {
+    return this.shelf.sweep(async (studyId, number) => {
+      const study = await this.deps.studies.findById(studyId).catch(() => null);
+      if (!study || study.currentRound !== number) return false;
+      const round = await this.deps.rounds.find(studyId, number);
+      return round !== null && round.state !== 'completed' && round.state !== 'failed';
+    });
   }
 
   /**
    * What a new `upload:begin` of `siteId` in round `round` of a study makes stale: the site's earlier
-   * upload in that study (a spool is closed; its file stays for a resume) and every replay held for
-   * an earlier round of the study. So the replays held are at most one per site and study, and only
-   * for rounds still open; without this a site replaying its counted update forever grows the map.
+   * uploads in that study of another update (`SpoolShelf` closed their spools; a file stays for a
+   * resume) and every replay held for an earlier round of the study. Uploads of the same update
+   * (`spool`, if any) stay: concurrent begins of one update share it. So the replays held are at
+   * most one per site and study, and only for rounds still open; without this a site replaying its
+   * counted update forever grows the map.
    */
-  private forgetEarlier(siteId: string, studyId: string, round: number): void {
+  private forgetEarlier(
+    siteId: string,
+    studyId: string,
+    round: number,
+    spool: UploadSpool | null = null,
+  ): void {
     for (const [id, u] of this.uploads) {
       if (u.kind === 'spooling') {
-        if (u.siteId !== siteId || u.spool.key.studyId !== studyId) continue;
-        u.spool.close();
+        if (u.siteId !== siteId || u.spool.key.studyId !== studyId || u.spool === spool) continue;
       } else if (u.studyId !== studyId || (u.siteId !== siteId && u.round >= round)) {
         continue;
       }
@@ -151,6 +197,8 @@ export class UploadIntake {
     const u = this.upload(siteId, frame.upload_id);
     if (u.kind === 'counted')
       throw new DomainError('INVALID_INPUT', 'this update is already counted; send upload:end');
+    // The header's length is in the first 12 bytes: an oversized one is refused before it lands.
+    if (frame.index === 0 && u.spool.nextFrame === 0) assertHeaderWithin(frame.data, u.maxHeaderBytes);
     const ack = u.spool.accept(frame.index, frame.data);
     if (!ack.ok) throw transferRefused(ack);
     const { key } = u.spool;
@@ -174,13 +222,45 @@ export class UploadIntake {
   async end(siteId: string, req: UploadEndPayload): Promise<UploadEndAccepted> {
     const u = this.upload(siteId, req.upload_id);
     if (u.kind === 'counted') return { sha256: u.sha256 };
+    const under = this.verifying.get(u.spool);
+    if (under) return under; // a concurrent begin of this update ended first: one verification
+    const ending = this.endSerially(siteId, req.upload_id, u);
+    this.verifying.set(u.spool, ending);
+    ending.then(
+      () => this.settle(u.spool, true),
+      () => this.settle(u.spool, false),
+    );
+    return ending;
+  }
+
+  /**
+   * After an `end` of `spool`: counted, its other upload ids become replays of the counted update;
+   * refused with the spool finished (hash mismatch, update rejected), they go (a begin starts
+   * afresh); refused with the spool still open (frames missing), a later `end` tries again.
+   */
+  private settle(spool: UploadSpool, counted: boolean): void {
+    if (!counted) this.verifying.delete(spool);
+    if (!counted && spool.isOpen) return;
+    const { studyId, round, siteId, sha256 } = spool.key;
+    for (const [id, u] of this.uploads) {
+      if (u.kind !== 'spooling' || u.spool !== spool) continue;
+      if (counted) this.uploads.set(id, { kind: 'counted', siteId, studyId, round, sha256 });
+      else this.uploads.delete(id);
+    }
+  }
+
+  private async endSerially(
+    siteId: string,
+    uploadId: string,
+    u: Extract<Upload, { kind: 'spooling' }>,
+  ): Promise<UploadEndAccepted> {
     const { studyId } = u.spool.key;
     const { aggregator } = this.deps;
     this.ending.set(studyId, (this.ending.get(studyId) ?? 0) + 1);
     try {
       return await aggregator.serial.run(studyId, async () => {
         try {
-          return await this.accept(siteId, req.upload_id, u);
+          return await this.accept(siteId, uploadId, u);
         } finally {
           // Others of this study queued behind this one: the last of them folds what waits (as a pair).
           const waiting = (this.ending.get(studyId) ?? 1) - 1;
@@ -211,7 +291,7 @@ export class UploadIntake {
     // The update is checked from its verified file in chunks, never read whole (openBlobFile).
     let checked: CheckedUpdate;
     try {
-      const update = openBlobFile(done.file);
+      const update = openBlobFile(done.file, { maxHeaderBytes: u.maxHeaderBytes });
       try {
         checked = await aggregator.verify(key.studyId, key.round, update.tensors, u.nTrain);
       } finally {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** Which upload a spool file belongs to: one site's update for one round, named by its sha256. */
+/** Which upload a spool file belongs to: one site's update for one round, named by its sha256 and size. */
 export interface UploadKey {
   readonly studyId: string;
   readonly round: number;
@@ -16,9 +16,13 @@ const REPLAY_CHUNK = 8 * FRAME_BYTES;
 
 /**
  * One partial upload on disk: frames go straight from the socket to
- * `<data-dir>/uploads/<study>/<round>/<site>.<sha256>.part` at their offset, hashed as they land, so
- * the coordinator never holds an upload in memory and a restart resumes from the whole frames the
- * file already has (a torn last frame is cut off).
+ * `<data-dir>/uploads/<study>/<round>/<site>.<sha256>.<bytes>.part` at their offset, hashed as they
+ * land, so the coordinator never holds an upload in memory and a restart resumes from the whole
+ * frames the file already has (a torn last frame is cut off). Opening a spool reads back and
+ * re-hashes what the file holds (a node:crypto Hash cannot be saved): `SpoolShelf` keeps the open
+ * spools of this process, so that happens once per spool after a restart, not at every begin. The
+ * size is part of the name so that two announcements of one sha256 with different sizes never
+ * share (and truncate) one file.
  *
  * @example
  * const spool = UploadSpool.open(root, key); // spool.nextFrame: where the site resumes
@@ -60,15 +64,33 @@ export class UploadSpool {
 
   /** Opens (or resumes) the spool of `key`, dropping the site's partials of any other update. */
   static open(root: string, key: UploadKey): UploadSpool {
-    const dir = path.join(root, key.studyId, String(key.round));
-    const name = `${key.siteId}.${key.sha256}.part`;
+    const file = UploadSpool.fileOf(root, key);
+    const dir = path.dirname(file);
+    const name = path.basename(file);
     if (fs.existsSync(dir)) {
       for (const other of fs.readdirSync(dir)) {
         if (other.startsWith(`${key.siteId}.`) && other !== name)
           fs.rmSync(path.join(dir, other), { force: true });
       }
     }
-    return new UploadSpool(key, path.join(dir, name));
+    return new UploadSpool(key, file);
+  }
+
+  /** Where the spool of `key` lives; the folder of its round is `roundDir`. */
+  static fileOf(root: string, key: UploadKey): string {
+    return path.join(
+      UploadSpool.roundDir(root, key.studyId, key.round),
+      `${key.siteId}.${key.sha256}.${key.bytes}.part`,
+    );
+  }
+
+  static roundDir(root: string, studyId: string, round: number): string {
+    return path.join(root, studyId, String(round));
+  }
+
+  /** False once finished, closed or discarded: frames are refused and a begin needs a new spool. */
+  get isOpen(): boolean {
+    return this.fd !== null;
   }
 
   get nextFrame(): number {

@@ -27,12 +27,15 @@ describe('parseCommand pull', () => {
       command: 'pull',
       coordinator: 'https://c.example',
       token: 'tok',
+      tls: { caFile: undefined, pinSha256: undefined, insecure: false },
       out: 'm',
       source: { kind: 'release', release: 'latest', study: undefined },
       publicKey: undefined,
       workDir: 'fedaln-site-work',
       inputSize: undefined,
+      allowUnsigned: false,
     });
+    expect(parseCommand([...base, '--allow-unsigned'], {})).toMatchObject({ allowUnsigned: true });
   });
 
   it('reads --release, --study, --public-key, --work-dir and --input-size', () => {

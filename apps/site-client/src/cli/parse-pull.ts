@@ -1,5 +1,6 @@
 import { integerIn, UsageError } from '@fedaln/cli-flags';
-import { coordinatorUrl } from './coordinator-url';
+import type { TlsFlags } from '../tls/coordinator-tls';
+import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionFlags, coordinatorUrl } from './coordinator-url';
 import { parseCommandFlags } from './parse-flags';
 
 /** What `fedaln-site pull` fetches: a signed release (the default), or an unsigned global model. */
@@ -11,6 +12,8 @@ export interface PullCommand {
   command: 'pull';
   coordinator: string;
   token: string;
+  /** `--ca-file`, `--pin-sha256`, `--insecure`. */
+  tls: TlsFlags;
   out: string;
   source: PullSource;
   /** `--public-key`: the coordinator's Ed25519 key (base64 of 32 bytes) to pin instead of asking it. */
@@ -19,11 +22,14 @@ export interface PullCommand {
   workDir: string;
   /** `--input-size`: overrides the release's input size (and is the global model's, default 224). */
   inputSize: number | undefined;
+  /** `--allow-unsigned`: accept a release made before signed manifests (digest signature only), with a warning. */
+  allowUnsigned: boolean;
 }
 
 export const PULL_USAGE =
   '  fedaln-site pull --coordinator URL --token TOKEN --out DIR [--release N|latest] [--study ID]\n' +
-  '                   [--public-key BASE64] [--work-dir DIR] [--input-size N]\n' +
+  '                   [--public-key BASE64] [--work-dir DIR] [--input-size N] [--allow-unsigned]\n' +
+  `                   ${CONNECTION_USAGE}\n` +
   '  fedaln-site pull --coordinator URL --token TOKEN --out DIR --study ID --version N|latest   (unsigned global model)';
 
 /** An Ed25519 public key as `GET /api/keys` gives it: standard base64 of exactly 32 raw bytes. */
@@ -68,6 +74,8 @@ export function parsePull(argv: readonly string[], token: (flag: string | undefi
     'public-key': { kind: 'string', hint: '<base64 key from GET /api/keys>' },
     'work-dir': { kind: 'string', default: 'fedaln-site-work', hint: '/var/lib/fedaln-site' },
     'input-size': { kind: 'string', hint: '224' },
+    ...CONNECTION_FLAGS,
+    'allow-unsigned': { kind: 'switch' },
   });
   const inputSize = flags['input-size'];
   if (inputSize !== undefined && integerIn(inputSize, { min: 32 }) === undefined)
@@ -96,14 +104,17 @@ export function parsePull(argv: readonly string[], token: (flag: string | undefi
       study: flags.study,
     };
   }
+  const coordinator = coordinatorUrl('pull', flags.coordinator, flags.insecure);
   return {
     command: 'pull',
-    coordinator: coordinatorUrl('pull', flags.coordinator),
+    coordinator,
     token: token(flags.token),
+    tls: connectionFlags('pull', coordinator, flags),
     out: flags.out,
     source,
     publicKey: publicKeyFlag(flags['public-key']),
     workDir: flags['work-dir'],
     inputSize: inputSize === undefined ? undefined : Number(inputSize),
+    allowUnsigned: flags['allow-unsigned'],
   };
 }

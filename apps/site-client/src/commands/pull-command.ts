@@ -4,6 +4,7 @@ import { CoordinatorHttp } from '../pull/coordinator-http';
 import { pullGlobalModel } from '../pull/pull-global';
 import { pullRelease } from '../pull/pull-release';
 import { UntrustedModelError } from '../release/release-trust';
+import { trustCoordinator } from '../tls/coordinator-tls';
 
 /**
  * `fedaln-site pull`: a signed release by default (verified against the pinned coordinator key),
@@ -13,7 +14,10 @@ import { UntrustedModelError } from '../release/release-trust';
  * @example await pullCommand(parseCommand(argv, process.env) as PullCommand, console.error);
  */
 export async function pullCommand(cmd: PullCommand, log: (line: string) => void): Promise<number> {
-  const http = new CoordinatorHttp(cmd.coordinator, cmd.token);
+  // Before anything is fetched: the release key is pinned over this channel too.
+  const trust = await trustCoordinator('pull', cmd.coordinator, cmd.tls, cmd.workDir, log);
+  if (trust.refused) return 1;
+  const http = new CoordinatorHttp(cmd.coordinator, cmd.token, trust.tls);
   if (cmd.source.kind === 'global') return pullGlobalModel(cmd, cmd.source, http, log);
   try {
     return await pullRelease(cmd, cmd.source, http, log);

@@ -8,6 +8,7 @@ import { SiteData } from '../data/site-data';
 import { ProgressLine } from '../progress/progress-line';
 import { runSession } from '../run/site-session';
 import { measureImagesPerSecond } from '../run/warm-up';
+import { trustCoordinator } from '../tls/coordinator-tls';
 import { WorkDir } from '../transfer/work-dir';
 
 /** This package's version, sent in `hello`. */
@@ -50,6 +51,8 @@ export async function runCommand(cmd: RunCommand, log: (line: string) => void): 
 
   const work = new WorkDir(path.resolve(cmd.workDir));
   await work.init();
+  const trust = await trustCoordinator('run', cmd.coordinator, cmd.tls, work.dir, log);
+  if (trust.refused) return 1;
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals): void => {
     log(`${signal}: stopping; an unfinished upload stays in ${work.dir} and resumes on the next run`);
@@ -61,6 +64,7 @@ export async function runCommand(cmd: RunCommand, log: (line: string) => void): 
     return await runSession({
       coordinator: cmd.coordinator,
       token: cmd.token,
+      tls: trust.tls,
       hello: {
         engine: engine.name,
         cores: engine.cores,

@@ -6,8 +6,8 @@
  */
 import { verifyDigestSignature, type PublicKeysResponse } from '@fedaln/protocol';
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { readPin, writePin } from '../trust/pin-store';
 
 /** `<work-dir>/coordinator-key.json`: the pinned key and where it came from. */
 export const PINNED_KEY_FILE = 'coordinator-key.json';
@@ -21,6 +21,16 @@ export interface PinnedKey {
 /** A model the site must not use; the message says why and what to do. */
 export class UntrustedModelError extends Error {
   override readonly name = 'UntrustedModelError';
+}
+
+/**
+ * The key pinned in `workDir` (by `pull` or `run`), or null when none is: what `predict` and
+ * `evaluate` verify a model folder's manifest against, without asking the network.
+ *
+ * @example const key = await readPinnedKey('fedaln-site-work');
+ */
+export async function readPinnedKey(workDir: string): Promise<string | null> {
+  return (await readPin<PinnedKey>(workDir, PINNED_KEY_FILE))?.ed25519_public_key ?? null;
 }
 
 /**
@@ -38,8 +48,7 @@ export async function pinnedPublicKey(
   fetchFn: (url: string) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>,
 ): Promise<string> {
   const file = path.join(workDir, PINNED_KEY_FILE);
-  const text = await fs.readFile(file, 'utf8').catch(() => null);
-  const pinned = text === null ? null : (JSON.parse(text) as PinnedKey);
+  const pinned = await readPin<PinnedKey>(workDir, PINNED_KEY_FILE);
   if (pinned && explicit !== undefined && explicit !== pinned.ed25519_public_key)
     throw new UntrustedModelError(
       `--public-key ${explicit} differs from the key pinned in ${file} (${pinned.ed25519_public_key}); if the consortium really changed its key, delete ${file} and pull again`,
@@ -52,8 +61,7 @@ export async function pinnedPublicKey(
     key = ((await res.json()) as PublicKeysResponse).ed25519_public_key;
   }
   const record: PinnedKey = { ed25519_public_key: key, coordinator, pinned_at: new Date().toISOString() };
-  await fs.mkdir(workDir, { recursive: true, mode: 0o700 });
-  await fs.writeFile(file, JSON.stringify(record, null, 2), { flag: 'wx' });
+  await writePin(workDir, PINNED_KEY_FILE, record);
   return key;
 }
 

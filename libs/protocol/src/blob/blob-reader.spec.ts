@@ -63,15 +63,39 @@ describe('openBlob', () => {
     },
   );
 
-  it('reads f32 tensors on demand and decodes the others whole', () => {
-    const { bytes } = encodeBlob(update, { encodings: { 'fc/bias': 'f16' } });
+  it('reads every tensor on demand, f16 and q8 included: nothing is decoded at open', () => {
+    const { bytes } = encodeBlob(update, { encodings: { 'conv/kernel': 'q8', 'fc/bias': 'f16' } });
     const reader = openBlob(bytesSource(bytes));
-    expect(reader.tensors.map((t) => ('values' in t ? 'decoded' : 'on demand'))).toEqual([
-      'on demand',
-      'decoded',
-      'on demand',
-    ]);
-    expect(reader.header.tensors.map((t) => t.encoding)).toEqual(['f32', 'f16', 'f32']);
+    expect(reader.tensors.every((t) => !('values' in t))).toBe(true);
+    expect(reader.header.tensors.map((t) => t.encoding)).toEqual(['q8', 'f16', 'f32']);
+  });
+
+  it('refuses a non-finite f16 value when its chunk is read, naming the index', () => {
+    const { bytes } = encodeBlob([{ name: 'h', shape: [4], values: new Float32Array(4) }], {
+      encoding: 'f16',
+    });
+    const bad = Uint8Array.from(bytes);
+    bad.set([0x00, 0x7c], bad.length - 4); // value 2 := +∞ in IEEE 754 binary16 (0x7c00)
+    const [h] = openBlob(bytesSource(bad)).tensors;
+    if (!h || 'values' in h) throw new Error('expected a reader');
+    expect(() => h.read(0, new Float32Array(2))).not.toThrow();
+    expect(() => h.read(2, new Float32Array(2))).toThrow('tensor "h": value at index 2 is not finite');
+  });
+
+  it('refuses a header longer than maxHeaderBytes from the preamble, before reading it', () => {
+    const { bytes } = encodeBlob(update);
+    const headerBytes = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+    const reads: number[] = [];
+    const source = bytesSource(bytes);
+    const counting = {
+      ...source,
+      readInto: (into: Uint8Array, at: number) => (reads.push(into.length), source.readInto(into, at)),
+    };
+    expect(() => openBlob(counting, { maxHeaderBytes: headerBytes - 1 })).toThrow(
+      `header is ${headerBytes} bytes; the expected tensor layout needs at most ${headerBytes - 1}, so it was not parsed`,
+    );
+    expect(reads).toEqual([12]); // the preamble only
+    expect(openBlob(bytesSource(bytes), { maxHeaderBytes: headerBytes }).tensors).toHaveLength(3);
   });
 
   it('reads from bytes in memory as from a file', () => {

@@ -37,9 +37,28 @@ export function blobHeadLength(bytes: Uint8Array): number {
 }
 
 /**
+ * {@link blobHeadLength}, refusing a header longer than `maxHeaderBytes` (from `blobBounds` of the
+ * expected layout) from the preamble alone, before any of the header is read or parsed.
+ *
+ * @example
+ * assertHeaderWithin(firstFrame, blobBounds(layout).maxHeaderBytes); // where the header ends
+ */
+export function assertHeaderWithin(bytes: Uint8Array, maxHeaderBytes: number): number {
+  const headEnd = blobHeadLength(bytes);
+  const headerBytes = headEnd - BLOB_PREAMBLE_BYTES;
+  if (headerBytes > maxHeaderBytes) {
+    throw new BlobFormatError(
+      `header is ${headerBytes} bytes; the expected tensor layout needs at most ${maxHeaderBytes}, so it was not parsed (encode the update with encodeBlob over the round's model layout)`,
+    );
+  }
+  return headEnd;
+}
+
+/**
  * Reads and validates the header of a weights blob without touching tensor data: magic, format,
  * entries, and the canonical packed layout (each offset = align8(end of the previous tensor), the
  * blob ending at the end of the last one). Returns the header and where the data section starts.
+ * A header longer than `maxHeaderBytes` is refused before it is parsed ({@link assertHeaderWithin}).
  * `bytes` may be only the blob's beginning (at least through the header) when `totalBytes` gives
  * the whole blob's size, as when the rest stays in a file.
  *
@@ -50,8 +69,9 @@ export function blobHeadLength(bytes: Uint8Array): number {
 export function readBlobHeader(
   bytes: Uint8Array,
   totalBytes = bytes.length,
+  maxHeaderBytes = Infinity,
 ): { header: BlobHeader; dataStart: number } {
-  const headEnd = blobHeadLength(bytes);
+  const headEnd = assertHeaderWithin(bytes, maxHeaderBytes);
   const headerBytes = headEnd - BLOB_PREAMBLE_BYTES;
   const dataStart = align8(headEnd);
   if (dataStart > totalBytes) {
@@ -126,38 +146,52 @@ export function decodeBlob(bytes: Uint8Array): NamedTensor[] {
  * values; non-finite values and q8 parameters that overflow float32 are BlobFormatErrors naming it.
  */
 export function decodeTensor(entry: TensorEntry, data: Uint8Array): Float32Array {
-  const n = elementCount(entry.shape);
+  assertDecodable(entry);
+  const out = new Float32Array(elementCount(entry.shape));
+  decodeValues(entry, data, out, 0);
+  return out;
+}
+
+/** Throws a BlobFormatError for q8 parameters whose values would overflow float32. */
+export function assertDecodable(entry: TensorEntry): void {
+  if (entry.encoding !== 'q8') return;
+  const { scale, min } = entry as Required<TensorEntry>;
+  if (Math.abs(min) + 255 * scale > FLOAT32_MAX) {
+    throw new BlobFormatError(`q8 min ${min} + 255 × scale ${scale} overflows float32`, entry.name);
+  }
+}
+
+/**
+ * Decodes values [from, from + into.length) of a tensor from `data`, exactly their bytes
+ * (`into.length` × the encoding's bytes), into `into`: what a chunked reader needs, so a tensor is
+ * never expanded whole. Non-finite values are BlobFormatErrors naming the tensor and index.
+ *
+ * @example
+ * decodeValues(entry, bytesOfValues100To199, new Float32Array(100), 100);
+ */
+export function decodeValues(entry: TensorEntry, data: Uint8Array, into: Float32Array, from: number): void {
+  const n = into.length;
   const fail = (i: number): never => {
-    throw new BlobFormatError(`value at index ${i} is not finite`, entry.name);
+    throw new BlobFormatError(`value at index ${from + i} is not finite`, entry.name);
   };
   switch (entry.encoding) {
     case 'f32': {
-      const out = new Float32Array(n);
-      new Uint8Array(out.buffer).set(data);
-      for (let i = 0; i < n; i++) if (!Number.isFinite(out[i])) fail(i);
-      return out;
+      new Uint8Array(into.buffer, into.byteOffset, into.byteLength).set(data);
+      for (let i = 0; i < n; i++) if (!Number.isFinite(into[i])) fail(i);
+      return;
     }
     case 'f16': {
-      const half = new Uint16Array(n);
-      new Uint8Array(half.buffer).set(data);
       const table = float16Table();
-      const out = new Float32Array(n);
       for (let i = 0; i < n; i++) {
-        const h = half[i] as number;
+        const h = (data[2 * i] as number) | ((data[2 * i + 1] as number) << 8);
         if (isFloat16NonFinite(h)) fail(i);
-        out[i] = table[h] as number;
+        into[i] = table[h] as number;
       }
-      return out;
+      return;
     }
     case 'q8': {
-      const params = { scale: entry.scale as number, min: entry.min as number };
-      if (Math.abs(params.min) + 255 * params.scale > FLOAT32_MAX) {
-        throw new BlobFormatError(
-          `q8 min ${params.min} + 255 × scale ${params.scale} overflows float32`,
-          entry.name,
-        );
-      }
-      return dequantizeQ8(data, params);
+      dequantizeQ8(data, { scale: entry.scale as number, min: entry.min as number }, into);
+      return;
     }
   }
 }

@@ -1,7 +1,15 @@
 export { BlobFormatError } from './blob-format-error';
-export { openBlob, openBlobFile, type BlobReader, type BlobTensor, type TensorReader } from './blob-reader';
+export {
+  openBlob,
+  openBlobFile,
+  type BlobReader,
+  type BlobTensor,
+  type OpenBlobOptions,
+  type TensorReader,
+} from './blob-reader';
+export { blobBounds, type BlobBounds, type LayoutTensor } from './blob-bounds';
 export { F32_CHUNK_VALUES, f32BlobChunks, type FillTensorChunk, type TensorLayout } from './blob-writer';
-export { blobHeadLength, decodeBlob, readBlobHeader } from './decode';
+export { assertHeaderWithin, blobHeadLength, decodeBlob, readBlobHeader } from './decode';
 export { encodeBlob, type EncodedBlob, type EncodeOptions } from './encode';
 export { float16BitsToNumber, float32BitsToFloat16Bits } from './f16';
 export {

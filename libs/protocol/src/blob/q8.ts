@@ -41,13 +41,17 @@ export function quantizeQ8(values: Float32Array): { q: Uint8Array; params: Q8Par
 }
 
 /**
- * Inverse of {@link quantizeQ8}: x̂ = min + q · scale, stored as float32.
+ * Inverse of {@link quantizeQ8}: x̂ = min + q · scale, stored as float32 — into `out` when given (a
+ * chunk's buffer, `q.length` values), otherwise into a fresh array.
  *
  * @example
  * dequantizeQ8(new Uint8Array([0, 255]), { scale: 2 / 255, min: -1 }); // Float32Array [-1, 1]
  */
-export function dequantizeQ8(q: Uint8Array, { scale, min }: Q8Params): Float32Array {
-  const out = new Float32Array(q.length);
+export function dequantizeQ8(
+  q: Uint8Array,
+  { scale, min }: Q8Params,
+  out: Float32Array = new Float32Array(q.length),
+): Float32Array {
   for (let i = 0; i < q.length; i++) out[i] = min + (q[i] as number) * scale;
   return out;
 }

@@ -22,4 +22,11 @@ export class AuditLogEntity {
 
   @Column({ type: 'jsonb' })
   details!: unknown;
+
+  /** The previous row's `hash` (64 zeros for the first row): audit/audit-chain.ts. */
+  @Column({ name: 'prev_hash', type: 'text' })
+  prevHash!: string;
+
+  @Column({ type: 'text' })
+  hash!: string;
 }

@@ -23,6 +23,10 @@ export interface ModelCardInput {
     readonly created_at: string;
     readonly verdict: ReleaseVerdict | null;
     readonly override_reason: string | null;
+    /** The signed manifest's canonical text, its signature and sha256 (null on releases made before manifests). */
+    readonly manifest: string | null;
+    readonly manifest_signature: string | null;
+    readonly manifest_sha256: string | null;
   };
   readonly model: { readonly arch: string; readonly input_size: number };
   readonly training: {
