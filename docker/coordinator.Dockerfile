@@ -11,8 +11,11 @@ RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-slim
+# In a container loopback is useless: listen on every interface, which the coordinator allows only
+# with a certificate (FEDALN_TLS_CERT/FEDALN_TLS_KEY) or behind a TLS proxy (FEDALN_BEHIND_PROXY=1).
 ENV NODE_ENV=production \
     FEDALN_DATA_DIR=/data \
+    FEDALN_HOST=0.0.0.0 \
     PORT=8080
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app
@@ -21,6 +24,6 @@ USER node
 VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD node -e "require(process.env.FEDALN_TLS_CERT?'https':'http').get({host:'127.0.0.1',port:process.env.PORT||8080,path:'/healthz',rejectUnauthorized:false},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"
 ENTRYPOINT ["node", "apps/coordinator/bin/fedaln-coordinator.js"]
 CMD ["serve"]

@@ -75,20 +75,33 @@ async function releaseLastRound(api, studyId, round) {
   return { refused: `HTTP ${r.status}: ${why}` };
 }
 
-/** `fedaln-site pull` of one global model version into `out` (tfjs layers format); resolves its sha256. */
-async function pullModel({ url, studyId, version, token, out, inputSize, logFile }) {
-  const args = ['pull', '--coordinator', url, '--study', studyId, '--version', String(version)];
-  const child = await runToEnd(
-    'fedaln-site pull',
-    [SITE_BIN, ...args, '--out', out, '--input-size', String(inputSize)],
-    {
-      logFile,
-      env: { ...process.env, FEDALN_SITE_TOKEN: token },
-    },
-  );
-  const m = /model v(\d+) \(([\w-]+), sha256 ([0-9a-f]{64})\)/.exec(child.lastLines().join('\n'));
+/**
+ * `fedaln-site pull` of the model the demo scores into `out`: the signed release `release` when the
+ * round was released (its manifest verified against the key pinned in `workDir`), else the unsigned
+ * global model `version`. Resolves the global model version, its sha256, whether it is signed, and
+ * the flags `predict`/`evaluate` need for the folder (`--work-dir`, or `--allow-unsigned` for a
+ * global model, which nothing signed).
+ */
+async function pullModel({ url, studyId, release, version, token, out, workDir, inputSize, logFile }) {
+  const base = ['pull', '--coordinator', url, '--study', studyId, '--out', out, '--work-dir', workDir];
+  const args = release
+    ? [...base, '--release', String(release)]
+    : [...base, '--version', String(version), '--input-size', String(inputSize)];
+  const child = await runToEnd('fedaln-site pull', [SITE_BIN, ...args], {
+    logFile,
+    env: { ...process.env, FEDALN_SITE_TOKEN: token },
+  });
+  const said = child.lastLines().join('\n');
+  if (release) {
+    const m = /release v\d+ \(study [\w-]+, round (\d+)\) sha256 ([0-9a-f]{64}): signature verified/.exec(
+      said,
+    );
+    if (!m) throw child.failure('did not say which release it wrote');
+    return { version: Number(m[1]), sha256: m[2], signed: true, use: ['--work-dir', workDir] };
+  }
+  const m = /model v(\d+) \(([\w-]+), sha256 ([0-9a-f]{64})\)/.exec(said);
   if (!m) throw child.failure('did not say which model it wrote');
-  return { version: Number(m[1]), arch: m[2], sha256: m[3] };
+  return { version: Number(m[1]), sha256: m[3], signed: false, use: ['--allow-unsigned'] };
 }
 
 /**
@@ -109,14 +122,15 @@ function mergeSites(out, sites) {
 
 /**
  * New phantom sites from another seed (other scanners and case mixes than the federation's), all
- * their cases scored by the pulled model with `fedaln-site evaluate --split all`: the check that
+ * their cases scored by the pulled model with `fedaln-site evaluate --split all` (`use`: the flags
+ * pullModel says the folder needs): the check that
  * the model learnt the label, not the training sites.
  */
-async function evaluateHoldout({ model, out, sites, cases, size, seed, logFile }) {
+async function evaluateHoldout({ model, use, out, sites, cases, size, seed, logFile }) {
   const gen = ['--sites', sites, '--cases', cases, '--size', size, '--seed', seed, '--out', out];
   await runToEnd('fedaln-phantom', [PHANTOM_BIN, ...gen.map(String)], { logFile });
   mergeSites(out, sites);
-  const args = ['evaluate', '--model', model, '--data', out, '--split', 'all', '--json'];
+  const args = ['evaluate', '--model', model, ...use, '--data', out, '--split', 'all', '--json'];
   const child = await runToEnd('fedaln-site evaluate', [SITE_BIN, ...args], { logFile });
   const report = JSON.parse(child.stdout);
   return { seed, n: report.n, n_pos: report.n_pos, auc: report.auc, auc_ci: report.auc_ci };

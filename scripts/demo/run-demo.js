@@ -106,7 +106,9 @@ async function runDemo(o) {
   const pulled = await pullModel({
     url,
     studyId: study.id,
+    release: released.release?.version,
     version: last.pooled.model_version ?? 'latest',
+    workDir: path.join(dir, 'pull-work'),
     token: enrolled[0].token,
     out: modelDir,
     inputSize: o.inputSize,
@@ -122,6 +124,7 @@ async function runDemo(o) {
   );
   const holdout = await evaluateHoldout({
     model: modelDir,
+    use: pulled.use,
     out: path.join(dir, 'holdout'),
     ...HOLDOUT,
     size: o.inputSize,
@@ -135,6 +138,9 @@ async function runDemo(o) {
     path: modelDir,
     arch: o.arch,
     input_size: o.inputSize,
+    signed: pulled.signed,
+    // the flags predict and evaluate need for this folder
+    use: pulled.use,
   };
   if (released.release) {
     Object.assign(model, {
@@ -177,7 +183,10 @@ function printSummary(result, o) {
     `final model: v${m.version}${m.release_version ? `, release v${m.release_version}` : ''} (${m.arch}, ${m.input_size} px)`,
   );
   out(`  sha256 ${m.sha256}`);
-  out(`  ${m.path}  (try: node apps/site-client/bin/fedaln-site.js predict --model ${m.path} IMAGE...)`);
+  out(
+    `  ${m.path}  (try: node apps/site-client/bin/fedaln-site.js predict --model ${m.path} ${m.use.join(' ')} IMAGE...)`,
+  );
+  if (!m.signed) out('  not a signed release: predict and evaluate use it only with --allow-unsigned');
   const h = result.holdout;
   const ci = h.auc_ci ? ` (95% CI ${h.auc_ci[0].toFixed(3)}–${h.auc_ci[1].toFixed(3)})` : '';
   out(

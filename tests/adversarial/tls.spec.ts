@@ -176,6 +176,9 @@ describe('HTTPS and WSS with a CA made in the test', () => {
   });
 
   it('refuses a changed server key after pinning, though the same CA signed it, naming the pin file', async () => {
+    // A site connected when the coordinator restarts with another key (an interceptor taking its place).
+    const connected = run(pinned(), ['--ca-file', ca.certFile]);
+    await waitFor('hello over wss', () => connected.err().includes(`as site ${siteId}`));
     await coordinator.kill('SIGTERM');
     const again = new Coordinator(port, path.join(tmp, 'coordinator'), ENV, [
       ...['--tls-cert', rotated.certFile, '--tls-key', rotated.keyFile],
@@ -183,6 +186,11 @@ describe('HTTPS and WSS with a CA made in the test', () => {
     coordinator = again;
     await again.start();
     const pinFile = path.join(pinned(), 'coordinator-tls.json');
+    // Its reconnection fails the pinned-key check in the handshake: it stops, sending nothing.
+    expect(await connected.exit).toBe(1);
+    expect(connected.err()).toContain(
+      `REFUSED: the coordinator 127.0.0.1 presents TLS key sha256 ${rotated.spkiSha256}`,
+    );
     const client = run(pinned(), ['--ca-file', ca.certFile]);
     expect(await client.exit).toBe(1);
     expect(client.err()).toContain(

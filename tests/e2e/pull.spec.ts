@@ -8,11 +8,10 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runReleaseStudy, type ReleaseStudy } from './support/release-study';
+import { tamperingProxy } from './support/tampering-proxy';
 
 jest.setTimeout(180_000);
 
@@ -53,38 +52,6 @@ function pull(coordinator: string, out: string, workDir: string, extra: string[]
     workDir,
     ...extra,
   ]);
-}
-
-/**
- * A proxy in front of the coordinator that passes every request on and lets `tamper` rewrite a
- * response body: what a compromised mirror or a man in the middle could serve.
- */
-async function tamperingProxy(
-  target: string,
-  tamper: (url: string, body: Buffer) => Buffer,
-): Promise<{ url: string; close: () => Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    void (async () => {
-      const upstream = await fetch(target + req.url, {
-        method: req.method,
-        headers: { authorization: req.headers.authorization ?? '' },
-      });
-      const body = tamper(req.url ?? '', Buffer.from(await upstream.arrayBuffer()));
-      const headers: Record<string, string> = {};
-      upstream.headers.forEach((v, k) => {
-        if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(k))
-          headers[k] = v;
-      });
-      res.writeHead(upstream.status, headers);
-      res.end(body);
-    })().catch((err: Error) => res.writeHead(502).end(err.message));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
 }
 
 /** The weights with their last byte flipped. */
@@ -145,7 +112,7 @@ describe('fedaln-site pull of a signed release', () => {
       .readdirSync(path.join(tmp, 'phantom/site1/images'))
       .map((f) => path.join(tmp, 'phantom/site1/images', f));
     const preds = path.join(tmp, 'preds.csv');
-    const predict = await site(['predict', '--model', out, '--out', preds, ...images]);
+    const predict = await site(['predict', '--model', out, '--work-dir', work, '--out', preds, ...images]);
     if (predict.code !== 0) throw new Error(`predict exit ${predict.code}; stderr:\n${predict.err}`);
     const [header, ...rows] = fs.readFileSync(preds, 'utf8').trim().split('\n');
     expect(header).toBe('image,probability');
@@ -173,7 +140,8 @@ describe('fedaln-site pull of a signed release', () => {
       await tampered.close();
     }
 
-    // A mirror that also rewrites the release record's hash to match cannot forge the signature over it.
+    // A mirror that also rewrites the release record's hash to match changes nothing: pull takes the
+    // hash from the signed manifest, not from the record.
     const genuine = await fetch(study.coordinator.baseUrl + weightsUrl, {
       headers: { authorization: `Bearer ${study.tokens[0]}` },
     });
@@ -187,7 +155,8 @@ describe('fedaln-site pull of a signed release', () => {
     try {
       const r = await pull(forged.url, out, path.join(tmp, 'work-forged'));
       expect(r.code).toBe(1);
-      expect(r.err).toContain(`release v${release.version} signature does not verify against the pinned`);
+      expect(r.err).toContain(`REFUSED: release v${release.version} weights hash to ${forgedHash}, not the`);
+      expect(r.err).toContain('of its signed manifest');
       expect(fs.existsSync(out)).toBe(false);
     } finally {
       await forged.close();

@@ -172,19 +172,26 @@ describe('fedaln-site against the built coordinator', () => {
     const preds = path.join(tmp, 'preds.csv');
     const predict = site([
       'predict',
-      ...['--model', modelDir, '--out', preds, '--batch', '3'],
+      // A global model is not a signed release: predict and evaluate use it only when told to.
+      ...['--model', modelDir, '--allow-unsigned', '--out', preds, '--batch', '3'],
       ...cases.map((c) => c.image),
       broken,
     ]);
     expect(await predict.exit).toBe(1); // one image failed, the others were scored
     expect(predict.err()).toContain(`1 of ${cases.length + 1} images could not be read: ${broken}`);
+    expect(predict.err()).toContain(
+      `WARNING: --allow-unsigned: model ${modelDir} is not a verified signed release`,
+    );
     const [header, ...rows] = fs.readFileSync(preds, 'utf8').trim().split('\n');
     expect(header).toBe('image,probability');
     expect(rows.map((r) => r.split(',')[0])).toEqual(cases.map((c) => c.image));
     const probabilities = rows.map((r) => Number(r.split(',')[1]));
     probabilities.forEach((p) => expect(p >= 0 && p <= 1).toBe(true));
 
-    const evaluate = site(['evaluate', '--model', modelDir, '--data', path.join(phantom, 'site3'), '--json']);
+    const evaluate = site([
+      ...['evaluate', '--model', modelDir, '--allow-unsigned'],
+      ...['--data', path.join(phantom, 'site3'), '--json'],
+    ]);
     await expectExit(evaluate, 0);
     const report = JSON.parse(evaluate.out()) as ReturnType<typeof metricsReport>;
     // Reference: libs/metrics on predict's probabilities and labels.csv's test split.

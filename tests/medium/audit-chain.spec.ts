@@ -13,6 +13,8 @@ import {
   TypeOrmAuditChainReader,
   TypeOrmAuditLog,
 } from '../../apps/coordinator/src/persistence/typeorm-audit-log';
+import { MIGRATIONS } from '../../apps/coordinator/src/persistence/data-source';
+import { AuditChain1764400000000 } from '../../apps/coordinator/src/persistence/migrations/1764400000000-audit-chain';
 import { databaseTargets, openTestDatabase, type TestDatabase } from './coordinator-database';
 
 const entry = (i: number): AuditEntry => ({
@@ -181,7 +183,9 @@ describe.each(databaseTargets())('audit chain on %s', (target) => {
 
   it('the migration chains the rows written before it, in id order', async () => {
     await empty();
-    await db.dataSource.undoLastMigration({ transaction: 'each' });
+    // Back to the schema before the chain (undoing the migrations after it first).
+    const after = MIGRATIONS.length - MIGRATIONS.indexOf(AuditChain1764400000000);
+    for (let i = 0; i < after; i++) await db.dataSource.undoLastMigration({ transaction: 'each' });
     try {
       for (let i = 1; i <= 3; i++) {
         await db.dataSource.query(

@@ -17,7 +17,7 @@ import type {
   TrainingProgressEvent,
   TransferProgressEvent,
 } from '@fedaln/protocol';
-import { metricsReport as fullMetricsReport, siteEvaluationCounts } from '@fedaln/metrics';
+import { releasedReport } from '@fedaln/metrics';
 import { afterAll } from '@jest/globals';
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -25,6 +25,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { AuditLog } from '../../apps/coordinator/src/audit/audit-log';
+import { Transactions, type UnitOfWork } from '../../apps/coordinator/src/domain/transactions';
+import { ReleaseRepository, VerdictRepository } from '../../apps/coordinator/src/releases/release.repository';
 import { BlobStore, type StoredBlob } from '../../apps/coordinator/src/blobs/blob-store';
 import type {
   AuditEntry,
@@ -289,6 +291,33 @@ export class MemoryAudit extends AuditLog {
   }
 }
 
+/** Releases and verdicts are not kept in memory: a spec that makes them uses a real database. */
+const notInMemory = (): Promise<never> =>
+  Promise.reject(new Error('releases and verdicts are not kept in memory: use a medium test on a database'));
+class NoReleases extends ReleaseRepository {
+  nextVersion = notInMemory;
+  add = notInMemory;
+  find = notInMemory;
+  findByRound = notInMemory;
+  list = notInMemory;
+  lastManifestSha256 = notInMemory;
+}
+class NoVerdicts extends VerdictRepository {
+  save = notInMemory;
+  find = notInMemory;
+  list = notInMemory;
+}
+
+/** Runs the work on the memory ports: there is no rollback here (the medium tests on a database have it). */
+export class MemoryTransactions extends Transactions {
+  constructor(private readonly tx: UnitOfWork) {
+    super();
+  }
+  run<T>(work: (tx: UnitOfWork) => Promise<T>): Promise<T> {
+    return work(this.tx);
+  }
+}
+
 export class MemoryReports extends MetricsReportStore {
   private readonly byKey = new Map<string, StoredMetricsReport>();
 
@@ -384,6 +413,9 @@ export interface InMemoryCoordinator {
   readonly participants: MemoryParticipants;
   readonly models: MemoryModels;
   readonly audit: MemoryAudit;
+  /** The ports above as one transaction's (no rollback in memory); releases and verdicts refuse. */
+  readonly unitOfWork: UnitOfWork;
+  readonly transactions: MemoryTransactions;
   readonly reports: MemoryReports;
   readonly monitor: RecordingMonitor;
   readonly presence: SitePresence;
@@ -404,14 +436,25 @@ export function inMemoryCoordinator(blobs: BlobStore = new EmptyBlobStore()): In
   const changes = new LocalRoundChanges();
   const presence = new SitePresence();
   const log = new RecordingLog();
-  const globalModels = new GlobalModelsService(models, blobs, new NoInitialModel(), studies, audit);
+  const globalModels = new GlobalModelsService(models, blobs, new NoInitialModel(), studies);
   const metrics = new CoordinatorMetrics(rounds);
+  const unitOfWork: UnitOfWork = {
+    studies,
+    rounds,
+    participants,
+    sites,
+    models,
+    releases: new NoReleases(),
+    verdicts: new NoVerdicts(),
+    audit,
+  };
+  const transactions = new MemoryTransactions(unitOfWork);
   const service = new RoundsService(
     studies,
     rounds,
     participants,
     globalModels,
-    audit,
+    transactions,
     changes,
     presence,
     metrics,
@@ -426,6 +469,8 @@ export function inMemoryCoordinator(blobs: BlobStore = new EmptyBlobStore()): In
     participants,
     models,
     audit,
+    unitOfWork,
+    transactions,
     reports,
     monitor,
     presence,
@@ -532,12 +577,11 @@ const REPORT_SCORES: readonly number[] = Object.freeze(
 
 /**
  * A site's evaluation report of 25 test cases, 10 positive (SEEDED_CASES' n_test), as the site client
- * builds it (@fedaln/metrics on the study's layout), with its AUC replaced by `auc` — what the
+ * builds it (`releasedReport` of @fedaln/metrics: the study's layout and privacy rule, k = 5), with its AUC replaced by `auc` — what the
  * dashboard and the policy read.
  */
 export function metricsReport(auc: number | null): SiteMetricsReport {
-  const { roc: _perCase, ...full } = fullMetricsReport({ labels: REPORT_LABELS, scores: REPORT_SCORES });
-  return { ...full, auc, ...siteEvaluationCounts(REPORT_LABELS, REPORT_SCORES) };
+  return { ...releasedReport({ labels: REPORT_LABELS, scores: REPORT_SCORES }), auc };
 }
 
 /** A directory under the OS temp dir for this spec file, removed after its tests. */

@@ -6,6 +6,9 @@ import {
 import { TypeOrmStudyRepository } from '../../apps/coordinator/src/persistence/typeorm-study.repository';
 import type { ReleaseVerdict } from '../../apps/coordinator/src/evaluation/release-policy';
 import type { ReleaseRecord } from '../../apps/coordinator/src/releases/release-record';
+import { buildReleaseRecord, type ReleaseInput } from '../../apps/coordinator/src/releases/release-record';
+import { ReleaseSigner } from '../../apps/coordinator/src/releases/signing';
+import { generateKeyPairSync } from 'node:crypto';
 import { exampleStudySpec } from './coordinator-fixtures';
 import { databaseTargets, openTestDatabase, type TestDatabase } from './coordinator-database';
 
@@ -32,6 +35,16 @@ function record(version: number, studyId: string, round: number): ReleaseRecord 
     signature: 'c2lnbmF0dXJl',
     ed25519_public_key: 'a2V5',
   };
+}
+
+const signer = ReleaseSigner.fromPrivateKeyPem(
+  generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+);
+
+/** A release made after manifests (issue 14), linked to `previous`. */
+function candidate(version: number, studyId: string, round: number, previous: string | null): ReleaseInput {
+  const { signature: _s, ed25519_public_key: _k, override_reason, ...rest } = record(version, studyId, round);
+  return { ...rest, override_reason: override_reason!, previous_manifest_sha256: previous };
 }
 
 describe.each(databaseTargets())('release persistence on %s', (target) => {
@@ -71,6 +84,31 @@ describe.each(databaseTargets())('release persistence on %s', (target) => {
     await expect(releases.add(record(2, studyId, 1))).rejects.toThrow(); // one release per round
     await releases.add(record(2, studyId, 2));
     expect((await releases.list(studyId)).map((r) => r.version)).toEqual([2, 1]);
+  });
+
+  it('signed releases chain per study: the newest manifest is the next link, and the chain stays linear', async () => {
+    const releases = new TypeOrmReleaseRepository(db.dataSource);
+    const other = (await new TypeOrmStudyRepository(db.dataSource).create(exampleStudySpec(['s1']))).id;
+    // Releases 1 and 2 (above) predate manifests: outside the chain.
+    expect(await releases.lastManifestSha256(studyId)).toBeNull();
+    const first = buildReleaseRecord(candidate(3, studyId, 3, null), signer);
+    await releases.add(first);
+    expect(await releases.lastManifestSha256(studyId)).toBe(first.manifest!.sha256);
+    expect(await releases.lastManifestSha256(other)).toBeNull();
+    const second = buildReleaseRecord(candidate(4, studyId, 4, first.manifest!.sha256), signer);
+    await releases.add(second);
+    expect(await releases.lastManifestSha256(studyId)).toBe(second.manifest!.sha256);
+    expect(await releases.find(4)).toEqual(second);
+    // A fork — another release naming the same predecessor, or a second "first" — is refused.
+    await expect(
+      releases.add(buildReleaseRecord(candidate(5, studyId, 5, first.manifest!.sha256), signer)),
+    ).rejects.toThrow(/releases_manifest_chain/);
+    await expect(releases.add(buildReleaseRecord(candidate(5, studyId, 5, null), signer))).rejects.toThrow(
+      /releases_manifest_chain/,
+    );
+    // Another study's chain starts on its own.
+    await releases.add(buildReleaseRecord(candidate(5, other, 1, null), signer));
+    expect((await releases.list(studyId)).map((r) => r.version)).toEqual([4, 3, 2, 1]);
   });
 
   it('releases are immutable: the database refuses UPDATE, DELETE and TRUNCATE', async () => {

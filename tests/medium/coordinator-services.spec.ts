@@ -15,6 +15,7 @@ import { GlobalModelsService } from '../../apps/coordinator/src/models/global-mo
 import { InitialModelFactory } from '../../apps/coordinator/src/models/initial-model.factory';
 import { TypeOrmAdminTokenRepository } from '../../apps/coordinator/src/persistence/typeorm-admin-token.repository';
 import { TypeOrmAuditLog } from '../../apps/coordinator/src/persistence/typeorm-audit-log';
+import { TypeOrmTransactions } from '../../apps/coordinator/src/persistence/typeorm-transactions';
 import { TypeOrmGlobalModelRepository } from '../../apps/coordinator/src/persistence/typeorm-global-model.repository';
 import { TypeOrmParticipantRepository } from '../../apps/coordinator/src/persistence/typeorm-participant.repository';
 import { TypeOrmRoundRepository } from '../../apps/coordinator/src/persistence/typeorm-round.repository';
@@ -87,10 +88,11 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     const studyRepo = new TypeOrmStudyRepository(ds);
     const roundRepo = new TypeOrmRoundRepository(ds);
     blobs = new FileBlobStore(fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-medium-blobs-')));
-    sites = new SitesService(siteRepo, audit, sessions);
+    const transactions = new TypeOrmTransactions(ds);
+    sites = new SitesService(siteRepo, transactions, sessions);
     siteAuth = new SiteAuthService(siteRepo);
     standingOf = (now) => new SiteStanding(siteRepo, now);
-    studies = new StudiesService(studyRepo, siteRepo, audit);
+    studies = new StudiesService(studyRepo, siteRepo, audit, transactions);
     changes = new RecordingChanges();
     presence = new SitePresence();
     metrics = new CoordinatorMetrics(roundRepo);
@@ -99,14 +101,13 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
       blobs,
       new FixedInitialModel(),
       studyRepo,
-      audit,
     );
     rounds = new RoundsService(
       studyRepo,
       roundRepo,
       new TypeOrmParticipantRepository(ds),
       models,
-      audit,
+      transactions,
       changes,
       presence,
       metrics,

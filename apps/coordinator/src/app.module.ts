@@ -13,6 +13,7 @@ import { RoundAggregator } from './aggregation/round-aggregator';
 import { StudyRoundPlans } from './aggregation/round-plan';
 import { AuditController } from './audit/audit.controller';
 import { AuditLog } from './audit/audit-log';
+import { Transactions } from './domain/transactions';
 import { AdminAuthService } from './auth/admin-auth.service';
 import { AdminOrSiteGuard } from './auth/admin-or-site.guard';
 import { AdminGuard } from './auth/admin.guard';
@@ -79,11 +80,15 @@ export interface CoordinatorParts {
 
 /** Enrolling sites and creating studies: what `serve` and the `site`/`study` commands share. */
 const enrolment = [
-  factory(SitesService, [SiteRepository, AuditLog, LiveSiteSessions], (s, a, l) => new SitesService(s, a, l)),
+  factory(
+    SitesService,
+    [SiteRepository, Transactions, LiveSiteSessions],
+    (s, t, l) => new SitesService(s, t, l),
+  ),
   factory(
     StudiesService,
-    [StudyRepository, SiteRepository, AuditLog],
-    (st, s, a) => new StudiesService(st, s, a),
+    [StudyRepository, SiteRepository, AuditLog, Transactions],
+    (st, s, a, t) => new StudiesService(st, s, a, t),
   ),
 ];
 
@@ -144,8 +149,8 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         factory(CoordinatorMetrics, [RoundRepository], (r) => new CoordinatorMetrics(r)),
         factory(
           GlobalModelsService,
-          [GlobalModelRepository, BlobStore, InitialModelFactory, StudyRepository, AuditLog],
-          (m, b, f, st, a) => new GlobalModelsService(m, b, f, st, a),
+          [GlobalModelRepository, BlobStore, InitialModelFactory, StudyRepository],
+          (m, b, f, st) => new GlobalModelsService(m, b, f, st),
         ),
         // rounds/
         { provide: RoundChanges, useClass: LocalRoundChanges },
@@ -157,12 +162,12 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             RoundRepository,
             ParticipantRepository,
             GlobalModelsService,
-            AuditLog,
+            Transactions,
             RoundChanges,
             SitePresence,
             CoordinatorMetrics,
           ],
-          (st, r, p, g, a, c, pr, m) => new RoundsService(st, r, p, g, a, c, pr, m, logger),
+          (st, r, p, g, t, c, pr, m) => new RoundsService(st, r, p, g, t, c, pr, m, logger),
         ),
         factory(RoundTimers, [RoundsService], (r) => new RoundTimers(r, logger)),
         factory(
@@ -179,11 +184,11 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             TaskDispatch,
             SitePresence,
             ModelDownloads,
-            AuditLog,
+            Transactions,
             MonitorFeed,
             SiteRepository,
           ],
-          (st, r, s, d, p, dl, a, m, sites) => new SiteArrivals(st, r, s, d, p, dl, a, m, sites),
+          (st, r, s, d, p, dl, t, m, sites) => new SiteArrivals(st, r, s, d, p, dl, t, m, sites),
         ),
         factory(
           TrainingProgressRelay,
@@ -279,9 +284,9 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             SiteRepository,
             MetricsReportStore,
             VerdictRepository,
-            AuditLog,
+            Transactions,
           ],
-          (st, r, p, s, m, v, a) => new RoundEvaluationService(st, r, p, s, m, v, a, logger),
+          (st, r, p, s, m, v, t) => new RoundEvaluationService(st, r, p, s, m, v, t, logger),
         ),
         // releases/
         { provide: ReleaseSigner, useValue: ReleaseSigner.loadOrCreate(config.dataDir) },
@@ -304,6 +309,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             ReleaseArtifacts,
             AuditLog,
             FeatureModelStore,
+            Transactions,
           ],
           (
             studies,
@@ -317,6 +323,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             artifacts,
             audit,
             featureModels,
+            transactions,
           ) =>
             new ReleasesService({
               studies,
@@ -330,6 +337,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
               artifacts,
               audit,
               featureModels,
+              transactions,
             }),
         ),
         // sockets/: gateways are class providers, so Nest finds their filters and pipes.

@@ -7,4 +7,5 @@ export * from './metrics-report';
 export * from './tensor';
 export * from './weights';
 export * from './signature';
+export * from './release-manifest';
 export * from './loopback';

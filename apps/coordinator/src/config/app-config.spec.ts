@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, loadConfig, type ConfigFlags } from './app-config';
+import { proxyWarning } from './listen-config';
 
 const cwd = '/srv/fedaln';
 
@@ -100,6 +101,18 @@ describe('loadConfig: where and how serve listens', () => {
     expect(error.message).toMatch(detail);
   });
 
+  it('warns behind a proxy only when no trusted proxy address is set', () => {
+    const behind = loadConfig({ FEDALN_BEHIND_PROXY: '1', FEDALN_HOST: '0.0.0.0' }, {}, cwd);
+    expect(proxyWarning(behind.listen, behind.trustedProxies)).toMatch(/set FEDALN_TRUSTED_PROXIES/);
+    const trusted = loadConfig(
+      { FEDALN_BEHIND_PROXY: '1', FEDALN_HOST: '0.0.0.0', FEDALN_TRUSTED_PROXIES: '172.28.0.10' },
+      {},
+      cwd,
+    );
+    expect(proxyWarning(trusted.listen, trusted.trustedProxies)).toBeNull();
+    expect(proxyWarning(loadConfig({}, {}, cwd).listen, [])).toBeNull();
+  });
+
   it('names the certificate file that is not a certificate', () => {
     const cert = path.join(tmp, 'cert.pem');
     const key = path.join(tmp, 'key.pem');
@@ -108,5 +121,51 @@ describe('loadConfig: where and how serve listens', () => {
     expect(() => loadConfig({}, { tlsCert: cert, tlsKey: key }, cwd)).toThrow(
       new RegExp(`^--tls-cert="${cert}" is invalid: expected a PEM certificate`),
     );
+  });
+});
+
+describe('loadConfig: secrets from files (Docker secrets)', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-secrets-'));
+  const password = path.join(tmp, 'postgres_password');
+  const admin = path.join(tmp, 'admin_token');
+  fs.writeFileSync(password, 'p@ss/word:1\n');
+  fs.writeFileSync(admin, `${'t'.repeat(32)}\n`);
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('puts DATABASE_PASSWORD_FILE into DATABASE_URL (URL-encoded) and reads FEDALN_ADMIN_TOKEN_FILE', () => {
+    const c = loadConfig(
+      {
+        DATABASE_URL: 'postgres://fedaln@postgres:5432/fedaln',
+        DATABASE_PASSWORD_FILE: password,
+        FEDALN_ADMIN_TOKEN_FILE: admin,
+      },
+      {},
+      cwd,
+    );
+    // encodeURIComponent('p@ss/word:1') = 'p%40ss%2Fword%3A1'
+    expect(c.database).toEqual({
+      kind: 'postgres',
+      url: 'postgres://fedaln:p%40ss%2Fword%3A1@postgres:5432/fedaln',
+    });
+    expect(c.adminToken).toBe('t'.repeat(32));
+  });
+
+  it.each([
+    [{ FEDALN_ADMIN_TOKEN_FILE: '/nonexistent/admin_token' }, 'FEDALN_ADMIN_TOKEN_FILE', /readable file/],
+    [
+      { FEDALN_ADMIN_TOKEN_FILE: admin, FEDALN_ADMIN_TOKEN: 'x'.repeat(30) },
+      'FEDALN_ADMIN_TOKEN_FILE',
+      /given alone/,
+    ],
+    [{ DATABASE_PASSWORD_FILE: password }, 'DATABASE_PASSWORD_FILE', /come with DATABASE_URL/],
+    [
+      { DATABASE_URL: 'postgres://fedaln:inline@db/fedaln', DATABASE_PASSWORD_FILE: password },
+      'DATABASE_URL',
+      /no password in the URL/,
+    ],
+  ])('%j fails naming %s', (env, variable, detail) => {
+    const error = configError(env, {});
+    expect(error.variable).toBe(variable);
+    expect(error.message).toMatch(detail);
   });
 });

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { LOOPBACK_PLAIN, parseListen, type ListenConfig, type ListenFlags } from './listen-config';
+import { secretFromFile, withDatabasePassword } from './secret-files';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -75,17 +76,22 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}, cwd 
   }
   const dataDir = path.resolve(cwd, dataDirRaw);
   const port = parsePort(flags.port ?? env.PORT, flags.port !== undefined ? '--port' : 'PORT');
-  const database = parseDatabase(env.DATABASE_URL, dataDir);
-  const adminToken = parseAdminToken(env.FEDALN_ADMIN_TOKEN);
+  const fail = (name: string, value: string, expected: string) => new ConfigError(name, value, expected);
+  // DATABASE_PASSWORD_FILE and FEDALN_ADMIN_TOKEN_FILE keep secrets out of the environment (secret-files.ts).
+  const database = withDatabasePassword(
+    parseDatabase(env.DATABASE_URL, dataDir),
+    secretFromFile(env, 'DATABASE_PASSWORD', fail),
+    fail,
+  );
+  const adminTokenFile = secretFromFile(env, 'FEDALN_ADMIN_TOKEN', fail);
+  const adminToken = parseAdminToken(
+    adminTokenFile ?? env.FEDALN_ADMIN_TOKEN,
+    adminTokenFile === undefined ? 'FEDALN_ADMIN_TOKEN' : 'FEDALN_ADMIN_TOKEN_FILE',
+  );
   const logLevel = parseLogLevel(env.LOG_LEVEL);
   const delay = parseMilliseconds(env.FEDALN_TEST_AGGREGATION_DELAY_MS, 'FEDALN_TEST_AGGREGATION_DELAY_MS');
   const trustedProxies = parseTrustedProxies(env.FEDALN_TRUSTED_PROXIES);
-  const listen = parseListen(
-    env,
-    flags,
-    cwd,
-    (name, value, expected) => new ConfigError(name, value, expected),
-  );
+  const listen = parseListen(env, flags, cwd, fail);
   return new AppConfig(dataDir, port, database, adminToken, logLevel, delay, trustedProxies, listen);
 }
 
@@ -119,11 +125,11 @@ function parseDatabase(raw: string | undefined, dataDir: string): DatabaseTarget
   return { kind: 'postgres', url: raw };
 }
 
-function parseAdminToken(raw: string | undefined): string | undefined {
+function parseAdminToken(raw: string | undefined, name: string): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (raw.length < 24 || /\s/.test(raw)) {
     throw new ConfigError(
-      'FEDALN_ADMIN_TOKEN',
+      name,
       '<redacted>',
       'at least 24 characters without spaces (or unset to generate one)',
     );

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
-import type { AuditLog } from '../audit/audit-log';
 import type { Principal } from '../auth/principal';
 import type { BlobStore, StoredBlob } from '../blobs/blob-store';
 import { DomainError } from '../domain/domain-error';
 import type { GlobalModel, Study } from '../domain/records';
+import type { UnitOfWork } from '../domain/transactions';
 import type { GlobalModelRepository } from './global-model.repository';
 import type { StudyRepository } from '../studies/study.repository';
 import type { InitialModelFactory } from './initial-model.factory';
@@ -15,32 +15,44 @@ export class GlobalModelsService {
     private readonly blobs: BlobStore,
     private readonly initial: InitialModelFactory,
     private readonly studies: StudyRepository,
-    private readonly audit: AuditLog,
   ) {}
 
-  /** Version 0, built from the study spec; calling it again returns the existing version 0. */
-  async createInitial(study: Study): Promise<GlobalModel> {
-    const existing = await this.models.find(study.id, 0);
-    if (existing) return existing;
-    const stored = await this.blobs.put(await this.initial.create(study.spec));
-    return this.register({ studyId: study.id, version: 0, roundNumber: null, ...stored });
+  /**
+   * The weights of version 0, built from the study spec and put in the blob store — slow, so before
+   * the transaction that registers them (`registerInitial`); null when version 0 exists already.
+   */
+  async initialBlob(study: Study): Promise<StoredBlob | null> {
+    if (await this.models.find(study.id, 0)) return null;
+    return this.blobs.put(await this.initial.create(study.spec));
+  }
+
+  /** Registers version 0 (from `initialBlob`) in `tx`; a no-op when it exists already. */
+  async registerInitial(tx: UnitOfWork, study: Study, stored: StoredBlob | null): Promise<void> {
+    if (!stored || (await tx.models.find(study.id, 0))) return;
+    await this.register(tx, { studyId: study.id, version: 0, roundNumber: null, ...stored });
   }
 
   /**
    * Version r = the aggregate of round r, which the aggregation has just written to the blob store
-   * (`stored`, as `BlobStore.putChunks` returned it: not read back).
+   * (`stored`, as `BlobStore.putChunks` returned it: not read back), registered in `tx` with the
+   * round's transition.
    */
-  async registerAggregate(studyId: string, roundNumber: number, stored: StoredBlob): Promise<GlobalModel> {
-    // A coordinator killed between this insert and the round transition re-aggregates on restart;
-    // the exact accumulator reproduces the same blob, which is then already registered.
-    const existing = await this.models.find(studyId, roundNumber);
+  async registerAggregate(
+    tx: UnitOfWork,
+    studyId: string,
+    roundNumber: number,
+    stored: StoredBlob,
+  ): Promise<GlobalModel> {
+    // A coordinator killed before the transition committed re-aggregates on restart; the exact
+    // accumulator reproduces the same blob (already in the store, unregistered).
+    const existing = await tx.models.find(studyId, roundNumber);
     if (existing?.sha256 === stored.sha256) return existing;
-    return this.register({ studyId, version: roundNumber, roundNumber, ...stored });
+    return this.register(tx, { studyId, version: roundNumber, roundNumber, ...stored });
   }
 
-  private async register(model: Omit<GlobalModel, 'createdAt'>): Promise<GlobalModel> {
-    const added = await this.models.add(model);
-    await this.audit.append({
+  private async register(tx: UnitOfWork, model: Omit<GlobalModel, 'createdAt'>): Promise<GlobalModel> {
+    const added = await tx.models.add(model);
+    await tx.audit.append({
       actor: 'system',
       action: 'model.registered',
       subjectType: 'model',

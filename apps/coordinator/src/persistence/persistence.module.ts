@@ -4,6 +4,7 @@ import { AuditChainReader, AuditLog } from '../audit/audit-log';
 import { AdminTokenRepository } from '../auth/admin-token.repository';
 import { BlobStore, FileBlobStore } from '../blobs/blob-store';
 import { DatabaseHealth } from '../telemetry/database-health';
+import { Transactions } from '../domain/transactions';
 import { GlobalModelRepository } from '../models/global-model.repository';
 import { ReleaseRepository, VerdictRepository } from '../releases/release.repository';
 import { ParticipantRepository } from '../rounds/participant.repository';
@@ -19,6 +20,7 @@ import { TypeOrmReleaseRepository, TypeOrmVerdictRepository } from './typeorm-re
 import { TypeOrmRoundRepository } from './typeorm-round.repository';
 import { TypeOrmSiteRepository } from './typeorm-site.repository';
 import { TypeOrmStudyRepository } from './typeorm-study.repository';
+import { TypeOrmTransactions } from './typeorm-transactions';
 
 /** Binds every repository port (an abstract class, its own token) to its TypeORM adapter. */
 function adapter<T>(port: abstract new (...args: never[]) => T, make: (ds: DataSource) => T): Provider {
@@ -42,6 +44,7 @@ export class PersistenceModule {
       adapter(AuditChainReader, (ds) => new TypeOrmAuditChainReader(ds)),
       adapter(VerdictRepository, (ds) => new TypeOrmVerdictRepository(ds)),
       adapter(ReleaseRepository, (ds) => new TypeOrmReleaseRepository(ds)),
+      adapter(Transactions, (ds) => new TypeOrmTransactions(ds)),
       adapter(DatabaseHealth, (ds) => new TypeOrmDatabaseHealth(ds)),
     ];
     return {

@@ -1,11 +1,11 @@
-import type { DataSource } from 'typeorm';
+import type { Db } from './db';
 import type { GlobalModel } from '../domain/records';
 import { GlobalModelRepository } from '../models/global-model.repository';
 import { GlobalModelEntity } from './entities/global-model.entity';
 import { globalModelFromEntity } from './mappers/global-model.mapper';
 
 export class TypeOrmGlobalModelRepository extends GlobalModelRepository {
-  constructor(private readonly ds: DataSource) {
+  constructor(private readonly ds: Db) {
     super();
   }
 

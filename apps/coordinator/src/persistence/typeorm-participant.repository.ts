@@ -1,11 +1,11 @@
-import type { DataSource } from 'typeorm';
+import type { Db } from './db';
 import type { Participant, UpdateScreening } from '../domain/records';
 import { ParticipantRepository, type AcceptedUpdate } from '../rounds/participant.repository';
 import { RoundParticipantEntity } from './entities/round-participant.entity';
 import { participantFromEntity } from './mappers/participant.mapper';
 
 export class TypeOrmParticipantRepository extends ParticipantRepository {
-  constructor(private readonly ds: DataSource) {
+  constructor(private readonly ds: Db) {
     super();
   }
 

@@ -1,4 +1,5 @@
-import type { DataSource } from 'typeorm';
+import { parseReleaseManifest } from '@fedaln/protocol';
+import type { Db } from './db';
 import type { ReleaseVerdict } from '../evaluation/release-policy';
 import type { ReleaseRecord } from '../releases/release-record';
 import { ReleaseRepository, VerdictRepository, type RecordedVerdict } from '../releases/release.repository';
@@ -22,7 +23,7 @@ const verdictOf = (r: VerdictRow): RecordedVerdict => ({
 });
 
 export class TypeOrmVerdictRepository extends VerdictRepository {
-  constructor(private readonly ds: DataSource) {
+  constructor(private readonly ds: Db) {
     super();
   }
 
@@ -58,7 +59,7 @@ export class TypeOrmVerdictRepository extends VerdictRepository {
 }
 
 export class TypeOrmReleaseRepository extends ReleaseRepository {
-  constructor(private readonly ds: DataSource) {
+  constructor(private readonly ds: Db) {
     super();
   }
 
@@ -71,8 +72,9 @@ export class TypeOrmReleaseRepository extends ReleaseRepository {
 
   async add(record: ReleaseRecord): Promise<ReleaseRecord> {
     await this.ds.query(
-      `INSERT INTO releases (version, study_id, round_number, weights_sha256, record, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
+      `INSERT INTO releases (version, study_id, round_number, weights_sha256, record, created_at,
+                             manifest_sha256, previous_manifest_sha256)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       [
         record.version,
         record.study_id,
@@ -80,9 +82,20 @@ export class TypeOrmReleaseRepository extends ReleaseRepository {
         record.weights_sha256,
         JSON.stringify(record),
         record.created_at,
+        record.manifest?.sha256 ?? null,
+        record.manifest ? parseReleaseManifest(record.manifest.text).previous_manifest_sha256 : null,
       ],
     );
     return record;
+  }
+
+  async lastManifestSha256(studyId: string): Promise<string | null> {
+    const rows = (await this.ds.query(
+      `SELECT manifest_sha256 FROM releases WHERE study_id = $1 AND manifest_sha256 IS NOT NULL
+       ORDER BY version DESC LIMIT 1`,
+      [studyId],
+    )) as { manifest_sha256: string }[];
+    return rows[0]?.manifest_sha256 ?? null;
   }
 
   async find(version: number): Promise<ReleaseRecord | null> {

@@ -1,11 +1,11 @@
-import type { DataSource } from 'typeorm';
+import type { Db } from './db';
 import type { Round } from '../domain/records';
 import { RoundRepository, type NewRound, type RoundChange } from '../rounds/round.repository';
 import { RoundEntity } from './entities/round.entity';
 import { roundFromEntity } from './mappers/round.mapper';
 
 export class TypeOrmRoundRepository extends RoundRepository {
-  constructor(private readonly ds: DataSource) {
+  constructor(private readonly ds: Db) {
     super();
   }
 

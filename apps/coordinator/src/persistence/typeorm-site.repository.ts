@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { Db } from './db';
 import type { CaseCounts, SecretHash, Site } from '../domain/records';
 import { SiteRepository } from '../sites/site.repository';
 import { EnrolmentTokenEntity } from './entities/enrolment-token.entity';
@@ -6,7 +6,7 @@ import { SiteEntity } from './entities/site.entity';
 import { siteFromRow } from './mappers/site.mapper';
 
 export class TypeOrmSiteRepository extends SiteRepository {
-  constructor(private readonly ds: DataSource) {
+  constructor(private readonly ds: Db) {
     super();
   }
 

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { Db } from './db';
 import type { Study } from '../domain/records';
 import type { StudyStatus } from '../domain/study-lifecycle';
 import type { StudySpec } from '../domain/study-spec';
@@ -7,7 +7,7 @@ import { StudyEntity } from './entities/study.entity';
 import { studyFromEntity } from './mappers/study.mapper';
 
 export class TypeOrmStudyRepository extends StudyRepository {
-  constructor(private readonly ds: DataSource) {
+  constructor(private readonly ds: Db) {
     super();
   }
 

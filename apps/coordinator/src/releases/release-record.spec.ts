@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { verifyDigestSignature, type SiteMetricsReport } from '@fedaln/protocol';
+import {
+  parseReleaseManifest,
+  releaseManifestSha256,
+  verifyDigestSignature,
+  verifyManifestSignature,
+  type SiteMetricsReport,
+} from '@fedaln/protocol';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { buildReleaseRecord, ReleaseRefusedError, type ReleaseInput } from './release-record';
 import type { ReleaseVerdict } from '../evaluation/release-policy';
@@ -37,6 +43,7 @@ const input = (verdict: ReleaseVerdict, override_reason?: string): ReleaseInput 
   verdict,
   ...(override_reason !== undefined ? { override_reason } : {}),
   created_at: '2026-11-27T05:00:00.000Z',
+  previous_manifest_sha256: null,
 });
 
 describe('buildReleaseRecord', () => {
@@ -69,5 +76,30 @@ describe('buildReleaseRecord', () => {
     );
     const noTrain = { ...input(passing), sites: [{ site_id: 's9', name: 'Site 9', n_train: 0, n_test: 10 }] };
     expect(() => buildReleaseRecord(noTrain, signer)).toThrow(/site Site 9 \(s9\) has n_train 0/);
+  });
+
+  it('signs a canonical manifest of study, round, version, verdict, model, weights, time and chain link', () => {
+    const why = 'Site 2 test split has 9 cases; pooled AUC CI overlaps 0.75';
+    const previous = 'cd'.repeat(32);
+    const record = buildReleaseRecord({ ...input(failing, why), previous_manifest_sha256: previous }, signer);
+    const m = record.manifest!;
+    expect(verifyManifestSignature(signer.publicKeyRaw(), m.text, m.signature)).toBe(true);
+    expect(m.sha256).toBe(releaseManifestSha256(m.text));
+    expect(parseReleaseManifest(m.text)).toEqual({
+      format: 'fedaln-release-manifest/1',
+      study_id: 'study-1',
+      round: 5,
+      version: 3,
+      verdict: 'fail',
+      override_reason: why,
+      arch: 'densenet-tiny',
+      input_size: 64,
+      weights_sha256: sha,
+      created_at: '2026-11-27T05:00:00.000Z',
+      previous_manifest_sha256: previous,
+    });
+    expect(record).not.toHaveProperty('previous_manifest_sha256'); // the link lives in the signed manifest only
+    const first = parseReleaseManifest(buildReleaseRecord(input(passing), signer).manifest!.text);
+    expect(first).toMatchObject({ verdict: 'pass', override_reason: null, previous_manifest_sha256: null });
   });
 });

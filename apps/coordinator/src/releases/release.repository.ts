@@ -22,6 +22,11 @@ export abstract class ReleaseRepository {
   abstract nextVersion(): Promise<number>;
   /** Inserts the record; a second release of the same (study, round) or version is refused by the DB. */
   abstract add(record: ReleaseRecord): Promise<ReleaseRecord>;
+  /**
+   * The manifest sha256 of the study's newest release that has a manifest (the next one's link), or
+   * null. A second signed release naming the same predecessor is refused by the DB (a linear chain).
+   */
+  abstract lastManifestSha256(studyId: string): Promise<string | null>;
   abstract find(version: number): Promise<ReleaseRecord | null>;
   abstract findByRound(studyId: string, round: number): Promise<ReleaseRecord | null>;
   /** Newest first; `studyId` narrows to one study. */

@@ -20,7 +20,20 @@ export interface ReleaseResponse {
   created_at: string;
   signature: string;
   ed25519_public_key: string;
-  links: { weights: string; model_json: string; card_json: string; card_html: string };
+  /**
+   * The signed manifest's canonical text (a string, so its signed bytes survive any JSON parser on
+   * the way), the Ed25519 signature over it, and its sha256; null on releases made before manifests.
+   */
+  manifest: string | null;
+  manifest_signature: string | null;
+  manifest_sha256: string | null;
+  links: {
+    weights: string;
+    model_json: string;
+    card_json: string;
+    card_html: string;
+    manifest: string | null;
+  };
 }
 
 /** @example mapRelease(record).links.weights // '/api/releases/1/weights' */
@@ -39,11 +52,15 @@ export function mapRelease(r: ReleaseRecord): ReleaseResponse {
     created_at: r.created_at,
     signature: r.signature,
     ed25519_public_key: r.ed25519_public_key,
+    manifest: r.manifest?.text ?? null,
+    manifest_signature: r.manifest?.signature ?? null,
+    manifest_sha256: r.manifest?.sha256 ?? null,
     links: {
       weights: `${base}/weights`,
       model_json: `${base}/model.json`,
       card_json: `${base}/card.json`,
       card_html: `${base}/card.html`,
+      manifest: r.manifest ? `${base}/manifest.json` : null,
     },
   };
 }

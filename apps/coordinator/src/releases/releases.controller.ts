@@ -11,6 +11,7 @@ import {
   StreamableFile,
   UseGuards,
 } from '@nestjs/common';
+import type { SignedReleaseManifest } from '@fedaln/protocol';
 import * as fs from 'node:fs';
 import { AdminGuard } from '../auth/admin.guard';
 import { AdminOrSiteGuard } from '../auth/admin-or-site.guard';
@@ -65,7 +66,10 @@ export class ReleasesController {
     return mapRelease(await this.releases.get(version, who));
   }
 
-  /** The signed blob; its sha256 and signature also travel as headers (`X-Content-SHA256`, `X-Signature-Ed25519`). */
+  /**
+   * The signed blob; its sha256, the signature over it and the sha256 of the release's signed manifest
+   * also travel as headers (`X-Content-SHA256`, `X-Signature-Ed25519`, `X-Release-Manifest-SHA256`).
+   */
   @Get(':version/weights')
   async weights(
     @Param('version', int) version: number,
@@ -76,11 +80,25 @@ export class ReleasesController {
     res.setHeader('ETag', `"${record.weights_sha256}"`);
     res.setHeader('X-Content-SHA256', record.weights_sha256);
     res.setHeader('X-Signature-Ed25519', record.signature);
+    if (record.manifest) res.setHeader('X-Release-Manifest-SHA256', record.manifest.sha256);
     return new StreamableFile(stream, {
       type: 'application/octet-stream',
       length: bytes,
       disposition: `attachment; filename="fedaln-release-v${version}.fedaln"`,
     });
+  }
+
+  /**
+   * The release's signed manifest and its signature (`{ manifest, signature }`), the file a pulled
+   * model folder keeps; for the lead and the sites of the release's study, like the other files.
+   * 404 for a release made before signed manifests.
+   */
+  @Get(':version/manifest.json')
+  async manifest(
+    @Param('version', int) version: number,
+    @CurrentPrincipal() who: Principal,
+  ): Promise<SignedReleaseManifest> {
+    return this.releases.manifest(version, who);
   }
 
   @Get(':version/card.json')

@@ -1,4 +1,4 @@
-import type { FeatureModelPayload } from '@fedaln/protocol';
+import type { FeatureModelPayload, SignedReleaseManifest } from '@fedaln/protocol';
 import type { Readable } from 'node:stream';
 import type { AuditLog } from '../audit/audit-log';
 import type { Principal } from '../auth/principal';
@@ -6,11 +6,13 @@ import { actorOf } from '../auth/principal';
 import type { BlobStore } from '../blobs/blob-store';
 import { DomainError } from '../domain/domain-error';
 import type { Study } from '../domain/records';
+import type { Transactions } from '../domain/transactions';
 import type { GlobalModelRepository } from '../models/global-model.repository';
 import { buildModelCard, type ModelCard } from './card/model-card';
 import { renderModelCardHtml } from './card/model-card-html';
 import { buildReleaseRecord, ReleaseRefusedError, type ReleaseRecord } from './release-record';
-import type { DigestSigner } from './release-record';
+import { cardAsSeenBy, releaseAsSeenBy } from './release-visibility';
+import type { ReleaseKeySigner } from './release-record';
 import type { ParticipantRepository } from '../rounds/participant.repository';
 import type { RoundRepository } from '../rounds/round.repository';
 import type { StudyRepository } from '../studies/study.repository';
@@ -27,9 +29,11 @@ export interface ReleaseDeps {
   readonly blobs: BlobStore;
   readonly releases: ReleaseRepository;
   readonly evaluation: RoundEvaluationService;
-  readonly signer: DigestSigner;
+  readonly signer: ReleaseKeySigner;
   readonly artifacts: ReleaseArtifacts;
   readonly audit: AuditLog;
+  /** The release row and its audit entry commit together. */
+  readonly transactions: Transactions;
   /** The study's federated four-feature fit (evaluation/feature-model.ts), for the model card. */
   readonly featureModels?: { find(studyId: string): Promise<FeatureModelPayload | null> };
 }
@@ -37,7 +41,8 @@ export interface ReleaseDeps {
 /**
  * Releases (DESIGN.md "Evaluation and release"): the lead releases a completed round's global
  * model; a failing verdict needs a written override reason, which is kept. Each release is signed
- * (Ed25519 over the weights sha256), stored immutably and audited. Reads are for the lead and for
+ * (Ed25519 over its canonical manifest, which chains to the study's previous signed release, and over
+ * the weights sha256), stored immutably and audited. Reads are for the lead and for
  * the sites of the release's study.
  */
 export class ReleasesService {
@@ -114,6 +119,7 @@ export class ReleasesService {
             verdict,
             ...(overrideReason === undefined ? {} : { override_reason: overrideReason }),
             created_at: new Date().toISOString(),
+            previous_manifest_sha256: await deps.releases.lastManifestSha256(studyId),
           },
           deps.signer,
         );
@@ -124,35 +130,46 @@ export class ReleasesService {
           reasons: verdict.reasons.map((x) => x.message),
         });
       }
-      const stored = await deps.releases.add(record);
-      await deps.audit.append({
-        actor: actorOf(who),
-        action: 'release.created',
-        subjectType: 'release',
-        subjectId: String(stored.version),
-        details: {
-          studyId,
-          round,
-          weights_sha256: stored.weights_sha256,
-          pass: verdict.pass,
-          override_reason: stored.override_reason,
-        },
+      return deps.transactions.run(async (tx) => {
+        const stored = await tx.releases.add(record);
+        await tx.audit.append({
+          actor: actorOf(who),
+          action: 'release.created',
+          subjectType: 'release',
+          subjectId: String(stored.version),
+          details: {
+            studyId,
+            round,
+            weights_sha256: stored.weights_sha256,
+            pass: verdict.pass,
+            override_reason: stored.override_reason,
+            manifest_sha256: stored.manifest?.sha256 ?? null,
+          },
+        });
+        return stored;
       });
-      return stored;
     });
   }
 
-  /** Releases the principal may see, newest first. @example await releases.list({ kind: 'admin' }) */
+  /**
+   * Releases the principal may see, newest first; a site sees its own report only (release-visibility.ts).
+   * @example await releases.list({ kind: 'admin' })
+   */
   async list(who: Principal, studyId?: string): Promise<ReleaseRecord[]> {
     const all = await this.deps.releases.list(studyId);
     if (who.kind === 'admin') return all;
     const visible: ReleaseRecord[] = [];
-    for (const r of all) if (await this.maySee(r, who)) visible.push(r);
+    for (const r of all) if (await this.maySee(r, who)) visible.push(releaseAsSeenBy(r, who));
     return visible;
   }
 
-  /** @example (await releases.get(1, who)).signature */
+  /** The release as `who` may see it (release-visibility.ts). @example (await releases.get(1, who)).signature */
   async get(version: number, who: Principal): Promise<ReleaseRecord> {
+    return releaseAsSeenBy(await this.find(version, who), who);
+  }
+
+  /** The whole record, for a principal that may see the release. */
+  private async find(version: number, who: Principal): Promise<ReleaseRecord> {
     const record = await this.deps.releases.find(version);
     if (!record || !(await this.maySee(record, who)))
       throw new DomainError(
@@ -177,6 +194,22 @@ export class ReleasesService {
     return { record, ...opened };
   }
 
+  /**
+   * The release's signed manifest, as a pulled model folder keeps it (`release-manifest.json`).
+   *
+   * @throws DomainError RELEASE_NOT_FOUND for a release made before signed manifests.
+   * @example (await releases.manifest(3, who)).signature
+   */
+  async manifest(version: number, who: Principal): Promise<SignedReleaseManifest> {
+    const record = await this.get(version, who);
+    if (!record.manifest)
+      throw new DomainError(
+        'RELEASE_NOT_FOUND',
+        `release v${version} was made before signed manifests; it has only the signature over its weights digest`,
+      );
+    return { manifest: record.manifest.text, signature: record.manifest.signature };
+  }
+
   /** model.json or a weight shard of the release in tfjs layers format. */
   async layersFile(version: number, file: string, who: Principal): Promise<string> {
     const record = await this.get(version, who);
@@ -184,9 +217,12 @@ export class ReleasesService {
     return this.deps.artifacts.file(version, record.weights_sha256, study.spec.input_size, file);
   }
 
-  /** The model card of a release, from the reports stored with it. @example (await releases.card(1, who)).pooled.auc */
+  /**
+   * The model card of a release, from the reports stored with it (pooled over every site); a site sees
+   * its own entry only. @example (await releases.card(1, who)).pooled.auc
+   */
   async card(version: number, who: Principal): Promise<ModelCard> {
-    const record = await this.get(version, who);
+    const record = await this.find(version, who);
     const study = await this.requireStudy(record.study_id);
     const nTrain = new Map(record.sites.map((s) => [s.site_id, s.n_train]));
     const names = new Map(record.sites.map((s) => [s.site_id, s.name]));
@@ -198,7 +234,7 @@ export class ReleasesService {
       const engine = await this.lastReportedEngine(s.site_id);
       if (engine) engines.set(s.site_id, engine);
     }
-    return buildModelCard({
+    const card = buildModelCard({
       release: {
         version: record.version,
         study_id: record.study_id,
@@ -210,6 +246,9 @@ export class ReleasesService {
         created_at: record.created_at,
         verdict: record.verdict,
         override_reason: record.override_reason,
+        manifest: record.manifest?.text ?? null,
+        manifest_signature: record.manifest?.signature ?? null,
+        manifest_sha256: record.manifest?.sha256 ?? null,
       },
       model: { arch: study.spec.arch, input_size: study.spec.input_size },
       training: {
@@ -235,6 +274,7 @@ export class ReleasesService {
         p: fm.p,
       },
     });
+    return cardAsSeenBy(card, who);
   }
 
   /** The engine a site named in its latest `hello` (kept in the audit log), for the model card. */

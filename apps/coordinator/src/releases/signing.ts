@@ -1,8 +1,9 @@
 /**
  * The coordinator's release-signing key (DESIGN.md "Security"): an Ed25519 key pair made at first
- * start and kept in the data directory, used to sign the raw 32-byte sha256 digest of each released
- * weights blob. Sites pin the public key at enrolment (`GET /api/keys`) and check signatures with
- * `verifyDigestSignature` of `@fedaln/protocol`.
+ * start and kept in the data directory, used to sign each release's canonical manifest (issue 14;
+ * `@fedaln/protocol` release-manifest.ts) and, as releases did before manifests, the raw 32-byte
+ * sha256 digest of its weights blob. Sites pin the public key at enrolment (`GET /api/keys`) and check
+ * signatures with `verifyManifestSignature` (and, for older releases, `verifyDigestSignature`).
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -104,6 +105,15 @@ export class ReleaseSigner {
         `sha256 ${JSON.stringify(sha256Hex)} is not 64 hexadecimal digits; expected a weights blob's sha256`,
       );
     return sign(null, Buffer.from(sha256Hex, 'hex'), this.privateKey).toString('base64');
+  }
+
+  /**
+   * Ed25519 signature (RFC 8032) over the UTF-8 bytes of a release manifest's canonical text, in base64.
+   *
+   * @example signer.signManifest(encodeReleaseManifest(manifest)) // 88 base64 characters (64 bytes)
+   */
+  signManifest(canonicalText: string): string {
+    return sign(null, Buffer.from(canonicalText, 'utf8'), this.privateKey).toString('base64');
   }
 
   /**

@@ -15,7 +15,7 @@ export interface RecoveryLog {
  * Crash recovery, run once at start before sites can connect: for every running study, re-arms the
  * current round's deadline, re-folds the accepted updates of a training round from the blob store,
  * restarts an interrupted aggregation, and opens the next round after a completed one whose
- * successor was never opened. Evaluation resumes as sites reconnect (`SiteArrivals.hello` re-sends
+ * successor was never opened (or the current round, if it was never created). Evaluation resumes as sites reconnect (`SiteArrivals.hello` re-sends
  * their task).
  *
  * @example
@@ -37,8 +37,9 @@ export class RoundRecovery {
     for (const study of await this.studies.list()) {
       if (study.status !== 'running' || study.currentRound < 1) continue;
       const round = await this.rounds.find(study.id, study.currentRound);
-      if (!round) continue;
-      if (round.state === 'completed') {
+      // No round: a database from before transactions (issue 14) crashed between setting
+      // currentRound and creating the round. Completed: the next round was never opened.
+      if (!round || round.state === 'completed') {
         await this.service.continueAfterRestart(study.id);
         continue;
       }

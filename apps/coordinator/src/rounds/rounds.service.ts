@@ -1,7 +1,7 @@
-import type { AuditLog } from '../audit/audit-log';
 import type { StoredBlob } from '../blobs/blob-store';
 import { DomainError, assertUnreachable } from '../domain/domain-error';
 import type { Participant, Round, Study, UpdateScreening } from '../domain/records';
+import type { Transactions, UnitOfWork } from '../domain/transactions';
 import { RoundMachine, type RoundEffect, type RoundEvent } from './round-machine';
 import { nextStudyStatus, type StudyCommand } from '../domain/study-lifecycle';
 import type { CoordinatorMetrics } from '../telemetry/coordinator-metrics';
@@ -20,13 +20,31 @@ export interface RoundsLog {
 /** Tries of one round number without quorum before the study waits for its lead. */
 export const MAX_ROUND_ATTEMPTS = 3;
 
+/** One machine step, committed: what `finish` publishes and follows up. */
+interface Step {
+  readonly study: Study;
+  readonly from: Round;
+  readonly round: Round;
+  readonly event: RoundEvent;
+  readonly effects: readonly RoundEffect[];
+  readonly uploads: Participant[];
+}
+
+/** A round just created, committed with its study's `currentRound`. */
+interface Opened {
+  readonly study: Study;
+  readonly round: Round;
+}
+
 /**
  * Drives studies through rounds. Each public method is an event (from the lead's REST calls, a
- * site's socket or a deadline timer); it runs the pure `RoundMachine`, persists the new round and
- * its audit entry, does the machine's database effects (assigning participants, marking
- * stragglers), publishes the change to `RoundChanges` for everything outside the database, and
- * only then takes the follow-up steps (a retry, the next round, failing the study). Events of one
- * study are serialised. Which sites are here comes from `SitePresence`.
+ * site's socket or a deadline timer); it runs the pure `RoundMachine` and, in ONE transaction
+ * (`Transactions`), persists the new round, its audit entry and the machine's database effects
+ * (assigning participants, marking stragglers, pausing or failing the study); only after the commit
+ * does it publish the change to `RoundChanges` for everything outside the database and take the
+ * follow-up steps (a retry, the next round — each its own transaction). A crash therefore leaves the
+ * database before or after a step, never inside one; `RoundRecovery` continues from there. Events of
+ * one study are serialised. Which sites are here comes from `SitePresence`.
  *
  * @example
  * await rounds.startStudy(studyId, 'admin'); // version 0, round 1 waiting; published as 'opened'
@@ -40,34 +58,50 @@ export class RoundsService {
     private readonly rounds: RoundRepository,
     private readonly participants: ParticipantRepository,
     private readonly globalModels: GlobalModelsService,
-    private readonly audit: AuditLog,
+    private readonly transactions: Transactions,
     private readonly changes: RoundChanges,
     private readonly presence: SitePresence,
     private readonly metrics: CoordinatorMetrics,
     private readonly log: RoundsLog,
   ) {}
 
-  /** Creates model version 0 and round 1 (waiting for a quorum of sites). */
+  /** Creates model version 0 and round 1 (waiting for a quorum of sites), in one transaction. */
   startStudy(studyId: string, actor: string): Promise<Study> {
     return this.serial.run(studyId, async () => {
-      const study = await this.command(studyId, 'start', actor);
-      await this.globalModels.createInitial(study);
-      return this.openRound(await this.studies.update(studyId, { currentRound: 1 }), 1);
+      const draft = await this.requireStudy(studyId);
+      assertCommand(draft, 'start'); // before building the initial weights
+      const initial = await this.globalModels.initialBlob(draft);
+      const opened = await this.transactions.run(async (tx) => {
+        const study = await this.command(tx, studyId, 'start', actor);
+        await this.globalModels.registerInitial(tx, study, initial);
+        return this.createRound(tx, study, 1);
+      });
+      await this.roundOpened(opened);
+      return opened.study;
     });
   }
 
   /** No new round starts while paused; the round in flight finishes. */
   pauseStudy(studyId: string, actor: string): Promise<Study> {
-    return this.serial.run(studyId, () => this.command(studyId, 'pause', actor));
+    return this.serial.run(studyId, () =>
+      this.transactions.run((tx) => this.command(tx, studyId, 'pause', actor)),
+    );
   }
 
   resumeStudy(studyId: string, actor: string): Promise<Study> {
     return this.serial.run(studyId, async () => {
-      const study = await this.command(studyId, 'resume', actor);
-      const current = await this.rounds.find(studyId, study.currentRound);
-      if (current?.state === 'waiting') {
+      const { study, current, step } = await this.transactions.run(async (tx) => {
+        const study = await this.command(tx, studyId, 'resume', actor);
+        const current = await tx.rounds.find(studyId, study.currentRound);
         // It may have waited for the lead (no quorum after every try): its tries start again.
-        await this.apply(study, current, { type: 'resumed' }, actor);
+        const step =
+          current?.state === 'waiting'
+            ? await this.step(tx, study, current, { type: 'resumed' }, actor)
+            : null;
+        return { study, current, step };
+      });
+      if (step) {
+        await this.finish(step);
         return this.requireStudy(studyId);
       }
       return current?.state === 'completed' ? this.advance(study) : study;
@@ -76,11 +110,13 @@ export class RoundsService {
 
   abortStudy(studyId: string, actor: string): Promise<Study> {
     return this.serial.run(studyId, async () => {
-      const study = await this.command(studyId, 'abort', actor);
-      const current = await this.rounds.find(studyId, study.currentRound);
-      if (current && current.state !== 'completed' && current.state !== 'failed') {
-        await this.apply(study, current, { type: 'abort', reason: `study aborted by ${actor}` }, actor);
-      }
+      const step = await this.transactions.run(async (tx) => {
+        const study = await this.command(tx, studyId, 'abort', actor);
+        const current = await tx.rounds.find(studyId, study.currentRound);
+        if (!current || current.state === 'completed' || current.state === 'failed') return null;
+        return this.step(tx, study, current, { type: 'abort', reason: `study aborted by ${actor}` }, actor);
+      });
+      if (step) await this.finish(step);
       return this.requireStudy(studyId);
     });
   }
@@ -122,25 +158,41 @@ export class RoundsService {
           `site ${siteId} has no open task in round ${roundNumber} of study ${studyId}`,
         );
       }
-      const recorded = await this.participants.recordUpload(studyId, roundNumber, siteId, update);
+      const waiting = all.filter((p) => p.siteId !== siteId && p.state === 'assigned');
+      const { recorded, steps } = await this.transactions.run(async (tx) => {
+        const recorded = await tx.participants.recordUpload(studyId, roundNumber, siteId, update);
+        const accepted = await this.step(
+          tx,
+          study,
+          round,
+          { type: 'updateAccepted', siteId },
+          `site:${siteId}`,
+        );
+        const steps = [accepted];
+        if (waiting.length === 0)
+          steps.push(await this.step(tx, study, accepted.round, { type: 'allUploaded' }, 'system'));
+        return { recorded, steps };
+      });
       this.metrics.uploads.inc();
       this.metrics.uploadBytes.inc(update.bytes);
-      const after = await this.apply(study, round, { type: 'updateAccepted', siteId }, `site:${siteId}`);
-      const waiting = all.filter((p) => p.siteId !== siteId && p.state === 'assigned');
-      if (waiting.length === 0) await this.apply(study, after, { type: 'allUploaded' }, 'system');
+      for (const step of steps) await this.finish(step);
       return recorded;
     });
   }
 
   /**
-   * Crash recovery: a coordinator killed after persisting a round's completion but before opening
-   * the next round left the study on a completed round; advance it now. Otherwise a no-op.
+   * Crash recovery: a coordinator killed after committing a round's completion but before opening
+   * the next round left the study on a completed round; advance it now. A study whose current round
+   * was never created (a database written before transactions, issue 14) gets it now. Otherwise a
+   * no-op.
    */
   continueAfterRestart(studyId: string): Promise<Study> {
     return this.serial.run(studyId, async () => {
       const study = await this.requireStudy(studyId);
+      if (study.status !== 'running' || study.currentRound < 1) return study;
       const current = await this.rounds.find(studyId, study.currentRound);
-      return current?.state === 'completed' ? this.advance(study) : study;
+      if (!current) return this.openRound(study, study.currentRound);
+      return current.state === 'completed' ? this.advance(study) : study;
     });
   }
 
@@ -170,7 +222,7 @@ export class RoundsService {
 
   /**
    * The aggregate of `roundNumber` is in the blob store as `stored`; it becomes that model version.
-   * What screening decided per site is stored with the participants and audit-logged first.
+   * What screening decided per site, the model version and the transition commit together.
    */
   aggregationDone(
     studyId: string,
@@ -180,11 +232,27 @@ export class RoundsService {
   ): Promise<Round> {
     return this.serial.run(studyId, async () => {
       const [study, round] = await this.studyAndRound(studyId, roundNumber);
-      if (round.state === 'aggregating') await this.recordScreening(round, screening);
-      if (round.state !== 'aggregating')
-        return this.apply(study, round, { type: 'aggregationDone', modelVersion: roundNumber }, 'system');
-      const model = await this.globalModels.registerAggregate(studyId, roundNumber, stored);
-      return this.apply(study, round, { type: 'aggregationDone', modelVersion: model.version }, 'system');
+      const step = await this.transactions.run(async (tx) => {
+        if (round.state !== 'aggregating')
+          return this.step(
+            tx,
+            study,
+            round,
+            { type: 'aggregationDone', modelVersion: roundNumber },
+            'system',
+          );
+        await this.recordScreening(tx, round, screening);
+        const model = await this.globalModels.registerAggregate(tx, studyId, roundNumber, stored);
+        return this.step(
+          tx,
+          study,
+          round,
+          { type: 'aggregationDone', modelVersion: model.version },
+          'system',
+        );
+      });
+      await this.finish(step);
+      return step.round;
     });
   }
 
@@ -204,20 +272,25 @@ export class RoundsService {
   ): Promise<Round> {
     return this.serial.run(studyId, async () => {
       const [study, round] = await this.studyAndRound(studyId, roundNumber);
-      if (round.state === 'aggregating') await this.recordScreening(round, screening);
-      return this.apply(study, round, { type: 'quorumLost', reason }, 'system');
+      const step = await this.transactions.run(async (tx) => {
+        if (round.state === 'aggregating') await this.recordScreening(tx, round, screening);
+        return this.step(tx, study, round, { type: 'quorumLost', reason }, 'system');
+      });
+      await this.finish(step);
+      return step.round;
     });
   }
 
   /** Stores each site's screening verdict and audit-logs it (`round.update_screened`). */
   private async recordScreening(
+    tx: UnitOfWork,
     round: Round,
     screening: ReadonlyMap<string, UpdateScreening>,
   ): Promise<void> {
     if (screening.size === 0) return;
-    await this.participants.recordScreening(round.studyId, round.number, screening);
+    await tx.participants.recordScreening(round.studyId, round.number, screening);
     for (const [siteId, s] of screening) {
-      await this.audit.append({
+      await tx.audit.append({
         actor: 'system',
         action: 'round.update_screened',
         subjectType: 'round',
@@ -251,18 +324,18 @@ export class RoundsService {
     });
   }
 
-  private async command(studyId: string, command: StudyCommand, actor: string): Promise<Study> {
-    const study = await this.requireStudy(studyId);
-    const status = nextStudyStatus(study.status, command);
-    if (!status) {
-      throw new DomainError(
-        'STUDY_ILLEGAL_COMMAND',
-        `cannot ${command} study ${studyId}: it is ${study.status}`,
-        { status: study.status, command },
-      );
-    }
-    const updated = await this.studies.update(studyId, { status });
-    await this.audit.append({
+  /** A study command and its audit entry, in `tx`. */
+  private async command(
+    tx: UnitOfWork,
+    studyId: string,
+    command: StudyCommand,
+    actor: string,
+  ): Promise<Study> {
+    const study = await tx.studies.findById(studyId);
+    if (!study) throw new DomainError('STUDY_NOT_FOUND', `no study with id ${studyId}`);
+    const status = assertCommand(study, command);
+    const updated = await tx.studies.update(studyId, { status });
+    await tx.audit.append({
       actor,
       action: `study.${command}`,
       subjectType: 'study',
@@ -272,29 +345,41 @@ export class RoundsService {
     return updated;
   }
 
-  private async openRound(study: Study, number: number): Promise<Study> {
+  /** Round `number` and the study's `currentRound` pointing at it, with the audit entry, in `tx`. */
+  private async createRound(tx: UnitOfWork, study: Study, number: number): Promise<Opened> {
+    const current =
+      study.currentRound === number ? study : await tx.studies.update(study.id, { currentRound: number });
     const now = new Date();
-    const deadline = new Date(now.getTime() + study.spec.round_deadline_s * 1000);
-    const round = await this.rounds.create({
+    const round = await tx.rounds.create({
       studyId: study.id,
       number,
       state: 'waiting',
       attempt: 1,
-      deadline,
+      deadline: new Date(now.getTime() + study.spec.round_deadline_s * 1000),
       startedAt: now,
     });
-    await this.audit.append({
+    await tx.audit.append({
       actor: 'system',
       action: 'round.opened',
       subjectType: 'round',
       subjectId: round.id,
       details: { studyId: study.id, number },
     });
-    this.log.info({ studyId: study.id, roundId: round.id, number }, 'round opened');
+    return { study: current, round };
+  }
+
+  private async openRound(study: Study, number: number): Promise<Study> {
+    const opened = await this.transactions.run((tx) => this.createRound(tx, study, number));
+    await this.roundOpened(opened);
+    return opened.study;
+  }
+
+  /** After the commit: publish the new round, then see whether a quorum is already here. */
+  private async roundOpened({ study, round }: Opened): Promise<void> {
+    this.log.info({ studyId: study.id, roundId: round.id, number: round.number }, 'round opened');
     const effects = [{ type: 'scheduleDeadline', seconds: study.spec.round_deadline_s }] as const;
     await this.changes.publish({ study, round, from: null, event: 'opened', effects, uploads: [] });
     await this.tryQuorum(study);
-    return study;
   }
 
   private async tryQuorum(study: Study): Promise<void> {
@@ -306,11 +391,21 @@ export class RoundsService {
     }
   }
 
-  /**
-   * Runs one machine step: persist round + audit, the database effects, publish the change, then the
-   * follow-up steps.
-   */
+  /** One machine step in its own transaction, then published and followed up. */
   private async apply(study: Study, round: Round, event: RoundEvent, actor: string): Promise<Round> {
+    const step = await this.transactions.run((tx) => this.step(tx, study, round, event, actor));
+    await this.finish(step);
+    return step.round;
+  }
+
+  /** Runs the machine and writes its outcome in `tx`: the round, its audit entry, the database effects. */
+  private async step(
+    tx: UnitOfWork,
+    study: Study,
+    round: Round,
+    event: RoundEvent,
+    actor: string,
+  ): Promise<Step> {
     const machine = new RoundMachine({
       deadlineSeconds: study.spec.round_deadline_s,
       maxAttempts: MAX_ROUND_ATTEMPTS,
@@ -326,7 +421,7 @@ export class RoundsService {
     const now = new Date();
     const schedule = t.effects.find((e) => e.type === 'scheduleDeadline');
     const terminal = t.round.state === 'completed' || t.round.state === 'failed';
-    const next = await this.rounds.update(round.id, {
+    const next = await tx.rounds.update(round.id, {
       state: t.round.state,
       attempt: t.round.attempt,
       ...(schedule ? { deadline: new Date(now.getTime() + schedule.seconds * 1000) } : {}),
@@ -335,7 +430,7 @@ export class RoundsService {
       ...(terminal ? { endedAt: now } : {}),
     });
     if (next.state !== round.state || next.attempt !== round.attempt) {
-      await this.audit.append({
+      await tx.audit.append({
         actor,
         action: 'round.transition',
         subjectType: 'round',
@@ -354,31 +449,36 @@ export class RoundsService {
         'round transition',
       );
     }
-    for (const effect of t.effects) await this.before(effect, study, next);
+    for (const effect of t.effects) await this.before(tx, effect, study, next);
     const uploads = t.effects.some((e) => e.type === 'aggregate')
-      ? (await this.participants.list(study.id, round.number)).filter((p) => p.state === 'uploaded')
+      ? (await tx.participants.list(study.id, round.number)).filter((p) => p.state === 'uploaded')
       : [];
-    await this.changes.publish({
-      study,
-      round: next,
-      from: round.state,
-      event: event.type,
-      effects: t.effects,
-      uploads,
-    });
-    for (const effect of t.effects) await this.after(effect, study, next);
-    return next;
+    return { study, from: round, round: next, event, effects: t.effects, uploads };
   }
 
-  /** The database side of an effect, done before the change is published. */
-  private async before(effect: RoundEffect, study: Study, round: Round): Promise<void> {
+  /** After the commit: publish the change, then take the follow-up steps. */
+  private async finish(step: Step): Promise<void> {
+    const { study, round } = step;
+    await this.changes.publish({
+      study,
+      round,
+      from: step.from.state,
+      event: step.event.type,
+      effects: step.effects,
+      uploads: step.uploads,
+    });
+    for (const effect of step.effects) await this.after(effect, study, round);
+  }
+
+  /** The database side of an effect, in the step's transaction. */
+  private async before(tx: UnitOfWork, effect: RoundEffect, study: Study, round: Round): Promise<void> {
     switch (effect.type) {
       case 'sendTrainingTasks':
         // Rows first: a site told to train must find its task when it uploads.
-        return this.participants.assign(study.id, round.number, effect.siteIds);
+        return tx.participants.assign(study.id, round.number, effect.siteIds);
       case 'markStragglers': {
-        const stragglers = await this.participants.markStragglers(study.id, round.number);
-        await this.audit.append({
+        const stragglers = await tx.participants.markStragglers(study.id, round.number);
+        await tx.audit.append({
           actor: 'system',
           action: 'round.stragglers',
           subjectType: 'round',
@@ -388,42 +488,20 @@ export class RoundsService {
         return;
       }
       case 'reopenRound':
-        return this.participants.reopen(study.id, round.number);
-      case 'awaitLead':
-      case 'persistRound': // done by apply() before any effect
-      case 'scheduleDeadline': // RoundTimers
-      case 'aggregate': // AggregationRunner
-      case 'sendEvaluationTasks': // TaskDispatch
-      case 'retryRound':
-      case 'roundCompleted':
-      case 'roundFailed':
-        return;
-      default:
-        return assertUnreachable(effect);
-    }
-  }
-
-  /** The follow-up steps of an effect, taken once the change is published. */
-  private async after(effect: RoundEffect, study: Study, round: Round): Promise<void> {
-    switch (effect.type) {
-      case 'retryRound':
-        return this.tryQuorum(study);
-      case 'roundCompleted':
-        this.metrics.roundDuration.observe((Date.now() - round.startedAt.getTime()) / 1000);
-        await this.advance(await this.requireStudy(study.id));
-        return;
+        return tx.participants.reopen(study.id, round.number);
       case 'roundFailed': {
-        const current = await this.requireStudy(study.id);
-        if (nextStudyStatus(current.status, 'fail')) await this.command(study.id, 'fail', 'system');
+        const current = await tx.studies.findById(study.id);
+        if (current && nextStudyStatus(current.status, 'fail'))
+          await this.command(tx, study.id, 'fail', 'system');
         return;
       }
       case 'awaitLead': {
         // The study waits for its lead, who sees why (the audit entry, the dashboard) and resumes
         // (after revoking a bad site, say) or aborts: lost quorum never fails a study by itself.
-        const current = await this.requireStudy(study.id);
-        if (!nextStudyStatus(current.status, 'pause')) return;
-        await this.command(study.id, 'pause', 'system');
-        await this.audit.append({
+        const current = await tx.studies.findById(study.id);
+        if (!current || !nextStudyStatus(current.status, 'pause')) return;
+        await this.command(tx, study.id, 'pause', 'system');
+        await tx.audit.append({
           actor: 'system',
           action: 'study.awaiting_lead',
           subjectType: 'study',
@@ -436,6 +514,29 @@ export class RoundsService {
         );
         return;
       }
+      case 'persistRound': // done by step() before any effect
+      case 'scheduleDeadline': // RoundTimers
+      case 'aggregate': // AggregationRunner
+      case 'sendEvaluationTasks': // TaskDispatch
+      case 'retryRound':
+      case 'roundCompleted':
+        return;
+      default:
+        return assertUnreachable(effect);
+    }
+  }
+
+  /** The follow-up steps of an effect, taken once the change is committed and published. */
+  private async after(effect: RoundEffect, study: Study, round: Round): Promise<void> {
+    switch (effect.type) {
+      case 'retryRound':
+        return this.tryQuorum(study);
+      case 'roundCompleted':
+        this.metrics.roundDuration.observe((Date.now() - round.startedAt.getTime()) / 1000);
+        await this.advance(await this.requireStudy(study.id));
+        return;
+      case 'roundFailed': // the study failed in the step's transaction
+      case 'awaitLead': // the study paused in the step's transaction
       case 'persistRound':
       case 'reopenRound':
       case 'sendTrainingTasks':
@@ -449,12 +550,12 @@ export class RoundsService {
     }
   }
 
-  /** After a completed round: the next round, or completion after the last one. */
+  /** After a completed round: the next round, or completion after the last one (a transaction each). */
   private async advance(study: Study): Promise<Study> {
     if (study.status !== 'running') return study;
-    if (study.currentRound >= study.spec.rounds) return this.command(study.id, 'complete', 'system');
-    const next = study.currentRound + 1;
-    return this.openRound(await this.studies.update(study.id, { currentRound: next }), next);
+    if (study.currentRound >= study.spec.rounds)
+      return this.transactions.run((tx) => this.command(tx, study.id, 'complete', 'system'));
+    return this.openRound(study, study.currentRound + 1);
   }
 
   private studyAndRound(studyId: string, roundNumber: number): Promise<[Study, Round]> {
@@ -472,4 +573,17 @@ export class RoundsService {
     if (!round) throw new DomainError('ROUND_NOT_FOUND', `study ${studyId} has no round ${n}`);
     return round;
   }
+}
+
+/** The status `command` takes the study to, or STUDY_ILLEGAL_COMMAND. */
+function assertCommand(study: Study, command: StudyCommand): Study['status'] {
+  const status = nextStudyStatus(study.status, command);
+  if (!status) {
+    throw new DomainError(
+      'STUDY_ILLEGAL_COMMAND',
+      `cannot ${command} study ${study.id}: it is ${study.status}`,
+      { status: study.status, command },
+    );
+  }
+  return status;
 }

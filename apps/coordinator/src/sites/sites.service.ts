@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditLog } from '../audit/audit-log';
 import { formatEnrolmentToken } from '../auth/token-format';
 import { hashSecret, newSecret } from '../auth/secret-hash';
 import { DomainError } from '../domain/domain-error';
 import type { CaseCounts, Site } from '../domain/records';
+import type { Transactions } from '../domain/transactions';
 import type { LiveSiteSessions } from './live-site-sessions';
 import type { SiteRepository } from './site.repository';
 
@@ -20,7 +20,7 @@ export interface EnrolledSite {
 export class SitesService {
   constructor(
     private readonly sites: SiteRepository,
-    private readonly audit: AuditLog,
+    private readonly transactions: Transactions,
     private readonly sessions: LiveSiteSessions,
   ) {}
 
@@ -34,13 +34,17 @@ export class SitesService {
   async enrol(name: string, actor: string, approved: CaseCounts | null = null): Promise<EnrolledSite> {
     const tokenId = randomUUID();
     const secret = newSecret();
-    const site = await this.sites.create(name, tokenId, await hashSecret(secret), approved);
-    await this.audit.append({
-      actor,
-      action: 'site.enrolled',
-      subjectType: 'site',
-      subjectId: site.id,
-      details: approved ? { name, approved_cases: casesDetail(approved) } : { name },
+    const token = await hashSecret(secret);
+    const site = await this.transactions.run(async (tx) => {
+      const site = await tx.sites.create(name, tokenId, token, approved);
+      await tx.audit.append({
+        actor,
+        action: 'site.enrolled',
+        subjectType: 'site',
+        subjectId: site.id,
+        details: approved ? { name, approved_cases: casesDetail(approved) } : { name },
+      });
+      return site;
     });
     return { site, enrolmentToken: formatEnrolmentToken(tokenId, secret) };
   }
@@ -63,21 +67,23 @@ export class SitesService {
    * @example await sites.approveCases(siteId, { nTrain: 260, nTest: 64 }, 'admin');
    */
   async approveCases(id: string, approved: CaseCounts, actor: string): Promise<Site> {
-    const before = await this.get(id);
-    const site = await this.sites.approveCases(id, approved);
-    if (!site) throw new DomainError('SITE_NOT_FOUND', `no site with id ${id}`);
-    await this.audit.append({
-      actor,
-      action: 'site.cases_approved',
-      subjectType: 'site',
-      subjectId: id,
-      details: {
-        approved_cases: casesDetail(approved),
-        previous: before.approvedCases && casesDetail(before.approvedCases),
-        claimed: before.claimedCases && casesDetail(before.claimedCases),
-      },
+    return this.transactions.run(async (tx) => {
+      const before = await tx.sites.findById(id);
+      const site = before && (await tx.sites.approveCases(id, approved));
+      if (!before || !site) throw new DomainError('SITE_NOT_FOUND', `no site with id ${id}`);
+      await tx.audit.append({
+        actor,
+        action: 'site.cases_approved',
+        subjectType: 'site',
+        subjectId: id,
+        details: {
+          approved_cases: casesDetail(approved),
+          previous: before.approvedCases && casesDetail(before.approvedCases),
+          claimed: before.claimedCases && casesDetail(before.claimedCases),
+        },
+      });
+      return site;
     });
-    return site;
   }
 
   /**
@@ -85,14 +91,17 @@ export class SitesService {
    * any later request refused); revoking twice is a no-op that keeps the first time.
    */
   async revoke(id: string, actor: string): Promise<Site> {
-    const site = await this.sites.revoke(id, new Date());
-    if (!site) throw new DomainError('SITE_NOT_FOUND', `no site with id ${id}`);
-    await this.audit.append({
-      actor,
-      action: 'site.revoked',
-      subjectType: 'site',
-      subjectId: id,
-      details: {},
+    const site = await this.transactions.run(async (tx) => {
+      const site = await tx.sites.revoke(id, new Date());
+      if (!site) throw new DomainError('SITE_NOT_FOUND', `no site with id ${id}`);
+      await tx.audit.append({
+        actor,
+        action: 'site.revoked',
+        subjectType: 'site',
+        subjectId: id,
+        details: {},
+      });
+      return site;
     });
     this.sessions.end(id);
     return site;

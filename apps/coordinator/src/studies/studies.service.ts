@@ -1,6 +1,7 @@
 import type { AuditLog } from '../audit/audit-log';
 import { DomainError } from '../domain/domain-error';
 import type { Study } from '../domain/records';
+import type { Transactions } from '../domain/transactions';
 import type { StudySpec } from '../domain/study-spec';
 import type { SiteRepository } from '../sites/site.repository';
 import type { StudyRepository } from './study.repository';
@@ -19,6 +20,7 @@ export class StudiesService {
     private readonly studies: StudyRepository,
     private readonly sites: SiteRepository,
     private readonly audit: AuditLog,
+    private readonly transactions: Transactions,
   ) {}
 
   /**
@@ -35,15 +37,17 @@ export class StudiesService {
       throw new DomainError('STUDY_SPEC_INVALID', `invalid study: ${summary}`, { errors: result.errors });
     }
     await this.assertSitesActive(result.spec);
-    const study = await this.studies.create(result.spec);
-    await this.audit.append({
-      actor,
-      action: 'study.created',
-      subjectType: 'study',
-      subjectId: study.id,
-      details: { name: study.name },
+    return this.transactions.run(async (tx) => {
+      const study = await tx.studies.create(result.spec);
+      await tx.audit.append({
+        actor,
+        action: 'study.created',
+        subjectType: 'study',
+        subjectId: study.id,
+        details: { name: study.name },
+      });
+      return study;
     });
-    return study;
   }
 
   list(): Promise<Study[]> {

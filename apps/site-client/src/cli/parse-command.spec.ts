@@ -1,5 +1,8 @@
 import { UsageError } from '@fedaln/cli-flags';
 import { describe, expect, it } from '@jest/globals';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { parseCommand } from './parse-command';
 
 /** `pull` of a global model of study `s` from a coordinator on this machine. */
@@ -68,6 +71,20 @@ describe('parseCommand', () => {
     });
   });
 
+  it('reads the token from FEDALN_SITE_TOKEN_FILE (a Docker secret), without its newline', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-token-')), 'site_token');
+    fs.writeFileSync(file, 'from-file\n');
+    expect(
+      parseCommand([...run.slice(0, 3), '--data', '/d'], { FEDALN_SITE_TOKEN_FILE: file }),
+    ).toMatchObject({
+      token: 'from-file',
+    });
+    expect(
+      usageError([...run.slice(0, 3), '--data', '/d'], { FEDALN_SITE_TOKEN_FILE: `${file}.missing` }).message,
+    ).toContain(`FEDALN_SITE_TOKEN_FILE "${file}.missing" cannot be read`);
+    fs.rmSync(path.dirname(file), { recursive: true });
+  });
+
   it('reads predict positionals and evaluate choices', () => {
     expect(parseCommand(['predict', '--model', 'm', 'a.png', 'b.jpg', '--batch', '4'], {})).toEqual({
       command: 'predict',
@@ -75,12 +92,21 @@ describe('parseCommand', () => {
       images: ['a.png', 'b.jpg'],
       out: undefined,
       batch: 4,
+      workDir: 'fedaln-site-work',
+      allowUnsigned: false,
     });
     expect(
       parseCommand(['evaluate', '--model', 'm', '--data', 'd', '--split', 'all', '--json'], {}),
     ).toMatchObject({
       split: 'all',
       json: true,
+      allowUnsigned: false,
+    });
+    expect(
+      parseCommand(['predict', '--model', 'm', 'a.png', '--allow-unsigned', '--work-dir', 'w'], {}),
+    ).toMatchObject({ allowUnsigned: true, workDir: 'w' });
+    expect(parseCommand(['evaluate', '--model', 'm', '--data', 'd', '--allow-unsigned'], {})).toMatchObject({
+      allowUnsigned: true,
     });
     expect(parseCommand(globalPull('3'), {})).toMatchObject({
       source: { kind: 'global', study: 's', version: 3 },

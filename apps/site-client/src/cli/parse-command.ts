@@ -1,5 +1,6 @@
 import { UsageError } from '@fedaln/cli-flags';
 import { ENGINE_NAMES, type EnginePreference } from '@fedaln/model';
+import { readFileSync } from 'node:fs';
 import type { TlsFlags } from '../tls/coordinator-tls';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionFlags, coordinatorUrl } from './coordinator-url';
 import { parseCommandFlags } from './parse-flags';
@@ -36,6 +37,10 @@ export interface PredictCommand {
   images: string[];
   out: string | undefined;
   batch: number;
+  /** Where the pinned coordinator key lives; the model folder's manifest is verified against it. */
+  workDir: string;
+  /** `--allow-unsigned`: use a model folder that is not a verified signed release, with a warning. */
+  allowUnsigned: boolean;
 }
 export interface EvaluateCommand {
   command: 'evaluate';
@@ -45,6 +50,8 @@ export interface EvaluateCommand {
   split: EvalSplit;
   seed: number;
   batch: number;
+  workDir: string;
+  allowUnsigned: boolean;
 }
 export type Command = RunCommand | PullCommand | PredictCommand | EvaluateCommand | { command: 'help' };
 
@@ -54,10 +61,15 @@ export const USAGE = `fedaln-site — the FedALN site client
                   [--work-dir DIR] [--arch densenet201] [--input-size 224] [--seed 1] [--min-per-class 2]
                   [--once] [--idle-exit SECONDS] ${CONNECTION_USAGE}
 ${PULL_USAGE}
-  fedaln-site predict --model DIR IMAGE... [--out preds.csv] [--batch 16]
+  fedaln-site predict --model DIR IMAGE... [--out preds.csv] [--batch 16] [--work-dir DIR] [--allow-unsigned]
   fedaln-site evaluate --model DIR --data DIR [--split test|train|all] [--json] [--seed 1] [--batch 16]
+                       [--work-dir DIR] [--allow-unsigned]
 
-The token may also come from the environment variable FEDALN_SITE_TOKEN (it then stays out of \`ps\`).
+predict and evaluate use only a model pulled from a signed release (its manifest verified against the
+coordinator key pinned in --work-dir); --allow-unsigned uses any model folder, with a warning.
+
+The token may also come from the environment variable FEDALN_SITE_TOKEN, or from the file named by
+FEDALN_SITE_TOKEN_FILE (a Docker secret); it then stays out of \`ps\`.
 --coordinator must be https:// unless it is this machine (127.0.0.1, localhost) or --insecure is given.
 --ca-file FILE trusts the consortium's own CA; the coordinator's TLS key is pinned in the work dir
 (coordinator-tls.json) at first contact, or ahead of it with --pin-sha256 BASE64.`;
@@ -67,15 +79,28 @@ const coordinatorFlag = { kind: 'string', required: true, hint: 'https://fedaln.
 const inputSizeFlag = { kind: 'int', default: 224, min: 32, hint: '224' } as const;
 const seedFlag = { kind: 'int', default: 1, min: 0, hint: '1' } as const;
 const batchFlag = { kind: 'int', default: 16, min: 1, hint: '16' } as const;
+const workDirFlag = { kind: 'string', default: 'fedaln-site-work', hint: '/var/lib/fedaln-site' } as const;
 
+/** `--token`, else `FEDALN_SITE_TOKEN`, else the file `FEDALN_SITE_TOKEN_FILE` names (a Docker secret). */
 function token(command: string, flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  const value = flag ?? env.FEDALN_SITE_TOKEN;
+  const value = flag ?? env.FEDALN_SITE_TOKEN ?? tokenFile(command, env.FEDALN_SITE_TOKEN_FILE);
   if (value === undefined || value.trim() === '') {
     throw new UsageError(
-      `fedaln-site ${command}: no enrolment token; pass --token TOKEN or set FEDALN_SITE_TOKEN (the lead issues it)`,
+      `fedaln-site ${command}: no enrolment token; pass --token TOKEN or set FEDALN_SITE_TOKEN or FEDALN_SITE_TOKEN_FILE (the lead issues it)`,
     );
   }
   return value.trim();
+}
+
+function tokenFile(command: string, file: string | undefined): string | undefined {
+  if (file === undefined || file === '') return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(
+      `fedaln-site ${command}: FEDALN_SITE_TOKEN_FILE "${file}" cannot be read (${(e as Error).message}); point it at the file holding the enrolment token`,
+    );
+  }
 }
 
 /**
@@ -99,7 +124,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
         token: tokenFlag,
         data: { kind: 'string', required: true, hint: '/data/aln-ultrasound' },
         engine: { kind: 'choice', values: ENGINE_NAMES, default: 'auto' },
-        'work-dir': { kind: 'string', default: 'fedaln-site-work', hint: '/var/lib/fedaln-site' },
+        'work-dir': workDirFlag,
         arch: { kind: 'string', default: 'densenet201', hint: 'densenet201' },
         'input-size': inputSizeFlag,
         seed: seedFlag,
@@ -135,6 +160,8 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
           model: { kind: 'string', required: true, hint: 'models/latest' },
           out: { kind: 'string', hint: 'preds.csv' },
           batch: batchFlag,
+          'work-dir': workDirFlag,
+          'allow-unsigned': { kind: 'switch' },
         },
         { positionals: true },
       );
@@ -149,6 +176,8 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
         images: positionals,
         out: flags.out,
         batch: flags.batch,
+        workDir: flags['work-dir'],
+        allowUnsigned: flags['allow-unsigned'],
       };
     }
     case 'evaluate': {
@@ -159,6 +188,8 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
         split: { kind: 'choice', values: EVAL_SPLITS, default: 'test' },
         seed: seedFlag,
         batch: batchFlag,
+        'work-dir': workDirFlag,
+        'allow-unsigned': { kind: 'switch' },
       });
       return {
         command: 'evaluate',
@@ -168,6 +199,8 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
         split: flags.split as EvalSplit,
         seed: flags.seed,
         batch: flags.batch,
+        workDir: flags['work-dir'],
+        allowUnsigned: flags['allow-unsigned'],
       };
     }
     default:

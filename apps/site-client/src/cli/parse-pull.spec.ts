@@ -33,7 +33,9 @@ describe('parseCommand pull', () => {
       publicKey: undefined,
       workDir: 'fedaln-site-work',
       inputSize: undefined,
+      allowUnsigned: false,
     });
+    expect(parseCommand([...base, '--allow-unsigned'], {})).toMatchObject({ allowUnsigned: true });
   });
 
   it('reads --release, --study, --public-key, --work-dir and --input-size', () => {

@@ -22,11 +22,13 @@ export interface PullCommand {
   workDir: string;
   /** `--input-size`: overrides the release's input size (and is the global model's, default 224). */
   inputSize: number | undefined;
+  /** `--allow-unsigned`: accept a release made before signed manifests (digest signature only), with a warning. */
+  allowUnsigned: boolean;
 }
 
 export const PULL_USAGE =
   '  fedaln-site pull --coordinator URL --token TOKEN --out DIR [--release N|latest] [--study ID]\n' +
-  '                   [--public-key BASE64] [--work-dir DIR] [--input-size N]\n' +
+  '                   [--public-key BASE64] [--work-dir DIR] [--input-size N] [--allow-unsigned]\n' +
   `                   ${CONNECTION_USAGE}\n` +
   '  fedaln-site pull --coordinator URL --token TOKEN --out DIR --study ID --version N|latest   (unsigned global model)';
 
@@ -73,6 +75,7 @@ export function parsePull(argv: readonly string[], token: (flag: string | undefi
     'work-dir': { kind: 'string', default: 'fedaln-site-work', hint: '/var/lib/fedaln-site' },
     'input-size': { kind: 'string', hint: '224' },
     ...CONNECTION_FLAGS,
+    'allow-unsigned': { kind: 'switch' },
   });
   const inputSize = flags['input-size'];
   if (inputSize !== undefined && integerIn(inputSize, { min: 32 }) === undefined)
@@ -112,5 +115,6 @@ export function parsePull(argv: readonly string[], token: (flag: string | undefi
     publicKey: publicKeyFlag(flags['public-key']),
     workDir: flags['work-dir'],
     inputSize: inputSize === undefined ? undefined : Number(inputSize),
+    allowUnsigned: flags['allow-unsigned'],
   };
 }

@@ -14,7 +14,7 @@ export async function evaluateCommand(cmd: EvaluateCommand, log: (line: string) 
   const data = new SiteData(path.resolve(cmd.data), cmd.seed);
   const { lines } = await data.check(1);
   lines.forEach((l) => log(l));
-  const model = await loadModelDir(cmd.model, log);
+  const model = await loadModelDir(cmd.model, cmd, log);
   const progress = new ProgressLine(process.stderr);
   let report;
   try {

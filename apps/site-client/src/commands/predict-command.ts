@@ -10,7 +10,7 @@ import { loadModelDir } from './load-model';
  * batched; unreadable images are listed on stderr and the others go on. Exit code 1 if any failed.
  */
 export async function predictCommand(cmd: PredictCommand, log: (line: string) => void): Promise<number> {
-  const model = await loadModelDir(cmd.model, log);
+  const model = await loadModelDir(cmd.model, cmd, log);
   const size = modelInputSize(model);
   const progress = new ProgressLine(process.stderr);
   const rows: string[] = ['image,probability'];

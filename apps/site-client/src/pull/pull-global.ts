@@ -24,7 +24,8 @@ async function latestVersion(http: CoordinatorHttp, base: string): Promise<numbe
 /**
  * `fedaln-site pull --study ID --version N|latest`: an unreleased global model over REST, its
  * sha256 checked against the coordinator's `X-Content-SHA256` only: it carries no signature, so
- * the output says so. Writes the tfjs layers-format directory `predict --model` reads.
+ * the output says so. Writes the tfjs layers-format directory, which `predict --model` reads only
+ * with `--allow-unsigned`.
  *
  * @example await pullGlobalModel(cmd, { study: id, version: 'latest' }, http, log);
  */
@@ -58,7 +59,8 @@ export async function pullGlobalModel(
   log(`model v${version} (${recognised.arch}, sha256 ${actual}) written to ${out} at ${inputSize} px`);
   log(
     `UNSIGNED: global model v${version} of study ${source.study} is not a release; no signature was checked, ` +
-      'only the sha256 the coordinator announced. Do not use it for patients; pull a release (without --version) for that.',
+      'only the sha256 the coordinator announced. Do not use it for patients; pull a release (without --version) for that. ' +
+      'predict and evaluate use this folder only with --allow-unsigned.',
   );
   return 0;
 }

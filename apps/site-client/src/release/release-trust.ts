@@ -24,6 +24,16 @@ export class UntrustedModelError extends Error {
 }
 
 /**
+ * The key pinned in `workDir` (by `pull` or `run`), or null when none is: what `predict` and
+ * `evaluate` verify a model folder's manifest against, without asking the network.
+ *
+ * @example const key = await readPinnedKey('fedaln-site-work');
+ */
+export async function readPinnedKey(workDir: string): Promise<string | null> {
+  return (await readPin<PinnedKey>(workDir, PINNED_KEY_FILE))?.ed25519_public_key ?? null;
+}
+
+/**
  * The pinned key of `coordinator`: the one in the work dir; else `explicit` (the `--public-key`
  * flag) or, at first contact, the coordinator's `GET /api/keys`; the result is stored. A key that
  * differs from the pinned one is refused: a coordinator does not change its signing key.

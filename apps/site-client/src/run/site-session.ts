@@ -8,7 +8,7 @@ import {
 import { io } from 'socket.io-client';
 import type { SiteData } from '../data/site-data';
 import type { ProgressLine } from '../progress/progress-line';
-import type { CoordinatorTls } from '../tls/coordinator-tls';
+import { CoordinatorTlsError, type CoordinatorTls } from '../tls/coordinator-tls';
 import type { WorkDir } from '../transfer/work-dir';
 import { backoffDelay } from './backoff';
 import { runEvaluateTask } from './evaluate-task';
@@ -46,6 +46,15 @@ function isAuthFailure(err: Error & { data?: unknown }): boolean {
   const data = err.data as { code?: string } | undefined;
   // The coordinator refuses a handshake with `unauthenticated: <reason>` (apps/coordinator gateway).
   return data?.code === 'unauthenticated' || err.message.startsWith('unauthenticated');
+}
+
+/**
+ * The pin refusal behind a failed connection, if that is why it failed: engine.io reports a websocket
+ * failure as an error whose `description` is ws's ErrorEvent, carrying the TLS handshake's error.
+ */
+function tlsRefusal(err: Error & { description?: unknown }): CoordinatorTlsError | null {
+  const cause = (err.description as { error?: unknown } | undefined)?.error;
+  return cause instanceof CoordinatorTlsError ? cause : null;
 }
 
 /** Lost connection vs. a refusal or a local failure: only the first is worth retrying as is. */
@@ -198,6 +207,14 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
       o.log(
         `the coordinator refused the enrolment token (${err.message}); ask the lead for a new one and pass it with --token or FEDALN_SITE_TOKEN`,
       );
+      end(1);
+      return;
+    }
+    // The coordinator's key changed since this run pinned it (a restart behind an interceptor):
+    // retrying cannot help, and the token must not go there.
+    const refusal = tlsRefusal(err);
+    if (refusal) {
+      o.log(`fedaln-site run: REFUSED: ${refusal.message}`);
       end(1);
       return;
     }

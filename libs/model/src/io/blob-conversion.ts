@@ -17,17 +17,32 @@ export interface ConversionOptions {
 
 export type RecognisedModel = Required<Pick<BuildModelOptions, 'arch' | 'head' | 'classes'>>;
 
-/** Builds the model the weights identify, loads them (checking every name and shape) and runs `use`. */
+/** Builds the model the weights identify and loads them (checking every name and shape). */
+function rebuild(
+  weights: readonly NamedWeight[],
+  source: string,
+  options: ConversionOptions,
+): { model: ReturnType<typeof buildModel>; recognised: RecognisedModel } {
+  const recognised = inferArchitecture(weights);
+  const model = buildModel({ ...recognised, inputSize: options.inputSize ?? 224, seed: 0 });
+  try {
+    setNamedWeights(model, weights, { source });
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return { model, recognised };
+}
+
+/** {@link rebuild}, then runs `use` and disposes the model. */
 async function withRebuiltModel<T>(
   weights: readonly NamedWeight[],
   source: string,
   options: ConversionOptions,
   use: (model: ReturnType<typeof buildModel>, recognised: RecognisedModel) => Promise<T> | T,
 ): Promise<T> {
-  const recognised = inferArchitecture(weights);
-  const model = buildModel({ ...recognised, inputSize: options.inputSize ?? 224, seed: 0 });
+  const { model, recognised } = rebuild(weights, source, options);
   try {
-    setNamedWeights(model, weights, { source });
     return await use(model, recognised);
   } finally {
     model.dispose();
@@ -66,4 +81,19 @@ export async function blobToLayersDir(
     await model.save(layersFormatDir(dir));
     return recognised;
   });
+}
+
+/**
+ * Decodes a blob into a ready model (the architecture its weights identify, at `inputSize`): what
+ * `fedaln-site predict` runs from a verified release, so the weights used are the signed bytes. The
+ * caller disposes the model.
+ *
+ * @example const { model, arch } = blobToModel(verifiedBlob, { inputSize: 224 });
+ */
+export function blobToModel(
+  bytes: Uint8Array,
+  options: ConversionOptions = {},
+): RecognisedModel & { model: ReturnType<typeof buildModel> } {
+  const { model, recognised } = rebuild(decodeBlob(bytes), 'blob', options);
+  return { ...recognised, model };
 }

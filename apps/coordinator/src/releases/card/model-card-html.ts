@@ -76,6 +76,7 @@ function trainingSection(card: ModelCard): string {
     ['Engines', t.engines.join(', ') || 'not reported'],
     ['Weights sha256', r.weights_sha256, true],
     ['Ed25519 signature', r.signature ?? 'unsigned', true],
+    ['Signed manifest sha256', r.manifest_sha256 ?? 'none (released before signed manifests)', true],
     ['Coordinator public key', r.ed25519_public_key ?? '—', true],
     ['Released', when(r.created_at)],
   ];
