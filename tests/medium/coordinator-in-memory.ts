@@ -17,7 +17,7 @@ import type {
   TrainingProgressEvent,
   TransferProgressEvent,
 } from '@fedaln/protocol';
-import { metricsReport as fullMetricsReport, siteEvaluationCounts } from '@fedaln/metrics';
+import { releasedReport } from '@fedaln/metrics';
 import { afterAll } from '@jest/globals';
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -577,12 +577,11 @@ const REPORT_SCORES: readonly number[] = Object.freeze(
 
 /**
  * A site's evaluation report of 25 test cases, 10 positive (SEEDED_CASES' n_test), as the site client
- * builds it (@fedaln/metrics on the study's layout), with its AUC replaced by `auc` — what the
+ * builds it (`releasedReport` of @fedaln/metrics: the study's layout and privacy rule, k = 5), with its AUC replaced by `auc` — what the
  * dashboard and the policy read.
  */
 export function metricsReport(auc: number | null): SiteMetricsReport {
-  const { roc: _perCase, ...full } = fullMetricsReport({ labels: REPORT_LABELS, scores: REPORT_SCORES });
-  return { ...full, auc, ...siteEvaluationCounts(REPORT_LABELS, REPORT_SCORES) };
+  return { ...releasedReport({ labels: REPORT_LABELS, scores: REPORT_SCORES }), auc };
 }
 
 /** A directory under the OS temp dir for this spec file, removed after its tests. */

@@ -5,7 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, type CoordinatorParts } from './app.module';
 import { AdminAuthService } from './auth/admin-auth.service';
 import type { AppConfig } from './config/app-config';
-import { httpsOptions } from './config/listen-config';
+import { httpsOptions, proxyWarning } from './config/listen-config';
 import { mountDashboard } from './dashboard/mount-dashboard';
 import { DomainErrorFilter } from './http/domain-error.filter';
 import { STUDY_VALIDATION } from './studies/validate-study-spec';
@@ -13,6 +13,7 @@ import { DenseNetInitialModelFactory } from './models/densenet-initial-model.fac
 import { openDatabase } from './persistence/data-source';
 import { TypeOrmAdminTokenRepository } from './persistence/typeorm-admin-token.repository';
 import { TypeOrmAuditLog } from './persistence/typeorm-audit-log';
+import { privateDataDir, PRIVATE_DIR_MODE } from './persistence/private-dir';
 import { createLogger } from './telemetry/logger';
 import { PinoNestLogger } from './telemetry/pino-nest-logger';
 import { requestLogging } from './telemetry/request-logging';
@@ -25,6 +26,10 @@ import { requestLogging } from './telemetry/request-logging';
  */
 export async function serve(config: AppConfig): Promise<void> {
   const log = createLogger(config.logLevel);
+  // Sites' reports, weights and releases live here: owner only, whatever the umask (issue 14).
+  const before = privateDataDir(config.dataDir);
+  if (before !== null && before !== PRIVATE_DIR_MODE)
+    log.info({ dataDir: config.dataDir, was: before.toString(8) }, 'data directory narrowed to mode 700');
   const db = await openDatabase(config.database);
   log.info({ database: config.database.kind, dataDir: config.dataDir }, 'database ready');
 
@@ -52,6 +57,8 @@ export async function serve(config: AppConfig): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const scheme = tls ? 'https' : 'http';
   log.info({ host, port, scheme, ...(tls && { cert: tls.certFile }), behindProxy }, 'listening');
+  const warning = proxyWarning(config.listen, config.trustedProxies);
+  if (warning) log.warn(warning);
   if (!nativeFrameMasking()) log.warn(NO_NATIVE_MASKING_WARNING);
 
   let closing = false;
