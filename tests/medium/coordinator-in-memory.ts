@@ -413,6 +413,9 @@ export interface InMemoryCoordinator {
   readonly participants: MemoryParticipants;
   readonly models: MemoryModels;
   readonly audit: MemoryAudit;
+  /** The ports above as one transaction's (no rollback in memory); releases and verdicts refuse. */
+  readonly unitOfWork: UnitOfWork;
+  readonly transactions: MemoryTransactions;
   readonly reports: MemoryReports;
   readonly monitor: RecordingMonitor;
   readonly presence: SitePresence;
@@ -435,7 +438,7 @@ export function inMemoryCoordinator(blobs: BlobStore = new EmptyBlobStore()): In
   const log = new RecordingLog();
   const globalModels = new GlobalModelsService(models, blobs, new NoInitialModel(), studies);
   const metrics = new CoordinatorMetrics(rounds);
-  const transactions = new MemoryTransactions({
+  const unitOfWork: UnitOfWork = {
     studies,
     rounds,
     participants,
@@ -444,7 +447,8 @@ export function inMemoryCoordinator(blobs: BlobStore = new EmptyBlobStore()): In
     releases: new NoReleases(),
     verdicts: new NoVerdicts(),
     audit,
-  });
+  };
+  const transactions = new MemoryTransactions(unitOfWork);
   const service = new RoundsService(
     studies,
     rounds,
@@ -465,6 +469,8 @@ export function inMemoryCoordinator(blobs: BlobStore = new EmptyBlobStore()): In
     participants,
     models,
     audit,
+    unitOfWork,
+    transactions,
     reports,
     monitor,
     presence,

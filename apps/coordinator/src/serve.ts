@@ -5,7 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, type CoordinatorParts } from './app.module';
 import { AdminAuthService } from './auth/admin-auth.service';
 import type { AppConfig } from './config/app-config';
-import { httpsOptions } from './config/listen-config';
+import { httpsOptions, proxyWarning } from './config/listen-config';
 import { mountDashboard } from './dashboard/mount-dashboard';
 import { DomainErrorFilter } from './http/domain-error.filter';
 import { STUDY_VALIDATION } from './studies/validate-study-spec';
@@ -57,6 +57,8 @@ export async function serve(config: AppConfig): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const scheme = tls ? 'https' : 'http';
   log.info({ host, port, scheme, ...(tls && { cert: tls.certFile }), behindProxy }, 'listening');
+  const warning = proxyWarning(config.listen, config.trustedProxies);
+  if (warning) log.warn(warning);
   if (!nativeFrameMasking()) log.warn(NO_NATIVE_MASKING_WARNING);
 
   let closing = false;

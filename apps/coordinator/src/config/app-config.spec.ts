@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, loadConfig, type ConfigFlags } from './app-config';
+import { proxyWarning } from './listen-config';
 
 const cwd = '/srv/fedaln';
 
@@ -98,6 +99,18 @@ describe('loadConfig: where and how serve listens', () => {
     const error = configError(env, flags);
     expect(error.variable).toBe(variable);
     expect(error.message).toMatch(detail);
+  });
+
+  it('warns behind a proxy only when no trusted proxy address is set', () => {
+    const behind = loadConfig({ FEDALN_BEHIND_PROXY: '1', FEDALN_HOST: '0.0.0.0' }, {}, cwd);
+    expect(proxyWarning(behind.listen, behind.trustedProxies)).toMatch(/set FEDALN_TRUSTED_PROXIES/);
+    const trusted = loadConfig(
+      { FEDALN_BEHIND_PROXY: '1', FEDALN_HOST: '0.0.0.0', FEDALN_TRUSTED_PROXIES: '172.28.0.10' },
+      {},
+      cwd,
+    );
+    expect(proxyWarning(trusted.listen, trusted.trustedProxies)).toBeNull();
+    expect(proxyWarning(loadConfig({}, {}, cwd).listen, [])).toBeNull();
   });
 
   it('names the certificate file that is not a certificate', () => {

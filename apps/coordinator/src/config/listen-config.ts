@@ -134,6 +134,21 @@ function parseTls(
   return { cert, key, certFile, keyFile };
 }
 
+/**
+ * What to tell the lead about a proxy set-up at start, or null: behind a proxy with no trusted proxy
+ * address every client shares the proxy's address, so one client's failed authentications would
+ * throttle all sites (the limit is per address).
+ *
+ * @example proxyWarning({ host: '0.0.0.0', tls: null, behindProxy: true }, []) // 'behind a proxy …'
+ */
+export function proxyWarning(listen: ListenConfig, trustedProxies: readonly string[]): string | null {
+  if (!listen.behindProxy || trustedProxies.length > 0) return null;
+  return (
+    'behind a proxy (--behind-proxy) but FEDALN_TRUSTED_PROXIES is unset: every client counts as the ' +
+    "proxy's address, so one client's failed logins throttle all; set FEDALN_TRUSTED_PROXIES to the proxy's address"
+  );
+}
+
 /** The options `https.createServer` takes for `files`. */
 export function httpsOptions(files: TlsFiles): SecureContextOptions {
   return { cert: files.cert, key: files.key };

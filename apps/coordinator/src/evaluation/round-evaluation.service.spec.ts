@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   inMemoryCoordinator,
+  MemoryTransactions,
   metricsReport,
   seedRound,
   temporaryDir,
@@ -53,14 +54,15 @@ describe('RoundEvaluationService with a stored report that fails the checks', ()
   beforeEach(async () => {
     c = inMemoryCoordinator();
     store = new FileMetricsReportStore(fs.mkdtempSync(path.join(dir, 'metrics-')));
+    const verdicts = new MemoryVerdicts();
     evaluation = new RoundEvaluationService(
       c.studies,
       c.rounds,
       c.participants,
       c.sites,
       store,
-      new MemoryVerdicts(),
-      c.audit,
+      verdicts,
+      new MemoryTransactions({ ...c.unitOfWork, verdicts }),
     );
     ({ study } = await seedRound(c, { sites: ['a', 'b'], state: 'completed' }));
     await store.save(stored('a', metricsReport(0.8)));

@@ -1,5 +1,5 @@
 import type { SiteMetricsReport } from '@fedaln/protocol';
-import type { AuditLog } from '../audit/audit-log';
+import type { Transactions } from '../domain/transactions';
 import { DomainError } from '../domain/domain-error';
 import type { Study, UpdateScreening } from '../domain/records';
 import { minCellCountOf } from '../domain/study-spec';
@@ -57,7 +57,7 @@ export class RoundEvaluationService {
     private readonly sites: SiteRepository,
     private readonly reports: MetricsReportStore,
     private readonly verdicts_: VerdictRepository,
-    private readonly audit: AuditLog,
+    private readonly transactions: Transactions,
     private readonly log: { error(obj: object, msg: string): void } = { error: () => undefined },
   ) {}
 
@@ -160,15 +160,17 @@ export class RoundEvaluationService {
     sites: readonly SiteEvaluation[],
   ): Promise<RecordedVerdict> {
     const verdict = this.verdictOf(study, sites);
-    const saved = await this.verdicts_.save(study.id, round, verdict);
-    await this.audit.append({
-      actor: 'system',
-      action: 'release.verdict',
-      subjectType: 'study',
-      subjectId: study.id,
-      details: { round, pass: verdict.pass, reasons: verdict.reasons.map((r) => r.message) },
+    return this.transactions.run(async (tx) => {
+      const saved = await tx.verdicts.save(study.id, round, verdict);
+      await tx.audit.append({
+        actor: 'system',
+        action: 'release.verdict',
+        subjectType: 'study',
+        subjectId: study.id,
+        details: { round, pass: verdict.pass, reasons: verdict.reasons.map((r) => r.message) },
+      });
+      return saved;
     });
-    return saved;
   }
 
   private async requireStudy(id: string): Promise<Study> {
