@@ -19,6 +19,7 @@ jest.setTimeout(120_000);
 const FAILED_AUTH_BURST = 20;
 
 const crypto = fromBuild<typeof import('node:crypto')>('node:crypto');
+const realScrypt = crypto.scrypt;
 const secret = () => randomBytes(32).toString('base64url');
 
 describe('what a bearer token costs (issue 14)', () => {
@@ -126,5 +127,35 @@ describe('what a bearer token costs (issue 14)', () => {
       expect(page.headers.get('content-type')).toMatch(/text\/html/);
     });
     expect(spent).toBe(0);
+  });
+
+  it('runs at most 2 scrypts at once (libuv threads stay free to read files); the rest wait in order', async () => {
+    let inFlight = 0;
+    let most = 0;
+    scrypt.mockImplementation(((...args: unknown[]) => {
+      most = Math.max(most, ++inFlight);
+      const done = args[args.length - 1] as (err: Error | null, key: Buffer) => void;
+      (realScrypt as unknown as (...a: unknown[]) => void)(
+        ...args.slice(0, -1),
+        (err: Error | null, key: Buffer) => {
+          inFlight--;
+          done(err, key);
+        },
+      );
+    }) as unknown as typeof crypto.scrypt);
+    try {
+      const spent = await scryptsDuring(async () => {
+        const statuses = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            get('/api/sites', `fa_admin_${secret()}`, `203.0.113.${100 + i}`),
+          ),
+        );
+        expect(statuses.map((r) => r.status)).toEqual(Array(12).fill(401));
+      });
+      expect(spent).toBe(12);
+      expect(most).toBe(2);
+    } finally {
+      scrypt.mockImplementation(realScrypt);
+    }
   });
 });

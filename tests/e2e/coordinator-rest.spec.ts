@@ -246,6 +246,24 @@ describe('coordinator REST (built server, PGlite in a temp data dir)', () => {
     });
   });
 
+  it('GET /api/audit/head gives the lead the audit chain head; no token is 401', async () => {
+    await expect(api('GET', '/api/audit/head', undefined, null)).resolves.toMatchObject({ status: 401 });
+    const before = await api('GET', '/api/audit/head');
+    expect(before).toMatchObject({
+      status: 200,
+      json: { head: { id: expect.stringMatching(/^\d+$/), hash: expect.stringMatching(/^[0-9a-f]{64}$/) } },
+    });
+    const head = (before.json as unknown as { head: { id: string; hash: string; at: string } }).head;
+    expect(Number.isNaN(Date.parse(head.at))).toBe(false);
+    // A state change appends a row chained to that head.
+    expect((await api('POST', '/api/sites', { name: 'Hospital Head' })).status).toBe(201);
+    const after = (await api('GET', '/api/audit/head')).json as unknown as {
+      head: { id: string; hash: string };
+    };
+    expect(BigInt(after.head.id)).toBeGreaterThan(BigInt(head.id));
+    expect(after.head.hash).not.toBe(head.hash);
+  });
+
   it('serves Prometheus metrics and echoes request ids', async () => {
     const res = await fetch(`${server.baseUrl}/metrics`, { headers: { 'x-request-id': 'e2e-req-1' } });
     expect(res.headers.get('content-type')).toContain('text/plain; version=0.0.4');

@@ -116,8 +116,8 @@ describe('npm start (the demo federation)', () => {
     expect(round.sites.map((s: { site: string }) => s.site)).toEqual(['site1', 'site2', 'site3']);
     for (const s of round.sites) {
       expect(s).toMatchObject({ n_train: 24, n_test: 6 });
-      expect(s.auc).toBeGreaterThanOrEqual(0);
-      expect(s.auc).toBeLessThanOrEqual(1);
+      // 6 test cases: a class has fewer than k = 5 cases, so the privacy rule withholds the AUC.
+      expect(s.auc).toBeNull();
     }
     expect(round.pooled.auc).toBeGreaterThanOrEqual(0);
     expect(round.pooled.auc).toBeLessThanOrEqual(1);

@@ -143,7 +143,19 @@ describe.each(databases)('federation on %s', (database) => {
     }
     const spec = exampleStudySpec(
       sites.map((s) => s.id),
-      { name: `federation e2e (${database})`, rounds: 2, min_sites: 3, batch_size: 8, learning_rate: 0.005 },
+      {
+        name: `federation e2e (${database})`,
+        rounds: 2,
+        min_sites: 3,
+        batch_size: 8,
+        learning_rate: 0.005,
+        // 8 test cases a site: under the default k = 5 every score summary would be withheld (the rule
+        // is tested in tests/adversarial/report-privacy.spec.ts); phantom data, so k = 1 here.
+        privacy: {
+          min_cell_count: 1,
+          override_reason: 'phantom data, no patients: the e2e test reads the paired AUCs',
+        },
+      },
     );
     const created = await api('POST', '/api/studies', spec);
     expect(created.status).toBe(201);
@@ -190,6 +202,21 @@ describe.each(databases)('federation on %s', (database) => {
     for (const p of [site1!, site2!, again]) {
       expect(p.log()).toMatch(/round 2: update uploaded and accepted \(0\.\d MB, n_train 32\)/);
       expect(p.log()).toMatch(/round 2: evaluated v2 on 8 test cases, AUC/);
+    }
+    // Issue 14: each client kept a copy of the reports it sent; scripts/privacy-audit.js reads them
+    // under the study's k (1 here, recorded in each copy).
+    for (const k of [1, 2]) {
+      expect(fs.readdirSync(path.join(work(k), 'reports')).sort()).toEqual([
+        `${studyId}-r1.json`,
+        `${studyId}-r2.json`,
+      ]);
+      const audit = spawnSync(process.execPath, [path.join(ROOT, 'scripts/privacy-audit.js'), work(k)], {
+        encoding: 'utf8',
+      });
+      expect([audit.status, audit.stdout]).toEqual([
+        0,
+        expect.stringContaining('2 reports: no released count below k'),
+      ]);
     }
     for (const n of [1, 2]) {
       const round = await api('GET', `/api/studies/${studyId}/rounds/${n}`);

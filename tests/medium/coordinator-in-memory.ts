@@ -17,7 +17,7 @@ import type {
   TrainingProgressEvent,
   TransferProgressEvent,
 } from '@fedaln/protocol';
-import { metricsReport as fullMetricsReport, siteEvaluationCounts } from '@fedaln/metrics';
+import { releasedReport } from '@fedaln/metrics';
 import { afterAll } from '@jest/globals';
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -413,6 +413,9 @@ export interface InMemoryCoordinator {
   readonly participants: MemoryParticipants;
   readonly models: MemoryModels;
   readonly audit: MemoryAudit;
+  /** The ports above as one transaction's (no rollback in memory); releases and verdicts refuse. */
+  readonly unitOfWork: UnitOfWork;
+  readonly transactions: MemoryTransactions;
   readonly reports: MemoryReports;
   readonly monitor: RecordingMonitor;
   readonly presence: SitePresence;
@@ -435,7 +438,7 @@ export function inMemoryCoordinator(blobs: BlobStore = new EmptyBlobStore()): In
   const log = new RecordingLog();
   const globalModels = new GlobalModelsService(models, blobs, new NoInitialModel(), studies);
   const metrics = new CoordinatorMetrics(rounds);
-  const transactions = new MemoryTransactions({
+  const unitOfWork: UnitOfWork = {
     studies,
     rounds,
     participants,
@@ -444,7 +447,8 @@ export function inMemoryCoordinator(blobs: BlobStore = new EmptyBlobStore()): In
     releases: new NoReleases(),
     verdicts: new NoVerdicts(),
     audit,
-  });
+  };
+  const transactions = new MemoryTransactions(unitOfWork);
   const service = new RoundsService(
     studies,
     rounds,
@@ -465,6 +469,8 @@ export function inMemoryCoordinator(blobs: BlobStore = new EmptyBlobStore()): In
     participants,
     models,
     audit,
+    unitOfWork,
+    transactions,
     reports,
     monitor,
     presence,
@@ -571,12 +577,11 @@ const REPORT_SCORES: readonly number[] = Object.freeze(
 
 /**
  * A site's evaluation report of 25 test cases, 10 positive (SEEDED_CASES' n_test), as the site client
- * builds it (@fedaln/metrics on the study's layout), with its AUC replaced by `auc` — what the
+ * builds it (`releasedReport` of @fedaln/metrics: the study's layout and privacy rule, k = 5), with its AUC replaced by `auc` — what the
  * dashboard and the policy read.
  */
 export function metricsReport(auc: number | null): SiteMetricsReport {
-  const { roc: _perCase, ...full } = fullMetricsReport({ labels: REPORT_LABELS, scores: REPORT_SCORES });
-  return { ...full, auc, ...siteEvaluationCounts(REPORT_LABELS, REPORT_SCORES) };
+  return { ...releasedReport({ labels: REPORT_LABELS, scores: REPORT_SCORES }), auc };
 }
 
 /** A directory under the OS temp dir for this spec file, removed after its tests. */

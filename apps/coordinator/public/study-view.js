@@ -201,18 +201,15 @@
       );
     }
 
-    /** A site's net benefit from its grid counts: TP/n − FP/n · t/(1 − t) (Vickers & Elkin 2006). */
-    function siteNetBenefit(report) {
-      const c = report.threshold_counts;
-      return c.thresholds.map((t, j) => c.tp[j] / report.n - (c.fp[j] / report.n) * (t / (1 - t)));
-    }
-
+    /**
+     * A site's decision curve on the grid 0.01…0.99 as it reported it: computed from its released
+     * (merged) counts only, under the study's privacy rule (@fedaln/metrics released-report.ts).
+     */
     function drawDca(el, metrics) {
       const pooled = metrics.pooled.decision_curve;
-      const curves = metrics.sites.map((s) => ({
-        name: siteName(s.site_id),
-        net_benefit: siteNetBenefit(s.report),
-      }));
+      const curves = metrics.sites
+        .filter((s) => s.report.dca)
+        .map((s) => ({ name: siteName(s.site_id), net_benefit: s.report.dca.net_benefit }));
       curves.push({ name: 'Pooled model', net_benefit: pooled.net_benefit, pooled: true });
       FedalnCharts.decisionCurveChart(el, pooled.thresholds, curves, pooled.treat_all);
     }
@@ -234,7 +231,7 @@
           { class: `verdict ${v.pass ? 'pass' : 'fail'}`, id: 'verdict-result' },
           v.pass ? 'PASS' : 'FAIL',
         ),
-        ` round ${latest.number}: ${v.sites_passing} of ${v.sites.length} sites reach the site AUC bar (${v.sites_required} required); pooled AUC ${fmt(latest.metrics.pooled.auc)} (± ${fmt(latest.metrics.pooled.auc_error_bound, 4)} binning)`,
+        ` round ${latest.number}: ${v.sites_passing} of ${v.sites.length} sites reach the site AUC bar (${v.sites_required} required); pooled AUC ${fmt(latest.metrics.pooled.auc)} (± ${fmt(latest.metrics.pooled.auc_error_bound, 4)} from the merged bins)`,
         v.reasons.length
           ? h(
               'ul',

@@ -13,6 +13,7 @@ import { DenseNetInitialModelFactory } from './models/densenet-initial-model.fac
 import { openDatabase } from './persistence/data-source';
 import { TypeOrmAdminTokenRepository } from './persistence/typeorm-admin-token.repository';
 import { TypeOrmAuditLog } from './persistence/typeorm-audit-log';
+import { privateDataDir, PRIVATE_DIR_MODE } from './persistence/private-dir';
 import { createLogger } from './telemetry/logger';
 import { PinoNestLogger } from './telemetry/pino-nest-logger';
 import { requestLogging } from './telemetry/request-logging';
@@ -25,6 +26,10 @@ import { requestLogging } from './telemetry/request-logging';
  */
 export async function serve(config: AppConfig): Promise<void> {
   const log = createLogger(config.logLevel);
+  // Sites' reports, weights and releases live here: owner only, whatever the umask (issue 14).
+  const before = privateDataDir(config.dataDir);
+  if (before !== null && before !== PRIVATE_DIR_MODE)
+    log.info({ dataDir: config.dataDir, was: before.toString(8) }, 'data directory narrowed to mode 700');
   const db = await openDatabase(config.database);
   log.info({ database: config.database.kind, dataDir: config.dataDir }, 'database ready');
 

@@ -129,6 +129,35 @@ export function decisionCurveFromCounts(counts: DecisionCurveCounts): DecisionCu
       null,
     );
   }
+  for (let j = 0; j < thresholds.length; j++) {
+    const tpj = tp[j]!;
+    const fpj = fp[j]!;
+    if (!(Number.isInteger(tpj) && tpj >= 0 && tpj <= n_pos))
+      throw new MetricsInputError(`tp[${j}] is ${tpj}; expected an integer in [0, ${n_pos}]`, 'tp', j, tpj);
+    if (!(Number.isInteger(fpj) && fpj >= 0 && fpj <= n - n_pos))
+      throw new MetricsInputError(
+        `fp[${j}] is ${fpj}; expected an integer in [0, ${n - n_pos}]`,
+        'fp',
+        j,
+        fpj,
+      );
+  }
+  return netBenefitCurve(n, n_pos, thresholds, tp, fp);
+}
+
+/**
+ * The curve of already checked counts, which may be estimates (pooled-decision-curve.ts interpolates
+ * between a site's released thresholds): net benefit, treat-all, and the runs where the model beats both.
+ *
+ * @example netBenefitCurve(4, 2, [0.5], [1.5], [1]).net_benefit; // [1.5/4 − 1/4] = [0.125]
+ */
+export function netBenefitCurve(
+  n: number,
+  n_pos: number,
+  thresholds: ArrayLike<number>,
+  tp: ArrayLike<number>,
+  fp: ArrayLike<number>,
+): DecisionCurve {
   const prevalence = n_pos / n;
   const out: DecisionCurve = {
     thresholds: Array.from(thresholds),
@@ -149,15 +178,6 @@ export function decisionCurveFromCounts(counts: DecisionCurveCounts): DecisionCu
     const t = thresholds[j]!;
     const tpj = tp[j]!;
     const fpj = fp[j]!;
-    if (!(Number.isInteger(tpj) && tpj >= 0 && tpj <= n_pos))
-      throw new MetricsInputError(`tp[${j}] is ${tpj}; expected an integer in [0, ${n_pos}]`, 'tp', j, tpj);
-    if (!(Number.isInteger(fpj) && fpj >= 0 && fpj <= n - n_pos))
-      throw new MetricsInputError(
-        `fp[${j}] is ${fpj}; expected an integer in [0, ${n - n_pos}]`,
-        'fp',
-        j,
-        fpj,
-      );
     const odds = t / (1 - t);
     const nb = tpj / n - (fpj / n) * odds;
     const all = prevalence - (1 - prevalence) * odds;

@@ -52,20 +52,37 @@ describe('scoreHistograms', () => {
 });
 
 describe('siteEvaluationCounts', () => {
-  it('hand example: the wire threshold_counts and score_histograms', () => {
-    // t = 0.5: positives ≥ 0.5: 0.9 → tp 1; negatives ≥ 0.5: 0.6 → fp 1.
-    expect(siteEvaluationCounts([1, 0, 1, 0], [0.9, 0.6, 0.4, 0.1], { thresholds: [0.5], bins: 2 })).toEqual({
-      threshold_counts: { thresholds: [0.5], tp: [1], fp: [1] },
-      score_histograms: { bins: 2, positive: [1, 1], negative: [1, 1] },
+  it('hand example: five of each class, merged to the halves of [0, 1]', () => {
+    // [0, 0.5) holds the 5 negatives, [0.5, 1) the 5 positives; no quarter holds 0 or ≥ 5 of each.
+    expect(
+      siteEvaluationCounts(
+        [1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
+        [0.9, 0.8, 0.7, 0.6, 0.6, 0.4, 0.3, 0.3, 0.2, 0.1],
+      ),
+    ).toEqual({
+      threshold_counts: { thresholds: [0.5], tp: [5], fp: [0] },
+      score_histograms: { bins: 100, edges: [0, 50, 100], positive: [0, 5], negative: [5, 0] },
     });
   });
 
-  it('defaults to the study grid and 1000 bins, and is JSON as it stands', () => {
-    const { labels, scores } = sample(50, 4);
+  it('defaults to the study bins and k = 5, holds every case, and is JSON as it stands', () => {
+    const { labels, scores } = sample(200, 4);
     const c = siteEvaluationCounts(labels, scores);
-    expect(c.threshold_counts.thresholds).toEqual(defaultThresholds());
-    expect(c.score_histograms.bins).toBe(1000);
+    expect(c.score_histograms.bins).toBe(100);
     expect(c.score_histograms.positive.reduce((s, v) => s + v, 0)).toBe(labels.filter((y) => y === 1).length);
+    for (const v of [...c.score_histograms.positive, ...c.score_histograms.negative])
+      expect(v === 0 || v >= 5).toBe(true);
     expect(JSON.parse(JSON.stringify(c))).toEqual(c);
+  });
+
+  it('its threshold counts are thresholdCounts of the scores at the released edges', () => {
+    // thresholdCounts is checked against an independent numpy implementation (decision-curve.spec.ts).
+    const { labels, scores } = sample(300, 6);
+    const c = siteEvaluationCounts(labels, scores, { k: 7 });
+    expect(c.threshold_counts).toEqual({
+      thresholds: c.threshold_counts.thresholds,
+      ...thresholdCounts(labels, scores, c.threshold_counts.thresholds),
+    });
+    expect(c.threshold_counts.thresholds.length).toBeGreaterThan(3);
   });
 });

@@ -1,14 +1,15 @@
 /**
  * What a site shares so that the coordinator can pool curves without patient-level data
- * (DESIGN.md "Evaluation and release"): true- and false-positive counts on the study's threshold
- * grid, and per-class histograms of the scores. Both are counts that add across sites.
+ * (DESIGN.md "Evaluation and release"): per-class histograms of the scores, merged until they obey
+ * the privacy rule (merged-histograms.ts), and the true- and false-positive counts at their edges.
  */
 
-import { defaultThresholds, thresholdCounts } from './decision-curve';
+import { mergedThresholdCounts, mergeScoreHistograms, type MergedScoreHistograms } from './merged-histograms';
+import { DEFAULT_MIN_CELL_COUNT } from './privacy-rule';
 import { STUDY_HISTOGRAM_BINS } from './study-grid';
 import { checkLabels, checkProbabilities, MetricsInputError } from './validate';
 
-/** Per-class counts of scores in `bins` equal-width bins of [0, 1] (the wire `score_histograms`). */
+/** Per-class counts of scores in `bins` equal-width bins of [0, 1]: the fine histograms, never sent as they are. */
 export interface ScoreHistograms {
   bins: number;
   /** positive[b]: positives whose score lies in bin b. */
@@ -17,7 +18,7 @@ export interface ScoreHistograms {
   negative: number[];
 }
 
-/** The wire `threshold_counts`: cases with score ≥ threshold, by outcome, on a threshold grid. */
+/** The wire `threshold_counts`: cases with score ≥ threshold, by outcome, at the released thresholds. */
 export interface ThresholdCountsOnGrid {
   thresholds: number[];
   tp: number[];
@@ -27,7 +28,7 @@ export interface ThresholdCountsOnGrid {
 /** The pooling part of a site's metrics report. */
 export interface SiteEvaluationCounts {
   threshold_counts: ThresholdCountsOnGrid;
-  score_histograms: ScoreHistograms;
+  score_histograms: MergedScoreHistograms;
 }
 
 /** Throws unless `bins` is an integer ≥ 1. */
@@ -82,30 +83,30 @@ export function scoreHistograms(
 }
 
 export interface SiteEvaluationOptions {
-  /** Increasing thresholds in (0, 1); default the study grid 0.01…0.99. */
-  thresholds?: ArrayLike<number>;
-  /** Histogram bins; default the study's {@link STUDY_HISTOGRAM_BINS}. */
+  /** The privacy rule's k (privacy-rule.ts); default {@link DEFAULT_MIN_CELL_COUNT}. */
+  k?: number;
+  /** Fine histogram bins before merging; default the study's {@link STUDY_HISTOGRAM_BINS}. */
   bins?: number;
 }
 
 /**
- * The `threshold_counts` and `score_histograms` fields of a site's `SiteMetricsReport`, from its
- * test-split labels and predicted probabilities.
+ * The `score_histograms` and `threshold_counts` fields of a site's `SiteMetricsReport`, from its
+ * test-split labels and predicted probabilities: the fine histograms merged until every count is 0 or
+ * ≥ k cases of a class, and the counts at the merged bins' inner edges.
  *
  * @example
- * const c = siteEvaluationCounts([1, 0, 1, 0], [0.9, 0.6, 0.4, 0.1], { thresholds: [0.5], bins: 2 });
- * // c.threshold_counts = { thresholds: [0.5], tp: [1], fp: [1] }
- * // c.score_histograms = { bins: 2, positive: [1, 1], negative: [1, 1] }
+ * const c = siteEvaluationCounts([1, 1, 1, 1, 1, 0, 0, 0, 0, 0], [0.9, 0.8, 0.7, 0.6, 0.6, 0.4, 0.3, 0.3, 0.2, 0.1]);
+ * // c.score_histograms = { bins: 100, edges: [0, 50, 100], positive: [0, 5], negative: [5, 0] }
+ * // c.threshold_counts = { thresholds: [0.5], tp: [5], fp: [0] }
  */
 export function siteEvaluationCounts(
   labels: ArrayLike<number>,
   scores: ArrayLike<number>,
   options: SiteEvaluationOptions = {},
 ): SiteEvaluationCounts {
-  const thresholds = Array.from(options.thresholds ?? defaultThresholds());
-  const { tp, fp } = thresholdCounts(labels, scores, thresholds);
-  return {
-    threshold_counts: { thresholds, tp, fp },
-    score_histograms: scoreHistograms(labels, scores, options.bins),
-  };
+  const merged = mergeScoreHistograms(
+    scoreHistograms(labels, scores, options.bins),
+    options.k ?? DEFAULT_MIN_CELL_COUNT,
+  );
+  return { threshold_counts: mergedThresholdCounts(merged), score_histograms: merged };
 }

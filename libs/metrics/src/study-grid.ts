@@ -19,11 +19,12 @@ export const STUDY_THRESHOLDS: readonly number[] = Object.freeze(
 );
 
 /**
- * Bins of the per-class score histograms: 0.001 wide. Their edges b/1000 include every threshold k/100
- * of the grid as the same float64 (both are correctly rounded quotients of exact integers), so the
- * cumulative histograms equal the threshold counts at the grid points exactly.
+ * Fine bins of the per-class score histograms, before a site merges them (merged-histograms.ts): the
+ * 0.01-wide cells of the grid. Their edges b/100 are the thresholds k/100 as the same float64 (both
+ * correctly rounded quotients of exact integers), so the counts at a merged bin's inner edge are
+ * the threshold counts there exactly.
  */
-export const STUDY_HISTOGRAM_BINS = 1000;
+export const STUDY_HISTOGRAM_BINS = GRID_STEPS;
 
 /** The counts of a site's report that the coordinator pools (the wire field names). */
 export interface StudyLayoutCounts {
@@ -32,6 +33,7 @@ export interface StudyLayoutCounts {
   readonly threshold_counts: { readonly thresholds: unknown; readonly tp: unknown; readonly fp: unknown };
   readonly score_histograms: {
     readonly bins: unknown;
+    readonly edges: unknown;
     readonly positive: unknown;
     readonly negative: unknown;
   };
@@ -49,38 +51,57 @@ function countsProblem(values: unknown, length: number, field: string): string |
   return i < 0 ? null : `${field}[${i}] is ${JSON.stringify(values[i])}; expected a non-negative integer`;
 }
 
+/** Why `edges` are not 0 < e₁ < … < bins on the fine bins, or null. */
+function edgesProblem(edges: unknown): string | null {
+  const bins = STUDY_HISTOGRAM_BINS;
+  const field = 'score_histograms.edges';
+  if (!Array.isArray(edges) || edges.length < 2 || edges.length > bins + 1)
+    return `${field} has ${Array.isArray(edges) ? `${edges.length} values` : typeof edges}; expected 2 to ${bins + 1} bin edges`;
+  if (edges[0] !== 0 || edges[edges.length - 1] !== bins)
+    return `${field} runs from ${JSON.stringify(edges[0])} to ${JSON.stringify(edges[edges.length - 1])}; expected 0 to ${bins}`;
+  for (let j = 1; j < edges.length; j++)
+    if (!(Number.isSafeInteger(edges[j]) && edges[j] > edges[j - 1]))
+      return `${field}[${j}] is ${JSON.stringify(edges[j])}; expected an integer above ${JSON.stringify(edges[j - 1])}`;
+  return null;
+}
+
 const sum = (values: readonly number[]): number => values.reduce((a, v) => a + v, 0);
 
 /**
- * Why a report's counts are not on the study's layout, or null when they are: the thresholds must be
- * {@link STUDY_THRESHOLDS} exactly and the histograms have {@link STUDY_HISTOGRAM_BINS} bins; the
- * histograms must hold `n_pos` positives and `n − n_pos` negatives; and the counts at each threshold
- * t = k/100 must be the cumulative histograms from bin 10k on (cases with score ≥ t), as
- * `siteEvaluationCounts` makes them. Never throws, whatever `c` holds.
+ * Why a report's counts are not on the study's layout, or null when they are: the histograms' bins
+ * are merged from {@link STUDY_HISTOGRAM_BINS} fine bins (edges 0 < … < 100, one count per merged
+ * bin and class), hold `n_pos` positives and `n − n_pos` negatives, and the threshold counts are
+ * given at exactly the inner edges e (t = e/100 = the grid's k/100) and are the cases in the bins from
+ * e on, as `siteEvaluationCounts` makes them. Never throws, whatever `c` holds. (Whether the counts
+ * obey the privacy rule is `releasedReportProblem`'s question.)
  *
  * @example
- * studyLayoutProblem({ n: 1, n_pos: 1, threshold_counts: { thresholds: [0.5], tp: [1], fp: [0] }, score_histograms })
- * // 'threshold_counts.thresholds has 1 values; expected the study grid of 99 thresholds 0.01…0.99'
+ * studyLayoutProblem({ n: 1, n_pos: 1, threshold_counts: { thresholds: [0.5], tp: [1], fp: [0] }, score_histograms: { bins: 100, edges: [0, 100], positive: [1], negative: [0] } })
+ * // 'threshold_counts.thresholds has 1 values; expected the 0 inner bin edges of score_histograms'
  */
 export function studyLayoutProblem(c: StudyLayoutCounts): string | null {
-  const { thresholds, tp, fp } = c.threshold_counts;
-  const grid = STUDY_THRESHOLDS;
-  if (!Array.isArray(thresholds) || thresholds.length !== grid.length) {
-    const got = Array.isArray(thresholds) ? `${thresholds.length} values` : typeof thresholds;
-    return `threshold_counts.thresholds has ${got}; expected the study grid of ${grid.length} thresholds 0.01…0.99`;
-  }
-  const off = grid.findIndex((t, i) => thresholds[i] !== t);
-  if (off >= 0) {
-    return `threshold_counts.thresholds[${off}] is ${JSON.stringify(thresholds[off])}; expected ${grid[off]} (the study grid k/100)`;
-  }
-  const { bins, positive, negative } = c.score_histograms;
+  const { bins, edges, positive, negative } = c.score_histograms;
   if (bins !== STUDY_HISTOGRAM_BINS)
     return `score_histograms.bins is ${JSON.stringify(bins)}; expected ${STUDY_HISTOGRAM_BINS}`;
+  const edgeProblem = edgesProblem(edges);
+  if (edgeProblem) return edgeProblem;
+  const e = edges as number[];
+  const m = e.length - 1;
+  const { thresholds, tp, fp } = c.threshold_counts;
+  if (!Array.isArray(thresholds) || thresholds.length !== m - 1) {
+    const got = Array.isArray(thresholds) ? `${thresholds.length} values` : typeof thresholds;
+    return `threshold_counts.thresholds has ${got}; expected the ${m - 1} inner bin edges of score_histograms`;
+  }
+  for (let j = 1; j < m; j++) {
+    const t = STUDY_THRESHOLDS[e[j]! - 1];
+    if (thresholds[j - 1] !== t)
+      return `threshold_counts.thresholds[${j - 1}] is ${JSON.stringify(thresholds[j - 1])}; expected ${t} (the bin edge score_histograms.edges[${j}] = ${e[j]} on the grid k/100)`;
+  }
   const problem =
-    countsProblem(tp, grid.length, 'threshold_counts.tp') ??
-    countsProblem(fp, grid.length, 'threshold_counts.fp') ??
-    countsProblem(positive, STUDY_HISTOGRAM_BINS, 'score_histograms.positive') ??
-    countsProblem(negative, STUDY_HISTOGRAM_BINS, 'score_histograms.negative');
+    countsProblem(tp, m - 1, 'threshold_counts.tp') ??
+    countsProblem(fp, m - 1, 'threshold_counts.fp') ??
+    countsProblem(positive, m, 'score_histograms.positive') ??
+    countsProblem(negative, m, 'score_histograms.negative');
   if (problem) return problem;
   const [pos, neg, tps, fps] = [positive, negative, tp, fp] as number[][];
   const nNeg = c.n - c.n_pos;
@@ -88,15 +109,11 @@ export function studyLayoutProblem(c: StudyLayoutCounts): string | null {
     return `score_histograms.positive holds ${sum(pos!)} cases; expected n_pos = ${c.n_pos}`;
   if (sum(neg!) !== nNeg)
     return `score_histograms.negative holds ${sum(neg!)} cases; expected n − n_pos = ${nNeg}`;
-  const perThreshold = STUDY_HISTOGRAM_BINS / GRID_STEPS;
   let above = { tp: 0, fp: 0 };
-  for (let k = grid.length - 1; k >= 0; k--) {
-    // Cases with score ≥ t_k = (k + 1)/100 are those in bins ≥ (k + 1)·10 (site-histograms histogramBin).
-    const from = (k + 1) * perThreshold;
-    const to = from + perThreshold;
-    above = { tp: above.tp + sum(pos!.slice(from, to)), fp: above.fp + sum(neg!.slice(from, to)) };
-    if (tps![k] !== above.tp || fps![k] !== above.fp) {
-      return `threshold_counts at t = ${grid[k]} are tp ${tps![k]}, fp ${fps![k]}; the histograms give tp ${above.tp}, fp ${above.fp}`;
+  for (let j = m - 1; j >= 1; j--) {
+    above = { tp: above.tp + pos![j]!, fp: above.fp + neg![j]! };
+    if (tps![j - 1] !== above.tp || fps![j - 1] !== above.fp) {
+      return `threshold_counts at t = ${thresholds[j - 1]} are tp ${tps![j - 1]}, fp ${fps![j - 1]}; the histograms give tp ${above.tp}, fp ${above.fp}`;
     }
   }
   return null;

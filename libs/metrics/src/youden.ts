@@ -46,3 +46,38 @@ export function youden(labels: ArrayLike<number>, scores: ArrayLike<number>): Yo
     j: bestScore / (nPos * nNeg),
   };
 }
+
+/**
+ * Youden's point among released thresholds only (a site's bin edges, `mergedThresholdCounts`), so
+ * that the point a site reports is one of its released counts and not a patient's score. As in
+ * {@link youden}: J compared exactly as TP·n⁻ − FP·n⁺, ties to the highest threshold, and +∞ (J = 0)
+ * when no released threshold beats it.
+ *
+ * @returns `null` when either class is empty.
+ * @example
+ * youdenFromCounts({ n_pos: 10, n_neg: 10, thresholds: [0.3, 0.6], tp: [9, 5], fp: [5, 0] });
+ * // J(0.3) = 0.9 − 0.5 = 0.4; J(0.6) = 0.5 − 0 = 0.5: { threshold: 0.6, sensitivity: 0.5, specificity: 1, j: 0.5 }
+ */
+export function youdenFromCounts(c: {
+  n_pos: number;
+  n_neg: number;
+  thresholds: readonly number[];
+  tp: readonly number[];
+  fp: readonly number[];
+}): YoudenPoint | null {
+  const { n_pos: nPos, n_neg: nNeg } = c;
+  if (nPos === 0 || nNeg === 0) return null;
+  let best = { threshold: Infinity, tp: 0, fp: 0, score: 0 };
+  for (let k = 0; k < c.thresholds.length; k++) {
+    const score = c.tp[k]! * nNeg - c.fp[k]! * nPos;
+    // Thresholds increase, so on a tie with a finite best the later one is the higher.
+    if (score > best.score || (score === best.score && best.threshold !== Infinity))
+      best = { threshold: c.thresholds[k]!, tp: c.tp[k]!, fp: c.fp[k]!, score };
+  }
+  return {
+    threshold: best.threshold,
+    sensitivity: best.tp / nPos,
+    specificity: (nNeg - best.fp) / nNeg,
+    j: best.score / (nPos * nNeg),
+  };
+}

@@ -84,6 +84,11 @@ export interface TaskPayload {
   deadline: string;
   /** Evaluate tasks: the federated four-feature model, when one was fitted (feature-stats.ts). */
   feature_model?: FeatureModelPayload;
+  /**
+   * Evaluate tasks: k of the study's privacy rule (every count in the report covers 0 or ≥ k cases of
+   * a class; @fedaln/metrics privacy-rule.ts). Absent: 5. The coordinator refuses a report under it.
+   */
+  min_cell_count?: number;
 }
 
 export interface DownloadBeginPayload {

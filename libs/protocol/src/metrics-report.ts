@@ -3,10 +3,10 @@ type JsonNumber = number | null;
 
 /**
  * The aggregate metrics a site reports for one model on its test split (DESIGN.md "Evaluation and
- * release"), field for field the `MetricsReport` of `@fedaln/metrics` minus its `roc` curve, plus the
- * counts the coordinator pools. Everything is a count, a summary statistic or a histogram. The ROC
- * curve is left out on purpose: its thresholds are the distinct predicted scores, i.e. per-case data;
- * pooled curves come from `threshold_counts` on the fixed grid instead.
+ * release"), field for field the `ReleasedReport` of `@fedaln/metrics` (released-report.ts: what each
+ * field is and why it is not per-case data). Every count obeys the privacy rule: 0 or at least k cases
+ * of a class (privacy-rule.ts). The ROC curve is left out on purpose: its thresholds are the distinct
+ * predicted scores, i.e. per-case data; pooled curves come from the merged histograms instead.
  */
 export interface SiteMetricsReport {
   n: number;
@@ -28,10 +28,13 @@ export interface SiteMetricsReport {
     range: [number, number] | null;
     runs: [number, number][];
   } | null;
-  /** Per threshold of the study grid (0.01…0.99): cases with score ≥ threshold, by outcome. */
+  /** At the inner edges of the merged histogram bins (grid points k/100): cases with score ≥ threshold, by outcome. */
   threshold_counts: { thresholds: number[]; tp: number[]; fp: number[] };
-  /** Per-class counts of scores in `bins` equal-width bins of [0, 1]. */
-  score_histograms: { bins: number; positive: number[]; negative: number[] };
+  /**
+   * Per-class counts in merged bins: bin j holds scores in [edges[j]/bins, edges[j+1]/bins), bins = 100;
+   * each count 0 or ≥ k (or one bin holding everything).
+   */
+  score_histograms: { bins: number; edges: number[]; positive: number[]; negative: number[] };
 }
 
 /** Payload of `metrics:report`: which model was evaluated, and the report. */

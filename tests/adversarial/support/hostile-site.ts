@@ -11,6 +11,7 @@ import {
   type FeatureStatsRequest,
   type HelloPayload,
   type ProtocolError,
+  type TaskPayload,
 } from '@fedaln/protocol';
 import { HELLO, ScriptedSite, connectSite } from '../../e2e/support/site-client';
 import type { EnrolledSite, Federation } from './federation';
@@ -54,6 +55,15 @@ export class HostileSite extends ScriptedSite {
   send<E extends RequestEvent>(event: E, payload: PayloadOf<E> | Crafted, timeoutMs = 30_000): Promise<Ack> {
     const emit = this.socket.timeout(timeoutMs).emitWithAck as (e: E, p: unknown) => Promise<Ack>;
     return emit.call(this.socket.timeout(timeoutMs), event, payload);
+  }
+
+  /** Sends `report` (anything) as its `metrics:report` for the evaluate task `task`; resolves the ack. */
+  sendReport(task: TaskPayload, report: unknown): Promise<Ack> {
+    const { study_id, round, model_version, model_sha256 } = task;
+    return this.send(
+      SiteEvent.metricsReport,
+      crafted({ study_id, round, model_version, model_sha256, report }),
+    );
   }
 
   /** Answers every `features:stats` request with `answer(req)`, whatever its shape. */

@@ -56,25 +56,37 @@ export interface InProcessCoordinator {
   close(): Promise<void>;
 }
 
+type AdminAuthService = import('../../../apps/coordinator/src/auth/admin-auth.service').AdminAuthService;
+type AdminTokenRepository =
+  import('../../../apps/coordinator/src/auth/admin-token.repository').AdminTokenRepository;
+type AuditLog = import('../../../apps/coordinator/src/audit/audit-log').AuditLog;
+
+export interface InProcessOptions {
+  /** The bytes of study version 0 (never parsed unless a test runs a round). */
+  readonly initialModel?: Uint8Array;
+  /** Default loopback, so a caller picks its client's address with `X-Forwarded-For`. */
+  readonly trustedProxies?: readonly string[];
+  /** Another admin token check in place of the product's (a benchmark's peer). */
+  readonly adminAuth?: (repo: AdminTokenRepository, audit: AuditLog) => AdminAuthService;
+}
+
 /**
  * Starts the app with a generated (stored, scrypt-hashed) admin token, as `serve` does without
- * FEDALN_ADMIN_TOKEN. `initialModel` is the bytes of study version 0 (never parsed unless a test
- * runs a round).
+ * FEDALN_ADMIN_TOKEN.
  */
 export async function startInProcess(
   label: string,
-  initialModel: Uint8Array = new Uint8Array(16),
-  trustedProxies: readonly string[] = ['127.0.0.1', '::1'],
+  options: InProcessOptions = {},
 ): Promise<InProcessCoordinator> {
   const src = build();
+  const initialModel = options.initialModel ?? new Uint8Array(16);
+  const trustedProxies = options.trustedProxies ?? ['127.0.0.1', '::1'];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `fedaln-${label}-`));
   const target = { kind: 'pglite', dataDir: path.join(dataDir, 'pg') } as const;
   const db = await src.openDatabase(target);
-  const adminAuth = new src.AdminAuthService(
-    new src.TypeOrmAdminTokenRepository(db.dataSource),
-    undefined,
-    new src.TypeOrmAuditLog(db.dataSource),
-  );
+  const repo = new src.TypeOrmAdminTokenRepository(db.dataSource);
+  const audit = new src.TypeOrmAuditLog(db.dataSource);
+  const adminAuth = options.adminAuth?.(repo, audit) ?? new src.AdminAuthService(repo, undefined, audit);
   const adminToken = await adminAuth.initialise();
   if (!adminToken) throw new Error('a fresh database should have generated an admin token');
   class FixedInitialModel extends src.InitialModelFactory {

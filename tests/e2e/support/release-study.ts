@@ -4,7 +4,7 @@
  * with `@fedaln/metrics` from seeded synthetic predictions, round after round until the study is
  * completed.
  */
-import { defaultThresholds, metricsReport, scoreHistograms, thresholdCounts } from '@fedaln/metrics';
+import { releasedReport } from '@fedaln/metrics';
 import { decodeBlob, encodeBlob, type SiteMetricsReport } from '@fedaln/protocol';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -37,26 +37,9 @@ export function syntheticPredictions(seed: number, n: number, separation: number
   return { labels, scores };
 }
 
-/** The site's metrics report, as the site client builds it (report + grid counts + histograms). */
+/** The site's metrics report, as the site client builds it (`releasedReport`: the privacy rule, k = 5). */
 export function reportOf(labels: number[], scores: number[]): SiteMetricsReport {
-  const full = metricsReport({ labels, scores });
-  const thresholds = defaultThresholds();
-  const { tp, fp } = thresholdCounts(labels, scores, thresholds);
-  return {
-    n: full.n,
-    n_pos: full.n_pos,
-    prevalence: full.prevalence,
-    auc: full.auc,
-    delong_var: full.delong_var,
-    auc_ci: full.auc_ci,
-    paired: full.paired,
-    youden: full.youden,
-    brier: full.brier,
-    calibration: full.calibration,
-    dca: full.dca,
-    threshold_counts: { thresholds, tp, fp },
-    score_histograms: scoreHistograms(labels, scores, 1000),
-  };
+  return releasedReport({ labels, scores });
 }
 
 export interface SiteSetup {

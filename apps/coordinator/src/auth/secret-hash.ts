@@ -8,10 +8,28 @@ import type { SecretHash } from '../domain/records';
  */
 const KEY_BYTES = 32;
 
-function derive(secret: string, salt: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scrypt(secret, salt, KEY_BYTES, (err, key) => (err ? reject(err) : resolve(key))),
-  );
+/**
+ * scrypts run at once, at most. Each holds a thread of libuv's pool (4 threads unless
+ * UV_THREADPOOL_SIZE says otherwise) for ~40 ms, and that pool also opens and reads files — the
+ * dashboard's, the blobs' — so a burst of token checks must not take all of it: the rest wait here,
+ * in order. (`npm run bench -- auth`: with every scrypt in the pool at once, 20 wrong tokens held the
+ * dashboard's p50 at ~0.8 s.)
+ */
+const MAX_CONCURRENT_SCRYPTS = 2;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function derive(secret: string, salt: Buffer): Promise<Buffer> {
+  if (running >= MAX_CONCURRENT_SCRYPTS) await new Promise<void>((go) => waiting.push(go));
+  running++;
+  try {
+    return await new Promise<Buffer>((resolve, reject) =>
+      scrypt(secret, salt, KEY_BYTES, (err, key) => (err ? reject(err) : resolve(key))),
+    );
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { DomainError } from '../domain/domain-error';
+import { PRIVATE_DIR_MODE } from '../persistence/private-dir';
 
 export interface StoredBlob {
   readonly sha256: string;
@@ -82,7 +83,7 @@ export class FileBlobStore extends BlobStore {
   }
 
   async putChunks(produce: () => Iterable<Uint8Array>): Promise<StoredBlob> {
-    await fs.promises.mkdir(this.root, { recursive: true });
+    await fs.promises.mkdir(this.root, { recursive: true, mode: PRIVATE_DIR_MODE });
     const tmp = path.join(this.root, `.incoming.${randomBytes(6).toString('hex')}.tmp`);
     const hash = createHash('sha256');
     let bytes = 0;
@@ -120,7 +121,7 @@ export class FileBlobStore extends BlobStore {
     const target = this.pathOf(sha256);
     if (await this.has(sha256)) return;
     const dir = path.dirname(target);
-    await fs.promises.mkdir(dir, { recursive: true });
+    await fs.promises.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const tmp = path.join(dir, `.${sha256}.${randomBytes(6).toString('hex')}.tmp`);
     await write(tmp);
     const file = await fs.promises.open(tmp, 'r+');

@@ -1,3 +1,5 @@
+import { DEFAULT_MIN_CELL_COUNT } from '@fedaln/metrics';
+
 /**
  * A study as the lead writes it (study.json; DESIGN.md "Rounds" and "Evaluation and release").
  * Field names are the file's snake_case so the JSON, the REST body and the stored spec are one shape.
@@ -51,6 +53,21 @@ export function robustnessOf(spec: Pick<StudySpec, 'robustness'>): RobustnessSpe
   return { ...DEFAULT_ROBUSTNESS, ...spec.robustness };
 }
 
+/**
+ * The privacy rule of a study's evaluation reports (issue 14; @fedaln/metrics privacy-rule.ts): every
+ * count a site releases covers 0 or at least `min_cell_count` (k) cases of a class. k below
+ * `MIN_CELL_COUNT_FLOOR` (5) needs a written `override_reason` (e.g. phantom data in a test).
+ */
+export interface PrivacySpec {
+  readonly min_cell_count: number;
+  readonly override_reason?: string;
+}
+
+/** k of a study's privacy rule: its `privacy.min_cell_count`, else `DEFAULT_MIN_CELL_COUNT` (5). */
+export function minCellCountOf(spec: Pick<StudySpec, 'privacy'>): number {
+  return spec.privacy?.min_cell_count ?? DEFAULT_MIN_CELL_COUNT;
+}
+
 export interface StudySpec {
   readonly name: string;
   readonly arch: string;
@@ -71,6 +88,8 @@ export interface StudySpec {
   readonly release_policy: ReleasePolicySpec;
   /** Defences against a broken or hostile site; {@link robustnessOf} fills the defaults. */
   readonly robustness?: Partial<RobustnessSpec>;
+  /** The privacy rule's k for evaluation reports; {@link minCellCountOf} fills the default. */
+  readonly privacy?: PrivacySpec;
 }
 
 export interface FieldError {

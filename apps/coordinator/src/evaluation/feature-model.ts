@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkFeatureStats, type CheckedFeatureStats } from './feature-stats-answer';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../persistence/private-dir';
 
 /** Asks one connected site for its statistics (the gateway's `features:stats` emit with a timeout). */
 export type FeatureStatsCall = (req: FeatureStatsRequest) => Promise<Ack<FeatureStatsAccepted>>;
@@ -104,9 +105,9 @@ export class FeatureModelStore {
 
   async save(studyId: string, model: FeatureModelPayload): Promise<void> {
     const dir = path.join(this.root, studyId);
-    await fs.promises.mkdir(dir, { recursive: true });
+    await fs.promises.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const tmp = path.join(dir, `.feature-model.${randomBytes(6).toString('hex')}.tmp`);
-    await fs.promises.writeFile(tmp, JSON.stringify(model));
+    await fs.promises.writeFile(tmp, JSON.stringify(model), { mode: PRIVATE_FILE_MODE });
     await fs.promises.rename(tmp, this.file(studyId));
   }
 

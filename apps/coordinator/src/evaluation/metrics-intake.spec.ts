@@ -106,12 +106,12 @@ describe('MetricsIntake', () => {
     [
       'a one-point threshold grid',
       (r) => ({ ...r, threshold_counts: { thresholds: [0.5], tp: [8], fp: [3] } }),
-      'report.threshold_counts.thresholds has 1 values; expected the study grid of 99 thresholds 0.01…0.99',
+      'report.threshold_counts.thresholds[0] is 0.5; expected 0.25 (the bin edge score_histograms.edges[1] = 25 on the grid k/100)',
     ],
     [
       '10 histogram bins',
-      (r) => ({ ...r, score_histograms: { bins: 10, positive: [10], negative: [15] } }),
-      'report.score_histograms.bins is 10; expected 1000',
+      (r) => ({ ...r, score_histograms: { bins: 10, edges: [0, 10], positive: [10], negative: [15] } }),
+      'report.score_histograms.bins is 10; expected 100',
     ],
     ['an AUC of 1.7', (r) => ({ ...r, auc: 1.7 }), 'report.auc is 1.7; expected a number in [0, 1]'],
     [

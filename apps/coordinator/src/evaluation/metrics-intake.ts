@@ -1,6 +1,7 @@
 import type { MetricsReportPayload } from '@fedaln/protocol';
 import type { AuditLog } from '../audit/audit-log';
 import { DomainError } from '../domain/domain-error';
+import { minCellCountOf } from '../domain/study-spec';
 import { KeyedRateLimit } from '../domain/keyed-rate-limit';
 import type { GlobalModelRepository } from '../models/global-model.repository';
 import { currentRoundIn } from '../rounds/current-round';
@@ -22,7 +23,7 @@ export const REFUSED_REPORT_AUDIT_RATE = Object.freeze({ limit: 10, windowMs: 60
 
 /** What a site should do about a report on another layout or with impossible values. */
 const REPORT_FIX =
-  'send the report the FedALN site client builds (fedaln-site evaluate; the grid 0.01…0.99 and 1000 histogram bins of @fedaln/metrics)';
+  "send the report the FedALN site client builds (fedaln-site run; releasedReport of @fedaln/metrics: histograms merged from the 0.01 grid under the study's privacy rule)";
 
 /**
  * A site's evaluation report (`metrics:report`) for its current round while it evaluates, of the
@@ -78,7 +79,7 @@ export class MetricsIntake {
       );
     }
     const { report } = payload;
-    const problem = await this.problemOf(siteId, report);
+    const problem = await this.problemOf(siteId, report, minCellCountOf(study.spec));
     if (problem) {
       if (this.refusalsAudited.take(siteId).ok)
         await this.audit.append({
@@ -119,8 +120,8 @@ export class MetricsIntake {
   }
 
   /** Why the report is refused (the value, what was expected, the fix), or null. */
-  private async problemOf(siteId: string, report: unknown): Promise<string | null> {
-    const problem = siteReportProblem(report);
+  private async problemOf(siteId: string, report: unknown, k: number): Promise<string | null> {
+    const problem = siteReportProblem(report, k);
     if (problem) return `${problem}; ${REPORT_FIX}`;
     const { n } = report as { n: number };
     const approved = (await this.sites.findById(siteId))?.approvedCases ?? null;

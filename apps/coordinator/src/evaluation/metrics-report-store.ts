@@ -2,6 +2,7 @@ import type { SiteMetricsReport } from '@fedaln/protocol';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../persistence/private-dir';
 
 export interface StoredMetricsReport {
   readonly studyId: string;
@@ -21,8 +22,9 @@ export abstract class MetricsReportStore {
 
 /**
  * JSON files `<data-dir>/metrics/<study>/<round>/<site>.json`, written to a temporary name, fsynced
- * and renamed, so a crash leaves either the old report or the new one. Reports are aggregates only
- * (counts, summary statistics, histograms), never per-case data.
+ * and renamed, so a crash leaves either the old report or the new one. Reports are aggregates under the
+ * privacy rule (every count 0 or ≥ k cases of a class), never per-case data; still, another site's report is
+ * the lead's only, so folders are 0700 and files 0600.
  *
  * @example
  * await new FileMetricsReportStore(dir).save({ studyId, round: 1, siteId, ...report });
@@ -34,9 +36,9 @@ export class FileMetricsReportStore extends MetricsReportStore {
 
   async save(report: StoredMetricsReport): Promise<void> {
     const dir = path.join(this.root, report.studyId, String(report.round));
-    await fs.promises.mkdir(dir, { recursive: true });
+    await fs.promises.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const tmp = path.join(dir, `.${report.siteId}.${randomBytes(6).toString('hex')}.tmp`);
-    const file = await fs.promises.open(tmp, 'wx');
+    const file = await fs.promises.open(tmp, 'wx', PRIVATE_FILE_MODE);
     try {
       await file.writeFile(JSON.stringify(report));
       await file.sync();

@@ -1,16 +1,16 @@
 /**
- * The coordinator's pooled evaluation of one round, from the sites' aggregate reports only
- * (DESIGN.md "Evaluation and release"): the decision curve of the summed per-threshold counts
- * (exactly the curve of the concatenated predictions at the grid thresholds), and the ROC/AUC of
- * the summed score histograms with its binning error bound and a DeLong CI of the binned scores.
- * Pure.
+ * The coordinator's pooled evaluation of one round, from the sites' released reports only
+ * (DESIGN.md "Evaluation and release"; the privacy rule of @fedaln/metrics privacy-rule.ts): the
+ * AUC of the merged histograms with its error bound against the exact pooled AUC and a DeLong-type
+ * CI (`pooledAuc`), the ROC curve of the estimated pooled counts on the grid, and the decision curve
+ * with a per-threshold error bound (`pooledDecisionCurve`). Pure.
  */
 import {
-  histogramDelong,
-  histogramRoc,
+  pooledAuc,
   pooledDecisionCurve,
-  sumScoreHistograms,
-  type DecisionCurve,
+  pooledThresholdEstimates,
+  STUDY_HISTOGRAM_BINS,
+  type PooledDecisionCurve,
 } from '@fedaln/metrics';
 import type { SiteMetricsReport } from '@fedaln/protocol';
 import type { PolicyPooled } from './release-policy';
@@ -18,13 +18,15 @@ import type { PolicyPooled } from './release-policy';
 export interface PooledEvaluation {
   readonly n: number;
   readonly n_pos: number;
-  /** AUC of the binned pooled scores; |auc − exact AUC| ≤ auc_error_bound. */
+  /** AUC of the merged pooled histograms; |auc − exact pooled AUC| ≤ auc_error_bound. */
   readonly auc: number | null;
   readonly auc_ci: [number, number] | null;
   readonly auc_error_bound: number | null;
   readonly bins: number;
+  /** ROC of the estimated pooled counts at 1, 0.99, …, 0.01, 0 (for plots). */
   readonly roc: { readonly fpr: number[]; readonly tpr: number[] };
-  readonly decision_curve: DecisionCurve;
+  /** |net_benefit − exact| ≤ net_benefit_error_bound at each threshold. */
+  readonly decision_curve: PooledDecisionCurve;
 }
 
 /**
@@ -36,19 +38,38 @@ export interface PooledEvaluation {
  */
 export function poolReports(reports: readonly SiteMetricsReport[]): PooledEvaluation | null {
   if (reports.length === 0) return null;
-  const histogram = sumScoreHistograms(reports.map((r) => r.score_histograms));
-  const roc = histogramRoc(histogram);
-  const ci = histogramDelong(histogram)?.ci ?? null;
+  const auc = pooledAuc(reports.map((r) => r.score_histograms));
   return {
     n: reports.reduce((a, r) => a + r.n, 0),
     n_pos: reports.reduce((a, r) => a + r.n_pos, 0),
-    auc: roc.auc,
-    auc_ci: ci,
-    auc_error_bound: roc.auc_error_bound,
-    bins: histogram.bins,
-    roc: { fpr: roc.fpr, tpr: roc.tpr },
+    auc: auc.auc,
+    auc_ci: auc.ci,
+    auc_error_bound: auc.auc_error_bound,
+    bins: STUDY_HISTOGRAM_BINS,
+    roc: pooledRocCurve(reports),
     decision_curve: pooledDecisionCurve(reports),
   };
+}
+
+/**
+ * The pooled ROC curve for plots: (FPR, TPR) of the estimated pooled counts (`pooledThresholdEstimates`)
+ * from the strictest rule (nobody positive) through the grid 0.99…0.01 to everybody positive.
+ *
+ * @example pooledRocCurve(reports).fpr[0]; // 0
+ */
+export function pooledRocCurve(reports: readonly SiteMetricsReport[]): { fpr: number[]; tpr: number[] } {
+  const c = pooledThresholdEstimates(reports);
+  const nNeg = c.n - c.n_pos;
+  if (c.n_pos === 0 || nNeg === 0) return { fpr: [], tpr: [] };
+  const fpr = [0];
+  const tpr = [0];
+  for (let j = c.thresholds.length - 1; j >= 0; j--) {
+    fpr.push(c.fp[j]! / nNeg);
+    tpr.push(c.tp[j]! / c.n_pos);
+  }
+  fpr.push(1);
+  tpr.push(1);
+  return { fpr, tpr };
 }
 
 /** The pooled figures the release policy reads. @example evaluateReleasePolicy(policy, { sites, pooled: policyPooled(pooled) }) */

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   inMemoryCoordinator,
+  MemoryTransactions,
   metricsReport,
   seedRound,
   temporaryDir,
@@ -53,14 +54,15 @@ describe('RoundEvaluationService with a stored report that fails the checks', ()
   beforeEach(async () => {
     c = inMemoryCoordinator();
     store = new FileMetricsReportStore(fs.mkdtempSync(path.join(dir, 'metrics-')));
+    const verdicts = new MemoryVerdicts();
     evaluation = new RoundEvaluationService(
       c.studies,
       c.rounds,
       c.participants,
       c.sites,
       store,
-      new MemoryVerdicts(),
-      c.audit,
+      verdicts,
+      new MemoryTransactions({ ...c.unitOfWork, verdicts }),
     );
     ({ study } = await seedRound(c, { sites: ['a', 'b'], state: 'completed' }));
     await store.save(stored('a', metricsReport(0.8)));
@@ -77,7 +79,7 @@ describe('RoundEvaluationService with a stored report that fails the checks', ()
         name: 'Hospital b',
         receivedAt: '2026-12-04T10:00:00.000Z',
         reason:
-          'report.threshold_counts.thresholds has 1 values; expected the study grid of 99 thresholds 0.01…0.99',
+          'report.threshold_counts.thresholds[0] is 0.5; expected 0.25 (the bin edge score_histograms.edges[1] = 25 on the grid k/100)',
       },
     ]);
     expect(e.pooled?.n).toBe(25);

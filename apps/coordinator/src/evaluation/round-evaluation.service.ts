@@ -1,7 +1,8 @@
 import type { SiteMetricsReport } from '@fedaln/protocol';
-import type { AuditLog } from '../audit/audit-log';
+import type { Transactions } from '../domain/transactions';
 import { DomainError } from '../domain/domain-error';
 import type { Study, UpdateScreening } from '../domain/records';
+import { minCellCountOf } from '../domain/study-spec';
 import type { MetricsReportStore } from './metrics-report-store';
 import { evaluateReleasePolicy, type ReleaseVerdict } from './release-policy';
 import { effectOf, type RoundChange } from '../rounds/round-changes';
@@ -56,7 +57,7 @@ export class RoundEvaluationService {
     private readonly sites: SiteRepository,
     private readonly reports: MetricsReportStore,
     private readonly verdicts_: VerdictRepository,
-    private readonly audit: AuditLog,
+    private readonly transactions: Transactions,
     private readonly log: { error(obj: object, msg: string): void } = { error: () => undefined },
   ) {}
 
@@ -76,7 +77,7 @@ export class RoundEvaluationService {
     const study = await this.requireStudy(studyId);
     const found = await this.rounds.find(studyId, round);
     if (!found) throw new DomainError('ROUND_NOT_FOUND', `study ${studyId} has no round ${round}`);
-    const { sites, refused } = await this.readReports(studyId, round);
+    const { sites, refused } = await this.readReports(study, round);
     let verdict = await this.verdicts_.find(studyId, round);
     // A completed round whose verdict was not recorded (a crash in between) gets it now.
     if (!verdict && found.state === 'completed') verdict = await this.record(study, round, sites);
@@ -97,7 +98,7 @@ export class RoundEvaluationService {
   /** Records the verdict of a completed round (on a round change, see onChange). */
   async roundCompleted(studyId: string, round: number): Promise<RecordedVerdict> {
     const study = await this.requireStudy(studyId);
-    return this.record(study, round, await this.siteEvaluations(studyId, round));
+    return this.record(study, round, (await this.readReports(study, round)).sites);
   }
 
   /** Every recorded verdict of a study, by round. @example await evaluation.verdicts(studyId) */
@@ -116,23 +117,24 @@ export class RoundEvaluationService {
 
   /** The round's reports that pass the study's checks: what is pooled and what the verdict reads. */
   async siteEvaluations(studyId: string, round: number): Promise<SiteEvaluation[]> {
-    return (await this.readReports(studyId, round)).sites;
+    return (await this.readReports(await this.requireStudy(studyId), round)).sites;
   }
 
   /**
-   * The stored reports, checked again on read (`siteReportProblem`): one that fails — stored before
-   * the checks existed, or edited on disk — is left out with its reason, never failing the round's
-   * metrics, its verdict or a release.
+   * The stored reports, checked again on read (`siteReportProblem`, with the study's privacy k): one
+   * that fails — stored before the checks existed (a per-case report of before issue 14), or edited
+   * on disk — is left out with its reason, never failing the round's metrics, its verdict or a release.
    */
   private async readReports(
-    studyId: string,
+    study: Study,
     round: number,
   ): Promise<{ sites: SiteEvaluation[]; refused: RefusedReport[] }> {
+    const studyId = study.id;
     const sites: SiteEvaluation[] = [];
     const refused: RefusedReport[] = [];
     for (const s of await this.reports.list(studyId, round)) {
       const name = (await this.sites.findById(s.siteId))?.name ?? s.siteId;
-      const reason = siteReportProblem(s.report);
+      const reason = siteReportProblem(s.report, minCellCountOf(study.spec));
       if (reason === null) {
         sites.push({
           siteId: s.siteId,
@@ -158,15 +160,17 @@ export class RoundEvaluationService {
     sites: readonly SiteEvaluation[],
   ): Promise<RecordedVerdict> {
     const verdict = this.verdictOf(study, sites);
-    const saved = await this.verdicts_.save(study.id, round, verdict);
-    await this.audit.append({
-      actor: 'system',
-      action: 'release.verdict',
-      subjectType: 'study',
-      subjectId: study.id,
-      details: { round, pass: verdict.pass, reasons: verdict.reasons.map((r) => r.message) },
+    return this.transactions.run(async (tx) => {
+      const saved = await tx.verdicts.save(study.id, round, verdict);
+      await tx.audit.append({
+        actor: 'system',
+        action: 'release.verdict',
+        subjectType: 'study',
+        subjectId: study.id,
+        details: { round, pass: verdict.pass, reasons: verdict.reasons.map((r) => r.message) },
+      });
+      return saved;
     });
-    return saved;
   }
 
   private async requireStudy(id: string): Promise<Study> {

@@ -1,12 +1,22 @@
 /**
  * A site's evaluation report checked against the study (issue 13): every summary field typed and in
- * range, the counts on the study's one layout (`studyLayoutProblem` of @fedaln/metrics: the grid
- * 0.01…0.99, 1000 histogram bins, histograms adding up to n and n_pos, threshold counts the
- * histograms give). The intake refuses a report with a problem; the evaluation leaves a stored one
- * out, so one bad report can neither fail a round's metrics nor a release. Pure; never throws,
+ * range, the counts on the study's one layout (`studyLayoutProblem` of @fedaln/metrics: histograms
+ * merged from the 0.01 grid cells, adding up to n and n_pos, threshold counts at their inner edges),
+ * and (issue 14) the privacy rule with the study's k (`releasedReportProblem`: every count 0 or ≥ k
+ * cases of a class, summaries withheld for a class under k, Youden and the decision curve from the
+ * released counts only). The intake refuses a report with a problem; the evaluation leaves a stored
+ * one out, so one bad report can neither fail a round's metrics nor a release, and a site client
+ * that leaks finer data by mistake has it refused before it is stored or shown. Pure; never throws,
  * whatever it is given.
  */
-import { STUDY_THRESHOLDS, studyLayoutProblem, type StudyLayoutCounts } from '@fedaln/metrics';
+import {
+  DEFAULT_MIN_CELL_COUNT,
+  releasedReportProblem,
+  STUDY_THRESHOLDS,
+  studyLayoutProblem,
+  type ReleasedReportFields,
+  type StudyLayoutCounts,
+} from '@fedaln/metrics';
 
 /** A check of one value: null when it is fine, else what is wrong with `field`. */
 type Check = (v: unknown, field: string) => string | null;
@@ -117,22 +127,24 @@ const REPORT = object({
     }),
   ),
   threshold_counts: object({ thresholds: ANY, tp: ANY, fp: ANY }),
-  score_histograms: object({ bins: ANY, positive: ANY, negative: ANY }),
+  score_histograms: object({ bins: ANY, edges: ANY, positive: ANY, negative: ANY }),
 });
 
 /**
  * What is wrong with a site's report, or null when it is fit to store, show and pool. `report` may be
- * anything (a payload, a stored JSON file).
+ * anything (a payload, a stored JSON file); `k` is the study's privacy rule k.
  *
  * @example
  * siteReportProblem({ ...report, auc: 1.7 }); // 'report.auc is 1.7; expected a number in [0, 1]'
  * siteReportProblem(siteMetricsReport(labels, scores)); // null
  */
-export function siteReportProblem(report: unknown): string | null {
+export function siteReportProblem(report: unknown, k: number = DEFAULT_MIN_CELL_COUNT): string | null {
   const problem = REPORT(report, 'report');
   if (problem) return problem;
   const r = report as StudyLayoutCounts;
   if (r.n_pos > r.n) return `report.n_pos is ${r.n_pos}; expected at most n = ${r.n}`;
   const layout = studyLayoutProblem(r);
-  return layout && `report.${layout}`;
+  if (layout) return `report.${layout}`;
+  const privacy = releasedReportProblem(report as ReleasedReportFields, k);
+  return privacy && `report.${privacy}`;
 }

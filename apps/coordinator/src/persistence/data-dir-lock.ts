@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PRIVATE_DIR_MODE } from './private-dir';
 
 /**
  * PGlite is a single-process database: two processes on one data directory corrupt it. The opener
@@ -23,7 +24,7 @@ export class DataDirLockedError extends Error {
 /** Takes the lock for `dir`; returns the function that releases it. */
 export function lockDataDir(dir: string): () => void {
   const file = `${dir}.lock`;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
   for (let tries = 0; tries < 2; tries++) {
     try {
       fs.writeFileSync(file, String(process.pid), { flag: 'wx' });

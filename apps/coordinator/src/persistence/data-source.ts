@@ -17,6 +17,7 @@ import { ApprovedCases1764310000000 } from './migrations/1764310000000-approved-
 import { AuditChain1764400000000 } from './migrations/1764400000000-audit-chain';
 import { oneTransactionAtATime } from './pglite-sessions';
 import { ReleaseManifests1764410000000 } from './migrations/1764410000000-release-manifests';
+import { PRIVATE_DIR_MODE } from './private-dir';
 
 export const ENTITIES = [
   SiteEntity,
@@ -92,7 +93,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase
   }
   const release = lockDataDir(target.dataDir);
   try {
-    fs.mkdirSync(target.dataDir, { recursive: true });
+    fs.mkdirSync(target.dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     // Loaded lazily so a PostgreSQL deployment never loads the PGlite wasm.
     const { PGliteDriver } = await import('typeorm-pglite');
     const driver = new PGliteDriver({ dataDir: target.dataDir }).driver;

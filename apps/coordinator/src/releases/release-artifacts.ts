@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BlobStore } from '../blobs/blob-store';
 import { DomainError } from '../domain/domain-error';
+import { PRIVATE_DIR_MODE } from '../persistence/private-dir';
 
 const SHARD = /^group\d+-shard\d+of\d+\.bin$/;
 
@@ -57,7 +58,7 @@ export class ReleaseArtifacts {
     const tmp = `${dir}.${process.pid}.tmp`;
     await fs.promises.rm(tmp, { recursive: true, force: true });
     await model.blobToLayersDir(new Uint8Array(Buffer.concat(chunks)), tmp, { inputSize });
-    await fs.promises.mkdir(path.dirname(dir), { recursive: true });
+    await fs.promises.mkdir(path.dirname(dir), { recursive: true, mode: PRIVATE_DIR_MODE });
     await fs.promises.rename(tmp, dir);
     return dir;
   }

@@ -11,6 +11,7 @@ import type { GlobalModelRepository } from '../models/global-model.repository';
 import { buildModelCard, type ModelCard } from './card/model-card';
 import { renderModelCardHtml } from './card/model-card-html';
 import { buildReleaseRecord, ReleaseRefusedError, type ReleaseRecord } from './release-record';
+import { cardAsSeenBy, releaseAsSeenBy } from './release-visibility';
 import type { ReleaseKeySigner } from './release-record';
 import type { ParticipantRepository } from '../rounds/participant.repository';
 import type { RoundRepository } from '../rounds/round.repository';
@@ -150,17 +151,25 @@ export class ReleasesService {
     });
   }
 
-  /** Releases the principal may see, newest first. @example await releases.list({ kind: 'admin' }) */
+  /**
+   * Releases the principal may see, newest first; a site sees its own report only (release-visibility.ts).
+   * @example await releases.list({ kind: 'admin' })
+   */
   async list(who: Principal, studyId?: string): Promise<ReleaseRecord[]> {
     const all = await this.deps.releases.list(studyId);
     if (who.kind === 'admin') return all;
     const visible: ReleaseRecord[] = [];
-    for (const r of all) if (await this.maySee(r, who)) visible.push(r);
+    for (const r of all) if (await this.maySee(r, who)) visible.push(releaseAsSeenBy(r, who));
     return visible;
   }
 
-  /** @example (await releases.get(1, who)).signature */
+  /** The release as `who` may see it (release-visibility.ts). @example (await releases.get(1, who)).signature */
   async get(version: number, who: Principal): Promise<ReleaseRecord> {
+    return releaseAsSeenBy(await this.find(version, who), who);
+  }
+
+  /** The whole record, for a principal that may see the release. */
+  private async find(version: number, who: Principal): Promise<ReleaseRecord> {
     const record = await this.deps.releases.find(version);
     if (!record || !(await this.maySee(record, who)))
       throw new DomainError(
@@ -208,9 +217,12 @@ export class ReleasesService {
     return this.deps.artifacts.file(version, record.weights_sha256, study.spec.input_size, file);
   }
 
-  /** The model card of a release, from the reports stored with it. @example (await releases.card(1, who)).pooled.auc */
+  /**
+   * The model card of a release, from the reports stored with it (pooled over every site); a site sees
+   * its own entry only. @example (await releases.card(1, who)).pooled.auc
+   */
   async card(version: number, who: Principal): Promise<ModelCard> {
-    const record = await this.get(version, who);
+    const record = await this.find(version, who);
     const study = await this.requireStudy(record.study_id);
     const nTrain = new Map(record.sites.map((s) => [s.site_id, s.n_train]));
     const names = new Map(record.sites.map((s) => [s.site_id, s.name]));
@@ -222,7 +234,7 @@ export class ReleasesService {
       const engine = await this.lastReportedEngine(s.site_id);
       if (engine) engines.set(s.site_id, engine);
     }
-    return buildModelCard({
+    const card = buildModelCard({
       release: {
         version: record.version,
         study_id: record.study_id,
@@ -262,6 +274,7 @@ export class ReleasesService {
         p: fm.p,
       },
     });
+    return cardAsSeenBy(card, who);
   }
 
   /** The engine a site named in its latest `hello` (kept in the audit log), for the model card. */

@@ -46,7 +46,7 @@ describe('SiteArrivals', () => {
       dispatch,
       c.presence,
       downloads,
-      c.audit,
+      c.transactions,
       c.monitor,
       c.sites,
       () => t,

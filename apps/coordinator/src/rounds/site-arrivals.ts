@@ -1,6 +1,6 @@
 import type { HelloAccepted, HelloPayload } from '@fedaln/protocol';
-import type { AuditLog } from '../audit/audit-log';
 import type { ModelDownloads } from '../blobs/model-downloads';
+import type { Transactions } from '../domain/transactions';
 import { DomainError } from '../domain/domain-error';
 import { KeyedRateLimit } from '../domain/keyed-rate-limit';
 import type { StudyRepository } from '../studies/study.repository';
@@ -45,7 +45,7 @@ export class SiteArrivals {
     private readonly dispatch: TaskDispatch,
     private readonly presence: SitePresence,
     private readonly downloads: ModelDownloads,
-    private readonly audit: AuditLog,
+    private readonly transactions: Transactions,
     private readonly monitor: MonitorFeed,
     private readonly sites: SiteRepository,
     private readonly now: () => number = Date.now,
@@ -67,16 +67,19 @@ export class SiteArrivals {
     }
     session.hello = hello;
     // Kept as claimed, for the lead to approve on the dashboard; never used as a weight.
-    await this.sites.recordClaimedCases(siteId, { nTrain: hello.n_train, nTest: hello.n_test });
-    if (this.audited.take(siteId).ok) {
-      await this.audit.append({
-        actor: `site:${siteId}`,
-        action: 'site.hello',
-        subjectType: 'site',
-        subjectId: siteId,
-        details: { ...hello },
-      });
-    }
+    const audited = this.audited.take(siteId).ok;
+    await this.transactions.run(async (tx) => {
+      await tx.sites.recordClaimedCases(siteId, { nTrain: hello.n_train, nTest: hello.n_test });
+      if (audited) {
+        await tx.audit.append({
+          actor: `site:${siteId}`,
+          action: 'site.hello',
+          subjectType: 'site',
+          subjectId: siteId,
+          details: { ...hello },
+        });
+      }
+    });
     this.monitor.siteStatus({
       site_id: siteId,
       connected: true,

@@ -69,6 +69,8 @@ describe('TaskDispatch', () => {
       rounds,
       ...training,
       deadline,
+      // Evaluate tasks carry the privacy rule's k (the study names none: the default 5).
+      ...(kind === 'evaluate' ? { min_cell_count: 5 } : {}),
     };
   }
 

@@ -1,5 +1,6 @@
 import type { TaskPayload } from '@fedaln/protocol';
 import type { Round, Study } from '../domain/records';
+import { minCellCountOf } from '../domain/study-spec';
 import type { FeatureBaselines } from '../evaluation/feature-baselines';
 import type { MetricsReportStore } from '../evaluation/metrics-report-store';
 import type { GlobalModelRepository } from '../models/global-model.repository';
@@ -96,6 +97,7 @@ export class TaskDispatch {
       learning_rate: study.spec.learning_rate,
       deadline: (round.deadline ?? new Date()).toISOString(),
       ...(featureModel ? { feature_model: featureModel } : {}),
+      ...(kind === 'evaluate' ? { min_cell_count: minCellCountOf(study.spec) } : {}),
     };
   }
 }

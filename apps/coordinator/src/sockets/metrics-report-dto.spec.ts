@@ -59,8 +59,13 @@ describe('MetricsReportDto (metrics:report on the socket edge)', () => {
     ],
     [
       '100000 bins',
-      { score_histograms: { bins: 100_000, positive: [], negative: [] } },
-      /bins must not be greater than 1000/,
+      { score_histograms: { bins: 100_000, edges: [0, 100_000], positive: [], negative: [] } },
+      /bins must not be greater than 100/,
+    ],
+    [
+      'edges as text',
+      { score_histograms: { bins: 100, edges: '0-100', positive: [1], negative: [1] } },
+      /edges must be an array/,
     ],
   ])('refuses %s with bad_request, naming the field', async (_, edit, message) => {
     const r = await refusal({ ...REPORT, ...edit });

@@ -101,6 +101,7 @@ class ThresholdCountsDto {
 
 class ScoreHistogramsDto {
   @IsInt() @Min(1) @Max(BINS_MAX) bins!: number;
+  @apply(...IntCounts(BINS_MAX + 1)) edges!: number[];
   @apply(...IntCounts(BINS_MAX)) positive!: number[];
   @apply(...IntCounts(BINS_MAX)) negative!: number[];
 }

@@ -79,7 +79,7 @@ describe("validatePayload (the socket edge's validation)", () => {
         calibration: { intercept: 0, slope: 1, intercept_joint: 0 },
         dca: null,
         threshold_counts: { thresholds: [0.5], tp: [-1], fp: [2] },
-        score_histograms: { bins: 2, positive: [1, 2], negative: [3, 4] },
+        score_histograms: { bins: 2, edges: [0, 1, 2], positive: [1, 2], negative: [3, 4] },
       },
     };
     const e = await refusal(validatePayload(MetricsReportDto, report));

@@ -20,6 +20,7 @@ import {
   Min,
   MinLength,
   ValidateBy,
+  ValidateIf,
   ValidateNested,
   type ValidationArguments,
 } from 'class-validator';
@@ -27,10 +28,12 @@ import {
   AGGREGATORS,
   DEFAULT_ROBUSTNESS,
   type AggregatorKind,
+  type PrivacySpec,
   type ReleasePolicySpec,
   type RobustnessSpec,
   type StudySpec,
 } from '../domain/study-spec';
+import { MIN_CELL_COUNT_FLOOR } from '@fedaln/metrics';
 
 /** `[lo, hi]` with 0 < lo < hi < 1: a decision-curve threshold range (probabilities). */
 function IsThresholdRange(): PropertyDecorator {
@@ -109,6 +112,27 @@ function AtLeastRejectCosine(): PropertyDecorator {
         `${a?.property} must be at least reject_cosine (got ${JSON.stringify(a?.value)})`,
     },
   });
+}
+
+/** k of the evaluation privacy rule; below the floor (5) only with a written reason. */
+export class PrivacyDto implements PrivacySpec {
+  @IsInt({
+    message:
+      'min_cell_count must be an integer (k: the fewest cases of a class one released count may cover)',
+  })
+  @Min(1)
+  @Max(1_000_000)
+  min_cell_count!: number;
+
+  @ValidateIf((o: PrivacyDto) => o.override_reason !== undefined || o.min_cell_count < MIN_CELL_COUNT_FLOOR)
+  @IsString({
+    message: `override_reason must be given to set min_cell_count below ${MIN_CELL_COUNT_FLOOR}: say why per-site counts under ${MIN_CELL_COUNT_FLOOR} cases may be released (e.g. "phantom data, no patients")`,
+  })
+  @MinLength(1, {
+    message: `override_reason must be given to set min_cell_count below ${MIN_CELL_COUNT_FLOOR}: say why per-site counts under ${MIN_CELL_COUNT_FLOOR} cases may be released (e.g. "phantom data, no patients")`,
+  })
+  @MaxLength(2000)
+  override_reason?: string;
 }
 
 /** Every field optional: `robustnessOf` fills what a study leaves out with `DEFAULT_ROBUSTNESS`. */
@@ -234,4 +258,10 @@ export class StudySpecDto implements StudySpec {
   @ValidateNested()
   @Type(() => RobustnessDto)
   robustness?: RobustnessDto;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PrivacyDto)
+  privacy?: PrivacyDto;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { DEFAULT_ROBUSTNESS, robustnessOf } from '../domain/study-spec';
+import { DEFAULT_ROBUSTNESS, minCellCountOf, robustnessOf } from '../domain/study-spec';
 import { validateStudySpec } from './validate-study-spec';
 
 const SITE_A = '0b6f1f5e-1d2a-4c3b-9a8e-1f2e3d4c5b6a';
@@ -90,6 +90,33 @@ describe('validateStudySpec', () => {
     expect(r.ok ? '' : r.errors[0]?.message).toBe(
       'dca_range must be [lo, hi] with 0 < lo < hi < 1 (got [0.6,0.2])',
     );
+  });
+
+  it('privacy: k defaults to 5; k ≥ 5 is taken as it is; below 5 only with a written override reason', () => {
+    const none = validateStudySpec(valid);
+    expect(none.ok && minCellCountOf(none.spec)).toBe(5);
+    const ten = validateStudySpec({ ...valid, privacy: { min_cell_count: 10 } });
+    expect(ten.ok && ten.spec.privacy).toEqual({ min_cell_count: 10 });
+    const low = validateStudySpec({ ...valid, privacy: { min_cell_count: 3 } });
+    expect(low).toEqual({
+      ok: false,
+      errors: expect.arrayContaining([
+        {
+          field: 'privacy.override_reason',
+          message:
+            'override_reason must be given to set min_cell_count below 5: say why per-site counts under 5 cases may be released (e.g. "phantom data, no patients")',
+        },
+      ]),
+    });
+    const explained = validateStudySpec({
+      ...valid,
+      privacy: { min_cell_count: 1, override_reason: 'phantom data, no patients' },
+    });
+    expect(explained.ok && minCellCountOf(explained.spec)).toBe(1);
+    expect(fieldsOf({ ...valid, privacy: { min_cell_count: 0, override_reason: 'x' } })).toEqual([
+      'privacy.min_cell_count',
+    ]);
+    expect(fieldsOf({ ...valid, privacy: { min_cell_count: 5, k: 3 } })).toEqual(['privacy.k']);
   });
 
   it('takes the robustness options a study gives and leaves the rest to the defaults', () => {

@@ -59,6 +59,16 @@ export function studySpecFromDto(dto: StudySpecDto): StudySpec {
       min_sites_passing: p.min_sites_passing,
     },
     ...(dto.robustness === undefined ? {} : { robustness: robustnessFromDto(dto.robustness) }),
+    ...(dto.privacy === undefined
+      ? {}
+      : {
+          privacy: {
+            min_cell_count: dto.privacy.min_cell_count,
+            ...(dto.privacy.override_reason === undefined
+              ? {}
+              : { override_reason: dto.privacy.override_reason }),
+          },
+        }),
   };
 }
 

@@ -2,55 +2,49 @@ import { describe, expect, it } from '@jest/globals';
 import { siteMetricsReport } from './site-metrics-report';
 
 describe('siteMetricsReport', () => {
-  // The example of scikit-learn's roc_auc_score documentation: AUC 0.75.
+  // The example of scikit-learn's roc_auc_score documentation (AUC 0.75), and the same model on a
+  // test split large enough (12 of each class) for the privacy rule's k = 5 to release the summaries.
   const labels = [0, 0, 1, 1];
   const scores = [0.1, 0.4, 0.35, 0.8];
   const r = siteMetricsReport(labels, scores);
+  const big = {
+    labels: Array.from({ length: 24 }, (_, i) => i % 2),
+    scores: Array.from({ length: 24 }, (_, i) => (i % 2 === 1 ? 0.5 : 0) + (i % 12) / 25),
+  };
+  const R = siteMetricsReport(big.labels, big.scores);
 
-  it('carries the metrics report (AUC as scikit-learn gives it) without the per-case ROC curve', () => {
-    expect(r.auc).toBeCloseTo(0.75, 12);
-    expect(r.n).toBe(4);
-    expect(r.n_pos).toBe(2);
+  it('withholds the score summaries of 4 cases (2 per class < k = 5) and sends one bin of the totals', () => {
+    expect([r.n, r.n_pos, r.auc, r.delong_var, r.auc_ci, r.brier]).toEqual([4, 2, null, null, null, null]);
+    expect(r.score_histograms).toEqual({ bins: 100, edges: [0, 100], positive: [2], negative: [2] });
+    expect(r.threshold_counts).toEqual({ thresholds: [], tp: [], fp: [] });
     expect(r).not.toHaveProperty('roc');
   });
 
-  it('counts TP and FP at score ≥ t on the grid 0.01…0.99', () => {
-    expect(r.threshold_counts.thresholds).toHaveLength(99);
-    expect(r.threshold_counts.thresholds[0]).toBe(0.01);
-    expect(r.threshold_counts.thresholds[98]).toBe(0.99);
-    // By hand: t = 0.35 (index 34): positives ≥ .35 are .35, .8 → 2; negatives .4 → 1.
-    // t = 0.5 (index 49): positives .8 → 1; negatives none.  t = 0.01: all.
-    expect([r.threshold_counts.tp[34], r.threshold_counts.fp[34]]).toEqual([2, 1]);
-    expect([r.threshold_counts.tp[49], r.threshold_counts.fp[49]]).toEqual([1, 0]);
-    expect([r.threshold_counts.tp[0], r.threshold_counts.fp[0]]).toEqual([2, 2]);
+  it('with 12 of each class: the AUC, and histograms whose every count is 0 or ≥ 5', () => {
+    expect(R.auc).not.toBeNull();
+    const h = R.score_histograms;
+    expect(h.edges.length).toBeGreaterThan(2);
+    for (const c of [...h.positive, ...h.negative]) expect(c === 0 || c >= 5).toBe(true);
+    expect(h.positive.reduce((a, b) => a + b, 0)).toBe(12);
   });
 
-  it('has 1000-bin per-class histograms holding every case', () => {
-    expect(r.score_histograms.bins).toBe(1000);
-    expect(r.score_histograms.negative[100]).toBe(1); // 0.1 → bin [0.100, 0.101)
-    expect(r.score_histograms.negative[400]).toBe(1);
-    expect(r.score_histograms.positive[350]).toBe(1); // 0.35 → bin [0.350, 0.351)
-    expect(r.score_histograms.positive[800]).toBe(1);
-    const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
-    expect([sum(r.score_histograms.positive), sum(r.score_histograms.negative)]).toEqual([2, 2]);
-  });
-
-  it('agrees with its threshold counts at every grid point (histogram edges b/1000 hold each k/100)', () => {
-    // Cumulative histogram from bin 10k equals the count of scores ≥ k/100.
-    const scores = Array.from({ length: 200 }, (_, i) => Math.round(i * 0.005 * 1e6) / 1e6); // 0, .005, …, .995
-    const labels = scores.map((_, i) => i % 2);
-    const s = siteMetricsReport(labels, scores);
-    s.threshold_counts.thresholds.forEach((t, j) => {
-      const from = Math.round(t * 1000);
-      const tail = (h: number[]): number => h.slice(from).reduce((x, y) => x + y, 0);
-      expect([tail(s.score_histograms.positive), tail(s.score_histograms.negative)]).toEqual([
-        s.threshold_counts.tp[j],
-        s.threshold_counts.fp[j],
-      ]);
+  it('its threshold counts are the cases from each inner edge on', () => {
+    const h = R.score_histograms;
+    R.threshold_counts.thresholds.forEach((t, j) => {
+      expect(t).toBe(h.edges[j + 1]! / 100);
+      const tp = big.scores.filter((s, i) => s >= t && big.labels[i] === 1).length;
+      const fp = big.scores.filter((s, i) => s >= t && big.labels[i] === 0).length;
+      expect([R.threshold_counts.tp[j], R.threshold_counts.fp[j]]).toEqual([tp, fp]);
     });
   });
 
+  it("takes the study's k", () => {
+    const k12 = siteMetricsReport(big.labels, big.scores, { k: 13 });
+    expect(k12.auc).toBeNull(); // 12 per class < 13
+    expect(k12.score_histograms.edges).toEqual([0, 100]);
+  });
+
   it('is plain JSON: it survives a round trip unchanged', () => {
-    expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+    expect(JSON.parse(JSON.stringify(R))).toEqual(R);
   });
 });

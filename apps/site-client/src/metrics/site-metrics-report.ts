@@ -1,23 +1,26 @@
-import { metricsReport, siteEvaluationCounts } from '@fedaln/metrics';
+import { DEFAULT_MIN_CELL_COUNT, releasedReport } from '@fedaln/metrics';
 import type { SiteMetricsReport } from '@fedaln/protocol';
 
 /**
- * What a site sends in `metrics:report`: the `fedaln-metrics` report without its ROC curve (whose
- * thresholds are the distinct per-case scores), plus TP/FP counts on the study grid 0.01…0.99 and
- * per-class score histograms on the study's bins (`siteEvaluationCounts` of `@fedaln/metrics`, whose
- * defaults are the one layout the coordinator accepts, study-grid.ts) — aggregates only, never
- * per-case data. With `scores_b` (the four-feature model's probabilities on the same cases) its
+ * What a site sends in `metrics:report`: the `releasedReport` of `@fedaln/metrics` — the
+ * `fedaln-metrics` report without its ROC curve (whose thresholds are the distinct per-case scores),
+ * with score histograms merged until every count is 0 or at least k cases of a class, threshold counts
+ * at the merged bins' edges, Youden's point and the decision curve from those counts, and the score
+ * summaries withheld while a class has fewer than k cases (README "What a site sends, and why it is
+ * not per-case data"). With `scores_b` (the four-feature model's probabilities on the same cases) its
  * `paired` field holds that model's AUC and the paired DeLong test against it.
  *
  * @example
- * siteMetricsReport([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]).threshold_counts.tp[49]; // 1 (one positive ≥ 0.5)
+ * siteMetricsReport([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]).score_histograms.edges; // [0, 100]: 2 < k per class
  */
 export function siteMetricsReport(
   labels: ArrayLike<number>,
   scores: ArrayLike<number>,
-  options: { scores_b?: ArrayLike<number> } = {},
+  options: { scores_b?: ArrayLike<number>; k?: number } = {},
 ): SiteMetricsReport {
-  const scores_b = options.scores_b;
-  const { roc: _perCase, ...report } = metricsReport({ labels, scores, ...(scores_b ? { scores_b } : {}) });
-  return { ...report, ...siteEvaluationCounts(labels, scores) };
+  const { scores_b } = options;
+  return releasedReport(
+    { labels, scores, ...(scores_b ? { scores_b } : {}) },
+    options.k ?? DEFAULT_MIN_CELL_COUNT,
+  );
 }

@@ -1,5 +1,6 @@
 import { SiteEvent, type TaskPayload } from '@fedaln/protocol';
 import { siteMetricsReport } from '../metrics/site-metrics-report';
+import { DEFAULT_MIN_CELL_COUNT } from '@fedaln/metrics';
 import { predictProbabilities } from '@fedaln/model';
 import { featureModelScores } from './feature-baseline';
 import { loadGlobalModel } from './global-model';
@@ -8,7 +9,8 @@ import type { TaskContext } from './task-context';
 
 /**
  * An evaluate task: download the new global model, predict on the test split, and send the
- * aggregate report (`metrics:report`). Scores never leave this function except as counts.
+ * aggregate report (`metrics:report`) under the study's privacy rule; a copy of each report sent is
+ * kept in the work directory (`reports/`). Scores never leave this function except as counts.
  *
  * @example await runEvaluateTask(task, ctx);
  */
@@ -43,14 +45,18 @@ export async function runEvaluateTask(task: TaskPayload, ctx: TaskContext): Prom
   } finally {
     model.dispose();
   }
-  const report = siteMetricsReport(labels, scores, scoresB ? { scores_b: scoresB } : {});
-  await request(ctx.socket, SiteEvent.metricsReport, {
+  const k = task.min_cell_count ?? DEFAULT_MIN_CELL_COUNT;
+  const report = siteMetricsReport(labels, scores, { ...(scoresB ? { scores_b: scoresB } : {}), k });
+  const payload = {
     study_id: task.study_id,
     round: task.round,
     model_version: task.model_version,
     model_sha256: task.model_sha256,
     report,
-  });
+  };
+  await request(ctx.socket, SiteEvent.metricsReport, payload);
+  // A copy of what left the site, for its own audit (scripts/privacy-audit).
+  await ctx.work.saveSentReport(payload, k);
   const auc = report.auc === null ? 'n/a' : report.auc.toFixed(3);
   const ci = report.auc_ci ? ` (95% CI ${report.auc_ci[0].toFixed(3)}–${report.auc_ci[1].toFixed(3)})` : '';
   const fmAuc = report.paired?.auc_b;

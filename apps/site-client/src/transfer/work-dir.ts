@@ -1,14 +1,20 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import type { MetricsReportPayload } from '@fedaln/protocol';
 import { parseUploadState, type UploadState } from './upload-state';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
+/** Folders of the work directory: the site's own user only (issue 14), whatever the umask. */
+const PRIVATE_DIR_MODE = 0o700;
+/** Files: owner read/write only. */
+const PRIVATE_FILE_MODE = 0o600;
+
 /** Writes via a temporary file and a rename, so a crash never leaves a half-written file under the name. */
 async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, data);
+  await fs.writeFile(tmp, data, { mode: PRIVATE_FILE_MODE });
   await fs.rename(tmp, file);
 }
 
@@ -23,18 +29,30 @@ function isRunning(pid: number): boolean {
 }
 
 /**
- * The client's work directory: downloaded global models by sha256 (`models/<sha256>.blob`) and
- * unfinished uploads (`uploads/<study>-r<round>.blob` + `.json` state). Nothing here is patient data:
- * only model weights and their deltas.
+ * The client's work directory: downloaded global models by sha256 (`models/<sha256>.blob`),
+ * unfinished uploads (`uploads/<study>-r<round>.blob` + `.json` state), and a copy of every
+ * evaluation report the client sent (`reports/<study>-r<round>.json`, the payload as sent), for the
+ * site's own audit (`scripts/privacy-audit`). No patient data: weights, their deltas, and reports under
+ * the privacy rule. Folders are created 0700 and files 0600 (issue 14).
  */
 export class WorkDir {
   constructor(readonly dir: string) {}
 
-  /** Creates the folders and removes temporaries a killed client left half-written (see writeAtomic). */
+  /** The folder of the reports this client sent. */
+  get reportsDir(): string {
+    return path.join(this.dir, 'reports');
+  }
+
+  /**
+   * Creates the folders (0700; an existing work directory is narrowed to 0700) and removes temporaries
+   * a killed client left half-written (see writeAtomic).
+   */
   async init(): Promise<void> {
-    for (const sub of ['models', 'uploads']) {
+    await fs.mkdir(this.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    await fs.chmod(this.dir, PRIVATE_DIR_MODE);
+    for (const sub of ['models', 'uploads', 'reports']) {
       const dir = path.join(this.dir, sub);
-      await fs.mkdir(dir, { recursive: true });
+      await fs.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
       for (const name of await fs.readdir(dir)) {
         const pid = /\.(\d+)\.tmp$/.exec(name)?.[1];
         // Our own pid too: this process has written nothing yet, and in a container every start
@@ -43,6 +61,22 @@ export class WorkDir {
         if (stale) await fs.rm(path.join(dir, name), { force: true });
       }
     }
+  }
+
+  /**
+   * Keeps a copy of a report this client sent (the whole `metrics:report` payload, with the privacy
+   * rule's k it was built with), 0600; a later report for the same study and round replaces it, as it
+   * does at the coordinator.
+   *
+   * @example await work.saveSentReport(payload, 5); // reports/<study>-r<round>.json
+   */
+  async saveSentReport(payload: MetricsReportPayload, minCellCount: number): Promise<string> {
+    await fs.mkdir(this.reportsDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    const name = `${payload.study_id.replace(/[^\w.-]/g, '_')}-r${payload.round}.json`;
+    const file = path.join(this.reportsDir, name);
+    const copy = { sent_at: new Date().toISOString(), min_cell_count: minCellCount, ...payload };
+    await writeAtomic(file, `${JSON.stringify(copy, null, 2)}\n`);
+    return file;
   }
 
   private modelFile(sha: string): string {

@@ -34,6 +34,6 @@ export async function readPin<T>(workDir: string, name: string): Promise<T | nul
  * @example await writePin(workDir, PINNED_KEY_FILE, { ed25519_public_key, coordinator, pinned_at });
  */
 export async function writePin(workDir: string, name: string, record: object): Promise<void> {
-  await fs.mkdir(workDir, { recursive: true });
+  await fs.mkdir(workDir, { recursive: true, mode: 0o700 });
   await fs.writeFile(path.join(workDir, name), JSON.stringify(record, null, 2), { flag: 'wx' });
 }

@@ -42,7 +42,8 @@ async function writeModel(dir: string, artifacts: tf.io.ModelArtifacts): Promise
   if (artifacts.modelTopology instanceof ArrayBuffer) {
     throw new Error(`layers format (${dir}) stores a JSON topology; got a binary (graph-model) topology`);
   }
-  await fs.mkdir(dir, { recursive: true });
+  // A released model's folder: its owner's only (issue 14).
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const weights = new tf.io.CompositeArrayBuffer(artifacts.weightData ?? []);
   const count = Math.ceil(weights.byteLength / SHARD_BYTES);
   const paths: string[] = [];

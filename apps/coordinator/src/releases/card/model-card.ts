@@ -4,15 +4,10 @@
  * how it compares with the four-feature model, and its limits. Built only from what the coordinator
  * holds — the sites' aggregate reports — with pooled curves from their counts and histograms.
  */
-import {
-  histogramDelong,
-  histogramRoc,
-  pooledDecisionCurve,
-  sumScoreHistograms,
-  Z_95,
-} from '@fedaln/metrics';
+import { MetricsInputError, Z_95 } from '@fedaln/metrics';
 import type { SiteMetricsReport } from '@fedaln/protocol';
 import type { ReleasePolicySpec } from '../../domain/study-spec';
+import { poolReports, pooledRocCurve } from '../../evaluation/pooled-evaluation';
 import type { ReleaseVerdict } from '../../evaluation/release-policy';
 import { intendedUse, limitations, STUDY_REFERENCE, type DataSource } from './model-card-text';
 
@@ -108,6 +103,8 @@ export interface ModelCard {
       treat_all: number[];
       range: Ci;
       runs: [number, number][];
+      /** |net_benefit − the exact pooled curve| ≤ this at each threshold (pooled-decision-curve.ts). */
+      net_benefit_error_bound: number[];
     };
   };
   feature_model: (NonNullable<ModelCardInput['feature_model']> & { odds_ratios: number[] }) | null;
@@ -123,7 +120,7 @@ function ciOf(auc: number | null, variance: number | null): Ci {
 
 function site(s: ModelCardInput['sites'][number]): ModelCardSite {
   const r = s.report;
-  const roc = histogramRoc(r.score_histograms);
+  const roc = pooledRocCurve([r]);
   return {
     site_id: s.site_id,
     name: s.name,
@@ -149,8 +146,9 @@ function site(s: ModelCardInput['sites'][number]): ModelCardSite {
 
 /**
  * The model card as a JSON object (`JSON.parse(JSON.stringify(card))` deep-equals it). Pooled
- * figures come from the sites' counts: the decision curve exactly, the AUC from summed histograms
- * with its binning error bound and a DeLong CI of the binned scores (`histogramDelong`).
+ * figures come from the sites' released counts (`poolReports`): the AUC of the merged histograms with
+ * its error bound against the exact pooled AUC and a DeLong-type CI, the decision curve with its
+ * per-threshold error bound.
  *
  * @throws MetricsInputError (from @fedaln/metrics) when the sites' grids or bins differ.
  * @example
@@ -159,12 +157,10 @@ function site(s: ModelCardInput['sites'][number]): ModelCardSite {
  */
 export function buildModelCard(input: ModelCardInput): ModelCard {
   const reports = input.sites.map((s) => s.report);
-  const histogram = sumScoreHistograms(reports.map((r) => r.score_histograms));
-  const roc = histogramRoc(histogram);
-  const delong = histogramDelong(histogram);
-  const dca = pooledDecisionCurve(reports);
-  const n = reports.reduce((a, r) => a + r.n, 0);
-  const nPos = reports.reduce((a, r) => a + r.n_pos, 0);
+  const pooled = poolReports(reports);
+  if (pooled === null)
+    throw new MetricsInputError('no site reports; a model card needs at least one', 'sites', null);
+  const { n, n_pos: nPos, roc, decision_curve: dca } = pooled;
   const engines = [
     ...new Set(input.sites.map((s) => s.engine).filter((e): e is string => e !== null)),
   ].sort();
@@ -187,10 +183,10 @@ export function buildModelCard(input: ModelCardInput): ModelCard {
       n,
       n_pos: nPos,
       prevalence: n > 0 ? nPos / n : null,
-      auc: roc.auc,
-      auc_ci: delong?.ci ?? null,
-      auc_binning_error_bound: roc.auc_error_bound,
-      bins: histogram.bins,
+      auc: pooled.auc,
+      auc_ci: pooled.auc_ci,
+      auc_binning_error_bound: pooled.auc_error_bound,
+      bins: pooled.bins,
       roc: { fpr: roc.fpr, tpr: roc.tpr },
       decision_curve: {
         thresholds: dca.thresholds,
@@ -198,6 +194,7 @@ export function buildModelCard(input: ModelCardInput): ModelCard {
         treat_all: dca.treat_all,
         range: dca.range,
         runs: dca.runs,
+        net_benefit_error_bound: dca.net_benefit_error_bound,
       },
     },
     feature_model: fm && {
