@@ -203,6 +203,21 @@ describe.each(databases)('federation on %s', (database) => {
       expect(p.log()).toMatch(/round 2: update uploaded and accepted \(0\.\d MB, n_train 32\)/);
       expect(p.log()).toMatch(/round 2: evaluated v2 on 8 test cases, AUC/);
     }
+    // Issue 14: each client kept a copy of the reports it sent; scripts/privacy-audit.js reads them
+    // under the study's k (1 here, recorded in each copy).
+    for (const k of [1, 2]) {
+      expect(fs.readdirSync(path.join(work(k), 'reports')).sort()).toEqual([
+        `${studyId}-r1.json`,
+        `${studyId}-r2.json`,
+      ]);
+      const audit = spawnSync(process.execPath, [path.join(ROOT, 'scripts/privacy-audit.js'), work(k)], {
+        encoding: 'utf8',
+      });
+      expect([audit.status, audit.stdout]).toEqual([
+        0,
+        expect.stringContaining('2 reports: no released count below k'),
+      ]);
+    }
     for (const n of [1, 2]) {
       const round = await api('GET', `/api/studies/${studyId}/rounds/${n}`);
       expect(round.json.state).toBe('completed');

@@ -324,6 +324,35 @@ describe.each(databaseTargets())('round transitions killed at each write boundar
     expect(['training', 'evaluating']).toContain(after.state);
   }
 
+  it('repairs the stuck study the code before transactions left: currentRound set, its round never created', async () => {
+    const id = await newStudy();
+    const c = coordinator(db.dataSource, blobs);
+    await toAggregating(c, id);
+    await c.service.aggregationDone(id, 1, aggregate);
+    // What main's advance did before a crash: round 1 completed, currentRound = 2, no round 2 (and no audit).
+    await new TypeOrmTransactions(db.dataSource).run(async (tx) => {
+      const r1 = (await tx.rounds.find(id, 1)) as Round;
+      await tx.rounds.update(r1.id, { state: 'completed', endedAt: new Date() });
+      await tx.audit.append({
+        actor: 'system',
+        action: 'round.transition',
+        subjectType: 'round',
+        subjectId: r1.id,
+        details: { studyId: id, number: 1, from: 'evaluating', to: 'completed', event: 'evaluationDone' },
+      });
+      await tx.studies.update(id, { currentRound: 2 });
+    });
+    const restarted = coordinator(db.dataSource, blobs);
+    try {
+      await restarted.recovery.recover();
+      expect(await restarted.rounds.find(id, 2)).toMatchObject({ state: 'waiting', attempt: 1 });
+      await expectConsistent(restarted, id);
+      await expectProgress(restarted, id);
+    } finally {
+      restarted.timers.stop();
+    }
+  });
+
   describe.each(Object.keys(scenarios))('%s', (name) => {
     const scenario = scenarios[name] as Scenario;
 

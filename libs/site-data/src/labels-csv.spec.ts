@@ -27,6 +27,7 @@ describe('parseLabelsCsv', () => {
         image: 'img/a.png',
         label: 1,
         split: 'train',
+        frame: null,
         features: { size_mm: 21.5, note: 'left, upper' },
       },
       {
@@ -35,6 +36,7 @@ describe('parseLabelsCsv', () => {
         image: 'img/b.png',
         label: 0,
         split: 'test',
+        frame: null,
         features: { size_mm: null, note: 'x' },
       },
       {
@@ -43,6 +45,7 @@ describe('parseLabelsCsv', () => {
         image: 'img/d.png',
         label: 1,
         split: null,
+        frame: null,
         features: { size_mm: 12, note: null },
       },
     ]);
@@ -52,6 +55,21 @@ describe('parseLabelsCsv', () => {
       { line: 7, caseId: 'c4', reason: 'split is "validation", expected train, test or empty' },
       { line: 8, caseId: 'c5', reason: 'has 4 fields, the header has 6' },
       { line: 9, caseId: 'c6', reason: 'image is empty' },
+    ]);
+  });
+
+  it('reads the frame column as a 1-based frame number, not a feature', () => {
+    const t = parseLabelsCsv(
+      'case_id,image,aln_metastasis,frame,size_mm\nc1,a.dcm,1,12,20\nc2,b.dcm,0,,9\nc3,c.dcm,0,0,9\nc4,d.dcm,1,2.5,9\n',
+    );
+    expect(t.featureColumns).toEqual(['size_mm']);
+    expect(t.records.map((r) => [r.caseId, r.frame, r.features])).toEqual([
+      ['c1', 12, { size_mm: 20 }],
+      ['c2', null, { size_mm: 9 }],
+    ]);
+    expect(t.bad.map((b) => b.reason)).toEqual([
+      'frame is "0", expected a frame number from 1 or empty for the middle frame',
+      'frame is "2.5", expected a frame number from 1 or empty for the middle frame',
     ]);
   });
 

@@ -7,6 +7,7 @@
 import { CsvInputError, formatCsv, parseCsvRecords } from './csv';
 import {
   CASE_ID_COLUMN,
+  FRAME_COLUMN,
   IMAGE_COLUMN,
   LABEL_COLUMN,
   LABELS_FILE,
@@ -36,7 +37,9 @@ export interface LabelsRecord {
   label: 0 | 1;
   /** The split column's value; null when the column is absent or the cell empty. */
   split: Split | null;
-  /** Every column besides the required ones and `split` (e.g. ultrasound features). */
+  /** The `frame` column's value (1-based); null when the column is absent or the cell empty. */
+  frame: number | null;
+  /** Every column besides the required ones, `split` and `frame` (e.g. ultrasound features). */
   features: Record<string, FeatureValue>;
 }
 
@@ -84,8 +87,9 @@ export function parseLabelsCsv(text: string, file = LABELS_FILE): LabelsTable {
   }
   const col = (name: string): number => columns.indexOf(name);
   const splitCol = col(SPLIT_COLUMN);
+  const frameCol = col(FRAME_COLUMN);
   const featureColumns = columns.filter(
-    (c) => !(REQUIRED_COLUMNS as readonly string[]).includes(c) && c !== SPLIT_COLUMN,
+    (c) => !(REQUIRED_COLUMNS as readonly string[]).includes(c) && c !== SPLIT_COLUMN && c !== FRAME_COLUMN,
   );
 
   const out: LabelsTable = { columns, featureColumns, hasSplitColumn: splitCol >= 0, records: [], bad: [] };
@@ -115,12 +119,20 @@ export function parseLabelsCsv(text: string, file = LABELS_FILE): LabelsTable {
       reject(`${IMAGE_COLUMN} is empty`);
       continue;
     }
+    const frameText = frameCol >= 0 ? (fields[frameCol] ?? '').trim() : '';
+    if (frameText !== '' && !/^[1-9][0-9]{0,5}$/.test(frameText)) {
+      reject(
+        `${FRAME_COLUMN} is "${frameText}", expected a frame number from 1 or empty for the middle frame`,
+      );
+      continue;
+    }
     out.records.push({
       line,
       caseId,
       image,
       label: labelText === '1' ? 1 : 0,
       split: splitText === '' ? null : splitText,
+      frame: frameText === '' ? null : Number(frameText),
       features: Object.fromEntries(featureColumns.map((c) => [c, featureValue(fields[col(c)] ?? '')])),
     });
   }

@@ -7,12 +7,14 @@
 export const LABELS_FILE = 'labels.csv';
 
 export const CASE_ID_COLUMN = 'case_id';
-/** The image's path relative to the site folder (PNG or JPEG). */
+/** The image's path relative to the site folder (PNG, JPEG or DICOM). */
 export const IMAGE_COLUMN = 'image';
 /** ALN metastasis: 1 yes, 0 no. */
 export const LABEL_COLUMN = 'aln_metastasis';
 /** Optional: `train`, `test`, or empty for the seeded stratified split. */
 export const SPLIT_COLUMN = 'split';
+/** Optional: the 1-based frame of a multi-frame (cine) DICOM image; empty for the middle frame. */
+export const FRAME_COLUMN = 'frame';
 
 /** The columns every labels.csv has, in the order the header starts with. */
 export const REQUIRED_COLUMNS = [CASE_ID_COLUMN, IMAGE_COLUMN, LABEL_COLUMN] as const;

@@ -43,11 +43,16 @@ export interface SiteFolder {
   warnings: string[];
 }
 
+/** What labels.csv says about how to read an image: `frame` of a multi-frame DICOM (1-based), or null. */
+export interface ImageRowOptions {
+  frame: number | null;
+}
+
 /**
  * Opens the image at an absolute path: resolves with the pixels to keep (or undefined to keep
  * none), rejects with a message naming the file when it is missing or cannot be decoded.
  */
-export type OpenImage = (imagePath: string) => Promise<Float32Array | undefined>;
+export type OpenImage = (imagePath: string, row?: ImageRowOptions) => Promise<Float32Array | undefined>;
 
 export interface ReadSiteOptions {
   /** Seed of the stratified split for rows without a `split` value. */
@@ -96,7 +101,7 @@ export async function readSiteFolder(dir: string, options: ReadSiteOptions): Pro
     const imagePath = path.resolve(dir, r.image);
     let image: Float32Array | undefined;
     try {
-      image = await options.openImage(imagePath);
+      image = await options.openImage(imagePath, { frame: r.frame });
     } catch (err) {
       reject((err as Error).message);
       continue;

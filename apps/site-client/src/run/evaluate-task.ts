@@ -1,5 +1,6 @@
 import { SiteEvent, type TaskPayload } from '@fedaln/protocol';
 import { siteMetricsReport } from '../metrics/site-metrics-report';
+import { DEFAULT_MIN_CELL_COUNT } from '@fedaln/metrics';
 import { predictProbabilities } from '@fedaln/model';
 import { featureModelScores } from './feature-baseline';
 import { loadGlobalModel } from './global-model';
@@ -44,10 +45,8 @@ export async function runEvaluateTask(task: TaskPayload, ctx: TaskContext): Prom
   } finally {
     model.dispose();
   }
-  const report = siteMetricsReport(labels, scores, {
-    ...(scoresB ? { scores_b: scoresB } : {}),
-    ...(task.min_cell_count === undefined ? {} : { k: task.min_cell_count }),
-  });
+  const k = task.min_cell_count ?? DEFAULT_MIN_CELL_COUNT;
+  const report = siteMetricsReport(labels, scores, { ...(scoresB ? { scores_b: scoresB } : {}), k });
   const payload = {
     study_id: task.study_id,
     round: task.round,
@@ -57,7 +56,7 @@ export async function runEvaluateTask(task: TaskPayload, ctx: TaskContext): Prom
   };
   await request(ctx.socket, SiteEvent.metricsReport, payload);
   // A copy of what left the site, for its own audit (scripts/privacy-audit).
-  await ctx.work.saveSentReport(payload);
+  await ctx.work.saveSentReport(payload, k);
   const auc = report.auc === null ? 'n/a' : report.auc.toFixed(3);
   const ci = report.auc_ci ? ` (95% CI ${report.auc_ci[0].toFixed(3)}–${report.auc_ci[1].toFixed(3)})` : '';
   const fmAuc = report.paired?.auc_b;

@@ -39,12 +39,12 @@ describe('WorkDir under umask 022', () => {
       model_sha256: 'ab'.repeat(32),
       report: releasedReport({ labels, scores: labels.map((y, i) => 0.3 * y + i / 100) }),
     };
-    await work.saveSentReport(payload);
-    const file = await work.saveSentReport({ ...payload, model_version: 3 });
+    await work.saveSentReport(payload, 5);
+    const file = await work.saveSentReport({ ...payload, model_version: 3 }, 5);
     expect(path.basename(file)).toBe('8f14e45f-ceea-467f-a0e6-1b5c6d7e8f90-r3.json');
     expect(fs.readdirSync(work.reportsDir)).toEqual([path.basename(file)]);
     expect(mode(file)).toBe(0o600);
     const kept = JSON.parse(fs.readFileSync(file, 'utf8'));
-    expect(kept).toMatchObject({ ...payload, sent_at: expect.any(String) });
+    expect(kept).toMatchObject({ ...payload, min_cell_count: 5, sent_at: expect.any(String) });
   });
 });

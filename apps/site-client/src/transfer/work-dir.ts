@@ -64,21 +64,18 @@ export class WorkDir {
   }
 
   /**
-   * Keeps a copy of a report this client sent (the whole `metrics:report` payload), 0600; a later
-   * report for the same study and round replaces it, as it does at the coordinator.
+   * Keeps a copy of a report this client sent (the whole `metrics:report` payload, with the privacy
+   * rule's k it was built with), 0600; a later report for the same study and round replaces it, as it
+   * does at the coordinator.
    *
-   * @example await work.saveSentReport(payload); // reports/<study>-r<round>.json
+   * @example await work.saveSentReport(payload, 5); // reports/<study>-r<round>.json
    */
-  async saveSentReport(payload: MetricsReportPayload): Promise<string> {
+  async saveSentReport(payload: MetricsReportPayload, minCellCount: number): Promise<string> {
     await fs.mkdir(this.reportsDir, { recursive: true, mode: PRIVATE_DIR_MODE });
-    const file = path.join(
-      this.reportsDir,
-      `${payload.study_id.replace(/[^\w.-]/g, '_')}-r${payload.round}.json`,
-    );
-    await writeAtomic(
-      file,
-      `${JSON.stringify({ sent_at: new Date().toISOString(), ...payload }, null, 2)}\n`,
-    );
+    const name = `${payload.study_id.replace(/[^\w.-]/g, '_')}-r${payload.round}.json`;
+    const file = path.join(this.reportsDir, name);
+    const copy = { sent_at: new Date().toISOString(), min_cell_count: minCellCount, ...payload };
+    await writeAtomic(file, `${JSON.stringify(copy, null, 2)}\n`);
     return file;
   }
 

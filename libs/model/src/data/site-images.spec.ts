@@ -1,10 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { readSiteFolder } from '@fedaln/site-data';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
+import { decodeRgb } from '../images/decode';
 import { siteImageOpener } from './site-images';
+
+const DICOM_FIXTURES = path.join(__dirname, '..', 'images', 'dicom', 'fixtures');
 
 async function siteFolder(csv: string, images: string[]): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fedaln-site-'));
@@ -51,5 +54,30 @@ describe('siteImageOpener with readSiteFolder', () => {
     expect(site.cases[0]!.image).toBeUndefined();
     expect(await siteImageOpener()(path.join(dir, 'img', 'a.png'))).toBeUndefined();
     await expect(siteImageOpener()(path.join(dir, 'img', 'broken.png'))).rejects.toThrow(/cannot decode image .*broken\.png/);
+  });
+
+  it('reads DICOM by content whatever its name, with the frame column, and refuses what it cannot read', async () => {
+    const dir = await siteFolder(
+      [
+        'case_id,image,aln_metastasis,split,frame',
+        'c1,img/cine.png,1,train,4',
+        'c2,img/cine.png,0,test,',
+        'c3,img/be.dcm,0,train,',
+      ].join('\n'),
+      [],
+    );
+    // A DICOM file named .png: the content decides, not the extension.
+    await copyFile(path.join(DICOM_FIXTURES, 'cine4-rle.dcm'), path.join(dir, 'img', 'cine.png'));
+    await copyFile(path.join(DICOM_FIXTURES, 'big-endian.dcm'), path.join(dir, 'img', 'be.dcm'));
+    const site = await readSiteFolder(dir, { seed: 1, openImage: siteImageOpener(8) });
+    expect(site.cases.map((c) => c.caseId)).toEqual(['c1', 'c2']);
+    const frame = async (f: number | null): Promise<number[]> =>
+      Array.from(await siteImageOpener(8)(path.join(dir, 'img', 'cine.png'), { frame: f })!.then((x) => x!));
+    expect(Array.from(site.cases[0]!.image!)).toEqual(await frame(4));
+    expect(Array.from(site.cases[1]!.image!)).toEqual(await frame(2)); // middle of 4
+    expect(await frame(4)).not.toEqual(await frame(2));
+    expect(site.bad.map((b) => [b.line, b.caseId])).toEqual([[4, 'c3']]);
+    expect(site.bad[0]!.reason).toContain('1.2.840.10008.1.2.2 (Explicit VR Big Endian)');
+    expect(await decodeRgb(path.join(dir, 'img', 'cine.png'), 8)).toHaveLength(8 * 8 * 3);
   });
 });

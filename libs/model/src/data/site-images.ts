@@ -1,6 +1,6 @@
 /**
  * How the model opens a site folder's images for `readSiteFolder` of @fedaln/site-data: decoded with
- * sharp and normalised as the model expects (images/decode.ts).
+ * sharp (DICOM through images/source-image.ts) and normalised as the model expects (images/decode.ts).
  */
 import type { OpenImage } from '@fedaln/site-data';
 import { loadImage } from '../images/decode';
@@ -12,8 +12,8 @@ import { loadImage } from '../images/decode';
  * @example const site = await readSiteFolder('/data/site-a', { seed: 1, openImage: siteImageOpener(224) });
  */
 export function siteImageOpener(inputSize?: number): OpenImage {
-  return async (imagePath) => {
-    const decoded = await loadImage(imagePath, inputSize ?? 8);
+  return async (imagePath, row) => {
+    const decoded = await loadImage(imagePath, inputSize ?? 8, { frame: row?.frame ?? null });
     return inputSize !== undefined ? decoded : undefined;
   };
 }

@@ -1,15 +1,20 @@
 /**
  * Image decoding for the model: PNG or JPEG of any size, grayscale, grayscale+alpha, RGB or RGBA,
- * to a 3-channel square image of the study's input size, normalised for Keras DenseNet.
+ * or DICOM (source-image.ts), to a 3-channel square image of the study's input size, normalised
+ * for Keras DenseNet.
  */
 import sharp from 'sharp';
+import type { DicomReadOptions } from './dicom/decode-dicom';
 import { normaliseRgb } from './normalise';
+import { describeSource, readSourceImage, type ImageSource, type SourceImage } from './source-image';
 
-/** An image file path, or its encoded bytes. */
-export type ImageSource = string | Buffer;
+export type { ImageSource } from './source-image';
 
-function describe(source: ImageSource): string {
-  return typeof source === 'string' ? source : `<${source.length}-byte buffer>`;
+/** A sharp pipeline on the image as the model sees it, before resizing (DICOM: decoded and cropped). */
+export function sharpOf(image: SourceImage): sharp.Sharp {
+  if (image.kind === 'encoded') return sharp(image.bytes, { failOn: 'error' });
+  const { width, height, channels, data } = image.pixels;
+  return sharp(data, { raw: { width, height, channels } });
 }
 
 /**
@@ -18,11 +23,16 @@ function describe(source: ImageSource): string {
  * `load_img(target_size=…)` the aspect ratio is not kept. Resampling is bilinear, the default of
  * Keras's `image_dataset_from_directory`.
  */
-export async function decodeRgb(source: ImageSource, size: number): Promise<Uint8Array> {
+export async function decodeRgb(
+  source: ImageSource,
+  size: number,
+  options: DicomReadOptions = {},
+): Promise<Uint8Array> {
+  const image = await readSourceImage(source, options);
   let data: Buffer;
   let channels: number;
   try {
-    const out = await sharp(source, { failOn: 'error' })
+    const out = await sharpOf(image)
       .resize({ width: size, height: size, fit: 'fill', kernel: 'linear' })
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
@@ -30,7 +40,7 @@ export async function decodeRgb(source: ImageSource, size: number): Promise<Uint
     channels = out.info.channels;
   } catch (err) {
     throw new Error(
-      `cannot decode image ${describe(source)}: ${(err as Error).message}; expected a readable PNG or JPEG`,
+      `cannot decode image ${describeSource(source)}: ${(err as Error).message}; expected a readable PNG, JPEG or DICOM file`,
     );
   }
   const pixels = size * size;
@@ -49,9 +59,14 @@ export async function decodeRgb(source: ImageSource, size: number): Promise<Uint
 /**
  * Decodes an image into the model's input: Float32Array, HWC, `size`×`size`×3, normalised with
  * ImageNet mean/std as Keras DenseNet's `preprocess_input` does (see normalise.ts).
- * A file that cannot be decoded is an error naming the file.
+ * A file that cannot be decoded is an error naming the file; a refused DICOM file a `DicomRefusal`.
+ * `options.frame` picks a multi-frame DICOM's frame (1-based).
  * @example const x = await loadImage('site/img/case-001.png', 224); // x.length === 224 * 224 * 3
  */
-export async function loadImage(source: ImageSource, size: number): Promise<Float32Array> {
-  return normaliseRgb(await decodeRgb(source, size));
+export async function loadImage(
+  source: ImageSource,
+  size: number,
+  options: DicomReadOptions = {},
+): Promise<Float32Array> {
+  return normaliseRgb(await decodeRgb(source, size, options));
 }
