@@ -85,6 +85,12 @@ describe('releasedReportProblem: what the coordinator refuses, naming the field 
       'youden is {"threshold":',
     ],
     ['the exact decision curve', { ...good, dca: metricsReport(big).dca }, 5, 'dca.net_benefit['],
+    [
+      'a curve at the released thresholds only',
+      { ...good, dca: { ...good.dca!, thresholds: [0.5], net_benefit: [0.1], treat_all: [0] } },
+      5,
+      'dca.thresholds has 1 values; the privacy rule releases the curve of the released counts on the 99 grid thresholds',
+    ],
   ])('%s', (_name, report, k, message) => {
     expect(releasedReportProblem(report, k)).toContain(message);
   });

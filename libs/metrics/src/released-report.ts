@@ -193,7 +193,9 @@ export function releasedReportProblem(r: ReleasedReportFields, k: number): strin
         !near(d.net_benefit[i] ?? null, wd.net_benefit[i]!) ||
         !near(d.treat_all[i] ?? null, wd.treat_all[i]!),
     );
-    if (j >= 0 || d.thresholds.length !== wd.thresholds.length)
+    if (d.thresholds.length !== wd.thresholds.length)
+      return `dca.thresholds has ${d.thresholds.length} values; the privacy rule releases the curve of the released counts on the ${wd.thresholds.length} grid thresholds`;
+    if (j >= 0)
       return `dca.net_benefit[${j}] is ${d.net_benefit[j]} at t = ${wd.thresholds[j]}; the privacy rule releases the curve of the released counts (${wd.net_benefit[j]}), not one computed from the scores`;
     if (JSON.stringify([d.range, d.runs]) !== JSON.stringify([wd.range, wd.runs]))
       return `dca.range is ${JSON.stringify(d.range)} and dca.runs ${JSON.stringify(d.runs)}; the released counts give ${JSON.stringify(wd.range)} and ${JSON.stringify(wd.runs)}`;

@@ -47,7 +47,11 @@ export class StudyReleasesController {
   }
 }
 
-/** Releases and their files, for the lead and for the sites of the release's study. */
+/**
+ * Releases and their files, for the lead and for the sites of the release's study. A site sees its own
+ * evaluation report only, in the record and the model card; the pooled figures cover every site
+ * (release-visibility.ts).
+ */
 @Controller('api/releases')
 @UseGuards(AdminOrSiteGuard)
 export class ReleasesController {
