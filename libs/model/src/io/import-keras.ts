@@ -12,7 +12,7 @@ import { Hdf5File } from './hdf5-file';
 import { type KerasH5Layout, listKerasH5Tensors, type WeightedLayer } from './keras-h5';
 import { matchKerasTensors } from './keras-weight-check';
 import { layersFormatDir } from './layers-format';
-import { weightShapes } from './named-weights';
+import { type NamedWeight, weightShapes } from './named-weights';
 
 export interface ImportKerasOptions {
   arch: Architecture;
@@ -46,33 +46,39 @@ export function weightedLayers(model: tfl.LayersModel): WeightedLayer[] {
     }));
 }
 
-/**
- * Imports `file` into the layers-format directory `outDir`; throws `Hdf5Error` (not HDF5, truncated)
- * or `KerasImportError` (layout, names, shapes) naming the problem and the flag to fix it.
- *
- * @example await importKerasH5('densenet201_weights_tf_dim_ordering_tf_kernels.h5', 'models/densenet201', { arch: 'densenet201' });
- */
-export async function importKerasH5(
-  file: string,
-  outDir: string,
-  options: ImportKerasOptions,
-): Promise<ImportKerasResult> {
+/** What the architecture expects: topology, weight names and shapes, weighted layers. */
+function describeTarget(options: ImportKerasOptions) {
   const { arch, noTop = false, classes = 1000, inputSize = 224 } = options;
   const head: Head = noTop ? 'none' : 'imagenet';
   // Built only for its topology, names and shapes; disposed before any value is read, so the
   // architecture's random weights and the file's are never in memory together.
   const model = buildModel({ arch, inputSize, head, classes, seed: 0 });
-  let topology: tf.io.ModelArtifacts['modelTopology'];
-  let expected: { name: string; shape: number[] }[];
-  let layers: WeightedLayer[];
   try {
-    topology = model.toJSON(null, false) as tf.io.ModelArtifacts['modelTopology'];
-    expected = weightShapes(model);
-    layers = weightedLayers(model);
+    return {
+      head,
+      topology: model.toJSON(null, false) as tf.io.ModelArtifacts['modelTopology'],
+      expected: weightShapes(model),
+      layers: weightedLayers(model),
+    };
   } finally {
     model.dispose();
   }
+}
 
+/**
+ * Reads a Keras weights file as named float32 weights in the architecture's order (with `noTop`,
+ * without the classifier), after checking every name and shape; throws `Hdf5Error` (not HDF5,
+ * truncated, unreadable) or `KerasImportError` (layout, names, shapes) naming the problem and the
+ * flag that fixes it. What a study's `init_weights: "x.h5"` goes through.
+ *
+ * @example (await readKerasH5Weights('densenet201.h5', { arch: 'densenet201', noTop: true })).weights[0].name // 'conv1_conv/kernel'
+ */
+export async function readKerasH5Weights(
+  file: string,
+  options: ImportKerasOptions,
+): Promise<ImportKerasResult & { weights: NamedWeight[]; topology: tf.io.ModelArtifacts['modelTopology'] }> {
+  const { arch, noTop = false, classes = 1000 } = options;
+  const { head, topology, expected, layers } = describeTarget(options);
   const h5 = await Hdf5File.open(file);
   try {
     const { layout, tensors, keras3Convs } = listKerasH5Tensors(h5, layers);
@@ -84,27 +90,14 @@ export async function importKerasH5(
       ...(keras3Convs === undefined ? {} : { keras3Convs }),
     });
     const totalBytes = matched.reduce((a, t) => a + 4 * t.shape.reduce((x, y) => x * y, 1), 0);
-    const buffers: ArrayBuffer[] = [];
+    const weights: NamedWeight[] = [];
     let bytes = 0;
     for (const t of matched) {
       const { values } = h5.readFloat32(t.path);
-      const whole = values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
-      buffers.push(
-        (whole
-          ? values.buffer
-          : values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) as ArrayBuffer,
-      );
+      weights.push({ name: t.name, shape: [...t.shape], values });
       bytes += values.byteLength;
-      options.onProgress?.({ tensors: buffers.length, totalTensors: matched.length, bytes, totalBytes });
+      options.onProgress?.({ tensors: weights.length, totalTensors: matched.length, bytes, totalBytes });
     }
-    await layersFormatDir(outDir).save({
-      modelTopology: topology,
-      format: 'layers-model',
-      generatedBy: `fedaln-model import-keras (${layout})`,
-      convertedBy: null,
-      weightSpecs: expected.map((e) => ({ name: e.name, shape: e.shape, dtype: 'float32' as const })),
-      weightData: buffers,
-    });
     return {
       layout,
       arch,
@@ -112,8 +105,38 @@ export async function importKerasH5(
       classes: noTop ? 0 : classes,
       tensors: matched.length,
       params: totalBytes / 4,
+      weights,
+      topology,
     };
   } finally {
     h5.close();
   }
+}
+
+/**
+ * Imports `file` into the layers-format directory `outDir` ({@link readKerasH5Weights}, then the
+ * values go into the shards without another copy of the whole set).
+ *
+ * @example await importKerasH5('densenet201_weights_tf_dim_ordering_tf_kernels.h5', 'models/densenet201', { arch: 'densenet201' });
+ */
+export async function importKerasH5(
+  file: string,
+  outDir: string,
+  options: ImportKerasOptions,
+): Promise<ImportKerasResult> {
+  const { weights, topology, ...result } = await readKerasH5Weights(file, options);
+  await layersFormatDir(outDir).save({
+    modelTopology: topology,
+    format: 'layers-model',
+    generatedBy: `fedaln-model import-keras (${result.layout})`,
+    convertedBy: null,
+    weightSpecs: weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: 'float32' as const })),
+    // h5wasm hands each dataset out in its own buffer; only a view into a larger one is copied.
+    weightData: weights.map(({ values }) =>
+      values.byteOffset === 0 && values.byteLength === values.buffer.byteLength
+        ? (values.buffer as ArrayBuffer)
+        : (values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength) as ArrayBuffer),
+    ),
+  });
+  return result;
 }
