@@ -8,9 +8,10 @@ import { describe, expect, it } from '@jest/globals';
 import { buildModel, predictProbabilities, selectEngine, siteImageOpener } from '@fedaln/model';
 import { readSiteFolder, type SiteFolder } from '@fedaln/site-data';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import sharp from 'sharp';
 import { trainModel } from '../../libs/model/src/train/train-model';
 
 const ROOT = path.join(__dirname, '../..');
@@ -89,5 +90,42 @@ describe('fedaln-phantom --format dicom', () => {
     expect(a.p.length).toBeGreaterThan(0);
     expect(b.losses).toEqual(a.losses);
     expect(Array.from(b.p)).toEqual(Array.from(a.p));
+  });
+
+  it('fedaln-site inspect-data lists every DICOM row with its region and dumps exactly the PNG pixels', async () => {
+    const dump = path.join(tmp, 'dump');
+    const bin = path.join(ROOT, 'apps/site-client/bin/fedaln-site.js');
+    const run = spawnSync(
+      process.execPath,
+      [bin, 'inspect-data', '--data', dicom, '--json', '--dump-png', dump],
+      { encoding: 'utf8' },
+    );
+    expect(run.stderr).toContain('24 rows');
+    expect(run.status).toBe(0);
+    const rows = run.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            status: string;
+            width: number;
+            height: number;
+            region: { spacing_mm: number[] };
+          },
+      );
+    expect(rows).toHaveLength(24);
+    for (const r of rows) {
+      expect([r.status, r.width, r.height]).toEqual(['ok', SIZE, SIZE]);
+      expect(r.region.spacing_mm).toEqual([45 / SIZE, 45 / SIZE]); // FIELD_OF_VIEW_MM / size
+    }
+    expect(readdirSync(dump)).toHaveLength(24);
+    const gray = async (file: string): Promise<Buffer> => sharp(file).toColourspace('b-w').raw().toBuffer();
+    // line-2 is the first case: the dumped crop is the PNG site's image, pixel for pixel.
+    expect(
+      (await gray(path.join(dump, 'line-2.png'))).equals(
+        await gray(path.join(png, 'images', 'site1-0001.png')),
+      ),
+    ).toBe(true);
   });
 });
