@@ -5,6 +5,7 @@
 import { UsageError } from '@fedaln/cli-flags';
 import { parseCommand, USAGE } from './cli/parse-command';
 import { evaluateCommand } from './commands/evaluate-command';
+import { inspectDataCommand } from './commands/inspect-data-command';
 import { predictCommand } from './commands/predict-command';
 import { pullCommand } from './commands/pull-command';
 import { runCommand } from './commands/run-command';
@@ -27,6 +28,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return predictCommand(cmd, log);
     case 'evaluate':
       return evaluateCommand(cmd, log);
+    case 'inspect-data':
+      return inspectDataCommand(cmd, (line) => process.stdout.write(`${line}\n`), log);
   }
 }
 

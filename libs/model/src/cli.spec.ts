@@ -142,6 +142,7 @@ describe('fedaln-model convert and inspect', () => {
     const model = buildModel({ arch: 'densenet-tiny', inputSize: 32, head: 'binary', seed: 4 });
     const dir = path.join(root, 'inspect-dir');
     await model.save(layersFormatDir(dir));
+    const kernel = namedWeights(model).find((w) => w.name === 'conv1_conv/kernel')!.values;
     model.dispose();
     const r = run('inspect', dir, '--json');
     expect(r.code).toBe(0);
@@ -155,12 +156,15 @@ describe('fedaln-model convert and inspect', () => {
       },
     ]);
     const tensors = report.tensors as { name: string; shape: number[]; encoding: string; bytes: number }[];
-    // conv1_conv/kernel: 7·7·3·24 float32 = 14,112 bytes; all tensors together fill the shard.
+    // conv1_conv/kernel: 7·7·3·24 float32 = 14,112 bytes, hashed on their own; all tensors together fill the shard.
     expect(tensors.find((t) => t.name === 'conv1_conv/kernel')).toEqual({
       name: 'conv1_conv/kernel',
       shape: [7, 7, 3, 24],
       encoding: 'float32',
       bytes: 14_112,
+      sha256: createHash('sha256')
+        .update(Buffer.from(kernel.buffer, kernel.byteOffset, kernel.byteLength))
+        .digest('hex'),
     });
     expect(tensors.reduce((a, t) => a + t.bytes, 0)).toBe(shard.length);
   });

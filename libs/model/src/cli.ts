@@ -28,6 +28,7 @@ function loadModelCode() {
     ...(require('./densenet/model-summary') as typeof import('./densenet/model-summary')),
     ...(require('./io/blob-conversion') as typeof import('./io/blob-conversion')),
     ...(require('./io/layers-format') as typeof import('./io/layers-format')),
+    ...(require('./io/import-keras') as typeof import('./io/import-keras')),
   };
 }
 
@@ -35,6 +36,7 @@ const USAGE = `usage:
   fedaln-model summary --arch ${ARCHITECTURES.join('|')} [--input 224] [--classes 1000|1] [--no-top] [--json]
   fedaln-model convert --in DIR_WITH_MODEL_JSON --out FILE.blob [--encoding f32|f16|q8]
   fedaln-model convert --in FILE.blob --out DIR [--input 224]
+  fedaln-model import-keras FILE.h5 --arch ${ARCHITECTURES.join('|')} [--no-top] [--classes 1000] [--input 224] --out DIR
   fedaln-model inspect FILE.blob|DIR [--json]`;
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -50,6 +52,7 @@ const EXPECTED = {
   input: 'pass e.g. --input 224',
   classes: 'pass e.g. --classes 1',
   in: 'pass a layers-format directory or a .blob file',
+  'no-top': 'a switch: pass --no-top alone',
   out: 'pass e.g. --out model.blob',
   encoding: `expected one of ${TENSOR_ENCODINGS.join(', ')}`,
 };
@@ -146,6 +149,80 @@ async function convert(args: string[]): Promise<void> {
   );
 }
 
+/** Progress of a long import on stderr, every tenth of the bytes, so stdout stays the result. */
+function progressReporter(file: string) {
+  let shown = 0;
+  return ({
+    tensors,
+    totalTensors,
+    bytes,
+    totalBytes,
+  }: {
+    tensors: number;
+    totalTensors: number;
+    bytes: number;
+    totalBytes: number;
+  }) => {
+    if (totalBytes < 8e6) return; // a small file is done before a line would help
+    const tenth = Math.floor((10 * bytes) / Math.max(totalBytes, 1));
+    if (tenth <= shown && tensors < totalTensors) return;
+    shown = tenth;
+    process.stderr.write(
+      `fedaln-model: ${file}: read ${tensors}/${totalTensors} tensors, ${(bytes / 1e6).toFixed(1)}/${(totalBytes / 1e6).toFixed(1)} MB\n`,
+    );
+  };
+}
+
+async function importKeras(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, {
+    arch: { type: 'string' },
+    out: { type: 'string' },
+    input: { type: 'string' },
+    classes: { type: 'string' },
+    'no-top': { type: 'boolean' },
+  });
+  const file = positionals[0];
+  if (positionals.length !== 1 || file === undefined)
+    throw new UsageError(
+      `import-keras takes one FILE.h5; got ${positionals.length ? `"${positionals.join(' ')}"` : 'none'}`,
+    );
+  const arch = values.arch;
+  if (typeof arch !== 'string' || !isArchitecture(arch)) {
+    throw new UsageError(
+      `--arch "${arch ?? ''}" is not a DenseNet; expected one of ${ARCHITECTURES.join(', ')} (the Keras application the file was saved from)`,
+    );
+  }
+  const out = values.out;
+  if (typeof out !== 'string')
+    throw new UsageError('import-keras needs --out DIR (the layers-format directory to write)');
+  const inputSize = integerFlag('--input', values.input, { min: 1, default: 224 });
+  if (finalFeatureSize(DENSENET_SPECS[arch], inputSize) < 1) {
+    throw new UsageError(`--input ${inputSize} is too small for ${arch}; expected at least 32`);
+  }
+  const noTop = values['no-top'] === true;
+  if (noTop && values.classes !== undefined) {
+    throw new UsageError('--no-top and --classes contradict; drop one (--no-top has no classifier)');
+  }
+  const classes = integerFlag('--classes', values.classes, { min: 1, default: 1000 });
+  const { selectEngine, importKerasH5 } = loadModelCode();
+  await selectEngine('cpu');
+  const result = await importKerasH5(file, out, {
+    arch,
+    noTop,
+    classes,
+    inputSize,
+    onProgress: progressReporter(file),
+  }).catch((err: Error) => {
+    // Bad input (not HDF5, truncated, names or shapes that do not fit): exit 2 with the message.
+    if (err.name === 'Hdf5Error' || err.name === 'KerasImportError') throw new UsageError(err.message);
+    throw err;
+  });
+  print(
+    `${out}: ${result.arch} (${result.head === 'none' ? 'no top' : `top of ${result.classes} classes`}) from ${file} (${result.layout}), ` +
+      `${result.tensors} tensors, ${result.params} values`,
+  );
+}
+
 interface TensorRow {
   name: string;
   shape: number[];
@@ -172,20 +249,29 @@ async function inspect(args: string[]): Promise<void> {
     const { manifestEntryBytes } = loadModelCode();
     const modelJson = JSON.parse(await fs.readFile(path.join(file, MODEL_JSON), 'utf8')) as tf.io.ModelJSON;
     const entries = (modelJson.weightsManifest ?? []).flatMap((g) => g.weights);
-    const shards = await Promise.all(
-      (modelJson.weightsManifest ?? [])
-        .flatMap((g) => g.paths)
-        .map(async (p) => {
-          const bytes = await fs.readFile(path.join(file, p));
-          return { path: p, bytes: bytes.length, sha256: sha(bytes) };
-        }),
-    );
-    const tensors = entries.map((e) => ({
-      name: e.name,
-      shape: e.shape,
-      encoding: e.quantization?.dtype ?? e.dtype,
-      bytes: manifestEntryBytes(e) ?? 0,
-    }));
+    const shardBytes: Buffer[] = [];
+    const shards = [];
+    for (const p of (modelJson.weightsManifest ?? []).flatMap((g) => g.paths)) {
+      const bytes = await fs.readFile(path.join(file, p));
+      shardBytes.push(bytes);
+      shards.push({ path: p, bytes: bytes.length, sha256: sha(bytes) });
+    }
+    // Each tensor's stored bytes hashed on their own, so a tensor can be compared with another
+    // reader's (e.g. h5py's float32 little-endian bytes) without printing values.
+    const all = Buffer.concat(shardBytes);
+    let offset = 0;
+    const tensors = entries.map((e) => {
+      const bytes = manifestEntryBytes(e) ?? 0;
+      const row = {
+        name: e.name,
+        shape: e.shape,
+        encoding: e.quantization?.dtype ?? e.dtype,
+        bytes,
+        sha256: offset + bytes <= all.length ? sha(all.subarray(offset, offset + bytes)) : null,
+      };
+      offset += bytes;
+      return row;
+    });
     report = { file, kind: 'layers-model', format: modelJson.format ?? null, shards, tensors };
     print(
       `${file}: tfjs ${modelJson.format ?? 'layers-model'}, ${tensors.length} tensors in ${shards.length} shards`,
@@ -230,7 +316,12 @@ async function inspect(args: string[]): Promise<void> {
   if (values.json) print(JSON.stringify(report));
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { summary, convert, inspect };
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+  summary,
+  convert,
+  inspect,
+  'import-keras': importKeras,
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -12,6 +12,8 @@ import { CASE_ID_COLUMN, LABEL_COLUMN, LABELS_FILE, SPLIT_COLUMN, SPLITS, type S
 import { seededSplit } from './split';
 
 export interface SiteCase {
+  /** Its line in labels.csv (the header is line 1); readSiteFolder always sets it. */
+  line?: number;
   caseId: string;
   /** Absolute path of the image. */
   imagePath: string;
@@ -43,8 +45,9 @@ export interface SiteFolder {
   warnings: string[];
 }
 
-/** What labels.csv says about how to read an image: `frame` of a multi-frame DICOM (1-based), or null. */
+/** The labels.csv row an image comes from: its line, and `frame` of a multi-frame DICOM (1-based) or null. */
 export interface ImageRowOptions {
+  line: number;
   frame: number | null;
 }
 
@@ -101,13 +104,14 @@ export async function readSiteFolder(dir: string, options: ReadSiteOptions): Pro
     const imagePath = path.resolve(dir, r.image);
     let image: Float32Array | undefined;
     try {
-      image = await options.openImage(imagePath, { frame: r.frame });
+      image = await options.openImage(imagePath, { line: r.line, frame: r.frame });
     } catch (err) {
       reject((err as Error).message);
       continue;
     }
     seen.add(r.caseId);
     accepted.push({
+      line: r.line,
       caseId: r.caseId,
       imagePath,
       label: r.label,

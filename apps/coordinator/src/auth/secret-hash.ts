@@ -1,4 +1,4 @@
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import type { SecretHash } from '../domain/records';
 
 /**
@@ -43,15 +43,49 @@ export async function hashSecret(secret: string): Promise<SecretHash> {
 }
 
 /**
- * Recomputes the hash and compares in constant time, so timing reveals nothing about the stored hash.
+ * Secrets that verified lately, so a site or the lead calling again costs no second scrypt: keyed by
+ * SHA-256 of (salt, hash, secret) — a changed or removed stored hash misses, and the secret itself is
+ * not kept — for {@link VERIFIED_TTL_MS}, at most {@link VERIFIED_MAX} entries (oldest dropped). Only
+ * successes enter, so guesses cannot grow it. Revocation is unaffected: a revoked token's row is not
+ * found, so its hash is never checked.
+ */
+const VERIFIED_TTL_MS = 10 * 60_000;
+const VERIFIED_MAX = 1024;
+const verified = new Map<string, number>();
+
+function verifiedKey(secret: string, stored: SecretHash): string {
+  return createHash('sha256')
+    .update(stored.salt)
+    .update('\0')
+    .update(stored.hash)
+    .update('\0')
+    .update(secret)
+    .digest('base64');
+}
+
+/**
+ * Recomputes the hash and compares in constant time, so timing reveals nothing about the stored hash;
+ * a secret that verified in the last 10 minutes is not hashed again.
  *
  * @example
  * if (!(await verifySecret(presented, stored))) throw new DomainError('UNAUTHENTICATED', '…');
  */
-export async function verifySecret(secret: string, stored: SecretHash): Promise<boolean> {
+export async function verifySecret(secret: string, stored: SecretHash, now = Date.now()): Promise<boolean> {
+  const cacheKey = verifiedKey(secret, stored);
+  const until = verified.get(cacheKey);
+  if (until !== undefined && until > now) return true;
+  verified.delete(cacheKey);
   const expected = Buffer.from(stored.hash, 'base64');
   const key = await derive(secret, Buffer.from(stored.salt, 'base64'));
-  return expected.length === key.length && timingSafeEqual(key, expected);
+  const ok = expected.length === key.length && timingSafeEqual(key, expected);
+  if (ok) {
+    verified.set(cacheKey, now + VERIFIED_TTL_MS);
+    for (const oldest of verified.keys()) {
+      if (verified.size <= VERIFIED_MAX) break;
+      verified.delete(oldest);
+    }
+  }
+  return ok;
 }
 
 /** A new random token: 32 bytes as base64url (43 characters). */

@@ -194,8 +194,9 @@ export class StudySpecDto implements StudySpec {
   input_size!: number;
 
   @IsString()
-  @Matches(/^(random|.*model\.json)$/, {
-    message: 'init_weights must be "random" or the path of a tfjs layers model.json',
+  @Matches(/^(random|.*model\.json|.*\.h5)$/i, {
+    message:
+      'init_weights must be "random", the path of a tfjs layers model.json, or of a Keras weights file (.h5, .weights.h5)',
   })
   init_weights!: string;
 

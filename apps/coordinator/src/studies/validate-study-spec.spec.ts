@@ -39,6 +39,13 @@ describe('validateStudySpec', () => {
     expect(r.ok && Object.getPrototypeOf(r.spec)).toBe(Object.prototype);
   });
 
+  it.each(['models/densenet201_weights_tf_dim_ordering_tf_kernels.h5', 'densenet201.weights.h5'])(
+    'accepts a Keras weights file as init_weights: %s',
+    (file) => {
+      expect(validateStudySpec({ ...valid, init_weights: file }).ok).toBe(true);
+    },
+  );
+
   it('accepts a model.json path and a numeric min_sites_passing', () => {
     const r = validateStudySpec({
       ...valid,
@@ -54,6 +61,7 @@ describe('validateStudySpec', () => {
     ['input_size', { input_size: '224' }],
     ['learning_rate', { learning_rate: -1 }],
     ['init_weights', { init_weights: 'imagenet' }],
+    ['init_weights', { init_weights: 'densenet201.keras' }], // a Keras 3 zip: unzip its model.weights.h5
     ['sites', { sites: [] }],
     ['sites', { sites: [SITE_A, SITE_A] }],
     ['sites', { sites: ['hospital-a'] }],

@@ -113,6 +113,17 @@ describe('parseCommand', () => {
     });
   });
 
+  it('reads inspect-data', () => {
+    expect(parseCommand(['inspect-data', '--data', 'site', '--json', '--dump-png', 'out'], {})).toEqual({
+      command: 'inspect-data',
+      data: 'site',
+      json: true,
+      dumpPng: 'out',
+      seed: 1,
+    });
+    expect(() => parseCommand(['inspect-data'], {})).toThrow('--data');
+  });
+
   it('reads the connection flags of run and pull; http:// to loopback needs no --insecure', () => {
     const pin = Buffer.alloc(32, 7).toString('base64');
     expect(parseCommand([...run, '--ca-file', 'ca.crt', '--pin-sha256', pin], {})).toMatchObject({

@@ -4,9 +4,16 @@ import { readFileSync } from 'node:fs';
 import type { TlsFlags } from '../tls/coordinator-tls';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionFlags, coordinatorUrl } from './coordinator-url';
 import { parseCommandFlags } from './parse-flags';
+import {
+  INSPECT_DATA_EXIT,
+  INSPECT_DATA_USAGE,
+  parseInspectData,
+  type InspectDataCommand,
+} from './parse-inspect-data';
 import { parsePull, PULL_USAGE, type PullCommand } from './parse-pull';
 
 export type { PullCommand } from './parse-pull';
+export type { InspectDataCommand } from './parse-inspect-data';
 
 export const EVAL_SPLITS = ['test', 'train', 'all'] as const;
 export type EvalSplit = (typeof EVAL_SPLITS)[number];
@@ -53,7 +60,8 @@ export interface EvaluateCommand {
   workDir: string;
   allowUnsigned: boolean;
 }
-export type Command = RunCommand | PullCommand | PredictCommand | EvaluateCommand | { command: 'help' };
+export type Command =
+  RunCommand | PullCommand | PredictCommand | EvaluateCommand | InspectDataCommand | { command: 'help' };
 
 export const USAGE = `fedaln-site — the FedALN site client
 
@@ -64,6 +72,9 @@ ${PULL_USAGE}
   fedaln-site predict --model DIR IMAGE... [--out preds.csv] [--batch 16] [--work-dir DIR] [--allow-unsigned]
   fedaln-site evaluate --model DIR --data DIR [--split test|train|all] [--json] [--seed 1] [--batch 16]
                        [--work-dir DIR] [--allow-unsigned]
+${INSPECT_DATA_USAGE}
+
+${INSPECT_DATA_EXIT}
 
 predict and evaluate use only a model pulled from a signed release (its manifest verified against the
 coordinator key pinned in --work-dir); --allow-unsigned uses any model folder, with a warning.
@@ -203,7 +214,11 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
         allowUnsigned: flags['allow-unsigned'],
       };
     }
+    case 'inspect-data':
+      return parseInspectData(rest);
     default:
-      throw new UsageError(`fedaln-site: unknown command "${name}"; expected run, pull, predict or evaluate`);
+      throw new UsageError(
+        `fedaln-site: unknown command "${name}"; expected run, pull, predict, evaluate or inspect-data`,
+      );
   }
 }

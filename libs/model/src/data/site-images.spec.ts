@@ -72,7 +72,7 @@ describe('siteImageOpener with readSiteFolder', () => {
     const site = await readSiteFolder(dir, { seed: 1, openImage: siteImageOpener(8) });
     expect(site.cases.map((c) => c.caseId)).toEqual(['c1', 'c2']);
     const frame = async (f: number | null): Promise<number[]> =>
-      Array.from(await siteImageOpener(8)(path.join(dir, 'img', 'cine.png'), { frame: f })!.then((x) => x!));
+      Array.from(await siteImageOpener(8)(path.join(dir, 'img', 'cine.png'), { line: 2, frame: f })!.then((x) => x!));
     expect(Array.from(site.cases[0]!.image!)).toEqual(await frame(4));
     expect(Array.from(site.cases[1]!.image!)).toEqual(await frame(2)); // middle of 4
     expect(await frame(4)).not.toEqual(await frame(2));

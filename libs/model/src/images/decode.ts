@@ -5,6 +5,8 @@
  */
 import sharp from 'sharp';
 import type { DicomReadOptions } from './dicom/decode-dicom';
+import type { DicomImageInfo } from './dicom/dicom-refusal';
+import type { Pixels8 } from './dicom/photometric';
 import { normaliseRgb } from './normalise';
 import { describeSource, readSourceImage, type ImageSource, type SourceImage } from './source-image';
 
@@ -69,4 +71,44 @@ export async function loadImage(
   options: DicomReadOptions = {},
 ): Promise<Float32Array> {
   return normaliseRgb(await decodeRgb(source, size, options));
+}
+
+/**
+ * The 8-bit image the model trains on, before resizing: decoded, DICOM framed and cropped, alpha
+ * dropped (as `decodeRgb` does), gray kept as one channel; with what is known of a DICOM file.
+ * Opens the file through the same `readSourceImage` as training, evaluation and predict.
+ * @example const { pixels, dicom } = await decodeForInspection('site/us-001.dcm'); pixels.width // 640
+ */
+export async function decodeForInspection(
+  source: ImageSource,
+  options: DicomReadOptions = {},
+): Promise<{ pixels: Pixels8; dicom: DicomImageInfo | null }> {
+  const image = await readSourceImage(source, options);
+  if (image.kind === 'dicom') return { pixels: image.pixels, dicom: image.info };
+  let out: { data: Buffer; info: sharp.OutputInfo };
+  try {
+    out = await sharpOf(image).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    throw new Error(
+      `cannot decode image ${describeSource(source)}: ${(err as Error).message}; expected a readable PNG, JPEG or DICOM file`,
+    );
+  }
+  const { width, height, channels } = out.info;
+  const keep = channels < 3 ? 1 : 3;
+  const data = new Uint8Array(width * height * keep);
+  for (let p = 0; p < width * height; p++) {
+    for (let c = 0; c < keep; c++) data[p * keep + c] = out.data[p * channels + c]!;
+  }
+  return { pixels: { width, height, channels: keep, data }, dicom: null };
+}
+
+/**
+ * PNG bytes of 8-bit pixels, lossless (gray stays one channel), for `fedaln-site inspect-data --dump-png`.
+ * @example await writeFile('line-2.png', await pixelsToPng(pixels));
+ */
+export async function pixelsToPng(px: Pixels8): Promise<Buffer> {
+  return sharp(px.data, { raw: { width: px.width, height: px.height, channels: px.channels } })
+    .toColourspace(px.channels === 1 ? 'b-w' : 'srgb')
+    .png()
+    .toBuffer();
 }

@@ -37,8 +37,16 @@ export interface DicomDataset {
   frame(index: number): Uint8Array;
 }
 
-const message = (err: unknown): string =>
-  typeof err === 'string' ? err : err instanceof Error ? err.message : JSON.stringify(err);
+/**
+ * dicom-parser throws strings, Errors, or `{ exception, dataSet }`; only the text is kept, never the
+ * data set (it holds the file's bytes, patient data included).
+ */
+function message(err: unknown): string {
+  if (typeof err === 'string') return err;
+  if (err instanceof Error) return err.message;
+  const exception = (err as { exception?: unknown } | null)?.exception;
+  return typeof exception === 'string' ? exception : 'unrecognised parser error';
+}
 
 function withPreamble(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(bytes.length + 132);
