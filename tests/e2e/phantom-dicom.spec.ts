@@ -1,0 +1,93 @@
+/**
+ * Issue 17 acceptance: a phantom site written as DICOM (`fedaln-phantom --format dicom`: the image
+ * on a screen with a grayscale bar and burned-in text, named by an ultrasound region) and the PNG
+ * site of the same seed give the model identical inputs (the codec is lossless), hence the same
+ * training and the same predictions. Both sites are written by the built phantom CLI (real processes).
+ */
+import { describe, expect, it } from '@jest/globals';
+import { buildModel, predictProbabilities, selectEngine, siteImageOpener } from '@fedaln/model';
+import { readSiteFolder, type SiteFolder } from '@fedaln/site-data';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { trainModel } from '../../libs/model/src/train/train-model';
+
+const ROOT = path.join(__dirname, '../..');
+const SIZE = 32;
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'fedaln-phantom-dicom-'));
+
+function phantom(format: 'png' | 'dicom'): string {
+  const out = path.join(tmp, format);
+  const args = [
+    '--out',
+    out,
+    '--sites',
+    '1',
+    '--cases',
+    '24',
+    '--size',
+    String(SIZE),
+    '--seed',
+    '11',
+    '--format',
+    format,
+  ];
+  const run = spawnSync(process.execPath, [path.join(ROOT, 'libs/phantom/bin/fedaln-phantom.js'), ...args], {
+    encoding: 'utf8',
+  });
+  if (run.status !== 0)
+    throw new Error(`fedaln-phantom ${args.join(' ')} exited ${run.status}: ${run.stderr}`);
+  return path.join(out, 'site1');
+}
+
+describe('fedaln-phantom --format dicom', () => {
+  const png = phantom('png');
+  const dicom = phantom('dicom');
+  const read = (dir: string): Promise<SiteFolder> =>
+    readSiteFolder(dir, { seed: 1, openImage: siteImageOpener(SIZE) });
+
+  it('writes DICOM that decodes to exactly the PNG site’s model inputs', async () => {
+    const [a, b] = await Promise.all([read(png), read(dicom)]);
+    expect(b.bad).toEqual([]);
+    expect(b.cases).toHaveLength(24);
+    expect(
+      readFileSync(path.join(dicom, 'images', 'site1-0001.dcm'))
+        .subarray(128, 132)
+        .toString(),
+    ).toBe('DICM');
+    // The DICOM screen is larger than the image (bar and text around it): only the region is used.
+    expect(b.cases.map((c) => [c.caseId, c.label, c.split, c.features])).toEqual(
+      a.cases.map((c) => [c.caseId, c.label, c.split, c.features]),
+    );
+    b.cases.forEach((c, i) =>
+      expect(Buffer.from(c.image!.buffer).equals(Buffer.from(a.cases[i]!.image!.buffer))).toBe(true),
+    );
+  });
+
+  it('trains and predicts to identical results from either site (densenet-tiny, wasm)', async () => {
+    await selectEngine('wasm');
+    const run = async (dir: string): Promise<{ losses: number[]; p: Float32Array }> => {
+      const site = await read(dir);
+      const train = site.cases.filter((c) => c.split === 'train');
+      const test = site.cases.filter((c) => c.split === 'test');
+      const model = buildModel({ arch: 'densenet-tiny', inputSize: SIZE, head: 'binary', seed: 3 });
+      const { epochLosses } = await trainModel(
+        model,
+        { images: train.map((c) => c.image!), labels: train.map((c) => c.label) },
+        { epochs: 1, batchSize: 8, learningRate: 5e-3, seed: 5 },
+      );
+      const p = await predictProbabilities(
+        model,
+        test.map((c) => c.image!),
+      );
+      model.dispose();
+      return { losses: epochLosses, p };
+    };
+    const a = await run(png);
+    const b = await run(dicom);
+    expect(a.p.length).toBeGreaterThan(0);
+    expect(b.losses).toEqual(a.losses);
+    expect(Array.from(b.p)).toEqual(Array.from(a.p));
+  });
+});
