@@ -2,6 +2,7 @@ export {
   StreamingFedAvg,
   type CheckedUpdate,
   type LayoutEntry,
+  readTensor,
   type StreamingFedAvgOptions,
   type TensorSource,
   type UpdateTensor,
@@ -9,7 +10,17 @@ export {
   type WeightTensor,
 } from './streaming-fedavg';
 export { type FoldThread } from './fold-worker-thread';
-export { GRID_LOG2, gridScale, K_MAX, N_MAX, RANGE_LOG2 } from './grid';
+export {
+  GRID_LOG2,
+  gridCap,
+  gridRange,
+  gridScale,
+  gridStep,
+  K_MAX,
+  N_MAX,
+  RANGE_LOG2,
+  termWeight,
+} from './grid';
 export { UpdateRejected, type UpdateRejectedCode } from './update-rejected';
 export { CoordinateRobustMean, type CoordinateRobustKind } from './coordinate-robust-mean';
 export { scaledUpdate } from './scaled-update';

@@ -12,14 +12,22 @@ export interface PhantomCliOptions {
   seed: number;
   out: string;
   preview: boolean;
+  /** Image files: PNG, or DICOM ultrasound with a region and burned-in text around it. */
+  format: ImageFormat;
 }
 
-export const USAGE = `usage: fedaln-phantom --out DIR [--sites N] [--cases M] [--size PX] [--seed S] [--preview]
-  --out DIR     output folder; writes DIR/site<k>/labels.csv and DIR/site<k>/images/*.png
+export const IMAGE_FORMATS = ['png', 'dicom'] as const;
+export type ImageFormat = (typeof IMAGE_FORMATS)[number];
+
+export const USAGE = `usage: fedaln-phantom --out DIR [--sites N] [--cases M] [--size PX] [--seed S] [--format png|dicom] [--preview]
+  --out DIR     output folder; writes DIR/site<k>/labels.csv and DIR/site<k>/images/*.png (or *.dcm)
   --sites N     number of sites, 1-100 (default 3)
   --cases M     cases per site, 1-100000 (default 120)
   --size PX     image width = height in pixels, ${MIN_SIZE_PX}-${MAX_SIZE_PX} (default 224)
   --seed S      integer seed, 0-4294967295 (default 1); the same seed gives identical files
+  --format F    png (default) or dicom: an ultrasound DICOM file per case (Explicit VR Little Endian,
+                lossless), the image inside a screen with a grayscale bar and burned-in text, and a
+                Sequence of Ultrasound Regions naming the image; it decodes to the PNG's pixels
   --preview     also write DIR/preview.png, a contact sheet (border red = ALN metastasis, green = none)`;
 
 const INTEGERS = {
@@ -47,6 +55,7 @@ export function parseCliArgs(argv: readonly string[]): PhantomCliOptions | null 
       size: { type: 'string' },
       seed: { type: 'string' },
       preview: { type: 'boolean' },
+      format: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     help: 'fedaln-phantom --help',
@@ -56,8 +65,15 @@ export function parseCliArgs(argv: readonly string[]): PhantomCliOptions | null 
       cases: expectInteger('cases'),
       size: expectInteger('size'),
       seed: expectInteger('seed'),
+      format: 'pass --format png or --format dicom',
     },
   });
+  const format = values.format ?? 'png';
+  if (!(IMAGE_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(
+      `--format "${format}" is not a known image format; expected ${IMAGE_FORMATS.join(' or ')}`,
+    );
+  }
   if (values.help) return null;
   if (values.out === undefined)
     throw new UsageError('--out DIR is required (the folder to write the sites into)');
@@ -68,5 +84,6 @@ export function parseCliArgs(argv: readonly string[]): PhantomCliOptions | null 
     seed: integer('seed', values.seed),
     out: values.out,
     preview: values.preview === true,
+    format: format as ImageFormat,
   };
 }

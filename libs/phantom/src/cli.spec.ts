@@ -116,8 +116,12 @@ describe('fedaln-phantom CLI', () => {
     [['--sites', '2'], /--out DIR is required/],
     [['--out', 'x', '--colour'], /unknown flag "--colour"; expected one of --out/],
     [
+      ['--out', 'x', '--format', 'tiff'],
+      /^fedaln-phantom: --format "tiff" is not a known image format; expected png or dicom\n/,
+    ],
+    [
       ['--out', 'x', '--color'],
-      /^fedaln-phantom: unknown flag "--color"; expected one of --out, --sites, --cases, --size, --seed, --preview \(see fedaln-phantom --help\)\n/,
+      /^fedaln-phantom: unknown flag "--color"; expected one of --out, --sites, --cases, --size, --seed, --preview, --format \(see fedaln-phantom --help\)\n/,
     ],
     [
       ['--out', '--sites', '2'],

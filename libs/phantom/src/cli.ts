@@ -1,5 +1,6 @@
 /**
- * `fedaln-phantom`: writes a phantom federation — per site `labels.csv` and `images/*.png` — and
+ * `fedaln-phantom`: writes a phantom federation — per site `labels.csv` and `images/*.png` (or
+ * `*.dcm` with `--format dicom`) — and
  * optionally a contact sheet. The only module of this package that does I/O (with write.ts).
  */
 import { UsageError } from '@fedaln/cli-flags';
@@ -12,7 +13,8 @@ import { contactSheet, type SheetImage } from './contact-sheet';
 import { imagePath, labelsCsv } from './labels-csv';
 import { siteProfile } from './site';
 import { phantomSplit } from './split';
-import { writeGrayPng, writeRgbPng } from './write';
+import { FIELD_OF_VIEW_MM } from './anatomy';
+import { writeGrayPng, writeRgbPng, writeUltrasoundDicom } from './write';
 
 /** Cases per site on the contact sheet. */
 const PREVIEW_CASES = 8;
@@ -37,9 +39,17 @@ async function run(opts: PhantomCliOptions): Promise<void> {
       const { pixels, ...record } = c;
       records.push(record);
       if (opts.preview && i < PREVIEW_CASES) preview.push({ pixels, size: c.size, label: c.label });
-      const write: Promise<void> = writeGrayPng(join(dir, imagePath(c.caseId)), pixels, c.size).finally(() =>
-        pending.delete(write),
-      );
+      const file = join(dir, imagePath(c.caseId, opts.format));
+      const ids = {
+        caseId: c.caseId,
+        uidSeed: `fedaln-phantom seed ${opts.seed}`,
+        pixelMm: FIELD_OF_VIEW_MM / c.size,
+      };
+      const write: Promise<void> = (
+        opts.format === 'dicom'
+          ? writeUltrasoundDicom(file, pixels, c.size, ids)
+          : writeGrayPng(file, pixels, c.size)
+      ).finally(() => pending.delete(write));
       pending.add(write);
       if (pending.size >= IN_FLIGHT) await Promise.race(pending);
       done++;
@@ -55,7 +65,7 @@ async function run(opts: PhantomCliOptions): Promise<void> {
       records.map((r) => r.label),
       streamSeed(opts.seed, s),
     );
-    writeFileSync(join(dir, 'labels.csv'), labelsCsv(records, splits));
+    writeFileSync(join(dir, 'labels.csv'), labelsCsv(records, splits, opts.format));
     previewRows.push(preview);
   }
   if (opts.preview) await writeRgbPng(join(opts.out, 'preview.png'), contactSheet(previewRows));

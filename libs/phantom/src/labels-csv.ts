@@ -25,15 +25,19 @@ export const PHANTOM_FEATURE_COLUMNS: readonly PhantomFeatureColumn[] = [
 ];
 
 /** The image path of a case relative to its site folder. @example imagePath('site1-0001') // 'images/site1-0001.png' */
-export function imagePath(caseId: string): string {
-  return `images/${caseId}.png`;
+export function imagePath(caseId: string, format: 'png' | 'dicom' = 'png'): string {
+  return `images/${caseId}.${format === 'dicom' ? 'dcm' : 'png'}`;
 }
 
 /**
  * CSV text (header + one row per case, `\n` line ends).
  * @example labelsCsv([record], ['train']).split('\n')[0] // 'case_id,image,aln_metastasis,split,size_mm,…'
  */
-export function labelsCsv(cases: readonly PhantomCaseRecord[], splits: readonly Split[]): string {
+export function labelsCsv(
+  cases: readonly PhantomCaseRecord[],
+  splits: readonly Split[],
+  format: 'png' | 'dicom' = 'png',
+): string {
   const yn = (b: boolean) => (b ? '1' : '0');
   return formatLabelsCsv(
     cases.map((c, i) => {
@@ -51,7 +55,7 @@ export function labelsCsv(cases: readonly PhantomCaseRecord[], splits: readonly 
       };
       return {
         caseId: c.caseId,
-        image: imagePath(c.caseId),
+        image: imagePath(c.caseId, format),
         label: c.label,
         split: splits[i] ?? 'train',
         features,

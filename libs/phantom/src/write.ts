@@ -1,9 +1,12 @@
 /**
- * PNG output through sharp (I/O: used by the CLI only). Fixed encoder options — zlib level 9, no
+ * PNG output through sharp, and DICOM output (I/O: used by the CLI only). Fixed encoder options — zlib level 9, no
  * adaptive filtering, no palette, no metadata — so a seed gives byte-identical files.
  */
+import { writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { RgbImage } from './contact-sheet';
+import { ultrasoundDicom } from './dicom-writer';
+import { ultrasoundScreen } from './ultrasound-screen';
 
 const PNG_OPTIONS = { compressionLevel: 9, adaptiveFiltering: false, palette: false } as const;
 
@@ -20,4 +23,18 @@ export async function writeRgbPng(path: string, image: RgbImage): Promise<void> 
   await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
     .png(PNG_OPTIONS)
     .toFile(path);
+}
+
+/**
+ * Writes a size×size 8-bit grayscale image as an ultrasound DICOM file: on a screen with burned-in
+ * text, the image named by its ultrasound region (dicom-writer.ts).
+ */
+export async function writeUltrasoundDicom(
+  path: string,
+  pixels: Uint8Array,
+  size: number,
+  ids: { caseId: string; uidSeed: string; pixelMm: number },
+): Promise<void> {
+  const screen = ultrasoundScreen(pixels, size, ids.caseId);
+  await writeFile(path, ultrasoundDicom({ screen, ...ids }));
 }

@@ -5,9 +5,12 @@
  * release — `GET /api/releases`, `GET /api/releases/:version`, `card.json` and `card.html` — while
  * the pooled figures are still computed from every site's report. What stays visible to the
  * study's sites: the contributing sites with their approved case counts, and the release verdict
- * (each site's AUC and pass against the policy, which justifies the release). Pure.
+ * (each site's AUC and pass against the policy, which justifies the release). Also which stored
+ * reports a model card may pool. Pure.
  */
 import type { Principal } from '../auth/principal';
+import { DomainError } from '../domain/domain-error';
+import { siteReportProblem } from '../evaluation/site-report-check';
 import type { ModelCard } from './card/model-card';
 import type { ReleaseRecord } from './release-record';
 
@@ -33,4 +36,24 @@ export function releaseAsSeenBy(record: ReleaseRecord, who: Principal): ReleaseR
 export function cardAsSeenBy(card: ModelCard, who: Principal): ModelCard {
   if (who.kind === 'admin') return card;
   return { ...card, sites: card.sites.filter((s) => s.site_id === who.siteId) };
+}
+
+/**
+ * The release's site reports that pass today's checks (`siteReportProblem`, the study's privacy k).
+ * Releases made before issue 14 hold reports in the old per-case layout, which cannot be pooled.
+ *
+ * @throws DomainError RELEASE_NOT_FOUND when no report of the release is on the current layout.
+ * @example reportsOnTheCurrentLayout(record, 5).map((s) => s.site_id);
+ */
+export function reportsOnTheCurrentLayout(
+  record: ReleaseRecord,
+  k: number,
+): ReleaseRecord['metrics']['sites'] {
+  const current = record.metrics.sites.filter((s) => siteReportProblem(s.report, k) === null);
+  if (current.length === 0)
+    throw new DomainError(
+      'RELEASE_NOT_FOUND',
+      `release v${record.version} has no model card: none of its ${record.metrics.sites.length} site reports is on the current layout (made before the privacy rule of issue 14); release a newer round`,
+    );
+  return current;
 }

@@ -11,7 +11,8 @@ import type { GlobalModelRepository } from '../models/global-model.repository';
 import { buildModelCard, type ModelCard } from './card/model-card';
 import { renderModelCardHtml } from './card/model-card-html';
 import { buildReleaseRecord, ReleaseRefusedError, type ReleaseRecord } from './release-record';
-import { cardAsSeenBy, releaseAsSeenBy } from './release-visibility';
+import { cardAsSeenBy, releaseAsSeenBy, reportsOnTheCurrentLayout } from './release-visibility';
+import { minCellCountOf } from '../domain/study-spec';
 import type { ReleaseKeySigner } from './release-record';
 import type { ParticipantRepository } from '../rounds/participant.repository';
 import type { RoundRepository } from '../rounds/round.repository';
@@ -224,13 +225,14 @@ export class ReleasesService {
   async card(version: number, who: Principal): Promise<ModelCard> {
     const record = await this.find(version, who);
     const study = await this.requireStudy(record.study_id);
+    const reports = reportsOnTheCurrentLayout(record, minCellCountOf(study.spec));
     const nTrain = new Map(record.sites.map((s) => [s.site_id, s.n_train]));
     const names = new Map(record.sites.map((s) => [s.site_id, s.name]));
     const evaluated = await this.deps.evaluation.siteEvaluations(record.study_id, record.round);
     for (const s of evaluated) names.set(s.siteId, names.get(s.siteId) ?? s.name);
     const fm = (await this.deps.featureModels?.find(record.study_id)) ?? null;
     const engines = new Map<string, string>();
-    for (const s of record.metrics.sites) {
+    for (const s of reports) {
       const engine = await this.lastReportedEngine(s.site_id);
       if (engine) engines.set(s.site_id, engine);
     }
@@ -260,7 +262,7 @@ export class ReleasesService {
       },
       data_source: study.spec.data_source ?? 'clinical',
       policy: study.spec.release_policy,
-      sites: record.metrics.sites.map((s) => ({
+      sites: reports.map((s) => ({
         site_id: s.site_id,
         name: names.get(s.site_id) ?? s.site_id,
         n_train: nTrain.get(s.site_id) ?? 0,

@@ -102,8 +102,8 @@ function discriminationSection(card: ModelCard): string {
 <p>The area under the ROC curve (AUC) is the probability that a patient with ALN metastasis receives a higher score
 than one without. 0.5 is chance, 1 is perfect. Intervals are 95% DeLong confidence intervals.</p>
 <div class="two-col"><div>${table(['Site', 'Test cases', 'AUC', '95% CI'], rows)}
-<p class="note">Pooled figures combine all sites' test cases from histograms of their scores (${e(p.bins)} bins); binning can move the
-pooled AUC by at most ${e(num(p.auc_binning_error_bound, 4))}.</p></div>
+<p class="note">Pooled figures combine all sites' test cases from histograms of their scores, merged until every bin holds no case
+or at least k of a class (privacy rule); the merging can move the pooled AUC by at most ${e(num(p.auc_binning_error_bound, 4))}.</p></div>
 <figure>${roc}</figure></div></section>`;
 }
 

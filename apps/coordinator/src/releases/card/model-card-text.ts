@@ -61,9 +61,10 @@ export function limitations(source: DataSource, sites: number): string[] {
     'Test sets are small; the confidence intervals show how uncertain each AUC is. Sites with few positive cases give wide intervals.',
     'Calibration differs between hospitals when the prevalence of ALN metastasis differs; check the calibration table ' +
       'before reading the probability at face value, and prefer the risk-threshold range where the decision curve shows net benefit.',
-    'Pooled AUC and ROC are computed from score histograms (no patient-level data leaves a hospital); the stated binning ' +
-      'error bound limits how far they can be from the exact pooled values. Pooled intervals treat all cases as one sample ' +
-      'and ignore differences between hospitals.',
+    'Pooled AUC, ROC and decision curve are computed from score histograms whose every bin holds no case or at least k of ' +
+      "a class (the study's privacy rule, k = 5 by default; no patient-level data leaves a hospital); the stated error bounds " +
+      'limit how far they can be from the exact pooled values. A site with fewer than k cases of a class reports no AUC. ' +
+      'Pooled intervals treat all cases as one sample and ignore differences between hospitals.',
     'The model sees only the image. Prior treatment, palpable nodes, tumour biology and axillary imaging are not part of its input.',
   ];
 }

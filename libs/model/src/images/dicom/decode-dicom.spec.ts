@@ -103,6 +103,40 @@ describe('decodeDicom against pydicom', () => {
     }
   });
 
+  it('decodes or refuses, never crashes, when bytes are corrupted', async () => {
+    // Seeded xorshift32 (deterministic): 40 files with 8 random bytes overwritten, per fixture kind.
+    let state = 17;
+    const next = (n: number): number => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) % n;
+    };
+    const outcomes = { decoded: 0, refused: 0 };
+    for (const file of [
+      'us-regions.dcm',
+      'rle-rgb.dcm',
+      'jpeg-ybr422.dcm',
+      'cine4-rle.dcm',
+      'mono16-window.dcm',
+    ]) {
+      const whole = read(file);
+      for (let k = 0; k < 40; k++) {
+        const bytes = Buffer.from(whole);
+        for (let j = 0; j < 8; j++) bytes[next(bytes.length)] = next(256);
+        try {
+          await decodeDicom(bytes, file);
+          outcomes.decoded++;
+        } catch (err) {
+          expect(err).toBeInstanceOf(DicomRefusal);
+          outcomes.refused++;
+        }
+      }
+    }
+    expect(outcomes.decoded + outcomes.refused).toBe(200);
+    expect(outcomes.refused).toBeGreaterThan(0);
+  });
+
   it('picks the middle frame', () => {
     expect([1, 2, 3, 4, 5].map(middleFrame)).toEqual([1, 1, 2, 2, 3]);
   });

@@ -47,6 +47,13 @@ export function decodeRle(
       `RLE header has ${segments} segments, expected ${expected} (${samples} samples × ${bytesPerSample} bytes)`,
     );
   }
+  // A PackBits byte pair yields at most 128 bytes, so a fragment shorter than pixels·segments/64
+  // cannot hold the frame: refuse before allocating what its header claims.
+  if ((fragment.length - 64) * 64 < pixels * segments) {
+    throw new Error(
+      `RLE fragment of ${fragment.length} bytes cannot hold ${pixels} pixels × ${segments} segments`,
+    );
+  }
   const out = new Uint8Array(pixels * expected);
   const segment = new Uint8Array(pixels);
   for (let s = 0; s < segments; s++) {

@@ -1,0 +1,55 @@
+import { describe, expect, it } from '@jest/globals';
+import { metricsReport } from '../../../../tests/medium/coordinator-in-memory';
+import type { ModelCard } from './card/model-card';
+import type { ReleaseRecord } from './release-record';
+import { cardAsSeenBy, releaseAsSeenBy, reportsOnTheCurrentLayout } from './release-visibility';
+
+const A = { kind: 'site', siteId: 'a' } as const;
+const report = metricsReport(0.8); // on today's layout, k = 5
+const record = {
+  version: 3,
+  metrics: {
+    sites: [
+      { site_id: 'a', report },
+      { site_id: 'b', report },
+    ],
+    pooled: { auc: 0.8, auc_ci: [0.7, 0.9], dca_range: null },
+  },
+} as unknown as ReleaseRecord;
+
+describe('release visibility (issue 14)', () => {
+  it("a site sees its own report and the pooled figures; the lead sees every site's", () => {
+    const seen = releaseAsSeenBy(record, A);
+    expect(seen.metrics.sites.map((s) => s.site_id)).toEqual(['a']);
+    expect(seen.metrics.pooled).toEqual(record.metrics.pooled);
+    expect(releaseAsSeenBy(record, { kind: 'admin' })).toBe(record);
+    const card = {
+      sites: [{ site_id: 'a' }, { site_id: 'b' }],
+      pooled: { auc: 0.8 },
+    } as unknown as ModelCard;
+    expect(cardAsSeenBy(card, A)).toEqual({ sites: [{ site_id: 'a' }], pooled: { auc: 0.8 } });
+    expect(cardAsSeenBy(card, { kind: 'admin' })).toBe(card);
+  });
+
+  it('a model card pools only reports on the current layout; a release with none has no card', () => {
+    const old = { ...report, score_histograms: { bins: 1000, positive: [], negative: [] } };
+    const mixed = {
+      ...record,
+      metrics: {
+        ...record.metrics,
+        sites: [
+          { site_id: 'a', report },
+          { site_id: 'b', report: old },
+        ],
+      },
+    } as unknown as ReleaseRecord;
+    expect(reportsOnTheCurrentLayout(mixed, 5).map((s) => s.site_id)).toEqual(['a']);
+    const before = {
+      ...record,
+      metrics: { ...record.metrics, sites: [{ site_id: 'b', report: old }] },
+    } as unknown as ReleaseRecord;
+    expect(() => reportsOnTheCurrentLayout(before, 5)).toThrow(
+      'release v3 has no model card: none of its 1 site reports is on the current layout (made before the privacy rule of issue 14); release a newer round',
+    );
+  });
+});

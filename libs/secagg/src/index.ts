@@ -1,0 +1,27 @@
+export { SecAggError, type SecAggErrorCode } from './secagg-error';
+export { P521, P521_BYTES, shamirCombine, shamirSplit, type ShamirShare } from './shamir';
+export { decodeSigned, encodeSigned, RING_BITS, RING_BYTES, ringAdd, ringSub } from './ring';
+export { maskRange } from './mask-stream';
+export { agreedKey, newKeyPair, publicKeyOf, type RawKeyPair } from './key-agreement';
+export { checkGridInput, gridTerms, nearestEven, tensorOffsets, type GridLayout } from './grid-input';
+export type {
+  KeyAdvertisement,
+  SealedShares,
+  SessionParams,
+  UnmaskRequest,
+  UnmaskResponse,
+} from './messages';
+export { checkParams, defaultThreshold } from './session-params';
+export { MASK_CHUNK, SecAggSite, type MaskedChunk } from './secagg-site';
+export {
+  openSession,
+  SESSION_PHASES,
+  stepSession,
+  type SessionEffect,
+  type SessionEvent,
+  type SessionPhase,
+  type SessionState,
+  type SessionStep,
+  type UnmaskPlan,
+} from './secagg-session';
+export { MaskedSum } from './masked-sum';

@@ -1,0 +1,91 @@
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { maskRange } from './mask-stream';
+import { decodeSigned, encodeSigned, ringAdd, ringSub } from './ring';
+import { agreedKey, newKeyPair, open, publicKeyOf, seal } from './key-agreement';
+import { nearestEven } from './grid-input';
+import { SecAggError } from './secagg-error';
+
+describe('maskRange', () => {
+  const seed = randomBytes(32);
+  const whole = new Uint32Array(2 * 1001);
+  maskRange(seed, 0, whole);
+
+  it('is the AES-256-CTR keystream of the seed with a zero IV (SP 800-38A), as little-endian words', () => {
+    const ks = createCipheriv('aes-256-ctr', seed, Buffer.alloc(16)).update(Buffer.alloc(8 * 1001));
+    expect(Buffer.from(whole.buffer).equals(ks)).toBe(true);
+  });
+
+  it('any range [a, b) equals those elements of the whole vector (odd and even starts)', () => {
+    for (const [a, b] of [
+      [0, 1],
+      [1, 2],
+      [3, 500],
+      [500, 1001],
+      [999, 1001],
+    ] as const) {
+      const part = new Uint32Array(2 * (b - a));
+      maskRange(seed, a, part);
+      expect(part).toEqual(whole.subarray(2 * a, 2 * b));
+    }
+  });
+});
+
+describe('ring Z/2^64', () => {
+  it("encodes and decodes signed integers up to ±2^52 (two's complement)", () => {
+    const v = new Uint32Array(2);
+    for (const r of [0, 1, -1, -3, 2 ** 32, -(2 ** 32) - 1, 2 ** 52 - 1, -(2 ** 52)]) {
+      encodeSigned(v, 0, r);
+      expect(decodeSigned(v, 0)).toBe(r);
+    }
+    encodeSigned(v, 0, -3);
+    expect([...v]).toEqual([0xfffffffd, 0xffffffff]);
+  });
+
+  it('adds with carry and subtracts with borrow mod 2^64 (checked against BigInt)', () => {
+    const a = new Uint32Array(randomBytes(8 * 64).buffer);
+    const b = new Uint32Array(randomBytes(8 * 64).buffer);
+    const big = (v: Uint32Array, i: number): bigint => (BigInt(v[2 * i + 1]!) << 32n) | BigInt(v[2 * i]!);
+    const sum = a.slice();
+    ringAdd(sum, b);
+    for (let i = 0; i < 64; i++) expect(big(sum, i)).toBe((big(a, i) + big(b, i)) & ((1n << 64n) - 1n));
+    ringSub(sum, b);
+    expect(sum).toEqual(a);
+  });
+});
+
+describe('nearestEven', () => {
+  it('rounds ties to even like IEEE roundToIntegralTiesToEven (Math.round would not)', () => {
+    expect([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2 ** 51 + 0.5, 3.4999, -3.5001].map(nearestEven)).toEqual([
+      0,
+      2,
+      2,
+      -0,
+      -2,
+      -2,
+      2 ** 51,
+      3,
+      -4,
+    ]);
+  });
+});
+
+describe('key agreement', () => {
+  it('both ends of a pair derive the same key, distinct per purpose and round', () => {
+    const a = newKeyPair();
+    const b = newKeyPair();
+    const ab = agreedKey(a, b.publicKey, 'r1', 'mask');
+    expect(agreedKey(b, a.publicKey, 'r1', 'mask').equals(ab)).toBe(true);
+    expect(agreedKey(a, b.publicKey, 'r1', 'share').equals(ab)).toBe(false);
+    expect(agreedKey(a, b.publicKey, 'r2', 'mask').equals(ab)).toBe(false);
+    expect(publicKeyOf(a.privateKey).equals(a.publicKey)).toBe(true);
+  });
+
+  it('a sealed message opens only under its key and AAD', () => {
+    const key = randomBytes(32);
+    const sealed = seal(key, '1->2', Buffer.from('shares'));
+    expect(open(key, '1->2', sealed).toString()).toBe('shares');
+    expect(() => open(key, '1->3', sealed)).toThrow(SecAggError);
+    sealed[14] = (sealed[14] as number) ^ 1;
+    expect(() => open(key, '1->2', sealed)).toThrow(/failed authentication/);
+  });
+});

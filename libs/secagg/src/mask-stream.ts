@@ -1,0 +1,36 @@
+import { createCipheriv } from 'node:crypto';
+import { endianness } from 'node:os';
+import { RING_BYTES } from './ring';
+
+/**
+ * A mask: a 32-byte seed expanded into ring elements by AES-256 in counter mode (NIST SP 800-38A),
+ * the keystream of the seed with a zero IV read as little-endian 64-bit words — the PRG of Bonawitz
+ * et al. 2017 (§4, "PRG"). Element i is keystream bytes [8i, 8i + 8), so any range [from, from +
+ * count) is produced alone by starting the counter at block ⌊8·from/16⌋: memory O(count), never
+ * the whole vector. The seed must never mask two vectors (a fresh one per round: see key-agreement.ts).
+ *
+ * @example
+ * const m = new Uint32Array(2 * 1000);
+ * maskRange(seed, 5000, m); // elements 5000..5999 of seed's mask, equal to those of the whole vector
+ */
+// Reading keystream bytes as Uint32 words assumes a little-endian host (every platform Node ships for).
+if (endianness() !== 'LE') throw new Error('@fedaln/secagg needs a little-endian host');
+
+export function maskRange(seed: Uint8Array, from: number, out: Uint32Array): void {
+  const count = out.length / 2;
+  const startByte = from * RING_BYTES;
+  const block = Math.floor(startByte / 16);
+  const skip = startByte - block * 16;
+  const iv = Buffer.alloc(16);
+  // The 128-bit big-endian counter of SP 800-38A; block < 2⁵³, so its high 8 bytes stay zero.
+  iv.writeBigUInt64BE(BigInt(block), 8);
+  const cipher = createCipheriv('aes-256-ctr', seed, iv);
+  const bytes = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  if (skip === 0) {
+    bytes.fill(0);
+    cipher.update(bytes).copy(bytes);
+    return;
+  }
+  const zeros = Buffer.alloc(skip + count * RING_BYTES);
+  cipher.update(zeros).copy(bytes, 0, skip);
+}

@@ -1,0 +1,301 @@
+import { gridScale, StreamingFedAvg, type WeightTensor } from '@fedaln/aggregation';
+import { MaskedSum } from './masked-sum';
+import type { SealedShares, SessionParams } from './messages';
+import { SecAggError } from './secagg-error';
+import {
+  openSession,
+  stepSession,
+  type SessionEffect,
+  type SessionEvent,
+  type SessionState,
+} from './secagg-session';
+import { SecAggSite } from './secagg-site';
+import { gridTerms, type GridLayout } from './grid-input';
+import { decodeSigned } from './ring';
+
+// The reference is StreamingFedAvg (libs/aggregation) over the same updates: the unmasked sum must
+// equal it bit for bit (grid-input.ts, ring.ts).
+const SITES = 5;
+const params: SessionParams = Object.freeze({
+  roundTag: 'study-1/round-3/attempt-1',
+  threshold: 4,
+  sites: SITES,
+});
+const tensors = [
+  { name: 'conv', shape: [7, 3] },
+  { name: 'dense', shape: [40] },
+];
+// A global whose 'dense' has max |g| = 1.5, so that tensor's grid scale is M = 2 (grid.ts).
+const global: WeightTensor[] = tensors.map((t, k) => ({
+  ...t,
+  values: Float32Array.from({ length: t.shape.reduce((a, b) => a * b, 1) }, (_, i) =>
+    k === 1 && i === 0 ? 1.5 : 0.1,
+  ),
+}));
+const layout: GridLayout = Object.freeze({
+  tensors,
+  scales: global.map((g) => gridScale(Math.max(...g.values.map(Math.abs)))),
+  sites: SITES,
+});
+const samples = [120, 80, 3, 150, 47];
+
+/** Seeded deltas in ±0.01, with exact grid ties first (x·w = k + ½: ties to even, where Math.round differs). */
+function makeUpdate(site: number): WeightTensor[] {
+  let s = site * 2654435761;
+  return tensors.map((t, k) => {
+    const v = new Float32Array(t.shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < v.length; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      v[i] = (s / 2 ** 32 - 0.5) * 0.02;
+    }
+    const w = ((samples[site - 1] as number) * 2 ** 26) / (layout.scales[k] as number);
+    v[0] = 0.5 / w;
+    v[1] = -1.5 / w;
+    v[2] = 2.5 / w;
+    return { ...t, values: v };
+  });
+}
+const updates = Object.freeze([1, 2, 3, 4, 5].map(makeUpdate));
+
+function plainFedAvg(sites: readonly number[]): WeightTensor[] {
+  const fedavg = new StreamingFedAvg(tensors, { global, shares: SITES });
+  for (const u of sites) fedavg.add(updates[u - 1] as WeightTensor[], samples[u - 1] as number);
+  const out = fedavg.result();
+  fedavg.close();
+  return out;
+}
+
+/** Each site's grid integers r (what must never sit in the coordinator's state). */
+const plainTerms = updates.map((u, j) => {
+  const parts = u.map((t, k) => {
+    const w = new Uint32Array(2 * t.values.length);
+    gridTerms(t.values, samples[j] as number, layout.scales[k] as number, w);
+    return w;
+  });
+  const all = new Uint32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all;
+});
+
+interface Run {
+  session: SessionState;
+  sum: MaskedSum;
+  effects: SessionEffect[];
+  /** Elements of the coordinator's accumulator equal to some site's own grid integer, after each input. */
+  leaks: number;
+}
+
+/**
+ * Drives a 5-site session in process. `dropBeforeInput`: sites that send shares but no input;
+ * `dropBeforeUnmask`: sites that send their input but do not answer the unmasking.
+ */
+function runSession(dropBeforeInput: number[], dropBeforeUnmask: number[]): Run {
+  const sites = [1, 2, 3, 4, 5].map((u) => new SecAggSite(u, params));
+  let session = openSession(params);
+  const effects: SessionEffect[] = [];
+  const apply = (e: SessionEvent): SessionEffect[] => {
+    const r = stepSession(session, e);
+    if (r.kind === 'rejected') throw r.error;
+    session = r.session;
+    effects.push(...r.effects);
+    return [...r.effects];
+  };
+  for (const s of sites) apply({ type: 'keysAdvertised', advertisement: s.advertise() });
+  const [roster] = apply({ type: 'advertiseClosed' });
+  if (roster?.type !== 'broadcastRoster') throw new Error('no roster');
+  for (const s of sites) apply({ type: 'sharesSent', from: s.site, shares: s.shareKeys(roster.roster) });
+  for (const d of apply({ type: 'sharingClosed' })) {
+    if (d.type === 'deliverShares') (sites[d.to - 1] as SecAggSite).receiveShares(d.shares as SealedShares[]);
+  }
+  const sum = new MaskedSum(layout);
+  let leaks = 0;
+  for (const s of sites) {
+    if (dropBeforeInput.includes(s.site)) continue;
+    for (const chunk of s.maskedInput(
+      layout,
+      updates[s.site - 1] as WeightTensor[],
+      samples[s.site - 1] as number,
+      16,
+    ))
+      sum.add(chunk);
+    apply({ type: 'maskedInputReceived', site: s.site, nSamples: samples[s.site - 1] as number });
+    const acc = sum.peek();
+    for (const terms of plainTerms) {
+      for (let i = 0; i < acc.length / 2; i++) if (decodeSigned(acc, i) === decodeSigned(terms, i)) leaks++;
+    }
+  }
+  const closed = apply({ type: 'inputsClosed' });
+  for (const e of closed) {
+    if (e.type !== 'requestUnmasking') continue;
+    for (const u of e.to) {
+      if (dropBeforeUnmask.includes(u)) continue;
+      apply({ type: 'unmaskResponse', response: (sites[u - 1] as SecAggSite).unmask(e.request) });
+    }
+  }
+  if (session.phase === 'unmasking') {
+    for (const e of apply({ type: 'unmaskClosed' })) if (e.type === 'unmask') sum.unmask(e.plan);
+  }
+  return { session, sum, effects, leaks };
+}
+
+describe('secure aggregation of 5 sites, in process', () => {
+  it('with no dropout the unmasked mean equals StreamingFedAvg over all 5 bit for bit', () => {
+    const { sum, session } = runSession([], []);
+    expect(session.phase).toBe('completed');
+    expect(sum.mean()).toEqual(plainFedAvg([1, 2, 3, 4, 5]));
+    const fedavg = new StreamingFedAvg(tensors, { global, shares: SITES });
+    for (let u = 1; u <= 5; u++) fedavg.add(updates[u - 1] as WeightTensor[], samples[u - 1] as number);
+    expect(sum.mean(global)).toEqual(fedavg.applyTo(global));
+    fedavg.close();
+  });
+
+  it('site 3 drops after sending shares, before its input: the mean equals StreamingFedAvg over the 4 survivors bit for bit', () => {
+    const { sum, session, effects, leaks } = runSession([3], []);
+    expect(session.phase).toBe('completed');
+    expect(effects).toContainEqual(
+      expect.objectContaining({
+        type: 'requestUnmasking',
+        request: { survivors: [1, 2, 4, 5], dropped: [3] },
+      }),
+    );
+    expect(sum.mean()).toEqual(plainFedAvg([1, 2, 4, 5]));
+    // Masked elements are uniform mod 2^64: an element equal to a site's own term would be a
+    // 2^-64 coincidence, so every match would be a leak.
+    expect(leaks).toBe(0);
+  });
+
+  it('site 5 drops after its input, before unmasking: its input arrived whole, its self mask is rebuilt from 4 shares', () => {
+    const { sum, session } = runSession([], [5]);
+    expect(session.phase).toBe('completed');
+    expect(sum.mean()).toEqual(plainFedAvg([1, 2, 3, 4, 5]));
+  });
+
+  it('the coordinator state holds keys, sealed shares and weights only — no vector', () => {
+    const { session } = runSession([3], []);
+    const vectors: string[] = [];
+    const walk = (v: unknown, path: string): void => {
+      if (ArrayBuffer.isView(v) && !Buffer.isBuffer(v)) vectors.push(path);
+      else if (Buffer.isBuffer(v))
+        expect(v.length).toBeLessThanOrEqual(200); // keys (32 B) and sealed shares (160 B)
+      else if (v !== null && typeof v === 'object')
+        for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`);
+    };
+    walk(session, 'session');
+    expect(vectors).toEqual([]);
+  });
+
+  it('with 2 dropped before their input (3 < t = 4 left) the round fails with the reason', () => {
+    const { session, effects } = runSession([2, 4], []);
+    expect(session.phase).toBe('failed');
+    expect(session.failure).toBe(
+      'only 3 sites sent a masked input, below the threshold 4: the masks cannot be removed',
+    );
+    expect(effects.at(-1)).toEqual({ type: 'sessionFailed', reason: session.failure });
+  });
+
+  it('with 4 inputs but only 3 answers to the unmasking the round fails with the reason', () => {
+    const { session } = runSession([1], [2]);
+    expect(session.phase).toBe('failed');
+    expect(session.failure).toMatch(/^only 3 survivors answered the unmasking, below the threshold 4/);
+  });
+});
+
+describe('a site never reveals both secrets of one peer', () => {
+  function sharedSites(): SecAggSite[] {
+    const sites = [1, 2, 3, 4, 5].map((u) => new SecAggSite(u, params));
+    const roster = sites.map((s) => s.advertise());
+    const sealed = sites.flatMap((s) => s.shareKeys(roster));
+    for (const s of sites) s.receiveShares(sealed.filter((m) => m.to === s.site));
+    return sites;
+  }
+  const code = (f: () => unknown): string | undefined => {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof SecAggError) return e.code;
+      throw e;
+    }
+    return undefined;
+  };
+
+  it('refuses a request naming a peer both survivor and dropped', () => {
+    const [site] = sharedSites() as [SecAggSite];
+    expect(code(() => site.unmask({ survivors: [1, 2, 3, 4], dropped: [4] }))).toBe('both_secrets_requested');
+  });
+
+  it('refuses the s-key share of a peer whose self-mask share it gave, and the reverse, revealing nothing more', () => {
+    const [site] = sharedSites() as [SecAggSite];
+    const first = site.unmask({ survivors: [1, 2, 3, 4], dropped: [5] });
+    expect(first.selfShares.map((h) => h.of)).toEqual([1, 2, 3, 4]);
+    expect(first.keyShares.map((h) => h.of)).toEqual([5]);
+    expect(code(() => site.unmask({ survivors: [1, 2, 3, 5], dropped: [4] }))).toBe('both_secrets_requested');
+    expect(code(() => site.unmask({ survivors: [1, 2, 3, 4, 5], dropped: [] }))).toBe(
+      'both_secrets_requested',
+    );
+    // Asking again for what it already gave is allowed (a lost answer).
+    expect(site.unmask({ survivors: [1, 2, 3, 4], dropped: [5] })).toEqual(first);
+  });
+
+  it('refuses fewer than t survivors', () => {
+    const [site] = sharedSites() as [SecAggSite];
+    expect(code(() => site.unmask({ survivors: [1, 2, 3], dropped: [4, 5] }))).toBe('too_few_survivors');
+  });
+
+  it('refuses to mask an update out of its share of the range, naming the value', () => {
+    const [site] = sharedSites() as [SecAggSite];
+    const bad = updates[0]!.map((t) => ({ ...t, values: t.values.slice() }));
+    bad[1]!.values[7] = Number.NaN;
+    expect(() => [...site.maskedInput(layout, bad, 120)]).toThrow(/"dense" value NaN at index 7/);
+  });
+});
+
+describe('the session machine', () => {
+  const a = (site: number) => ({
+    site,
+    cPublic: Buffer.alloc(32, site),
+    sPublic: Buffer.alloc(32, site + 9),
+  });
+  it('rejects events outside their phase and leaves the session as it was', () => {
+    const s = openSession(params);
+    const wrong: SessionEvent[] = [
+      { type: 'sharingClosed' },
+      { type: 'inputsClosed' },
+      { type: 'unmaskClosed' },
+      { type: 'maskedInputReceived', site: 1, nSamples: 3 },
+      { type: 'unmaskResponse', response: { site: 1, selfShares: [], keyShares: [] } },
+    ];
+    for (const e of wrong) {
+      const r = stepSession(s, e);
+      expect(r.kind === 'rejected' && r.error.code).toBe('wrong_phase');
+    }
+  });
+
+  it('rejects a site advertising twice or outside 1..n', () => {
+    let s = openSession(params);
+    const r = stepSession(s, { type: 'keysAdvertised', advertisement: a(1) });
+    if (r.kind !== 'transition') throw r.error;
+    s = r.session;
+    expect(stepSession(s, { type: 'keysAdvertised', advertisement: a(1) }).kind).toBe('rejected');
+    expect(stepSession(s, { type: 'keysAdvertised', advertisement: a(6) }).kind).toBe('rejected');
+  });
+
+  it('fails with the reason when fewer than t advertise', () => {
+    let s = openSession(params);
+    for (const u of [1, 2, 3]) {
+      const r = stepSession(s, { type: 'keysAdvertised', advertisement: a(u) });
+      if (r.kind === 'transition') s = r.session;
+    }
+    const r = stepSession(s, { type: 'advertiseClosed' });
+    expect(r.kind === 'transition' && r.session.failure).toBe(
+      'only 3 sites advertised keys, below the threshold 4',
+    );
+  });
+
+  it('refuses t ≤ n/2', () => {
+    expect(() => openSession({ ...params, threshold: 2 })).toThrow(/threshold 2 is not an integer in 3..5/);
+  });
+});
