@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { choiceFlag, describeInteger, integerFlag, integerIn } from './flag-values';
+import { choiceFlag, describeInteger, integerFlag, integerIn, numberFlag } from './flag-values';
 import { UsageError } from './usage-error';
 
 const size = Object.freeze({ min: 16, max: 1024, default: 224 });
@@ -50,6 +50,27 @@ describe('choiceFlag', () => {
   it('refuses another value, listing the choices', () => {
     expect(() => choiceFlag('--split', 'dev', splits, 'test')).toThrow(
       new UsageError('--split "dev" is not a valid choice; expected one of test, train, all'),
+    );
+  });
+});
+
+describe('numberFlag', () => {
+  it('reads decimal and exponent notation inside the open range', () => {
+    expect(numberFlag('--delta', '1e-5', { above: 0, below: 1 })).toBe(1e-5);
+    expect(numberFlag('--x', '0.25', { above: 0 })).toBe(0.25);
+    expect(numberFlag('--x', '.5', { above: 0 })).toBe(0.5);
+  });
+  it.each(['0', '1', 'abc', ' 0.5', '0x1', 'Infinity', 'NaN', ''])(
+    'refuses %j naming the flag and range',
+    (t) => {
+      expect(() => numberFlag('--delta', t, { above: 0, below: 1 })).toThrow(
+        `--delta "${t}" is not valid; expected a number above 0 and below 1`,
+      );
+    },
+  );
+  it('refuses a missing value', () => {
+    expect(() => numberFlag('--epsilon', undefined, { above: 0 })).toThrow(
+      'missing --epsilon; expected a number above 0',
     );
   });
 });

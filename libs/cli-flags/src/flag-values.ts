@@ -61,3 +61,31 @@ export function choiceFlag<V extends string>(
     throw new UsageError(`${flag} "${text}" is not a valid choice; expected one of ${choices.join(', ')}`);
   return text as V;
 }
+
+export interface NumberRange {
+  /** Exclusive lower bound. */
+  above: number;
+  /** Exclusive upper bound; none means any finite number above `above`. */
+  below?: number;
+}
+
+/** What {@link numberFlag} expects, for messages: "a number above 0 and below 1". */
+export function describeNumber({ above, below }: NumberRange): string {
+  return below === undefined ? `a number above ${above}` : `a number above ${above} and below ${below}`;
+}
+
+/**
+ * The value of a required real-number flag in the open interval `range`; a missing or bad value throws
+ * a {@link UsageError}: `--delta "0" is not valid; expected a number above 0 and below 1`. Decimal and
+ * exponent notation (`1e-5`) are accepted; spaces, hex, `Infinity` and `NaN` are not.
+ *
+ * @example numberFlag('--delta', '1e-5', { above: 0, below: 1 }) // 0.00001
+ */
+export function numberFlag(flag: string, text: string | undefined, range: NumberRange): number {
+  if (text === undefined) throw new UsageError(`missing ${flag}; expected ${describeNumber(range)}`);
+  const n = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text) ? Number(text) : NaN;
+  const { above, below = Infinity } = range;
+  if (!(Number.isFinite(n) && n > above && n < below))
+    throw new UsageError(`${flag} "${text}" is not valid; expected ${describeNumber(range)}`);
+  return n;
+}
