@@ -126,7 +126,10 @@ function main() {
       groups.set(key, [...(groups.get(key) ?? []), e]);
     });
     const pooled = [...groups.values()].map((g) => {
-      const p = pooledAuc(g.map((e) => e.report.score_histograms));
+      const p = pooledAuc(
+        g.map((e) => e.report.score_histograms),
+        g.map((e) => e.report.auc),
+      );
       return {
         study: g[0].study,
         round: g[0].round,

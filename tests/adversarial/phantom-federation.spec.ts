@@ -207,7 +207,7 @@ async function federate(label: string, sites: string[], roundDeadlineS = 600): P
     expect(metrics.status).toBe(200);
     const reports = metrics.json.sites as {
       site_id: string;
-      report: { score_histograms: MergedScoreHistograms };
+      report: { score_histograms: MergedScoreHistograms; auc: number | null };
     }[];
     const honest = reports.filter((r) => HONEST.includes(names.get(r.site_id)!));
     expect(honest).toHaveLength(HONEST.length);
@@ -221,7 +221,10 @@ async function federate(label: string, sites: string[], roundDeadlineS = 600): P
         (await federation.api('POST', `/api/studies/${studyId}/releases`, { round: ROUNDS })).status,
       ).toBe(201);
     }
-    const honestPooledAuc = pooledAuc(honest.map((r) => r.report.score_histograms)).auc!;
+    const honestPooledAuc = pooledAuc(
+      honest.map((r) => r.report.score_histograms),
+      honest.map((r) => r.report.auc),
+    ).auc!;
     return { honestPooledAuc, screening, seconds: (performance.now() - t0) / 1000 };
   } finally {
     runs.forEach((r) => r.child.exitCode === null && r.child.kill('SIGTERM'));

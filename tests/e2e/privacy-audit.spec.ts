@@ -40,8 +40,10 @@ describe('scripts/privacy-audit.js', () => {
     const r = audit(work.dir);
     expect(r.code).toBe(0);
     expect(r.out).toContain('2 reports: no released count below k');
-    // Reference: pooledAuc of the same report (pooled-auc.spec.ts checks it against the exact AUC).
-    const p = pooledAuc([releasedReport(rounds[1]!, 5).score_histograms]);
+    // Reference: pooledAuc of the same report and its own AUC (pooled-auc.spec.ts checks it against
+    // the exact AUC): one site whose AUC is released pools to that AUC, bound 0.
+    const second = releasedReport(rounds[1]!, 5);
+    const p = pooledAuc([second.score_histograms], [second.auc]);
     expect(r.out).toContain(
       `pooled AUC of study ${STUDY}, round 2 (1 report): ${p.auc!.toFixed(4)} ± ${p.auc_error_bound!.toFixed(4)}`,
     );

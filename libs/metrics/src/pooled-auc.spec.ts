@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { seededSite as site } from '../fixtures/seeded-sites';
 import { auc } from './auc';
 import { unmergedHistograms } from './merged-histograms';
-import { pooledAuc } from './pooled-auc';
+import { pooledAuc, siteAucRange } from './pooled-auc';
 import { histogramDelong, histogramRoc, sumScoreHistograms } from './pooled-roc';
 import { scoreHistograms, siteEvaluationCounts } from './site-histograms';
 
@@ -30,7 +30,7 @@ const federations = [
 
 describe('pooledAuc of released (merged, k = 5) histograms: within the derived bound of the exact AUC', () => {
   // Reference: auc() of the concatenated raw predictions (Mann–Whitney; equals scikit-learn
-  // roc_auc_score, auc.spec.ts). The bound T/(2PN) is derived in pooled-auc.ts.
+  // roc_auc_score, auc.spec.ts). The bound is derived in pooled-auc.ts.
   it.each(federations.map((f) => [f.name, f.sites] as const))('%s', (_name, sites) => {
     const released = sites.map((s) => siteEvaluationCounts(s.labels, s.scores).score_histograms);
     const pooled = pooledAuc(released);
@@ -42,6 +42,52 @@ describe('pooledAuc of released (merged, k = 5) histograms: within the derived b
     expect(Math.abs(pooled.auc! - exact)).toBeLessThanOrEqual(pooled.auc_error_bound! + 1e-15);
     expect(pooled.ci![0]).toBeLessThanOrEqual(pooled.auc!);
     expect(pooled.ci![1]).toBeGreaterThanOrEqual(pooled.auc!);
+  });
+
+  it.each(federations.map((f) => [f.name, f.sites] as const))(
+    "%s, with the sites' own exact AUCs: within a bound no larger than without them",
+    (_name, sites) => {
+      const released = sites.map((s) => siteEvaluationCounts(s.labels, s.scores).score_histograms);
+      // A site's own AUC is released only with ≥ k = 5 cases of each class (privacy-rule.ts).
+      const own = sites.map((s) => {
+        const nPos = s.labels.filter((y) => y === 1).length;
+        return nPos >= 5 && s.labels.length - nPos >= 5 ? auc(s.labels, s.scores) : null;
+      });
+      const withOwn = pooledAuc(released, own);
+      const exact = auc(
+        sites.flatMap((s) => s.labels),
+        sites.flatMap((s) => s.scores),
+      )!;
+      expect(Math.abs(withOwn.auc! - exact)).toBeLessThanOrEqual(withOwn.auc_error_bound! + 1e-12);
+      // A site's exact AUC only removes unknown pairs (its bins' shared pairs): the bound never grows.
+      expect(withOwn.auc_error_bound!).toBeLessThanOrEqual(pooledAuc(released).auc_error_bound! + 1e-12);
+      own.forEach((a, i) => {
+        if (a === null) return;
+        const [lo, hi] = siteAucRange(released[i]!)!;
+        expect(a).toBeGreaterThanOrEqual(lo - 1e-12);
+        expect(a).toBeLessThanOrEqual(hi + 1e-12);
+      });
+    },
+  );
+
+  it('one site with its own AUC: the pooled AUC is that AUC exactly, bound 0', () => {
+    const s = federations[1]!.sites[0]!; // the issue's 65-case test split
+    const exact = auc(s.labels, s.scores)!;
+    const released = siteEvaluationCounts(s.labels, s.scores).score_histograms;
+    const p = pooledAuc([released], [exact]);
+    expect(p.auc).toBeCloseTo(exact, 14);
+    expect(p.auc_error_bound).toBeLessThan(1e-14);
+    expect(pooledAuc([released]).auc_error_bound).toBeGreaterThan(0.01); // bins alone leave pairs unknown
+  });
+
+  it('siteAucRange: the hand example, and a site AUC its histogram rules out is refused', () => {
+    const h = { bins: 2, edges: [0, 1, 2], positive: [1, 5], negative: [5, 0] };
+    // ordered: 5 positives in [1, 2) above 5 negatives in [0, 1) = 25; shared bin [0, 1): 1·5 = 5; PN = 30.
+    expect(siteAucRange(h)).toEqual([25 / 30, 30 / 30]);
+    expect(() => pooledAuc([h], [0.5])).toThrow(
+      /siteAucs\[0\] is 0.5; its histogram allows an AUC in \[0.8333/,
+    );
+    expect(siteAucRange({ bins: 2, edges: [0, 2], positive: [0], negative: [5] })).toBeNull();
   });
 
   it('the bound is attained: all positives above all negatives inside one bin', () => {
@@ -57,8 +103,8 @@ describe('pooledAuc of released (merged, k = 5) histograms: within the derived b
       { bins: 2, edges: [0, 1, 2], positive: [0, 5], negative: [5, 0] },
       { bins: 2, edges: [0, 2], positive: [5], negative: [5] },
     ]);
-    expect(p.auc).toBe(0.625);
-    expect(p.auc_error_bound).toBe(0.375);
+    expect(p.auc).toBe(0.75);
+    expect(p.auc_error_bound).toBe(0.5);
   });
 
   it('with unmerged bins it is the binned AUC and pROC-checked CI of histogramRoc/histogramDelong', () => {

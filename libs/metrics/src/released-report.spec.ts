@@ -86,6 +86,14 @@ describe('releasedReportProblem: what the coordinator refuses, naming the field 
     ],
     ['the exact decision curve', { ...good, dca: metricsReport(big).dca }, 5, 'dca.net_benefit['],
     [
+      // A site inflating its own AUC (which now fixes its within-site pairs in the pooled AUC): its
+      // histogram puts every positive–negative pair in ordered bins or a shared bin (siteAucRange).
+      'an AUC its own histogram rules out',
+      { ...good, auc: 0.999 },
+      5,
+      'auc is 0.999; the released histogram allows an AUC in [',
+    ],
+    [
       'a curve at the released thresholds only',
       { ...good, dca: { ...good.dca!, thresholds: [0.5], net_benefit: [0.1], treat_all: [0] } },
       5,

@@ -27,6 +27,7 @@
 import type { Calibration } from './calibration';
 import type { DecisionCurve } from './decision-curve';
 import type { MergedScoreHistograms } from './merged-histograms';
+import { siteAucRange } from './pooled-auc';
 import { pooledDecisionCurve } from './pooled-decision-curve';
 import { DEFAULT_MIN_CELL_COUNT, releasableCount, summariesReleasable } from './privacy-rule';
 import { metricsReport, type MetricsReport, type MetricsReportInput } from './report';
@@ -166,6 +167,11 @@ export function releasedReportProblem(r: ReleasedReportFields, k: number): strin
     const leaked = withheld.find(([, v]) => v !== null);
     if (leaked)
       return `${leaked[0]} is ${JSON.stringify(leaked[1])} with n_pos = ${r.n_pos} and n − n_pos = ${r.n - r.n_pos}; the privacy rule withholds (null) the score summaries unless each class has at least k = ${k} cases`;
+  }
+  if (typeof r.auc === 'number') {
+    const range = siteAucRange(r.score_histograms);
+    if (range && !(r.auc >= range[0] - 1e-9 && r.auc <= range[1] + 1e-9))
+      return `auc is ${r.auc}; the released histogram allows an AUC in [${range[0]}, ${range[1]}] (pairs in ordered bins, plus those sharing a bin), so the report contradicts itself`;
   }
   const want = releasedCurves(r);
   const y = r.youden;

@@ -1,7 +1,7 @@
 /**
  * The coordinator's pooled evaluation of one round, from the sites' released reports only
  * (DESIGN.md "Evaluation and release"; the privacy rule of @fedaln/metrics privacy-rule.ts): the
- * AUC of the merged histograms with its error bound against the exact pooled AUC and a DeLong-type
+ * AUC of the merged histograms and the sites' own AUCs, with its error bound against the exact pooled AUC and a DeLong-type
  * CI (`pooledAuc`), the ROC curve of the estimated pooled counts on the grid, and the decision curve
  * with a per-threshold error bound (`pooledDecisionCurve`). Pure.
  */
@@ -38,7 +38,11 @@ export interface PooledEvaluation {
  */
 export function poolReports(reports: readonly SiteMetricsReport[]): PooledEvaluation | null {
   if (reports.length === 0) return null;
-  const auc = pooledAuc(reports.map((r) => r.score_histograms));
+  // Each site's own AUC (exact, released with ≥ k cases of a class) fixes its within-site pairs.
+  const auc = pooledAuc(
+    reports.map((r) => r.score_histograms),
+    reports.map((r) => r.auc),
+  );
   return {
     n: reports.reduce((a, r) => a + r.n, 0),
     n_pos: reports.reduce((a, r) => a + r.n_pos, 0),

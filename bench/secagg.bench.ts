@@ -1,0 +1,224 @@
+// `npm run bench -- secagg [--json] [--elements N] [--sites 3,10,30] [--reps R]`: secure aggregation
+// (built @fedaln/secagg: SecAgg of Bonawitz et al. 2017 on the aggregation grid, ring Z/2^64) for
+// N = 20,000,000 coordinates (DenseNet201's size) and 3, 10 and 30 sites, against plain
+// StreamingFedAvg (built @fedaln/aggregation) in the same run. Per site count it measures:
+//  - site: the masked input of one site (check, grid integers, self mask and n − 1 pairwise masks,
+//    streamed in 64 Ki-element chunks: memory O(chunk) beyond the update), and its upload bytes
+//    (8 B per coordinate + keys, sealed shares and unmasking answers) against plain float32 (4 B);
+//  - coordinator: adding the n masked inputs into the masked sum, then unmasking (n self masks
+//    rebuilt from t shares, and with one site dropped before its input, the n − 1 pairwise masks
+//    it shared), per update, against StreamingFedAvg.addAll of n updates per update.
+// Every site's work is the same, so one site's input is computed and the coordinator adds it n
+// times (the adding cost does not depend on the values); the unmasking expands the real masks of
+// the session. Correctness (bit for bit against StreamingFedAvg) is the unit test's job
+// (libs/secagg/src/secagg-session.spec.ts). Best of R (default 1: this takes minutes at 30 sites).
+import { loadavg } from 'node:os';
+import { StreamingFedAvg, type WeightTensor } from '@fedaln/aggregation';
+import {
+  defaultThreshold,
+  MaskedSum,
+  openSession,
+  SecAggSite,
+  stepSession,
+  type GridLayout,
+  type MaskedChunk,
+  type SessionEvent,
+  type SessionState,
+  type UnmaskPlan,
+} from '@fedaln/secagg';
+import { benchFlags } from './support/flags';
+import { timeMs } from './support/best-of';
+
+const {
+  json,
+  elements,
+  sites: sitesFlag,
+  reps,
+} = benchFlags({ json: false, elements: 20_000_000, sites: '3,10,30', reps: 1 });
+const siteCounts = sitesFlag.split(',').map((s) => {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 2) {
+    console.error(`--sites ${sitesFlag}: expected a comma-separated list of integers ≥ 2, like 3,10,30`);
+    process.exit(2);
+  }
+  return n;
+});
+
+/** Seeded deltas uniform in ±1e-3 (an LCG, as bench/aggregation.bench.ts). */
+function makeUpdate(seed: number): Float32Array {
+  const out = new Float32Array(elements);
+  let s = seed >>> 0;
+  for (let i = 0; i < elements; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32 - 0.5) * 2e-3;
+  }
+  return out;
+}
+
+const tensors = [{ name: 'all', shape: [elements] }];
+const update: WeightTensor[] = [{ name: 'all', shape: [elements], values: makeUpdate(1) }];
+const nSamples = 150;
+const bytesOf = (v: unknown): number =>
+  Buffer.isBuffer(v) ? v.length : typeof v === 'bigint' ? 66 : typeof v === 'number' ? 4 : 0;
+
+/** A session through rounds 0 and 1 (keys advertised, shares sealed and delivered); site 1's cost timed. */
+function keyedSession(n: number, t: number) {
+  const params = { roundTag: `bench-${n}-${Math.random()}`, threshold: t, sites: n };
+  const sites = Array.from({ length: n }, (_, i) => new SecAggSite(i + 1, params));
+  let session: SessionState = openSession(params);
+  const apply = (e: SessionEvent) => {
+    const r = stepSession(session, e);
+    if (r.kind === 'rejected') throw r.error;
+    session = r.session;
+    return r.effects;
+  };
+  // Rounds 0 and 1: keys and sealed shares (timed for site 1).
+  const ads = sites.map((s) => s.advertise());
+  ads.forEach((a) => apply({ type: 'keysAdvertised', advertisement: a }));
+  const roster = ads;
+  apply({ type: 'advertiseClosed' });
+  let keyMs = 0;
+  let shareBytes = 0;
+  sites.forEach((s, i) => {
+    const t0 = process.hrtime.bigint();
+    const shares = s.shareKeys(roster);
+    if (i === 0) {
+      keyMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      shareBytes = shares.reduce((a, m) => a + m.sealed.length + 8, 0);
+    }
+    apply({ type: 'sharesSent', from: s.site, shares });
+  });
+  for (const e of apply({ type: 'sharingClosed' }))
+    if (e.type === 'deliverShares') sites[e.to - 1]?.receiveShares(e.shares);
+
+  return { sites, apply, keyMs, shareBytes };
+}
+
+function bench(n: number): Record<string, number | string> {
+  const t = defaultThreshold(n);
+  const layout: GridLayout = { tensors, scales: [1], sites: n };
+  const first = keyedSession(n, t);
+  let { sites, apply } = first;
+  const { keyMs, shareBytes } = first;
+  // Round 2: one site's masked input, streamed; kept (O(model)) for the coordinator's n adds.
+  let chunks: MaskedChunk[] = [];
+  let siteMs = Infinity;
+  for (let r = 0; r < reps; r++) {
+    const kept: MaskedChunk[] = [];
+    siteMs = Math.min(
+      siteMs,
+      timeMs(() => {
+        for (const c of (sites[0] as SecAggSite).maskedInput(layout, update, nSamples)) kept.push(c);
+      }),
+    );
+    chunks = kept;
+  }
+  const sum = new MaskedSum(layout);
+  sum.peek().fill(0); // fault its pages in (untimed), as StreamingFedAvg's first fold below
+  const addMs = timeMs(() => {
+    for (let i = 0; i < n; i++) for (const c of chunks) sum.add(c);
+  });
+  chunks = [];
+
+  // Round 3, two ways: no dropout, and site n dropped before its input.
+  const plan = (dropped: number): UnmaskPlan => {
+    for (const s of sites)
+      if (s.site !== dropped) apply({ type: 'maskedInputReceived', site: s.site, nSamples });
+    let out: UnmaskPlan | undefined;
+    let answerBytes = 0;
+    for (const e of apply({ type: 'inputsClosed' })) {
+      if (e.type !== 'requestUnmasking') continue;
+      for (const u of e.to.slice(0, t)) {
+        const response = (sites[u - 1] as SecAggSite).unmask(e.request);
+        if (u === 1)
+          answerBytes = [...response.selfShares, ...response.keyShares].reduce(
+            (a, h) => a + 4 + bytesOf(h.y),
+            0,
+          );
+        apply({ type: 'unmaskResponse', response });
+      }
+    }
+    for (const e of apply({ type: 'unmaskClosed' })) if (e.type === 'unmask') out = e.plan;
+    lastAnswerBytes = Math.max(lastAnswerBytes, answerBytes);
+    return out as UnmaskPlan;
+  };
+  let lastAnswerBytes = 0;
+  const unmaskMs = timeMs(() => sum.unmask(plan(0)));
+  // With t = n (3 sites: ⌊2n/3⌋ + 1 = 3) a dropout leaves fewer than t: the round fails, nothing to time.
+  let unmaskDroppedMs: number | undefined;
+  if (n - 1 >= t) {
+    ({ sites, apply } = keyedSession(n, t));
+    const dropped = plan(n);
+    unmaskDroppedMs = timeMs(() => new MaskedSum(layout).unmask(dropped));
+  }
+
+  // Plain StreamingFedAvg over n updates (the same tensor n times: its cost does not depend on values).
+  let plainMs = Infinity;
+  for (let r = 0; r < reps; r++) {
+    const acc = new StreamingFedAvg(tensors, { shares: n });
+    acc.add(update, nSamples); // faults the accumulator's pages in (untimed, as bench/aggregation.bench.ts)
+    plainMs = Math.min(
+      plainMs,
+      timeMs(() => {
+        if (
+          acc.addAll(Array.from({ length: n - 1 }, () => ({ update, nSamples }))).some((x) => x !== undefined)
+        )
+          throw new Error('refused');
+      }) /
+        (n - 1),
+    );
+    acc.close();
+  }
+
+  const plainUpload = 4 * elements;
+  const keyBytes = 64 + shareBytes + lastAnswerBytes;
+  const maskedUpload = 8 * elements + keyBytes;
+  const coordPerUpdate = (addMs + unmaskMs) / n;
+  const coordPerUpdateDropped =
+    unmaskDroppedMs === undefined ? undefined : (addMs * ((n - 1) / n) + unmaskDroppedMs) / (n - 1);
+  const fixed = (v: number | undefined, digits: number): number | string =>
+    v === undefined ? 'n/a (t = n)' : +v.toFixed(digits);
+  return {
+    name: 'secagg',
+    elements,
+    sites: n,
+    threshold: t,
+    load_avg_1m: +(loadavg()[0] as number).toFixed(2),
+    site_keys_and_shares_ms: +keyMs.toFixed(1),
+    site_masked_input_ms: +siteMs.toFixed(0),
+    site_upload_bytes: maskedUpload,
+    site_key_material_bytes: keyBytes,
+    plain_upload_bytes: plainUpload,
+    upload_ratio: +(maskedUpload / plainUpload).toFixed(3),
+    coordinator_add_ms_per_update: +(addMs / n).toFixed(1),
+    coordinator_unmask_ms: +unmaskMs.toFixed(0),
+    coordinator_unmask_one_dropped_ms: fixed(unmaskDroppedMs, 0),
+    coordinator_ms_per_update: +coordPerUpdate.toFixed(1),
+    coordinator_ms_per_update_one_dropped: fixed(coordPerUpdateDropped, 1),
+    plain_ms_per_update: +plainMs.toFixed(1),
+    coordinator_ratio: +(coordPerUpdate / plainMs).toFixed(2),
+    coordinator_ratio_one_dropped: fixed(
+      coordPerUpdateDropped === undefined ? undefined : coordPerUpdateDropped / plainMs,
+      2,
+    ),
+  };
+}
+
+for (const n of siteCounts) {
+  const row = bench(n);
+  if (json) console.log(JSON.stringify(row));
+  else {
+    console.log(
+      `secure aggregation, ${n} sites (t = ${row.threshold}), ${elements.toLocaleString('en')} coordinates`,
+    );
+    console.log(
+      `  site: masked input ${row.site_masked_input_ms} ms, keys+shares ${row.site_keys_and_shares_ms} ms; upload ${row.site_upload_bytes} B = ${row.upload_ratio}× plain (target ≤ 1.1× + O(sites)), of which ${row.site_key_material_bytes} B keys and shares`,
+    );
+    console.log(
+      `  coordinator: ${row.coordinator_ms_per_update} ms/update (add ${row.coordinator_add_ms_per_update}, unmask ${row.coordinator_unmask_ms} ms in all), ${row.coordinator_ratio}× plain ${row.plain_ms_per_update} ms/update (target ≤ 2× at 10 sites)`,
+    );
+    console.log(
+      `  with one site dropped: unmask ${row.coordinator_unmask_one_dropped_ms} ms, ${row.coordinator_ms_per_update_one_dropped} ms/update = ${row.coordinator_ratio_one_dropped}× plain`,
+    );
+  }
+}
