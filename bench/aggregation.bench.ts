@@ -13,6 +13,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { StreamingFedAvg } from '@fedaln/aggregation';
 import { benchFlags } from './support/flags';
+import { seededDeltas } from './support/seeded-deltas';
 import { bestOfMs, timeMs } from './support/best-of';
 
 const {
@@ -31,20 +32,9 @@ const {
   'no-robust': false,
 });
 
-/** Seeded deltas uniform in ±1e-3 (an LCG: generation speed matters here, quality does not). */
-function makeUpdate(seed: number): Float32Array {
-  const out = new Float32Array(elements);
-  let s = seed >>> 0;
-  for (let i = 0; i < elements; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32 - 0.5) * 2e-3;
-  }
-  return out;
-}
-
 const layout = [{ name: 'all', shape: [elements] }];
 const deltas = Array.from({ length: updates }, (_, k) => [
-  { name: 'all', shape: [elements], values: makeUpdate(k + 1) },
+  { name: 'all', shape: [elements], values: seededDeltas(elements, k + 1) },
 ]);
 const samples = Array.from({ length: updates }, (_, k) => 20 + ((k * 37) % 180));
 

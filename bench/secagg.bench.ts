@@ -27,6 +27,7 @@ import {
   type UnmaskPlan,
 } from '@fedaln/secagg';
 import { benchFlags } from './support/flags';
+import { seededDeltas } from './support/seeded-deltas';
 import { timeMs } from './support/best-of';
 
 const {
@@ -44,19 +45,8 @@ const siteCounts = sitesFlag.split(',').map((s) => {
   return n;
 });
 
-/** Seeded deltas uniform in ±1e-3 (an LCG, as bench/aggregation.bench.ts). */
-function makeUpdate(seed: number): Float32Array {
-  const out = new Float32Array(elements);
-  let s = seed >>> 0;
-  for (let i = 0; i < elements; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32 - 0.5) * 2e-3;
-  }
-  return out;
-}
-
 const tensors = [{ name: 'all', shape: [elements] }];
-const update: WeightTensor[] = [{ name: 'all', shape: [elements], values: makeUpdate(1) }];
+const update: WeightTensor[] = [{ name: 'all', shape: [elements], values: seededDeltas(elements, 1) }];
 const nSamples = 150;
 const bytesOf = (v: unknown): number =>
   Buffer.isBuffer(v) ? v.length : typeof v === 'bigint' ? 66 : typeof v === 'number' ? 4 : 0;

@@ -170,6 +170,16 @@ describe('coordinator REST (built server, PGlite in a temp data dir)', () => {
     expect(bad.json.message).toEqual(
       expect.arrayContaining([expect.stringContaining('release_policy.dca_range must be [lo, hi]')]),
     );
+    const dp = { noise_multiplier: 1.1, clip_norm: 1, sampling_rate: 0.01, max_epsilon: 8, delta: 0.5 };
+    const badDp = await api(
+      'POST',
+      '/api/studies',
+      studyJson([ids['Hospital A']!, ids['Hospital B']!], { dp }),
+    );
+    expect(badDp.status).toBe(400);
+    expect(badDp.json.message).toEqual([
+      'dp.delta must be a number above 0 and at most 0.01, below 1 / patients (e.g. 1e-5)',
+    ]);
     const revoked = await api('POST', '/api/studies', studyJson([ids['Hospital A']!, ids['Hospital C']!]));
     expect(revoked).toMatchObject({ status: 400, json: { error: 'STUDY_UNKNOWN_SITES' } });
   });

@@ -1,4 +1,5 @@
 import { DEFAULT_MIN_CELL_COUNT } from '@fedaln/metrics';
+import type { DpSettings } from '@fedaln/privacy';
 
 /**
  * A study as the lead writes it (study.json; DESIGN.md "Rounds" and "Evaluation and release").
@@ -90,6 +91,8 @@ export interface StudySpec {
   readonly robustness?: Partial<RobustnessSpec>;
   /** The privacy rule's k for evaluation reports; {@link minCellCountOf} fills the default. */
   readonly privacy?: PrivacySpec;
+  /** Patient-level DP-SGD settings and the study's (max_epsilon, delta) budget (issue 16). */
+  readonly dp?: DpSettings;
 }
 
 export interface FieldError {

@@ -12,6 +12,7 @@ import {
   IsIn,
   IsObject,
   IsOptional,
+  IsPositive,
   IsString,
   IsUUID,
   Matches,
@@ -34,6 +35,7 @@ import {
   type StudySpec,
 } from '../domain/study-spec';
 import { MIN_CELL_COUNT_FLOOR } from '@fedaln/metrics';
+import type { DpSettings } from '@fedaln/privacy';
 
 /** `[lo, hi]` with 0 < lo < hi < 1: a decision-curve threshold range (probabilities). */
 function IsThresholdRange(): PropertyDecorator {
@@ -133,6 +135,48 @@ export class PrivacyDto implements PrivacySpec {
   })
   @MaxLength(2000)
   override_reason?: string;
+}
+
+/** A finite number with 0 < x ≤ max; every failure says `message` (the field, range and an example). */
+function IsPositiveAtMost(max: number, message: string): PropertyDecorator {
+  return (target, key) => {
+    IsNumber({ allowNaN: false, allowInfinity: false }, { message })(target, key);
+    IsPositive({ message })(target, key);
+    Max(max, { message })(target, key);
+  };
+}
+
+/**
+ * Patient-level DP-SGD settings and the budget (issue 16): every field is required, so a study that
+ * asks for DP states all of it. Plan them with `fedaln-privacy epsilon|sigma`.
+ */
+export class DpDto implements DpSettings {
+  @IsPositiveAtMost(
+    1e4,
+    'noise_multiplier must be a number above 0 and at most 10000 (σ: noise std / clip_norm), e.g. 1.1',
+  )
+  noise_multiplier!: number;
+
+  @IsPositiveAtMost(
+    1e6,
+    "clip_norm must be a number above 0 and at most 1000000 (L2 bound of one patient's gradient), e.g. 1",
+  )
+  clip_norm!: number;
+
+  @IsPositiveAtMost(
+    1,
+    'sampling_rate must be a number above 0 and at most 1 (batch size / records), e.g. 0.01',
+  )
+  sampling_rate!: number;
+
+  @IsPositiveAtMost(
+    1000,
+    "max_epsilon must be a number above 0 and at most 1000 (the study's ε budget), e.g. 8",
+  )
+  max_epsilon!: number;
+
+  @IsPositiveAtMost(0.01, 'delta must be a number above 0 and at most 0.01, below 1 / patients (e.g. 1e-5)')
+  delta!: number;
 }
 
 /** Every field optional: `robustnessOf` fills what a study leaves out with `DEFAULT_ROBUSTNESS`. */
@@ -265,4 +309,10 @@ export class StudySpecDto implements StudySpec {
   @ValidateNested()
   @Type(() => PrivacyDto)
   privacy?: PrivacyDto;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => DpDto)
+  dp?: DpDto;
 }

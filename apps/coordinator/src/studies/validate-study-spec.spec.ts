@@ -151,4 +151,68 @@ describe('validateStudySpec', () => {
   ])('refuses robustness %j, naming %s', (robustness, field) => {
     expect(fieldsOf({ ...valid, robustness })).toEqual([field]);
   });
+
+  // σ 1.1, q 0.01, δ 1e-5: the planning example of README "Differential privacy: planning a budget".
+  const dp = Object.freeze({
+    noise_multiplier: 1.1,
+    clip_norm: 1,
+    sampling_rate: 0.01,
+    max_epsilon: 8,
+    delta: 1e-5,
+  });
+
+  it('dp: takes the five DP-SGD and budget settings as given; a study without dp has none', () => {
+    const r = validateStudySpec({ ...valid, dp });
+    expect(r.ok && r.spec.dp).toEqual(dp);
+    const none = validateStudySpec(valid);
+    expect(none.ok && 'dp' in none.spec).toBe(false);
+  });
+
+  it.each([
+    [
+      { noise_multiplier: 0 },
+      'dp.noise_multiplier',
+      'noise_multiplier must be a number above 0 and at most 10000 (σ: noise std / clip_norm), e.g. 1.1',
+    ],
+    [
+      { clip_norm: -1 },
+      'dp.clip_norm',
+      "clip_norm must be a number above 0 and at most 1000000 (L2 bound of one patient's gradient), e.g. 1",
+    ],
+    [
+      { sampling_rate: 1.5 },
+      'dp.sampling_rate',
+      'sampling_rate must be a number above 0 and at most 1 (batch size / records), e.g. 0.01',
+    ],
+    [
+      { sampling_rate: '0.1' },
+      'dp.sampling_rate',
+      'sampling_rate must be a number above 0 and at most 1 (batch size / records), e.g. 0.01',
+    ],
+    [
+      { max_epsilon: 0 },
+      'dp.max_epsilon',
+      "max_epsilon must be a number above 0 and at most 1000 (the study's ε budget), e.g. 8",
+    ],
+    [
+      { delta: 0.5 },
+      'dp.delta',
+      'delta must be a number above 0 and at most 0.01, below 1 / patients (e.g. 1e-5)',
+    ],
+    [
+      { delta: undefined },
+      'dp.delta',
+      'delta must be a number above 0 and at most 0.01, below 1 / patients (e.g. 1e-5)',
+    ],
+  ])('refuses dp %j, naming %s', (change, field, message) => {
+    const r = validateStudySpec({ ...valid, dp: { ...dp, ...change } });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors).toContainEqual({ field, message });
+    expect(fieldsOf({ ...valid, dp: { ...dp, ...change } }).every((f) => f === field)).toBe(true);
+  });
+
+  it('refuses an unknown dp field and a dp that is not an object', () => {
+    expect(fieldsOf({ ...valid, dp: { ...dp, epsilon: 3 } })).toEqual(['dp.epsilon']);
+    expect(fieldsOf({ ...valid, dp: 8 })).toContain('dp');
+  });
 });

@@ -69,6 +69,17 @@ export function studySpecFromDto(dto: StudySpecDto): StudySpec {
               : { override_reason: dto.privacy.override_reason }),
           },
         }),
+    ...(dto.dp === undefined
+      ? {}
+      : {
+          dp: {
+            noise_multiplier: dto.dp.noise_multiplier,
+            clip_norm: dto.dp.clip_norm,
+            sampling_rate: dto.dp.sampling_rate,
+            max_epsilon: dto.dp.max_epsilon,
+            delta: dto.dp.delta,
+          },
+        }),
   };
 }
 
