@@ -135,13 +135,19 @@ describe('who sees which report', () => {
     expect(listA.json).toHaveLength(1);
     const version = listA.json[0].version as number;
     const oneA = await study.api('GET', `/api/releases/${version}`, undefined, tokenA);
+    type SiteVerdict = { site_id: string; auc: number | null; pass: boolean };
     for (const r of [listA.json[0], oneA.json]) {
       expect(r.metrics.sites.map((s: { site_id: string }) => s.site_id)).toEqual([a]);
       expect(r.metrics.pooled.auc).toEqual(expect.any(Number));
+      // The verdict keeps B's pass or fail, not B's AUC (a figure of B's report).
+      const vb = r.verdict.sites.find((s: SiteVerdict) => s.site_id === b);
+      expect(vb).toMatchObject({ auc: null, pass: expect.any(Boolean) });
+      expect(r.verdict.sites.find((s: SiteVerdict) => s.site_id === a).auc).toEqual(expect.any(Number));
     }
     const cardA = await study.api('GET', `/api/releases/${version}/card.json`, undefined, tokenA);
     expect(cardA.status).toBe(200);
     expect(cardA.json.sites.map((s: { site_id: string }) => s.site_id)).toEqual([a]);
+    expect(cardA.json.release.verdict.sites.find((s: SiteVerdict) => s.site_id === b).auc).toBeNull();
     expect(cardA.json.pooled.n).toBe(65 + 70); // pooled over both sites
     const htmlA = await study.api('GET', `/api/releases/${version}/card.html`, undefined, tokenA);
     expect(htmlA.json).toBe(renderModelCardHtml(cardA.json));
@@ -156,6 +162,9 @@ describe('who sees which report', () => {
 
     const admin = await study.api('GET', `/api/releases/${version}`);
     expect(admin.json.metrics.sites.map((s: { site_id: string }) => s.site_id).sort()).toEqual([a, b].sort());
+    expect(admin.json.verdict.sites.find((s: SiteVerdict) => s.site_id === b).auc).toEqual(
+      expect.any(Number),
+    );
     const adminCard = await study.api('GET', `/api/releases/${version}/card.json`);
     expect(adminCard.json.sites).toHaveLength(2);
     expect(adminCard.json.pooled).toEqual(cardA.json.pooled);

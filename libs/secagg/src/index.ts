@@ -1,6 +1,7 @@
 export { SecAggError, type SecAggErrorCode } from './secagg-error';
 export { P521, P521_BYTES, shamirCombine, shamirSplit, type ShamirShare } from './shamir';
-export { decodeSigned, encodeSigned, RING_BITS, RING_BYTES, ringAdd, ringSub } from './ring';
+export { decodeSigned, encodeSigned, RING_BITS, RING_BYTES } from './ring';
+export { RingKernel } from './ring-kernel';
 export { maskRange } from './mask-stream';
 export { agreedKey, newKeyPair, publicKeyOf, type RawKeyPair } from './key-agreement';
 export { checkGridInput, gridTerms, nearestEven, tensorOffsets, type GridLayout } from './grid-input';

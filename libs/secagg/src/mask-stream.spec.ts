@@ -1,6 +1,9 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { maskRange } from './mask-stream';
-import { decodeSigned, encodeSigned, ringAdd, ringSub } from './ring';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { decodeSigned, encodeSigned } from './ring';
+import { RingKernel } from './ring-kernel';
 import { agreedKey, newKeyPair, open, publicKeyOf, seal } from './key-agreement';
 import { nearestEven } from './grid-input';
 import { SecAggError } from './secagg-error';
@@ -41,15 +44,31 @@ describe('ring Z/2^64', () => {
     expect([...v]).toEqual([0xfffffffd, 0xffffffff]);
   });
 
-  it('adds with carry and subtracts with borrow mod 2^64 (checked against BigInt)', () => {
-    const a = new Uint32Array(randomBytes(8 * 64).buffer);
+  it('the wasm kernel adds and subtracts mod 2^64, odd counts and offsets too (checked against BigInt)', () => {
+    const a = new Uint32Array(randomBytes(8 * 65).buffer);
     const b = new Uint32Array(randomBytes(8 * 64).buffer);
     const big = (v: Uint32Array, i: number): bigint => (BigInt(v[2 * i + 1]!) << 32n) | BigInt(v[2 * i]!);
-    const sum = a.slice();
-    ringAdd(sum, b);
-    for (let i = 0; i < 64; i++) expect(big(sum, i)).toBe((big(a, i) + big(b, i)) & ((1n << 64n) - 1n));
-    ringSub(sum, b);
-    expect(sum).toEqual(a);
+    const ring = new RingKernel(65, 64);
+    ring.acc.set(a);
+    ring.stage.set(b);
+    ring.add(1, 63);
+    expect(ring.acc[0]).toBe(a[0]);
+    expect(ring.acc[1]).toBe(a[1]);
+    for (let i = 0; i < 63; i++)
+      expect(big(ring.acc, i + 1)).toBe((big(a, i + 1) + big(b, i)) & ((1n << 64n) - 1n));
+    expect(big(ring.acc, 64)).toBe(big(a, 64));
+    ring.sub(1, 63);
+    expect(ring.acc).toEqual(a);
+    expect(() => ring.add(2, 64)).toThrow(RangeError);
+  });
+
+  it('the committed kernel is what wasm/ring.wat compiles to', () => {
+    const script = join(__dirname, '..', '..', 'aggregation', 'scripts', 'build-wasm.cjs');
+    expect(() =>
+      execFileSync(process.execPath, [script, join(__dirname, '..'), 'ring', 'RING_WASM_BASE64', '--check'], {
+        stdio: 'pipe',
+      }),
+    ).not.toThrow();
   });
 });
 

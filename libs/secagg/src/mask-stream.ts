@@ -16,8 +16,10 @@ import { RING_BYTES } from './ring';
 // Reading keystream bytes as Uint32 words assumes a little-endian host (every platform Node ships for).
 if (endianness() !== 'LE') throw new Error('@fedaln/secagg needs a little-endian host');
 
+/** Zero bytes the keystream is read through (AES-CTR of zeros is the keystream); grown when needed, never written. */
+let zeros = Buffer.alloc(0);
+
 export function maskRange(seed: Uint8Array, from: number, out: Uint32Array): void {
-  const count = out.length / 2;
   const startByte = from * RING_BYTES;
   const block = Math.floor(startByte / 16);
   const skip = startByte - block * 16;
@@ -25,12 +27,9 @@ export function maskRange(seed: Uint8Array, from: number, out: Uint32Array): voi
   // The 128-bit big-endian counter of SP 800-38A; block < 2⁵³, so its high 8 bytes stay zero.
   iv.writeBigUInt64BE(BigInt(block), 8);
   const cipher = createCipheriv('aes-256-ctr', seed, iv);
-  const bytes = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-  if (skip === 0) {
-    bytes.fill(0);
-    cipher.update(bytes).copy(bytes);
-    return;
-  }
-  const zeros = Buffer.alloc(skip + count * RING_BYTES);
-  cipher.update(zeros).copy(bytes, 0, skip);
+  const length = skip + out.byteLength;
+  if (zeros.length < length) zeros = Buffer.alloc(length);
+  cipher
+    .update(zeros.subarray(0, length))
+    .copy(Buffer.from(out.buffer, out.byteOffset, out.byteLength), 0, skip);
 }

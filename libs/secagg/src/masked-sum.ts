@@ -1,7 +1,8 @@
 import { gridStep, type WeightTensor } from '@fedaln/aggregation';
 import { agreedKey } from './key-agreement';
 import { maskRange } from './mask-stream';
-import { decodeSigned, ringAdd, ringSub } from './ring';
+import { decodeSigned } from './ring';
+import { RingKernel } from './ring-kernel';
 import { SecAggError } from './secagg-error';
 import type { UnmaskPlan } from './secagg-session';
 import { gridMean, tensorOffsets, tensorSizes, type GridLayout } from './grid-input';
@@ -22,12 +23,12 @@ import { MASK_CHUNK, type MaskedChunk } from './secagg-site';
  */
 export class MaskedSum {
   readonly length: number;
-  private readonly words: Uint32Array;
+  private readonly ring: RingKernel;
   private unmasked: UnmaskPlan | undefined;
 
   constructor(readonly layout: GridLayout) {
     this.length = tensorOffsets(layout).at(-1) as number;
-    this.words = new Uint32Array(2 * this.length);
+    this.ring = new RingKernel(this.length, MASK_CHUNK);
   }
 
   /** Adds one masked chunk. */
@@ -46,11 +47,16 @@ export class MaskedSum {
         `a masked chunk of elements ${chunk.from}..${chunk.from + count} outside the vector of ${this.length}`,
       );
     }
-    ringAdd(this.words, chunk.words, chunk.from);
+    const stage = this.ring.stage;
+    for (let at = 0; at < count; at += this.ring.chunk) {
+      const part = Math.min(this.ring.chunk, count - at);
+      stage.set(chunk.words.subarray(2 * at, 2 * (at + part)));
+      this.ring.add(chunk.from + at, part);
+    }
   }
 
   /** Removes the survivors' self masks and the pairwise masks they share with dropped sites, chunk by chunk. */
-  unmask(plan: UnmaskPlan, chunk = MASK_CHUNK): void {
+  unmask(plan: UnmaskPlan): void {
     if (this.unmasked !== undefined) throw new SecAggError('wrong_phase', 'the sum is already unmasked');
     const pairs: { seed: Buffer; sign: number }[] = [];
     for (const [d, key] of plan.droppedKeys) {
@@ -59,18 +65,18 @@ export class MaskedSum {
         pairs.push({ seed: agreedKey(key, u.sPublic, plan.roundTag, 'mask'), sign: u.site < d ? 1 : -1 });
       }
     }
-    const mask = new Uint32Array(2 * chunk);
+    const chunk = this.ring.chunk;
     for (let from = 0; from < this.length; from += chunk) {
       const count = Math.min(chunk, this.length - from);
-      const m = mask.subarray(0, 2 * count);
+      const m = this.ring.stage.subarray(0, 2 * count);
       for (const seed of plan.selfSeeds.values()) {
         maskRange(seed, from, m);
-        ringSub(this.words, m, from);
+        this.ring.sub(from, count);
       }
       for (const p of pairs) {
         maskRange(p.seed, from, m);
-        if (p.sign > 0) ringSub(this.words, m, from);
-        else ringAdd(this.words, m, from);
+        if (p.sign > 0) this.ring.sub(from, count);
+        else this.ring.add(from, count);
       }
     }
     this.unmasked = plan;
@@ -82,7 +88,7 @@ export class MaskedSum {
     const offsets = tensorOffsets(this.layout);
     const from = offsets[k] as number;
     const out = new Float64Array((offsets[k + 1] as number) - from);
-    for (let i = 0; i < out.length; i++) out[i] = decodeSigned(this.words, from + i);
+    for (let i = 0; i < out.length; i++) out[i] = decodeSigned(this.ring.acc, from + i);
     return out;
   }
 
@@ -108,7 +114,7 @@ export class MaskedSum {
 
   /** A view of the accumulator's words (for tests that check it never equals an input). */
   peek(): Uint32Array {
-    return this.words;
+    return this.ring.acc;
   }
 
   private needUnmasked(): UnmaskPlan {

@@ -39,23 +39,3 @@ export function encodeSigned(v: Uint32Array, i: number, r: number): void {
 export function decodeSigned(v: Uint32Array, i: number): number {
   return ((v[2 * i + 1] as number) | 0) * TWO32 + (v[2 * i] as number);
 }
-
-/** acc[i] += add[i] mod 2⁶⁴ for every element of `add` (acc may be longer: elements from `at`). */
-export function ringAdd(acc: Uint32Array, add: Uint32Array, at = 0): void {
-  const o = 2 * at;
-  for (let w = 0; w < add.length; w += 2) {
-    const lo = (acc[o + w] as number) + (add[w] as number);
-    acc[o + w] = lo;
-    acc[o + w + 1] = (acc[o + w + 1] as number) + (add[w + 1] as number) + (lo > 0xffffffff ? 1 : 0);
-  }
-}
-
-/** acc[i] −= sub[i] mod 2⁶⁴ (acc may be longer: elements from `at`). */
-export function ringSub(acc: Uint32Array, sub: Uint32Array, at = 0): void {
-  const o = 2 * at;
-  for (let w = 0; w < sub.length; w += 2) {
-    const lo = (acc[o + w] as number) - (sub[w] as number);
-    acc[o + w] = lo;
-    acc[o + w + 1] = (acc[o + w + 1] as number) - (sub[w + 1] as number) - (lo < 0 ? 1 : 0);
-  }
-}

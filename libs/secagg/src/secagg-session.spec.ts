@@ -4,9 +4,12 @@ import type { SealedShares, SessionParams } from './messages';
 import { SecAggError } from './secagg-error';
 import {
   openSession,
+  SESSION_PHASES,
   stepSession,
   type SessionEffect,
   type SessionEvent,
+  type SessionEventType,
+  type SessionPhase,
   type SessionState,
 } from './secagg-session';
 import { SecAggSite } from './secagg-site';
@@ -297,5 +300,82 @@ describe('the session machine', () => {
 
   it('refuses t ≤ n/2', () => {
     expect(() => openSession({ ...params, threshold: 2 })).toThrow(/threshold 2 is not an integer in 3..5/);
+  });
+});
+
+describe('the session machine, every phase × event', () => {
+  // One real session of 5 sites walked through its phases; at each phase, one well-formed event of
+  // every type (taken from the same walk) is offered. Only the pairs below transition; the others
+  // are rejected as wrong_phase and leave the session unchanged.
+  const defined: Record<SessionPhase, readonly SessionEventType[]> = {
+    advertising: ['keysAdvertised', 'advertiseClosed', 'abort'],
+    sharing: ['sharesSent', 'sharingClosed', 'abort'],
+    collecting: ['maskedInputReceived', 'inputsClosed', 'abort'],
+    unmasking: ['unmaskResponse', 'unmaskClosed', 'abort'],
+    completed: [],
+    failed: [],
+  };
+  const sites = [1, 2, 3, 4, 5].map((u) => new SecAggSite(u, params));
+  const at = {} as Record<SessionPhase, SessionState>;
+  const sample = {} as Record<SessionEventType, SessionEvent>;
+  let s = openSession(params);
+  const apply = (e: SessionEvent): readonly SessionEffect[] => {
+    const r = stepSession(s, e);
+    if (r.kind === 'rejected') throw r.error;
+    s = r.session;
+    return r.effects;
+  };
+  at.advertising = s;
+  const ads = sites.map((x) => x.advertise());
+  sample.keysAdvertised = { type: 'keysAdvertised', advertisement: ads[0]! };
+  ads.slice(1).forEach((a) => apply({ type: 'keysAdvertised', advertisement: a }));
+  sample.advertiseClosed = { type: 'advertiseClosed' };
+  // The table's advertising entry needs room for one more site: site 1 advertises last.
+  at.advertising = s;
+  apply(sample.keysAdvertised);
+  apply(sample.advertiseClosed);
+  at.sharing = s;
+  const sealed = sites.map((x) => x.shareKeys(ads));
+  sample.sharesSent = { type: 'sharesSent', from: 1, shares: sealed[0]! };
+  sealed.slice(1).forEach((m, i) => apply({ type: 'sharesSent', from: i + 2, shares: m }));
+  at.sharing = s;
+  apply(sample.sharesSent);
+  sample.sharingClosed = { type: 'sharingClosed' };
+  for (const e of apply(sample.sharingClosed))
+    if (e.type === 'deliverShares') sites[e.to - 1]!.receiveShares(e.shares);
+  [2, 3, 4, 5].forEach((u) => apply({ type: 'maskedInputReceived', site: u, nSamples: 10 }));
+  at.collecting = s;
+  sample.maskedInputReceived = { type: 'maskedInputReceived', site: 1, nSamples: 10 };
+  apply(sample.maskedInputReceived);
+  sample.inputsClosed = { type: 'inputsClosed' };
+  const [request] = apply(sample.inputsClosed);
+  if (request?.type !== 'requestUnmasking') throw new Error('no request');
+  [2, 3, 4].forEach((u) =>
+    apply({ type: 'unmaskResponse', response: sites[u - 1]!.unmask(request.request) }),
+  );
+  at.unmasking = s;
+  sample.unmaskResponse = { type: 'unmaskResponse', response: sites[0]!.unmask(request.request) };
+  apply(sample.unmaskResponse);
+  sample.unmaskClosed = { type: 'unmaskClosed' };
+  apply(sample.unmaskClosed);
+  at.completed = s;
+  sample.abort = { type: 'abort', reason: 'lead stopped the round' };
+  at.failed = (stepSession(at.collecting, sample.abort) as { session: SessionState }).session;
+
+  const rows = SESSION_PHASES.flatMap((phase) =>
+    (Object.keys(sample) as SessionEventType[]).map((type) => [phase, type] as const),
+  );
+  it.each(rows)('%s × %s', (phase, type) => {
+    const r = stepSession(at[phase], sample[type]);
+    if (defined[phase].includes(type)) {
+      expect(r.kind).toBe('transition');
+    } else {
+      expect(r.kind === 'rejected' && r.error.code).toBe('wrong_phase');
+    }
+  });
+
+  it('abort fails the session with the reason', () => {
+    expect(at.failed.phase).toBe('failed');
+    expect(at.failed.failure).toBe('lead stopped the round');
   });
 });

@@ -9,7 +9,7 @@ import type {
   UnmaskRequest,
   UnmaskResponse,
 } from './messages';
-import { ringAdd, ringSub } from './ring';
+import { RingKernel } from './ring-kernel';
 import { SecAggError } from './secagg-error';
 import { checkParams } from './session-params';
 import { bytesToElement, elementToBytes, P521_BYTES, shamirSplit } from './shamir';
@@ -178,7 +178,7 @@ export class SecAggSite {
     const sizes = tensorSizes(layout);
     const offsets = tensorOffsets(layout);
     const values = new Float32Array(chunk);
-    const mask = new Uint32Array(2 * chunk);
+    const ring = new RingKernel(chunk, chunk);
     for (let k = 0; k < sizes.length; k++) {
       const scale = layout.scales[k] as number;
       for (let at = 0; at < (sizes[k] as number); at += chunk) {
@@ -186,17 +186,16 @@ export class SecAggSite {
         const from = (offsets[k] as number) + at;
         const v = values.subarray(0, count);
         readTensor(update[k] as UpdateTensor, at, v);
-        const words = new Uint32Array(2 * count);
-        gridTerms(v, nSamples, scale, words);
-        const m = mask.subarray(0, 2 * count);
+        gridTerms(v, nSamples, scale, ring.acc);
+        const m = ring.stage.subarray(0, 2 * count);
         maskRange(this.selfSeed, from, m);
-        ringAdd(words, m);
+        ring.add(0, count);
         for (const p of pairwise) {
           maskRange(p.seed, from, m);
-          if (p.sign > 0) ringAdd(words, m);
-          else ringSub(words, m);
+          if (p.sign > 0) ring.add(0, count);
+          else ring.sub(0, count);
         }
-        yield { from, words };
+        yield { from, words: ring.acc.slice(0, 2 * count) };
       }
     }
   }

@@ -2,7 +2,13 @@ import { describe, expect, it } from '@jest/globals';
 import { metricsReport } from '../../../../tests/medium/coordinator-in-memory';
 import type { ModelCard } from './card/model-card';
 import type { ReleaseRecord } from './release-record';
-import { cardAsSeenBy, releaseAsSeenBy, reportsOnTheCurrentLayout } from './release-visibility';
+import {
+  cardAsSeenBy,
+  releaseAsSeenBy,
+  reportsOnTheCurrentLayout,
+  verdictAsSeenBy,
+} from './release-visibility';
+import type { ReleaseVerdict } from '../evaluation/release-policy';
 
 const A = { kind: 'site', siteId: 'a' } as const;
 const report = metricsReport(0.8); // on today's layout, k = 5
@@ -15,6 +21,30 @@ const record = {
     ],
     pooled: { auc: 0.8, auc_ci: [0.7, 0.9], dca_range: null },
   },
+  verdict: {
+    pass: false,
+    reasons: [
+      {
+        site: { site_id: 'b', name: 'B' },
+        metric: 'site_auc',
+        value: 0.61,
+        threshold: 0.7,
+        message: 'site B AUC 0.61 is below the minimum site AUC 0.7',
+      },
+      {
+        metric: 'pooled_auc',
+        value: 0.68,
+        threshold: 0.7,
+        message: 'pooled AUC 0.68 is below the minimum pooled AUC 0.7',
+      },
+    ],
+    sites: [
+      { site_id: 'a', name: 'A', auc: 0.8, pass: true },
+      { site_id: 'b', name: 'B', auc: 0.61, pass: false },
+    ],
+    sites_passing: 1,
+    sites_required: 2,
+  } satisfies ReleaseVerdict,
 } as unknown as ReleaseRecord;
 
 describe('release visibility (issue 14)', () => {
@@ -22,12 +52,29 @@ describe('release visibility (issue 14)', () => {
     const seen = releaseAsSeenBy(record, A);
     expect(seen.metrics.sites.map((s) => s.site_id)).toEqual(['a']);
     expect(seen.metrics.pooled).toEqual(record.metrics.pooled);
+    // The verdict: every site's pass stays, another site's AUC (a figure of its report) does not.
+    expect(seen.verdict.sites).toEqual([
+      { site_id: 'a', name: 'A', auc: 0.8, pass: true },
+      { site_id: 'b', name: 'B', auc: null, pass: false },
+    ]);
+    expect(seen.verdict.reasons[0]).toMatchObject({ metric: 'site_auc', value: null, threshold: 0.7 });
+    expect(JSON.stringify(seen.verdict)).not.toContain('0.61');
+    expect(seen.verdict.reasons[1]).toEqual(record.verdict.reasons[1]);
+    expect(verdictAsSeenBy(record.verdict, 'b')).toEqual({
+      ...record.verdict,
+      sites: [{ ...record.verdict.sites[0], auc: null }, record.verdict.sites[1]],
+    });
     expect(releaseAsSeenBy(record, { kind: 'admin' })).toBe(record);
     const card = {
       sites: [{ site_id: 'a' }, { site_id: 'b' }],
       pooled: { auc: 0.8 },
+      release: { version: 3, verdict: record.verdict },
     } as unknown as ModelCard;
-    expect(cardAsSeenBy(card, A)).toEqual({ sites: [{ site_id: 'a' }], pooled: { auc: 0.8 } });
+    expect(cardAsSeenBy(card, A)).toEqual({
+      sites: [{ site_id: 'a' }],
+      pooled: { auc: 0.8 },
+      release: { version: 3, verdict: seen.verdict },
+    });
     expect(cardAsSeenBy(card, { kind: 'admin' })).toBe(card);
   });
 

@@ -5,12 +5,14 @@
  * release — `GET /api/releases`, `GET /api/releases/:version`, `card.json` and `card.html` — while
  * the pooled figures are still computed from every site's report. What stays visible to the
  * study's sites: the contributing sites with their approved case counts, and the release verdict
- * (each site's AUC and pass against the policy, which justifies the release). Also which stored
- * reports a model card may pool. Pure.
+ * with each site's pass or fail against the policy (which justifies the release) — but another
+ * site's AUC, a figure of its report, is withheld (null, its failed reason without the value). Also
+ * which stored reports a model card may pool. Pure.
  */
 import type { Principal } from '../auth/principal';
 import { DomainError } from '../domain/domain-error';
 import { siteReportProblem } from '../evaluation/site-report-check';
+import type { ReleaseVerdict } from '../evaluation/release-policy';
 import type { ModelCard } from './card/model-card';
 import type { ReleaseRecord } from './release-record';
 
@@ -24,6 +26,29 @@ export function releaseAsSeenBy(record: ReleaseRecord, who: Principal): ReleaseR
   return {
     ...record,
     metrics: { ...record.metrics, sites: record.metrics.sites.filter((s) => s.site_id === who.siteId) },
+    verdict: verdictAsSeenBy(record.verdict, who.siteId),
+  };
+}
+
+/**
+ * The verdict as site `siteId` may see it: every site's pass or fail stays, other sites' AUCs are
+ * null, and a reason about another site keeps its metric and bar but not the value.
+ *
+ * @example verdictAsSeenBy(verdict, 'a').sites.find((s) => s.site_id === 'b')?.auc; // null
+ */
+export function verdictAsSeenBy(verdict: ReleaseVerdict, siteId: string): ReleaseVerdict {
+  return {
+    ...verdict,
+    sites: verdict.sites.map((s) => (s.site_id === siteId ? s : { ...s, auc: null })),
+    reasons: verdict.reasons.map((r) =>
+      !r.site || r.site.site_id === siteId
+        ? r
+        : {
+            ...r,
+            value: null,
+            message: `site ${r.site.name} did not reach the policy's ${r.metric} of ${r.threshold} (its figures are the lead's)`,
+          },
+    ),
   };
 }
 
@@ -35,7 +60,14 @@ export function releaseAsSeenBy(record: ReleaseRecord, who: Principal): ReleaseR
  */
 export function cardAsSeenBy(card: ModelCard, who: Principal): ModelCard {
   if (who.kind === 'admin') return card;
-  return { ...card, sites: card.sites.filter((s) => s.site_id === who.siteId) };
+  return {
+    ...card,
+    sites: card.sites.filter((s) => s.site_id === who.siteId),
+    release: {
+      ...card.release,
+      verdict: card.release.verdict && verdictAsSeenBy(card.release.verdict, who.siteId),
+    },
+  };
 }
 
 /**

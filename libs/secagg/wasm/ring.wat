@@ -1,0 +1,37 @@
+;; Addition and subtraction in Z/2^64, element-wise over byte ranges of the module's memory: the
+;; coordinator's masked sum and the sites' masking (libs/secagg ring-kernel.ts). i64 arithmetic
+;; wraps mod 2^64 by definition (WebAssembly core spec, i64.add / i64x2.add), two lanes per v128.
+(module
+  (memory (export "memory") 1)
+  ;; acc[i] += src[i] for i < count (8-byte elements at byte addresses acc and src).
+  (func (export "add") (param $acc i32) (param $src i32) (param $count i32)
+    (local $end i32)
+    (local.set $end
+      (i32.add (local.get $src) (i32.shl (i32.and (local.get $count) (i32.const -2)) (i32.const 3))))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (v128.store (local.get $acc)
+          (i64x2.add (v128.load (local.get $acc)) (v128.load (local.get $src))))
+        (local.set $acc (i32.add (local.get $acc) (i32.const 16)))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (br $pairs)))
+    (if (i32.and (local.get $count) (i32.const 1))
+      (then
+        (i64.store (local.get $acc) (i64.add (i64.load (local.get $acc)) (i64.load (local.get $src)))))))
+  ;; acc[i] -= src[i] for i < count.
+  (func (export "sub") (param $acc i32) (param $src i32) (param $count i32)
+    (local $end i32)
+    (local.set $end
+      (i32.add (local.get $src) (i32.shl (i32.and (local.get $count) (i32.const -2)) (i32.const 3))))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (v128.store (local.get $acc)
+          (i64x2.sub (v128.load (local.get $acc)) (v128.load (local.get $src))))
+        (local.set $acc (i32.add (local.get $acc) (i32.const 16)))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (br $pairs)))
+    (if (i32.and (local.get $count) (i32.const 1))
+      (then
+        (i64.store (local.get $acc) (i64.sub (i64.load (local.get $acc)) (i64.load (local.get $src))))))))
