@@ -92,21 +92,30 @@ interface Run {
   leaks: number;
 }
 
+/** A session of `params` and a step that throws a rejection; `effects` collects every effect so far. */
+function sessionDriver() {
+  const d = {
+    session: openSession(params),
+    effects: [] as SessionEffect[],
+    apply(e: SessionEvent): SessionEffect[] {
+      const r = stepSession(d.session, e);
+      if (r.kind === 'rejected') throw r.error;
+      d.session = r.session;
+      d.effects.push(...r.effects);
+      return [...r.effects];
+    },
+  };
+  return d;
+}
+
 /**
  * Drives a 5-site session in process. `dropBeforeInput`: sites that send shares but no input;
  * `dropBeforeUnmask`: sites that send their input but do not answer the unmasking.
  */
 function runSession(dropBeforeInput: number[], dropBeforeUnmask: number[]): Run {
   const sites = [1, 2, 3, 4, 5].map((u) => new SecAggSite(u, params));
-  let session = openSession(params);
-  const effects: SessionEffect[] = [];
-  const apply = (e: SessionEvent): SessionEffect[] => {
-    const r = stepSession(session, e);
-    if (r.kind === 'rejected') throw r.error;
-    session = r.session;
-    effects.push(...r.effects);
-    return [...r.effects];
-  };
+  const driver = sessionDriver();
+  const { apply, effects } = driver;
   for (const s of sites) apply({ type: 'keysAdvertised', advertisement: s.advertise() });
   const [roster] = apply({ type: 'advertiseClosed' });
   if (roster?.type !== 'broadcastRoster') throw new Error('no roster');
@@ -139,10 +148,10 @@ function runSession(dropBeforeInput: number[], dropBeforeUnmask: number[]): Run 
       apply({ type: 'unmaskResponse', response: (sites[u - 1] as SecAggSite).unmask(e.request) });
     }
   }
-  if (session.phase === 'unmasking') {
+  if (driver.session.phase === 'unmasking') {
     for (const e of apply({ type: 'unmaskClosed' })) if (e.type === 'unmask') sum.unmask(e.plan);
   }
-  return { session, sum, effects, leaks };
+  return { session: driver.session, sum, effects, leaks };
 }
 
 describe('secure aggregation of 5 sites, in process', () => {
@@ -204,6 +213,37 @@ describe('secure aggregation of 5 sites, in process', () => {
     const { session } = runSession([1], [2]);
     expect(session.phase).toBe('failed');
     expect(session.failure).toMatch(/^only 3 survivors answered the unmasking, below the threshold 4/);
+  });
+});
+
+describe('a survivor sending a bad share', () => {
+  it("fails the round with the reason when a dropped site's key does not rebuild to the key it advertised", () => {
+    const sites = [1, 2, 3, 4, 5].map((u) => new SecAggSite(u, params));
+    const driver = sessionDriver();
+    const { apply } = driver;
+    const ads = sites.map((x) => x.advertise());
+    ads.forEach((a) => apply({ type: 'keysAdvertised', advertisement: a }));
+    apply({ type: 'advertiseClosed' });
+    sites.forEach((x) => apply({ type: 'sharesSent', from: x.site, shares: x.shareKeys(ads) }));
+    for (const e of apply({ type: 'sharingClosed' }))
+      if (e.type === 'deliverShares') sites[e.to - 1]!.receiveShares(e.shares);
+    [1, 2, 3, 4].forEach((u) => apply({ type: 'maskedInputReceived', site: u, nSamples: 10 }));
+    const [request] = apply({ type: 'inputsClosed' });
+    if (request?.type !== 'requestUnmasking') throw new Error('no request');
+    for (const u of [1, 2, 3, 4]) {
+      const r = sites[u - 1]!.unmask(request.request);
+      const forged = u === 2 ? { ...r, keyShares: r.keyShares.map((h) => ({ ...h, y: h.y + 1n })) } : r;
+      apply({ type: 'unmaskResponse', response: forged });
+    }
+    const effects = apply({ type: 'unmaskClosed' });
+    expect(driver.session.phase).toBe('failed');
+    expect(effects).toEqual([
+      {
+        type: 'sessionFailed',
+        reason:
+          'the s key rebuilt for dropped site 5 does not match the key it advertised: a survivor sent a bad share',
+      },
+    ]);
   });
 });
 
@@ -318,33 +358,28 @@ describe('the session machine, every phase × event', () => {
   const sites = [1, 2, 3, 4, 5].map((u) => new SecAggSite(u, params));
   const at = {} as Record<SessionPhase, SessionState>;
   const sample = {} as Record<SessionEventType, SessionEvent>;
-  let s = openSession(params);
-  const apply = (e: SessionEvent): readonly SessionEffect[] => {
-    const r = stepSession(s, e);
-    if (r.kind === 'rejected') throw r.error;
-    s = r.session;
-    return r.effects;
-  };
-  at.advertising = s;
+  const driver = sessionDriver();
+  const { apply } = driver;
+  at.advertising = driver.session;
   const ads = sites.map((x) => x.advertise());
   sample.keysAdvertised = { type: 'keysAdvertised', advertisement: ads[0]! };
   ads.slice(1).forEach((a) => apply({ type: 'keysAdvertised', advertisement: a }));
   sample.advertiseClosed = { type: 'advertiseClosed' };
   // The table's advertising entry needs room for one more site: site 1 advertises last.
-  at.advertising = s;
+  at.advertising = driver.session;
   apply(sample.keysAdvertised);
   apply(sample.advertiseClosed);
-  at.sharing = s;
+  at.sharing = driver.session;
   const sealed = sites.map((x) => x.shareKeys(ads));
   sample.sharesSent = { type: 'sharesSent', from: 1, shares: sealed[0]! };
   sealed.slice(1).forEach((m, i) => apply({ type: 'sharesSent', from: i + 2, shares: m }));
-  at.sharing = s;
+  at.sharing = driver.session;
   apply(sample.sharesSent);
   sample.sharingClosed = { type: 'sharingClosed' };
   for (const e of apply(sample.sharingClosed))
     if (e.type === 'deliverShares') sites[e.to - 1]!.receiveShares(e.shares);
   [2, 3, 4, 5].forEach((u) => apply({ type: 'maskedInputReceived', site: u, nSamples: 10 }));
-  at.collecting = s;
+  at.collecting = driver.session;
   sample.maskedInputReceived = { type: 'maskedInputReceived', site: 1, nSamples: 10 };
   apply(sample.maskedInputReceived);
   sample.inputsClosed = { type: 'inputsClosed' };
@@ -353,12 +388,12 @@ describe('the session machine, every phase × event', () => {
   [2, 3, 4].forEach((u) =>
     apply({ type: 'unmaskResponse', response: sites[u - 1]!.unmask(request.request) }),
   );
-  at.unmasking = s;
+  at.unmasking = driver.session;
   sample.unmaskResponse = { type: 'unmaskResponse', response: sites[0]!.unmask(request.request) };
   apply(sample.unmaskResponse);
   sample.unmaskClosed = { type: 'unmaskClosed' };
   apply(sample.unmaskClosed);
-  at.completed = s;
+  at.completed = driver.session;
   sample.abort = { type: 'abort', reason: 'lead stopped the round' };
   at.failed = (stepSession(at.collecting, sample.abort) as { session: SessionState }).session;
 

@@ -238,7 +238,16 @@ function step(s: SessionState, e: SessionEvent): SessionStep {
             `only ${s.responses.length} survivors answered the unmasking, below the threshold ${t}: the sum cannot be unmasked`,
           );
         }
-        const plan = reconstruct(s);
+        let plan: UnmaskPlan;
+        try {
+          plan = reconstruct(s);
+        } catch (error) {
+          // A bad share cannot be told from a good one until the rebuilt key is checked against
+          // the advertised one; the round cannot be unmasked either way. (A bad self-mask share is
+          // not detectable at all in the semi-honest protocol: it yields a wrong sum.)
+          if (error instanceof SecAggError) return fail(error.message);
+          throw error;
+        }
         return go({ ...s, phase: 'completed' }, [{ type: 'unmask', plan }]);
       }
       break;

@@ -2,8 +2,8 @@
  * Read-only access to an HDF5 file through h5wasm (the HDF5 C library compiled to WebAssembly, no
  * install script). Its node build opens the file in place (Emscripten NODERAWFS), so a dataset is
  * copied once out of the wasm heap and the file is never held whole in memory: DenseNet201's 80 MB
- * of weights read in about a second with a peak RSS of about 200 MB (jsfive, the pure-JS reader,
- * needs the whole file in an ArrayBuffer and returns plain number arrays: twice that peak).
+ * of weights read in about a second with a peak RSS of about 200 MB (jsfive 0.4.2, the pure-JS
+ * reader, needs the whole file in an ArrayBuffer and returns plain number arrays: 404 MB).
  *
  * The two failures every user meets first, a file that is not HDF5 and a truncated download, are
  * recognised from the superblock before the library sees the file, so they come back as named
@@ -106,18 +106,36 @@ export class Hdf5File {
     this.h5.close();
   }
 
-  private group(p: string): InstanceType<H5wasm['Group']> | null {
-    if (p === '' || p === '/') return this.h5;
-    const parts = p.split('/').filter(Boolean);
-    let g: InstanceType<H5wasm['Group']> = this.h5;
-    for (const part of parts) {
-      // Walk with keys() so a missing name is a null here, not an HDF5 error stack on stderr.
-      if (!g.keys().includes(part)) return null;
-      const next = quiet(() => g.get(part));
-      if (!(next instanceof this.lib.Group)) return null;
-      g = next;
+  /** Groups and member lists already walked: DenseNet201's root has ~700 members, read once. */
+  private readonly groups = new Map<string, InstanceType<H5wasm['Group']> | null>();
+  private readonly members = new Map<string, string[]>();
+
+  private memberNames(p: string, g: InstanceType<H5wasm['Group']>): string[] {
+    let names = this.members.get(p);
+    if (!names) {
+      names = g.keys();
+      this.members.set(p, names);
     }
-    return g;
+    return names;
+  }
+
+  private group(p: string): InstanceType<H5wasm['Group']> | null {
+    const key = p.split('/').filter(Boolean).join('/');
+    if (key === '') return this.h5;
+    const cached = this.groups.get(key);
+    if (cached !== undefined) return cached;
+    const cut = key.lastIndexOf('/');
+    const parentKey = cut < 0 ? '' : key.slice(0, cut);
+    const name = key.slice(cut + 1);
+    const parent = this.group(parentKey);
+    let found: InstanceType<H5wasm['Group']> | null = null;
+    // Walk with the member list so a missing name is a null here, not an HDF5 error stack on stderr.
+    if (parent && this.memberNames(parentKey, parent).includes(name)) {
+      const next = quiet(() => parent.get(name));
+      if (next instanceof this.lib.Group) found = next;
+    }
+    this.groups.set(key, found);
+    return found;
   }
 
   /** Whether `p` names a group. */
@@ -127,7 +145,8 @@ export class Hdf5File {
 
   /** Member names of the group `p`, or null when `p` is not a group. */
   keys(p: string): string[] | null {
-    return this.group(p)?.keys() ?? null;
+    const g = this.group(p);
+    return g ? [...this.memberNames(p.split('/').filter(Boolean).join('/'), g)] : null;
   }
 
   /** A string-array attribute of the group `p` (Keras's `layer_names`, `weight_names`), or null. */
@@ -148,9 +167,10 @@ export class Hdf5File {
 
   private dataset(p: string): InstanceType<H5wasm['Dataset']> | null {
     const cut = p.lastIndexOf('/');
-    const parent = this.group(cut < 0 ? '' : p.slice(0, cut));
+    const parentKey = cut < 0 ? '' : p.slice(0, cut).split('/').filter(Boolean).join('/');
+    const parent = this.group(parentKey);
     const name = cut < 0 ? p : p.slice(cut + 1);
-    if (!parent || !parent.keys().includes(name)) return null;
+    if (!parent || !this.memberNames(parentKey, parent).includes(name)) return null;
     const d = quiet(() => parent.get(name));
     return d instanceof this.lib.Dataset ? d : null;
   }
