@@ -26,6 +26,7 @@ import { LiveSiteSessions } from '../../apps/coordinator/src/sites/live-site-ses
 import { SitesService } from '../../apps/coordinator/src/sites/sites.service';
 import { StudiesService } from '../../apps/coordinator/src/studies/studies.service';
 import { HELLO } from '../e2e/support/site-client';
+import { dpSgdEpsilon } from '@fedaln/privacy';
 import { exampleStudySpec } from './coordinator-fixtures';
 import { databaseTargets, openTestDatabase, type TestDatabase } from './coordinator-database';
 
@@ -257,6 +258,43 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     expect(scrape).toContain('fedaln_uploads_total 4\n'); // the repeated upload is not counted
     expect(scrape).toContain('fedaln_upload_bytes_total 2020\n');
     expect(scrape).toContain('fedaln_round_duration_seconds_count 2\n');
+  });
+
+  it('completes a dp study early, after the last round its privacy budget allows (issue 16)', async () => {
+    const a = (await sites.enrol('Hospital DP A', 'admin')).site;
+    const b = (await sites.enrol('Hospital DP B', 'admin')).site;
+    // local_epochs 1 at q 0.02: 50 DP-SGD steps per site and round; the budget fits one round, not two.
+    const steps = (n: number) => ({ noiseMultiplier: 1.3, samplingRate: 0.02, steps: 50 * n });
+    const one = dpSgdEpsilon(steps(1), 1e-5).epsilon;
+    const two = dpSgdEpsilon(steps(2), 1e-5).epsilon;
+    const dp = {
+      noise_multiplier: 1.3,
+      clip_norm: 1,
+      sampling_rate: 0.02,
+      max_epsilon: (one + two) / 2,
+      delta: 1e-5,
+    };
+    const study = await studies.create(studySpec([a.id, b.id], { rounds: 3, dp }), 'admin');
+    await rounds.startStudy(study.id, 'admin');
+    await join(study.id, a.id);
+    await join(study.id, b.id);
+    await rounds.updateAccepted(study.id, 1, a.id, { nTrain: 100, sha256: sha('dp a'), bytes: 10 });
+    await rounds.updateAccepted(study.id, 1, b.id, { nTrain: 50, sha256: sha('dp b'), bytes: 10 });
+    await rounds.aggregationDone(study.id, 1, await blobs.put(new TextEncoder().encode('dp aggregate 1')));
+    await rounds.evaluationDone(study.id, 1);
+
+    await expect(studies.get(study.id)).resolves.toMatchObject({ status: 'completed', currentRound: 1 });
+    await expect(rounds.getRound(study.id, 2)).rejects.toMatchObject({ code: 'ROUND_NOT_FOUND' });
+    const spent = (await audit.list('study', study.id)).find(
+      (e) => e.action === 'study.privacy_budget_spent',
+    );
+    expect(spent?.details).toEqual({
+      roundsDone: 1,
+      epsilonSpent: one,
+      epsilonAfterNextRound: two,
+      maxEpsilon: dp.max_epsilon,
+      delta: 1e-5,
+    });
   });
 
   it('a site may upload only as a participant of the current training round', async () => {

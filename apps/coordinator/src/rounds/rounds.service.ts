@@ -7,6 +7,8 @@ import { nextStudyStatus, type StudyCommand } from '../domain/study-lifecycle';
 import type { CoordinatorMetrics } from '../telemetry/coordinator-metrics';
 import type { GlobalModelsService } from '../models/global-models.service';
 import type { StudyRepository } from '../studies/study.repository';
+import type { PrivacyBudget } from '@fedaln/privacy';
+import { studyPrivacyBudget } from '../domain/study-privacy-budget';
 import { KeyedSerial } from './keyed-serial';
 import type { AcceptedUpdate, ParticipantRepository } from './participant.repository';
 import type { RoundChanges } from './round-changes';
@@ -555,7 +557,37 @@ export class RoundsService {
     if (study.status !== 'running') return study;
     if (study.currentRound >= study.spec.rounds)
       return this.transactions.run((tx) => this.command(tx, study.id, 'complete', 'system'));
+    const budget = studyPrivacyBudget(study.spec, study.currentRound);
+    if (budget && !budget.nextRoundAllowed) return this.budgetSpent(study, budget);
     return this.openRound(study, study.currentRound + 1);
+  }
+
+  /**
+   * The next round would take a site past the study's `dp.max_epsilon`: the study completes early
+   * (its last round's model stands), with the ε spent and the ε the refused round would have reached.
+   */
+  private async budgetSpent(study: Study, budget: PrivacyBudget): Promise<Study> {
+    const worst = (key: 'spent' | 'afterNextRound'): number =>
+      Math.max(...budget.sites.map((site) => site[key].epsilon));
+    const details = {
+      roundsDone: study.currentRound,
+      epsilonSpent: worst('spent'),
+      epsilonAfterNextRound: worst('afterNextRound'),
+      maxEpsilon: budget.maxEpsilon,
+      delta: budget.delta,
+    };
+    this.log.info({ studyId: study.id, ...details }, 'privacy budget spent: no further round');
+    return this.transactions.run(async (tx) => {
+      const completed = await this.command(tx, study.id, 'complete', 'system');
+      await tx.audit.append({
+        actor: 'system',
+        action: 'study.privacy_budget_spent',
+        subjectType: 'study',
+        subjectId: study.id,
+        details,
+      });
+      return completed;
+    });
   }
 
   private studyAndRound(studyId: string, roundNumber: number): Promise<[Study, Round]> {

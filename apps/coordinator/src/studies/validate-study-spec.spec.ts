@@ -215,4 +215,16 @@ describe('validateStudySpec', () => {
     expect(fieldsOf({ ...valid, dp: { ...dp, epsilon: 3 } })).toEqual(['dp.epsilon']);
     expect(fieldsOf({ ...valid, dp: 8 })).toContain('dp');
   });
+
+  it('refuses a dp study whose first round alone spends more than max_epsilon, with the σ that would fit', () => {
+    // local_epochs 1 at q 0.01: 100 steps; σ 0.5 spends ε 9.16 there (libs/privacy), above max_epsilon 8.
+    const r = validateStudySpec({ ...valid, dp: { ...dp, noise_multiplier: 0.5 } });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]!.field).toBe('dp.max_epsilon');
+    expect(r.errors[0]!.message).toMatch(
+      /^max_epsilon 8 is spent by the first round: 100 steps \(local_epochs 1 \/ sampling_rate 0\.01\) at noise_multiplier 0\.5 spend ε \d+\.\d{3} at delta 0\.00001; raise dp\.noise_multiplier to at least 0\.\d+, or dp\.max_epsilon$/,
+    );
+  });
 });

@@ -1,6 +1,8 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import type { FieldError, RobustnessSpec, StudySpec } from '../domain/study-spec';
+import { noiseForEpsilon } from '@fedaln/privacy';
+import { dpStepsPerRound, studyPrivacyBudget } from '../domain/study-privacy-budget';
 import { type RobustnessDto, StudySpecDto } from './study-spec.dto';
 
 export type StudySpecResult =
@@ -24,7 +26,27 @@ export function validateStudySpec(input: unknown): StudySpecResult {
   }
   const dto = plainToInstance(StudySpecDto, input);
   const errors = flatten(validateSync(dto, STUDY_VALIDATION), '');
-  return errors.length === 0 ? { ok: true, spec: studySpecFromDto(dto) } : { ok: false, errors };
+  if (errors.length > 0) return { ok: false, errors };
+  const spec = studySpecFromDto(dto);
+  const overBudget = firstRoundOverBudget(spec);
+  return overBudget ? { ok: false, errors: [overBudget] } : { ok: true, spec };
+}
+
+/** A `dp` study whose first round already spends more than `max_epsilon` could never train. */
+function firstRoundOverBudget(spec: StudySpec): FieldError | null {
+  const budget = studyPrivacyBudget(spec, 0);
+  if (!spec.dp || !budget || budget.nextRoundAllowed) return null;
+  const { dp } = spec;
+  const steps = dpStepsPerRound({ local_epochs: spec.local_epochs, dp });
+  const spent = budget.sites[0]!.afterNextRound.epsilon;
+  const sigma = noiseForEpsilon(dp.max_epsilon, { samplingRate: dp.sampling_rate, steps }, dp.delta);
+  const fix = sigma
+    ? `raise dp.noise_multiplier to at least ${Math.ceil(sigma.noiseMultiplier * 1000) / 1000}, or dp.max_epsilon`
+    : 'raise dp.max_epsilon or lower local_epochs';
+  return {
+    field: 'dp.max_epsilon',
+    message: `max_epsilon ${dp.max_epsilon} is spent by the first round: ${steps} steps (local_epochs ${spec.local_epochs} / sampling_rate ${dp.sampling_rate}) at noise_multiplier ${dp.noise_multiplier} spend ε ${spent.toFixed(3)} at delta ${dp.delta}; ${fix}`,
+  };
 }
 
 function flatten(errors: readonly ValidationError[], prefix: string): FieldError[] {
