@@ -170,7 +170,14 @@ describe('coordinator REST (built server, PGlite in a temp data dir)', () => {
     expect(bad.json.message).toEqual(
       expect.arrayContaining([expect.stringContaining('release_policy.dca_range must be [lo, hi]')]),
     );
-    const dp = { noise_multiplier: 1.1, clip_norm: 1, sampling_rate: 0.01, max_epsilon: 8, delta: 0.5 };
+    const dp = {
+      accounting_only: true,
+      noise_multiplier: 1.1,
+      clip_norm: 1,
+      sampling_rate: 0.01,
+      max_epsilon: 8,
+      delta: 0.5,
+    };
     const badDp = await api(
       'POST',
       '/api/studies',

@@ -268,6 +268,7 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
     const one = dpSgdEpsilon(steps(1), 1e-5).epsilon;
     const two = dpSgdEpsilon(steps(2), 1e-5).epsilon;
     const dp = {
+      accounting_only: true as const,
       noise_multiplier: 1.3,
       clip_norm: 1,
       sampling_rate: 0.02,

@@ -44,6 +44,7 @@ describe('studyPrivacyBudget', () => {
     exampleStudySpec(SITES, {
       local_epochs: 10,
       dp: {
+        accounting_only: true,
         noise_multiplier: hospital.noise_multiplier,
         clip_norm: 1,
         sampling_rate: hospital.sampling_rate,

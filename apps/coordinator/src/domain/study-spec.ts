@@ -91,8 +91,11 @@ export interface StudySpec {
   readonly robustness?: Partial<RobustnessSpec>;
   /** The privacy rule's k for evaluation reports; {@link minCellCountOf} fills the default. */
   readonly privacy?: PrivacySpec;
-  /** Patient-level DP-SGD settings and the study's (max_epsilon, delta) budget (issue 16). */
-  readonly dp?: DpSettings;
+  /**
+   * Patient-level DP-SGD settings and the study's (max_epsilon, delta) budget (issue 16).
+   * `accounting_only`: the sites do not yet add the noise; the coordinator only tracks the ε it would spend.
+   */
+  readonly dp?: DpSettings & { readonly accounting_only: true };
 }
 
 export interface FieldError {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_ROBUSTNESS, minCellCountOf, robustnessOf } from '../domain/study-spec';
+import { DP_ACCOUNTING_ONLY_MESSAGE } from './study-spec.dto';
 import { validateStudySpec } from './validate-study-spec';
 
 const SITE_A = '0b6f1f5e-1d2a-4c3b-9a8e-1f2e3d4c5b6a';
@@ -154,11 +155,23 @@ describe('validateStudySpec', () => {
 
   // σ 1.1, q 0.01, δ 1e-5: the planning example of README "Differential privacy: planning a budget".
   const dp = Object.freeze({
+    accounting_only: true,
     noise_multiplier: 1.1,
     clip_norm: 1,
     sampling_rate: 0.01,
     max_epsilon: 8,
     delta: 1e-5,
+  });
+
+  it('dp: refused unless accounting_only is true (sites do not add the noise yet)', () => {
+    const { accounting_only: _, ...withoutAck } = dp;
+    for (const bad of [withoutAck, { ...dp, accounting_only: false }]) {
+      const r = validateStudySpec({ ...valid, dp: bad });
+      expect(r.ok).toBe(false);
+      expect(!r.ok && r.errors).toEqual([
+        { field: 'dp.accounting_only', message: DP_ACCOUNTING_ONLY_MESSAGE },
+      ]);
+    }
   });
 
   it('dp: takes the five DP-SGD and budget settings as given; a study without dp has none', () => {
