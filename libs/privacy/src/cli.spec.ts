@@ -60,6 +60,13 @@ describe('fedaln-privacy', () => {
     },
   );
 
+  it('--sampling-rate 1.0 is q = 1, the Gaussian mechanism (same ε as the q = 1 fixture)', async () => {
+    const c = fixtures.cases.find((x) => x.sampling_rate === 1)!;
+    const r = await spawnBin(cmd('epsilon', { ...caseFlags(c), 'sampling-rate': '1.0' }, '--json'));
+    expect(r.status).toBe(0);
+    expect(Math.abs(JSON.parse(r.stdout).epsilon - c.epsilon)).toBeLessThanOrEqual(1e-6 * c.epsilon);
+  });
+
   it('epsilon without --json prints one readable line', async () => {
     const r = await spawnBin(
       cmd('epsilon', { 'noise-multiplier': 1.1, 'sampling-rate': 0.01, steps: 1000, delta: '1e-5' }),
@@ -90,6 +97,11 @@ describe('fedaln-privacy', () => {
     [
       epsilonWith({ 'sampling-rate': 1.5 }),
       '--sampling-rate "1.5" is not valid; expected a number above 0 and at most 1',
+    ],
+    [epsilonWith({ 'sampling-rate': 0 }), '--sampling-rate "0" is not valid; expected a number above 0'],
+    [
+      epsilonWith({ 'sampling-rate': undefined }),
+      'missing --sampling-rate; expected a number above 0 and at most 1',
     ],
     [epsilonWith({ steps: 2.5 }), '--steps "2.5" is not valid; expected an integer from 1 to 1000000000'],
     [epsilonWith({ steps: undefined }), 'missing --steps; expected an integer from 1 to 1000000000'],

@@ -31,15 +31,13 @@ Exit status: 0 on success, 2 on bad usage or an unreachable target.`;
 const HELP = 'fedaln-privacy --help';
 const MAX_STEPS = 1e9;
 
+/** q in (0, 1]: q = 1 (every record in every step) is the plain Gaussian mechanism. */
 function samplingRate(text: string | undefined): number {
-  // q = 1 (every record in every step) is allowed: the plain Gaussian mechanism.
-  if (text === '1') return 1;
-  try {
-    return numberFlag('--sampling-rate', text, { above: 0, below: 1 });
-  } catch (e) {
-    if (e instanceof UsageError) throw new UsageError(e.message.replace('below 1', 'at most 1'));
-    throw e;
-  }
+  const expected = 'expected a number above 0 and at most 1';
+  if (text === undefined) throw new UsageError(`missing --sampling-rate; ${expected}`);
+  const q = numberFlag('--sampling-rate', text, { above: 0 });
+  if (q > 1) throw new UsageError(`--sampling-rate "${text}" is not valid; ${expected}`);
+  return q;
 }
 
 function run(argv: string[]): string {

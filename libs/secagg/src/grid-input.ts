@@ -1,5 +1,6 @@
 import {
   gridCap,
+  gridScale,
   gridRange,
   K_MAX,
   N_MAX,
@@ -7,6 +8,7 @@ import {
   termWeight,
   type LayoutEntry,
   type UpdateTensor,
+  type WeightTensor,
 } from '@fedaln/aggregation';
 import { SecAggError } from './secagg-error';
 import { encodeSigned } from './ring';
@@ -35,6 +37,23 @@ export interface GridLayout {
   readonly scales: readonly number[];
   /** Sites that may send an input this round: each keeps to 1/sites of a tensor's range. */
   readonly sites: number;
+}
+
+/**
+ * The layout of a round whose updates apply to `global`: its tensors, and per tensor the scale
+ * StreamingFedAvg takes from the same global (`gridScale` of its largest |value|), so both sides
+ * count on one grid.
+ */
+export function gridLayout(global: readonly WeightTensor[], sites: number): GridLayout {
+  return {
+    tensors: global.map(({ name, shape }) => ({ name, shape: [...shape] })),
+    scales: global.map((t) => {
+      let maxAbs = 0;
+      for (const v of t.values) maxAbs = Math.max(maxAbs, Math.abs(v));
+      return gridScale(maxAbs);
+    }),
+    sites,
+  };
 }
 
 /** Elements of each tensor. */

@@ -4,7 +4,14 @@ export { decodeSigned, encodeSigned, RING_BITS, RING_BYTES } from './ring';
 export { RingKernel } from './ring-kernel';
 export { maskRange } from './mask-stream';
 export { agreedKey, newKeyPair, publicKeyOf, type RawKeyPair } from './key-agreement';
-export { checkGridInput, gridTerms, nearestEven, tensorOffsets, type GridLayout } from './grid-input';
+export {
+  checkGridInput,
+  gridLayout,
+  gridTerms,
+  nearestEven,
+  tensorOffsets,
+  type GridLayout,
+} from './grid-input';
 export type {
   KeyAdvertisement,
   SealedShares,

@@ -1,4 +1,4 @@
-import { gridScale, StreamingFedAvg, type WeightTensor } from '@fedaln/aggregation';
+import { StreamingFedAvg, type WeightTensor } from '@fedaln/aggregation';
 import { MaskedSum } from './masked-sum';
 import type { SealedShares, SessionParams } from './messages';
 import { SecAggError } from './secagg-error';
@@ -13,7 +13,7 @@ import {
   type SessionState,
 } from './secagg-session';
 import { SecAggSite } from './secagg-site';
-import { gridTerms, type GridLayout } from './grid-input';
+import { gridLayout, gridTerms, type GridLayout } from './grid-input';
 import { decodeSigned } from './ring';
 
 // The reference is StreamingFedAvg (libs/aggregation) over the same updates: the unmasked sum must
@@ -35,11 +35,7 @@ const global: WeightTensor[] = tensors.map((t, k) => ({
     k === 1 && i === 0 ? 1.5 : 0.1,
   ),
 }));
-const layout: GridLayout = Object.freeze({
-  tensors,
-  scales: global.map((g) => gridScale(Math.max(...g.values.map(Math.abs)))),
-  sites: SITES,
-});
+const layout: GridLayout = Object.freeze(gridLayout(global, SITES));
 const samples = [120, 80, 3, 150, 47];
 
 /** Seeded deltas in ±0.01, with exact grid ties first (x·w = k + ½: ties to even, where Math.round differs). */
@@ -155,6 +151,10 @@ function runSession(dropBeforeInput: number[], dropBeforeUnmask: number[]): Run 
 }
 
 describe('secure aggregation of 5 sites, in process', () => {
+  it("takes StreamingFedAvg's grid scales from the global: 'dense' (max |g| = 1.5) is on scale 2 (grid.ts)", () => {
+    expect(layout.scales).toEqual([1, 2]);
+  });
+
   it('with no dropout the unmasked mean equals StreamingFedAvg over all 5 bit for bit', () => {
     const { sum, session } = runSession([], []);
     expect(session.phase).toBe('completed');
