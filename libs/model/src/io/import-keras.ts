@@ -9,9 +9,9 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Architecture } from '../densenet/architectures';
 import { buildModel, type Head } from '../densenet/build-model';
 import { Hdf5File } from './hdf5-file';
-import { type KerasH5Layout, listKerasH5Tensors, type WeightedLayer } from './keras-h5';
+import { type KerasH5Layout, type KerasH5Tensor, listKerasH5Tensors, type WeightedLayer } from './keras-h5';
 import { matchKerasTensors } from './keras-weight-check';
-import { layersFormatDir } from './layers-format';
+import { writeModelJson, writeShards } from './layers-format';
 import { type NamedWeight, weightShapes } from './named-weights';
 
 export interface ImportKerasOptions {
@@ -65,18 +65,19 @@ function describeTarget(options: ImportKerasOptions) {
   }
 }
 
-/**
- * Reads a Keras weights file as named float32 weights in the architecture's order (with `noTop`,
- * without the classifier), after checking every name and shape; throws `Hdf5Error` (not HDF5,
- * truncated, unreadable) or `KerasImportError` (layout, names, shapes) naming the problem and the
- * flag that fixes it. What a study's `init_weights: "x.h5"` goes through.
- *
- * @example (await readKerasH5Weights('densenet201.h5', { arch: 'densenet201', noTop: true })).weights[0].name // 'conv1_conv/kernel'
- */
-export async function readKerasH5Weights(
+/** Opens the file, checks every name and shape, and hands the matched tensors and a reader to `use`. */
+async function withCheckedFile<T>(
   file: string,
   options: ImportKerasOptions,
-): Promise<ImportKerasResult & { weights: NamedWeight[]; topology: tf.io.ModelArtifacts['modelTopology'] }> {
+  use: (
+    found: {
+      result: ImportKerasResult;
+      topology: tf.io.ModelArtifacts['modelTopology'];
+      tensors: KerasH5Tensor[];
+    },
+    read: (t: KerasH5Tensor) => Float32Array,
+  ) => Promise<T>,
+): Promise<T> {
   const { arch, noTop = false, classes = 1000 } = options;
   const { head, topology, expected, layers } = describeTarget(options);
   const h5 = await Hdf5File.open(file);
@@ -90,32 +91,49 @@ export async function readKerasH5Weights(
       ...(keras3Convs === undefined ? {} : { keras3Convs }),
     });
     const totalBytes = matched.reduce((a, t) => a + 4 * t.shape.reduce((x, y) => x * y, 1), 0);
-    const weights: NamedWeight[] = [];
-    let bytes = 0;
-    for (const t of matched) {
-      const { values } = h5.readFloat32(t.path);
-      weights.push({ name: t.name, shape: [...t.shape], values });
-      bytes += values.byteLength;
-      options.onProgress?.({ tensors: weights.length, totalTensors: matched.length, bytes, totalBytes });
-    }
-    return {
+    const result = {
       layout,
       arch,
       head,
       classes: noTop ? 0 : classes,
       tensors: matched.length,
       params: totalBytes / 4,
-      weights,
-      topology,
     };
+    let done = 0;
+    let bytes = 0;
+    const read = (t: KerasH5Tensor) => {
+      const { values } = h5.readFloat32(t.path);
+      bytes += values.byteLength;
+      options.onProgress?.({ tensors: ++done, totalTensors: matched.length, bytes, totalBytes });
+      return values;
+    };
+    return await use({ result, topology, tensors: matched }, read);
   } finally {
     h5.close();
   }
 }
 
 /**
- * Imports `file` into the layers-format directory `outDir` ({@link readKerasH5Weights}, then the
- * values go into the shards without another copy of the whole set).
+ * Reads a Keras weights file as named float32 weights in the architecture's order (with `noTop`,
+ * without the classifier), after checking every name and shape; throws `Hdf5Error` (not HDF5,
+ * truncated, unreadable) or `KerasImportError` (layout, names, shapes) naming the problem and the
+ * flag that fixes it. What a study's `init_weights: "x.h5"` goes through.
+ *
+ * @example (await readKerasH5Weights('densenet201.h5', { arch: 'densenet201', noTop: true })).weights[0].name // 'conv1_conv/kernel'
+ */
+export async function readKerasH5Weights(
+  file: string,
+  options: ImportKerasOptions,
+): Promise<ImportKerasResult & { weights: NamedWeight[] }> {
+  return withCheckedFile(file, options, async ({ result, tensors }, read) => ({
+    ...result,
+    weights: tensors.map((t) => ({ name: t.name, shape: [...t.shape], values: read(t) })),
+  }));
+}
+
+/**
+ * Imports `file` into the layers-format directory `outDir`: each tensor goes from the file into the
+ * shards as it is read, so only one tensor and one shard are in memory at a time.
  *
  * @example await importKerasH5('densenet201_weights_tf_dim_ordering_tf_kernels.h5', 'models/densenet201', { arch: 'densenet201' });
  */
@@ -124,19 +142,25 @@ export async function importKerasH5(
   outDir: string,
   options: ImportKerasOptions,
 ): Promise<ImportKerasResult> {
-  const { weights, topology, ...result } = await readKerasH5Weights(file, options);
-  await layersFormatDir(outDir).save({
-    modelTopology: topology,
-    format: 'layers-model',
-    generatedBy: `fedaln-model import-keras (${result.layout})`,
-    convertedBy: null,
-    weightSpecs: weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: 'float32' as const })),
-    // h5wasm hands each dataset out in its own buffer; only a view into a larger one is copied.
-    weightData: weights.map(({ values }) =>
-      values.byteOffset === 0 && values.byteLength === values.buffer.byteLength
-        ? (values.buffer as ArrayBuffer)
-        : (values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength) as ArrayBuffer),
-    ),
+  return withCheckedFile(file, options, async ({ result, topology, tensors }, read) => {
+    const chunks = function* () {
+      for (const t of tensors) {
+        const values = read(t);
+        yield new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+      }
+    };
+    const paths = await writeShards(outDir, result.params * 4, chunks());
+    await writeModelJson(
+      outDir,
+      {
+        modelTopology: topology,
+        format: 'layers-model',
+        generatedBy: `fedaln-model import-keras (${result.layout})`,
+        convertedBy: null,
+        weightSpecs: tensors.map((t) => ({ name: t.name, shape: [...t.shape], dtype: 'float32' as const })),
+      },
+      paths,
+    );
+    return result;
   });
-  return result;
 }

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildModel } from '../densenet/build-model';
 import { selectEngine } from '../engine';
-import { layersFormatDir, SHARD_BYTES } from './layers-format';
+import { layersFormatDir, SHARD_BYTES, writeShards } from './layers-format';
 import { loadWeightsByName } from './load-weights-by-name';
 import { namedWeights } from './named-weights';
 
@@ -167,5 +167,29 @@ describe('loadWeightsByName', () => {
     await loadWeightsByName(model, dir, { allowMissing: true });
     expect(namedWeights(model).slice(0, expected.length)).toEqual(expected);
     model.dispose();
+  });
+});
+
+describe('writeShards', () => {
+  it('cuts chunks of any size into 4 MiB shards, byte for byte, and names a wrong total', async () => {
+    // 9 MiB + 3 bytes in chunks of 1 MiB + 1 byte: chunks straddle both shard boundaries.
+    const total = 9 * 1024 * 1024 + 3;
+    const all = Uint8Array.from({ length: total }, (_, i) => (i * 31 + 7) & 0xff);
+    const chunks = function* (size: number) {
+      for (let at = 0; at < total; at += size) yield all.subarray(at, Math.min(at + size, total));
+    };
+    const dir = path.join(root, 'streamed');
+    const paths = await writeShards(dir, total, chunks(1024 * 1024 + 1));
+    expect(paths).toEqual(['group1-shard1of3.bin', 'group1-shard2of3.bin', 'group1-shard3of3.bin']);
+    const written = Buffer.concat(await Promise.all(paths.map((p) => fs.readFile(path.join(dir, p)))));
+    expect((await fs.stat(path.join(dir, paths[0]!))).size).toBe(SHARD_BYTES);
+    expect(written.equals(Buffer.from(all))).toBe(true);
+
+    await expect(writeShards(path.join(root, 'short'), total + 1, chunks(4096))).rejects.toThrow(
+      `held ${total} bytes; the manifest needs ${total + 1}`,
+    );
+    await expect(writeShards(path.join(root, 'long'), total - 1, chunks(4096))).rejects.toThrow(
+      `holds more than the ${total - 1} bytes the manifest needs`,
+    );
   });
 });

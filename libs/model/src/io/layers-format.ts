@@ -45,29 +45,77 @@ async function writeModel(dir: string, artifacts: tf.io.ModelArtifacts): Promise
   // A released model's folder: its owner's only (issue 14).
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const weights = new tf.io.CompositeArrayBuffer(artifacts.weightData ?? []);
-  const count = Math.ceil(weights.byteLength / SHARD_BYTES);
-  const paths: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const name = `group1-shard${i + 1}of${count}.bin`;
-    const bytes = weights.slice(i * SHARD_BYTES, Math.min((i + 1) * SHARD_BYTES, weights.byteLength));
-    await fs.writeFile(path.join(dir, name), new Uint8Array(bytes));
-    paths.push(name);
+  const shards = function* () {
+    for (let from = 0; from < weights.byteLength; from += SHARD_BYTES) {
+      yield new Uint8Array(weights.slice(from, Math.min(from + SHARD_BYTES, weights.byteLength)));
+    }
+  };
+  const paths = await writeShards(dir, weights.byteLength, shards());
+  await writeModelJson(dir, artifacts, paths);
+  return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+}
+
+/**
+ * Writes `totalBytes` of weight data, taken from `chunks` in order (any sizes: one tensor at a
+ * time, so the whole set need never be in memory at once), as `group1-shard{i}of{N}.bin` files of
+ * {@link SHARD_BYTES}; removes shards of an earlier save with another count; returns the names.
+ */
+export async function writeShards(
+  dir: string,
+  totalBytes: number,
+  chunks: Iterable<Uint8Array>,
+): Promise<string[]> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const count = Math.ceil(totalBytes / SHARD_BYTES);
+  const paths = Array.from({ length: count }, (_, i) => `group1-shard${i + 1}of${count}.bin`);
+  const tooMany = () =>
+    new Error(`weight data for ${dir} holds more than the ${totalBytes} bytes the manifest needs`);
+  let shard = 0;
+  let fill = 0;
+  let written = 0;
+  let buffer = new Uint8Array(Math.min(SHARD_BYTES, totalBytes));
+  for (const chunk of chunks) {
+    for (let at = 0; at < chunk.length;) {
+      if (buffer.length === 0) throw tooMany();
+      const n = Math.min(chunk.length - at, buffer.length - fill);
+      buffer.set(chunk.subarray(at, at + n), fill);
+      fill += n;
+      at += n;
+      if (fill === buffer.length) {
+        await fs.writeFile(path.join(dir, paths[shard]!), buffer);
+        written += fill;
+        shard++;
+        fill = 0;
+        buffer = new Uint8Array(Math.min(SHARD_BYTES, totalBytes - written));
+      }
+    }
+  }
+  if (written !== totalBytes) {
+    throw new Error(`weight data for ${dir} held ${written + fill} bytes; the manifest needs ${totalBytes}`);
   }
   // Shards of an earlier save with another count would otherwise sit beside the new ones.
   for (const file of await fs.readdir(dir)) {
     if (SHARD_FILE.test(file) && !paths.includes(file)) await fs.rm(path.join(dir, file));
   }
+  return paths;
+}
+
+/** `model.json` for weights already written as `paths` ({@link writeShards}). */
+export async function writeModelJson(
+  dir: string,
+  artifacts: Omit<tf.io.ModelArtifacts, 'weightData'>,
+  paths: readonly string[],
+): Promise<void> {
   const modelJson: tf.io.ModelJSON = {
     modelTopology: artifacts.modelTopology ?? {},
     format: artifacts.format ?? 'layers-model',
     generatedBy: artifacts.generatedBy ?? 'fedaln',
     convertedBy: artifacts.convertedBy ?? null,
-    weightsManifest: [{ paths, weights: artifacts.weightSpecs ?? [] }],
+    weightsManifest: [{ paths: [...paths], weights: artifacts.weightSpecs ?? [] }],
     ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
     ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
   };
   await fs.writeFile(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
-  return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
 }
 
 async function readModelJson(dir: string): Promise<tf.io.ModelJSON> {
