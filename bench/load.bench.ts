@@ -19,9 +19,11 @@
 // round's model is not downloaded by any task, so rounds − 1 aggregates are checked.
 // Rows (`--json`: one object, name "load"): round_overhead_ms (last ok upload ack of a round → first
 // evaluate task: aggregation and dispatch) and next_round_ms (last report sent → first train task of
-// the next round: the coordinator sends it before that report's ack arrives), p50 and max over rounds; round_ms (first train task → last report ack);
-// coordinator_cpu_ms_per_round; rss at each round end, rss_growth_pct (last round end vs the first);
-// peak_rss_mb; event_loop_lag_p50/p99/max_ms over the rounds (start-up and enrolment excluded);
+// the next round: the coordinator sends it before that report's ack arrives), p50 and max over
+// rounds; round_ms (first train task → last report ack); coordinator_cpu_ms_per_round; rss at each
+// round end, rss_growth_pct (last round end vs the first); peak_rss_mb; event_loop_lag_p50/p99/max_ms
+// over the rounds (start-up and enrolment excluded; the probe's gc() at each round end adds one
+// sample per round, its length in per_round[].probe_gc_ms);
 // database_connections_peak (pg_stat_activity sampled every 250 ms; PGlite is one embedded
 // connection); refused_updates by code; targets with pass/fail (reported, never asserted).
 import type { NamedTensor, TaskPayload } from '@fedaln/protocol';
@@ -188,6 +190,7 @@ async function main() {
       cpu_ms: number;
       rss_mb: number;
       lag_p99_ms: number;
+      probe_gc_ms: number;
       aggregate_max_abs_error: number | null;
     }[] = [];
     const snapshots: Snapshot[] = [];
@@ -268,6 +271,7 @@ async function main() {
         ),
         rss_mb: round1(snap.rss / 2 ** 20),
         lag_p99_ms: round1(snap.lag_p99_ms),
+        probe_gc_ms: round1(snap.gc_ms),
         aggregate_max_abs_error: aggregateError,
       });
       previous = snap;
@@ -345,7 +349,7 @@ async function main() {
       for (const r of perRound)
         console.log(
           `  round ${r.round}: ${r.round_ms} ms, overhead ${r.round_overhead_ms} ms, next ${r.next_round_ms ?? '–'} ms, ` +
-            `cpu ${r.cpu_ms} ms, rss ${r.rss_mb} MB, lag p99 ${r.lag_p99_ms} ms, aggregate error ${r.aggregate_max_abs_error ?? '–'}`,
+            `cpu ${r.cpu_ms} ms, rss ${r.rss_mb} MB, lag p99 ${r.lag_p99_ms} ms (gc ${r.probe_gc_ms} ms), aggregate error ${r.aggregate_max_abs_error ?? '–'}`,
         );
       const { per_round: _perRound, targets, ...rest } = row;
       for (const [k, v] of Object.entries(rest)) console.log(`  ${k}: ${JSON.stringify(v)}`);
