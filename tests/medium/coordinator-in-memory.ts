@@ -329,6 +329,9 @@ export class MemoryReports extends MetricsReportStore {
       .filter((r) => r.studyId === studyId && r.round === round)
       .sort((a, b) => a.siteId.localeCompare(b.siteId));
   }
+  async reportedSites(studyId: string, round: number): Promise<string[]> {
+    return (await this.list(studyId, round)).map((r) => r.siteId);
+  }
 }
 
 /** A blob store with nothing in it, for specs that never read or write weights. */

@@ -108,7 +108,7 @@ export class MetricsIntake {
         n: report.n,
         auc: report.auc ?? NaN,
       });
-      const reported = new Set((await this.reports.list(study.id, round.number)).map((r) => r.siteId));
+      const reported = new Set(await this.reports.reportedSites(study.id, round.number));
       const expected = (await this.participants.list(study.id, round.number)).filter(
         (p) => p.state === 'uploaded',
       );
