@@ -58,6 +58,9 @@ interface Link {
   readonly id: number;
   readonly client: net.Socket;
   readonly upstream: net.Socket;
+  readonly openedAt: number;
+  /** The `cutAfterMs` timer, if armed. */
+  cutTimer?: NodeJS.Timeout;
   /** Bytes the client sent on this connection. */
   up: number;
   down: number;
@@ -169,14 +172,30 @@ export class FaultProxy {
   private readonly links = new Set<Link>();
   private healed: Promise<void> = Promise.resolve();
   private heal_: (() => void) | null = null;
-  private readonly triggers: { afterUpBytes: number; fire: (link: Link) => void }[] = [];
+  private readonly triggers: {
+    direction: Direction;
+    afterBytes: number;
+    /** Bytes (that way) of each connection already open when the trigger was armed. */
+    base: Map<Link, number>;
+    fire: (link: Link) => void;
+  }[] = [];
 
   private constructor(
     private readonly server: net.Server,
     readonly targetPort: number,
     readonly targetHost: string,
-    public plan: FaultPlan,
+    private current: FaultPlan,
   ) {}
+
+  get plan(): FaultPlan {
+    return this.current;
+  }
+
+  /** A new plan applies to open connections too (a `cutAfterMs` counts from when each opened). */
+  set plan(plan: FaultPlan) {
+    this.current = plan;
+    for (const link of this.links) this.armCut(link);
+  }
 
   /** Listens on `listenHost` (loopback by default), an OS-chosen port, forwarding to targetHost:targetPort. */
   static async start(
@@ -231,13 +250,17 @@ export class FaultProxy {
   }
 
   /**
-   * Resolves once a connection has sent more than `afterUpBytes` upstream; with `cut` (the default)
-   * that connection is reset at that point, mid-stream, before the chunk that crossed it is forwarded.
+   * Resolves once one connection has carried more than `afterBytes` `direction`-wards (up: from the
+   * site) from now on; with `cut` that connection is reset at that point, mid-stream, before the
+   * chunk that crossed the line is forwarded; with `partition`, a {@link partition} starts there
+   * (that chunk is held); with `none`, bytes flow on.
    */
-  whenUpstreamPasses(afterUpBytes: number, action: 'cut' | 'partition' | 'none' = 'cut'): Promise<void> {
+  whenPasses(direction: Direction, afterBytes: number, action: 'cut' | 'partition' | 'none'): Promise<void> {
     return new Promise((resolve) => {
       this.triggers.push({
-        afterUpBytes,
+        direction,
+        afterBytes,
+        base: new Map([...this.links].map((l) => [l, direction === 'up' ? l.up : l.down])),
         fire: (link) => {
           if (action === 'cut') this.cut(link);
           if (action === 'partition') this.partition();
@@ -245,6 +268,11 @@ export class FaultProxy {
         },
       });
     });
+  }
+
+  /** {@link whenPasses} upstream, cutting by default. */
+  whenUpstreamPasses(afterBytes: number, action: 'cut' | 'partition' | 'none' = 'cut'): Promise<void> {
+    return this.whenPasses('up', afterBytes, action);
   }
 
   async close(): Promise<void> {
@@ -256,7 +284,7 @@ export class FaultProxy {
   private accept(client: net.Socket): void {
     const id = this.stats.connections++;
     const upstream = net.connect({ port: this.targetPort, host: this.targetHost, allowHalfOpen: true });
-    const link: Link = { id, client, upstream, up: 0, down: 0, closed: false };
+    const link: Link = { id, client, upstream, openedAt: Date.now(), up: 0, down: 0, closed: false };
     this.links.add(link);
     const rng = (dir: number) => Xoshiro128StarStar.fromSeed(this.plan.seed, id, dir);
     const reset = () => this.cut(link, false);
@@ -266,18 +294,14 @@ export class FaultProxy {
       if (link.closed) return;
       link.up += data.length;
       this.stats.bytesUp += data.length;
-      const fired = this.triggers.findIndex((t) => link.up > t.afterUpBytes);
-      if (fired >= 0) {
-        const [trigger] = this.triggers.splice(fired, 1);
-        trigger!.fire(link);
-        if (link.closed) return;
-      }
+      if (this.fire('up', link)) return;
       upPipe.push(data);
     });
     upstream.on('data', (data: Buffer) => {
       if (link.closed) return;
       link.down += data.length;
       this.stats.bytesDown += data.length;
+      if (this.fire('down', link)) return;
       downPipe.push(data);
     });
     // A side that closes has its queued bytes delivered to the other first, then a FIN; an error
@@ -292,11 +316,27 @@ export class FaultProxy {
     };
     client.on('close', forget);
     upstream.on('close', forget);
-    const cutAfter = this.plan.cutAfterMs;
-    if (cutAfter !== undefined) {
-      const timer = setTimeout(() => this.cut(link), cutAfter);
-      client.once('close', () => clearTimeout(timer));
-    }
+    client.once('close', () => clearTimeout(link.cutTimer));
+    this.armCut(link);
+  }
+
+  private armCut(link: Link): void {
+    clearTimeout(link.cutTimer);
+    const after = this.plan.cutAfterMs;
+    if (after === undefined || link.closed) return;
+    link.cutTimer = setTimeout(() => this.cut(link), Math.max(0, link.openedAt + after - Date.now()));
+  }
+
+  /** Fires the first trigger `link` has crossed that way; true if that closed the link. */
+  private fire(direction: Direction, link: Link): boolean {
+    const carried = direction === 'up' ? link.up : link.down;
+    const i = this.triggers.findIndex(
+      (t) => t.direction === direction && carried - (t.base.get(link) ?? 0) > t.afterBytes,
+    );
+    if (i < 0) return false;
+    const [trigger] = this.triggers.splice(i, 1);
+    trigger!.fire(link);
+    return link.closed;
   }
 
   /** Resets both sides (RST, as a middlebox that drops the connection state does). */
