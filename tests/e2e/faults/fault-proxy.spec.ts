@@ -144,7 +144,8 @@ describe('fault proxy', () => {
     const up = Xoshiro128StarStar.fromSeed(seed, 0, 0);
     const down = Xoshiro128StarStar.fromSeed(seed, 0, 1);
     let expected = 0;
-    for (let i = 0; i < 30; i++) expected += (up.nextFloat() < 0.2 ? 1 : 0) + (down.nextFloat() < 0.2 ? 1 : 0);
+    for (let i = 0; i < 30; i++)
+      expected += (up.nextFloat() < 0.2 ? 1 : 0) + (down.nextFloat() < 0.2 ? 1 : 0);
     await withProxy(plan, async (proxy) => {
       const c = await client(proxy);
       const t0 = performance.now();

@@ -84,7 +84,11 @@ export class SmallFederation {
    * `fedaln-site run` for site k against `url` (the coordinator's unless given), on the work dir
    * `work/site<k>` (kept across restarts: an interrupted upload is resumed from it).
    */
-  runSite(k: number, url = this.coordinator.baseUrl, options: { wrap?: string[]; name?: string } = {}): SiteProcess {
+  runSite(
+    k: number,
+    url = this.coordinator.baseUrl,
+    options: { wrap?: string[]; name?: string } = {},
+  ): SiteProcess {
     const site = this.sites[k - 1]!;
     const work = path.join(this.dir, 'work', `site${k}`);
     return siteProcess(
