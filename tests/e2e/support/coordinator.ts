@@ -53,7 +53,7 @@ export class Coordinator {
    * Starts `serve` and resolves once it logs that it listens. `env` is added to the constructor's
    * for this start only (a crash point, say).
    */
-  async start(timeoutMs = 60_000, env: NodeJS.ProcessEnv = {}): Promise<void> {
+  async start(timeoutMs = 180_000, env: NodeJS.ProcessEnv = {}): Promise<void> {
     this.proc = startNode(
       BIN,
       ['serve', '--port', String(this.port), '--data-dir', this.dataDir, ...this.args],
