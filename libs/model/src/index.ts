@@ -32,3 +32,11 @@ export * from './kernels';
 export * from './parallel';
 export { installTrainingModes, type TrainingModes } from './train/layer-modes';
 export { variableGradsLowMemory } from './train/low-memory-gradients';
+export { cryptoDpRandomness, seededDpRandomness, type DpRandomness } from './train/dp-randomness';
+export {
+  clippedGradientSum,
+  noisyGradients,
+  type ClippedGradientSum,
+  type NoiseSettings,
+} from './train/dp-sgd';
+export * from './train/train-dp-sgd';
