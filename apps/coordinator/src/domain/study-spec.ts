@@ -69,6 +69,19 @@ export function minCellCountOf(spec: Pick<StudySpec, 'privacy'>): number {
   return spec.privacy?.min_cell_count ?? DEFAULT_MIN_CELL_COUNT;
 }
 
+/**
+ * Secure aggregation (issue 16; README "Secure aggregation"): the coordinator learns only the sum of
+ * the sites' weighted updates. Per-site screening needs individual updates, so a study with it
+ * screens nothing: each site clips its own update to `clip_norm` and keeps to its share of the
+ * grid's range before masking, and the coordinator checks the unmasked mean against `clip_norm`.
+ */
+export interface SecureAggregationSpec {
+  /** Shamir threshold t: survivors the unmasking needs; more than half the listed sites, at most `min_sites`. */
+  readonly threshold: number;
+  /** The L2 norm each site clips its whole update δ to before masking. */
+  readonly clip_norm: number;
+}
+
 export interface StudySpec {
   readonly name: string;
   readonly arch: string;
@@ -96,6 +109,8 @@ export interface StudySpec {
    * `accounting_only`: the sites do not yet add the noise; the coordinator only tracks the ε it would spend.
    */
   readonly dp?: DpSettings & { readonly accounting_only: true };
+  /** Masked updates with dropout recovery; absent: updates travel in the clear and are screened. */
+  readonly secure_aggregation?: SecureAggregationSpec;
 }
 
 export interface FieldError {

@@ -33,6 +33,7 @@ import {
   type PrivacySpec,
   type ReleasePolicySpec,
   type RobustnessSpec,
+  type SecureAggregationSpec,
   type StudySpec,
 } from '../domain/study-spec';
 import { MIN_CELL_COUNT_FLOOR } from '@fedaln/metrics';
@@ -188,6 +189,24 @@ export class DpDto implements DpSettings {
   delta!: number;
 }
 
+/**
+ * Secure aggregation (issue 16): both fields required. The threshold's relation to the listed sites,
+ * `min_sites` and the robustness settings is checked in `validateStudySpec` (cross-field).
+ */
+export class SecureAggregationDto implements SecureAggregationSpec {
+  @IsInt({
+    message: 'threshold must be an integer (t: the survivors the unmasking needs), e.g. 4 of 5 sites',
+  })
+  @Min(2, { message: 'threshold must be at least 2' })
+  threshold!: number;
+
+  @IsPositiveAtMost(
+    1e6,
+    "clip_norm must be a number above 0 and at most 1000000 (the L2 bound of one site's update δ), e.g. 1",
+  )
+  clip_norm!: number;
+}
+
 /** Every field optional: `robustnessOf` fills what a study leaves out with `DEFAULT_ROBUSTNESS`. */
 export class RobustnessDto implements Partial<RobustnessSpec> {
   @IsOptional()
@@ -324,4 +343,10 @@ export class StudySpecDto implements StudySpec {
   @ValidateNested()
   @Type(() => DpDto)
   dp?: DpDto;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SecureAggregationDto)
+  secure_aggregation?: SecureAggregationDto;
 }

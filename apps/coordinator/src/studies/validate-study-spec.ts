@@ -29,7 +29,42 @@ export function validateStudySpec(input: unknown): StudySpecResult {
   if (errors.length > 0) return { ok: false, errors };
   const spec = studySpecFromDto(dto);
   const overBudget = firstRoundOverBudget(spec);
-  return overBudget ? { ok: false, errors: [overBudget] } : { ok: true, spec };
+  if (overBudget) return { ok: false, errors: [overBudget] };
+  const secure = secureAggregationProblems(spec);
+  return secure.length > 0 ? { ok: false, errors: secure } : { ok: true, spec };
+}
+
+/**
+ * Secure aggregation against the rest of the spec: t > half the listed sites (two disjoint groups
+ * can never both unmask; `checkParams` of @fedaln/secagg), t ≤ min_sites (a round that reaches its
+ * quorum can be unmasked), and no defence that needs individual updates (README "Secure aggregation").
+ */
+export function secureAggregationProblems(spec: StudySpec): FieldError[] {
+  const sa = spec.secure_aggregation;
+  if (!sa) return [];
+  const errors: FieldError[] = [];
+  const n = spec.sites.length;
+  if (sa.threshold <= n / 2 || sa.threshold > spec.min_sites) {
+    errors.push({
+      field: 'secure_aggregation.threshold',
+      message: `threshold ${sa.threshold} must be more than half the ${n} listed sites and at most min_sites ${spec.min_sites} (an integer in ${Math.floor(n / 2) + 1}..${spec.min_sites}): set secure_aggregation.threshold in that range, or raise min_sites`,
+    });
+  }
+  const aggregator = spec.robustness?.aggregator;
+  if (aggregator !== undefined && aggregator !== 'fedavg') {
+    errors.push({
+      field: 'robustness.aggregator',
+      message: `aggregator ${aggregator} needs every site's update in the clear, which secure_aggregation hides: use fedavg (sites clip to secure_aggregation.clip_norm instead), or leave secure_aggregation out`,
+    });
+  }
+  if (spec.robustness?.screening === true) {
+    errors.push({
+      field: 'robustness.screening',
+      message:
+        "screening true needs every site's update in the clear, which secure_aggregation hides: set it false or leave it out (sites clip to secure_aggregation.clip_norm instead), or leave secure_aggregation out",
+    });
+  }
+  return errors;
 }
 
 /** A `dp` study whose first round already spends more than `max_epsilon` could never train. */
@@ -101,6 +136,14 @@ export function studySpecFromDto(dto: StudySpecDto): StudySpec {
             sampling_rate: dto.dp.sampling_rate,
             max_epsilon: dto.dp.max_epsilon,
             delta: dto.dp.delta,
+          },
+        }),
+    ...(dto.secure_aggregation === undefined
+      ? {}
+      : {
+          secure_aggregation: {
+            threshold: dto.secure_aggregation.threshold,
+            clip_norm: dto.secure_aggregation.clip_norm,
           },
         }),
   };
