@@ -1,6 +1,6 @@
 import type { TaskPayload } from '@fedaln/protocol';
 import type { Round, Study } from '../domain/records';
-import { minCellCountOf } from '../domain/study-spec';
+import { minCellCountOf, siteStrategyOf } from '../domain/study-spec';
 import type { FeatureBaselines } from '../evaluation/feature-baselines';
 import type { MetricsReportStore } from '../evaluation/metrics-report-store';
 import type { GlobalModelRepository } from '../models/global-model.repository';
@@ -98,6 +98,7 @@ export class TaskDispatch {
       deadline: (round.deadline ?? new Date()).toISOString(),
       ...(featureModel ? { feature_model: featureModel } : {}),
       ...(kind === 'evaluate' ? { min_cell_count: minCellCountOf(study.spec) } : {}),
+      ...siteStrategyOf(study.spec),
     };
   }
 }
