@@ -173,10 +173,11 @@ export interface StudySpec {
   /** The privacy rule's k for evaluation reports; {@link minCellCountOf} fills the default. */
   readonly privacy?: PrivacySpec;
   /**
-   * Patient-level DP-SGD settings and the study's (max_epsilon, delta) budget (issue 16).
-   * `accounting_only`: the sites do not yet add the noise; the coordinator only tracks the ε it would spend.
+   * Patient-level DP-SGD settings and the study's (max_epsilon, delta) budget (issue 16). Sites train
+   * with DP-SGD at these settings ({@link dpTrainingOf}). `accounting_only: true` (studies made before
+   * sites added the noise): the sites train without it; the coordinator only tracks the ε it would spend.
    */
-  readonly dp?: DpSettings & { readonly accounting_only: true };
+  readonly dp?: DpSettings & { readonly accounting_only?: boolean };
   /** Masked updates with dropout recovery; absent: updates travel in the clear and are screened. */
   readonly secure_aggregation?: SecureAggregationSpec;
   /** Training/combining strategy; absent: FedAvg ({@link strategyOf}). */

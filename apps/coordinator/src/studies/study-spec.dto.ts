@@ -5,7 +5,6 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   ArrayUnique,
-  Equals,
   IsArray,
   IsBoolean,
   IsInt,
@@ -151,18 +150,19 @@ function IsPositiveAtMost(max: number, message: string): PropertyDecorator {
   };
 }
 
-/** Until the site client trains with DP-SGD, a `dp` study must say it knows that the noise is not added. */
-export const DP_ACCOUNTING_ONLY_MESSAGE =
-  'accounting_only must be true: sites do not yet train with DP-SGD (issue 16), so a dp study only tracks the ε the stated noise would spend and stops when it is spent, while no noise is added; set "accounting_only": true to acknowledge it, or leave dp out';
-
 /**
- * Patient-level DP-SGD settings and the budget (issue 16): every field is required, so a study that
- * asks for DP states all of it. Plan them with `fedaln-privacy epsilon|sigma`. `accounting_only: true`
- * is required while the sites do not add the noise, so nobody mistakes the budget for protection.
+ * Patient-level DP-SGD settings and the budget (issue 16): every field but `accounting_only` is
+ * required, so a study that asks for DP states all of it. Plan them with `fedaln-privacy epsilon|sigma`.
+ * The sites train with DP-SGD at these settings; `accounting_only: true` keeps the older behaviour
+ * (no noise at the sites, the coordinator only tracks the ε the stated noise would spend).
  */
 export class DpDto implements DpSettings {
-  @Equals(true, { message: DP_ACCOUNTING_ONLY_MESSAGE })
-  accounting_only!: true;
+  @IsOptional()
+  @IsBoolean({
+    message:
+      'accounting_only must be true or false (true: sites train without noise and the coordinator only tracks ε; false or absent: sites train with DP-SGD)',
+  })
+  accounting_only?: boolean;
 
   @IsPositiveAtMost(
     1e4,

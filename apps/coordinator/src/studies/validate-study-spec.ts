@@ -165,7 +165,7 @@ export function studySpecFromDto(dto: StudySpecDto): StudySpec {
       ? {}
       : {
           dp: {
-            accounting_only: true as const,
+            accounting_only: dto.dp.accounting_only === true,
             noise_multiplier: dto.dp.noise_multiplier,
             clip_norm: dto.dp.clip_norm,
             sampling_rate: dto.dp.sampling_rate,

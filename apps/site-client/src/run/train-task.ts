@@ -1,10 +1,10 @@
 import { namedWeights } from '@fedaln/model';
 import { encodeBlob, frameCount, subtractWeights, type TaskPayload } from '@fedaln/protocol';
-import { trainModel } from '@fedaln/model';
 import { formatMb } from '../progress/render-bar';
 import { resumable, type UploadState } from '../transfer/upload-state';
 import { uploadUpdate } from '../transfer/upload-update';
 import { loadGlobalModel, transferBar } from './global-model';
+import { trainForTask } from './local-training';
 import { trainProgressReporter } from './train-progress';
 import type { TaskContext } from './task-context';
 
@@ -39,7 +39,13 @@ export async function runTrainTask(task: TaskPayload, ctx: TaskContext): Promise
         `deadline ${task.deadline})`,
     );
     const report = trainProgressReporter(ctx.socket, task);
-    const result = await trainModel(
+    if (task.dp)
+      log(
+        `round ${task.round}: DP-SGD, ${task.dp.steps} steps at sampling rate ${task.dp.sampling_rate}, ` +
+          `clip norm ${task.dp.clip_norm}, noise multiplier ${task.dp.noise_multiplier}`,
+      );
+    const result = await trainForTask(
+      task,
       model,
       { images: cases.map((c) => c.image!), labels: cases.map((c) => c.label) },
       {
