@@ -121,7 +121,19 @@ export interface TaskPayload {
   dp?: DpTrainingPayload;
   /** Train tasks of a study with `secure_aggregation`: this site's session (secure-aggregation.ts). */
   secure_aggregation?: SecureAggregationTask;
+  /**
+   * What the study's strategy asks of a site (train and evaluate tasks); absent: FedAvg, as every task
+   * before issue 15. The server-only FedAdam is `fedavg` here.
+   */
+  strategy?: SiteStrategy;
 }
+
+/**
+ * A strategy's part at a site (README "Strategies"): `fedprox` trains with the proximal term μ;
+ * `fedbn` keeps its BatchNorm weights in its work dir, restores them before training and evaluation,
+ * and uploads no BatchNorm change.
+ */
+export type SiteStrategy = { name: 'fedavg' } | { name: 'fedprox'; mu: number } | { name: 'fedbn' };
 
 export interface DownloadBeginPayload {
   study_id: string;

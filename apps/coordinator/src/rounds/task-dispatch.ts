@@ -1,6 +1,6 @@
 import type { TaskPayload } from '@fedaln/protocol';
 import type { Round, Study } from '../domain/records';
-import { minCellCountOf } from '../domain/study-spec';
+import { minCellCountOf, siteStrategyOf } from '../domain/study-spec';
 import { dpTrainingOf } from '../domain/study-privacy-budget';
 import type { FeatureBaselines } from '../evaluation/feature-baselines';
 import type { MetricsReportStore } from '../evaluation/metrics-report-store';
@@ -101,6 +101,7 @@ export class TaskDispatch {
       ...(featureModel ? { feature_model: featureModel } : {}),
       ...(kind === 'evaluate' ? { min_cell_count: minCellCountOf(study.spec) } : {}),
       ...(kind === 'train' && dp ? { dp } : {}),
+      ...siteStrategyOf(study.spec),
     };
   }
 }

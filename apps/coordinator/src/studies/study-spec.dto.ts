@@ -34,6 +34,9 @@ import {
   type RobustnessSpec,
   type SecureAggregationSpec,
   type StudySpec,
+  STRATEGIES,
+  type StrategyName,
+  type StrategySpec,
 } from '../domain/study-spec';
 import { MIN_CELL_COUNT_FLOOR } from '@fedaln/metrics';
 import type { DpSettings } from '@fedaln/privacy';
@@ -207,6 +210,49 @@ export class SecureAggregationDto implements SecureAggregationSpec {
   clip_norm!: number;
 }
 
+/** In [0, 1): a moment decay rate. */
+function IsDecayRate(message: string): PropertyDecorator {
+  return (target, key) => {
+    IsNumber({ allowNaN: false, allowInfinity: false }, { message })(target, key);
+    Min(0, { message })(target, key);
+    Max(0.999999, { message })(target, key);
+  };
+}
+
+/**
+ * The strategy (issue 15): `name` required, its parameters optional (`strategyOf` fills defaults).
+ * Which parameter belongs to which strategy is checked in `validateStudySpec` (cross-field).
+ */
+export class StrategyDto implements StrategySpec {
+  @IsIn(STRATEGIES, { message: `name must be one of ${STRATEGIES.join(', ')} (got a value outside them)` })
+  name!: StrategyName;
+
+  @IsOptional()
+  @IsNumber(
+    { allowNaN: false, allowInfinity: false },
+    { message: 'mu must be a number in [0, 1000] (FedProx μ), e.g. 0.01' },
+  )
+  @Min(0, { message: 'mu must be a number in [0, 1000] (FedProx μ), e.g. 0.01' })
+  @Max(1000, { message: 'mu must be a number in [0, 1000] (FedProx μ), e.g. 0.01' })
+  mu?: number;
+
+  @IsOptional()
+  @IsPositiveAtMost(10, 'server_learning_rate must be a number above 0 and at most 10 (FedAdam η), e.g. 0.01')
+  server_learning_rate?: number;
+
+  @IsOptional()
+  @IsDecayRate('beta1 must be a number in [0, 1) (FedAdam β1), e.g. 0.9')
+  beta1?: number;
+
+  @IsOptional()
+  @IsDecayRate('beta2 must be a number in [0, 1) (FedAdam β2), e.g. 0.99')
+  beta2?: number;
+
+  @IsOptional()
+  @IsPositiveAtMost(1, 'tau must be a number above 0 and at most 1 (FedAdam τ), e.g. 0.001')
+  tau?: number;
+}
+
 /** Every field optional: `robustnessOf` fills what a study leaves out with `DEFAULT_ROBUSTNESS`. */
 export class RobustnessDto implements Partial<RobustnessSpec> {
   @IsOptional()
@@ -349,4 +395,10 @@ export class StudySpecDto implements StudySpec {
   @ValidateNested()
   @Type(() => SecureAggregationDto)
   secure_aggregation?: SecureAggregationDto;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => StrategyDto)
+  strategy?: StrategyDto;
 }

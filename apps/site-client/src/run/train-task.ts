@@ -34,7 +34,9 @@ export async function runTrainTask(task: TaskPayload, ctx: TaskContext): Promise
     nTrain = cases.length;
     log(
       `round ${task.round}: training ${arch} at ${inputSize} px on ${cases.length} cases ` +
-        `(${task.epochs} epochs, batch ${task.batch_size}, lr ${task.learning_rate}, deadline ${task.deadline})`,
+        `(${task.epochs} epochs, batch ${task.batch_size}, lr ${task.learning_rate}, ` +
+        `strategy ${task.strategy?.name ?? 'fedavg'}${task.strategy?.name === 'fedprox' ? ` mu ${task.strategy.mu}` : ''}, ` +
+        `deadline ${task.deadline})`,
     );
     const report = trainProgressReporter(ctx.socket, task);
     if (task.dp)
@@ -53,6 +55,7 @@ export async function runTrainTask(task: TaskPayload, ctx: TaskContext): Promise
         // A different shuffle and augmentation each round, reproducible from the site seed.
         seed: ctx.seed * 1000 + task.round,
         signal: ctx.signal,
+        ...(task.strategy?.name === 'fedprox' ? { proximal: { mu: task.strategy.mu } } : {}),
         onBatch: (p) => {
           ctx.progress.update({
             label: `epoch ${p.epoch + 1}/${task.epochs} batch ${p.batch + 1}/${p.batches}`,
