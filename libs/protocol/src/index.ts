@@ -4,6 +4,7 @@ export * from './error-codes';
 export * from './events';
 export * from './feature-stats';
 export * from './metrics-report';
+export * from './secure-aggregation';
 export * from './tensor';
 export * from './weights';
 export * from './signature';

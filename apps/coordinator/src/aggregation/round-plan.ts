@@ -26,14 +26,18 @@ export interface RoundPlans {
  * @example
  * roundPlanOf(spec); // { shares: 3, minSites: 2, screening: { clipFactor: 3, … }, aggregator: 'fedavg', trimBeta: 0.2 }
  */
-export function roundPlanOf(spec: Pick<StudySpec, 'sites' | 'min_sites' | 'robustness'>): RoundPlan {
+export function roundPlanOf(
+  spec: Pick<StudySpec, 'sites' | 'min_sites' | 'robustness' | 'secure_aggregation'>,
+): RoundPlan {
   const r = robustnessOf(spec);
   return {
     shares: Math.max(1, spec.sites.length),
     minSites: spec.min_sites,
-    screening: r.screening
-      ? { clipFactor: r.clip_factor, rejectCosine: r.reject_cosine, downWeightCosine: r.down_weight_cosine }
-      : null,
+    // Secure aggregation hides the individual updates screening needs (validateStudySpec refuses an explicit `screening: true`).
+    screening:
+      r.screening && !spec.secure_aggregation
+        ? { clipFactor: r.clip_factor, rejectCosine: r.reject_cosine, downWeightCosine: r.down_weight_cosine }
+        : null,
     aggregator: r.aggregator,
     trimBeta: r.trim_beta,
   };

@@ -1,0 +1,36 @@
+/**
+ * The training strategies a simulated study compares (issue 15): centralised (all sites' training
+ * cases pooled in one place: the upper reference), local-only (each site alone), and the federated
+ * ones, which share only weight updates.
+ */
+
+export const STRATEGY_NAMES = ['central', 'local', 'fedavg'] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
+/** How each strategy is named in reports. */
+export const STRATEGY_LABELS: Readonly<Record<StrategyName, string>> = {
+  central: 'Centralised (pooled)',
+  local: 'Local only',
+  fedavg: 'FedAvg',
+};
+
+/** Federated strategies (the ones compared with centralised and local-only training). */
+export const FEDERATED: readonly StrategyName[] = ['fedavg'];
+
+/**
+ * Parses a comma-separated strategy list (`--strategies central,local,fedavg`).
+ * @example parseStrategies('fedavg,central') // ['fedavg', 'central']
+ */
+export function parseStrategies(text: string): StrategyName[] {
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const bad = names.find((n) => !(STRATEGY_NAMES as readonly string[]).includes(n));
+  if (bad !== undefined || names.length === 0) {
+    throw new Error(
+      `--strategies "${text}" ${bad !== undefined ? `names "${bad}", which is not a strategy` : 'is empty'}; expected a comma-separated list of ${STRATEGY_NAMES.join(', ')}`,
+    );
+  }
+  return [...new Set(names as StrategyName[])];
+}
