@@ -10,3 +10,4 @@ export * from './weights';
 export * from './signature';
 export * from './release-manifest';
 export * from './loopback';
+export * from './batch-norm-names';

@@ -9,6 +9,11 @@ export interface FuzzTarget {
   readonly description: string;
   /** Tokens the mutator inserts (field names, delimiters, keywords). */
   readonly dictionary: readonly string[];
+  /**
+   * Dependencies whose coverage guides this target as well as the project's own code (path parts such
+   * as '/node_modules/class-validator/'), where the checks the target exercises live.
+   */
+  readonly coverageOf?: readonly string[];
   /** Mutated inputs are cut to this many bytes. */
   readonly maxLength: number;
   run(data: Uint8Array): void | Promise<void>;

@@ -12,8 +12,9 @@ import type { FuzzTarget } from './fuzz-target';
 
 const job = workerData as FuzzJob;
 const { FUZZ_TARGETS } = require(job.targetsModule) as { FUZZ_TARGETS: readonly FuzzTarget[] };
-const target = FUZZ_TARGETS.find((t) => t.name === job.target);
-if (!target) throw new Error(`unknown fuzz target "${job.target}"`);
+const found = FUZZ_TARGETS.find((t) => t.name === job.target);
+if (!found) throw new Error(`unknown fuzz target "${job.target}"`);
+const target: FuzzTarget = found;
 
 const shared = new Int32Array(job.shared, 0, CURRENT_INPUT.headerInts);
 const inputBytes = new Uint8Array(job.shared, CURRENT_INPUT.headerInts * 4);
@@ -42,14 +43,16 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 /** Coverage counts in the project's code (built libs and apps, the targets), not in dependencies or this engine. */
 const projectCode = (url: string): boolean =>
   url.includes(ROOT) && !url.includes('/node_modules/') && !url.includes(__dirname);
+const counted = (url: string): boolean =>
+  projectCode(url) || (target.coverageOf ?? []).some((part) => url.includes(part));
 
 async function main(): Promise<WorkerReport> {
-  const run = target!.run.bind(target);
-  const coverage = new BlockCoverage(projectCode);
+  const run = target.run.bind(target);
+  const coverage = new BlockCoverage(counted);
   const mutator = new Mutator(
     job.seed,
-    target!.dictionary.map((t) => new TextEncoder().encode(t)),
-    target!.maxLength,
+    target.dictionary.map((t) => new TextEncoder().encode(t)),
+    target.maxLength,
   );
   const corpus: Uint8Array[] = [];
   let execs = 0;

@@ -1,4 +1,4 @@
-import type { StoredBlob } from '../blobs/blob-store';
+import type { AggregateBlob } from '../models/global-models.service';
 import { DomainError, assertUnreachable } from '../domain/domain-error';
 import type { Participant, Round, Study, UpdateScreening } from '../domain/records';
 import type { Transactions, UnitOfWork } from '../domain/transactions';
@@ -234,7 +234,7 @@ export class RoundsService {
   aggregationDone(
     studyId: string,
     roundNumber: number,
-    stored: StoredBlob,
+    stored: AggregateBlob,
     screening: ReadonlyMap<string, UpdateScreening> = new Map(),
   ): Promise<Round> {
     return this.serial.run(studyId, async () => {

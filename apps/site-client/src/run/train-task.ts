@@ -6,6 +6,7 @@ import { uploadUpdate } from '../transfer/upload-update';
 import { loadGlobalModel, transferBar } from './global-model';
 import { trainForTask } from './local-training';
 import { trainProgressReporter } from './train-progress';
+import { keepLocalBatchNorm, sharedUpdate } from './local-batch-norm';
 import type { TaskContext } from './task-context';
 
 /**
@@ -73,10 +74,11 @@ export async function runTrainTask(task: TaskPayload, ctx: TaskContext): Promise
         `${result.imagesPerSecond.toFixed(1)} images/s`,
     );
     local = namedWeights(model);
+    await keepLocalBatchNorm(model, task, work);
   } finally {
     model.dispose();
   }
-  const delta = encodeBlob(subtractWeights(local, global), { encoding: 'f32' });
+  const delta = encodeBlob(sharedUpdate(subtractWeights(local, global), task), { encoding: 'f32' });
   const state: UploadState = {
     study_id: task.study_id,
     round: task.round,

@@ -7,22 +7,13 @@
  *
  * In a Keras-named model (the wire and release names, io/named-weights.ts) those are exactly the weights
  * `<layer>/gamma|beta|moving_mean|moving_variance`, so a holder of only the weight names (the
- * coordinator) and a holder of the model (a site) pick the same set; {@link batchNormWeightNames} reads
- * it from the layers and the spec checks both agree on every DenseNet.
+ * coordinator) and a holder of the model (a site) pick the same set: the name rule lives in
+ * `@fedaln/protocol` (batch-norm-names.ts, no tfjs), {@link batchNormWeightNames} reads the set from the
+ * layers, and the spec checks both agree on every DenseNet.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 
-/** The weights of a Keras BatchNormalization layer, in creation order. */
-export const BATCH_NORM_WEIGHTS = Object.freeze(['gamma', 'beta', 'moving_mean', 'moving_variance'] as const);
-
-/**
- * Whether a Keras weight name is a BatchNormalization parameter or statistic (`conv1_bn/gamma`).
- * @example isBatchNormWeightName('conv2_block1_1_bn/moving_mean') // true
- */
-export function isBatchNormWeightName(name: string): boolean {
-  const slash = name.lastIndexOf('/');
-  return slash > 0 && (BATCH_NORM_WEIGHTS as readonly string[]).includes(name.slice(slash + 1));
-}
+export { BATCH_NORM_WEIGHTS, isBatchNormWeightName } from '@fedaln/protocol';
 
 /**
  * The Keras names of every BatchNormalization weight of `model` (trainable or not), in layer order:
