@@ -45,6 +45,11 @@ export function serverSideTypes(io: SiteServer): void {
     socket.emit('tsak', task);
     // @ts-expect-error a task without its deadline
     socket.emit(SiteEvent.task, { ...task, deadline: undefined });
+    socket.emit(SiteEvent.task, { ...task, strategy: { name: 'fedprox', mu: 0.01 } });
+    // @ts-expect-error a fedprox task without its μ
+    socket.emit(SiteEvent.task, { ...task, strategy: { name: 'fedprox' } });
+    // @ts-expect-error FedAdam is the coordinator's alone: sites train it as fedavg
+    socket.emit(SiteEvent.task, { ...task, strategy: { name: 'fedadam' } });
     // @ts-expect-error an error code outside PROTOCOL_ERROR_CODES
     socket.emit(SiteEvent.error, { code: 'oops', message: 'x' });
     socket.emit(SiteEvent.featuresStats, { study_id: 's1', beta: [0, 0] }, (res) => {

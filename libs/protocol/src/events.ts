@@ -80,6 +80,19 @@ export interface HelloAccepted {
   server_version: string;
 }
 
+/**
+ * Train tasks of a study with patient-level DP (issue 16): the site trains with DP-SGD — Poisson
+ * sampling at `sampling_rate`, each record's gradient clipped to `clip_norm`, Gaussian noise of std
+ * `noise_multiplier · clip_norm` on the sum — for exactly `steps` steps (what the coordinator's
+ * accountant charges for the round).
+ */
+export interface DpTrainingPayload {
+  noise_multiplier: number;
+  clip_norm: number;
+  sampling_rate: number;
+  steps: number;
+}
+
 /** A unit of work for one site in one round. `deadline` is an ISO 8601 instant. */
 export interface TaskPayload {
   kind: 'train' | 'evaluate';
@@ -104,9 +117,23 @@ export interface TaskPayload {
    * a class; @fedaln/metrics privacy-rule.ts). Absent: 5. The coordinator refuses a report under it.
    */
   min_cell_count?: number;
+  /** Train tasks of a DP study: train with DP-SGD at these settings (absent: plain training). */
+  dp?: DpTrainingPayload;
   /** Train tasks of a study with `secure_aggregation`: this site's session (secure-aggregation.ts). */
   secure_aggregation?: SecureAggregationTask;
+  /**
+   * What the study's strategy asks of a site (train and evaluate tasks); absent: FedAvg, as every task
+   * before issue 15. The server-only FedAdam is `fedavg` here.
+   */
+  strategy?: SiteStrategy;
 }
+
+/**
+ * A strategy's part at a site (README "Strategies"): `fedprox` trains with the proximal term μ;
+ * `fedbn` keeps its BatchNorm weights in its work dir, restores them before training and evaluation,
+ * and uploads no BatchNorm change.
+ */
+export type SiteStrategy = { name: 'fedavg' } | { name: 'fedprox'; mu: number } | { name: 'fedbn' };
 
 export interface DownloadBeginPayload {
   study_id: string;

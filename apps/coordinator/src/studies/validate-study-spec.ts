@@ -1,9 +1,9 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import type { FieldError, RobustnessSpec, StudySpec } from '../domain/study-spec';
+import type { FieldError, RobustnessSpec, StrategySpec, StudySpec } from '../domain/study-spec';
 import { noiseForEpsilon } from '@fedaln/privacy';
 import { dpStepsPerRound, studyPrivacyBudget } from '../domain/study-privacy-budget';
-import { type RobustnessDto, StudySpecDto } from './study-spec.dto';
+import { type RobustnessDto, type StrategyDto, StudySpecDto } from './study-spec.dto';
 
 export type StudySpecResult =
   | { readonly ok: true; readonly spec: StudySpec }
@@ -30,8 +30,43 @@ export function validateStudySpec(input: unknown): StudySpecResult {
   const spec = studySpecFromDto(dto);
   const overBudget = firstRoundOverBudget(spec);
   if (overBudget) return { ok: false, errors: [overBudget] };
-  const secure = secureAggregationProblems(spec);
-  return secure.length > 0 ? { ok: false, errors: secure } : { ok: true, spec };
+  const problems = [...secureAggregationProblems(spec), ...strategyProblems(spec)];
+  return problems.length > 0 ? { ok: false, errors: problems } : { ok: true, spec };
+}
+
+/** Which strategy each parameter belongs to (README "Strategies"). */
+const STRATEGY_PARAMETERS = {
+  mu: 'fedprox',
+  server_learning_rate: 'fedadam',
+  beta1: 'fedadam',
+  beta2: 'fedadam',
+  tau: 'fedadam',
+} as const;
+
+/** A strategy parameter given to another strategy (it would be silently unused), and fedprox with DP-SGD. */
+export function strategyProblems(spec: StudySpec): FieldError[] {
+  const s = spec.strategy;
+  if (!s) return [];
+  const errors: FieldError[] = Object.entries(STRATEGY_PARAMETERS)
+    .filter(([key, owner]) => s[key as keyof typeof STRATEGY_PARAMETERS] !== undefined && owner !== s.name)
+    .map(([key, owner]) => ({
+      field: `strategy.${key}`,
+      message: `${key} is a ${owner} parameter, but strategy.name is ${s.name}: remove strategy.${key}, or set strategy.name to ${owner}`,
+    }));
+  if (s.name === 'fedprox' && spec.dp) {
+    errors.push({
+      field: 'strategy.name',
+      message:
+        'fedprox cannot run with dp: DP-SGD training has no proximal term, so μ would be silently ignored; use fedavg with dp, or leave dp out',
+    });
+  }
+  if ((s.name === 'fedbn' || s.name === 'fedadam') && spec.secure_aggregation) {
+    errors.push({
+      field: 'strategy.name',
+      message: `${s.name} is not wired to secure_aggregation yet (the masked sum bypasses its server step): use fedavg or fedprox with secure_aggregation, or leave secure_aggregation out`,
+    });
+  }
+  return errors;
 }
 
 /**
@@ -130,7 +165,7 @@ export function studySpecFromDto(dto: StudySpecDto): StudySpec {
       ? {}
       : {
           dp: {
-            accounting_only: true as const,
+            accounting_only: dto.dp.accounting_only === true,
             noise_multiplier: dto.dp.noise_multiplier,
             clip_norm: dto.dp.clip_norm,
             sampling_rate: dto.dp.sampling_rate,
@@ -146,7 +181,16 @@ export function studySpecFromDto(dto: StudySpecDto): StudySpec {
             clip_norm: dto.secure_aggregation.clip_norm,
           },
         }),
+    ...(dto.strategy === undefined ? {} : { strategy: strategyFromDto(dto.strategy) }),
   };
+}
+
+/** The fields the study gives, as a plain object (the defaults stay out: `strategyOf` adds them). */
+function strategyFromDto(dto: StrategyDto): StrategySpec {
+  const keys = ['name', 'mu', 'server_learning_rate', 'beta1', 'beta2', 'tau'] as const;
+  return Object.fromEntries(
+    keys.filter((k) => dto[k] !== undefined).map((k) => [k, dto[k]]),
+  ) as unknown as StrategySpec;
 }
 
 /** The fields the study gives, as a plain object (the defaults stay out: `robustnessOf` adds them). */
