@@ -1,9 +1,9 @@
 /**
- * FedProx, FedAdam and FedBN in the harness (2 phantom sites × 40 cases at 32 px, 1 round of 1
+ * FedProx, FedAdam and FedBN in the harness (2 phantom sites × 30 cases at 32 px, 1 round of 1
  * epoch, wasm): each is the library's own piece (trainModel's proximal term, fedAdamStep, the
  * BatchNorm weight names, AdaBN) applied as the strategy says.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { WeightTensor } from '@fedaln/aggregation';
 import { isBatchNormWeightName, selectEngine } from '@fedaln/model';
 import { fedAvgDelta, fedAvgRound } from './fedavg-round';
@@ -12,6 +12,8 @@ import type { SimCohort } from './sim-cohort';
 import { SimNetwork } from './sim-network';
 import { siteTrainingSeed, trainStrategy } from './train-strategy';
 
+// Real training: seconds on an idle machine, but a test must also pass with both cores busy.
+jest.setTimeout(240_000);
 const SEED = 11;
 const OPTIONS = { mu: 0.5, fedAdam: { learningRate: 0.02, beta1: 0.9, beta2: 0.99, tau: 1e-3 } };
 let cohort: SimCohort;
@@ -36,7 +38,7 @@ beforeAll(async () => {
   await selectEngine('wasm');
   cohort = phantomCohort({
     sites: 2,
-    casesPerSite: 40,
+    casesPerSite: 30,
     externalSites: 1,
     externalCasesPerSite: 30,
     inputSize: 32,
