@@ -1,6 +1,8 @@
 // One jest run, several tiers (STYLE.md "three test tiers"): unit tests sit beside their
 // source; medium tests talk to a real PostgreSQL (or PGlite); e2e tests run real processes
-// and sockets; slow tests train real models. `npm test` runs every tier that exists.
+// and sockets; slow tests train real models; fuzz tests run seeded, coverage-guided mutations
+// of every parser of untrusted input (`npm run fuzz` is the long run). `npm test` runs every
+// tier that exists.
 const path = require('node:path');
 const fs = require('node:fs');
 
@@ -27,5 +29,6 @@ module.exports = {
     tier('adversarial', ['<rootDir>/tests/adversarial/**/*.spec.ts']),
     tier('slow', ['<rootDir>/tests/slow/**/*.spec.ts']),
     tier('browser', ['<rootDir>/tests/browser/**/*.spec.ts']),
+    tier('fuzz', ['<rootDir>/tests/fuzz/**/*.spec.ts']),
   ],
 };

@@ -286,6 +286,13 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
 
     await expect(studies.get(study.id)).resolves.toMatchObject({ status: 'completed', currentRound: 1 });
     await expect(rounds.getRound(study.id, 2)).rejects.toMatchObject({ code: 'ROUND_NOT_FOUND' });
+    // ε per site for round 1, from the accountant (not from anything a site sent); accounting only.
+    const { privacy } = await rounds.getRound(study.id, 1);
+    expect(privacy).toMatchObject({ round: 1, steps: 50, noiseAdded: false, maxEpsilon: dp.max_epsilon });
+    expect(privacy?.sites).toEqual([
+      { site: a.id, epsilon: one, order: expect.any(Number) },
+      { site: b.id, epsilon: one, order: expect.any(Number) },
+    ]);
     const spent = (await audit.list('study', study.id)).find(
       (e) => e.action === 'study.privacy_budget_spent',
     );
@@ -295,6 +302,7 @@ describe.each(databaseTargets())('coordinator services on %s', (target) => {
       epsilonAfterNextRound: two,
       maxEpsilon: dp.max_epsilon,
       delta: 1e-5,
+      reason: `round 2 refused: it would take ε from ${one.toFixed(3)} to ${two.toFixed(3)}, above dp.max_epsilon ${dp.max_epsilon} at δ 0.00001`,
     });
   });
 

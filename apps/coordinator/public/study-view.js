@@ -80,6 +80,7 @@
         'Duration',
         'Site AUC',
         'Pooled AUC',
+        'ε spent',
       ];
       return h(
         'table',
@@ -138,6 +139,24 @@
             : '—',
         ),
         h('td', { class: 'pooled-auc' }, fmt(r.metrics && r.metrics.pooled && r.metrics.pooled.auc)),
+        h('td', { class: 'epsilon' }, epsilonCell(r)),
+      );
+    }
+
+    /**
+     * Issue 16: ε the study's patients have spent by the end of the round (the coordinator's
+     * accountant, largest over sites), against the budget; per-site values and steps in the tooltip.
+     */
+    function epsilonCell(r) {
+      const p = r.privacy;
+      if (!p) return '—';
+      const perSite = p.sites.map((s) => `${siteName(s.site_id)} ε ${fmt(s.epsilon)}`).join(', ');
+      return h(
+        'span',
+        {
+          title: `${p.steps} DP-SGD steps per site at δ ${p.delta}${p.noise_added ? '' : ' (accounting only: no noise was added)'}; ${perSite}`,
+        },
+        `${fmt(p.epsilon, 2)} / ${p.max_epsilon}${p.noise_added ? '' : ' (accounting only)'}`,
       );
     }
 

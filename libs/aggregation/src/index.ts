@@ -32,3 +32,10 @@ export {
   type ScreeningVerdictKind,
 } from './screening-verdicts';
 export { screenUpdates, type RoundScreening, type UpdateStatistics } from './update-screening';
+export {
+  FEDADAM_DEFAULTS,
+  fedAdamOptionsProblem,
+  fedAdamStep,
+  type FedAdamMoments,
+  type FedAdamOptions,
+} from './fedadam';

@@ -32,3 +32,15 @@ export * from './kernels';
 export * from './parallel';
 export { installTrainingModes, type TrainingModes } from './train/layer-modes';
 export { variableGradsLowMemory } from './train/low-memory-gradients';
+export { ProximalTerm } from './train/proximal-term';
+export { BATCH_NORM_WEIGHTS, batchNormWeightNames, isBatchNormWeightName } from './train/fedbn';
+export { adaptBatchNorm } from './train/adabn';
+export { recalibrateBatchNorm } from './train/batchnorm-recalibration';
+export { cryptoDpRandomness, seededDpRandomness, type DpRandomness } from './train/dp-randomness';
+export {
+  clippedGradientSum,
+  noisyGradients,
+  type ClippedGradientSum,
+  type NoiseSettings,
+} from './train/dp-sgd';
+export * from './train/train-dp-sgd';

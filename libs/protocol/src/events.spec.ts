@@ -45,6 +45,11 @@ export function serverSideTypes(io: SiteServer): void {
     socket.emit('tsak', task);
     // @ts-expect-error a task without its deadline
     socket.emit(SiteEvent.task, { ...task, deadline: undefined });
+    socket.emit(SiteEvent.task, { ...task, strategy: { name: 'fedprox', mu: 0.01 } });
+    // @ts-expect-error a fedprox task without its μ
+    socket.emit(SiteEvent.task, { ...task, strategy: { name: 'fedprox' } });
+    // @ts-expect-error FedAdam is the coordinator's alone: sites train it as fedavg
+    socket.emit(SiteEvent.task, { ...task, strategy: { name: 'fedadam' } });
     // @ts-expect-error an error code outside PROTOCOL_ERROR_CODES
     socket.emit(SiteEvent.error, { code: 'oops', message: 'x' });
     socket.emit(SiteEvent.featuresStats, { study_id: 's1', beta: [0, 0] }, (res) => {
@@ -73,6 +78,26 @@ export function serverSideTypes(io: SiteServer): void {
     });
     // @ts-expect-error a misspelt client event
     socket.on('upload:fram', () => undefined);
+    const ref = { study_id: 's1', round: 1, round_tag: 's1/1/1' };
+    socket.on(SiteEvent.secaggKeys, (keys, ack) => {
+      const cPublic: Uint8Array = keys.c_public;
+      void cPublic;
+      ack({ ok: true });
+    });
+    socket.emit(SiteEvent.secaggRoster, {
+      ...ref,
+      roster: [{ site: 1, c_public: new Uint8Array(32), s_public: new Uint8Array(32) }],
+    });
+    // @ts-expect-error keys are binary, never base64 strings in JSON
+    socket.emit(SiteEvent.secaggRoster, { ...ref, roster: [{ site: 1, c_public: 'AA', s_public: 'AA' }] });
+    socket.emit(SiteEvent.secaggUnmask, { ...ref, survivors: [1, 2], dropped: [3] }, (res) => {
+      if (res.ok) {
+        const y: Uint8Array | undefined = res.self_shares[0]?.y;
+        void y;
+      }
+    });
+    // @ts-expect-error an unmask request must say which sites dropped
+    socket.emit(SiteEvent.secaggUnmask, { ...ref, survivors: [1, 2] }, () => undefined);
     const siteId: string = socket.data.site_id;
     void siteId;
   });
@@ -114,6 +139,25 @@ export function clientSideTypes(socket: SiteSocket): void {
   socket.emit(SiteEvent.trainProgress, progress, () => undefined);
   // @ts-expect-error the site's id comes from its socket, never from the payload
   socket.emit(SiteEvent.trainProgress, { ...progress, images_per_s: 4.2, site_id: 'x' }, () => undefined);
+  const ref = { study_id: 's', round: 1, round_tag: 's/1/1' };
+  socket.emit(
+    SiteEvent.secaggShares,
+    { ...ref, shares: [{ to: 2, sealed: new Uint8Array(160) }] },
+    () => undefined,
+  );
+  // @ts-expect-error a sealed share names its recipient
+  socket.emit(SiteEvent.secaggShares, { ...ref, shares: [{ sealed: new Uint8Array(160) }] }, () => undefined);
+  // @ts-expect-error sites do not ask for the unmasking
+  socket.emit(SiteEvent.secaggUnmask, { ...ref, survivors: [1], dropped: [] }, () => undefined);
+  socket.on(SiteEvent.secaggUnmask, (req, ack) => {
+    ack({
+      ok: true,
+      self_shares: req.survivors.map((of) => ({ of, y: new Uint8Array(66) })),
+      key_shares: [],
+    });
+    // @ts-expect-error shares are binary, not bigints
+    ack({ ok: true, self_shares: [{ of: 1, y: 5n }], key_shares: [] });
+  });
   // @ts-expect-error sites do not request statistics from the coordinator
   socket.emit(SiteEvent.featuresStats, { study_id: 's', beta: [0] }, () => undefined);
 }

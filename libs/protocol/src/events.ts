@@ -10,12 +10,22 @@
  * `upload:begin` (resumable) → `upload:frame`… → `upload:end` → after evaluating `metrics:report`.
  * Before a study's first evaluation the server asks sites with feature columns for `features:stats`
  * (aggregates, acked).
+ * Studies with secure aggregation add the `secagg:*` rounds of secure-aggregation.ts around training.
  * Faults arrive as `error`.
  * Binary frames are `Uint8Array` (a Node `Buffer` is one); JSON never carries tensor data.
  */
 import type { AckCallback, ProtocolError } from './error-codes';
 import type { FeatureModelPayload, FeatureStatsAccepted, FeatureStatsRequest } from './feature-stats';
 import type { MetricsReportPayload } from './metrics-report';
+import type {
+  SecAggDeliverPayload,
+  SecAggKeysPayload,
+  SecAggRosterPayload,
+  SecAggSharesPayload,
+  SecAggUnmaskAccepted,
+  SecAggUnmaskRequest,
+  SecureAggregationTask,
+} from './secure-aggregation';
 
 export const SITE_NAMESPACE = '/site';
 export const MONITOR_NAMESPACE = '/monitor';
@@ -32,6 +42,11 @@ export const SiteEvent = {
   metricsReport: 'metrics:report',
   featuresStats: 'features:stats',
   trainProgress: 'train:progress',
+  secaggKeys: 'secagg:keys',
+  secaggRoster: 'secagg:roster',
+  secaggShares: 'secagg:shares',
+  secaggDeliver: 'secagg:deliver',
+  secaggUnmask: 'secagg:unmask',
   error: 'error',
 } as const;
 
@@ -65,6 +80,19 @@ export interface HelloAccepted {
   server_version: string;
 }
 
+/**
+ * Train tasks of a study with patient-level DP (issue 16): the site trains with DP-SGD — Poisson
+ * sampling at `sampling_rate`, each record's gradient clipped to `clip_norm`, Gaussian noise of std
+ * `noise_multiplier · clip_norm` on the sum — for exactly `steps` steps (what the coordinator's
+ * accountant charges for the round).
+ */
+export interface DpTrainingPayload {
+  noise_multiplier: number;
+  clip_norm: number;
+  sampling_rate: number;
+  steps: number;
+}
+
 /** A unit of work for one site in one round. `deadline` is an ISO 8601 instant. */
 export interface TaskPayload {
   kind: 'train' | 'evaluate';
@@ -89,7 +117,23 @@ export interface TaskPayload {
    * a class; @fedaln/metrics privacy-rule.ts). Absent: 5. The coordinator refuses a report under it.
    */
   min_cell_count?: number;
+  /** Train tasks of a DP study: train with DP-SGD at these settings (absent: plain training). */
+  dp?: DpTrainingPayload;
+  /** Train tasks of a study with `secure_aggregation`: this site's session (secure-aggregation.ts). */
+  secure_aggregation?: SecureAggregationTask;
+  /**
+   * What the study's strategy asks of a site (train and evaluate tasks); absent: FedAvg, as every task
+   * before issue 15. The server-only FedAdam is `fedavg` here.
+   */
+  strategy?: SiteStrategy;
 }
+
+/**
+ * A strategy's part at a site (README "Strategies"): `fedprox` trains with the proximal term μ;
+ * `fedbn` keeps its BatchNorm weights in its work dir, restores them before training and evaluation,
+ * and uploads no BatchNorm change.
+ */
+export type SiteStrategy = { name: 'fedavg' } | { name: 'fedprox'; mu: number } | { name: 'fedbn' };
 
 export interface DownloadBeginPayload {
   study_id: string;
@@ -169,12 +213,17 @@ export interface ClientToServerEvents {
   [SiteEvent.uploadEnd]: (req: UploadEndPayload, ack: AckCallback<UploadEndAccepted>) => void;
   [SiteEvent.metricsReport]: (report: MetricsReportPayload, ack: AckCallback) => void;
   [SiteEvent.trainProgress]: (progress: TrainProgressPayload, ack: AckCallback) => void;
+  [SiteEvent.secaggKeys]: (keys: SecAggKeysPayload, ack: AckCallback) => void;
+  [SiteEvent.secaggShares]: (shares: SecAggSharesPayload, ack: AckCallback) => void;
 }
 
 export interface ServerToClientEvents {
   [SiteEvent.task]: (task: TaskPayload) => void;
   [SiteEvent.error]: (error: ProtocolError) => void;
   [SiteEvent.featuresStats]: (req: FeatureStatsRequest, ack: AckCallback<FeatureStatsAccepted>) => void;
+  [SiteEvent.secaggRoster]: (roster: SecAggRosterPayload) => void;
+  [SiteEvent.secaggDeliver]: (shares: SecAggDeliverPayload) => void;
+  [SiteEvent.secaggUnmask]: (req: SecAggUnmaskRequest, ack: AckCallback<SecAggUnmaskAccepted>) => void;
 }
 
 /** Coordinators do not talk to each other yet: one process serves a consortium. */

@@ -214,7 +214,14 @@ describe('RoundAggregator with a screening plan (issue 13)', () => {
     fs.readFileSync((await blobs.localFile(sha256)) as string);
 
   it('rejects the sign-flipped ×10 update and folds the honest ones exactly as FedAvg of those alone', async () => {
-    const plan = { shares: 4, minSites: 2, screening, aggregator: 'fedavg', trimBeta: 0.2 } as const;
+    const plan = {
+      shares: 4,
+      minSites: 2,
+      screening,
+      aggregator: 'fedavg',
+      trimBeta: 0.2,
+      strategy: { name: 'fedavg' },
+    } as const;
     const { aggregator, blobs, uploads } = await setUp(plan);
     const next = await aggregator.aggregate('s', 1, uploads);
     expect([...next.screening].map(([site, v]) => [site, v.verdict])).toEqual([
@@ -232,7 +239,14 @@ describe('RoundAggregator with a screening plan (issue 13)', () => {
   });
 
   it('takes the coordinate-wise median of the kept updates when the study asks for it', async () => {
-    const plan = { shares: 4, minSites: 2, screening: null, aggregator: 'median', trimBeta: 0.2 } as const;
+    const plan = {
+      shares: 4,
+      minSites: 2,
+      screening: null,
+      aggregator: 'median',
+      trimBeta: 0.2,
+      strategy: { name: 'fedavg' },
+    } as const;
     const { aggregator, blobs, uploads } = await setUp(plan);
     const next = await aggregator.aggregate('s', 1, uploads);
     expect([...next.screening.values()].every((v) => v.verdict === 'accepted')).toBe(true); // screening off
@@ -250,7 +264,14 @@ describe('RoundAggregator with a screening plan (issue 13)', () => {
   });
 
   it('throws QuorumLostToScreening, naming the rejected site, when too few updates are kept', async () => {
-    const plan = { shares: 4, minSites: 4, screening, aggregator: 'fedavg', trimBeta: 0.2 } as const;
+    const plan = {
+      shares: 4,
+      minSites: 4,
+      screening,
+      aggregator: 'fedavg',
+      trimBeta: 0.2,
+      strategy: { name: 'fedavg' },
+    } as const;
     const { aggregator, uploads } = await setUp(plan);
     const failure = await aggregator.aggregate('s', 1, uploads).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(QuorumLostToScreening);
@@ -260,7 +281,14 @@ describe('RoundAggregator with a screening plan (issue 13)', () => {
   });
 
   it("refuses on arrival an update beyond its share of the round's range (one site cannot use it up)", async () => {
-    const plan = { shares: 4, minSites: 2, screening, aggregator: 'fedavg', trimBeta: 0.2 } as const;
+    const plan = {
+      shares: 4,
+      minSites: 2,
+      screening,
+      aggregator: 'fedavg',
+      trimBeta: 0.2,
+      strategy: { name: 'fedavg' },
+    } as const;
     const { aggregator } = await setUp(plan);
     // conv/bias has scale 1: range 2²⁵, a share 2²³. 2²⁴ samples × 0.5 = 2²³ fits; × 0.75 does not.
     const greedy = (v: number) => [global[0] as WeightTensor, tensor('conv/bias', [v, 0, 0])];

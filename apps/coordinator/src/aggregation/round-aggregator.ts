@@ -21,16 +21,26 @@ import type { BlobCache } from '../blobs/blob-cache';
 import { foldsOnArrival, type RoundPlan, type RoundPlans } from './round-plan';
 import { combineScreened, type StoredUpdate } from './screened-round';
 import { decodeUpdate } from './update-decoder';
+import { type MeanChunk, type ServerStep, serverStepOf, sharedTensors } from './server-step';
 
 /** Plain FedAvg folded on arrival, no screening: the plan of an aggregator given no study plans. */
 const FOLD_ON_ARRIVAL: RoundPlans = {
-  planOf: async () => ({ shares: 1, minSites: 1, screening: null, aggregator: 'fedavg', trimBeta: 0 }),
+  planOf: async () => ({
+    shares: 1,
+    minSites: 1,
+    screening: null,
+    aggregator: 'fedavg',
+    trimBeta: 0,
+    strategy: { name: 'fedavg' },
+  }),
 };
 
 /** A round's new global model in the blob store, and what screening decided per site. */
 export interface AggregatedRound {
   readonly sha256: string;
   readonly bytes: number;
+  /** FedAdam: the server optimizer's state after this round, in the blob store (server-step.ts). */
+  readonly serverStateSha256?: string;
   /** Per site; empty when the study folds on arrival (no screening). */
   readonly screening: ReadonlyMap<string, UpdateScreening>;
 }
@@ -193,8 +203,10 @@ export class RoundAggregator {
     // Written to the blob store chunk by chunk: the new model is never whole in memory beside the
     // accumulator; it is read into the cache when sites fetch it, after the accumulator is gone.
     try {
-      const stored = await this.blobs.putChunks(() => newGlobalChunks(acc.fedavg, acc.global));
-      return { ...stored, screening: new Map() };
+      const step = await this.serverStep(studyId, round, acc);
+      const mean: MeanChunk = (k, from, out, base) => acc.fedavg.applyChunk(k, from, out, base);
+      const stored = await this.blobs.putChunks(() => newGlobalChunks(acc.global, step, mean));
+      return { ...stored, ...(await this.storeState(step)), screening: new Map() };
     } finally {
       acc.fedavg.close();
     }
@@ -217,18 +229,18 @@ export class RoundAggregator {
         }
         const reader = openBlobFile(file);
         files.push(reader);
-        stored.push({ siteId: p.siteId, nTrain: p.nTrain, tensors: reader.tensors });
+        stored.push({
+          siteId: p.siteId,
+          nTrain: p.nTrain,
+          tensors: sharedTensors(acc.plan.strategy, reader.tensors),
+        });
       }
       const layout = acc.global.map(({ name, shape }) => ({ name, shape }));
       const combined = combineScreened(layout, acc.global, stored, acc.plan);
       try {
-        const blob = await this.blobs.putChunks(() =>
-          f32BlobChunks(acc.global, (k, from, out) => {
-            const values = (acc.global[k] as WeightTensor).values;
-            combined.applyChunk(k, from, out, values.subarray(from, from + out.length));
-          }),
-        );
-        return { ...blob, screening: combined.screening };
+        const step = await this.serverStep(studyId, round, acc);
+        const blob = await this.blobs.putChunks(() => newGlobalChunks(acc.global, step, combined.applyChunk));
+        return { ...blob, ...(await this.storeState(step)), screening: combined.screening };
       } finally {
         combined.close();
       }
@@ -255,7 +267,10 @@ export class RoundAggregator {
           files.push(openBlobFile(file));
         }
         outcome = acc.fedavg.addAll(
-          todo.map((u, i) => ({ update: (files[i] as BlobReader).tensors, nSamples: u.nTrain })),
+          todo.map((u, i) => ({
+            update: sharedTensors(acc.plan.strategy, (files[i] as BlobReader).tensors),
+            nSamples: u.nTrain,
+          })),
         );
       } catch (e) {
         throw new Error(
@@ -294,6 +309,26 @@ export class RoundAggregator {
     return acc;
   }
 
+  /**
+   * The strategy's server step of the round (server-step.ts); FedAdam reads the moments stored with
+   * the base model, so a restarted coordinator re-aggregating the round gets the same result.
+   */
+  private async serverStep(studyId: string, round: number, acc: Accumulator): Promise<ServerStep> {
+    if (acc.plan.strategy.name !== 'fedadam') return serverStepOf(acc.plan.strategy, acc.global, null);
+    const base = await this.models.find(studyId, round - 1);
+    if (round > 1 && !base?.serverStateSha256)
+      throw new Error(
+        `study ${studyId}: model version ${round - 1} has no FedAdam server state to continue from`,
+      );
+    const state = base?.serverStateSha256 ? await this.cache.get(base.serverStateSha256) : null;
+    return serverStepOf(acc.plan.strategy, acc.global, state);
+  }
+
+  private async storeState(step: ServerStep): Promise<{ serverStateSha256?: string }> {
+    const state = step.state();
+    return state ? { serverStateSha256: (await this.blobs.put(state)).sha256 } : {};
+  }
+
   /** Forgets a study's accumulator (round failed or study stopped). */
   drop(studyId: string): void {
     this.accumulators.get(studyId)?.fedavg.close();
@@ -324,13 +359,17 @@ export class RoundAggregator {
 }
 
 /**
- * The f32 blob of global + δ̄, the bytes `encodeBlob` would give, as chunks written straight to the
- * blob store (`f32BlobChunks`, one reused buffer). A non-finite value (possible only if the sum
+ * The f32 blob of the new global (global + δ̄, or the strategy's server step on δ̄), the bytes
+ * `encodeBlob` would give, as chunks written straight to the blob store (`f32BlobChunks`, one reused buffer). A non-finite value (possible only if the sum
  * overflows float32) stops it with a BlobFormatError naming the tensor and index.
  */
-function newGlobalChunks(fedavg: StreamingFedAvg, global: readonly WeightTensor[]): Iterable<Uint8Array> {
+function newGlobalChunks(
+  global: readonly WeightTensor[],
+  step: ServerStep,
+  mean: MeanChunk,
+): Iterable<Uint8Array> {
   return f32BlobChunks(global, (k, from, out) => {
     const values = (global[k] as WeightTensor).values;
-    fedavg.applyChunk(k, from, out, values.subarray(from, from + out.length));
+    step.chunk(k, from, out, values.subarray(from, from + out.length), mean);
   });
 }

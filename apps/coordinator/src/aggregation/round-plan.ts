@@ -1,6 +1,12 @@
 import type { ScreeningOptions } from '@fedaln/aggregation';
 import { DomainError } from '../domain/domain-error';
-import { robustnessOf, type AggregatorKind, type StudySpec } from '../domain/study-spec';
+import {
+  robustnessOf,
+  strategyOf,
+  type AggregatorKind,
+  type ResolvedStrategy,
+  type StudySpec,
+} from '../domain/study-spec';
 import type { StudyRepository } from '../studies/study.repository';
 
 /** How a study's rounds combine their updates (the study spec's `robustness`, issue 13). */
@@ -13,6 +19,8 @@ export interface RoundPlan {
   readonly screening: ScreeningOptions | null;
   readonly aggregator: AggregatorKind;
   readonly trimBeta: number;
+  /** The study's strategy (README "Strategies"): FedBN's shared tensors, FedAdam's server step. */
+  readonly strategy: ResolvedStrategy;
 }
 
 /** Where the aggregator finds a study's plan. */
@@ -24,18 +32,23 @@ export interface RoundPlans {
  * The plan of a study spec, defaults filled (`robustnessOf`).
  *
  * @example
- * roundPlanOf(spec); // { shares: 3, minSites: 2, screening: { clipFactor: 3, … }, aggregator: 'fedavg', trimBeta: 0.2 }
+ * roundPlanOf(spec); // { shares: 3, minSites: 2, screening: { clipFactor: 3, … }, aggregator: 'fedavg', trimBeta: 0.2, strategy: { name: 'fedavg' } }
  */
-export function roundPlanOf(spec: Pick<StudySpec, 'sites' | 'min_sites' | 'robustness'>): RoundPlan {
+export function roundPlanOf(
+  spec: Pick<StudySpec, 'sites' | 'min_sites' | 'robustness' | 'secure_aggregation' | 'strategy'>,
+): RoundPlan {
   const r = robustnessOf(spec);
   return {
     shares: Math.max(1, spec.sites.length),
     minSites: spec.min_sites,
-    screening: r.screening
-      ? { clipFactor: r.clip_factor, rejectCosine: r.reject_cosine, downWeightCosine: r.down_weight_cosine }
-      : null,
+    // Secure aggregation hides the individual updates screening needs (validateStudySpec refuses an explicit `screening: true`).
+    screening:
+      r.screening && !spec.secure_aggregation
+        ? { clipFactor: r.clip_factor, rejectCosine: r.reject_cosine, downWeightCosine: r.down_weight_cosine }
+        : null,
     aggregator: r.aggregator,
     trimBeta: r.trim_beta,
+    strategy: strategyOf(spec),
   };
 }
 

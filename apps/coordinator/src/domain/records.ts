@@ -108,6 +108,11 @@ export interface GlobalModel {
   readonly bytes: number;
   readonly roundNumber: number | null;
   readonly createdAt: Date;
+  /**
+   * FedAdam studies: the blob of the server optimizer's moments after this version (m/… and v/…
+   * tensors, aggregation/fedadam-server-step.ts); absent for other strategies and version 0.
+   */
+  readonly serverStateSha256?: string;
 }
 
 export interface AuditEntry {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { rdpFixtures } from '../../../../libs/privacy/fixtures/reference';
-import { dpStepsPerRound, studyPrivacyBudget } from './study-privacy-budget';
+import { dpSgdEpsilon } from '@fedaln/privacy';
+import {
+  dpStepsPerRound,
+  dpTrainingOf,
+  roundPrivacyLedger,
+  studyPrivacyBudget,
+  trainingPasses,
+} from './study-privacy-budget';
 import type { StudySpec } from './study-spec';
 
 // mpmath reference (libs/privacy/fixtures/make_fixtures.py): q 0.02, σ 1.3, 5000 steps, δ 1e-5.
@@ -66,5 +73,56 @@ describe('studyPrivacyBudget', () => {
 
   it('is null for a study without dp', () => {
     expect(studyPrivacyBudget(exampleStudySpec(SITES), 3)).toBeNull();
+  });
+});
+
+describe('the round privacy ledger', () => {
+  const dp = { noise_multiplier: 1.3, clip_norm: 1, sampling_rate: 0.02, max_epsilon: 8, delta: 1e-5 };
+  const spec = exampleStudySpec(SITES, { local_epochs: 1, dp });
+  const epsilonAt = (steps: number) =>
+    dpSgdEpsilon({ noiseMultiplier: 1.3, samplingRate: 0.02, steps }, 1e-5).epsilon;
+
+  it('charges each attempt of a round that reached training; a waiting round only its earlier attempts', () => {
+    expect(
+      trainingPasses([
+        { number: 1, attempt: 1, state: 'completed' },
+        { number: 2, attempt: 3, state: 'training' },
+        { number: 3, attempt: 2, state: 'waiting' },
+      ]),
+    ).toBe(5);
+  });
+
+  it('gives ε per site after each round from the accountant at the study’s σ, q and steps (50 a pass)', () => {
+    const ledger = roundPrivacyLedger(spec, [
+      { number: 2, attempt: 2, state: 'completed' }, // retried once: two passes
+      { number: 1, attempt: 1, state: 'completed' },
+      { number: 3, attempt: 1, state: 'waiting' },
+    ]);
+    expect(ledger.get(1)).toMatchObject({ steps: 50, noiseAdded: true, delta: 1e-5, maxEpsilon: 8 });
+    expect(ledger.get(1)!.sites.map((s) => [s.site, s.epsilon])).toEqual(
+      SITES.map((id) => [id, epsilonAt(50)]),
+    );
+    expect(ledger.get(2)!.steps).toBe(150);
+    expect(ledger.get(2)!.sites[0]!.epsilon).toBe(epsilonAt(150));
+    expect(ledger.get(3)!.steps).toBe(150);
+    const accountingOnly = roundPrivacyLedger(
+      exampleStudySpec(SITES, { dp: { ...dp, accounting_only: true } }),
+      [{ number: 1, attempt: 1, state: 'completed' }],
+    );
+    expect(accountingOnly.get(1)!.noiseAdded).toBe(false);
+    expect(
+      roundPrivacyLedger(exampleStudySpec(SITES), [{ number: 1, attempt: 1, state: 'completed' }]).size,
+    ).toBe(0);
+  });
+
+  it('tells sites the steps the accountant charges; nothing for accounting-only or no dp', () => {
+    expect(dpTrainingOf(spec)).toEqual({
+      noise_multiplier: 1.3,
+      clip_norm: 1,
+      sampling_rate: 0.02,
+      steps: 50,
+    });
+    expect(dpTrainingOf({ ...spec, dp: { ...dp, accounting_only: true } })).toBeNull();
+    expect(dpTrainingOf(exampleStudySpec(SITES))).toBeNull();
   });
 });

@@ -1,5 +1,7 @@
 import { DEFAULT_MIN_CELL_COUNT } from '@fedaln/metrics';
 import type { DpSettings } from '@fedaln/privacy';
+import { FEDADAM_DEFAULTS, type FedAdamOptions } from '@fedaln/aggregation';
+import type { SiteStrategy } from '@fedaln/protocol';
 
 /**
  * A study as the lead writes it (study.json; DESIGN.md "Rounds" and "Evaluation and release").
@@ -69,6 +71,85 @@ export function minCellCountOf(spec: Pick<StudySpec, 'privacy'>): number {
   return spec.privacy?.min_cell_count ?? DEFAULT_MIN_CELL_COUNT;
 }
 
+/**
+ * Secure aggregation (issue 16; README "Secure aggregation"): the coordinator learns only the sum of
+ * the sites' weighted updates. Per-site screening needs individual updates, so a study with it
+ * screens nothing: each site clips its own update to `clip_norm` and keeps to its share of the
+ * grid's range before masking, and the coordinator checks the unmasked mean against `clip_norm`.
+ */
+export interface SecureAggregationSpec {
+  /** Shamir threshold t: survivors the unmasking needs; more than half the listed sites, at most `min_sites`. */
+  readonly threshold: number;
+  /** The L2 norm each site clips its whole update δ to before masking. */
+  readonly clip_norm: number;
+}
+
+/**
+ * How the federation trains and combines (issue 15; README "Strategies"): `fedavg` (the default),
+ * `fedprox` (sites add μ/2·‖w − w_global‖² to their loss), `fedbn` (BatchNorm weights stay at each
+ * site; the coordinator keeps the global's) or `fedadam` (the coordinator applies Adam to the round's
+ * mean update, @fedaln/aggregation fedadam.ts).
+ */
+export const STRATEGIES = ['fedavg', 'fedprox', 'fedbn', 'fedadam'] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+
+/** The study file's `strategy`; each parameter belongs to one strategy (validateStudySpec checks). */
+export interface StrategySpec {
+  readonly name: StrategyName;
+  /** fedprox: the proximal weight μ ≥ 0; default {@link DEFAULT_FEDPROX_MU}. */
+  readonly mu?: number;
+  /** fedadam: the server learning rate η; default FEDADAM_DEFAULTS.learningRate. */
+  readonly server_learning_rate?: number;
+  readonly beta1?: number;
+  readonly beta2?: number;
+  readonly tau?: number;
+}
+
+/** μ = 0.01: the middle of the grid {0.001, 0.01, 0.1, 1} Li et al. (MLSys 2020, §5.2) tune over. */
+export const DEFAULT_FEDPROX_MU = 0.01;
+
+/** A study's strategy, defaults filled; a spec without `strategy` (every study before issue 15) is fedavg. */
+export type ResolvedStrategy =
+  | { readonly name: 'fedavg' }
+  | { readonly name: 'fedbn' }
+  | { readonly name: 'fedprox'; readonly mu: number }
+  | { readonly name: 'fedadam'; readonly adam: FedAdamOptions };
+
+/** @example strategyOf({}) // { name: 'fedavg' } */
+export function strategyOf(spec: Pick<StudySpec, 'strategy'>): ResolvedStrategy {
+  const s = spec.strategy;
+  switch (s?.name ?? 'fedavg') {
+    case 'fedprox':
+      return { name: 'fedprox', mu: s?.mu ?? DEFAULT_FEDPROX_MU };
+    case 'fedadam':
+      return {
+        name: 'fedadam',
+        adam: {
+          learningRate: s?.server_learning_rate ?? FEDADAM_DEFAULTS.learningRate,
+          beta1: s?.beta1 ?? FEDADAM_DEFAULTS.beta1,
+          beta2: s?.beta2 ?? FEDADAM_DEFAULTS.beta2,
+          tau: s?.tau ?? FEDADAM_DEFAULTS.tau,
+        },
+      };
+    case 'fedbn':
+      return { name: 'fedbn' };
+    default:
+      return { name: 'fedavg' };
+  }
+}
+
+/**
+ * The `strategy` field of a task (both kinds): what a site must do for the study's strategy. FedAvg and
+ * the server-only FedAdam give none, so their tasks are the tasks of studies before issue 15.
+ * @example siteStrategyOf({ strategy: { name: 'fedprox' } }) // { strategy: { name: 'fedprox', mu: 0.01 } }
+ */
+export function siteStrategyOf(spec: Pick<StudySpec, 'strategy'>): { strategy?: SiteStrategy } {
+  const s = strategyOf(spec);
+  if (s.name === 'fedprox') return { strategy: { name: 'fedprox', mu: s.mu } };
+  if (s.name === 'fedbn') return { strategy: { name: 'fedbn' } };
+  return {};
+}
+
 export interface StudySpec {
   readonly name: string;
   readonly arch: string;
@@ -92,10 +173,15 @@ export interface StudySpec {
   /** The privacy rule's k for evaluation reports; {@link minCellCountOf} fills the default. */
   readonly privacy?: PrivacySpec;
   /**
-   * Patient-level DP-SGD settings and the study's (max_epsilon, delta) budget (issue 16).
-   * `accounting_only`: the sites do not yet add the noise; the coordinator only tracks the ε it would spend.
+   * Patient-level DP-SGD settings and the study's (max_epsilon, delta) budget (issue 16). Sites train
+   * with DP-SGD at these settings ({@link dpTrainingOf}). `accounting_only: true` (studies made before
+   * sites added the noise): the sites train without it; the coordinator only tracks the ε it would spend.
    */
-  readonly dp?: DpSettings & { readonly accounting_only: true };
+  readonly dp?: DpSettings & { readonly accounting_only?: boolean };
+  /** Masked updates with dropout recovery; absent: updates travel in the clear and are screened. */
+  readonly secure_aggregation?: SecureAggregationSpec;
+  /** Training/combining strategy; absent: FedAvg ({@link strategyOf}). */
+  readonly strategy?: StrategySpec;
 }
 
 export interface FieldError {

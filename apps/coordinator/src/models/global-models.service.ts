@@ -1,6 +1,9 @@
 import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/principal';
 import type { BlobStore, StoredBlob } from '../blobs/blob-store';
+
+/** A round's aggregate in the blob store, with the FedAdam server state after it (a FedAdam study). */
+export type AggregateBlob = StoredBlob & { readonly serverStateSha256?: string };
 import { DomainError } from '../domain/domain-error';
 import type { GlobalModel, Study } from '../domain/records';
 import type { UnitOfWork } from '../domain/transactions';
@@ -41,7 +44,7 @@ export class GlobalModelsService {
     tx: UnitOfWork,
     studyId: string,
     roundNumber: number,
-    stored: StoredBlob,
+    stored: AggregateBlob,
   ): Promise<GlobalModel> {
     // A coordinator killed before the transition committed re-aggregates on restart; the exact
     // accumulator reproduces the same blob (already in the store, unregistered).
@@ -57,7 +60,12 @@ export class GlobalModelsService {
       action: 'model.registered',
       subjectType: 'model',
       subjectId: `${model.studyId}/v${model.version}`,
-      details: { sha256: model.sha256, bytes: model.bytes, roundNumber: model.roundNumber },
+      details: {
+        sha256: model.sha256,
+        bytes: model.bytes,
+        roundNumber: model.roundNumber,
+        ...(model.serverStateSha256 ? { serverStateSha256: model.serverStateSha256 } : {}),
+      },
     });
     return added;
   }

@@ -17,6 +17,7 @@ import { ApprovedCases1764310000000 } from './migrations/1764310000000-approved-
 import { AuditChain1764400000000 } from './migrations/1764400000000-audit-chain';
 import { oneTransactionAtATime } from './pglite-sessions';
 import { ReleaseManifests1764410000000 } from './migrations/1764410000000-release-manifests';
+import { ServerState1764600000000 } from './migrations/1764600000000-server-state';
 import { PRIVATE_DIR_MODE } from './private-dir';
 
 export const ENTITIES = [
@@ -36,6 +37,7 @@ export const MIGRATIONS = [
   ApprovedCases1764310000000,
   AuditChain1764400000000,
   ReleaseManifests1764410000000,
+  ServerState1764600000000,
 ];
 
 /** Either a PostgreSQL URL, or a `pg`-compatible driver object (PGlite's, from typeorm-pglite). */

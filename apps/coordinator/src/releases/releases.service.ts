@@ -10,6 +10,8 @@ import type { Transactions } from '../domain/transactions';
 import type { GlobalModelRepository } from '../models/global-model.repository';
 import { buildModelCard, type ModelCard } from './card/model-card';
 import { renderModelCardHtml } from './card/model-card-html';
+import { modelCardPrivacy, type ModelCardPrivacy } from './card/model-card-privacy';
+import { roundPrivacyLedger } from '../domain/study-privacy-budget';
 import { buildReleaseRecord, ReleaseRefusedError, type ReleaseRecord } from './release-record';
 import { cardAsSeenBy, releaseAsSeenBy, reportsOnTheCurrentLayout } from './release-visibility';
 import { minCellCountOf } from '../domain/study-spec';
@@ -275,8 +277,16 @@ export class ReleasesService {
         std_errors: fm.std_errors,
         p: fm.p,
       },
+      privacy: await this.privacyAt(study, record.round),
     });
     return cardAsSeenBy(card, who);
+  }
+
+  /** ε spent by the end of the released round (the accountant's ledger), for the model card. */
+  private async privacyAt(study: Study, round: number): Promise<ModelCardPrivacy | null> {
+    if (!study.spec.dp) return null;
+    const rounds = (await this.deps.rounds.list(study.id)).filter((r) => r.number <= round);
+    return modelCardPrivacy(study.spec, roundPrivacyLedger(study.spec, rounds).get(round) ?? null);
   }
 
   /** The engine a site named in its latest `hello` (kept in the audit log), for the model card. */

@@ -51,7 +51,7 @@ const expected: Record<RoundState, Record<RoundEventType, RoundState | null>> = 
     deadlinePassed: 'aggregating',
     aggregationDone: null,
     aggregationFailed: null,
-    quorumLost: null,
+    quorumLost: 'waiting', // a secure-aggregation session lost in a restart: the round's sites train again
     resumed: null,
     evaluationDone: null,
     evaluationDeadlinePassed: null,
@@ -153,6 +153,15 @@ describe('RoundMachine effects', () => {
       });
     },
   );
+
+  it('a secure-aggregation session lost while training reopens the round and retries', () => {
+    const lost: RoundEvent = { type: 'quorumLost', reason: 'the secure-aggregation session was lost' };
+    const retry = machine.transition({ state: 'training', attempt: 1 }, lost);
+    expect(retry.kind === 'transition' && [retry.round, retry.effects.map((e) => e.type)]).toEqual([
+      { state: 'waiting', attempt: 2 },
+      ['persistRound', 'reopenRound', 'retryRound', 'scheduleDeadline'],
+    ]);
+  });
 
   it('quorum lost to screening reopens the round (uploads dropped) and retries, then waits for the lead', () => {
     const retry = machine.transition({ state: 'aggregating', attempt: 1 }, sample.quorumLost);

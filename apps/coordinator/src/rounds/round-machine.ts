@@ -117,6 +117,8 @@ export class RoundMachine {
             ? to('aggregating', [{ type: 'markStragglers' }, { type: 'aggregate' }])
             : this.retryOrAwaitLead(round, to, 'no quorum');
         }
+        // A secure-aggregation session this coordinator lost (a restart): its masks cannot be removed.
+        if (event.type === 'quorumLost') return this.retryOrAwaitLead(round, to, event.reason, true);
         return illegal;
       case 'aggregating':
         if (event.type === 'aggregationDone') {
@@ -145,7 +147,8 @@ export class RoundMachine {
   }
 
   /**
-   * Too few sites by the deadline, or too few updates kept by screening (`reopen`: the round's
+   * Too few sites by the deadline, or too few updates kept by screening or a secure-aggregation
+   * session lost in a restart (`reopen`: the round's
    * uploads are dropped so its sites train again): wait again for a quorum, up to `maxAttempts`
    * tries; then the round waits and the study waits for its lead (`awaitLead`: paused, with the
    * reason), who resumes or aborts it. A refused update never fails a study by itself.

@@ -1,4 +1,5 @@
 import type { Participant, Round, UpdateScreening } from '../domain/records';
+import type { RoundPrivacy } from '../domain/study-privacy-budget';
 
 export interface RoundResponse {
   number: number;
@@ -7,6 +8,20 @@ export interface RoundResponse {
   deadline: string | null;
   started_at: string;
   ended_at: string | null;
+  /** ε spent by the end of this round (cumulative), from the coordinator's accountant; null without `dp`. */
+  privacy: RoundPrivacyResponse | null;
+}
+
+export interface RoundPrivacyResponse {
+  /** The largest ε over the sites (the study's ε). */
+  epsilon: number;
+  delta: number;
+  max_epsilon: number;
+  /** DP-SGD steps each site is charged for up to this round. */
+  steps: number;
+  /** False for `accounting_only` studies (ε of noise no site added). */
+  noise_added: boolean;
+  sites: Array<{ site_id: string; epsilon: number; order: number | null }>;
 }
 
 export interface ParticipantResponse {
@@ -33,8 +48,8 @@ export interface ScreeningResponse {
   worst_tensor: { name: string; norm: number; ratio_to_median: number | null } | null;
 }
 
-/** @example mapRound(round) // { number: 1, state: 'waiting', attempt: 1, deadline: '…', … } */
-export function mapRound(round: Round): RoundResponse {
+/** @example mapRound(round, null) // { number: 1, state: 'waiting', attempt: 1, deadline: '…', …, privacy: null } */
+export function mapRound(round: Round, privacy: RoundPrivacy | null): RoundResponse {
   return {
     number: round.number,
     state: round.state,
@@ -42,6 +57,23 @@ export function mapRound(round: Round): RoundResponse {
     deadline: round.deadline?.toISOString() ?? null,
     started_at: round.startedAt.toISOString(),
     ended_at: round.endedAt?.toISOString() ?? null,
+    privacy: privacy && mapRoundPrivacy(privacy),
+  };
+}
+
+/** @example mapRoundPrivacy(privacy) // { epsilon: 2.1, delta: 1e-5, max_epsilon: 8, steps: 40, … } */
+export function mapRoundPrivacy(p: RoundPrivacy): RoundPrivacyResponse {
+  return {
+    epsilon: Math.max(0, ...p.sites.map((s) => s.epsilon)),
+    delta: p.delta,
+    max_epsilon: p.maxEpsilon,
+    steps: p.steps,
+    noise_added: p.noiseAdded,
+    sites: p.sites.map((s) => ({
+      site_id: s.site,
+      epsilon: s.epsilon,
+      order: Number.isNaN(s.order) ? null : s.order,
+    })),
   };
 }
 

@@ -10,7 +10,7 @@ export class RoundsController {
 
   @Get()
   async list(@Param('id', new ParseUUIDPipe()) id: string): Promise<RoundResponse[]> {
-    return (await this.rounds.listRounds(id)).map(mapRound);
+    return (await this.rounds.listRounds(id)).map(({ round, privacy }) => mapRound(round, privacy));
   }
 
   @Get(':n')
@@ -18,7 +18,7 @@ export class RoundsController {
     @Param('id', new ParseUUIDPipe()) id: string,
     @Param('n', new ParseIntPipe()) n: number,
   ): Promise<RoundResponse & { participants: ParticipantResponse[] }> {
-    const { round, participants } = await this.rounds.getRound(id, n);
-    return { ...mapRound(round), participants: participants.map(mapParticipant) };
+    const { round, participants, privacy } = await this.rounds.getRound(id, n);
+    return { ...mapRound(round, privacy), participants: participants.map(mapParticipant) };
   }
 }

@@ -1,4 +1,4 @@
-import type { StoredBlob } from '../blobs/blob-store';
+import type { AggregateBlob } from '../models/global-models.service';
 import { DomainError, assertUnreachable } from '../domain/domain-error';
 import type { Participant, Round, Study, UpdateScreening } from '../domain/records';
 import type { Transactions, UnitOfWork } from '../domain/transactions';
@@ -8,7 +8,12 @@ import type { CoordinatorMetrics } from '../telemetry/coordinator-metrics';
 import type { GlobalModelsService } from '../models/global-models.service';
 import type { StudyRepository } from '../studies/study.repository';
 import type { PrivacyBudget } from '@fedaln/privacy';
-import { studyPrivacyBudget } from '../domain/study-privacy-budget';
+import {
+  roundPrivacyLedger,
+  type RoundPrivacy,
+  studyPrivacyBudget,
+  trainingPasses,
+} from '../domain/study-privacy-budget';
 import { KeyedSerial } from './keyed-serial';
 import type { AcceptedUpdate, ParticipantRepository } from './participant.repository';
 import type { RoundChanges } from './round-changes';
@@ -229,7 +234,7 @@ export class RoundsService {
   aggregationDone(
     studyId: string,
     roundNumber: number,
-    stored: StoredBlob,
+    stored: AggregateBlob,
     screening: ReadonlyMap<string, UpdateScreening> = new Map(),
   ): Promise<Round> {
     return this.serial.run(studyId, async () => {
@@ -306,17 +311,23 @@ export class RoundsService {
     return this.event(studyId, roundNumber, { type: 'evaluationDone' });
   }
 
-  async listRounds(studyId: string): Promise<Round[]> {
-    await this.requireStudy(studyId);
-    return this.rounds.list(studyId);
+  /** The study's rounds, each with the privacy its sites have spent by its end (null without `dp`). */
+  async listRounds(studyId: string): Promise<Array<{ round: Round; privacy: RoundPrivacy | null }>> {
+    const study = await this.requireStudy(studyId);
+    const rounds = await this.rounds.list(studyId);
+    const ledger = roundPrivacyLedger(study.spec, rounds);
+    return rounds.map((round) => ({ round, privacy: ledger.get(round.number) ?? null }));
   }
 
   async getRound(
     studyId: string,
     roundNumber: number,
-  ): Promise<{ round: Round; participants: Participant[] }> {
-    const round = await this.requireRound(studyId, roundNumber);
-    return { round, participants: await this.participants.list(studyId, roundNumber) };
+  ): Promise<{ round: Round; participants: Participant[]; privacy: RoundPrivacy | null }> {
+    const [study, round] = await this.studyAndRound(studyId, roundNumber);
+    const participants = await this.participants.list(studyId, roundNumber);
+    if (!study.spec.dp) return { round, participants, privacy: null };
+    const upTo = (await this.rounds.list(studyId)).filter((r) => r.number <= roundNumber);
+    return { round, participants, privacy: roundPrivacyLedger(study.spec, upTo).get(roundNumber) ?? null };
   }
 
   private event(studyId: string, roundNumber: number, event: RoundEvent): Promise<Round> {
@@ -557,7 +568,8 @@ export class RoundsService {
     if (study.status !== 'running') return study;
     if (study.currentRound >= study.spec.rounds)
       return this.transactions.run((tx) => this.command(tx, study.id, 'complete', 'system'));
-    const budget = studyPrivacyBudget(study.spec, study.currentRound);
+    const budget =
+      study.spec.dp && studyPrivacyBudget(study.spec, trainingPasses(await this.rounds.list(study.id)));
     if (budget && !budget.nextRoundAllowed) return this.budgetSpent(study, budget);
     return this.openRound(study, study.currentRound + 1);
   }
@@ -575,6 +587,9 @@ export class RoundsService {
       epsilonAfterNextRound: worst('afterNextRound'),
       maxEpsilon: budget.maxEpsilon,
       delta: budget.delta,
+      reason:
+        `round ${study.currentRound + 1} refused: it would take ε from ${worst('spent').toFixed(3)} to ` +
+        `${worst('afterNextRound').toFixed(3)}, above dp.max_epsilon ${budget.maxEpsilon} at δ ${budget.delta}`,
     };
     this.log.info({ studyId: study.id, ...details }, 'privacy budget spent: no further round');
     return this.transactions.run(async (tx) => {

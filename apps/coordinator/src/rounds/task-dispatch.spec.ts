@@ -109,6 +109,22 @@ describe('TaskDispatch', () => {
     expect(a.tasks).toEqual([{ ...expectedTask(study, round, 'evaluate'), feature_model: fitted }]);
   });
 
+  it('puts the study’s DP-SGD settings in train tasks only, and none for an accounting-only study (issue 16)', async () => {
+    const { study, round } = await seed('training');
+    const dp = { noise_multiplier: 1.1, clip_norm: 1, sampling_rate: 0.04, max_epsilon: 8, delta: 1e-5 };
+    const dpStudy = { ...study, spec: { ...study.spec, local_epochs: 2, dp } };
+    // 2 local epochs at q 0.04: ⌈2 / 0.04⌉ = 50 steps, what the accountant charges.
+    expect((await dispatch.task(dpStudy, round, 'train')).dp).toEqual({
+      noise_multiplier: 1.1,
+      clip_norm: 1,
+      sampling_rate: 0.04,
+      steps: 50,
+    });
+    expect(await dispatch.task(dpStudy, round, 'evaluate')).not.toHaveProperty('dp');
+    const accountingOnly = { ...dpStudy, spec: { ...dpStudy.spec, dp: { ...dp, accounting_only: true } } };
+    expect(await dispatch.task(accountingOnly, round, 'train')).not.toHaveProperty('dp');
+  });
+
   it('sends nothing for a change without a task effect', async () => {
     const { study, round } = await seed('training', { a: 'assigned' });
     const a = connectSession(c, 'a');

@@ -1,6 +1,7 @@
 import type { TaskPayload } from '@fedaln/protocol';
 import type { Round, Study } from '../domain/records';
-import { minCellCountOf } from '../domain/study-spec';
+import { minCellCountOf, siteStrategyOf } from '../domain/study-spec';
+import { dpTrainingOf } from '../domain/study-privacy-budget';
 import type { FeatureBaselines } from '../evaluation/feature-baselines';
 import type { MetricsReportStore } from '../evaluation/metrics-report-store';
 import type { GlobalModelRepository } from '../models/global-model.repository';
@@ -82,6 +83,7 @@ export class TaskDispatch {
     const version = kind === 'train' ? round.number - 1 : round.number;
     const model = await this.models.find(study.id, version);
     const featureModel = kind === 'evaluate' ? await this.baselines.find(study.id) : null;
+    const dp = dpTrainingOf(study.spec);
     return {
       kind,
       study_id: study.id,
@@ -98,6 +100,8 @@ export class TaskDispatch {
       deadline: (round.deadline ?? new Date()).toISOString(),
       ...(featureModel ? { feature_model: featureModel } : {}),
       ...(kind === 'evaluate' ? { min_cell_count: minCellCountOf(study.spec) } : {}),
+      ...(kind === 'train' && dp ? { dp } : {}),
+      ...siteStrategyOf(study.spec),
     };
   }
 }

@@ -51,13 +51,14 @@ describe('response mappers', () => {
       startedAt: T,
       endedAt: null,
     };
-    expect(mapRound(round)).toEqual({
+    expect(mapRound(round, null)).toEqual({
       number: 1,
       state: 'training',
       attempt: 2,
       deadline: '2026-03-04T05:06:07.000Z',
       started_at: '2026-03-04T05:06:07.000Z',
       ended_at: null,
+      privacy: null,
     });
     const p = {
       studyId: 's',

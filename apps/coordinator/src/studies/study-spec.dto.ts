@@ -5,7 +5,6 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   ArrayUnique,
-  Equals,
   IsArray,
   IsBoolean,
   IsInt,
@@ -33,7 +32,11 @@ import {
   type PrivacySpec,
   type ReleasePolicySpec,
   type RobustnessSpec,
+  type SecureAggregationSpec,
   type StudySpec,
+  STRATEGIES,
+  type StrategyName,
+  type StrategySpec,
 } from '../domain/study-spec';
 import { MIN_CELL_COUNT_FLOOR } from '@fedaln/metrics';
 import type { DpSettings } from '@fedaln/privacy';
@@ -147,18 +150,19 @@ function IsPositiveAtMost(max: number, message: string): PropertyDecorator {
   };
 }
 
-/** Until the site client trains with DP-SGD, a `dp` study must say it knows that the noise is not added. */
-export const DP_ACCOUNTING_ONLY_MESSAGE =
-  'accounting_only must be true: sites do not yet train with DP-SGD (issue 16), so a dp study only tracks the ε the stated noise would spend and stops when it is spent, while no noise is added; set "accounting_only": true to acknowledge it, or leave dp out';
-
 /**
- * Patient-level DP-SGD settings and the budget (issue 16): every field is required, so a study that
- * asks for DP states all of it. Plan them with `fedaln-privacy epsilon|sigma`. `accounting_only: true`
- * is required while the sites do not add the noise, so nobody mistakes the budget for protection.
+ * Patient-level DP-SGD settings and the budget (issue 16): every field but `accounting_only` is
+ * required, so a study that asks for DP states all of it. Plan them with `fedaln-privacy epsilon|sigma`.
+ * The sites train with DP-SGD at these settings; `accounting_only: true` keeps the older behaviour
+ * (no noise at the sites, the coordinator only tracks the ε the stated noise would spend).
  */
 export class DpDto implements DpSettings {
-  @Equals(true, { message: DP_ACCOUNTING_ONLY_MESSAGE })
-  accounting_only!: true;
+  @IsOptional()
+  @IsBoolean({
+    message:
+      'accounting_only must be true or false (true: sites train without noise and the coordinator only tracks ε; false or absent: sites train with DP-SGD)',
+  })
+  accounting_only?: boolean;
 
   @IsPositiveAtMost(
     1e4,
@@ -186,6 +190,67 @@ export class DpDto implements DpSettings {
 
   @IsPositiveAtMost(0.01, 'delta must be a number above 0 and at most 0.01, below 1 / patients (e.g. 1e-5)')
   delta!: number;
+}
+
+/**
+ * Secure aggregation (issue 16): both fields required. The threshold's relation to the listed sites,
+ * `min_sites` and the robustness settings is checked in `validateStudySpec` (cross-field).
+ */
+export class SecureAggregationDto implements SecureAggregationSpec {
+  @IsInt({
+    message: 'threshold must be an integer (t: the survivors the unmasking needs), e.g. 4 of 5 sites',
+  })
+  @Min(2, { message: 'threshold must be at least 2' })
+  threshold!: number;
+
+  @IsPositiveAtMost(
+    1e6,
+    "clip_norm must be a number above 0 and at most 1000000 (the L2 bound of one site's update δ), e.g. 1",
+  )
+  clip_norm!: number;
+}
+
+/** In [0, 1): a moment decay rate. */
+function IsDecayRate(message: string): PropertyDecorator {
+  return (target, key) => {
+    IsNumber({ allowNaN: false, allowInfinity: false }, { message })(target, key);
+    Min(0, { message })(target, key);
+    Max(0.999999, { message })(target, key);
+  };
+}
+
+/**
+ * The strategy (issue 15): `name` required, its parameters optional (`strategyOf` fills defaults).
+ * Which parameter belongs to which strategy is checked in `validateStudySpec` (cross-field).
+ */
+export class StrategyDto implements StrategySpec {
+  @IsIn(STRATEGIES, { message: `name must be one of ${STRATEGIES.join(', ')} (got a value outside them)` })
+  name!: StrategyName;
+
+  @IsOptional()
+  @IsNumber(
+    { allowNaN: false, allowInfinity: false },
+    { message: 'mu must be a number in [0, 1000] (FedProx μ), e.g. 0.01' },
+  )
+  @Min(0, { message: 'mu must be a number in [0, 1000] (FedProx μ), e.g. 0.01' })
+  @Max(1000, { message: 'mu must be a number in [0, 1000] (FedProx μ), e.g. 0.01' })
+  mu?: number;
+
+  @IsOptional()
+  @IsPositiveAtMost(10, 'server_learning_rate must be a number above 0 and at most 10 (FedAdam η), e.g. 0.01')
+  server_learning_rate?: number;
+
+  @IsOptional()
+  @IsDecayRate('beta1 must be a number in [0, 1) (FedAdam β1), e.g. 0.9')
+  beta1?: number;
+
+  @IsOptional()
+  @IsDecayRate('beta2 must be a number in [0, 1) (FedAdam β2), e.g. 0.99')
+  beta2?: number;
+
+  @IsOptional()
+  @IsPositiveAtMost(1, 'tau must be a number above 0 and at most 1 (FedAdam τ), e.g. 0.001')
+  tau?: number;
 }
 
 /** Every field optional: `robustnessOf` fills what a study leaves out with `DEFAULT_ROBUSTNESS`. */
@@ -324,4 +389,16 @@ export class StudySpecDto implements StudySpec {
   @ValidateNested()
   @Type(() => DpDto)
   dp?: DpDto;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SecureAggregationDto)
+  secure_aggregation?: SecureAggregationDto;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => StrategyDto)
+  strategy?: StrategyDto;
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_ROBUSTNESS, minCellCountOf, robustnessOf } from '../domain/study-spec';
-import { DP_ACCOUNTING_ONLY_MESSAGE } from './study-spec.dto';
 import { validateStudySpec } from './validate-study-spec';
 
 const SITE_A = '0b6f1f5e-1d2a-4c3b-9a8e-1f2e3d4c5b6a';
@@ -163,15 +162,13 @@ describe('validateStudySpec', () => {
     delta: 1e-5,
   });
 
-  it('dp: refused unless accounting_only is true (sites do not add the noise yet)', () => {
-    const { accounting_only: _, ...withoutAck } = dp;
-    for (const bad of [withoutAck, { ...dp, accounting_only: false }]) {
-      const r = validateStudySpec({ ...valid, dp: bad });
-      expect(r.ok).toBe(false);
-      expect(!r.ok && r.errors).toEqual([
-        { field: 'dp.accounting_only', message: DP_ACCOUNTING_ONLY_MESSAGE },
-      ]);
-    }
+  it('dp: accounting_only is optional (absent or false: sites train with DP-SGD); not a boolean is refused', () => {
+    const { accounting_only: _, ...training } = dp;
+    const r = validateStudySpec({ ...valid, dp: training });
+    expect(r.ok && r.spec.dp).toEqual({ ...training, accounting_only: false });
+    const off = validateStudySpec({ ...valid, dp: { ...dp, accounting_only: false } });
+    expect(off.ok && off.spec.dp?.accounting_only).toBe(false);
+    expect(fieldsOf({ ...valid, dp: { ...dp, accounting_only: 'yes' } })).toEqual(['dp.accounting_only']);
   });
 
   it('dp: takes the five DP-SGD and budget settings as given; a study without dp has none', () => {

@@ -1,9 +1,9 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import type { FieldError, RobustnessSpec, StudySpec } from '../domain/study-spec';
+import type { FieldError, RobustnessSpec, StrategySpec, StudySpec } from '../domain/study-spec';
 import { noiseForEpsilon } from '@fedaln/privacy';
 import { dpStepsPerRound, studyPrivacyBudget } from '../domain/study-privacy-budget';
-import { type RobustnessDto, StudySpecDto } from './study-spec.dto';
+import { type RobustnessDto, type StrategyDto, StudySpecDto } from './study-spec.dto';
 
 export type StudySpecResult =
   | { readonly ok: true; readonly spec: StudySpec }
@@ -29,7 +29,77 @@ export function validateStudySpec(input: unknown): StudySpecResult {
   if (errors.length > 0) return { ok: false, errors };
   const spec = studySpecFromDto(dto);
   const overBudget = firstRoundOverBudget(spec);
-  return overBudget ? { ok: false, errors: [overBudget] } : { ok: true, spec };
+  if (overBudget) return { ok: false, errors: [overBudget] };
+  const problems = [...secureAggregationProblems(spec), ...strategyProblems(spec)];
+  return problems.length > 0 ? { ok: false, errors: problems } : { ok: true, spec };
+}
+
+/** Which strategy each parameter belongs to (README "Strategies"). */
+const STRATEGY_PARAMETERS = {
+  mu: 'fedprox',
+  server_learning_rate: 'fedadam',
+  beta1: 'fedadam',
+  beta2: 'fedadam',
+  tau: 'fedadam',
+} as const;
+
+/** A strategy parameter given to another strategy (it would be silently unused), and fedprox with DP-SGD. */
+export function strategyProblems(spec: StudySpec): FieldError[] {
+  const s = spec.strategy;
+  if (!s) return [];
+  const errors: FieldError[] = Object.entries(STRATEGY_PARAMETERS)
+    .filter(([key, owner]) => s[key as keyof typeof STRATEGY_PARAMETERS] !== undefined && owner !== s.name)
+    .map(([key, owner]) => ({
+      field: `strategy.${key}`,
+      message: `${key} is a ${owner} parameter, but strategy.name is ${s.name}: remove strategy.${key}, or set strategy.name to ${owner}`,
+    }));
+  if (s.name === 'fedprox' && spec.dp) {
+    errors.push({
+      field: 'strategy.name',
+      message:
+        'fedprox cannot run with dp: DP-SGD training has no proximal term, so μ would be silently ignored; use fedavg with dp, or leave dp out',
+    });
+  }
+  if ((s.name === 'fedbn' || s.name === 'fedadam') && spec.secure_aggregation) {
+    errors.push({
+      field: 'strategy.name',
+      message: `${s.name} is not wired to secure_aggregation yet (the masked sum bypasses its server step): use fedavg or fedprox with secure_aggregation, or leave secure_aggregation out`,
+    });
+  }
+  return errors;
+}
+
+/**
+ * Secure aggregation against the rest of the spec: t > half the listed sites (two disjoint groups
+ * can never both unmask; `checkParams` of @fedaln/secagg), t ≤ min_sites (a round that reaches its
+ * quorum can be unmasked), and no defence that needs individual updates (README "Secure aggregation").
+ */
+export function secureAggregationProblems(spec: StudySpec): FieldError[] {
+  const sa = spec.secure_aggregation;
+  if (!sa) return [];
+  const errors: FieldError[] = [];
+  const n = spec.sites.length;
+  if (sa.threshold <= n / 2 || sa.threshold > spec.min_sites) {
+    errors.push({
+      field: 'secure_aggregation.threshold',
+      message: `threshold ${sa.threshold} must be more than half the ${n} listed sites and at most min_sites ${spec.min_sites} (an integer in ${Math.floor(n / 2) + 1}..${spec.min_sites}): set secure_aggregation.threshold in that range, or raise min_sites`,
+    });
+  }
+  const aggregator = spec.robustness?.aggregator;
+  if (aggregator !== undefined && aggregator !== 'fedavg') {
+    errors.push({
+      field: 'robustness.aggregator',
+      message: `aggregator ${aggregator} needs every site's update in the clear, which secure_aggregation hides: use fedavg (sites clip to secure_aggregation.clip_norm instead), or leave secure_aggregation out`,
+    });
+  }
+  if (spec.robustness?.screening === true) {
+    errors.push({
+      field: 'robustness.screening',
+      message:
+        "screening true needs every site's update in the clear, which secure_aggregation hides: set it false or leave it out (sites clip to secure_aggregation.clip_norm instead), or leave secure_aggregation out",
+    });
+  }
+  return errors;
 }
 
 /** A `dp` study whose first round already spends more than `max_epsilon` could never train. */
@@ -95,7 +165,7 @@ export function studySpecFromDto(dto: StudySpecDto): StudySpec {
       ? {}
       : {
           dp: {
-            accounting_only: true as const,
+            accounting_only: dto.dp.accounting_only === true,
             noise_multiplier: dto.dp.noise_multiplier,
             clip_norm: dto.dp.clip_norm,
             sampling_rate: dto.dp.sampling_rate,
@@ -103,7 +173,24 @@ export function studySpecFromDto(dto: StudySpecDto): StudySpec {
             delta: dto.dp.delta,
           },
         }),
+    ...(dto.secure_aggregation === undefined
+      ? {}
+      : {
+          secure_aggregation: {
+            threshold: dto.secure_aggregation.threshold,
+            clip_norm: dto.secure_aggregation.clip_norm,
+          },
+        }),
+    ...(dto.strategy === undefined ? {} : { strategy: strategyFromDto(dto.strategy) }),
   };
+}
+
+/** The fields the study gives, as a plain object (the defaults stay out: `strategyOf` adds them). */
+function strategyFromDto(dto: StrategyDto): StrategySpec {
+  const keys = ['name', 'mu', 'server_learning_rate', 'beta1', 'beta2', 'tau'] as const;
+  return Object.fromEntries(
+    keys.filter((k) => dto[k] !== undefined).map((k) => [k, dto[k]]),
+  ) as unknown as StrategySpec;
 }
 
 /** The fields the study gives, as a plain object (the defaults stay out: `robustnessOf` adds them). */

@@ -3,6 +3,7 @@ import { decodeBlob, type NamedTensor, type TaskPayload, type TransferProgress }
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { formatMb } from '../progress/render-bar';
 import { downloadModel } from '../transfer/download-model';
+import { restoreLocalBatchNorm } from './local-batch-norm';
 import type { TaskContext } from './task-context';
 
 /** A progress callback drawing a transfer bar with MB and MB/s. */
@@ -18,7 +19,8 @@ export function transferBar(ctx: TaskContext, label: string): (p: TransferProgre
 
 /**
  * The task's global model, downloaded (or taken from the work dir), verified, and loaded into the
- * architecture its weight names identify at the study's input size. The caller disposes `model`.
+ * architecture its weight names identify at the study's input size; a FedBN study's site puts back its
+ * own BatchNorm weights (local-batch-norm.ts). `weights` are the global's. The caller disposes `model`.
  *
  * @example const { model, weights, inputSize } = await loadGlobalModel(task, ctx);
  */
@@ -36,6 +38,8 @@ export async function loadGlobalModel(
   const model = buildModel({ ...recognised, inputSize, seed: ctx.seed });
   try {
     setNamedWeights(model, weights, { source: `global model v${task.model_version}` });
+    if (await restoreLocalBatchNorm(model, task, ctx.work))
+      ctx.log(`round ${task.round}: FedBN, this site's BatchNorm weights restored from the work dir`);
   } catch (err) {
     model.dispose();
     throw err;

@@ -1,11 +1,12 @@
 import { namedWeights } from '@fedaln/model';
 import { encodeBlob, frameCount, subtractWeights, type TaskPayload } from '@fedaln/protocol';
-import { trainModel } from '@fedaln/model';
 import { formatMb } from '../progress/render-bar';
 import { resumable, type UploadState } from '../transfer/upload-state';
 import { uploadUpdate } from '../transfer/upload-update';
 import { loadGlobalModel, transferBar } from './global-model';
+import { trainForTask } from './local-training';
 import { trainProgressReporter } from './train-progress';
+import { keepLocalBatchNorm, sharedUpdate } from './local-batch-norm';
 import type { TaskContext } from './task-context';
 
 /**
@@ -34,10 +35,18 @@ export async function runTrainTask(task: TaskPayload, ctx: TaskContext): Promise
     nTrain = cases.length;
     log(
       `round ${task.round}: training ${arch} at ${inputSize} px on ${cases.length} cases ` +
-        `(${task.epochs} epochs, batch ${task.batch_size}, lr ${task.learning_rate}, deadline ${task.deadline})`,
+        `(${task.epochs} epochs, batch ${task.batch_size}, lr ${task.learning_rate}, ` +
+        `strategy ${task.strategy?.name ?? 'fedavg'}${task.strategy?.name === 'fedprox' ? ` mu ${task.strategy.mu}` : ''}, ` +
+        `deadline ${task.deadline})`,
     );
     const report = trainProgressReporter(ctx.socket, task);
-    const result = await trainModel(
+    if (task.dp)
+      log(
+        `round ${task.round}: DP-SGD, ${task.dp.steps} steps at sampling rate ${task.dp.sampling_rate}, ` +
+          `clip norm ${task.dp.clip_norm}, noise multiplier ${task.dp.noise_multiplier}`,
+      );
+    const result = await trainForTask(
+      task,
       model,
       { images: cases.map((c) => c.image!), labels: cases.map((c) => c.label) },
       {
@@ -47,6 +56,7 @@ export async function runTrainTask(task: TaskPayload, ctx: TaskContext): Promise
         // A different shuffle and augmentation each round, reproducible from the site seed.
         seed: ctx.seed * 1000 + task.round,
         signal: ctx.signal,
+        ...(task.strategy?.name === 'fedprox' ? { proximal: { mu: task.strategy.mu } } : {}),
         onBatch: (p) => {
           ctx.progress.update({
             label: `epoch ${p.epoch + 1}/${task.epochs} batch ${p.batch + 1}/${p.batches}`,
@@ -64,10 +74,11 @@ export async function runTrainTask(task: TaskPayload, ctx: TaskContext): Promise
         `${result.imagesPerSecond.toFixed(1)} images/s`,
     );
     local = namedWeights(model);
+    await keepLocalBatchNorm(model, task, work);
   } finally {
     model.dispose();
   }
-  const delta = encodeBlob(subtractWeights(local, global), { encoding: 'f32' });
+  const delta = encodeBlob(sharedUpdate(subtractWeights(local, global), task), { encoding: 'f32' });
   const state: UploadState = {
     study_id: task.study_id,
     round: task.round,

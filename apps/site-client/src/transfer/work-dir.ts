@@ -33,7 +33,7 @@ function isRunning(pid: number): boolean {
  * unfinished uploads (`uploads/<study>-r<round>.blob` + `.json` state), and a copy of every
  * evaluation report the client sent (`reports/<study>-r<round>.json`, the payload as sent), for the
  * site's own audit (`scripts/privacy-audit`). No patient data: weights, their deltas, and reports under
- * the privacy rule. Folders are created 0700 and files 0600 (issue 14).
+ * the privacy rule; FedBN studies also keep the site's BatchNorm weights (`batchnorm/<study>.blob`). Folders are created 0700 and files 0600 (issue 14).
  */
 export class WorkDir {
   constructor(readonly dir: string) {}
@@ -50,7 +50,7 @@ export class WorkDir {
   async init(): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     await fs.chmod(this.dir, PRIVATE_DIR_MODE);
-    for (const sub of ['models', 'uploads', 'reports']) {
+    for (const sub of ['models', 'uploads', 'reports', 'batchnorm']) {
       const dir = path.join(this.dir, sub);
       await fs.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
       for (const name of await fs.readdir(dir)) {
@@ -77,6 +77,20 @@ export class WorkDir {
     const copy = { sent_at: new Date().toISOString(), min_cell_count: minCellCount, ...payload };
     await writeAtomic(file, `${JSON.stringify(copy, null, 2)}\n`);
     return file;
+  }
+
+  private batchNormFile(studyId: string): string {
+    return path.join(this.dir, 'batchnorm', `${studyId.replace(/[^\w.-]/g, '_')}.blob`);
+  }
+
+  /** FedBN: this site's BatchNorm weights of a study (an f32 blob), or null before its first round. */
+  async localBatchNorm(studyId: string): Promise<Uint8Array | null> {
+    return fs.readFile(this.batchNormFile(studyId)).catch(() => null);
+  }
+
+  async saveLocalBatchNorm(studyId: string, blob: Uint8Array): Promise<void> {
+    await fs.mkdir(path.join(this.dir, 'batchnorm'), { recursive: true, mode: PRIVATE_DIR_MODE });
+    await writeAtomic(this.batchNormFile(studyId), blob);
   }
 
   private modelFile(sha: string): string {

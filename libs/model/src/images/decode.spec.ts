@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { decodeRgb, loadImage } from './decode';
-import { IMAGENET_MEAN, IMAGENET_STD, normaliseRgb } from './normalise';
+import { IMAGENET_MEAN, IMAGENET_STD, normaliseGray, normaliseRgb } from './normalise';
 
 const png = (pixels: number[], width: number, height: number, channels: 1 | 2 | 3 | 4) =>
   sharp(Buffer.from(pixels), { raw: { width, height, channels } }).png().toBuffer();
@@ -24,6 +24,12 @@ describe('Keras DenseNet normalisation', () => {
     expect(x[0]).toBeCloseTo(2.248908, 5);
     expect(x[1]).toBeCloseTo(-2.035714, 5);
     expect(x[2]).toBeCloseTo(0.426492, 5);
+  });
+
+  it('maps a gray pixel to the three channels of the equal RGB pixel', () => {
+    expect([...normaliseGray(new Uint8Array([128, 255]))]).toEqual([
+      ...normaliseRgb(new Uint8Array([128, 128, 128, 255, 255, 255])),
+    ]);
   });
 });
 

@@ -26,6 +26,17 @@ export function normaliseRgb(rgb: Uint8Array | Uint8ClampedArray): Float32Array 
   return out;
 }
 
+/**
+ * Normalises an 8-bit grayscale image (row-major) as the three equal RGB channels a decoded
+ * grayscale PNG gives (images/decode.ts converts to 3 channels), into a new HWC Float32Array.
+ * @example normaliseGray(new Uint8Array([255])) // ≈ [2.2489, 2.4286, 2.64]
+ */
+export function normaliseGray(gray: Uint8Array | Uint8ClampedArray): Float32Array {
+  const rgb = new Uint8Array(gray.length * 3);
+  gray.forEach((v, i) => rgb.fill(v, i * 3, i * 3 + 3));
+  return normaliseRgb(rgb);
+}
+
 /** Maps a normalised HWC image back to [0, 1] RGB in place (the inverse of the scaling above). */
 export function toUnitRange(image: Float32Array): Float32Array {
   for (let i = 0; i < image.length; i++) {

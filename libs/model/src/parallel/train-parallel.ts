@@ -107,6 +107,8 @@ export async function trainModelParallel(
 ): Promise<TrainResult> {
   const { n, size, weights, augmentOptions, batches } = planTraining(model, dataset, options);
   const { seed, batchSize, epochs } = options;
+  if (options.proximal?.mu)
+    throw new Error('FedProx (proximal) training runs only in trainModel, not in parallel');
   const count = Math.min(options.workers ?? os.availableParallelism(), batchSize);
   if (!Number.isInteger(count) || count < 1)
     throw new Error(`workers ${options.workers} is not a positive integer`);

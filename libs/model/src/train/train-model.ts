@@ -20,6 +20,7 @@ import {
 } from './loss';
 import { createPrng, deriveSeed, shuffledIndices } from '@fedaln/site-data';
 import { applyTrainableScope, type TrainableScope } from './scope';
+import { ProximalTerm } from './proximal-term';
 
 /** Training cases: normalised HWC images of the model's input size and their 0/1 labels. */
 export interface TrainingSet {
@@ -58,6 +59,11 @@ export interface TrainOptions {
   recalibrateBatchNorm?: boolean;
   /** Aborts between batches (e.g. a round deadline). */
   signal?: AbortSignal;
+  /**
+   * FedProx (proximal-term.ts): adds μ/2·‖w − w_start‖² over the trainable weights to the loss, w_start
+   * being their values when training starts (the round's global model). Absent or μ = 0: plain training.
+   */
+  proximal?: { mu: number };
 }
 
 export interface TrainResult {
@@ -127,6 +133,9 @@ function checkOptions(o: TrainOptions, n: number): void {
   if (!(o.learningRate > 0)) throw new Error(`learning rate ${o.learningRate} is not positive`);
   if (!Number.isInteger(o.seed)) throw new Error(`seed ${o.seed} is not an integer`);
   if (n === 0) throw new Error('the training set is empty');
+  const mu = o.proximal?.mu;
+  if (mu !== undefined && !(Number.isFinite(mu) && mu >= 0))
+    throw new Error(`FedProx mu ${mu} is not a finite number ≥ 0 (strategy.mu of the study spec)`);
 }
 
 /** What a training run derives from its inputs, checked (shared by trainModel and trainModelParallel). */
@@ -186,6 +195,7 @@ export async function trainModel(
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = tf.train.adam(options.learningRate);
   const tally = new TrainingTally(options.onBatch);
+  const prox = options.proximal?.mu ? new ProximalTerm(options.proximal.mu, variables) : null;
   try {
     if (variables.length === 0) throw new Error(`model ${model.name} has no trainable weights in this scope`);
     for (let epoch = 0; epoch < epochs; epoch++) {
@@ -204,8 +214,14 @@ export async function trainModel(
             weightedBinaryCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor, w);
           // optimizer.minimize, with the backward pass freeing memory as it goes.
           const { value, grads } = variableGradsLowMemory(lossFn, variables);
-          optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-          return value;
+          if (!prox) {
+            optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+            return value;
+          }
+          // The proximal term before the step, as its gradient: FedProx's local objective h(w).
+          const objective = tf.add(value, prox.value());
+          optimizer.applyGradients(prox.addGradients(grads));
+          return objective;
         });
         const loss = (await lossTensor.data())[0]!;
         lossTensor.dispose();
@@ -220,6 +236,7 @@ export async function trainModel(
       await recalibrateBatchNorm(model, dataset.images, { batchSize });
   } finally {
     optimizer.dispose();
+    prox?.dispose();
     modes.restore();
     restoreScope();
   }

@@ -18,6 +18,10 @@ export class GlobalModelEntity {
   @Column({ name: 'round_number', type: 'int', nullable: true })
   roundNumber!: number | null;
 
+  /** FedAdam: the blob of the server optimizer's moments after this version (migration 1764600000000). */
+  @Column({ name: 'server_state_sha256', type: 'text', nullable: true })
+  serverStateSha256!: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

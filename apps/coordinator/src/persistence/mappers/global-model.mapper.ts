@@ -10,5 +10,6 @@ export function globalModelFromEntity(e: GlobalModelEntity): GlobalModel {
     bytes: Number(e.bytes),
     roundNumber: e.roundNumber,
     createdAt: toDate(e.createdAt),
+    ...(e.serverStateSha256 ? { serverStateSha256: e.serverStateSha256 } : {}),
   };
 }

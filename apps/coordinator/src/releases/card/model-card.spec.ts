@@ -13,6 +13,8 @@ import { fitStudyFeatureModel } from '../../evaluation/feature-model';
 import { evaluateReleasePolicy } from '../../evaluation/release-policy';
 import { buildModelCard, type ModelCardInput } from './model-card';
 import { renderModelCardHtml } from './model-card-html';
+import { modelCardPrivacy } from './model-card-privacy';
+import { roundPrivacyLedger } from '../../domain/study-privacy-budget';
 
 /** A seeded site: four-feature rows, labels from a logistic truth with an image-only factor, and a CNN-like score. */
 function makeSite(seed: number, n: number, offset: number) {
@@ -217,5 +219,31 @@ describe('renderModelCardHtml', () => {
     expect(html).toContain('Failed the release policy');
     expect(html).toContain(`is below the minimum pooled AUC 0.99`);
     expect(html).toContain('Small test sets &lt;n=60&gt;; CI includes 0.75');
+  });
+
+  it('a dp study: the card prints ε per patient, the settings and whether noise was added (issue 16)', async () => {
+    const { input } = await federation(['North', 'South']);
+    const dp = { noise_multiplier: 1.3, clip_norm: 1, sampling_rate: 0.02, max_epsilon: 8, delta: 1e-5 };
+    const ledger = roundPrivacyLedger({ local_epochs: 1, dp, sites: ['n', 's'] }, [
+      { number: 1, attempt: 1, state: 'completed' },
+    ]);
+    const privacy = modelCardPrivacy({ dp }, ledger.get(1)!)!;
+    const card = buildModelCard({ ...input, privacy });
+    expect(card.privacy).toMatchObject({ steps: 50, noise_added: true, max_epsilon: 8, delta: 1e-5 });
+    expect(card.privacy!.epsilon).toBe(ledger.get(1)!.sites[0]!.epsilon);
+    const html = renderModelCardHtml(card);
+    expect(html).toContain('<h2>Differential privacy</h2>');
+    expect(html).toContain(`<strong>ε = ${card.privacy!.epsilon.toFixed(3)}</strong> at δ = 0.00001`);
+    expect(html).toContain('trained with patient-level DP-SGD');
+    const accountingOnly = modelCardPrivacy(
+      { dp: { ...dp, accounting_only: true } },
+      { ...ledger.get(1)!, noiseAdded: false },
+    );
+    expect(renderModelCardHtml(buildModelCard({ ...input, privacy: accountingOnly }))).toContain(
+      'Accounting only: the sites trained without noise',
+    );
+    // Without dp: no privacy entry and no section.
+    expect(buildModelCard(input)).not.toHaveProperty('privacy');
+    expect(renderModelCardHtml(buildModelCard(input))).not.toContain('Differential privacy');
   });
 });

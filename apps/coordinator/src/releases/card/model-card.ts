@@ -9,6 +9,7 @@ import type { SiteMetricsReport } from '@fedaln/protocol';
 import type { ReleasePolicySpec } from '../../domain/study-spec';
 import { poolReports, pooledRocCurve } from '../../evaluation/pooled-evaluation';
 import type { ReleaseVerdict } from '../../evaluation/release-policy';
+import type { ModelCardPrivacy } from './model-card-privacy';
 import { intendedUse, limitations, STUDY_REFERENCE, type DataSource } from './model-card-text';
 
 export interface ModelCardInput {
@@ -55,6 +56,8 @@ export interface ModelCardInput {
     readonly std_errors: readonly number[];
     readonly p: readonly number[];
   } | null;
+  /** ε the release cost each site's patients (model-card-privacy.ts); absent without `dp`. */
+  readonly privacy?: ModelCardPrivacy | null;
 }
 
 type Ci = [number, number] | null;
@@ -110,6 +113,8 @@ export interface ModelCard {
   feature_model: (NonNullable<ModelCardInput['feature_model']> & { odds_ratios: number[] }) | null;
   reference_study: typeof STUDY_REFERENCE;
   limitations: string[];
+  /** Present for a study with `dp` (issue 16). */
+  privacy?: ModelCardPrivacy;
 }
 
 function ciOf(auc: number | null, variance: number | null): Ci {
@@ -206,5 +211,6 @@ export function buildModelCard(input: ModelCardInput): ModelCard {
     },
     reference_study: STUDY_REFERENCE,
     limitations: limitations(input.data_source, input.sites.length),
+    ...(input.privacy ? { privacy: input.privacy } : {}),
   };
 }

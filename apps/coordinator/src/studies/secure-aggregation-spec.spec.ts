@@ -1,0 +1,83 @@
+import { describe, expect, it } from '@jest/globals';
+import { roundPlanOf } from '../aggregation/round-plan';
+import { validateStudySpec } from './validate-study-spec';
+
+const SITES = [
+  '0b6f1f5e-1d2a-4c3b-9a8e-1f2e3d4c5b6a',
+  '7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f',
+  '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
+  '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e',
+  '3c4d5e6f-7a8b-4c9d-8e1f-2a3b4c5d6e7f',
+];
+
+const study = Object.freeze({
+  name: 'secure',
+  arch: 'densenet-tiny',
+  input_size: 32,
+  init_weights: 'random',
+  rounds: 1,
+  local_epochs: 1,
+  batch_size: 4,
+  learning_rate: 0.001,
+  min_sites: 4,
+  round_deadline_s: 60,
+  sites: SITES,
+  release_policy: { min_site_auc: 0.5, min_pooled_auc: 0.5, dca_range: [0.2, 0.5], min_sites_passing: 'all' },
+  secure_aggregation: { threshold: 4, clip_norm: 1 },
+});
+
+function errorsOf(input: object) {
+  const r = validateStudySpec(input);
+  return r.ok ? [] : r.errors;
+}
+
+describe('study option secure_aggregation', () => {
+  it('is kept as given, and a study with it screens nothing (screening needs individual updates)', () => {
+    const r = validateStudySpec(study);
+    expect(r.ok && r.spec.secure_aggregation).toEqual({ threshold: 4, clip_norm: 1 });
+    expect(r.ok && roundPlanOf(r.spec)).toMatchObject({ screening: null, aggregator: 'fedavg', shares: 5 });
+  });
+
+  it('leaves studies without it unchanged (screened by default)', () => {
+    const { secure_aggregation: _omit, ...plain } = study;
+    const r = validateStudySpec(plain);
+    expect(r.ok && 'secure_aggregation' in r.spec).toBe(false);
+    expect(r.ok && roundPlanOf(r.spec).screening).not.toBeNull();
+  });
+
+  it.each([
+    [2, 'not more than half of 5'],
+    [5, 'above min_sites 4'],
+  ])('refuses threshold %i (%s), naming the field and the range', (threshold) => {
+    expect(errorsOf({ ...study, secure_aggregation: { threshold, clip_norm: 1 } })).toEqual([
+      {
+        field: 'secure_aggregation.threshold',
+        message: `threshold ${threshold} must be more than half the 5 listed sites and at most min_sites 4 (an integer in 3..4): set secure_aggregation.threshold in that range, or raise min_sites`,
+      },
+    ]);
+  });
+
+  it.each(['median', 'trimmed_mean'])('refuses robustness.aggregator %s with a field error', (aggregator) => {
+    const errors = errorsOf({ ...study, robustness: { aggregator } });
+    expect(errors.map((e) => e.field)).toEqual(['robustness.aggregator']);
+    expect(errors[0]!.message).toMatch(
+      new RegExp(`^aggregator ${aggregator} needs every site's update in the clear`),
+    );
+  });
+
+  it('refuses an explicit screening: true, accepts screening: false', () => {
+    expect(errorsOf({ ...study, robustness: { screening: true } }).map((e) => e.field)).toEqual([
+      'robustness.screening',
+    ]);
+    expect(errorsOf({ ...study, robustness: { screening: false } })).toEqual([]);
+  });
+
+  it.each([
+    [{ threshold: 4 }, 'secure_aggregation.clip_norm'],
+    [{ threshold: 4.5, clip_norm: 1 }, 'secure_aggregation.threshold'],
+    [{ threshold: 4, clip_norm: 0 }, 'secure_aggregation.clip_norm'],
+    [{ threshold: 4, clip_norm: 1, rounds: 2 }, 'secure_aggregation.rounds'],
+  ])('refuses a malformed option %j at %s', (option, field) => {
+    expect(errorsOf({ ...study, secure_aggregation: option }).map((e) => e.field)).toContain(field);
+  });
+});
