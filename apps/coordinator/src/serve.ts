@@ -5,6 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, type CoordinatorParts } from './app.module';
 import { AdminAuthService } from './auth/admin-auth.service';
 import type { AppConfig } from './config/app-config';
+import { armCrashPoint } from './config/crash-point';
 import { httpsOptions, proxyWarning } from './config/listen-config';
 import { mountDashboard } from './dashboard/mount-dashboard';
 import { DomainErrorFilter } from './http/domain-error.filter';
@@ -26,6 +27,9 @@ import { requestLogging } from './telemetry/request-logging';
  */
 export async function serve(config: AppConfig): Promise<void> {
   const log = createLogger(config.logLevel);
+  armCrashPoint(config.crashAt);
+  if (config.crashAt)
+    log.warn({ point: config.crashAt }, 'FEDALN_CRASH_AT is set: a test hook will SIGKILL this process');
   // Sites' reports, weights and releases live here: owner only, whatever the umask (issue 14).
   const before = privateDataDir(config.dataDir);
   if (before !== null && before !== PRIVATE_DIR_MODE)

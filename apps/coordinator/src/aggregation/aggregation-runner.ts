@@ -1,3 +1,4 @@
+import { crashPoint } from '../config/crash-point';
 import type { Participant, Round } from '../domain/records';
 import { effectOf, type RoundChange } from '../rounds/round-changes';
 import type { RoundsService } from '../rounds/rounds.service';
@@ -46,9 +47,11 @@ export class AggregationRunner {
           'aggregation started',
         );
         if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+        crashPoint('aggregation:started');
         return aggregator.aggregate(round.studyId, round.number, uploads);
       });
       log.info({ studyId: round.studyId, round: round.number, sha256: stored.sha256 }, 'aggregation stored');
+      crashPoint('aggregation:model-stored');
       const { screening, ...blob } = stored;
       await this.rounds.aggregationDone(round.studyId, round.number, blob, screening);
     } catch (e) {

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { crashPoint } from '../config/crash-point';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -103,6 +104,7 @@ export class FileBlobStore extends BlobStore {
       throw e;
     }
     fs.closeSync(fd);
+    crashPoint('aggregation:model-synced'); // putChunks writes only aggregated models
     const sha256 = hash.digest('hex');
     if (await this.has(sha256)) {
       fs.rmSync(tmp, { force: true });

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import * as path from 'node:path';
+import { parseCrashPoint, type CrashPoint } from './crash-point';
 import { LOOPBACK_PLAIN, parseListen, type ListenConfig, type ListenFlags } from './listen-config';
 import { secretFromFile, withDatabasePassword } from './secret-files';
 
@@ -35,6 +36,8 @@ export class AppConfig {
     readonly trustedProxies: readonly string[] = [],
     /** `--host`, TLS or plain (listen-config.ts); plain HTTP on loopback by default. */
     readonly listen: ListenConfig = LOOPBACK_PLAIN,
+    /** Test hook, `FEDALN_CRASH_AT` (crash-point.ts): where the process SIGKILLs itself; null normally. */
+    readonly crashAt: CrashPoint | null = null,
   ) {}
 
   get blobDir(): string {
@@ -92,7 +95,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}, cwd 
   const delay = parseMilliseconds(env.FEDALN_TEST_AGGREGATION_DELAY_MS, 'FEDALN_TEST_AGGREGATION_DELAY_MS');
   const trustedProxies = parseTrustedProxies(env.FEDALN_TRUSTED_PROXIES);
   const listen = parseListen(env, flags, cwd, fail);
-  return new AppConfig(dataDir, port, database, adminToken, logLevel, delay, trustedProxies, listen);
+  const crashAt = parseCrashPoint(env.FEDALN_CRASH_AT, fail);
+  return new AppConfig(dataDir, port, database, adminToken, logLevel, delay, trustedProxies, listen, crashAt);
 }
 
 function parsePort(raw: string | undefined, name: string): number {

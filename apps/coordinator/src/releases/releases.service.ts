@@ -1,4 +1,5 @@
 import type { FeatureModelPayload, SignedReleaseManifest } from '@fedaln/protocol';
+import { crashPoint } from '../config/crash-point';
 import type { Readable } from 'node:stream';
 import type { AuditLog } from '../audit/audit-log';
 import type { Principal } from '../auth/principal';
@@ -133,7 +134,8 @@ export class ReleasesService {
           reasons: verdict.reasons.map((x) => x.message),
         });
       }
-      return deps.transactions.run(async (tx) => {
+      crashPoint('release:built');
+      const committed = await deps.transactions.run(async (tx) => {
         const stored = await tx.releases.add(record);
         await tx.audit.append({
           actor: actorOf(who),
@@ -151,6 +153,8 @@ export class ReleasesService {
         });
         return stored;
       });
+      crashPoint('release:committed');
+      return committed;
     });
   }
 

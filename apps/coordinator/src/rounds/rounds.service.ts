@@ -14,6 +14,7 @@ import {
   studyPrivacyBudget,
   trainingPasses,
 } from '../domain/study-privacy-budget';
+import { crashPoint } from '../config/crash-point';
 import { KeyedSerial } from './keyed-serial';
 import type { AcceptedUpdate, ParticipantRepository } from './participant.repository';
 import type { RoundChanges } from './round-changes';
@@ -389,6 +390,7 @@ export class RoundsService {
 
   /** After the commit: publish the new round, then see whether a quorum is already here. */
   private async roundOpened({ study, round }: Opened): Promise<void> {
+    crashPoint('round:opened');
     this.log.info({ studyId: study.id, roundId: round.id, number: round.number }, 'round opened');
     const effects = [{ type: 'scheduleDeadline', seconds: study.spec.round_deadline_s }] as const;
     await this.changes.publish({ study, round, from: null, event: 'opened', effects, uploads: [] });
@@ -472,6 +474,7 @@ export class RoundsService {
   /** After the commit: publish the change, then take the follow-up steps. */
   private async finish(step: Step): Promise<void> {
     const { study, round } = step;
+    crashPoint(`round:${step.event.type}`);
     await this.changes.publish({
       study,
       round,
