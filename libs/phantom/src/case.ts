@@ -3,19 +3,28 @@
  * drawn without rendering), the image from geometry and pixel streams keyed by site and case.
  */
 import { drawFeatures, type LesionFeatures } from './features';
-import { alnRisk, drawLabel } from './label-model';
+import { alnRisk, drawLabel, labelModel } from './label-model';
 import { Rng } from './prng';
+import { readFeatures } from './reads';
 import { renderImage } from './render';
 import type { SiteProfile } from './site';
 
 export const FEATURE_STREAM = 0xfea;
+/** v2: the radiologist's read of each case, from its own stream (the true draws stay as in v1). */
+export const READ_STREAM = 0x4ead;
 
 export interface PhantomCaseRecord {
   /** `<site>-<number>` with the number 1-based and zero-padded to 4 digits, e.g. `site1-0001`. */
   caseId: string;
   /** 0-based index of the case within its site. */
   caseIndex: number;
+  /** The lesion as generated: what the image shows and the label model acts on. */
   features: LesionFeatures;
+  /**
+   * What `labels.csv` reports: in v2 a radiologist's read of the lesion (reads.ts), in v1 the
+   * generated features themselves.
+   */
+  read: LesionFeatures;
   /** Generating probability of ALN metastasis. */
   risk: number;
   /** 1 = ALN metastasis. */
@@ -42,8 +51,13 @@ export function drawCase(site: SiteProfile, caseIndex: number): PhantomCaseRecor
     throw new Error(`case index ${caseIndex} must be an integer ≥ 0`);
   const rng = Rng.fromSeed(site.seed, FEATURE_STREAM, site.index, caseIndex);
   const features = drawFeatures(site.mix, rng);
-  const risk = alnRisk(features, site.logitOffset);
-  return { caseId: caseId(site, caseIndex), caseIndex, features, risk, label: drawLabel(risk, rng) };
+  const risk = alnRisk(features, site.logitOffset, labelModel(site.version));
+  const label = drawLabel(risk, rng);
+  const read =
+    site.version === 2
+      ? readFeatures(features, site.mix, Rng.fromSeed(site.seed, READ_STREAM, site.index, caseIndex))
+      : features;
+  return { caseId: caseId(site, caseIndex), caseIndex, features, read, risk, label };
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { describeInteger, integerFlag, parseFlags, UsageError } from '@fedaln/cli-flags';
 import { MAX_SIZE_PX, MIN_SIZE_PX } from './render';
+import { DEFAULT_PHANTOM_VERSION, PHANTOM_VERSIONS, type PhantomVersion } from './version';
 
 export interface PhantomCliOptions {
   sites: number;
@@ -14,12 +15,14 @@ export interface PhantomCliOptions {
   preview: boolean;
   /** Image files: PNG, or DICOM ultrasound with a region and burned-in text around it. */
   format: ImageFormat;
+  /** Generator version (version.ts). */
+  version: PhantomVersion;
 }
 
 export const IMAGE_FORMATS = ['png', 'dicom'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
-export const USAGE = `usage: fedaln-phantom --out DIR [--sites N] [--cases M] [--size PX] [--seed S] [--format png|dicom] [--preview]
+export const USAGE = `usage: fedaln-phantom --out DIR [--sites N] [--cases M] [--size PX] [--seed S] [--format png|dicom] [--version 1|2] [--preview]
   --out DIR     output folder; writes DIR/site<k>/labels.csv and DIR/site<k>/images/*.png (or *.dcm)
   --sites N     number of sites, 1-100 (default 3)
   --cases M     cases per site, 1-100000 (default 120)
@@ -28,6 +31,9 @@ export const USAGE = `usage: fedaln-phantom --out DIR [--sites N] [--cases M] [-
   --format F    png (default) or dicom: an ultrasound DICOM file per case (Explicit VR Little Endian,
                 lossless), the image inside a screen with a grayscale bar and burned-in text, and a
                 Sequence of Ultrasound Regions naming the image; it decodes to the PNG's pixels
+  --version V   generator version, ${PHANTOM_VERSIONS.join(' or ')} (default ${DEFAULT_PHANTOM_VERSION}): 2 writes a radiologist's read of
+                each lesion (inter-observer variability) in labels.csv and draws the features to be seen
+                at 64 px; 1 reproduces the phantoms written before issue 15 byte for byte
   --preview     also write DIR/preview.png, a contact sheet (border red = ALN metastasis, green = none)`;
 
 const INTEGERS = {
@@ -56,6 +62,7 @@ export function parseCliArgs(argv: readonly string[]): PhantomCliOptions | null 
       seed: { type: 'string' },
       preview: { type: 'boolean' },
       format: { type: 'string' },
+      version: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     help: 'fedaln-phantom --help',
@@ -66,12 +73,19 @@ export function parseCliArgs(argv: readonly string[]): PhantomCliOptions | null 
       size: expectInteger('size'),
       seed: expectInteger('seed'),
       format: 'pass --format png or --format dicom',
+      version: `pass --version ${PHANTOM_VERSIONS.join(' or --version ')}`,
     },
   });
   const format = values.format ?? 'png';
   if (!(IMAGE_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(
       `--format "${format}" is not a known image format; expected ${IMAGE_FORMATS.join(' or ')}`,
+    );
+  }
+  const version = values.version === undefined ? DEFAULT_PHANTOM_VERSION : Number(values.version);
+  if (!PHANTOM_VERSIONS.map(String).includes(values.version ?? String(DEFAULT_PHANTOM_VERSION))) {
+    throw new UsageError(
+      `--version "${values.version}" is not a phantom generator version; expected ${PHANTOM_VERSIONS.join(' or ')}`,
     );
   }
   if (values.help) return null;
@@ -85,5 +99,6 @@ export function parseCliArgs(argv: readonly string[]): PhantomCliOptions | null 
     out: values.out,
     preview: values.preview === true,
     format: format as ImageFormat,
+    version: version as PhantomVersion,
   };
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { REQUIRED_COLUMNS, SPLIT_COLUMN } from '@fedaln/site-data';
 import sharp from 'sharp';
-import { generateCase } from './case';
+import { drawCase, generateCase } from './case';
 import { PHANTOM_FEATURE_COLUMNS } from './labels-csv';
 import { siteProfile } from './site';
 
@@ -93,6 +93,40 @@ describe('fedaln-phantom CLI', () => {
     }
   });
 
+  it('--version 2 writes v2 pixels and the reads in labels.csv; v1 is the default and unchanged', async () => {
+    const [v1, v2] = [tmp(), tmp()];
+    try {
+      const args = ['--sites', '1', '--cases', '12', '--size', '32', '--seed', '9'];
+      expect(phantom(...args, '--out', v1).status).toBe(0);
+      expect(phantom(...args, '--version', '2', '--out', v2).status).toBe(0);
+      const decoded = (dir: string) =>
+        sharp(join(dir, 'site1', 'images', 'site1-0003.png'))
+          .toColourspace('b-w')
+          .raw()
+          .toBuffer();
+      expect((await decoded(v1)).equals(Buffer.from(generateCase(siteProfile(1, 9, 1), 2, 32).pixels))).toBe(
+        true,
+      );
+      expect((await decoded(v2)).equals(Buffer.from(generateCase(siteProfile(1, 9, 2), 2, 32).pixels))).toBe(
+        true,
+      );
+      const sizes = (dir: string) =>
+        readFileSync(join(dir, 'site1', 'labels.csv'), 'utf8')
+          .trim()
+          .split('\n')
+          .slice(1)
+          .map((l) => Number(l.split(',')[4]));
+      const cases = Array.from({ length: 12 }, (_, i) => drawCase(siteProfile(1, 9, 2), i));
+      expect(sizes(v2)).toEqual(cases.map((c) => c.read.sizeMm));
+      // v2 writes the reads, not the true sizes; v1 writes the generated values.
+      expect(sizes(v2)).not.toEqual(cases.map((c) => c.features.sizeMm));
+      expect(sizes(v1)).toEqual(cases.map((_, i) => drawCase(siteProfile(1, 9, 1), i).features.sizeMm));
+    } finally {
+      rmSync(v1, { recursive: true, force: true });
+      rmSync(v2, { recursive: true, force: true });
+    }
+  });
+
   it('a different seed gives different images', () => {
     const [a, b] = [tmp(), tmp()];
     try {
@@ -113,6 +147,7 @@ describe('fedaln-phantom CLI', () => {
     [['--out', 'x', '--size', '8'], /--size "8" is not valid; expected an integer from 16 to 1024/],
     [['--out', 'x', '--cases', '1.5'], /--cases "1\.5" is not valid; expected an integer from 1 to 100000/],
     [['--out', 'x', '--seed'], /--seed needs a value; expected an integer from 0 to 4294967295\n/],
+    [['--out', 'x', '--version', '3'], /--version "3" is not a phantom generator version; expected 1 or 2\n/],
     [['--sites', '2'], /--out DIR is required/],
     [['--out', 'x', '--colour'], /unknown flag "--colour"; expected one of --out/],
     [
@@ -121,7 +156,7 @@ describe('fedaln-phantom CLI', () => {
     ],
     [
       ['--out', 'x', '--color'],
-      /^fedaln-phantom: unknown flag "--color"; expected one of --out, --sites, --cases, --size, --seed, --preview, --format \(see fedaln-phantom --help\)\n/,
+      /^fedaln-phantom: unknown flag "--color"; expected one of --out, --sites, --cases, --size, --seed, --preview, --format, --version \(see fedaln-phantom --help\)\n/,
     ],
     [
       ['--out', '--sites', '2'],

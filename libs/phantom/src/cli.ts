@@ -28,7 +28,7 @@ async function run(opts: PhantomCliOptions): Promise<void> {
   let lastReport = 0;
   const previewRows: SheetImage[][] = [];
   for (let s = 1; s <= opts.sites; s++) {
-    const site = siteProfile(s, opts.seed);
+    const site = siteProfile(s, opts.seed, opts.version);
     const dir = join(opts.out, site.name);
     mkdirSync(join(dir, 'images'), { recursive: true });
     const records: Omit<PhantomCase, 'pixels'>[] = [];

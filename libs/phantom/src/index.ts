@@ -13,7 +13,17 @@ export {
   type PosteriorFeature,
   type Shape,
 } from './features';
-export { alnRisk, drawLabel, LABEL_MODEL, riskCovariates } from './label-model';
+export {
+  alnRisk,
+  drawLabel,
+  LABEL_MODEL,
+  LABEL_MODEL_V2,
+  labelModel,
+  riskCovariates,
+  type LabelModel,
+} from './label-model';
+export { READER_AGREEMENT, readFeatures } from './reads';
+export { DEFAULT_PHANTOM_VERSION, PHANTOM_VERSIONS, phantomVersion, type PhantomVersion } from './version';
 export { cohortProfile, siteProfile, type ScannerSettings, type SiteProfile } from './site';
 export { FIELD_OF_VIEW_MM } from './anatomy';
 export { MAX_SIZE_PX, MIN_SIZE_PX, renderImage, renderWithGeometry } from './render';

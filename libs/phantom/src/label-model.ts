@@ -14,8 +14,20 @@
 import { detExp } from './detmath';
 import type { LesionFeatures } from './features';
 import type { Rng } from './prng';
+import type { PhantomVersion } from './version';
 
-export const LABEL_MODEL = Object.freeze({
+export interface LabelModel {
+  intercept: number;
+  sizeCentreMm: number;
+  sizePer10Mm: number;
+  nonParallel: number;
+  echogenicHalo: number;
+  spiculation: number;
+  heterogeneity: number;
+}
+
+/** v1: solved so the exact feature values reach AUC 0.80. */
+export const LABEL_MODEL: LabelModel = Object.freeze({
   intercept: -2.398,
   sizeCentreMm: 20,
   sizePer10Mm: 1.3895,
@@ -24,6 +36,25 @@ export const LABEL_MODEL = Object.freeze({
   spiculation: 2.1614,
   heterogeneity: 1.6363,
 });
+
+/**
+ * v2 (version.ts): the same form on the TRUE lesion, solved by tools/tune.py so that a logistic model
+ * on the radiologist's READS (reads.ts) reaches AUC 0.80 and the true risk 0.90 at prevalence 0.389.
+ */
+export const LABEL_MODEL_V2: LabelModel = Object.freeze({
+  intercept: -2.6584,
+  sizeCentreMm: 20,
+  sizePer10Mm: 1.6652,
+  nonParallel: 2.4052,
+  echogenicHalo: 2.0352,
+  spiculation: 2.5903,
+  heterogeneity: 0.8859,
+});
+
+/** The label model of a generator version. @example labelModel(1) === LABEL_MODEL // true */
+export function labelModel(version: PhantomVersion): LabelModel {
+  return version === 2 ? LABEL_MODEL_V2 : LABEL_MODEL;
+}
 
 /**
  * The four radiologist risk features as model covariates: [(size − 20)/10, non-parallel, halo, spiculated].
@@ -43,9 +74,8 @@ export function riskCovariates(f: LesionFeatures): [number, number, number, numb
  * @example alnRisk({ ...features, sizeMm: 20, orientation: 'parallel', echogenicHalo: false,
  *   margin: 'circumscribed', heterogeneity: 0 }) // 1 / (1 + e^2.398) ≈ 0.083
  */
-export function alnRisk(f: LesionFeatures, offset = 0): number {
+export function alnRisk(f: LesionFeatures, offset = 0, m: LabelModel = LABEL_MODEL): number {
   const [size, np, halo, spic] = riskCovariates(f);
-  const m = LABEL_MODEL;
   const logit =
     m.intercept +
     offset +

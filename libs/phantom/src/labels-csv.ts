@@ -1,7 +1,8 @@
 /**
  * A phantom site's `labels.csv` (written by @fedaln/site-data's `formatLabelsCsv`): the required
  * columns and `split`, then the radiologist's features; yes/no features as 0/1, `orientation` as
- * `parallel`/`non-parallel`, `spiculation` = 1 for a spiculated margin. The image-only
+ * `parallel`/`non-parallel`, `spiculation` = 1 for a spiculated margin. The columns are each case's
+ * `read` (v2: a radiologist's read of the lesion; v1: the generated values). The image-only
  * heterogeneity factor is not written: it is what the radiologist's features do not capture.
  */
 import { type ClinicalFeatureColumn, formatLabelsCsv, type Split } from '@fedaln/site-data';
@@ -41,7 +42,7 @@ export function labelsCsv(
   const yn = (b: boolean) => (b ? '1' : '0');
   return formatLabelsCsv(
     cases.map((c, i) => {
-      const f = c.features;
+      const f = c.read;
       const features: Record<PhantomFeatureColumn, string> = {
         size_mm: f.sizeMm.toFixed(1),
         shape: f.shape,

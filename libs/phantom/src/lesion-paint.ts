@@ -14,7 +14,6 @@ import type { Rng } from './prng';
 // Module-level aliases: looking up `Math` on the global object is slow inside vm sandboxes such as jest's.
 const { abs, ceil, floor, max, min, sqrt } = Math;
 
-const HALO_ECHO = 2.4;
 const CALCIFICATION_AMPLITUDE = 6;
 const SPICULE_SHEATH_ECHO = 2.2;
 const SHEATH_MM = 0.5;
@@ -38,7 +37,7 @@ function segmentDistance(px: number, pz: number, x0: number, z0: number, dx: num
 /** Paints the lesion body, halo and spicules into `echo` (in place). */
 export function paintLesion(echo: Field, g: LesionGeometry, pxMm: number, pix: Rng): void {
   const size = echo.width;
-  const texture = smoothNoise(size, size, 1.3 / pxMm, pix);
+  const texture = smoothNoise(size, size, g.textureMm / pxMm, pix);
   const spicules = g.spicules.map((s) => {
     const ca = detCos(s.angle);
     const sa = detSin(s.angle);
@@ -72,7 +71,7 @@ export function paintLesion(echo: Field, g: LesionGeometry, pxMm: number, pix: R
       if (g.haloMm > 0 && d > -0.5) {
         const r = (d - g.haloMm / 2) / (g.haloMm / 2);
         const h = r > 3 ? 0 : detExp(-r * r * 1.5) * (1 - m);
-        e = e * (1 - h) + HALO_ECHO * (1 + 0.3 * texture.data[k]!) * h;
+        e = e * (1 - h) + g.haloEcho * (1 + 0.3 * texture.data[k]!) * h;
       }
       // Spicules: a hypoechoic core with an echogenic sheath, the alternating pattern of spiculation.
       let core = 0;

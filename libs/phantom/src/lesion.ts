@@ -10,6 +10,7 @@ import { detAtan2, detCos, PI } from './detmath';
 import { FIELD_OF_VIEW_MM } from './anatomy';
 import type { LesionFeatures } from './features';
 import type { Rng } from './prng';
+import type { PhantomVersion } from './version';
 
 // Module-level aliases: looking up `Math` on the global object is slow inside vm sandboxes such as jest's.
 const { abs, max, min, sqrt } = Math;
@@ -41,7 +42,56 @@ export interface LesionGeometry {
   echo: number;
   /** SD of the log-echogenicity texture inside: the visible face of `heterogeneity`. */
   textureContrast: number;
+  /** Correlation length of that texture (mm). */
+  textureMm: number;
+  /** Echogenicity of the halo's rim (gland = 1). */
+  haloEcho: number;
 }
+
+/** How large each feature is drawn: v1 as always; v2 large enough to read at 64 px (0.7 mm a pixel). */
+interface LesionStyle {
+  parallelAspect: readonly [number, number];
+  nonParallelWidth: readonly [number, number];
+  spiculeCount: readonly [number, number];
+  spiculeLengthMm: readonly [number, number];
+  spiculeLengthPerHalf: number;
+  spiculeWidthMm: readonly [number, number];
+  haloMm: readonly [number, number];
+  haloEcho: number;
+  textureMm: number;
+  /** Texture SD at heterogeneity → −∞ and its rise to +∞. */
+  contrast: readonly [number, number];
+}
+
+const STYLES: Record<PhantomVersion, LesionStyle> = {
+  1: {
+    parallelAspect: [0.55, 0.82],
+    nonParallelWidth: [0.68, 0.86],
+    spiculeCount: [9, 8],
+    spiculeLengthMm: [2.5, 5],
+    spiculeLengthPerHalf: 0.35,
+    spiculeWidthMm: [1.0, 1.6],
+    haloMm: [1.6, 2.6],
+    haloEcho: 2.4,
+    textureMm: 1.3,
+    contrast: [0.2, 1.4],
+  },
+  // v2: a more elongated parallel mass and a narrower taller-than-wide one; spicules 1.5–2.2 mm wide
+  // (2–3 px) and 4–7 mm + 0.45 × the half-size long; a 2.6–3.8 mm halo (4–5 px) brighter than the
+  // gland; internal texture at 2.2 mm correlation (3 px, above the 64 px smoothing) from SD 0.1 to 1.9.
+  2: {
+    parallelAspect: [0.48, 0.7],
+    nonParallelWidth: [0.55, 0.72],
+    spiculeCount: [10, 6],
+    spiculeLengthMm: [4, 7],
+    spiculeLengthPerHalf: 0.45,
+    spiculeWidthMm: [1.5, 2.2],
+    haloMm: [2.6, 3.8],
+    haloEcho: 3,
+    textureMm: 2.2,
+    contrast: [0.1, 1.8],
+  },
+};
 
 /**
  * Draws the geometry of a lesion with features `f` placed in the glandular layer.
@@ -52,11 +102,15 @@ export function drawLesion(
   glandTopMm: number,
   glandBottomMm: number,
   geo: Rng,
+  version: PhantomVersion = 1,
 ): LesionGeometry {
+  const style = STYLES[version];
   const half = f.sizeMm / 2;
-  const aspect = f.shape === 'round' ? geo.between(0.88, 0.98) : geo.between(0.55, 0.82);
+  const aspect = f.shape === 'round' ? geo.between(0.88, 0.98) : geo.between(...style.parallelAspect);
   const [a, b] =
-    f.orientation === 'parallel' ? [half, half * aspect] : [half * geo.between(0.68, 0.86), half];
+    f.orientation === 'parallel'
+      ? [half, half * aspect]
+      : [half * geo.between(...style.nonParallelWidth), half];
   const room = glandBottomMm - glandTopMm - 2 * b;
   const czMm = max(4 + b, glandTopMm + b + (room > 0 ? geo.between(0, room) : geo.between(-1, 1)));
   const cxMm = FIELD_OF_VIEW_MM / 2 + geo.between(-5, 5);
@@ -74,16 +128,17 @@ export function drawLesion(
   const edgeMm =
     f.margin === 'indistinct' ? geo.between(0.6, 1.0) : f.margin === 'circumscribed' ? 0.12 : 0.25;
 
-  const nSpicules = f.margin === 'spiculated' ? 9 + geo.nextInt(8) : 0;
+  const nSpicules =
+    f.margin === 'spiculated' ? style.spiculeCount[0] + geo.nextInt(style.spiculeCount[1]) : 0;
   const spicules =
     nSpicules > 0
       ? Array.from({ length: nSpicules }, (_, i) => ({
           angle: (2 * PI * (i + geo.between(-0.3, 0.3))) / nSpicules,
-          lengthMm: geo.between(2.5, 5) + 0.35 * half,
-          widthMm: geo.between(1.0, 1.6),
+          lengthMm: geo.between(...style.spiculeLengthMm) + style.spiculeLengthPerHalf * half,
+          widthMm: geo.between(...style.spiculeWidthMm),
         }))
       : [];
-  const haloMm = f.echogenicHalo ? geo.between(1.6, 2.6) : 0;
+  const haloMm = f.echogenicHalo ? geo.between(...style.haloMm) : 0;
 
   const calcifications: LesionGeometry['calcifications'] = [];
   const nCalc = f.calcification ? 3 + geo.nextInt(6) + (f.sizeMm > 25 ? 3 : 0) : 0;
@@ -107,17 +162,20 @@ export function drawLesion(
     haloMm,
     calcifications,
     echo,
-    textureContrast: contrastOf(f.heterogeneity),
+    textureContrast: contrastOf(f.heterogeneity, style.contrast),
+    textureMm: style.textureMm,
+    haloEcho: style.haloEcho,
   };
 }
 
 /**
- * Texture SD (natural-log echogenicity) rises smoothly from 0.2 (homogeneous, ±0.9 dB) to 1.6
- * (markedly heterogeneous, ±7 dB, above the speckle's 5.6 dB) with the latent.
+ * Texture SD (natural-log echogenicity) rises smoothly with the latent from `lo` (v1: 0.2,
+ * homogeneous, ±0.9 dB) to `lo + 2·half` (v1: 1.6, markedly heterogeneous, ±7 dB, above the
+ * speckle's 5.6 dB).
  */
-function contrastOf(heterogeneity: number): number {
+function contrastOf(heterogeneity: number, [lo, rise]: readonly [number, number]): number {
   const t = heterogeneity / sqrt(1 + heterogeneity * heterogeneity); // in (−1, 1), no exp needed
-  return 0.2 + 0.7 * (1 + t);
+  return lo + (rise / 2) * (1 + t);
 }
 
 /** Mean of |cos| over a period, 2/π: scallops add no net size. */

@@ -10,7 +10,7 @@
  * would average them, so the smoothing never goes below {@link MIN_SMOOTHING_PX}.
  */
 import { drawAnatomy, FIELD_OF_VIEW_MM } from './anatomy';
-import { detLog10 } from './detmath';
+import { detExp, detLog, detLog10 } from './detmath';
 import type { LesionFeatures } from './features';
 import { convolveAxis, gaussianKernel } from './field';
 import { drawLesion, type LesionGeometry } from './lesion';
@@ -58,13 +58,13 @@ export function renderWithGeometry(
   const geo = Rng.fromSeed(site.seed, GEOMETRY_STREAM, site.index, caseIndex);
   const pix = Rng.fromSeed(site.seed, PIXEL_STREAM, site.index, caseIndex, size);
   const anatomy = drawAnatomy(size, pxMm, geo, pix);
-  const lesion = drawLesion(f, anatomy.glandTopMm, anatomy.glandBottomMm, geo);
+  const lesion = drawLesion(f, anatomy.glandTopMm, anatomy.glandBottomMm, geo, site.version);
   paintLesion(anatomy.echo, lesion, pxMm, pix);
   const env = speckleEnvelope(anatomy.echo, pxMm, site.scanner, pix);
   applyPosterior(env, lesion, f.posterior, pxMm);
   applyCalcifications(env, lesion, pxMm);
 
-  const { gainDb, dynamicRangeDb, tgcResidualDbPerCm, axialPsfMm } = site.scanner;
+  const { gainDb, dynamicRangeDb, tgcResidualDbPerCm, axialPsfMm, displayGamma, smoothingPsf } = site.scanner;
   let db: Float64Array = new Float64Array(size * size);
   for (let j = 0; j < size; j++) {
     const depthGainDb = -tgcResidualDbPerCm * (((j + 0.5) * pxMm) / 10);
@@ -73,11 +73,17 @@ export function renderWithGeometry(
       db[k] = 20 * detLog10(max(env.data[k]!, 1e-6)) + depthGainDb + gainDb;
     }
   }
-  const kernel = gaussianKernel(max(MIN_SMOOTHING_PX, (0.65 * axialPsfMm) / pxMm));
+  const kernel = gaussianKernel(max(MIN_SMOOTHING_PX, ((smoothingPsf ?? 0.65) * axialPsfMm) / pxMm));
   db = convolveAxis(convolveAxis(db, size, size, kernel, 0), size, size, kernel, 1);
   const out = new Uint8Array(size * size);
   for (let k = 0; k < out.length; k++) {
-    const gray = round((255 * (db[k]! + 0.6 * dynamicRangeDb)) / dynamicRangeDb);
+    // v1 maps linearly; v2 through its display curve level^γ (a deterministic pow: detExp/detLog).
+    let gray: number;
+    if (displayGamma === undefined) gray = round((255 * (db[k]! + 0.6 * dynamicRangeDb)) / dynamicRangeDb);
+    else {
+      const level = (db[k]! + 0.6 * dynamicRangeDb) / dynamicRangeDb;
+      gray = level <= 0 ? 0 : round(255 * detExp(displayGamma * detLog(level)));
+    }
     out[k] = gray < 0 ? 0 : gray > 255 ? 255 : gray;
   }
   return { pixels: out, lesion, pxMm };

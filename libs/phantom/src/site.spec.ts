@@ -5,7 +5,7 @@ import { COHORT_MIX } from './features';
 import { siteProfile } from './site';
 
 const SEED = 42;
-const SITES = [1, 2, 3, 4, 5, 6].map((i) => siteProfile(i, SEED));
+const SITES = [1, 2, 3, 4, 5, 6].map((i) => siteProfile(i, SEED, 1));
 const PER_SITE = 400;
 const draws = SITES.map((s) => Array.from({ length: PER_SITE }, (_, i) => drawCase(s, i)));
 const median = (xs: number[]) => {

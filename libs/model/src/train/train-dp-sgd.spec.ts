@@ -96,4 +96,35 @@ describe('trainModelDpSgd (cpu)', () => {
     await expect(bad({ noiseMultiplier: NaN })).rejects.toThrow(/dp noise multiplier NaN/);
     model.dispose();
   });
+
+  it('adds FedProx’s proximal term to the noisy gradient: a strong μ keeps the weights nearer the start', async () => {
+    const data = toySet(8);
+    const distance = async (mu: number) => {
+      const model = buildModel({
+        arch: 'densenet-tiny',
+        inputSize: SIZE,
+        head: 'binary',
+        seed: 2,
+        dropout: 0,
+      });
+      const start = weightsOf(model);
+      const tensors = tf.memory().numTensors;
+      await trainModelDpSgd(model, data, {
+        ...options(5),
+        scope: 'head',
+        dp: { noiseMultiplier: 1, clipNorm: 1, samplingRate: 0.25, steps: 4 },
+        proximal: { mu },
+      });
+      expect(tf.memory().numTensors).toBe(tensors);
+      const end = weightsOf(model);
+      model.dispose();
+      let sum = 0;
+      for (const [name, v] of start) end.get(name)!.forEach((x, i) => (sum += (x - v[i]!) ** 2));
+      return Math.sqrt(sum);
+    };
+    const free = await distance(0);
+    const held = await distance(1000);
+    expect(free).toBeGreaterThan(0);
+    expect(held).toBeLessThan(free);
+  }, 120_000);
 });

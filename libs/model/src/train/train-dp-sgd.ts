@@ -13,7 +13,9 @@
  *  - The number of steps is the study's (⌈local_epochs / q⌉, what the coordinator charges), not
  *    epochs × ⌈n / batch⌉; a step's batch may be empty (its gradient is then noise only).
  *  - Sampling and noise come from `randomness`: a CSPRNG by default, a seeded one in tests.
- * Dropout and augmentation stay per example (seeded from the training seed, as in trainModel).
+ * Dropout and augmentation stay per example (seeded from the training seed, as in trainModel). FedProx's
+ * proximal term (`proximal`) is added to the noisy gradient: its gradient μ(w − w_global) depends on no
+ * record, so it costs no privacy.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -21,6 +23,7 @@ import { assembleBatch } from './batch';
 import { cryptoDpRandomness, type DpRandomness } from './dp-randomness';
 import { clippedGradientSum, noisyGradients } from './dp-sgd';
 import { installTrainingModes } from './layer-modes';
+import { ProximalTerm } from './proximal-term';
 import { weightedBinaryCrossEntropy } from './loss';
 import { applyTrainableScope } from './scope';
 import {
@@ -98,6 +101,7 @@ export async function trainModelDpSgd(
   const modes = installTrainingModes(model, seed);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = tf.train.adam(options.learningRate);
+  const prox = options.proximal?.mu ? new ProximalTerm(options.proximal.mu, variables) : null;
   const tally = new TrainingTally(options.onBatch);
   const batchSizes: number[] = [];
   let examples = 0;
@@ -131,8 +135,12 @@ export async function trainModelDpSgd(
         randomness,
       );
       tf.dispose(sums);
-      optimizer.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: grads[i]! })));
-      tf.dispose(grads);
+      const named = variables.map((v, i) => ({ name: v.name, tensor: grads[i]! }));
+      const applied = prox
+        ? prox.addGradients(Object.fromEntries(named.map(({ name, tensor }) => [name, tensor])))
+        : named;
+      optimizer.applyGradients(applied);
+      tf.dispose(applied.map((g) => g.tensor));
       examples += indices.length;
       clipped += norms.filter((norm) => norm > dp.clipNorm).length;
       batchSizes.push(indices.length);
@@ -146,6 +154,7 @@ export async function trainModelDpSgd(
     }
   } finally {
     optimizer.dispose();
+    prox?.dispose();
     modes.restore();
     restoreBatchNorm();
     restoreScope();
