@@ -20,6 +20,8 @@ import * as path from 'node:path';
 import { exampleStudySpec } from '../medium/coordinator-fixtures';
 import { adminApi, Coordinator, freePort } from './support/coordinator';
 import { blobToLayersDir, readLayersFormatWeights } from '@fedaln/model';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import { SITE_BIN, siteProcess, type SiteProcess } from './support/site-process';
 
 jest.setTimeout(400_000);
@@ -178,6 +180,7 @@ describe('strategies in the federation', () => {
 
     // A new site adapts the shared model's BatchNorm to its own unlabelled images (AdaBN), then predicts.
     const shared2 = path.join(tmp, 'fedbn-v2');
+    await tf.setBackend('cpu');
     await blobToLayersDir(await blobOf(studyId, 2), shared2, { inputSize: 32 });
     const images = path.join(phantom, 'site2', 'images');
     const adaptedDir = path.join(tmp, 'fedbn-v2-adapted');
