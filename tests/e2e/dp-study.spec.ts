@@ -139,5 +139,27 @@ describe('a DP-SGD study', () => {
     expect(spent[0]!.reason).toBe(
       `round 3 refused: it would take ε from ${epsilonAt(2 * STEPS).toFixed(3)} to ${epsilonAt(3 * STEPS).toFixed(3)}, above dp.max_epsilon ${maxEpsilon} at δ 0.00001`,
     );
+
+    // The release of round 2: its model card prints the ε the release cost (phantom AUCs may fail the
+    // policy, so the lead overrides with a reason when asked to).
+    const url = `/api/studies/${studyId}/releases`;
+    let made = await api('POST', url, { round: 2 });
+    if (made.status !== 201)
+      made = await api('POST', url, { round: 2, override_reason: 'dp e2e: phantom data, checking the card' });
+    expect(made.status).toBe(201);
+    const card = await api('GET', `/api/releases/${String(made.json.version)}/card.json`);
+    expect(card.json.privacy).toMatchObject({
+      epsilon: rounds[1]!.privacy.epsilon,
+      steps: 2 * STEPS,
+      noise_added: true,
+      noise_multiplier: SIGMA,
+      sampling_rate: Q,
+    });
+    const html = await fetch(`${coordinator.baseUrl}/api/releases/${String(made.json.version)}/card.html`, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    expect(await html.text()).toContain(
+      `<strong>ε = ${(rounds[1]!.privacy.epsilon as number).toFixed(3)}</strong> at δ = 0.00001`,
+    );
   });
 });
