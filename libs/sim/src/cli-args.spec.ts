@@ -7,7 +7,11 @@ describe('parseSimArgs', () => {
     const o = parseSimArgs([])!;
     expect(o.phantom).toEqual({ sites: 3, cases: 324, externalSites: 3, externalCases: 300 });
     expect([o.arch, o.inputSize, o.seeds, o.validationFraction]).toEqual(['densenet-tiny', 64, [1], 0.2]);
-    expect(o.strategies).toEqual(['central', 'local', 'fedavg']);
+    expect(o.strategies).toEqual(['central', 'local', 'fedavg', 'fedprox', 'fedbn', 'fedadam']);
+    expect(o.strategyOptions).toEqual({
+      mu: 0.01,
+      fedAdam: { learningRate: 0.01, beta1: 0.9, beta2: 0.99, tau: 1e-3 },
+    });
   });
 
   it('takes site folders, strategies and seeds', () => {

@@ -11,7 +11,13 @@ import {
   UsageError,
 } from '@fedaln/cli-flags';
 import { ARCHITECTURES, type Architecture, ENGINE_NAMES, type EnginePreference } from '@fedaln/model';
-import { parseStrategies, STRATEGY_NAMES, type StrategyName } from './strategy';
+import {
+  DEFAULT_STRATEGY_OPTIONS,
+  parseStrategies,
+  STRATEGY_NAMES,
+  type StrategyName,
+  type StrategyOptions,
+} from './strategy';
 
 export const USAGE = `usage: fedaln-sim [options]
 
@@ -36,6 +42,10 @@ Training:
   --epochs E             local epochs per round (default 2)
   --batch-size B         (default 16)
   --learning-rate X      Adam learning rate (default 0.005)
+  --mu X                 FedProx's proximal weight μ (default 0.01)
+  --server-lr X          FedAdam's server learning rate η (default 0.01)
+  --beta1 X, --beta2 X   FedAdam's moment decays (default 0.9, 0.99)
+  --tau X                FedAdam's adaptivity τ (default 0.001)
   --seeds LIST           comma-separated integer seeds (default 1); phantom data and training
   --engine NAME          ${ENGINE_NAMES.join(', ')} (default auto)
 Output:
@@ -49,6 +59,7 @@ export interface SimCliOptions {
   externalDirs: string[];
   validationFraction: number;
   strategies: StrategyName[];
+  strategyOptions: StrategyOptions;
   arch: Architecture;
   inputSize: number;
   rounds: number;
@@ -99,6 +110,11 @@ export function parseSimArgs(argv: readonly string[]): SimCliOptions | null {
       strategies: { type: 'string' },
       arch: { type: 'string' },
       'learning-rate': { type: 'string' },
+      mu: { type: 'string' },
+      'server-lr': { type: 'string' },
+      beta1: { type: 'string' },
+      beta2: { type: 'string' },
+      tau: { type: 'string' },
       seeds: { type: 'string' },
       engine: { type: 'string' },
       out: { type: 'string' },
@@ -135,6 +151,13 @@ export function parseSimArgs(argv: readonly string[]): SimCliOptions | null {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const real = (
+    flag: string,
+    text: string | undefined,
+    fallback: number,
+    range: { above: number; below?: number },
+  ) => (text === undefined ? fallback : numberFlag(flag, text, range));
+  const adam = DEFAULT_STRATEGY_OPTIONS.fedAdam;
   return {
     phantom:
       siteDirs.length > 0
@@ -147,20 +170,26 @@ export function parseSimArgs(argv: readonly string[]): SimCliOptions | null {
           },
     siteDirs,
     externalDirs,
-    validationFraction:
-      values['validation-fraction'] === undefined
-        ? 0.2
-        : numberFlag('--validation-fraction', values['validation-fraction'], { above: 0, below: 1 }),
+    validationFraction: real('--validation-fraction', values['validation-fraction'], 0.2, {
+      above: 0,
+      below: 1,
+    }),
     strategies,
+    strategyOptions: {
+      mu: real('--mu', values.mu, DEFAULT_STRATEGY_OPTIONS.mu, { above: 0 }),
+      fedAdam: {
+        learningRate: real('--server-lr', values['server-lr'], adam.learningRate, { above: 0 }),
+        beta1: real('--beta1', values.beta1, adam.beta1, { above: 0, below: 1 }),
+        beta2: real('--beta2', values.beta2, adam.beta2, { above: 0, below: 1 }),
+        tau: real('--tau', values.tau, adam.tau, { above: 0 }),
+      },
+    },
     arch: choiceFlag('--arch', values.arch, ARCHITECTURES, 'densenet-tiny'),
     inputSize: integer('input-size'),
     rounds: integer('rounds'),
     epochs: integer('epochs'),
     batchSize: integer('batch-size'),
-    learningRate:
-      values['learning-rate'] === undefined
-        ? 0.005
-        : numberFlag('--learning-rate', values['learning-rate'], { above: 0, below: 1 }),
+    learningRate: real('--learning-rate', values['learning-rate'], 0.005, { above: 0, below: 1 }),
     seeds: seedList(values.seeds),
     engine: choiceFlag('--engine', values.engine, ENGINE_NAMES, 'auto'),
     out: values.out ?? 'sim-report',

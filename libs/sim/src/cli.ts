@@ -77,6 +77,7 @@ async function run(o: SimCliOptions): Promise<void> {
       strategies: o.strategies,
       rounds: o.rounds,
       seeds: o.seeds,
+      strategyOptions: o.strategyOptions,
       training: {
         arch: o.arch,
         inputSize: o.inputSize,

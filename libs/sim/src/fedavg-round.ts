@@ -1,7 +1,8 @@
 /**
  * One FedAvg aggregation of a simulated round with the coordinator's own code: every site's
  * `delta = local − global` (`subtractWeights` of @fedaln/protocol, what `fedaln-site` uploads) folded
- * into a `StreamingFedAvg` weighted by its training-case count, and applied to the global model.
+ * into a `StreamingFedAvg` weighted by its training-case count. The tensors aggregated are the
+ * global's: pass a subset (FedBN: all but BatchNorm) and only those are read from the sites.
  */
 import { StreamingFedAvg, type WeightTensor } from '@fedaln/aggregation';
 import { subtractWeights } from '@fedaln/protocol';
@@ -12,22 +13,54 @@ export interface LocalResult {
   readonly nTrain: number;
 }
 
+/** The tensors of `weights` named in `like`, in `like`'s order. */
+export function pickTensors(
+  weights: readonly WeightTensor[],
+  like: readonly { name: string }[],
+): WeightTensor[] {
+  const byName = new Map(weights.map((t) => [t.name, t]));
+  return like.map(({ name }) => {
+    const t = byName.get(name);
+    if (!t) throw new Error(`weights have no tensor "${name}"`);
+    return t;
+  });
+}
+
+function folded<T>(
+  global: readonly WeightTensor[],
+  results: readonly LocalResult[],
+  take: (fedavg: StreamingFedAvg) => T,
+): T {
+  const fedavg = new StreamingFedAvg(
+    global.map(({ name, shape }) => ({ name, shape })),
+    { global, thread: 'never' },
+  );
+  try {
+    for (const r of results) fedavg.add(subtractWeights(pickTensors(r.weights, global), global), r.nTrain);
+    return take(fedavg);
+  } finally {
+    fedavg.close();
+  }
+}
+
 /**
- * global + Σ nᵢ·δᵢ / Σ nᵢ with δᵢ = localᵢ − global.
+ * global + Σ nᵢ·δᵢ / Σ nᵢ with δᵢ = localᵢ − global, over the tensors of `global`.
  * @example const next = fedAvgRound(global, [{ weights: a, nTrain: 120 }, { weights: b, nTrain: 80 }]);
  */
 export function fedAvgRound(
   global: readonly WeightTensor[],
   results: readonly LocalResult[],
 ): WeightTensor[] {
-  const fedavg = new StreamingFedAvg(
-    global.map(({ name, shape }) => ({ name, shape })),
-    { global, thread: 'never' },
-  );
-  try {
-    for (const r of results) fedavg.add(subtractWeights(r.weights, global), r.nTrain);
-    return fedavg.applyTo(global);
-  } finally {
-    fedavg.close();
-  }
+  return folded(global, results, (f) => f.applyTo(global));
+}
+
+/**
+ * The weighted mean delta Σ nᵢ·δᵢ / Σ nᵢ itself (FedAdam's pseudo-gradient).
+ * @example const delta = fedAvgDelta(global, results);
+ */
+export function fedAvgDelta(
+  global: readonly WeightTensor[],
+  results: readonly LocalResult[],
+): WeightTensor[] {
+  return folded(global, results, (f) => f.result());
 }

@@ -12,3 +12,4 @@ export * from './strategy-summary';
 export * from './run-simulation';
 export * from './svg-plot';
 export * from './report-html';
+export * from './fedadam-server';

@@ -9,7 +9,7 @@ import { featureRows, fitAcrossSites, type SiteRows } from './clinical-models';
 import { evaluateStrategy, type StrategyEvaluation } from './evaluate-strategy';
 import { labelsOf, type SimCohort } from './sim-cohort';
 import { type LocalTraining, SimNetwork } from './sim-network';
-import { STRATEGY_LABELS, type StrategyName } from './strategy';
+import { STRATEGY_LABELS, type StrategyName, type StrategyOptions } from './strategy';
 import { summariseStrategies, type StrategySummary } from './strategy-summary';
 import { trainStrategy } from './train-strategy';
 
@@ -18,6 +18,8 @@ export interface SimSettings {
   rounds: number;
   seeds: readonly number[];
   training: LocalTraining;
+  /** FedProx's μ and FedAdam's server settings (default DEFAULT_STRATEGY_OPTIONS). */
+  strategyOptions?: StrategyOptions;
   /** How the cohort was made (phantom settings or site folders): copied into the report. */
   data: Readonly<Record<string, unknown>>;
 }
@@ -86,6 +88,7 @@ export async function runSimulation(
         const models = await trainStrategy(name, network, cohort.sites, {
           rounds: settings.rounds,
           seed,
+          ...(settings.strategyOptions ? { options: settings.strategyOptions } : {}),
           log: (line) => log(`seed ${seed} ${line}`),
         });
         const evaluation = await evaluateStrategy(network, cohort, models, features);

@@ -5,6 +5,7 @@
  */
 import type { WeightTensor } from '@fedaln/aggregation';
 import {
+  adaptBatchNorm,
   type Architecture,
   buildModel,
   namedWeights,
@@ -46,25 +47,38 @@ export class SimNetwork {
   readonly initial: WeightTensor[];
 
   /**
-   * Trains from `weights` on `cases` for `epochs` (default the local epochs) with the training seed
-   * `seed` and returns the new weights; `weights` is not changed.
+   * Trains from `weights` on `cases` with the training seed `seed` and returns the new weights;
+   * `weights` is not changed. `epochs` defaults to the local epochs; `mu` > 0 adds FedProx's
+   * proximal term towards `weights` (trainModel's `proximal` option).
    */
   async train(
     weights: readonly WeightTensor[],
     cases: readonly SimCase[],
     seed: number,
-    epochs = this.training.epochs,
+    options: { epochs?: number; mu?: number } = {},
   ): Promise<WeightTensor[]> {
     setNamedWeights(this.model, weights);
     await trainModel(
       this.model,
       { images: cases.map((c) => c.image), labels: cases.map((c) => c.label) },
       {
-        epochs,
+        epochs: options.epochs ?? this.training.epochs,
         batchSize: this.training.batchSize,
         learningRate: this.training.learningRate,
         seed,
+        ...(options.mu ? { proximal: { mu: options.mu } } : {}),
       },
+    );
+    return namedWeights(this.model);
+  }
+
+  /** `weights` with every BatchNorm layer's statistics re-estimated on a new site's images (AdaBN). */
+  async adapt(weights: readonly WeightTensor[], cases: readonly SimCase[]): Promise<WeightTensor[]> {
+    setNamedWeights(this.model, weights);
+    await adaptBatchNorm(
+      this.model,
+      cases.map((c) => c.image),
+      { batchSize: this.training.batchSize },
     );
     return namedWeights(this.model);
   }

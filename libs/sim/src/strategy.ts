@@ -4,7 +4,9 @@
  * ones, which share only weight updates.
  */
 
-export const STRATEGY_NAMES = ['central', 'local', 'fedavg'] as const;
+import { FEDADAM_DEFAULTS, type FedAdamOptions } from '@fedaln/aggregation';
+
+export const STRATEGY_NAMES = ['central', 'local', 'fedavg', 'fedprox', 'fedbn', 'fedadam'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 /** How each strategy is named in reports. */
@@ -12,10 +14,30 @@ export const STRATEGY_LABELS: Readonly<Record<StrategyName, string>> = {
   central: 'Centralised (pooled)',
   local: 'Local only',
   fedavg: 'FedAvg',
+  fedprox: 'FedProx',
+  fedbn: 'FedBN (+ AdaBN on new sites)',
+  fedadam: 'FedAdam',
 };
 
 /** Federated strategies (the ones compared with centralised and local-only training). */
-export const FEDERATED: readonly StrategyName[] = ['fedavg'];
+export const FEDERATED: readonly StrategyName[] = ['fedavg', 'fedprox', 'fedbn', 'fedadam'];
+
+/** The settings of the strategies that have some. */
+export interface StrategyOptions {
+  /** FedProx's proximal weight μ (Li et al., MLSys 2020). */
+  mu: number;
+  /** FedAdam's server learning rate, β's and τ. */
+  fedAdam: FedAdamOptions;
+}
+
+/**
+ * μ = 0.01, one of the values Li et al. tune over ({0.001, 0.01, 0.1, 1}); FedAdam's defaults are
+ * those of @fedaln/aggregation (FEDADAM_DEFAULTS).
+ */
+export const DEFAULT_STRATEGY_OPTIONS: Readonly<StrategyOptions> = Object.freeze({
+  mu: 0.01,
+  fedAdam: FEDADAM_DEFAULTS,
+});
 
 /**
  * Parses a comma-separated strategy list (`--strategies central,local,fedavg`).

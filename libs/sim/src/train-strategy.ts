@@ -3,16 +3,23 @@
  * the same for every strategy: `rounds × epochs` passes over a site's training cases.
  * - central: one model on all sites' training cases pooled, `rounds × epochs` epochs;
  * - local:   each site alone, `rounds × epochs` epochs;
- * - fedavg:  `rounds` rounds of `epochs` local epochs at every site, aggregated by {@link fedAvgRound}.
+ * - fedavg:  `rounds` rounds of `epochs` local epochs at every site, aggregated by {@link fedAvgRound};
+ * - fedprox: the same with FedProx's proximal term μ/2‖w − w_global‖² in local training;
+ * - fedadam: the same local training; the server applies the mean delta with FedAdam;
+ * - fedbn:   FedAvg of every weight but BatchNorm's, which stay at their site (FedBN); an external
+ *            site starts from the sites' case-weighted mean BatchNorm and re-estimates its
+ *            statistics on its own unlabelled images (AdaBN).
  * Training seeds follow the site client's rule (a different shuffle and augmentation each round,
  * reproducible from the run's seed and the site).
  */
 import type { WeightTensor } from '@fedaln/aggregation';
+import { isBatchNormWeightName } from '@fedaln/model';
 import { deriveSeed } from '@fedaln/site-data';
-import { fedAvgRound } from './fedavg-round';
+import { FedAdamServer } from './fedadam-server';
+import { fedAvgDelta, fedAvgRound, type LocalResult, pickTensors } from './fedavg-round';
 import type { ExternalSite, SimSite } from './sim-cohort';
 import type { SimNetwork } from './sim-network';
-import type { StrategyName } from './strategy';
+import { DEFAULT_STRATEGY_OPTIONS, type StrategyName, type StrategyOptions } from './strategy';
 
 /**
  * Sites that share one model (and so one recalibration and one combined model): all training sites
@@ -37,6 +44,8 @@ export interface StrategyRun {
   rounds: number;
   /** The run's seed: training streams derive from it. */
   seed: number;
+  /** Default {@link DEFAULT_STRATEGY_OPTIONS}. */
+  options?: StrategyOptions;
   /** Progress lines (e.g. to stderr); optional. */
   log?: (line: string) => void;
 }
@@ -48,12 +57,79 @@ const CENTRAL_STREAM = 0xce;
 export const siteTrainingSeed = (seed: number, siteIndex: number, round: number): number =>
   deriveSeed(seed, siteIndex, round);
 
+const allSites = (n: number): number[] => Array.from({ length: n }, (_, k) => k);
+
 const shared = (weights: WeightTensor[], sites: number): StrategyModels => ({
-  site: Array.from({ length: sites }, () => weights),
-  groups: [
-    { name: 'global', sites: Array.from({ length: sites }, (_, k) => k), external: async () => weights },
-  ],
+  site: allSites(sites).map(() => weights),
+  groups: [{ name: 'global', sites: allSites(sites), external: async () => weights }],
 });
+
+/** Federated rounds with a shared model: FedAvg, FedProx and FedAdam. */
+async function sharedRounds(
+  name: 'fedavg' | 'fedprox' | 'fedadam',
+  network: SimNetwork,
+  sites: readonly SimSite[],
+  run: StrategyRun,
+  options: StrategyOptions,
+): Promise<StrategyModels> {
+  const server = name === 'fedadam' ? new FedAdamServer(options.fedAdam) : null;
+  const mu = name === 'fedprox' ? options.mu : 0;
+  let global: WeightTensor[] = network.initial;
+  for (let round = 1; round <= run.rounds; round++) {
+    run.log?.(`${name}: round ${round}/${run.rounds}`);
+    const results: LocalResult[] = [];
+    for (const [k, s] of sites.entries()) {
+      const weights = await network.train(global, s.train, siteTrainingSeed(run.seed, k, round), { mu });
+      results.push({ weights, nTrain: s.train.length });
+    }
+    global = server ? server.step(global, fedAvgDelta(global, results)) : fedAvgRound(global, results);
+  }
+  return shared(global, sites.length);
+}
+
+/** FedBN: BatchNorm weights stay at their site; new sites adapt the mean BatchNorm by AdaBN. */
+async function fedBnRounds(
+  network: SimNetwork,
+  sites: readonly SimSite[],
+  run: StrategyRun,
+): Promise<StrategyModels> {
+  const isShared = (t: { name: string }): boolean => !isBatchNormWeightName(t.name);
+  let global = network.initial.filter(isShared);
+  let site: WeightTensor[][] = sites.map(() => network.initial);
+  for (let round = 1; round <= run.rounds; round++) {
+    run.log?.(`fedbn: round ${round}/${run.rounds}`);
+    const results: LocalResult[] = [];
+    for (const [k, s] of sites.entries()) {
+      const start = withShared(site[k]!, global);
+      const weights = await network.train(start, s.train, siteTrainingSeed(run.seed, k, round));
+      results.push({ weights, nTrain: s.train.length });
+    }
+    global = fedAvgRound(global, results);
+    site = results.map((r) => withShared(r.weights as WeightTensor[], global));
+  }
+  const bnLayout = network.initial.filter((t) => !isShared(t));
+  const meanBn = fedAvgRound(
+    pickTensors(network.initial, bnLayout),
+    site.map((weights, k) => ({ weights, nTrain: sites[k]!.train.length })),
+  );
+  const forNewSite = withShared(withShared(network.initial, global), meanBn);
+  return {
+    site,
+    groups: [
+      {
+        name: 'global + AdaBN',
+        sites: allSites(sites.length),
+        external: (ext) => network.adapt(forNewSite, ext.cases),
+      },
+    ],
+  };
+}
+
+/** `weights` with the tensors of `replacement` (by name) swapped in. */
+function withShared(weights: readonly WeightTensor[], replacement: readonly WeightTensor[]): WeightTensor[] {
+  const byName = new Map(replacement.map((t) => [t.name, t]));
+  return weights.map((t) => byName.get(t.name) ?? t);
+}
 
 /**
  * @example const models = await trainStrategy('fedavg', network, cohort.sites, { rounds: 5, seed: 1 });
@@ -64,26 +140,21 @@ export async function trainStrategy(
   sites: readonly SimSite[],
   run: StrategyRun,
 ): Promise<StrategyModels> {
-  const totalEpochs = run.rounds * network.training.epochs;
-  const log = run.log ?? (() => undefined);
+  const epochs = run.rounds * network.training.epochs;
+  const options = run.options ?? DEFAULT_STRATEGY_OPTIONS;
   switch (name) {
     case 'central': {
       const pooled = sites.flatMap((s) => s.train);
-      log(`central: ${pooled.length} pooled cases, ${totalEpochs} epochs`);
-      const weights = await network.train(
-        network.initial,
-        pooled,
-        deriveSeed(run.seed, CENTRAL_STREAM),
-        totalEpochs,
-      );
-      return shared(weights, sites.length);
+      run.log?.(`central: ${pooled.length} pooled cases, ${epochs} epochs`);
+      const seed = deriveSeed(run.seed, CENTRAL_STREAM);
+      return shared(await network.train(network.initial, pooled, seed, { epochs }), sites.length);
     }
     case 'local': {
       const local: WeightTensor[][] = [];
       for (const [k, s] of sites.entries()) {
-        log(`local: ${s.name}, ${s.train.length} cases, ${totalEpochs} epochs`);
+        run.log?.(`local: ${s.name}, ${s.train.length} cases, ${epochs} epochs`);
         local.push(
-          await network.train(network.initial, s.train, siteTrainingSeed(run.seed, k, 0), totalEpochs),
+          await network.train(network.initial, s.train, siteTrainingSeed(run.seed, k, 0), { epochs }),
         );
       }
       return {
@@ -95,18 +166,11 @@ export async function trainStrategy(
         })),
       };
     }
-    case 'fedavg': {
-      let global: WeightTensor[] = network.initial;
-      for (let round = 1; round <= run.rounds; round++) {
-        log(`fedavg: round ${round}/${run.rounds}`);
-        const results = [];
-        for (const [k, s] of sites.entries()) {
-          const weights = await network.train(global, s.train, siteTrainingSeed(run.seed, k, round));
-          results.push({ weights, nTrain: s.train.length });
-        }
-        global = fedAvgRound(global, results);
-      }
-      return shared(global, sites.length);
-    }
+    case 'fedavg':
+    case 'fedprox':
+    case 'fedadam':
+      return sharedRounds(name, network, sites, run, options);
+    case 'fedbn':
+      return fedBnRounds(network, sites, run);
   }
 }

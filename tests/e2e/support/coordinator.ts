@@ -2,9 +2,9 @@
  * Runs the built coordinator (`node apps/coordinator/bin/fedaln-coordinator.js serve`) for the
  * round e2e tests, on a fixed port so sites reach it again after a SIGKILL and restart.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { startNode, type Started } from './processes';
 
 export const BIN = path.join(__dirname, '../../../apps/coordinator/bin/fedaln-coordinator.js');
 
@@ -20,8 +20,7 @@ export function freePort(): Promise<number> {
 }
 
 export class Coordinator {
-  private child: ChildProcess | null = null;
-  private out = '';
+  private proc: Started | null = null;
 
   constructor(
     readonly port: number,
@@ -36,49 +35,41 @@ export class Coordinator {
   }
 
   get pid(): number {
-    if (this.child?.pid === undefined) throw new Error('the coordinator is not running');
-    return this.child.pid;
+    if (!this.proc || this.proc.exited()) throw new Error('the coordinator is not running');
+    return this.proc.pid;
   }
 
   /** Everything the current process logged (JSON lines). */
   get log(): string {
-    return this.out;
+    return this.proc?.out() ?? '';
   }
 
-  async start(timeoutMs = 60_000): Promise<void> {
-    const child = spawn(
-      process.execPath,
-      [BIN, 'serve', '--port', String(this.port), '--data-dir', this.dataDir, ...this.args],
-      {
-        env: { ...process.env, LOG_LEVEL: 'info', ...this.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+  /** The current process (processes.ts), e.g. to await its exit after a crash point. */
+  get process(): Started | null {
+    return this.proc;
+  }
+
+  /**
+   * Starts `serve` and resolves once it logs that it listens. `env` is added to the constructor's
+   * for this start only (a crash point, say).
+   */
+  async start(timeoutMs = 180_000, env: NodeJS.ProcessEnv = {}): Promise<void> {
+    this.proc = startNode(
+      BIN,
+      ['serve', '--port', String(this.port), '--data-dir', this.dataDir, ...this.args],
+      { env: { ...process.env, LOG_LEVEL: 'info', ...this.env, ...env }, name: 'coordinator' },
     );
-    this.child = child;
-    this.out = '';
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout?.on('data', (d: Buffer) => (this.out += d.toString()));
-    await this.waitForLog('"msg":"listening"', timeoutMs).catch((e: Error) => {
-      throw new Error(`${e.message}\n${this.out}\n${err}`);
-    });
+    await this.proc.waitForOutput('"msg":"listening"', timeoutMs, 'out');
   }
 
-  /** Resolves when a log line contains `text` (checked every 25 ms). */
-  async waitForLog(text: string, timeoutMs = 60_000): Promise<void> {
-    for (const end = Date.now() + timeoutMs; !this.out.includes(text);) {
-      if (this.child?.exitCode !== null) throw new Error(`coordinator exited before logging ${text}`);
-      if (Date.now() > end) throw new Error(`coordinator did not log ${text} within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+  /** Resolves when a log line contains `text`; rejects if the process exits first. */
+  waitForLog(text: string, timeoutMs = 60_000): Promise<void> {
+    if (!this.proc) throw new Error('the coordinator was never started');
+    return this.proc.waitForOutput(text, timeoutMs, 'out');
   }
 
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill(signal);
-    await exited;
+    await this.proc?.kill(signal);
   }
 }
 
