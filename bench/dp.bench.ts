@@ -40,6 +40,8 @@ const SIZE = 32;
 const SEED = 11;
 const SITES = [1, 2, 3];
 const DELTA = 1e-5;
+// Phantom generator v1, pinned: the README figures are for it (a later default would change them).
+const PHANTOM = 1;
 
 function toInput(gray: Uint8Array): Float32Array {
   const rgb = new Uint8Array(gray.length * 3);
@@ -49,7 +51,7 @@ function toInput(gray: Uint8Array): Float32Array {
 const build = () => buildModel({ arch: 'densenet-tiny', inputSize: SIZE, head: 'binary', seed: 7 });
 
 function siteData(k: number) {
-  const site = generateSite(siteProfile(k, SEED), cases, SIZE);
+  const site = generateSite(siteProfile(k, SEED, PHANTOM), cases, SIZE);
   return { images: site.map((c) => toInput(c.pixels)), labels: site.map((c) => c.label) };
 }
 
@@ -81,7 +83,7 @@ async function federation(arm: 'plain' | 'dp' | 'clip-only', init: WeightTensor[
     fedavg.close();
   }
   const seconds = (performance.now() - started) / 1000;
-  const test = SITES.flatMap((k) => generateSite(siteProfile(k, SEED + 1000), 80, SIZE));
+  const test = SITES.flatMap((k) => generateSite(siteProfile(k, SEED + 1000, PHANTOM), 80, SIZE));
   const model = build();
   setNamedWeights(model, global);
   const p = await predictProbabilities(

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { dpSgdEpsilon } from '@fedaln/privacy';
+import { decodeBlob } from '@fedaln/protocol';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -138,6 +139,47 @@ describe('a DP-SGD study', () => {
     expect(spent.map((e) => e.studyId)).toEqual([studyId]);
     expect(spent[0]!.reason).toBe(
       `round 3 refused: it would take ε from ${epsilonAt(2 * STEPS).toFixed(3)} to ${epsilonAt(3 * STEPS).toFixed(3)}, above dp.max_epsilon ${maxEpsilon} at δ 0.00001`,
+    );
+
+    // DP-SGD ran at the sites: it leaves BatchNorm untrained and its statistics as they were, so every
+    // BatchNorm tensor of the round-2 global equals the initial model's (plain training changes them).
+    const model = async (version: number) => {
+      const res = await fetch(`${coordinator.baseUrl}/api/studies/${studyId}/models/${version}`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
+      expect(res.status).toBe(200);
+      return decodeBlob(new Uint8Array(await res.arrayBuffer()));
+    };
+    const [initial, second] = [await model(0), await model(2)];
+    const batchNorm = initial.filter((t) => /(^|_)bn\//.test(t.name));
+    expect(batchNorm.length).toBeGreaterThan(0);
+    for (const t of batchNorm)
+      expect({
+        name: t.name,
+        same: second.find((u) => u.name === t.name)!.values.every((v, i) => v === t.values[i]),
+      }).toEqual({ name: t.name, same: true });
+    expect(initial.some((t, i) => second[i]!.values.some((v, j) => v !== t.values[j]))).toBe(true);
+
+    // The release of round 2: its model card prints the ε the release cost (phantom AUCs may fail the
+    // policy, so the lead overrides with a reason when asked to).
+    const url = `/api/studies/${studyId}/releases`;
+    let made = await api('POST', url, { round: 2 });
+    if (made.status !== 201)
+      made = await api('POST', url, { round: 2, override_reason: 'dp e2e: phantom data, checking the card' });
+    expect(made.status).toBe(201);
+    const card = await api('GET', `/api/releases/${String(made.json.version)}/card.json`);
+    expect(card.json.privacy).toMatchObject({
+      epsilon: rounds[1]!.privacy.epsilon,
+      steps: 2 * STEPS,
+      noise_added: true,
+      noise_multiplier: SIGMA,
+      sampling_rate: Q,
+    });
+    const html = await fetch(`${coordinator.baseUrl}/api/releases/${String(made.json.version)}/card.html`, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    expect(await html.text()).toContain(
+      `<strong>ε = ${(rounds[1]!.privacy.epsilon as number).toFixed(3)}</strong> at δ = 0.00001`,
     );
   });
 });

@@ -4,6 +4,7 @@
  */
 import { UsageError } from '@fedaln/cli-flags';
 import { parseCommand, USAGE } from './cli/parse-command';
+import { adaptCommand } from './commands/adapt-command';
 import { evaluateCommand } from './commands/evaluate-command';
 import { inspectDataCommand } from './commands/inspect-data-command';
 import { predictCommand } from './commands/predict-command';
@@ -28,6 +29,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return predictCommand(cmd, log);
     case 'evaluate':
       return evaluateCommand(cmd, log);
+    case 'adapt':
+      return adaptCommand(cmd, log);
     case 'inspect-data':
       return inspectDataCommand(cmd, (line) => process.stdout.write(`${line}\n`), log);
   }

@@ -60,8 +60,25 @@ export interface EvaluateCommand {
   workDir: string;
   allowUnsigned: boolean;
 }
+/** `fedaln-site adapt`: AdaBN of a model folder on a new site's unlabelled images (README "Strategies"). */
+export interface AdaptCommand {
+  command: 'adapt';
+  model: string;
+  /** A folder of the new site's images (PNG, JPEG or DICOM); labels are neither needed nor read. */
+  data: string;
+  out: string;
+  batch: number;
+  workDir: string;
+  allowUnsigned: boolean;
+}
 export type Command =
-  RunCommand | PullCommand | PredictCommand | EvaluateCommand | InspectDataCommand | { command: 'help' };
+  | RunCommand
+  | PullCommand
+  | PredictCommand
+  | EvaluateCommand
+  | AdaptCommand
+  | InspectDataCommand
+  | { command: 'help' };
 
 export const USAGE = `fedaln-site — the FedALN site client
 
@@ -72,9 +89,14 @@ ${PULL_USAGE}
   fedaln-site predict --model DIR IMAGE... [--out preds.csv] [--batch 16] [--work-dir DIR] [--allow-unsigned]
   fedaln-site evaluate --model DIR --data DIR [--split test|train|all] [--json] [--seed 1] [--batch 16]
                        [--work-dir DIR] [--allow-unsigned]
+  fedaln-site adapt --model DIR --data IMAGES_DIR --out DIR [--batch 16] [--work-dir DIR] [--allow-unsigned]
 ${INSPECT_DATA_USAGE}
 
 ${INSPECT_DATA_EXIT}
+
+adapt (AdaBN) re-estimates every BatchNorm layer's statistics on a new site's unlabelled images (all
+PNG/JPEG/DICOM files of IMAGES_DIR) and writes the adapted model to --out (a new folder); the adapted
+folder is no longer the signed release, so predict takes it with --allow-unsigned.
 
 predict and evaluate use only a model pulled from a signed release (its manifest verified against the
 coordinator key pinned in --work-dir); --allow-unsigned uses any model folder, with a warning.
@@ -214,11 +236,30 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
         allowUnsigned: flags['allow-unsigned'],
       };
     }
+    case 'adapt': {
+      const { flags } = parseCommandFlags('adapt', rest, {
+        model: { kind: 'string', required: true, hint: 'models/latest' },
+        data: { kind: 'string', required: true, hint: '/data/new-site-images' },
+        out: { kind: 'string', required: true, hint: 'models/adapted' },
+        batch: batchFlag,
+        'work-dir': workDirFlag,
+        'allow-unsigned': { kind: 'switch' },
+      });
+      return {
+        command: 'adapt',
+        model: flags.model,
+        data: flags.data,
+        out: flags.out,
+        batch: flags.batch,
+        workDir: flags['work-dir'],
+        allowUnsigned: flags['allow-unsigned'],
+      };
+    }
     case 'inspect-data':
       return parseInspectData(rest);
     default:
       throw new UsageError(
-        `fedaln-site: unknown command "${name}"; expected run, pull, predict, evaluate or inspect-data`,
+        `fedaln-site: unknown command "${name}"; expected run, pull, predict, evaluate, adapt or inspect-data`,
       );
   }
 }
