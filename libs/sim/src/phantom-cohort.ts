@@ -74,7 +74,9 @@ export function phantomCohort(o: PhantomCohortOptions): SimCohort {
   const externalSeed = o.seed + EXTERNAL_SEED_OFFSET;
   const external: ExternalSite[] = Array.from({ length: o.externalSites }, (_, k) => ({
     name: `new-site${k + 1}`,
-    cases: phantomSite(k + 1, externalSeed, o.externalCasesPerSite, o.inputSize, version).map((c) => c.simCase),
+    cases: phantomSite(k + 1, externalSeed, o.externalCasesPerSite, o.inputSize, version).map(
+      (c) => c.simCase,
+    ),
   }));
   return { sites, external };
 }
