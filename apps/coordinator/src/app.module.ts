@@ -110,6 +110,8 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
     @Inject(MonitorGateway) private readonly monitor: MonitorGateway,
     @Inject(RoundRecovery) private readonly recovery: RoundRecovery,
     @Inject(UploadIntake) private readonly uploads: UploadIntake,
+    @Inject(BlobStore) private readonly blobs: BlobStore,
+    @Inject(APP_LOGGER) private readonly logger: AppLogger,
   ) {}
 
   static forRoot(parts: CoordinatorParts): DynamicModule {
@@ -358,8 +360,15 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
     this.changes.subscribe((c) => this.uploads.onChange(c));
   }
 
-  /** Rebuilds the rounds in flight, then drops the spools of rounds that are over, before the server accepts connections. */
+  /**
+   * Before the server accepts connections: removes the blob temporaries a crash left mid-write
+   * (first, while nothing writes: recovery may restart an aggregation), rebuilds the rounds in
+   * flight, then drops the spools of rounds that are over.
+   */
   async onApplicationBootstrap(): Promise<void> {
+    const orphans = await this.blobs.removeTemporaries();
+    if (orphans.length > 0)
+      this.logger.warn({ files: orphans }, 'removed blob temporaries a crash left behind');
     await this.recovery.recover();
     await this.uploads.removeStaleSpools();
   }

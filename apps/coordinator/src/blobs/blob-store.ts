@@ -38,7 +38,19 @@ export abstract class BlobStore {
    * chunks), or null when absent. The store never rewrites a blob's file in place.
    */
   abstract localFile(sha256: string): Promise<string | null>;
+  /**
+   * Removes the temporary files a crash left mid-write (a blob's bytes are written to a temporary,
+   * fsynced, then renamed into place, so a SIGKILL between the two leaves the temporary behind, never
+   * a partial blob). Only safe while nothing writes to the store: the coordinator calls it at boot,
+   * before recovery restarts an aggregation. Resolves the files removed.
+   */
+  abstract removeTemporaries(): Promise<string[]>;
 }
+
+/** A temporary of {@link FileBlobStore}: `.incoming.<random>.tmp` at the root, `.<sha256>.<random>.tmp` in a fan-out folder. */
+const TEMPORARY = /^\.(incoming|[0-9a-f]{64})\.[0-9a-f]{12}\.tmp$/;
+/** A fan-out folder: the first two hex digits of the sha256s it holds. */
+const FAN_OUT = /^[0-9a-f]{2}$/;
 
 /**
  * Files under `<data-dir>/blobs/ab/abcdef…`. A blob is written to a temporary file, fsynced, then
@@ -139,6 +151,27 @@ export class FileBlobStore extends BlobStore {
     } finally {
       await dirHandle.close();
     }
+  }
+
+  async removeTemporaries(): Promise<string[]> {
+    const removed: string[] = [];
+    const sweep = async (dir: string) => {
+      const names = await fs.promises.readdir(dir).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return [] as string[];
+        throw e;
+      });
+      for (const name of names) {
+        if (!TEMPORARY.test(name)) continue;
+        const file = path.join(dir, name);
+        await fs.promises.rm(file, { force: true });
+        removed.push(file);
+      }
+      return names;
+    };
+    for (const name of await sweep(this.root)) {
+      if (FAN_OUT.test(name)) await sweep(path.join(this.root, name));
+    }
+    return removed;
   }
 
   async has(sha256: string): Promise<boolean> {
