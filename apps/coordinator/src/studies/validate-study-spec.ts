@@ -1,12 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import {
-  DEFAULT_VALIDATION_FRACTION,
-  type FieldError,
-  type RobustnessSpec,
-  type StrategySpec,
-  type StudySpec,
-} from '../domain/study-spec';
+import type { FieldError, RobustnessSpec, StrategySpec, StudySpec } from '../domain/study-spec';
 import { noiseForEpsilon } from '@fedaln/privacy';
 import { dpStepsPerRound, studyPrivacyBudget } from '../domain/study-privacy-budget';
 import { type RobustnessDto, type StrategyDto, StudySpecDto } from './study-spec.dto';
@@ -188,7 +182,6 @@ export function studySpecFromDto(dto: StudySpecDto): StudySpec {
           },
         }),
     ...(dto.strategy === undefined ? {} : { strategy: strategyFromDto(dto.strategy) }),
-    validation_fraction: dto.validation_fraction ?? DEFAULT_VALIDATION_FRACTION,
   };
 }
 
