@@ -243,7 +243,10 @@ describe('screeningVerdicts', () => {
       [3.646, 20.899, 0.896],
     ].map(([trained, whole, cosine]) => ({
       norm: whole as number,
-      tensorNorms: Float64Array.of(trained as number, Math.sqrt((whole as number) ** 2 - (trained as number) ** 2)),
+      tensorNorms: Float64Array.of(
+        trained as number,
+        Math.sqrt((whole as number) ** 2 - (trained as number) ** 2),
+      ),
       cosine: cosine as number,
       centreNorm: 1,
       nonFinite: null,
@@ -268,7 +271,9 @@ describe('screeningVerdicts', () => {
     // median trained norm 3.739 × 3 / 37.713
     expect(v[3]?.scale).toBeCloseTo((3.739 * 3) / 37.713, 6);
     expect(v[3]?.trainedNorm).toBeCloseTo(37.713, 6);
-    expect(v[3]?.reason).toMatch(/norm of its trained tensors 37\.71 is 10\.1× the round's median 3\.739.*scaled by 0\.2974/);
+    expect(v[3]?.reason).toMatch(
+      /norm of its trained tensors 37\.71 is 10\.1× the round's median 3\.739.*scaled by 0\.2974/,
+    );
     expect(v[0]?.trainedNorm).toBeCloseTo(3.597, 6);
   });
 

@@ -134,7 +134,15 @@ export function screeningVerdicts(
     const cosineZ = useCosine ? (s.cosine - medianCos) / cosSpread : null;
     const outlier = cosineZ !== null && (cosineZ < COSINE_OUTLIER_Z || normZ > NORM_OUTLIER_Z);
     const trained = groupClip?.trained(s) ?? null;
-    const base = { norm: s.norm, normZ, cosine, cosineZ, clipBound, worstTensor, trainedNorm: trained?.norm ?? null };
+    const base = {
+      norm: s.norm,
+      normZ,
+      cosine,
+      cosineZ,
+      clipBound,
+      worstTensor,
+      trainedNorm: trained?.norm ?? null,
+    };
     if (s.nonFinite !== null) {
       const { tensor, index, value } = s.nonFinite;
       return {
