@@ -19,16 +19,18 @@ for (const group of ['libs', 'apps']) {
 const common = { rootDir: __dirname, testEnvironment: 'node', transform, moduleNameMapper };
 
 const tier = (displayName, testMatch, extra = {}) => ({ ...common, displayName, testMatch, ...extra });
+// Tiers whose tests call real HTTP servers: one connection per fetch (see the setup file's comment).
+const http = { setupFiles: ['<rootDir>/tests/support/one-connection-per-request.ts'] };
 
 module.exports = {
   testTimeout: 30_000,
   projects: [
     tier('unit', ['<rootDir>/libs/*/src/**/*.spec.ts', '<rootDir>/apps/*/src/**/*.spec.ts']),
     tier('medium', ['<rootDir>/tests/medium/**/*.spec.ts']),
-    tier('e2e', ['<rootDir>/tests/e2e/**/*.spec.ts']),
-    tier('adversarial', ['<rootDir>/tests/adversarial/**/*.spec.ts']),
+    tier('e2e', ['<rootDir>/tests/e2e/**/*.spec.ts'], http),
+    tier('adversarial', ['<rootDir>/tests/adversarial/**/*.spec.ts'], http),
     tier('slow', ['<rootDir>/tests/slow/**/*.spec.ts']),
-    tier('browser', ['<rootDir>/tests/browser/**/*.spec.ts']),
+    tier('browser', ['<rootDir>/tests/browser/**/*.spec.ts'], http),
     tier('fuzz', ['<rootDir>/tests/fuzz/**/*.spec.ts']),
   ],
 };

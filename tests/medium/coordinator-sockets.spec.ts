@@ -24,6 +24,7 @@ import {
 } from '@fedaln/protocol';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as nodeModule from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -204,6 +205,25 @@ describe.each(databaseTargets())('coordinator sockets on %s (createApp in proces
     await app?.close();
     await db?.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps idle HTTP connections for a minute and says so (Keep-Alive: timeout=65), not Node\'s 5 s', async () => {
+    // A keep-alive client reads this hint; the default 5 s let a loaded fetch client reuse a
+    // connection the server had just closed (listen-config.ts, HTTP_KEEP_ALIVE_TIMEOUT_MS).
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      const header = await new Promise<string | undefined>((resolve, reject) => {
+        http
+          .get(`${baseUrl}/metrics`, { agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.headers['keep-alive']));
+          })
+          .on('error', reject);
+      });
+      expect(header).toBe('timeout=65');
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('refuses a bad enrolment token at the handshake', async () => {

@@ -6,7 +6,7 @@ import { AppModule, type CoordinatorParts } from './app.module';
 import { AdminAuthService } from './auth/admin-auth.service';
 import type { AppConfig } from './config/app-config';
 import { armCrashPoint } from './config/crash-point';
-import { httpsOptions, proxyWarning } from './config/listen-config';
+import { HTTP_KEEP_ALIVE_TIMEOUT_MS, httpsOptions, proxyWarning } from './config/listen-config';
 import { mountDashboard } from './dashboard/mount-dashboard';
 import { DomainErrorFilter } from './http/domain-error.filter';
 import { STUDY_VALIDATION } from './studies/validate-study-spec';
@@ -101,6 +101,10 @@ export async function createApp(parts: CoordinatorParts): Promise<NestExpressApp
     logger: new PinoNestLogger(parts.logger),
     ...(tls && { httpsOptions: httpsOptions(tls) }),
   });
+  const server = app.getHttpServer();
+  server.keepAliveTimeout = HTTP_KEEP_ALIVE_TIMEOUT_MS;
+  // Above the idle timeout, as Node asks, so a slow client's headers are not cut at the old 60 s.
+  server.headersTimeout = HTTP_KEEP_ALIVE_TIMEOUT_MS + 1_000;
   app.use(requestLogging(parts.logger));
   mountDashboard(app);
   // Validates REST bodies, queries and params. It also runs on gateway message bodies, which are

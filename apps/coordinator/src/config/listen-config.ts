@@ -149,6 +149,16 @@ export function proxyWarning(listen: ListenConfig, trustedProxies: readonly stri
   );
 }
 
+/**
+ * How long the coordinator keeps an idle keep-alive HTTP connection open. Node's default (5 s) sits
+ * only 1 s above what a fetch (undici) client assumes from the `Keep-Alive: timeout=5` hint, so a
+ * loaded client whose timers run a second late sends its next request on a connection the server
+ * has just closed ("fetch failed … other side closed", seen from a test client under load). A
+ * minute, as common proxies and load balancers use, keeps a site's pull and the lead's REST calls on
+ * one connection and makes that race rare; `server.close()` still closes idle connections at once.
+ */
+export const HTTP_KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 /** The options `https.createServer` takes for `files`. */
 export function httpsOptions(files: TlsFiles): SecureContextOptions {
   return { cert: files.cert, key: files.key };
