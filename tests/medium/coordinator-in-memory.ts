@@ -357,6 +357,9 @@ export class EmptyBlobStore extends BlobStore {
   async localFile(): Promise<string | null> {
     return null;
   }
+  async removeUnreferenced(): Promise<string[]> {
+    return [];
+  }
   async removeTemporaries(): Promise<string[]> {
     return [];
   }

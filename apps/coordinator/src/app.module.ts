@@ -21,6 +21,8 @@ import { BearerAuth } from './auth/bearer-auth';
 import { SiteAuthService } from './auth/site-auth.service';
 import { SiteStanding } from './auth/site-standing';
 import { BlobCache } from './blobs/blob-cache';
+import { BlobReferences } from './blobs/blob-references';
+import { BlobRetention } from './blobs/blob-retention';
 import { BlobStore } from './blobs/blob-store';
 import { ModelDownloads } from './blobs/model-downloads';
 import { AppConfig } from './config/app-config';
@@ -110,8 +112,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
     @Inject(MonitorGateway) private readonly monitor: MonitorGateway,
     @Inject(RoundRecovery) private readonly recovery: RoundRecovery,
     @Inject(UploadIntake) private readonly uploads: UploadIntake,
-    @Inject(BlobStore) private readonly blobs: BlobStore,
-    @Inject(APP_LOGGER) private readonly logger: AppLogger,
+    @Inject(BlobRetention) private readonly retention: BlobRetention,
   ) {}
 
   static forRoot(parts: CoordinatorParts): DynamicModule {
@@ -212,6 +213,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         ),
         // blobs/, uploads/, aggregation/
         factory(BlobCache, [BlobStore], (b) => new BlobCache(b)),
+        factory(BlobRetention, [BlobStore, BlobReferences], (b, r) => new BlobRetention(b, r, logger)),
         factory(
           ModelDownloads,
           [StudyRepository, RoundRepository, GlobalModelRepository, BlobCache],
@@ -358,17 +360,16 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
     this.changes.subscribe((c) => this.aggregation.onChange(c));
     this.changes.subscribe((c) => this.monitor.onChange(c));
     this.changes.subscribe((c) => this.uploads.onChange(c));
+    this.changes.subscribe((c) => this.retention.onChange(c));
   }
 
   /**
-   * Before the server accepts connections: removes the blob temporaries a crash left mid-write
-   * (first, while nothing writes: recovery may restart an aggregation), rebuilds the rounds in
-   * flight, then drops the spools of rounds that are over.
+   * Before the server accepts connections: sweeps the blob store (a crash's temporaries and
+   * unreferenced blobs; first, while nothing writes: recovery may restart an aggregation), rebuilds
+   * the rounds in flight, then drops the spools of rounds that are over.
    */
   async onApplicationBootstrap(): Promise<void> {
-    const orphans = await this.blobs.removeTemporaries();
-    if (orphans.length > 0)
-      this.logger.warn({ files: orphans }, 'removed blob temporaries a crash left behind');
+    await this.retention.atBoot();
     await this.recovery.recover();
     await this.uploads.removeStaleSpools();
   }

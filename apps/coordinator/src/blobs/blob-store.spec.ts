@@ -104,3 +104,23 @@ describe('FileBlobStore', () => {
     await expect(new FileBlobStore(path.join(root3, 'absent')).removeTemporaries()).resolves.toEqual([]);
   });
 });
+
+describe('FileBlobStore retention primitives', () => {
+  it('removes unreferenced blobs, but not one this process stored again since the cut-off', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-blobs-sweep-'));
+    const before = new FileBlobStore(root); // a previous process
+    const kept = await before.put(Buffer.from('referenced'));
+    const old = await before.put(Buffer.from('unreferenced'));
+    const again = await before.put(Buffer.from('stored again'));
+    const store = new FileBlobStore(root);
+    const cutOff = Date.now();
+    await store.put(Buffer.from('stored again')); // already there: noted as written, not rewritten
+    const removed = await store.removeUnreferenced((sha) => sha === kept.sha256, cutOff);
+    expect(removed).toEqual([old.sha256]);
+    await expect(store.has(again.sha256)).resolves.toBe(true);
+    await expect(store.removeUnreferenced((sha) => sha === kept.sha256, Date.now() + 1)).resolves.toEqual([
+      again.sha256,
+    ]);
+    await expect(store.has(kept.sha256)).resolves.toBe(true);
+  });
+});
