@@ -146,7 +146,7 @@ describe('phantom v2: features are drawn to be seen at 64 px', () => {
     const sd = (at: typeof site, h: number) =>
       avg(CASES.map((c) => region({ ...base, sizeMm: 22, heterogeneity: h }, c, inside, at).sd));
     expect(sd(v2, 2) - sd(v2, -2)).toBeGreaterThan(sd(site, 2) - sd(site, -2));
-    // Measured: v1 12.4, v2 21.2 (before the v2 re-render, whose mass was clipped to black: 12-ish).
+    // Measured: v1 12.4, v2 21.2 (before the v2 re-render, whose mass was clipped to black, this test asked > 12).
     expect(sd(v2, 2) - sd(v2, -2)).toBeGreaterThan(17);
   });
 
