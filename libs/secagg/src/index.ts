@@ -1,5 +1,13 @@
 export { SecAggError, type SecAggErrorCode } from './secagg-error';
-export { P521, P521_BYTES, shamirCombine, shamirSplit, type ShamirShare } from './shamir';
+export {
+  bytesToElement,
+  elementToBytes,
+  P521,
+  P521_BYTES,
+  shamirCombine,
+  shamirSplit,
+  type ShamirShare,
+} from './shamir';
 export { decodeSigned, encodeSigned, RING_BITS, RING_BYTES } from './ring';
 export { RingKernel } from './ring-kernel';
 export { maskRange } from './mask-stream';
@@ -7,6 +15,7 @@ export { agreedKey, newKeyPair, publicKeyOf, type RawKeyPair } from './key-agree
 export {
   checkGridInput,
   gridLayout,
+  gridMean,
   gridTerms,
   nearestEven,
   tensorOffsets,

@@ -1,5 +1,6 @@
 import type { HelloPayload, TaskPayload } from '@fedaln/protocol';
 import type { FeatureStatsCall } from '../evaluation/feature-model';
+import type { SecAggChannel } from '../secure-aggregation/secagg-channel';
 
 /** A connected site as the coordinator sees it: how to reach it and what it said in `hello`. */
 export interface SiteSession {
@@ -8,6 +9,8 @@ export interface SiteSession {
   hello: HelloPayload | null;
   /** Asks the site for its four-feature sufficient statistics (`features:stats`). */
   readonly featureStats?: FeatureStatsCall;
+  /** The `secagg:*` rounds of secure aggregation with this site. */
+  readonly secagg?: SecAggChannel;
 }
 
 /**
