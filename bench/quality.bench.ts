@@ -1,10 +1,13 @@
-// `npm run bench -- quality [--json] [--rounds 4] [--epochs 2] [--seeds 1,2] [--cases 324]
-// [--sites 3] [--external-cases 300] [--strategies central,local,fedavg,fedprox,fedbn,fedadam]
-// [--primary fedavg]`: issue 15's acceptance run. fedaln-sim's harness (libs/sim) on phantom data
-// generated in process: 3 sites × 324 cases (the seed study's size, 8:2 split, a fifth of each
-// site's training cases held out for recalibration and the combined model), densenet-tiny at 64 px
-// (the demo's), every strategy with the same budget of rounds × epochs, two seeds, and 3 × 300
-// cases of new phantom sites (seed + 1000) that never trained. Prints, per strategy, the external
+// `npm run bench -- quality [--json] [--phantom-version 2] [--parallel 2] [--rounds 4] [--epochs 1]
+// [--seeds 1,2] [--cases 324] [--sites 3] [--external-cases 300]
+// [--strategies central,local,fedavg,fedprox,fedbn,fedadam] [--primary fedavg]`: issue 15's acceptance
+// run. fedaln-sim's harness (libs/sim) on phantom data generated in process (generator version 2, the
+// seed's regime, unless --phantom-version 1): 3 sites × 324 cases (the seed study's size, 8:2 split, a
+// fifth of each site's training cases held out for recalibration and the combined model),
+// densenet-tiny at 64 px (the demo's), every strategy with the same budget of rounds × epochs, two
+// seeds, and 3 × 300 = 900 cases of new phantom sites (seed + 1000) that never trained. With
+// `--parallel P` (default 2) up to P seeds run at once, each in its own child process (this script
+// with `--worker-out FILE`; one seed's SimReport JSON). Prints, per strategy, the external
 // AUC with its DeLong CI per seed, and the targets checked on the `--primary` federated strategy
 // (also given for every federated strategy):
 //   ratio_fed_vs_central     mean external AUC / centralised's      ≥ 0.98
@@ -13,20 +16,29 @@
 //   combined_minus_features  [DL logit + features] vs features       ≥ 0.02, p < 0.05 on every seed
 //   calibration_slope        pooled external slope after Platt      0.8–1.25
 import { selectEngine } from '@fedaln/model';
+import { phantomVersion } from '@fedaln/phantom';
 import {
   FEDERATED,
   parseStrategies,
   phantomCohort,
   runSimulation,
+  type SimReport,
   type StrategyName,
   type StrategySummary,
+  summariseStrategies,
 } from '@fedaln/sim';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { benchFlags } from './support/flags';
 
 const flags = benchFlags({
   json: false,
+  'phantom-version': 2,
+  parallel: 2,
   rounds: 4,
-  epochs: 2,
+  epochs: 1,
   seeds: '1,2',
   sites: 3,
   cases: 324,
@@ -34,7 +46,12 @@ const flags = benchFlags({
   size: 64,
   strategies: 'central,local,fedavg,fedprox,fedbn,fedadam',
   primary: 'fedavg',
+  /** Internal: run the one seed of --seeds and write its SimReport JSON to this file. */
+  'worker-out': '',
 });
+
+/** The issue's minimum external set (new-seed cases). */
+const MIN_EXTERNAL_CASES = 900;
 
 interface Target {
   value: number | null;
@@ -77,17 +94,10 @@ function targets(s: StrategySummary): Record<string, Target> {
   };
 }
 
-async function main(): Promise<void> {
-  const engine = await selectEngine('auto');
-  const strategies = parseStrategies(flags.strategies);
-  const primary = flags.primary as StrategyName;
-  if (!FEDERATED.includes(primary) || !strategies.includes(primary))
-    throw new Error(
-      `--primary ${flags.primary} is not one of the federated strategies run (${strategies.filter((s) => FEDERATED.includes(s)).join(', ')})`,
-    );
-  const seeds = flags.seeds.split(',').map(Number);
-  const log = (line: string): void => void process.stderr.write(`quality: ${line}\n`);
-  const report = await runSimulation(
+/** One seed's simulation in this process. */
+async function simulate(seeds: number[], log: (line: string) => void): Promise<SimReport> {
+  const version = phantomVersion(flags['phantom-version']);
+  return runSimulation(
     (seed) =>
       phantomCohort({
         sites: flags.sites,
@@ -97,9 +107,10 @@ async function main(): Promise<void> {
         inputSize: flags.size,
         seed,
         validationFraction: 0.2,
+        version,
       }),
     {
-      strategies,
+      strategies: parseStrategies(flags.strategies),
       rounds: flags.rounds,
       seeds,
       training: {
@@ -111,6 +122,7 @@ async function main(): Promise<void> {
       },
       data: {
         source: 'phantom',
+        phantom_version: version,
         sites: flags.sites,
         cases: flags.cases,
         external_cases: 3 * flags['external-cases'],
@@ -118,6 +130,82 @@ async function main(): Promise<void> {
     },
     log,
   );
+}
+
+/** Runs `seed` in a child process (this script with --worker-out); resolves to its SimReport. */
+function simulateInChild(seed: number, dir: string): Promise<SimReport> {
+  const out = join(dir, `seed-${seed}.json`);
+  const args = [
+    ...process.execArgv,
+    process.argv[1]!,
+    ...process.argv.slice(2),
+    '--seeds',
+    String(seed),
+    '--parallel',
+    '1',
+    '--worker-out',
+    out,
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolve(JSON.parse(readFileSync(out, 'utf8')) as SimReport);
+      else reject(new Error(`quality: seed ${seed}'s child process failed (exit ${code ?? signal})`));
+    });
+  });
+}
+
+/** Every seed, `parallel` at a time in child processes, merged into one report. */
+async function simulateInParallel(seeds: number[], parallel: number): Promise<SimReport> {
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'fedaln-quality-'));
+  try {
+    const reports: SimReport[] = new Array(seeds.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < seeds.length) {
+        const k = next++;
+        reports[k] = await simulateInChild(seeds[k]!, dir);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, seeds.length) }, lane));
+    const merged = reports.flatMap((r) => r.seeds);
+    return {
+      ...reports[0]!,
+      settings: { ...reports[0]!.settings, seeds },
+      seeds: merged,
+      summary: summariseStrategies(merged),
+      seconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const engine = await selectEngine('auto');
+  const strategies = parseStrategies(flags.strategies);
+  const primary = flags.primary as StrategyName;
+  if (!FEDERATED.includes(primary) || !strategies.includes(primary))
+    throw new Error(
+      `--primary ${flags.primary} is not one of the federated strategies run (${strategies.filter((s) => FEDERATED.includes(s)).join(', ')})`,
+    );
+  if (!Number.isInteger(flags.parallel))
+    throw new Error(`--parallel ${flags.parallel} is not an integer; pass e.g. --parallel 2`);
+  const seeds = flags.seeds.split(',').map(Number);
+  const log = (line: string): void => void process.stderr.write(`quality: ${line}\n`);
+  if (flags['worker-out'] !== '') {
+    const report = await simulate(seeds, log);
+    writeFileSync(flags['worker-out'], JSON.stringify(report));
+    return;
+  }
+  if (3 * flags['external-cases'] < MIN_EXTERNAL_CASES)
+    log(`external set ${3 * flags['external-cases']} cases is below the issue's ${MIN_EXTERNAL_CASES}`);
+  const report =
+    flags.parallel > 1 && seeds.length > 1
+      ? await simulateInParallel(seeds, flags.parallel)
+      : await simulate(seeds, log);
   const summary = Object.fromEntries(
     report.summary.map((s) => [
       s.strategy,
@@ -151,6 +239,8 @@ async function main(): Promise<void> {
   const result = {
     name: 'quality',
     engine: engine.name,
+    phantom_version: flags['phantom-version'],
+    parallel: flags.parallel,
     settings: { ...report.settings, external_cases: 3 * flags['external-cases'] },
     seconds: report.seconds,
     strategies: summary,
@@ -166,7 +256,7 @@ async function main(): Promise<void> {
     return;
   }
   console.log(
-    `quality: ${engine.name}, ${report.seconds.toFixed(0)} s, ${flags.rounds} rounds × ${flags.epochs} epochs, seeds ${seeds.join(', ')}`,
+    `quality: ${engine.name}, phantom v${flags['phantom-version']}, ${report.seconds.toFixed(0)} s, ${flags.rounds} rounds × ${flags.epochs} epochs, seeds ${seeds.join(', ')}`,
   );
   for (const [name, s] of Object.entries(summary))
     console.log(

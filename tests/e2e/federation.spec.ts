@@ -183,6 +183,14 @@ describe.each(databases)('federation on %s', (database) => {
       }
       return (await api('GET', `/api/studies/${studyId}`)).json.status === 'completed';
     });
+    // The study completes when the coordinator has the last report; the site logs it (and keeps its
+    // copy of the report) only after the ack: stopping the sites before that line loses it.
+    for (const p of [site1!, site2!, again]) {
+      await waitFor('each site to log its round 2 evaluation', () => {
+        if (p.child.exitCode !== null) throw new Error(`a site exited early:\n${p.log()}`);
+        return /round 2: evaluated v2 /.test(p.log());
+      });
+    }
     for (const p of [site1!, site2!, again]) p.child.kill('SIGTERM');
     await Promise.all([site1!, site2!, again].map((p) => p.exit));
     [site1!, site2!, killed!, again].forEach((p, k) =>

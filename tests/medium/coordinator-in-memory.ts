@@ -357,6 +357,12 @@ export class EmptyBlobStore extends BlobStore {
   async localFile(): Promise<string | null> {
     return null;
   }
+  async removeUnreferenced(): Promise<string[]> {
+    return [];
+  }
+  async removeTemporaries(): Promise<string[]> {
+    return [];
+  }
 }
 
 /** Version 0 is seeded with `models.add` in these specs; starting a study here is a mistake. */

@@ -21,6 +21,8 @@ import { BearerAuth } from './auth/bearer-auth';
 import { SiteAuthService } from './auth/site-auth.service';
 import { SiteStanding } from './auth/site-standing';
 import { BlobCache } from './blobs/blob-cache';
+import { BlobReferences } from './blobs/blob-references';
+import { BlobRetention } from './blobs/blob-retention';
 import { BlobStore } from './blobs/blob-store';
 import { ModelDownloads } from './blobs/model-downloads';
 import { AppConfig } from './config/app-config';
@@ -112,6 +114,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
     @Inject(RoundRecovery) private readonly recovery: RoundRecovery,
     @Inject(UploadIntake) private readonly uploads: UploadIntake,
     @Inject(SecureAggregationService) private readonly secure: SecureAggregationService,
+    @Inject(BlobRetention) private readonly retention: BlobRetention,
   ) {}
 
   static forRoot(parts: CoordinatorParts): DynamicModule {
@@ -219,6 +222,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         ),
         // blobs/, uploads/, aggregation/
         factory(BlobCache, [BlobStore], (b) => new BlobCache(b)),
+        factory(BlobRetention, [BlobStore, BlobReferences], (b, r) => new BlobRetention(b, r, logger)),
         factory(
           ModelDownloads,
           [StudyRepository, RoundRepository, GlobalModelRepository, BlobCache],
@@ -374,10 +378,16 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
     this.changes.subscribe((c) => this.aggregation.onChange(c));
     this.changes.subscribe((c) => this.monitor.onChange(c));
     this.changes.subscribe((c) => this.uploads.onChange(c));
+    this.changes.subscribe((c) => this.retention.onChange(c));
   }
 
-  /** Rebuilds the rounds in flight, then drops the spools of rounds that are over, before the server accepts connections. */
+  /**
+   * Before the server accepts connections: sweeps the blob store (a crash's temporaries and
+   * unreferenced blobs; first, while nothing writes: recovery may restart an aggregation), rebuilds
+   * the rounds in flight, then drops the spools of rounds that are over.
+   */
   async onApplicationBootstrap(): Promise<void> {
+    await this.retention.atBoot();
     await this.recovery.recover();
     await this.uploads.removeStaleSpools();
   }

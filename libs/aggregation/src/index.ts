@@ -30,6 +30,7 @@ export {
   type ScreeningOptions,
   type ScreeningVerdict,
   type ScreeningVerdictKind,
+  type TensorGroups,
 } from './screening-verdicts';
 export { screenUpdates, type RoundScreening, type UpdateStatistics } from './update-screening';
 export {

@@ -229,6 +229,66 @@ describe('screeningVerdicts', () => {
     expect(v[4]?.verdict).toBe('rejected');
   });
 
+  // Round 1 of a phantom federation (5 sites × 60 cases, densenet-tiny at 32 px, phantom seed 11,
+  // measured in process with the real training as bench/phantom-screening.ts does): site 4 sends its
+  // trained tensors sign-flipped × 10 and its BatchNorm moving statistics as trained. Norms of the
+  // trained tensors and of the whole update, and the whole update's cosine to the others' median.
+  const trainedOnlyFlip = (): RoundScreening => ({
+    sampled: 1000,
+    updates: [
+      [3.597, 20.812, 0.899],
+      [3.741, 21.146, 0.862],
+      [3.739, 21.529, 0.795],
+      [37.713, 43.116, 0.424],
+      [3.646, 20.899, 0.896],
+    ].map(([trained, whole, cosine]) => ({
+      norm: whole as number,
+      tensorNorms: Float64Array.of(
+        trained as number,
+        Math.sqrt((whole as number) ** 2 - (trained as number) ** 2),
+      ),
+      cosine: cosine as number,
+      centreNorm: 1,
+      nonFinite: null,
+    })),
+  });
+  const twoGroups = [
+    { name: 'conv/kernel', shape: [1] },
+    { name: 'conv_bn/moving_mean', shape: [1] },
+  ];
+  const statistics = { isStatistic: (name: string) => name.endsWith('/moving_mean') };
+  const defaults = { clipFactor: 3, rejectCosine: 0, downWeightCosine: 0.2 };
+
+  it('without groups, accepts a site that flips its trained tensors × 10 behind honest BatchNorm statistics', () => {
+    // What screening did before tensor groups: the statistics dominate the norm (2.1× the median) and the cosine.
+    const v = screeningVerdicts(twoGroups, trainedOnlyFlip(), defaults);
+    expect(v.map((x) => x.verdict)).toEqual(['accepted', 'accepted', 'accepted', 'accepted', 'accepted']);
+  });
+
+  it('with groups, clips each group to its own median × c: the flipped trained tensors are scaled to 3× the median', () => {
+    const v = screeningVerdicts(twoGroups, trainedOnlyFlip(), defaults, statistics);
+    expect(v.map((x) => x.verdict)).toEqual(['accepted', 'accepted', 'accepted', 'clipped', 'accepted']);
+    // median trained norm 3.739 × 3 / 37.713
+    expect(v[3]?.scale).toBeCloseTo((3.739 * 3) / 37.713, 6);
+    expect(v[3]?.trainedNorm).toBeCloseTo(37.713, 6);
+    expect(v[3]?.reason).toMatch(
+      /norm of its trained tensors 37\.71 is 10\.1× the round's median 3\.739.*scaled by 0\.2974/,
+    );
+    expect(v[0]?.trainedNorm).toBeCloseTo(3.597, 6);
+  });
+
+  it('with groups, leaves the sign-flipped whole update rejected and one-group layouts as before', () => {
+    const flipped = screenUpdates(layout, [...updates.slice(0, 4), updates[4] as WeightTensor[]]);
+    const isKernel = { isStatistic: (name: string) => name === layout[0]?.name };
+    expect(screeningVerdicts(layout, flipped, defaults, isKernel).map((x) => x.verdict)).toEqual(
+      screeningVerdicts(layout, flipped, defaults).map((x) => x.verdict),
+    );
+    const one = screeningVerdicts(oneTensor, phantomRound2(), defaults, statistics);
+    expect(one.map((x) => [x.verdict, x.scale, x.trainedNorm])).toEqual(
+      screeningVerdicts(oneTensor, phantomRound2(), defaults).map((x) => [x.verdict, x.scale, null]),
+    );
+  });
+
   it('makes no cosine verdict with fewer than three updates (the median of two is their mean)', () => {
     const two = screenUpdates(layout, [updates[0] as WeightTensor[], updates[3] as WeightTensor[]]);
     const v = screeningVerdicts(layout, two, { clipFactor: 3, rejectCosine: 0, downWeightCosine: 0.2 });

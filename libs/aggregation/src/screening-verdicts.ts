@@ -1,6 +1,6 @@
 import { medianOf } from './column-order';
 import type { LayoutEntry } from './streaming-fedavg';
-import type { RoundScreening } from './update-screening';
+import type { RoundScreening, UpdateStatistics } from './update-screening';
 
 /** What screening decides for an update, least to most severe. */
 export const SCREENING_VERDICT_KINDS = ['accepted', 'clipped', 'down-weighted', 'rejected'] as const;
@@ -14,6 +14,18 @@ export interface ScreeningOptions {
   readonly rejectCosine: number;
   /** An update whose cosine is below this (and not rejected) is down-weighted (needs ≥ 3 updates). */
   readonly downWeightCosine: number;
+}
+
+/**
+ * Which tensors of the layout are data statistics rather than trained weights: BatchNorm moving mean
+ * and variance, which a site re-estimates from its images whatever their labels. On the phantom
+ * (densenet-tiny, bench/phantom-screening.ts) they are ~5× the norm of the trained tensors in an
+ * honest update, so a whole-update clip bound is mostly theirs: a site that sign-flips its trained
+ * tensors × 10 and sends honest statistics stayed under it (2.1× the median norm) and was accepted.
+ * With groups, each group is clipped to its own round median × c.
+ */
+export interface TensorGroups {
+  readonly isStatistic: (name: string) => boolean;
 }
 
 /** Below this many updates the median is no robust centre (it is the mean of two): no cosine verdicts. */
@@ -53,7 +65,14 @@ export interface ScreeningVerdict {
   readonly cosineZ: number | null;
   /** median‖δ‖ × clip factor (∞ when clipping is off). */
   readonly clipBound: number;
-  /** The factor the update is multiplied by before folding (1, or clipBound / ‖δ‖ when clipped). */
+  /**
+   * ‖δ‖ over the trained tensors only (not the {@link TensorGroups} statistics); null without groups.
+   */
+  readonly trainedNorm: number | null;
+  /**
+   * The factor the update is multiplied by before folding: 1, or the least of clipBound / ‖δ‖ and,
+   * with groups, each group's median × c / its norm.
+   */
   readonly scale: number;
   /** The factor its sample count is multiplied by (1, or cos / down-weight threshold; 0 when rejected). */
   readonly weight: number;
@@ -88,6 +107,7 @@ export function screeningVerdicts(
   layout: readonly LayoutEntry[],
   screening: RoundScreening,
   options: ScreeningOptions,
+  groups?: TensorGroups,
 ): ScreeningVerdict[] {
   const stats = screening.updates;
   const finite = stats.filter((s) => s.nonFinite === null);
@@ -105,6 +125,7 @@ export function screeningVerdicts(
   const tensorMedians = layout.map((_, k) =>
     finite.length > 0 ? medianOf(finite.map((s) => s.tensorNorms[k] as number)) : 0,
   );
+  const groupClip = groupClipping(layout, finite, options.clipFactor, groups);
 
   return stats.map((s): ScreeningVerdict => {
     const normZ = mad > 0 ? (s.norm - medianNorm) / mad : s.norm === medianNorm ? 0 : Infinity;
@@ -112,7 +133,16 @@ export function screeningVerdicts(
     const cosine = useCosine ? s.cosine : null;
     const cosineZ = useCosine ? (s.cosine - medianCos) / cosSpread : null;
     const outlier = cosineZ !== null && (cosineZ < COSINE_OUTLIER_Z || normZ > NORM_OUTLIER_Z);
-    const base = { norm: s.norm, normZ, cosine, cosineZ, clipBound, worstTensor };
+    const trained = groupClip?.trained(s) ?? null;
+    const base = {
+      norm: s.norm,
+      normZ,
+      cosine,
+      cosineZ,
+      clipBound,
+      worstTensor,
+      trainedNorm: trained?.norm ?? null,
+    };
     if (s.nonFinite !== null) {
       const { tensor, index, value } = s.nonFinite;
       return {
@@ -132,9 +162,14 @@ export function screeningVerdicts(
         weight: 0,
       };
     }
-    const clipped = s.norm > clipBound;
-    const scale = clipped ? clipBound / s.norm : 1;
-    const clipText = `norm ${s.norm.toPrecision(4)} is ${(s.norm / medianNorm).toPrecision(3)}× the round's median ${medianNorm.toPrecision(4)}, above the clip bound ${clipBound.toPrecision(4)} (× ${options.clipFactor}): scaled by ${scale.toPrecision(4)}`;
+    const whole = s.norm > clipBound ? clipBound / s.norm : 1;
+    const byGroup = groupClip?.scale(s) ?? { scale: 1, text: '' };
+    const scale = Math.min(whole, byGroup.scale);
+    const clipped = scale < 1;
+    const clipText =
+      whole <= byGroup.scale
+        ? `norm ${s.norm.toPrecision(4)} is ${(s.norm / medianNorm).toPrecision(3)}× the round's median ${medianNorm.toPrecision(4)}, above the clip bound ${clipBound.toPrecision(4)} (× ${options.clipFactor}): scaled by ${scale.toPrecision(4)}`
+        : `${byGroup.text}: scaled by ${scale.toPrecision(4)}`;
     if (cosine !== null && outlier && cosine < options.downWeightCosine) {
       const weight = Math.max(0, cosine) / options.downWeightCosine;
       const reason = `cosine to the median of the other updates is ${cosine.toFixed(3)} (robust z ${(cosineZ as number).toFixed(1)} among the round's), below ${options.downWeightCosine}: its weight is multiplied by ${weight.toFixed(3)}`;
@@ -149,6 +184,51 @@ export function screeningVerdicts(
     if (clipped) return { ...base, verdict: 'clipped', reason: clipText, scale, weight: 1 };
     return { ...base, verdict: 'accepted', reason: '', scale: 1, weight: 1 };
   });
+}
+
+interface GroupClipping {
+  /** The update's norm over the trained tensors. */
+  trained(s: UpdateStatistics): { norm: number };
+  /** The least of each group's bound / norm (≤ 1), with the words for the group that binds. */
+  scale(s: UpdateStatistics): { scale: number; text: string };
+}
+
+/**
+ * Per group (trained tensors; data statistics) the round's median norm × c, from the per-tensor
+ * norms the pass measured; null without groups, with clipping off, or when a group is empty.
+ */
+function groupClipping(
+  layout: readonly LayoutEntry[],
+  finite: readonly UpdateStatistics[],
+  clipFactor: number,
+  groups: TensorGroups | undefined,
+): GroupClipping | null {
+  if (!groups || clipFactor <= 0 || finite.length === 0) return null;
+  const isStat = layout.map((e) => groups.isStatistic(e.name));
+  if (isStat.every(Boolean) || !isStat.some(Boolean)) return null;
+  const normOf = (s: UpdateStatistics, stat: boolean) =>
+    Math.sqrt(isStat.reduce((a, v, k) => (v === stat ? a + (s.tensorNorms[k] as number) ** 2 : a), 0));
+  const named = [
+    { label: 'trained tensors', stat: false },
+    { label: 'BatchNorm statistics', stat: true },
+  ].map((g) => ({ ...g, median: medianOf(finite.map((s) => normOf(s, g.stat))) }));
+  return {
+    trained: (s) => ({ norm: normOf(s, false) }),
+    scale: (s) => {
+      let best = { scale: 1, text: '' };
+      for (const g of named) {
+        const norm = normOf(s, g.stat);
+        const bound = g.median * clipFactor;
+        if (norm > bound && bound / norm < best.scale) {
+          best = {
+            scale: bound / norm,
+            text: `norm of its ${g.label} ${norm.toPrecision(4)} is ${(norm / g.median).toPrecision(3)}× the round's median ${g.median.toPrecision(4)}, above their clip bound ${bound.toPrecision(4)} (× ${clipFactor})`,
+          };
+        }
+      }
+      return best;
+    },
+  };
 }
 
 function worst(

@@ -17,3 +17,16 @@ export function isBatchNormWeightName(name: string): boolean {
   const slash = name.lastIndexOf('/');
   return slash > 0 && (BATCH_NORM_WEIGHTS as readonly string[]).includes(name.slice(slash + 1));
 }
+
+/** The weights of a BatchNormalization layer that are statistics of its inputs, not trained. */
+export const BATCH_NORM_STATISTICS = Object.freeze(['moving_mean', 'moving_variance'] as const);
+
+/**
+ * Whether a Keras weight name is a BatchNormalization moving statistic (estimated from a site's
+ * images, whatever their labels): what update screening measures apart from the trained tensors.
+ * @example isBatchNormStatisticName('conv1_bn/moving_variance') // true; isBatchNormStatisticName('conv1_bn/gamma') // false
+ */
+export function isBatchNormStatisticName(name: string): boolean {
+  const slash = name.lastIndexOf('/');
+  return slash > 0 && (BATCH_NORM_STATISTICS as readonly string[]).includes(name.slice(slash + 1));
+}

@@ -126,6 +126,12 @@ export interface TaskPayload {
    * before issue 15. The server-only FedAdam is `fedavg` here.
    */
   strategy?: SiteStrategy;
+  /**
+   * Share of the site's train cases held out, seeded and stratified (`validationHoldOut` of
+   * @fedaln/site-data), from training; evaluate tasks also report on them (`MetricsReportPayload.validation`).
+   * Absent: 0, every train case trains (studies before issue 15).
+   */
+  validation_fraction?: number;
 }
 
 /**

@@ -5,7 +5,8 @@ import { parseSimArgs } from './cli-args';
 describe('parseSimArgs', () => {
   it('defaults to the issue-15 phantom study: 3 sites × 324 cases, 3 × 300 external, densenet-tiny at 64 px', () => {
     const o = parseSimArgs([])!;
-    expect(o.phantom).toEqual({ sites: 3, cases: 324, externalSites: 3, externalCases: 300 });
+    expect(o.phantom).toEqual({ sites: 3, cases: 324, externalSites: 3, externalCases: 300, version: 1 });
+    expect(parseSimArgs(['--phantom-version', '2'])!.phantom?.version).toBe(2);
     expect([o.arch, o.inputSize, o.seeds, o.validationFraction]).toEqual(['densenet-tiny', 64, [1], 0.2]);
     expect(o.strategies).toEqual(['central', 'local', 'fedavg', 'fedprox', 'fedbn', 'fedadam']);
     expect(o.strategyOptions).toEqual({
@@ -42,6 +43,7 @@ describe('parseSimArgs', () => {
       /--strategies "fedavg,fedsgd" names "fedsgd", which is not a strategy; expected/,
     ],
     [['--external', 'c'], /--external needs --site/],
+    [['--phantom-version', '3'], /--phantom-version "3" is not a valid choice; expected one of 1, 2/],
     [['--site', 'a'], /--site needs at least one --external/],
     [['--seeds', '1,x'], /--seeds "x" is not valid/],
     [

@@ -10,6 +10,7 @@ import {
   parseFlags,
   UsageError,
 } from '@fedaln/cli-flags';
+import { DEFAULT_PHANTOM_VERSION, PHANTOM_VERSIONS, type PhantomVersion } from '@fedaln/phantom';
 import { ARCHITECTURES, type Architecture, ENGINE_NAMES, type EnginePreference } from '@fedaln/model';
 import {
   DEFAULT_STRATEGY_OPTIONS,
@@ -30,6 +31,8 @@ Data (phantom unless --site is given):
   --cases M              phantom cases per site (default 324; the phantom's 80/20 split)
   --external-sites E     phantom external sites, of seed + 1000 (default 3)
   --external-cases C     cases per external site (default 300)
+  --phantom-version V    phantom generator version, ${PHANTOM_VERSIONS.join(' or ')} (default ${DEFAULT_PHANTOM_VERSION}); 2 is
+                         the seed's regime (labels.csv holds a radiologist's read)
   --site DIR             a real site folder (labels.csv + images); repeat for each site
   --external DIR         a real external site folder; repeat (needs --site)
   --validation-fraction F  share of each site's training cases held out to fit recalibration and
@@ -54,7 +57,13 @@ Output:
   -h, --help             this text`;
 
 export interface SimCliOptions {
-  phantom: { sites: number; cases: number; externalSites: number; externalCases: number } | null;
+  phantom: {
+    sites: number;
+    cases: number;
+    externalSites: number;
+    externalCases: number;
+    version: PhantomVersion;
+  } | null;
   siteDirs: string[];
   externalDirs: string[];
   validationFraction: number;
@@ -107,6 +116,7 @@ export function parseSimArgs(argv: readonly string[]): SimCliOptions | null {
       site: { type: 'string', multiple: true },
       external: { type: 'string', multiple: true },
       'validation-fraction': { type: 'string' },
+      'phantom-version': { type: 'string' },
       strategies: { type: 'string' },
       arch: { type: 'string' },
       'learning-rate': { type: 'string' },
@@ -167,6 +177,14 @@ export function parseSimArgs(argv: readonly string[]): SimCliOptions | null {
             cases: integer('cases'),
             externalSites: integer('external-sites'),
             externalCases: integer('external-cases'),
+            version: Number(
+              choiceFlag(
+                '--phantom-version',
+                values['phantom-version'],
+                PHANTOM_VERSIONS.map(String),
+                String(DEFAULT_PHANTOM_VERSION),
+              ),
+            ) as PhantomVersion,
           },
     siteDirs,
     externalDirs,

@@ -69,6 +69,7 @@ async function run(o: SimCliOptions): Promise<void> {
           inputSize: o.inputSize,
           seed,
           validationFraction: o.validationFraction,
+          version: p.version,
         })
     : await folderCohorts(o);
   const report = await runSimulation(

@@ -6,10 +6,12 @@ import {
   StreamingFedAvg,
   type LayoutEntry,
   type ScreeningVerdict as LibVerdict,
+  type TensorGroups,
   type UpdateTensor,
   type WeightTensor,
 } from '@fedaln/aggregation';
 import { randomInt } from 'node:crypto';
+import { isBatchNormStatisticName } from '@fedaln/protocol';
 import type { UpdateScreening } from '../domain/records';
 import type { RoundPlan } from './round-plan';
 
@@ -19,6 +21,13 @@ import type { RoundPlan } from './round-plan';
  * with unpredictable starts keeps screening near the cost of the fold (bench/robust-aggregation.ts).
  */
 export const CENTRE_COORDINATES = 1 << 20;
+
+/**
+ * BatchNorm moving mean and variance are screened as their own group: they are re-estimated from a
+ * site's images whatever its labels and dominate an honest update's norm, so a whole-update clip bound
+ * alone would let a site scale its trained tensors many times over (`TensorGroups`).
+ */
+const BATCH_NORM_STATISTICS: TensorGroups = { isStatistic: isBatchNormStatisticName };
 
 /** Uniform [0, 1) from the OS's CSPRNG: a site cannot predict which coordinates are sampled. */
 const unpredictable = (): number => randomInt(2 ** 47) / 2 ** 47;
@@ -93,6 +102,7 @@ export function combineScreened(
             { sampleEvery: sampleEveryFor(layout), random: unpredictable },
           ),
           plan.screening,
+          BATCH_NORM_STATISTICS,
         );
   const screening = new Map(updates.map((u, i) => [u.siteId, toScreening(verdicts[i] as LibVerdict)]));
   const keep = updates
@@ -158,6 +168,7 @@ function unscreened(): LibVerdict {
     scale: 1,
     weight: 1,
     worstTensor: null,
+    trainedNorm: null,
   };
 }
 

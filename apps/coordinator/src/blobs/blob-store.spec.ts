@@ -81,4 +81,46 @@ describe('FileBlobStore', () => {
     const leftovers = fs.readdirSync(root2, { recursive: true }).filter((f) => String(f).endsWith('.tmp'));
     expect(leftovers).toEqual([]);
   });
+
+  it('removes the temporaries a crash left mid-write, and nothing else', async () => {
+    const root3 = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-blobs-crash-'));
+    const fresh = new FileBlobStore(root3);
+    await fresh.put(Buffer.from('abc'));
+    // What a SIGKILL leaves: putChunks's fsynced model not yet renamed (the kill-matrix e2e's
+    // aggregation:model-synced crash point), and install's temporary in a fan-out folder.
+    const incoming = path.join(root3, '.incoming.0123456789ab.tmp');
+    const installing = path.join(root3, 'ba', `.${ABC_SHA256}.a1b2c3d4e5f6.tmp`);
+    fs.writeFileSync(incoming, 'partial');
+    fs.writeFileSync(installing, 'abc');
+    // Not the store's temporaries: kept.
+    const kept = [path.join(root3, 'notes.tmp'), path.join(root3, 'other', '.incoming.0123456789ab.tmp')];
+    fs.mkdirSync(path.join(root3, 'other'));
+    kept.forEach((f) => fs.writeFileSync(f, 'x'));
+    expect((await fresh.removeTemporaries()).sort()).toEqual([incoming, installing].sort());
+    expect(fs.existsSync(incoming) || fs.existsSync(installing)).toBe(false);
+    expect(kept.every((f) => fs.existsSync(f))).toBe(true);
+    await expect(readAll((await fresh.open(ABC_SHA256))!.stream)).resolves.toBe('abc');
+    await expect(fresh.removeTemporaries()).resolves.toEqual([]);
+    await expect(new FileBlobStore(path.join(root3, 'absent')).removeTemporaries()).resolves.toEqual([]);
+  });
+});
+
+describe('FileBlobStore retention primitives', () => {
+  it('removes unreferenced blobs, but not one this process stored again since the cut-off', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-blobs-sweep-'));
+    const before = new FileBlobStore(root); // a previous process
+    const kept = await before.put(Buffer.from('referenced'));
+    const old = await before.put(Buffer.from('unreferenced'));
+    const again = await before.put(Buffer.from('stored again'));
+    const store = new FileBlobStore(root);
+    const cutOff = Date.now();
+    await store.put(Buffer.from('stored again')); // already there: noted as written, not rewritten
+    const removed = await store.removeUnreferenced((sha) => sha === kept.sha256, cutOff);
+    expect(removed).toEqual([old.sha256]);
+    await expect(store.has(again.sha256)).resolves.toBe(true);
+    await expect(store.removeUnreferenced((sha) => sha === kept.sha256, Date.now() + 1)).resolves.toEqual([
+      again.sha256,
+    ]);
+    await expect(store.has(kept.sha256)).resolves.toBe(true);
+  });
 });

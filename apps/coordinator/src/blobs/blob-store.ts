@@ -38,7 +38,26 @@ export abstract class BlobStore {
    * chunks), or null when absent. The store never rewrites a blob's file in place.
    */
   abstract localFile(sha256: string): Promise<string | null>;
+  /**
+   * Removes every stored blob that `keep` refuses, except one this store wrote or stored again at
+   * or after `storedBefore` (ms since the epoch): a writer whose reference is not committed yet
+   * keeps its blob. A blob is checked and removed in one step, so a write of the same bytes racing
+   * the removal either keeps the blob or writes it again. Resolves the sha256s removed.
+   */
+  abstract removeUnreferenced(keep: (sha256: string) => boolean, storedBefore: number): Promise<string[]>;
+  /**
+   * Removes the temporary files a crash left mid-write (a blob's bytes are written to a temporary,
+   * fsynced, then renamed into place, so a SIGKILL between the two leaves the temporary behind, never
+   * a partial blob). Only safe while nothing writes to the store: the coordinator calls it at boot,
+   * before recovery restarts an aggregation. Resolves the files removed.
+   */
+  abstract removeTemporaries(): Promise<string[]>;
 }
+
+/** A temporary of {@link FileBlobStore}: `.incoming.<random>.tmp` at the root, `.<sha256>.<random>.tmp` in a fan-out folder. */
+const TEMPORARY = /^\.(incoming|[0-9a-f]{64})\.[0-9a-f]{12}\.tmp$/;
+/** A fan-out folder: the first two hex digits of the sha256s it holds. */
+const FAN_OUT = /^[0-9a-f]{2}$/;
 
 /**
  * Files under `<data-dir>/blobs/ab/abcdef…`. A blob is written to a temporary file, fsynced, then
@@ -46,8 +65,16 @@ export abstract class BlobStore {
  * fsynced so the rename itself survives a crash.
  */
 export class FileBlobStore extends BlobStore {
+  /** When this process last wrote or stored again each blob (ms), for {@link removeUnreferenced}. */
+  private readonly written = new Map<string, number>();
+
   constructor(private readonly root: string) {
     super();
+  }
+
+  /** Noted before the write looks for the blob, so a removal racing it is seen (removeUnreferenced). */
+  private noteWrite(sha256: string): void {
+    this.written.set(sha256, Date.now());
   }
 
   private pathOf(sha256: string): string {
@@ -60,12 +87,14 @@ export class FileBlobStore extends BlobStore {
     if (expectedSha256 !== undefined && expectedSha256 !== sha256) {
       throw new DomainError('BLOB_HASH_MISMATCH', `blob hashes to ${sha256}, expected ${expectedSha256}`);
     }
+    this.noteWrite(sha256);
     await this.install(sha256, (tmp) => fs.promises.writeFile(tmp, data, { flag: 'wx' }));
     return { sha256, bytes: data.byteLength };
   }
 
   async adopt(file: string, sha256: string): Promise<StoredBlob> {
     const { size } = await fs.promises.stat(file);
+    this.noteWrite(sha256);
     if (await this.has(sha256)) {
       await fs.promises.rm(file, { force: true });
       return { sha256, bytes: size };
@@ -106,6 +135,7 @@ export class FileBlobStore extends BlobStore {
     fs.closeSync(fd);
     crashPoint('aggregation:model-synced'); // putChunks writes only aggregated models
     const sha256 = hash.digest('hex');
+    this.noteWrite(sha256);
     if (await this.has(sha256)) {
       fs.rmSync(tmp, { force: true });
       return { sha256, bytes };
@@ -141,6 +171,47 @@ export class FileBlobStore extends BlobStore {
     }
   }
 
+  async removeUnreferenced(keep: (sha256: string) => boolean, storedBefore: number): Promise<string[]> {
+    const removed: string[] = [];
+    for (const fan of await listDir(this.root)) {
+      if (!FAN_OUT.test(fan)) continue;
+      for (const sha256 of await listDir(path.join(this.root, fan))) {
+        if (!SHA256_HEX.test(sha256) || keep(sha256)) continue;
+        // Checked and removed without yielding: a write noted after this sees the blob gone.
+        const written = this.written.get(sha256);
+        if (written !== undefined && written >= storedBefore) continue;
+        this.removeFile(path.join(this.root, fan, sha256));
+        this.written.delete(sha256);
+        removed.push(sha256);
+      }
+    }
+    for (const [sha256, at] of this.written) if (at < storedBefore) this.written.delete(sha256);
+    return removed;
+  }
+
+  /** One blob's file, removed synchronously (see removeUnreferenced). */
+  protected removeFile(file: string): void {
+    fs.rmSync(file, { force: true });
+  }
+
+  async removeTemporaries(): Promise<string[]> {
+    const removed: string[] = [];
+    const sweep = async (dir: string) => {
+      const names = await listDir(dir);
+      for (const name of names) {
+        if (!TEMPORARY.test(name)) continue;
+        const file = path.join(dir, name);
+        await fs.promises.rm(file, { force: true });
+        removed.push(file);
+      }
+      return names;
+    };
+    for (const name of await sweep(this.root)) {
+      if (FAN_OUT.test(name)) await sweep(path.join(this.root, name));
+    }
+    return removed;
+  }
+
   async has(sha256: string): Promise<boolean> {
     try {
       await fs.promises.access(this.pathOf(sha256));
@@ -163,4 +234,12 @@ export class FileBlobStore extends BlobStore {
       return null;
     }
   }
+}
+
+/** A folder's entries; none when it does not exist (yet). */
+async function listDir(dir: string): Promise<string[]> {
+  return fs.promises.readdir(dir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [] as string[];
+    throw e;
+  });
 }

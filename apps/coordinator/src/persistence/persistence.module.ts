@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule, type Provider } from '@nestjs/commo
 import { DataSource } from 'typeorm';
 import { AuditChainReader, AuditLog } from '../audit/audit-log';
 import { AdminTokenRepository } from '../auth/admin-token.repository';
+import { BlobReferences } from '../blobs/blob-references';
 import { BlobStore, FileBlobStore } from '../blobs/blob-store';
 import { DatabaseHealth } from '../telemetry/database-health';
 import { Transactions } from '../domain/transactions';
@@ -12,6 +13,7 @@ import { RoundRepository } from '../rounds/round.repository';
 import { SiteRepository } from '../sites/site.repository';
 import { StudyRepository } from '../studies/study.repository';
 import { TypeOrmAdminTokenRepository } from './typeorm-admin-token.repository';
+import { TypeOrmBlobReferences } from './typeorm-blob-references';
 import { TypeOrmAuditChainReader, TypeOrmAuditLog } from './typeorm-audit-log';
 import { TypeOrmDatabaseHealth } from './typeorm-database-health';
 import { TypeOrmGlobalModelRepository } from './typeorm-global-model.repository';
@@ -45,6 +47,7 @@ export class PersistenceModule {
       adapter(VerdictRepository, (ds) => new TypeOrmVerdictRepository(ds)),
       adapter(ReleaseRepository, (ds) => new TypeOrmReleaseRepository(ds)),
       adapter(Transactions, (ds) => new TypeOrmTransactions(ds)),
+      adapter(BlobReferences, (ds) => new TypeOrmBlobReferences(ds)),
       adapter(DatabaseHealth, (ds) => new TypeOrmDatabaseHealth(ds)),
     ];
     return {

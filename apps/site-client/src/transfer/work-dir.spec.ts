@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { releasedReport } from '@fedaln/metrics';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -46,5 +47,47 @@ describe('WorkDir under umask 022', () => {
     expect(mode(file)).toBe(0o600);
     const kept = JSON.parse(fs.readFileSync(file, 'utf8'));
     expect(kept).toMatchObject({ ...payload, min_cell_count: 5, sent_at: expect.any(String) });
+  });
+});
+
+describe('WorkDir model cache', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-work-models-'));
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+  const blob = (text: string) => {
+    const bytes = new Uint8Array(Buffer.from(text));
+    return { bytes, sha: createHash('sha256').update(bytes).digest('hex') };
+  };
+  const kept = (dir: string) =>
+    fs
+      .readdirSync(path.join(dir, 'models'))
+      .filter((n) => n.endsWith('.blob'))
+      .sort();
+  async function storeInOrder(work: WorkDir, models: { bytes: Uint8Array; sha: string }[]) {
+    for (const m of models) await work.storeModel(m.sha, m.bytes);
+  }
+
+  it('keeps only the last two global models it stored (the current and the previous)', async () => {
+    const work = new WorkDir(path.join(root, 'last-two'));
+    await work.init();
+    const models = ['v0', 'v1', 'v2', 'v3'].map(blob);
+    await storeInOrder(work, models);
+    expect(kept(work.dir)).toEqual([`${models[2]!.sha}.blob`, `${models[3]!.sha}.blob`].sort());
+    await expect(work.cachedModel(models[3]!.sha)).resolves.toEqual(models[3]!.bytes);
+    await expect(work.cachedModel(models[0]!.sha)).resolves.toBeNull();
+  });
+
+  it('never prunes a pinned model, and counts a cache hit as a use', async () => {
+    const work = new WorkDir(path.join(root, 'pinned'));
+    await work.init();
+    const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map(blob);
+    await storeInOrder(work, [a!]);
+    await work.pinModel(a!.sha);
+    await storeInOrder(work, [b!, c!]);
+    await expect(work.cachedModel(b!.sha)).resolves.toEqual(b!.bytes); // b used again: more recent than c
+    await storeInOrder(work, [d!]);
+    expect(kept(work.dir)).toEqual([a!, b!, d!].map((m) => `${m.sha}.blob`).sort());
+    await work.unpinModel(a!.sha);
+    await storeInOrder(work, [e!]);
+    expect(kept(work.dir)).toEqual([d!, e!].map((m) => `${m.sha}.blob`).sort());
   });
 });

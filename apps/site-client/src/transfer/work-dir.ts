@@ -11,6 +11,9 @@ const PRIVATE_DIR_MODE = 0o700;
 /** Files: owner read/write only. */
 const PRIVATE_FILE_MODE = 0o600;
 
+/** Downloaded global models kept in `models/` (the current and the one before), besides pinned ones. */
+export const MODELS_KEPT = 2;
+
 /** Writes via a temporary file and a rename, so a crash never leaves a half-written file under the name. */
 async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
@@ -29,7 +32,8 @@ function isRunning(pid: number): boolean {
 }
 
 /**
- * The client's work directory: downloaded global models by sha256 (`models/<sha256>.blob`),
+ * The client's work directory: the last {@link MODELS_KEPT} downloaded global models by sha256
+ * (`models/<sha256>.blob`, plus any pinned with `models/<sha256>.pin`),
  * unfinished uploads (`uploads/<study>-r<round>.blob` + `.json` state), and a copy of every
  * evaluation report the client sent (`reports/<study>-r<round>.json`, the payload as sent), for the
  * site's own audit (`scripts/privacy-audit`). No patient data: weights, their deltas, and reports under
@@ -101,15 +105,57 @@ export class WorkDir {
     return path.join(this.dir, 'uploads', `${studyId.replace(/[^\w.-]/g, '_')}-r${round}`);
   }
 
-  /** A cached global model, or null when absent or its bytes no longer hash to its name. */
+  /** A cached global model, or null when absent or its bytes no longer hash to its name. A hit counts as a use (storeModel keeps the most recent). */
   async cachedModel(sha: string): Promise<Uint8Array | null> {
     const bytes = await fs.readFile(this.modelFile(sha)).catch(() => null);
-    if (bytes === null) return null;
-    return sha256(bytes) === sha ? bytes : null;
+    if (bytes === null || sha256(bytes) !== sha) return null;
+    await this.noteModelUse(sha);
+    return bytes;
   }
 
+  /**
+   * Stores a downloaded global model and removes all but the {@link MODELS_KEPT} most recently
+   * stored or used ones (a run of 200 rounds would otherwise keep 200), never a pinned one. The
+   * order is kept in `models/recent.json` (file times are too coarse to order two quick rounds).
+   *
+   * @example await work.storeModel(task.model_sha256, bytes); // models/<sha>.blob, older ones pruned
+   */
   async storeModel(sha: string, bytes: Uint8Array): Promise<void> {
     await writeAtomic(this.modelFile(sha), bytes);
+    const recent = await this.noteModelUse(sha);
+    const keep = new Set(recent.slice(0, MODELS_KEPT));
+    const names = await fs.readdir(path.join(this.dir, 'models'));
+    for (const name of names) {
+      const other = /^([0-9a-f]{64})\.blob$/.exec(name)?.[1];
+      if (other === undefined || keep.has(other) || names.includes(`${other}.pin`)) continue;
+      await fs.rm(this.modelFile(other), { force: true });
+    }
+  }
+
+  /** Puts `sha` first in `models/recent.json` (most recent first, at most MODELS_KEPT); returns the list. */
+  private async noteModelUse(sha: string): Promise<string[]> {
+    const file = path.join(this.dir, 'models', 'recent.json');
+    const text = await fs.readFile(file, 'utf8').catch(() => '[]');
+    let before: unknown;
+    try {
+      before = JSON.parse(text);
+    } catch {
+      before = []; // a damaged list only costs a download
+    }
+    const earlier = Array.isArray(before) ? before.filter((s): s is string => typeof s === 'string') : [];
+    const recent = [sha, ...earlier.filter((s) => s !== sha)].slice(0, MODELS_KEPT);
+    await writeAtomic(file, JSON.stringify(recent));
+    return recent;
+  }
+
+  /** Keeps a downloaded model whatever storeModel prunes (a model a release or a pull still needs). */
+  async pinModel(sha: string): Promise<void> {
+    await writeAtomic(path.join(this.dir, 'models', `${sha}.pin`), '');
+  }
+
+  /** Lets storeModel prune the model again. */
+  async unpinModel(sha: string): Promise<void> {
+    await fs.rm(path.join(this.dir, 'models', `${sha}.pin`), { force: true });
   }
 
   /** A saved unfinished upload for this study and round whose blob is intact, or null. */

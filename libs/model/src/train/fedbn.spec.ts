@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { buildModel } from '../densenet/build-model';
 import { weightShapes } from '../io/named-weights';
+import { isBatchNormStatisticName } from '@fedaln/protocol';
 import { batchNormWeightNames, isBatchNormWeightName } from './fedbn';
 
 describe('FedBN weight selection', () => {
@@ -24,6 +25,12 @@ describe('FedBN weight selection', () => {
         .map((w) => w.name)
         .filter(isBatchNormWeightName);
       expect(byRule).toEqual(names);
+      // Update screening's statistics group (isBatchNormStatisticName) is what tfjs does not train.
+      const statistics = weightShapes(model)
+        .map((w) => w.name)
+        .filter(isBatchNormStatisticName);
+      expect(statistics).toEqual(model.nonTrainableWeights.map((w) => w.originalName));
+      expect(statistics).toHaveLength(2 * bnLayers);
       model.dispose();
     }
   });
@@ -39,5 +46,8 @@ describe('FedBN weight selection', () => {
     ])
       expect(isBatchNormWeightName(name)).toBe(false);
     expect(isBatchNormWeightName('bn/moving_variance')).toBe(true);
+    for (const name of ['bn/gamma', 'bn/beta', 'moving_mean', 'bn/moving_mean_1', 'aln_output/kernel'])
+      expect(isBatchNormStatisticName(name)).toBe(false);
+    expect(isBatchNormStatisticName('conv1_bn/moving_mean')).toBe(true);
   });
 });
