@@ -174,6 +174,9 @@ export class SiteGateway
         deliver: (p) => socket.emit(SiteEvent.secaggDeliver, p),
         unmask: (req) => socket.timeout(SECAGG_UNMASK_TIMEOUT_MS).emitWithAck(SiteEvent.secaggUnmask, req),
       },
+      nomogramStats: (req) =>
+        socket.timeout(FEATURE_STATS_TIMEOUT_MS).emitWithAck(SiteEvent.nomogramStats, req),
+      studyFinished: (payload) => socket.emit(SiteEvent.studyFinished, payload),
     };
     this.sessions.set(socket, session);
     this.presence.connect(session);

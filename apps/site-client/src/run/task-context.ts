@@ -4,6 +4,7 @@ import type { ProgressLine } from '../progress/progress-line';
 import type { WorkDir } from '../transfer/work-dir';
 import type { SiteSocket } from './site-socket';
 import type { SecureSessions } from './secure-aggregation';
+import type { ValidationScores } from './validation-scores';
 
 /** What a task needs from the running client. */
 export interface TaskContext {
@@ -18,4 +19,6 @@ export interface TaskContext {
   signal: AbortSignal;
   /** Secure-aggregation sessions of this socket (train tasks that carry `secure_aggregation`). */
   secure: SecureSessions;
+  /** Each evaluated round's validation scores, for the post-training fits (issue 15). */
+  validationScores: ValidationScores;
 }
