@@ -323,6 +323,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             AuditLog,
             FeatureModelStore,
             Transactions,
+            NomogramStore,
           ],
           (
             studies,
@@ -337,6 +338,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             audit,
             featureModels,
             transactions,
+            nomograms,
           ) =>
             new ReleasesService({
               studies,
@@ -351,6 +353,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
               audit,
               featureModels,
               transactions,
+              nomograms,
             }),
         ),
         // sockets/: gateways are class providers, so Nest finds their filters and pipes.
