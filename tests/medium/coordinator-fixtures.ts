@@ -2,7 +2,9 @@ import type { StudySpec } from '../../apps/coordinator/src/domain/study-spec';
 
 /**
  * A small valid study for the coordinator's medium and e2e tests: the tiny DenseNet at 32 px (fast to
- * initialise) with the source study's net-benefit range 0.1706–0.6052 as the DCA policy.
+ * initialise) with the source study's net-benefit range 0.1706–0.6052 as the DCA policy. It holds out
+ * no validation split (`validation_fraction: 0`, the behaviour of every study before issue 15), so the
+ * tests written before it keep their training counts; a test of model selection patches it.
  */
 export function exampleStudySpec(
   sites: string[],
@@ -26,6 +28,7 @@ export function exampleStudySpec(
       dca_range: [0.1706, 0.6052],
       min_sites_passing: 'all',
     },
+    validation_fraction: 0,
     ...patch,
   } as StudySpec;
 }

@@ -28,6 +28,7 @@ import { ModelDownloads } from './blobs/model-downloads';
 import { AppConfig } from './config/app-config';
 import { FeatureBaselines } from './evaluation/feature-baselines';
 import { FeatureModelStore } from './evaluation/feature-model';
+import { NomogramFits, NomogramStore } from './evaluation/nomogram-fits';
 import { FileMetricsReportStore, MetricsReportStore } from './evaluation/metrics-report-store';
 import { MetricsIntake } from './evaluation/metrics-intake';
 import { RoundEvaluationService } from './evaluation/round-evaluation.service';
@@ -99,13 +100,15 @@ const enrolment = [
  * services are provided by factories (they stay framework-free, usable by tests on their own);
  * ports — abstract classes — are their own tokens. Round changes reach their listeners through
  * `RoundChanges`, subscribed in `onModuleInit` in the order they must act: the verdict is recorded,
- * tasks are sent, deadlines armed, aggregation started, the dashboard told.
+ * tasks are sent, deadlines armed, aggregation started, the dashboard told, and after a study's last
+ * round the post-training fits started.
  */
 @Module({})
 export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(RoundChanges) private readonly changes: RoundChanges,
     @Inject(RoundEvaluationService) private readonly evaluation: RoundEvaluationService,
+    @Inject(NomogramFits) private readonly nomogramFits: NomogramFits,
     @Inject(TaskDispatch) private readonly dispatch: TaskDispatch,
     @Inject(RoundTimers) private readonly timers: RoundTimers,
     @Inject(AggregationRunner) private readonly aggregation: AggregationRunner,
@@ -259,6 +262,12 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         // evaluation/
         { provide: MetricsReportStore, useValue: new FileMetricsReportStore(metricsDir) },
         { provide: FeatureModelStore, useValue: new FeatureModelStore(metricsDir) },
+        { provide: NomogramStore, useValue: new NomogramStore(metricsDir) },
+        factory(
+          NomogramFits,
+          [RoundEvaluationService, GlobalModelRepository, SitePresence, NomogramStore],
+          (e, m, p, s) => new NomogramFits(e, m, p, s, logger),
+        ),
         factory(
           FeatureBaselines,
           [FeatureModelStore, SitePresence],
@@ -361,6 +370,8 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
     this.changes.subscribe((c) => this.monitor.onChange(c));
     this.changes.subscribe((c) => this.uploads.onChange(c));
     this.changes.subscribe((c) => this.retention.onChange(c));
+    // After the verdict: the last round's completion starts the post-training fits (issue 15).
+    this.changes.subscribe((c) => this.nomogramFits.onChange(c));
   }
 
   /**

@@ -28,3 +28,4 @@ export * from './released-report';
 export * from './federated-logistic';
 export * from './clinical-features';
 export * from './newton-irls';
+export * from './nomogram';

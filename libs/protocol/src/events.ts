@@ -17,6 +17,7 @@
 import type { AckCallback, ProtocolError } from './error-codes';
 import type { FeatureModelPayload, FeatureStatsAccepted, FeatureStatsRequest } from './feature-stats';
 import type { MetricsReportPayload } from './metrics-report';
+import type { NomogramStatsAccepted, NomogramStatsRequest, StudyFinishedPayload } from './nomogram-fits';
 import type {
   SecAggDeliverPayload,
   SecAggKeysPayload,
@@ -41,6 +42,8 @@ export const SiteEvent = {
   uploadEnd: 'upload:end',
   metricsReport: 'metrics:report',
   featuresStats: 'features:stats',
+  nomogramStats: 'nomogram:stats',
+  studyFinished: 'study:finished',
   trainProgress: 'train:progress',
   secaggKeys: 'secagg:keys',
   secaggRoster: 'secagg:roster',
@@ -126,6 +129,12 @@ export interface TaskPayload {
    * before issue 15. The server-only FedAdam is `fedavg` here.
    */
   strategy?: SiteStrategy;
+  /**
+   * Share of the site's train cases held out, seeded and stratified (`validationHoldOut` of
+   * @fedaln/site-data), from training; evaluate tasks also report on them (`MetricsReportPayload.validation`).
+   * Absent: 0, every train case trains (studies before issue 15).
+   */
+  validation_fraction?: number;
 }
 
 /**
@@ -221,6 +230,8 @@ export interface ServerToClientEvents {
   [SiteEvent.task]: (task: TaskPayload) => void;
   [SiteEvent.error]: (error: ProtocolError) => void;
   [SiteEvent.featuresStats]: (req: FeatureStatsRequest, ack: AckCallback<FeatureStatsAccepted>) => void;
+  [SiteEvent.nomogramStats]: (req: NomogramStatsRequest, ack: AckCallback<NomogramStatsAccepted>) => void;
+  [SiteEvent.studyFinished]: (payload: StudyFinishedPayload) => void;
   [SiteEvent.secaggRoster]: (roster: SecAggRosterPayload) => void;
   [SiteEvent.secaggDeliver]: (shares: SecAggDeliverPayload) => void;
   [SiteEvent.secaggUnmask]: (req: SecAggUnmaskRequest, ack: AckCallback<SecAggUnmaskAccepted>) => void;

@@ -44,4 +44,9 @@ export interface MetricsReportPayload {
   model_version: number;
   model_sha256: string;
   report: SiteMetricsReport;
+  /**
+   * The same report on the site's validation cases (held out from training, `TaskPayload.validation_fraction`),
+   * under the same privacy rule; it selects the release candidate. Absent when the task has no validation split.
+   */
+  validation?: SiteMetricsReport;
 }

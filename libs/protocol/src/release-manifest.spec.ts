@@ -89,6 +89,34 @@ describe('canonical encoding of a release manifest', () => {
   });
 });
 
+describe('a manifest with nomogram_sha256 (issue 15)', () => {
+  // Reference: Python 3.11.7 json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) of
+  // MANIFEST plus nomogram_sha256 = "ef" × 32, and hashlib.sha256 of its UTF-8.
+  const WITH_NOMOGRAM_SHA256 = '2167a59d3b11a959485fef17b162abb19293007ac692461008fc4d673c4914ae';
+  const withNomogram: ReleaseManifest = Object.freeze({ ...MANIFEST, nomogram_sha256: 'ef'.repeat(32) });
+
+  it('encodes it in its sorted place and parses it back; without it the text is that of before', () => {
+    const text = encodeReleaseManifest(withNomogram);
+    expect(text).toContain('"input_size":32,"nomogram_sha256":"efef');
+    expect(releaseManifestSha256(text)).toBe(WITH_NOMOGRAM_SHA256);
+    expect(parseReleaseManifest(text).nomogram_sha256).toBe('ef'.repeat(32));
+    // Older manifests (no such field) keep their exact bytes, so their signatures still verify.
+    expect(encodeReleaseManifest(MANIFEST)).toBe(REFERENCE_TEXT);
+    expect(parseReleaseManifest(REFERENCE_TEXT)).not.toHaveProperty('nomogram_sha256');
+  });
+
+  it('refuses a nomogram_sha256 that is not a sha256, naming the field', () => {
+    expect(() => encodeReleaseManifest({ ...MANIFEST, nomogram_sha256: 'xyz' })).toThrow(
+      'release manifest field nomogram_sha256 is "xyz"; expected absent or 64 lower-case hexadecimal digits',
+    );
+    expect(() =>
+      parseReleaseManifest(
+        REFERENCE_TEXT.replace('"input_size":32,', '"input_size":32,"nomogram_sha256":null,'),
+      ),
+    ).toThrow(/field nomogram_sha256 is null/);
+  });
+});
+
 describe('parseReleaseManifest', () => {
   it('refuses text that is not canonical, has unknown fields or is not JSON', () => {
     expect(() => parseReleaseManifest(JSON.stringify(MANIFEST))).toThrow(/not in canonical form/);

@@ -34,6 +34,12 @@ export interface ReleaseManifest {
   readonly created_at: string;
   /** sha256 (hex) of the canonical text of the study's previous signed release; null for its first. */
   readonly previous_manifest_sha256: string | null;
+  /**
+   * sha256 (hex) of the release's `nomogram.json` (issue 15: the Platt recalibration and the combined
+   * model fitted after training); absent when the release has none, so every manifest made before it
+   * keeps its exact canonical text and signature.
+   */
+  readonly nomogram_sha256?: string;
 }
 
 /**
@@ -64,6 +70,7 @@ const KEYS: readonly (keyof ReleaseManifest)[] = [
   'created_at',
   'format',
   'input_size',
+  'nomogram_sha256',
   'override_reason',
   'previous_manifest_sha256',
   'round',
@@ -138,6 +145,11 @@ function checkManifest(m: Record<string, unknown>): ReleaseManifest {
     (typeof m.previous_manifest_sha256 !== 'string' || !SHA256_HEX.test(m.previous_manifest_sha256))
   )
     bad('previous_manifest_sha256', 'null or 64 lower-case hexadecimal digits');
+  if (
+    'nomogram_sha256' in m &&
+    (typeof m.nomogram_sha256 !== 'string' || !SHA256_HEX.test(m.nomogram_sha256))
+  )
+    bad('nomogram_sha256', 'absent or 64 lower-case hexadecimal digits');
   return m as unknown as ReleaseManifest;
 }
 
@@ -149,7 +161,8 @@ function checkManifest(m: Record<string, unknown>): ReleaseManifest {
  */
 export function encodeReleaseManifest(manifest: ReleaseManifest): string {
   const fields: Record<string, unknown> = {};
-  for (const k of KEYS) fields[k] = manifest[k];
+  // The one optional field is left out when absent (not null), so older manifests keep their text.
+  for (const k of KEYS) if (k !== 'nomogram_sha256' || manifest[k] !== undefined) fields[k] = manifest[k];
   return canonicalJson(checkManifest(fields));
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Xoshiro128StarStar } from './prng';
-import { seededSplit, stratifiedSplit } from './split';
+import { seededSplit, stratifiedSplit, validationHoldOut } from './split';
 
 // 20 cases, 8 positive: 1 1 0 0 0 1 1 0 0 0 …
 const LABELS = Object.freeze(Array.from({ length: 20 }, (_, i) => (i % 5 < 2 ? 1 : 0))) as readonly (0 | 1)[];
@@ -49,6 +49,36 @@ describe('stratifiedSplit', () => {
     expect(stratifiedSplit([], { random })).toEqual([]);
     expect(() => stratifiedSplit(LABELS, { random, testFraction: 1.2 })).toThrow(
       'test fraction 1.2 is not in [0, 1]',
+    );
+  });
+});
+
+describe('validationHoldOut', () => {
+  const cases = Object.freeze(LABELS.map((label, i) => Object.freeze({ id: i, label })));
+
+  it('holds out round(fraction·n_c) of each class, reproducibly per seed, and keeps the order', () => {
+    const { train, validation } = validationHoldOut(cases, { seed: 5, fraction: 0.25 });
+    // 12 negatives → 3, 8 positives → 2 (round(0.25·n_c)).
+    expect(validation.filter((c) => c.label === 0)).toHaveLength(3);
+    expect(validation.filter((c) => c.label === 1)).toHaveLength(2);
+    expect([...train, ...validation].map((c) => c.id).sort((a, b) => a - b)).toEqual(cases.map((c) => c.id));
+    expect(train.map((c) => c.id)).toEqual([...train.map((c) => c.id)].sort((a, b) => a - b));
+    expect(validationHoldOut(cases, { seed: 5, fraction: 0.25 })).toEqual({ train, validation });
+    expect(validationHoldOut(cases, { seed: 6, fraction: 0.25 }).validation).not.toEqual(validation);
+  });
+
+  it('draws a stream unrelated to the train/test split of the same seed', () => {
+    // The same seed and fraction through seededSplit would pick these ids; the hold-out must not.
+    const test = seededSplit(LABELS, { seed: 1 }).flatMap((s, i) => (s === 'test' ? [i] : []));
+    const validation = validationHoldOut(cases, { seed: 1, fraction: 0.2 }).validation.map((c) => c.id);
+    expect(validation).toHaveLength(test.length);
+    expect(validation).not.toEqual(test);
+  });
+
+  it('holds out nothing at fraction 0 (studies before issue 15) and refuses a fraction outside [0, 1)', () => {
+    expect(validationHoldOut(cases, { seed: 1, fraction: 0 })).toEqual({ train: [...cases], validation: [] });
+    expect(() => validationHoldOut(cases, { seed: 1, fraction: 1 })).toThrow(
+      'validation fraction 1 is not in [0, 1)',
     );
   });
 });

@@ -51,3 +51,38 @@ export function seededSplit(
     testFraction: options.testFraction,
   });
 }
+
+/**
+ * Stream key of the validation hold-out ('val' in ASCII), so its shuffle is unrelated to the train/test
+ * split's (which uses `deriveSeed(seed, label)`).
+ */
+const VALIDATION_STREAM = 0x76616c;
+
+/**
+ * Holds out a seeded stratified validation split from a site's train cases (model selection and the
+ * post-training fits, README "Model selection, recalibration and the combined nomogram"): within each
+ * class, a mulberry32 Fisher–Yates shuffle seeded by `deriveSeed(seed, 0x76616c, label)`, and the first
+ * round(n_c · fraction) cases go to validation ({@link stratifiedSplit}). Fraction 0 keeps every case for
+ * training (studies made before issue 15). The order of `cases` is kept within each part.
+ *
+ * @example
+ * const { train, validation } = validationHoldOut(trainCases, { seed: 7, fraction: 0.2 });
+ */
+export function validationHoldOut<T extends { readonly label: 0 | 1 }>(
+  cases: readonly T[],
+  options: { seed: number; fraction: number },
+): { train: T[]; validation: T[] } {
+  if (!(options.fraction >= 0 && options.fraction < 1))
+    throw new RangeError(`validation fraction ${options.fraction} is not in [0, 1)`);
+  const parts = stratifiedSplit(
+    cases.map((c) => c.label),
+    {
+      random: (label) => createPrng(deriveSeed(options.seed, VALIDATION_STREAM, label)),
+      testFraction: options.fraction,
+    },
+  );
+  return {
+    train: cases.filter((_, i) => parts[i] === 'train'),
+    validation: cases.filter((_, i) => parts[i] === 'test'),
+  };
+}

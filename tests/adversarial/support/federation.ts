@@ -124,6 +124,8 @@ export class Federation {
       round_deadline_s: 600,
       sites: siteIds,
       release_policy: PASSABLE_POLICY,
+      // No validation split (issue 15), as every study these tests were written for.
+      validation_fraction: 0,
       ...spec,
     });
     if (created.status !== 201) throw new Error(`creating the study: ${JSON.stringify(created.json)}`);

@@ -150,6 +150,22 @@ export function siteStrategyOf(spec: Pick<StudySpec, 'strategy'>): { strategy?: 
   return {};
 }
 
+/**
+ * The share of each site's train cases held out for validation in a study whose file names none
+ * (issue 15, model selection): the same 8:2 ratio as the test split. Specs stored before issue 15
+ * have no `validation_fraction` and keep 0 ({@link validationFractionOf}).
+ */
+export const DEFAULT_VALIDATION_FRACTION = 0.2;
+
+/**
+ * The study's validation share: its `validation_fraction`, else 0 (a spec stored before issue 15,
+ * whose sites trained on every train case and reported no validation metrics).
+ * @example validationFractionOf({}) // 0
+ */
+export function validationFractionOf(spec: Pick<StudySpec, 'validation_fraction'>): number {
+  return spec.validation_fraction ?? 0;
+}
+
 export interface StudySpec {
   readonly name: string;
   readonly arch: string;
@@ -182,6 +198,12 @@ export interface StudySpec {
   readonly secure_aggregation?: SecureAggregationSpec;
   /** Training/combining strategy; absent: FedAvg ({@link strategyOf}). */
   readonly strategy?: StrategySpec;
+  /**
+   * Share of each site's train cases held out (seeded, stratified) to select the release candidate and
+   * fit the recalibration and combined model; new studies get {@link DEFAULT_VALIDATION_FRACTION}, a
+   * stored spec without it 0 ({@link validationFractionOf}).
+   */
+  readonly validation_fraction?: number;
 }
 
 export interface FieldError {

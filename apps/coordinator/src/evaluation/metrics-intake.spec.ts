@@ -196,4 +196,92 @@ describe('MetricsIntake', () => {
     await intake.report('a', payload());
     expect(done).toHaveBeenCalledTimes(1);
   });
+
+  it('refuses a validation report in a study that holds out no validation split (before issue 15)', async () => {
+    await expect(intake.report('a', { ...payload(), validation: metricsReport(0.7) })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message:
+        'metrics report refused: validation is given, but this study holds out no validation split (validation_fraction 0); leave it out',
+    });
+    expect(await c.reports.list(study.id, 1)).toEqual([]);
+  });
+});
+
+describe('MetricsIntake, a study with a validation split (issue 15)', () => {
+  let c: InMemoryCoordinator;
+  let intake: MetricsIntake;
+  let study: Study;
+
+  beforeEach(async () => {
+    c = inMemoryCoordinator();
+    intake = new MetricsIntake(
+      c.studies,
+      c.rounds,
+      c.participants,
+      c.models,
+      c.reports,
+      c.service,
+      c.monitor,
+      c.sites,
+      c.audit,
+    );
+    ({ study } = await seedRound(c, {
+      sites: ['a', 'b'],
+      state: 'evaluating',
+      participants: { a: 'uploaded', b: 'uploaded' },
+      spec: { validation_fraction: 0.2 },
+    }));
+    await c.models.add({ studyId: study.id, version: 1, roundNumber: 1, sha256: sha256Hex('v1'), bytes: 10 });
+  });
+
+  const payload = (validation?: unknown): MetricsReportPayload =>
+    ({
+      study_id: study.id,
+      round: 1,
+      model_version: 1,
+      model_sha256: sha256Hex('v1'),
+      report: metricsReport(0.8),
+      ...(validation === undefined ? {} : { validation }),
+    }) as MetricsReportPayload;
+
+  it('stores the validation report beside the test report; a report without one (an older client) is taken', async () => {
+    await intake.report('a', payload(metricsReport(0.7)));
+    await intake.report('b', payload());
+    const stored = await c.reports.list(study.id, 1);
+    expect(stored.map((r) => [r.siteId, r.report.auc, r.validation?.auc ?? null])).toEqual([
+      ['a', 0.8, 0.7],
+      ['b', 0.8, null],
+    ]);
+  });
+
+  it.each<[string, (r: ReturnType<typeof metricsReport>) => unknown, string]>([
+    ['an AUC of 1.7', (r) => ({ ...r, auc: 1.7 }), 'validation.auc is 1.7; expected a number in [0, 1]'],
+    [
+      'a histogram count under k',
+      // 4 positives in their own bin: the privacy rule releases 0 or ≥ k = 5 cases of a class per bin.
+      (r) => ({
+        ...r,
+        score_histograms: { bins: 100, edges: [0, 50, 100], positive: [4, 6], negative: [15, 0] },
+        threshold_counts: { thresholds: [0.5], tp: [6], fp: [0] },
+      }),
+      'validation.score_histograms.positive[0] is 4 cases',
+    ],
+  ])('refuses a validation report with %s, naming the validation field', async (_what, edit, reason) => {
+    await expect(intake.report('a', payload(edit(metricsReport(0.7))))).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining(`metrics report refused: ${reason}`),
+    });
+    expect(await c.reports.list(study.id, 1)).toEqual([]);
+    expect(await c.audit.list('study', study.id)).toMatchObject([
+      { action: 'metrics.report_refused', details: { reason: expect.stringContaining(reason) } },
+    ]);
+  });
+
+  it('refuses a validation report of more cases than the train cases approved for the site', async () => {
+    await c.sites.approveCases('a', { nTrain: 20, nTest: 25 });
+    await expect(intake.report('a', payload(metricsReport(0.7)))).rejects.toMatchObject({
+      message:
+        'metrics report refused: validation.n is 25; expected at most the 20 train cases approved for this site (the validation split is held out from them)',
+    });
+  });
 });

@@ -1,7 +1,7 @@
 import type { MetricsReportPayload } from '@fedaln/protocol';
 import type { AuditLog } from '../audit/audit-log';
 import { DomainError } from '../domain/domain-error';
-import { minCellCountOf } from '../domain/study-spec';
+import { minCellCountOf, validationFractionOf, type StudySpec } from '../domain/study-spec';
 import { KeyedRateLimit } from '../domain/keyed-rate-limit';
 import type { GlobalModelRepository } from '../models/global-model.repository';
 import { currentRoundIn } from '../rounds/current-round';
@@ -78,8 +78,10 @@ export class MetricsIntake {
         `round ${round.number} counted no update of this site (${mine?.state ?? 'no task'}); only sites that uploaded in a round report on its model`,
       );
     }
-    const { report } = payload;
-    const problem = await this.problemOf(siteId, report, minCellCountOf(study.spec));
+    const { report, validation } = payload;
+    const problem =
+      (await this.problemOf(siteId, report, minCellCountOf(study.spec))) ??
+      (await this.validationProblemOf(siteId, validation, study.spec));
     if (problem) {
       if (this.refusalsAudited.take(siteId).ok)
         await this.audit.append({
@@ -100,6 +102,7 @@ export class MetricsIntake {
         modelSha256: payload.model_sha256,
         receivedAt: new Date().toISOString(),
         report,
+        ...(validation ? { validation } : {}),
       });
       this.monitor.metricsReceived({
         study_id: study.id,
@@ -117,6 +120,29 @@ export class MetricsIntake {
         await this.service.evaluationDone(study.id, round.number);
       }
     });
+  }
+
+  /**
+   * Why the validation report is refused, or null: the same checks as the test report (layout, the
+   * study's privacy rule), at most the site's approved train cases, and only in a study that holds
+   * out a validation split. A report without one is taken (a site client of before issue 15 trains on
+   * every train case): that site's validation counts are simply missing from the round.
+   */
+  private async validationProblemOf(
+    siteId: string,
+    validation: unknown,
+    spec: StudySpec,
+  ): Promise<string | null> {
+    if (validation === undefined) return null;
+    if (validationFractionOf(spec) === 0)
+      return 'validation is given, but this study holds out no validation split (validation_fraction 0); leave it out';
+    const problem = siteReportProblem(validation, minCellCountOf(spec), 'validation');
+    if (problem) return `${problem}; ${REPORT_FIX}`;
+    const { n } = validation as { n: number };
+    const nTrain = (await this.sites.findById(siteId))?.approvedCases?.nTrain ?? 0;
+    if (n > nTrain)
+      return `validation.n is ${n}; expected at most the ${nTrain} train cases approved for this site (the validation split is held out from them)`;
+    return null;
   }
 
   /** Why the report is refused (the value, what was expected, the fix), or null. */

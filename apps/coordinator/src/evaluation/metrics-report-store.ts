@@ -12,6 +12,8 @@ export interface StoredMetricsReport {
   readonly modelSha256: string;
   readonly receivedAt: string;
   readonly report: SiteMetricsReport;
+  /** The site's report on its validation cases (issue 15); absent in studies without a validation split. */
+  readonly validation?: SiteMetricsReport;
 }
 
 /** Port: one metrics report per (study, round, site); a later report for the same key replaces it. */

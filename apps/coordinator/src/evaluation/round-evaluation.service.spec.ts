@@ -128,3 +128,78 @@ describe('RoundEvaluationService with a stored report that fails the checks', ()
     await expect(evaluation.siteEvaluations(study.id, 1)).resolves.toHaveLength(1);
   });
 });
+
+describe('RoundEvaluationService.releaseCandidate (issue 15)', () => {
+  let c: InMemoryCoordinator;
+  let store: FileMetricsReportStore;
+  let evaluation: RoundEvaluationService;
+  let study: Study;
+  const stored = (round: number, siteId: string, validation?: unknown) => ({
+    studyId: study.id,
+    round,
+    siteId,
+    modelVersion: round,
+    modelSha256: 'a'.repeat(64),
+    receivedAt: '2026-12-04T10:00:00.000Z',
+    report: metricsReport(0.8),
+    ...(validation === undefined ? {} : { validation: validation as SiteMetricsReport }),
+  });
+
+  beforeEach(async () => {
+    c = inMemoryCoordinator();
+    store = new FileMetricsReportStore(fs.mkdtempSync(path.join(dir, 'candidate-')));
+    const verdicts = new MemoryVerdicts();
+    evaluation = new RoundEvaluationService(
+      c.studies,
+      c.rounds,
+      c.participants,
+      c.sites,
+      store,
+      verdicts,
+      new MemoryTransactions({ ...c.unitOfWork, verdicts }),
+    );
+    ({ study } = await seedRound(c, {
+      sites: ['a'],
+      state: 'completed',
+      spec: { validation_fraction: 0.2 },
+    }));
+    for (const [number, state] of [
+      [2, 'completed'],
+      [3, 'evaluating'],
+    ] as const)
+      await c.rounds.create({
+        studyId: study.id,
+        number,
+        state,
+        attempt: 1,
+        deadline: null,
+        startedAt: new Date(),
+      });
+  });
+
+  it('names the completed round with the best pooled validation AUC, not the last, with each round pooled', async () => {
+    await store.save(stored(1, 'a', metricsReport(0.76)));
+    await store.save(stored(2, 'a', metricsReport(0.71)));
+    // Round 3 is still evaluating: never the candidate, whatever its figure.
+    await store.save(stored(3, 'a', metricsReport(0.9)));
+    const c1 = await evaluation.releaseCandidate(study.id);
+    // One site: the pooled AUC is its own released AUC exactly (pooled-auc.ts: within-site pairs).
+    expect(c1).toMatchObject({ round: 1, pooled_validation_auc: 0.76, rule: 'best_validation_auc' });
+    expect(c1.rounds.map((r) => [r.round, r.pooled_validation_auc, r.n, r.sites])).toEqual([
+      [1, 0.76, 25, 1],
+      [2, 0.71, 25, 1],
+    ]);
+    expect((await evaluation.get(study.id, 2)).pooledValidation?.auc).toBe(0.71);
+  });
+
+  it('leaves out a stored validation report that fails the checks, and falls back to the last completed round', async () => {
+    await store.save(stored(1, 'a', { ...metricsReport(0.76), auc: 3 }));
+    await store.save(stored(2, 'a'));
+    const c1 = await evaluation.releaseCandidate(study.id);
+    expect(c1).toMatchObject({ round: 2, pooled_validation_auc: null, rule: 'last_completed' });
+    // The test report of round 1 still counts: only its validation report is left out.
+    expect((await evaluation.get(study.id, 1)).sites.map((s) => [s.siteId, s.validation])).toEqual([
+      ['a', null],
+    ]);
+  });
+});

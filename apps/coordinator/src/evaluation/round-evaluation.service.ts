@@ -13,6 +13,7 @@ import type { StudyRepository } from '../studies/study.repository';
 import { policyPooled, poolReports, type PooledEvaluation } from './pooled-evaluation';
 import type { RecordedVerdict, VerdictRepository } from '../releases/release.repository';
 import { siteReportProblem } from './site-report-check';
+import { selectReleaseCandidate, type ReleaseCandidate } from './release-candidate';
 
 export interface SiteEvaluation {
   readonly siteId: string;
@@ -20,6 +21,8 @@ export interface SiteEvaluation {
   readonly modelVersion: number;
   readonly receivedAt: string;
   readonly report: SiteMetricsReport;
+  /** The report on the site's validation cases (issue 15), or null (none sent, or it fails the checks). */
+  readonly validation: SiteMetricsReport | null;
 }
 
 /** A stored report that fails the study's checks on read: left out of pooling and the verdict. */
@@ -38,10 +41,20 @@ export interface RoundEvaluation {
   /** Stored reports that fail the checks (written before them, or edited on disk): shown, not pooled. */
   readonly refused: readonly RefusedReport[];
   readonly pooled: PooledEvaluation | null;
+  /** The sites' validation reports pooled (issue 15: selects the release candidate); null when none. */
+  readonly pooledValidation: PooledEvaluation | null;
   /** The recorded verdict; for a round still evaluating, null. */
   readonly verdict: RecordedVerdict | null;
   /** What screening decided for each site's update (issue 13); empty before aggregation or without screening. */
   readonly screening: readonly { readonly siteId: string; readonly screening: UpdateScreening }[];
+}
+
+/**
+ * The validation reports of a round's sites pooled like the test reports (`poolReports`), or null when
+ * no site sent one. @example poolValidation(sites)?.auc
+ */
+export function poolValidation(sites: readonly SiteEvaluation[]): PooledEvaluation | null {
+  return poolReports(sites.flatMap((s) => (s.validation ? [s.validation] : [])));
 }
 
 /**
@@ -88,6 +101,7 @@ export class RoundEvaluationService {
       sites,
       refused,
       pooled: poolReports(sites.map((s) => s.report)),
+      pooledValidation: poolValidation(sites),
       verdict,
       screening: (await this.participants.list(studyId, round)).flatMap((p) =>
         p.screening ? [{ siteId: p.siteId, screening: p.screening }] : [],
@@ -99,6 +113,37 @@ export class RoundEvaluationService {
   async roundCompleted(studyId: string, round: number): Promise<RecordedVerdict> {
     const study = await this.requireStudy(studyId);
     return this.record(study, round, (await this.readReports(study, round)).sites);
+  }
+
+  /**
+   * The round to release (issue 15): among the completed rounds, the best pooled validation AUC
+   * (`selectReleaseCandidate`), else the last completed round; with every round's figures and why.
+   *
+   * @throws DomainError STUDY_NOT_FOUND, or ROUND_NOT_FOUND while no round has completed.
+   * @example (await evaluation.releaseCandidate(studyId)).round
+   */
+  async releaseCandidate(studyId: string): Promise<ReleaseCandidate> {
+    const study = await this.requireStudy(studyId);
+    const completed = (await this.rounds.list(studyId)).filter((r) => r.state === 'completed');
+    const rounds = [];
+    for (const r of completed) {
+      const { sites } = await this.readReports(study, r.number);
+      const pooled = poolValidation(sites);
+      rounds.push({
+        round: r.number,
+        pooled_validation_auc: pooled?.auc ?? null,
+        auc_error_bound: pooled?.auc_error_bound ?? null,
+        n: pooled?.n ?? 0,
+        sites: sites.filter((s) => s.validation !== null).length,
+      });
+    }
+    const candidate = selectReleaseCandidate(rounds);
+    if (!candidate)
+      throw new DomainError(
+        'ROUND_NOT_FOUND',
+        `study ${studyId} has no completed round yet; a release candidate exists once a round's evaluation completes`,
+      );
+    return candidate;
   }
 
   /** Every recorded verdict of a study, by round. @example await evaluation.verdicts(studyId) */
@@ -134,14 +179,22 @@ export class RoundEvaluationService {
     const refused: RefusedReport[] = [];
     for (const s of await this.reports.list(studyId, round)) {
       const name = (await this.sites.findById(s.siteId))?.name ?? s.siteId;
-      const reason = siteReportProblem(s.report, minCellCountOf(study.spec));
+      const k = minCellCountOf(study.spec);
+      const reason = siteReportProblem(s.report, k);
       if (reason === null) {
+        const validationReason = s.validation && siteReportProblem(s.validation, k, 'validation');
+        if (validationReason)
+          this.log.error(
+            { studyId, round, siteId: s.siteId, reason: validationReason },
+            'a stored validation report fails the checks; left out',
+          );
         sites.push({
           siteId: s.siteId,
           name,
           modelVersion: s.modelVersion,
           receivedAt: s.receivedAt,
           report: s.report,
+          validation: s.validation && !validationReason ? s.validation : null,
         });
         continue;
       }

@@ -6,6 +6,7 @@ import {
   type RoundMetricsResponse,
   type VerdictResponse,
 } from '../releases/release.response';
+import type { ReleaseCandidate } from './release-candidate';
 import { RoundEvaluationService } from './round-evaluation.service';
 
 @Controller('api/studies/:id')
@@ -20,6 +21,22 @@ export class RoundMetricsController {
     @Param('n', new ParseIntPipe()) n: number,
   ): Promise<RoundMetricsResponse> {
     return mapRoundMetrics(await this.evaluation.get(id, n));
+  }
+
+  /**
+   * The lead's (admin token) release candidate (issue 15): the completed round with the best pooled
+   * validation AUC, else the last completed one; its figures, every round's, and why.
+   */
+  @Get('release-candidate')
+  async releaseCandidate(@Param('id', new ParseUUIDPipe()) id: string): Promise<ReleaseCandidate> {
+    const c = await this.evaluation.releaseCandidate(id);
+    return {
+      round: c.round,
+      pooled_validation_auc: c.pooled_validation_auc,
+      rule: c.rule,
+      reason: c.reason,
+      rounds: c.rounds,
+    };
   }
 
   /** Every recorded verdict of the study, by round. */

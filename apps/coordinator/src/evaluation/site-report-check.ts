@@ -132,19 +132,24 @@ const REPORT = object({
 
 /**
  * What is wrong with a site's report, or null when it is fit to store, show and pool. `report` may be
- * anything (a payload, a stored JSON file); `k` is the study's privacy rule k.
+ * anything (a payload, a stored JSON file); `k` is the study's privacy rule k; `field` names it in the
+ * messages (`validation`: the report on a site's validation cases, issue 15).
  *
  * @example
  * siteReportProblem({ ...report, auc: 1.7 }); // 'report.auc is 1.7; expected a number in [0, 1]'
  * siteReportProblem(siteMetricsReport(labels, scores)); // null
  */
-export function siteReportProblem(report: unknown, k: number = DEFAULT_MIN_CELL_COUNT): string | null {
-  const problem = REPORT(report, 'report');
+export function siteReportProblem(
+  report: unknown,
+  k: number = DEFAULT_MIN_CELL_COUNT,
+  field: 'report' | 'validation' = 'report',
+): string | null {
+  const problem = REPORT(report, field);
   if (problem) return problem;
   const r = report as StudyLayoutCounts;
-  if (r.n_pos > r.n) return `report.n_pos is ${r.n_pos}; expected at most n = ${r.n}`;
+  if (r.n_pos > r.n) return `${field}.n_pos is ${r.n_pos}; expected at most n = ${r.n}`;
   const layout = studyLayoutProblem(r);
-  if (layout) return `report.${layout}`;
+  if (layout) return `${field}.${layout}`;
   const privacy = releasedReportProblem(report as ReleasedReportFields, k);
-  return privacy && `report.${privacy}`;
+  return privacy && `${field}.${privacy}`;
 }

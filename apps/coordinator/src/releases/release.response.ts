@@ -86,10 +86,14 @@ export interface RoundMetricsResponse {
     report: SiteMetricsReport;
     /** The four-feature logistic model on the same test cases, where the site reported it. */
     feature_baseline: { auc: number | null; p_vs_model: number | null } | null;
+    /** The report on the site's validation cases (issue 15), or null. */
+    validation: SiteMetricsReport | null;
   }[];
   /** Stored reports that fail the study's checks: not pooled, not in the verdict. */
   refused_reports: { site_id: string; name: string; received_at: string; reason: string }[];
   pooled: RoundEvaluation['pooled'];
+  /** The sites' validation reports pooled (issue 15: selects the release candidate), or null. */
+  pooled_validation: RoundEvaluation['pooledValidation'];
   verdict: VerdictResponse | null;
   /** Issue 13: each site's update as screening saw it (verdict and the numbers it rests on). */
   screening: ({ site_id: string } & ScreeningResponse)[];
@@ -108,6 +112,7 @@ export function mapRoundMetrics(e: RoundEvaluation): RoundMetricsResponse {
       received_at: s.receivedAt,
       report: s.report,
       feature_baseline: s.report.paired && { auc: s.report.paired.auc_b, p_vs_model: s.report.paired.p },
+      validation: s.validation,
     })),
     refused_reports: e.refused.map((r) => ({
       site_id: r.siteId,
@@ -116,6 +121,7 @@ export function mapRoundMetrics(e: RoundEvaluation): RoundMetricsResponse {
       reason: r.reason,
     })),
     pooled: e.pooled,
+    pooled_validation: e.pooledValidation,
     verdict: e.verdict && mapVerdict(e.verdict),
     screening: e.screening.map((s) => ({ site_id: s.siteId, ...mapScreening(s.screening) })),
   };

@@ -125,6 +125,19 @@ describe('TaskDispatch', () => {
     expect(await dispatch.task(accountingOnly, round, 'train')).not.toHaveProperty('dp');
   });
 
+  it('carries the validation share in both task kinds of a study with a validation split, none without (issue 15)', async () => {
+    const { study, round } = await seed('training');
+    const withSplit = { ...study, spec: { ...study.spec, validation_fraction: 0.2 } };
+    expect((await dispatch.task(withSplit, round, 'train')).validation_fraction).toBe(0.2);
+    expect((await dispatch.task(withSplit, round, 'evaluate')).validation_fraction).toBe(0.2);
+    // The fixture's study holds out nothing, like every study stored before issue 15 (no field at all).
+    const { validation_fraction: _none, ...stored } = study.spec;
+    expect(await dispatch.task({ ...study, spec: stored }, round, 'train')).not.toHaveProperty(
+      'validation_fraction',
+    );
+    expect(await dispatch.task(study, round, 'evaluate')).not.toHaveProperty('validation_fraction');
+  });
+
   it('sends nothing for a change without a task effect', async () => {
     const { study, round } = await seed('training', { a: 'assigned' });
     const a = connectSession(c, 'a');

@@ -1,6 +1,6 @@
 import type { TaskPayload } from '@fedaln/protocol';
 import type { Round, Study } from '../domain/records';
-import { minCellCountOf, siteStrategyOf } from '../domain/study-spec';
+import { minCellCountOf, siteStrategyOf, validationFractionOf } from '../domain/study-spec';
 import { dpTrainingOf } from '../domain/study-privacy-budget';
 import type { FeatureBaselines } from '../evaluation/feature-baselines';
 import type { MetricsReportStore } from '../evaluation/metrics-report-store';
@@ -102,6 +102,10 @@ export class TaskDispatch {
       ...(kind === 'evaluate' ? { min_cell_count: minCellCountOf(study.spec) } : {}),
       ...(kind === 'train' && dp ? { dp } : {}),
       ...siteStrategyOf(study.spec),
+      // Absent for a study without a validation split, so its tasks are those of before issue 15.
+      ...(validationFractionOf(study.spec) > 0
+        ? { validation_fraction: validationFractionOf(study.spec) }
+        : {}),
     };
   }
 }

@@ -166,6 +166,8 @@ export class MetricsReportDto {
   @IsInt() @Min(0) model_version!: number;
   @Matches(SHA256, { message: 'model_sha256 must be 64 lowercase hex digits' }) model_sha256!: string;
   @IsDefined() @ValidateNested() @Type(() => SiteMetricsReportDto) report!: SiteMetricsReportDto;
+  /** The report on the site's validation cases (studies with `validation_fraction` > 0). */
+  @IsOptional() @ValidateNested() @Type(() => SiteMetricsReportDto) validation?: SiteMetricsReportDto;
 }
 
 /** `train:progress` (events.ts): counts from 1; `TrainingProgressRelay` checks `epoch ≤ epochs`, `batch ≤ batches`. */

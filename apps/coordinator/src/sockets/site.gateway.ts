@@ -164,6 +164,9 @@ export class SiteGateway
       hello: null,
       featureStats: (req) =>
         socket.timeout(FEATURE_STATS_TIMEOUT_MS).emitWithAck(SiteEvent.featuresStats, req),
+      nomogramStats: (req) =>
+        socket.timeout(FEATURE_STATS_TIMEOUT_MS).emitWithAck(SiteEvent.nomogramStats, req),
+      studyFinished: (payload) => socket.emit(SiteEvent.studyFinished, payload),
     };
     this.sessions.set(socket, session);
     this.presence.connect(session);

@@ -401,4 +401,14 @@ export class StudySpecDto implements StudySpec {
   @ValidateNested()
   @Type(() => StrategyDto)
   strategy?: StrategyDto;
+
+  /** Share of each site's train cases held out for validation; default DEFAULT_VALIDATION_FRACTION (0.2). */
+  @IsOptional()
+  @IsNumber(
+    { allowNaN: false, allowInfinity: false },
+    { message: 'validation_fraction must be a number in [0, 0.5] (0: no validation split)' },
+  )
+  @Min(0, { message: 'validation_fraction must be a number in [0, 0.5] (0: no validation split)' })
+  @Max(0.5, { message: 'validation_fraction must be a number in [0, 0.5] (0: no validation split)' })
+  validation_fraction?: number;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { DEFAULT_ROBUSTNESS, minCellCountOf, robustnessOf } from '../domain/study-spec';
+import { DEFAULT_ROBUSTNESS, minCellCountOf, robustnessOf, validationFractionOf } from '../domain/study-spec';
 import { validateStudySpec } from './validate-study-spec';
 
 const SITE_A = '0b6f1f5e-1d2a-4c3b-9a8e-1f2e3d4c5b6a';
@@ -35,7 +35,10 @@ function fieldsOf(input: unknown): string[] {
 describe('validateStudySpec', () => {
   it('accepts the reference study and returns a plain copy', () => {
     const r = validateStudySpec(valid);
-    expect(r).toEqual({ ok: true, spec: { ...valid, seed: 0, data_source: 'clinical' } });
+    expect(r).toEqual({
+      ok: true,
+      spec: { ...valid, seed: 0, data_source: 'clinical', validation_fraction: 0.2 },
+    });
     expect(r.ok && Object.getPrototypeOf(r.spec)).toBe(Object.prototype);
   });
 
@@ -236,5 +239,26 @@ describe('validateStudySpec', () => {
     expect(r.errors[0]!.message).toMatch(
       /^max_epsilon 8 is spent by the first round: 100 steps \(local_epochs 1 \/ sampling_rate 0\.01\) at noise_multiplier 0\.5 spend ε \d+\.\d{3} at delta 0\.00001; raise dp\.noise_multiplier to at least 0\.\d+, or dp\.max_epsilon$/,
     );
+  });
+
+  it('holds out 0.2 of the train cases for validation in a new study, 0 in a spec stored before issue 15', () => {
+    const r = validateStudySpec(valid);
+    expect(r.ok && validationFractionOf(r.spec)).toBe(0.2);
+    const none = validateStudySpec({ ...valid, validation_fraction: 0 });
+    expect(none.ok && validationFractionOf(none.spec)).toBe(0);
+    // A stored spec of before issue 15 has no field: its sites keep training on every train case.
+    const stored = { ...valid, seed: 0, data_source: 'clinical' as const } as unknown as Parameters<
+      typeof validationFractionOf
+    >[0];
+    expect(validationFractionOf(stored)).toBe(0);
+  });
+
+  it.each([[-0.1], [0.6], ['0.2']])('refuses validation_fraction %p naming the field and the range', (v) => {
+    const r = validateStudySpec({ ...valid, validation_fraction: v });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.errors).toContainEqual({
+      field: 'validation_fraction',
+      message: 'validation_fraction must be a number in [0, 0.5] (0: no validation split)',
+    });
   });
 });

@@ -1,6 +1,12 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import type { FieldError, RobustnessSpec, StrategySpec, StudySpec } from '../domain/study-spec';
+import {
+  DEFAULT_VALIDATION_FRACTION,
+  type FieldError,
+  type RobustnessSpec,
+  type StrategySpec,
+  type StudySpec,
+} from '../domain/study-spec';
 import { noiseForEpsilon } from '@fedaln/privacy';
 import { dpStepsPerRound, studyPrivacyBudget } from '../domain/study-privacy-budget';
 import { type RobustnessDto, type StrategyDto, StudySpecDto } from './study-spec.dto';
@@ -182,6 +188,7 @@ export function studySpecFromDto(dto: StudySpecDto): StudySpec {
           },
         }),
     ...(dto.strategy === undefined ? {} : { strategy: strategyFromDto(dto.strategy) }),
+    validation_fraction: dto.validation_fraction ?? DEFAULT_VALIDATION_FRACTION,
   };
 }
 

@@ -1,5 +1,5 @@
 import { siteImageOpener } from '@fedaln/model';
-import { readSiteFolder, type SiteCase, type SiteFolder } from '@fedaln/site-data';
+import { readSiteFolder, validationHoldOut, type SiteCase, type SiteFolder } from '@fedaln/site-data';
 import { formatDataReport } from './data-report';
 import { dataSufficiency, type DataSufficiency } from './data-sufficiency';
 
@@ -43,5 +43,22 @@ export class SiteData {
     }
     const cases = (await folder).cases;
     return split === 'all' ? cases : cases.filter((c) => c.split === split);
+  }
+
+  /**
+   * The train split divided as a study asks (task `validation_fraction`, issue 15): the cases that
+   * train, and the seeded stratified validation cases held out from them (`validationHoldOut`, seeded
+   * by the site's seed, so every round and the post-training fits see the same cases).
+   *
+   * @example const { train, validation } = await data.trainAndValidation(64, 0.2);
+   */
+  async trainAndValidation(
+    inputSize: number,
+    validationFraction: number,
+  ): Promise<{ train: SiteCase[]; validation: SiteCase[] }> {
+    return validationHoldOut(await this.cases('train', inputSize), {
+      seed: this.seed,
+      fraction: validationFraction,
+    });
   }
 }

@@ -31,8 +31,13 @@ export async function runTrainTask(task: TaskPayload, ctx: TaskContext): Promise
   const { model, weights: global, arch, inputSize } = await loadGlobalModel(task, ctx);
   let local;
   try {
-    const cases = await ctx.data.cases('train', inputSize);
+    const { train: cases, validation } = await ctx.data.trainAndValidation(
+      inputSize,
+      task.validation_fraction ?? 0,
+    );
     nTrain = cases.length;
+    if (validation.length > 0)
+      log(`round ${task.round}: ${validation.length} train cases held out for validation (model selection)`);
     log(
       `round ${task.round}: training ${arch} at ${inputSize} px on ${cases.length} cases ` +
         `(${task.epochs} epochs, batch ${task.batch_size}, lr ${task.learning_rate}, ` +
