@@ -57,6 +57,8 @@ export interface Round {
   readonly deadline: Date | null;
   readonly startedAt: Date;
   readonly endedAt: Date | null;
+  /** Why the round failed (the machine's `roundFailed` reason, e.g. too few survivors to unmask); null otherwise. */
+  readonly failureReason: string | null;
 }
 
 export const PARTICIPANT_STATES = ['assigned', 'uploaded', 'straggler', 'rejected'] as const;

@@ -8,6 +8,8 @@ export interface RoundResponse {
   deadline: string | null;
   started_at: string;
   ended_at: string | null;
+  /** Why the round failed (e.g. "only 3 survivors answered the unmasking, below the threshold 4: …"); null unless failed. */
+  failure_reason: string | null;
   /** ε spent by the end of this round (cumulative), from the coordinator's accountant; null without `dp`. */
   privacy: RoundPrivacyResponse | null;
 }
@@ -60,6 +62,7 @@ export function mapRound(round: Round, privacy: RoundPrivacy | null): RoundRespo
     deadline: round.deadline?.toISOString() ?? null,
     started_at: round.startedAt.toISOString(),
     ended_at: round.endedAt?.toISOString() ?? null,
+    failure_reason: round.failureReason,
     privacy: privacy && mapRoundPrivacy(privacy),
   };
 }
