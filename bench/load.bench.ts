@@ -28,18 +28,13 @@
 // connection); refused_updates by code; targets with pass/fail (reported, never asserted).
 import type { NamedTensor, TaskPayload } from '@fedaln/protocol';
 import { decodeBlob, encodeBlob, SiteEvent } from '@fedaln/protocol';
-import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { Coordinator, freePort } from '../tests/e2e/support/coordinator';
-import { freshDatabase } from '../tests/e2e/support/fresh-database';
 import { prng, reportOf, syntheticPredictions } from '../tests/e2e/support/release-study';
 import { connectSite, HELLO, ScriptedSite } from '../tests/e2e/support/site-client';
+import { ProbedCoordinator, type Snapshot } from './support/coordinator-snapshots';
 import { benchFlags } from './support/flags';
 
 const { json, sites: nSites, rounds } = benchFlags({ json: false, sites: 100, rounds: 10 });
-const ADMIN = `load-bench-admin-${randomBytes(12).toString('hex')}`;
 const TASK_WAIT_MS = 30 * 60_000;
 const AGGREGATE_TOLERANCE = 1e-6;
 
@@ -51,21 +46,6 @@ interface PgClient {
 // `pg` ships no types here (as in tests/e2e/support/fresh-database.ts).
 const { Client } = require('pg') as { Client: new (o: { connectionString: string }) => PgClient };
 
-interface Snapshot {
-  seq: number;
-  rss: number;
-  heap_used: number;
-  max_rss_kb: number;
-  cpu_user_us: number;
-  cpu_system_us: number;
-  lag_p99_ms: number;
-  gc_ms: number;
-  total_lag_samples: number;
-  total_lag_p50_ms: number | null;
-  total_lag_p99_ms: number | null;
-  total_lag_max_ms: number | null;
-}
-
 /** A site of the run, with the instant (performance.now) each task arrived, by `kind:round`. */
 interface LoadSite {
   readonly id: string;
@@ -73,51 +53,14 @@ interface LoadSite {
   readonly arrived: Map<string, number>;
 }
 
-class Probe {
-  private seen = 0;
-  constructor(
-    private readonly file: string,
-    private readonly coordinator: Coordinator,
-  ) {}
-
-  /** SIGUSR2 to the coordinator; resolves its next snapshot line. */
-  async snapshot(): Promise<Snapshot> {
-    process.kill(this.coordinator.pid, 'SIGUSR2');
-    for (const end = Date.now() + 60_000; ;) {
-      const lines = fs.existsSync(this.file) ? fs.readFileSync(this.file, 'utf8').trim().split('\n') : [];
-      if (lines.length > this.seen && lines[this.seen]) return JSON.parse(lines[this.seen++]!) as Snapshot;
-      if (Date.now() > end) throw new Error(`the coordinator's probe wrote no snapshot to ${this.file}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
-
 async function main() {
-  const database = await freshDatabase('load');
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-load-'));
-  const probeFile = path.join(dataDir, 'probe.jsonl');
-  const preload = path.join(__dirname, 'support/coordinator-probe.cjs');
-  const coordinator = new Coordinator(await freePort(), dataDir, {
-    FEDALN_ADMIN_TOKEN: ADMIN,
-    DATABASE_URL: database.url,
-    FEDALN_BENCH_PROBE: probeFile,
-    NODE_OPTIONS: `--expose-gc --require ${preload}`,
-  });
+  const probed = await ProbedCoordinator.start('load');
+  const { coordinator, database } = probed;
   const connections = database.url ? new Client({ connectionString: database.url }) : null;
   const sites: LoadSite[] = [];
   try {
-    await coordinator.start(120_000);
-    const probe = new Probe(probeFile, coordinator);
-    const api = async (method: string, url: string, body?: unknown) => {
-      const res = await fetch(coordinator.baseUrl + url, {
-        method,
-        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${text}`);
-      return JSON.parse(text);
-    };
+    const probe = probed;
+    const api = (method: string, url: string, body?: unknown) => probed.api(method, url, body);
 
     let connPeak = 0;
     let sampling: NodeJS.Timeout | undefined;
@@ -358,9 +301,7 @@ async function main() {
   } finally {
     for (const s of sites) s.client.close();
     await connections?.end().catch(() => undefined);
-    await coordinator.kill('SIGTERM');
-    await database.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await probed.stop();
   }
 }
 

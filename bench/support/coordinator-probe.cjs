@@ -1,7 +1,8 @@
-// Preloaded into the coordinator child by bench/load.bench.ts (NODE_OPTIONS="--expose-gc --require
+// Preloaded into the coordinator child by bench/support/coordinator-snapshots.ts (load, soak) (NODE_OPTIONS="--expose-gc --require
 // this file"), so what it measures is the coordinator's own process, not the bench's site clients.
 // On each SIGUSR2 it appends one JSON line to $FEDALN_BENCH_PROBE: CPU (process.cpuUsage), RSS and
-// heap after a forced gc() (its duration as gc_ms), peak RSS (resourceUsage().maxRSS), and event-loop
+// heap after a forced gc() (its duration as gc_ms), peak RSS (resourceUsage().maxRSS), open file
+// descriptors (entries of /proc/self/fd, null without /proc), and event-loop
 // lag from perf_hooks.monitorEventLoopDelay (10 ms timer) less the timer's own 10 ms (the histogram
 // records the whole interval: an idle loop reads ≈ 10.1 ms): `lag_*` since the previous snapshot,
 // `total_lag_*` since the first (start-up before it is excluded). The tick that waits out a
@@ -35,6 +36,12 @@ if (file) {
     const gcMs = performance.now() - t0;
     const cpu = process.cpuUsage();
     const memory = process.memoryUsage();
+    let fds = null;
+    try {
+      fds = fs.readdirSync('/proc/self/fd').length;
+    } catch {
+      // no /proc (macOS): fds stays null
+    }
     const line = {
       seq: seq++,
       rss: memory.rss,
@@ -43,6 +50,7 @@ if (file) {
       cpu_user_us: cpu.user,
       cpu_system_us: cpu.system,
       gc_ms: gcMs,
+      fds,
       ...lag,
     };
     fs.appendFileSync(file, JSON.stringify(line) + '\n');

@@ -28,6 +28,7 @@ import { ModelDownloads } from './blobs/model-downloads';
 import { AppConfig } from './config/app-config';
 import { FeatureBaselines } from './evaluation/feature-baselines';
 import { FeatureModelStore } from './evaluation/feature-model';
+import { NomogramFits, NomogramStore } from './evaluation/nomogram-fits';
 import { FileMetricsReportStore, MetricsReportStore } from './evaluation/metrics-report-store';
 import { MetricsIntake } from './evaluation/metrics-intake';
 import { RoundEvaluationService } from './evaluation/round-evaluation.service';
@@ -70,6 +71,7 @@ import { APP_LOGGER, type AppLogger } from './telemetry/logger';
 import { MetricsController } from './telemetry/metrics.controller';
 import { MonitorFeed } from './telemetry/monitor-feed';
 import { UploadIntake } from './uploads/upload-intake';
+import { SecureAggregationService } from './secure-aggregation/secure-aggregation.service';
 
 export interface CoordinatorParts {
   readonly config: AppConfig;
@@ -99,19 +101,22 @@ const enrolment = [
  * services are provided by factories (they stay framework-free, usable by tests on their own);
  * ports — abstract classes — are their own tokens. Round changes reach their listeners through
  * `RoundChanges`, subscribed in `onModuleInit` in the order they must act: the verdict is recorded,
- * tasks are sent, deadlines armed, aggregation started, the dashboard told.
+ * tasks are sent, deadlines armed, aggregation started, the dashboard told, and after a study's last
+ * round the post-training fits started.
  */
 @Module({})
 export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(RoundChanges) private readonly changes: RoundChanges,
     @Inject(RoundEvaluationService) private readonly evaluation: RoundEvaluationService,
+    @Inject(NomogramFits) private readonly nomogramFits: NomogramFits,
     @Inject(TaskDispatch) private readonly dispatch: TaskDispatch,
     @Inject(RoundTimers) private readonly timers: RoundTimers,
     @Inject(AggregationRunner) private readonly aggregation: AggregationRunner,
     @Inject(MonitorGateway) private readonly monitor: MonitorGateway,
     @Inject(RoundRecovery) private readonly recovery: RoundRecovery,
     @Inject(UploadIntake) private readonly uploads: UploadIntake,
+    @Inject(SecureAggregationService) private readonly secure: SecureAggregationService,
     @Inject(BlobRetention) private readonly retention: BlobRetention,
   ) {}
 
@@ -175,8 +180,15 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         factory(RoundTimers, [RoundsService], (r) => new RoundTimers(r, logger)),
         factory(
           TaskDispatch,
-          [GlobalModelRepository, ParticipantRepository, MetricsReportStore, FeatureBaselines, SitePresence],
-          (m, p, r, f, pr) => new TaskDispatch(m, p, r, f, pr),
+          [
+            GlobalModelRepository,
+            ParticipantRepository,
+            MetricsReportStore,
+            FeatureBaselines,
+            SitePresence,
+            SecureAggregationService,
+          ],
+          (m, p, r, f, pr, s) => new TaskDispatch(m, p, r, f, pr, s),
         ),
         factory(
           SiteArrivals,
@@ -221,8 +233,14 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         ),
         factory(
           RoundAggregator,
-          [BlobStore, BlobCache, GlobalModelRepository, StudyRepository],
-          (b, c, m, st) => new RoundAggregator(b, c, m, logger, new StudyRoundPlans(st)),
+          [BlobStore, BlobCache, GlobalModelRepository, StudyRepository, SecureAggregationService],
+          (b, c, m, st, s) => new RoundAggregator(b, c, m, logger, new StudyRoundPlans(st), s),
+        ),
+        // secure-aggregation/
+        factory(
+          SecureAggregationService,
+          [SitePresence, SiteRepository, GlobalModelRepository, BlobCache, BlobStore],
+          (p, s, m, c, b) => new SecureAggregationService(p, s, m, c, b, logger),
         ),
         factory(
           AggregationRunner,
@@ -241,8 +259,9 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             RoundsService,
             AuditLog,
             MonitorFeed,
+            SecureAggregationService,
           ],
-          (studies, rounds, participants, sites, blobs, aggregator, service, audit, monitor) =>
+          (studies, rounds, participants, sites, blobs, aggregator, service, audit, monitor, masked) =>
             new UploadIntake({
               studies,
               rounds,
@@ -253,12 +272,19 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
               service,
               audit,
               monitor,
+              masked,
               spoolDir: path.join(config.dataDir, 'uploads'),
             }),
         ),
         // evaluation/
         { provide: MetricsReportStore, useValue: new FileMetricsReportStore(metricsDir) },
         { provide: FeatureModelStore, useValue: new FeatureModelStore(metricsDir) },
+        { provide: NomogramStore, useValue: new NomogramStore(metricsDir) },
+        factory(
+          NomogramFits,
+          [RoundEvaluationService, GlobalModelRepository, SitePresence, NomogramStore],
+          (e, m, p, s) => new NomogramFits(e, m, p, s, logger),
+        ),
         factory(
           FeatureBaselines,
           [FeatureModelStore, SitePresence],
@@ -314,6 +340,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             AuditLog,
             FeatureModelStore,
             Transactions,
+            NomogramStore,
           ],
           (
             studies,
@@ -328,6 +355,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             audit,
             featureModels,
             transactions,
+            nomograms,
           ) =>
             new ReleasesService({
               studies,
@@ -342,6 +370,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
               audit,
               featureModels,
               transactions,
+              nomograms,
             }),
         ),
         // sockets/: gateways are class providers, so Nest finds their filters and pipes.
@@ -355,12 +384,15 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
 
   onModuleInit(): void {
     this.changes.subscribe((c) => this.evaluation.onChange(c));
+    this.changes.subscribe((c) => this.secure.onChange(c)); // a session before the tasks that carry it
     this.changes.subscribe((c) => this.dispatch.onChange(c));
     this.changes.subscribe((c) => this.timers.onChange(c));
     this.changes.subscribe((c) => this.aggregation.onChange(c));
     this.changes.subscribe((c) => this.monitor.onChange(c));
     this.changes.subscribe((c) => this.uploads.onChange(c));
     this.changes.subscribe((c) => this.retention.onChange(c));
+    // After the verdict: the last round's completion starts the post-training fits (issue 15).
+    this.changes.subscribe((c) => this.nomogramFits.onChange(c));
   }
 
   /**

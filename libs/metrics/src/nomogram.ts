@@ -89,8 +89,8 @@ export interface Nomogram {
   platt: ReleasedLogisticModel;
   /** Null when no site had the four feature columns on its validation cases. */
   combined: ReleasedLogisticModel | null;
-  /** What the fits used: validation cases pooled over sites. */
-  fitted_on: { sites: string[]; n: number; n_pos: number };
+  /** The sites whose validation cases each fit used (the combined model: those with the features). */
+  fitted_on: { platt: string[]; combined: string[] };
 }
 
 const isNumbers = (v: unknown, n: number): boolean =>

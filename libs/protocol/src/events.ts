@@ -17,6 +17,7 @@
 import type { AckCallback, ProtocolError } from './error-codes';
 import type { FeatureModelPayload, FeatureStatsAccepted, FeatureStatsRequest } from './feature-stats';
 import type { MetricsReportPayload } from './metrics-report';
+import type { NomogramStatsAccepted, NomogramStatsRequest, StudyFinishedPayload } from './nomogram-fits';
 import type {
   SecAggDeliverPayload,
   SecAggKeysPayload,
@@ -41,6 +42,8 @@ export const SiteEvent = {
   uploadEnd: 'upload:end',
   metricsReport: 'metrics:report',
   featuresStats: 'features:stats',
+  nomogramStats: 'nomogram:stats',
+  studyFinished: 'study:finished',
   trainProgress: 'train:progress',
   secaggKeys: 'secagg:keys',
   secaggRoster: 'secagg:roster',
@@ -227,6 +230,8 @@ export interface ServerToClientEvents {
   [SiteEvent.task]: (task: TaskPayload) => void;
   [SiteEvent.error]: (error: ProtocolError) => void;
   [SiteEvent.featuresStats]: (req: FeatureStatsRequest, ack: AckCallback<FeatureStatsAccepted>) => void;
+  [SiteEvent.nomogramStats]: (req: NomogramStatsRequest, ack: AckCallback<NomogramStatsAccepted>) => void;
+  [SiteEvent.studyFinished]: (payload: StudyFinishedPayload) => void;
   [SiteEvent.secaggRoster]: (roster: SecAggRosterPayload) => void;
   [SiteEvent.secaggDeliver]: (shares: SecAggDeliverPayload) => void;
   [SiteEvent.secaggUnmask]: (req: SecAggUnmaskRequest, ack: AckCallback<SecAggUnmaskAccepted>) => void;

@@ -11,3 +11,4 @@ export * from './signature';
 export * from './release-manifest';
 export * from './loopback';
 export * from './batch-norm-names';
+export * from './nomogram-fits';

@@ -1,4 +1,4 @@
-import { FEATURE_MODEL_TERMS, fitFederatedLogistic } from '@fedaln/metrics';
+import { FEATURE_MODEL_TERMS, fitFederatedLogistic, type FederatedLogisticFit } from '@fedaln/metrics';
 import type { Ack, FeatureModelPayload, FeatureStatsAccepted, FeatureStatsRequest } from '@fedaln/protocol';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -13,31 +13,41 @@ export interface FeatureModelLog {
   info(obj: object, msg: string): void;
 }
 
+/** Asks one site for its statistics at β (a socket request with a timeout). */
+export type SiteStatsCall = (beta: number[]) => Promise<Ack<FeatureStatsAccepted>>;
+
+/** What a federated fit over sites gives: the fit, and the sites whose statistics went into it. */
+export interface SitesFit {
+  readonly fit: FederatedLogisticFit;
+  readonly sites: string[];
+}
+
 /**
- * Fits the study's four-feature logistic model (FEATURE_MODEL_TERMS) across `sites` by
- * federated IRLS (`fitFederatedLogistic`): β = 0 goes to every site first, and only the sites that
- * answer with statistics that pass `checkFeatureStats` (sized by the model's terms, finite) take part
- * in the later steps; a site answering nonsense is left out with the reason logged. Returns null, with the reason logged, when no
- * site has the features or the fit has no MLE; a site failing mid-fit abandons the fit (its sums
- * would no longer be the pooled ones). Never throws: the round goes on without the baseline.
+ * Fits a k-coefficient logistic model across `sites` by federated IRLS (`fitFederatedLogistic`):
+ * β = 0 goes to every site first, and only the sites that answer with statistics that pass
+ * `checkFeatureStats` (sized k, finite) take part in the later steps; a site answering nonsense is
+ * left out with the reason logged (`what` names the model). A site failing mid-fit abandons the fit
+ * (its sums would no longer be the pooled ones). Returns null, with the reason logged, when no site
+ * takes part, the fit fails or it has no MLE. Never throws.
  *
- * @example const fm = await fitStudyFeatureModel(studyId, [['site-a', callA]], log);
+ * @example
+ * const r = await fitAcrossSites({ what: 'Platt recalibration', k: 2, noSite: 'no validation scores' },
+ *   [['site-a', callA]], log, { studyId });
  */
-export async function fitStudyFeatureModel(
-  studyId: string,
-  sites: ReadonlyArray<readonly [string, FeatureStatsCall]>,
+export async function fitAcrossSites(
+  { what, k, noSite }: { what: string; k: number; noSite: string },
+  sites: ReadonlyArray<readonly [string, SiteStatsCall]>,
   log: FeatureModelLog,
-): Promise<FeatureModelPayload | null> {
-  const k = FEATURE_MODEL_TERMS.length;
+  context: Readonly<Record<string, unknown>>,
+): Promise<SitesFit | null> {
   let taking = sites;
   let first = true;
   try {
     const fit = await fitFederatedLogistic(
       async (beta) => {
-        const req = { study_id: studyId, beta: Array.from(beta) };
         const answers = await Promise.all(
           taking.map(async ([siteId, call]) => {
-            const ack = await call(req).catch((e: unknown) => ({
+            const ack = await call(Array.from(beta)).catch((e: unknown) => ({
               ok: false as const,
               code: 'internal' as const,
               message: (e as Error).message,
@@ -51,10 +61,7 @@ export async function fitStudyFeatureModel(
                 : checkFeatureStats(ack.stats, k);
             if (!checked.ok) {
               if (!first) throw new Error(`site ${siteId} stopped answering mid-fit (${checked.reason})`);
-              log.info(
-                { studyId, siteId, reason: checked.reason },
-                'site left out of the four-feature model',
-              );
+              log.info({ ...context, siteId, reason: checked.reason }, `site left out of the ${what}`);
               return null;
             }
             return [siteId, checked.stats] as const;
@@ -66,26 +73,48 @@ export async function fitStudyFeatureModel(
           taking = taking.filter(([id]) => ids.has(id));
           first = false;
         }
-        if (usable.length === 0) throw new Error('no site has the feature columns');
+        if (usable.length === 0) throw new Error(noSite);
         return usable.map(([, s]) => s);
       },
       { k },
     );
     if (!fit.coefficients || !fit.std_errors || !fit.p) {
-      log.info({ studyId, reason: fit.reason }, 'four-feature model skipped: no maximum-likelihood estimate');
+      log.info({ ...context, reason: fit.reason }, `${what} skipped: no maximum-likelihood estimate`);
       return null;
     }
-    return {
-      covariates: [...FEATURE_MODEL_TERMS],
-      coefficients: fit.coefficients,
-      std_errors: fit.std_errors,
-      p: fit.p,
-      sites: taking.map(([id]) => id),
-    };
+    return { fit, sites: taking.map(([id]) => id) };
   } catch (e) {
-    log.info({ studyId, reason: (e as Error).message }, 'four-feature model skipped');
+    log.info({ ...context, reason: (e as Error).message }, `${what} skipped`);
     return null;
   }
+}
+
+/**
+ * Fits the study's four-feature logistic model (FEATURE_MODEL_TERMS) across `sites` by federated
+ * IRLS over their train cases (`fitAcrossSites`). Returns null, with the reason logged, when no site
+ * has the features or the fit has no MLE. Never throws: the round goes on without the baseline.
+ *
+ * @example const fm = await fitStudyFeatureModel(studyId, [['site-a', callA]], log);
+ */
+export async function fitStudyFeatureModel(
+  studyId: string,
+  sites: ReadonlyArray<readonly [string, FeatureStatsCall]>,
+  log: FeatureModelLog,
+): Promise<FeatureModelPayload | null> {
+  const r = await fitAcrossSites(
+    { what: 'four-feature model', k: FEATURE_MODEL_TERMS.length, noSite: 'no site has the feature columns' },
+    sites.map(([id, call]) => [id, (beta: number[]) => call({ study_id: studyId, beta })] as const),
+    log,
+    { studyId },
+  );
+  if (!r) return null;
+  return {
+    covariates: [...FEATURE_MODEL_TERMS],
+    coefficients: r.fit.coefficients!,
+    std_errors: r.fit.std_errors!,
+    p: r.fit.p!,
+    sites: r.sites,
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { HelloPayload, TaskPayload } from '@fedaln/protocol';
+import type { HelloPayload, StudyFinishedPayload, TaskPayload } from '@fedaln/protocol';
+import type { NomogramStatsCall } from '../evaluation/nomogram-fits';
 import type { FeatureStatsCall } from '../evaluation/feature-model';
 import type { SecAggChannel } from '../secure-aggregation/secagg-channel';
 
@@ -9,6 +10,10 @@ export interface SiteSession {
   hello: HelloPayload | null;
   /** Asks the site for its four-feature sufficient statistics (`features:stats`). */
   readonly featureStats?: FeatureStatsCall;
+  /** Asks the site for sufficient statistics of a post-training fit (`nomogram:stats`, issue 15). */
+  readonly nomogramStats?: NomogramStatsCall;
+  /** Tells the site its study is finished (`study:finished`): `run --once` exits on it. */
+  readonly studyFinished?: (payload: StudyFinishedPayload) => void;
   /** The `secagg:*` rounds of secure aggregation with this site. */
   readonly secagg?: SecAggChannel;
 }

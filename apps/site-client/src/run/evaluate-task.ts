@@ -50,6 +50,8 @@ export async function runEvaluateTask(task: TaskPayload, ctx: TaskContext): Prom
     ctx.progress.end();
     scores = all.subarray(0, cases.length);
     validationScores = all.subarray(cases.length);
+    if (validation.length > 0)
+      ctx.validationScores.keep(task.study_id, task.round, validation, validationScores);
   } finally {
     model.dispose();
   }

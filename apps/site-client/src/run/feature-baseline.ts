@@ -4,6 +4,7 @@ import {
   logisticPredict,
   logisticSufficientStats,
   MetricsInputError,
+  type LogisticSufficientStats,
 } from '@fedaln/metrics';
 import { siteImageOpener } from '@fedaln/model';
 import {
@@ -13,7 +14,7 @@ import {
   readSiteFolder,
   type SiteCase,
 } from '@fedaln/site-data';
-import type { Ack, FeatureStatsAccepted, FeatureStatsRequest } from '@fedaln/protocol';
+import type { Ack, FeatureStatsAccepted, FeatureStatsRequest, WireSufficientStats } from '@fedaln/protocol';
 import type { SiteData } from '../data/site-data';
 
 /** The feature design (no intercept column) of `cases` ([size_mm, non-parallel, halo, spiculation] per case), or why there is none. */
@@ -51,14 +52,17 @@ export function featureStatsAnswer(
     trainCases.map((c) => c.label),
     beta,
   );
+  return { stats: wireStats(s) };
+}
+
+/** Sufficient statistics as plain arrays for the wire. @example wireStats(s).information.length // k² */
+export function wireStats(s: LogisticSufficientStats): WireSufficientStats {
   return {
-    stats: {
-      k: s.k,
-      information: Array.from(s.information),
-      score: Array.from(s.score),
-      deviance: s.deviance,
-      max_abs_eta: s.max_abs_eta,
-    },
+    k: s.k,
+    information: Array.from(s.information),
+    score: Array.from(s.score),
+    deviance: s.deviance,
+    max_abs_eta: s.max_abs_eta,
   };
 }
 

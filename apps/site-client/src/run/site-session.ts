@@ -1,3 +1,4 @@
+import { SecureSessions } from './secure-aggregation';
 import {
   ChunkTransferError,
   SITE_NAMESPACE,
@@ -17,6 +18,7 @@ import { servesLastRound } from './last-round';
 import { ProtocolRefusal, request, type SiteSocket } from './site-socket';
 import type { TaskContext } from './task-context';
 import { TaskQueue } from './task-queue';
+import { ValidationScores } from './validation-scores';
 import { runTrainTask } from './train-task';
 
 export interface SessionOptions {
@@ -37,6 +39,12 @@ export interface SessionOptions {
   idleExitS: number;
   signal: AbortSignal;
 }
+
+/**
+ * `run --once` after a study's last round: how long it waits for the coordinator's `study:finished`
+ * (the post-training fits take a few requests per site) before it exits anyway.
+ */
+export const POST_TRAINING_WAIT_S = 600;
 
 /** How a session ended, as the process exit code: 0 done or stopped, 1 refused for good. */
 export type SessionEnd = 0 | 1;
@@ -93,6 +101,7 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
     ended = true;
     clearTimeout(reconnectTimer);
     clearTimeout(idleTimer);
+    clearTimeout(finishWait);
     socket.close();
     finish(code);
   };
@@ -118,13 +127,35 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
     }
   };
 
-  /** `--once`: the study's last round has been served (its evaluate task reported or skipped). */
+  // Studies the coordinator said are finished (`study:finished`, after its post-training fits).
+  const finished = new Set<string>();
+  let finishWait: NodeJS.Timeout | undefined;
+
+  /**
+   * `--once`: the study's last round has been served (its evaluate task reported or skipped). A study
+   * with a validation split (issue 15) still needs this site's validation scores for the post-training
+   * fits, so the site stays until the coordinator's `study:finished` (at most POST_TRAINING_WAIT_S).
+   */
   const endIfLastRound = (task: TaskPayload): void => {
     if (!o.once || !servesLastRound(task)) return;
-    o.log(`round ${task.round} of ${task.rounds} was the study's last; exiting (--once)`);
-    end(0);
+    if (!task.validation_fraction || finished.has(task.study_id)) {
+      o.log(`round ${task.round} of ${task.rounds} was the study's last; exiting (--once)`);
+      end(0);
+      return;
+    }
+    o.log(
+      `round ${task.round} of ${task.rounds} was the study's last; waiting for the coordinator's post-training fits (--once)`,
+    );
+    waitingFor = task.study_id;
+    clearTimeout(finishWait);
+    finishWait = setTimeout(() => {
+      o.log(`no study:finished within ${POST_TRAINING_WAIT_S} s; exiting (--once)`);
+      end(0);
+    }, POST_TRAINING_WAIT_S * 1000);
   };
+  let waitingFor: string | null = null;
 
+  const validationScores = new ValidationScores();
   const ctx: TaskContext = {
     socket,
     work: o.work,
@@ -135,6 +166,8 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
     // A coordinator that sends the study's input size with the task is followed; TaskPayload has none yet.
     inputSize: (task) => task.input_size ?? o.inputSize,
     signal: o.signal,
+    secure: new SecureSessions(socket, o.log),
+    validationScores,
   };
 
   const work = async (): Promise<void> => {
@@ -198,6 +231,18 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
     if (queue.offer(task)) void work();
   });
   socket.on(SiteEvent.featuresStats, (req, ack) => void answerFeatureStats(o.data, req).then(ack));
+  socket.on(SiteEvent.nomogramStats, (req, ack) => ack(validationScores.answer(req)));
+  socket.on(SiteEvent.studyFinished, (p) => {
+    if (typeof p?.study_id !== 'string') return;
+    finished.add(p.study_id);
+    o.log(
+      `study ${p.study_id} finished${p.nomogram ? `; nomogram fitted for round ${p.round} (ships with its release)` : ''}`,
+    );
+    if (o.once && waitingFor === p.study_id) {
+      o.log('exiting (--once)');
+      end(0);
+    }
+  });
   socket.on(SiteEvent.error, (e) => {
     o.log(`coordinator error: ${e.code}: ${e.message}`);
     if (e.code === 'unauthenticated' || e.code === 'site_revoked') end(1);

@@ -1,0 +1,185 @@
+import { COMBINED_MODEL_TERMS, NOMOGRAM_FORMAT, PLATT_TERMS, type Nomogram } from '@fedaln/metrics';
+import type { Ack, NomogramFitModel, NomogramStatsAccepted, NomogramStatsRequest } from '@fedaln/protocol';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { validationFractionOf } from '../domain/study-spec';
+import type { GlobalModelRepository } from '../models/global-model.repository';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../persistence/private-dir';
+import { effectOf, type RoundChange } from '../rounds/round-changes';
+import type { SitePresence } from '../rounds/site-presence';
+import { fitAcrossSites, type FeatureModelLog, type SiteStatsCall } from './feature-model';
+import type { ReleaseCandidate } from './release-candidate';
+
+/** Asks one connected site for a post-training fit's statistics (`nomogram:stats` with a timeout). */
+export type NomogramStatsCall = (req: NomogramStatsRequest) => Promise<Ack<NomogramStatsAccepted>>;
+
+const released = (
+  fit: { coefficients: number[] | null; std_errors: number[] | null; p: number[] | null },
+  terms: readonly string[],
+) => ({
+  covariates: [...terms],
+  coefficients: fit.coefficients!,
+  std_errors: fit.std_errors!,
+  p: fit.p!,
+});
+
+/**
+ * The nomogram of a study's round (issue 15): the Platt recalibration [logit p] and the combined model
+ * [logit p, four features] of that round's global model, each fitted by federated IRLS on the sites'
+ * validation cases (`fitAcrossSites`: only sums over cases leave a site). Null, with why logged, when
+ * no site can answer for the Platt fit; `combined` null when none has the features.
+ *
+ * @example const n = await fitNomogram(studyId, 3, sha, [['site-a', callA]], log);
+ */
+export async function fitNomogram(
+  studyId: string,
+  round: number,
+  modelSha256: string,
+  sites: ReadonlyArray<readonly [string, NomogramStatsCall]>,
+  log: FeatureModelLog,
+): Promise<Nomogram | null> {
+  const calls = (model: NomogramFitModel) =>
+    sites.map(
+      ([id, call]) =>
+        [id, ((beta) => call({ study_id: studyId, round, model, beta })) satisfies SiteStatsCall] as const,
+    );
+  const context = { studyId, round };
+  const platt = await fitAcrossSites(
+    {
+      what: 'Platt recalibration',
+      k: PLATT_TERMS.length,
+      noSite: `no site kept the validation scores of round ${round}`,
+    },
+    calls('platt'),
+    log,
+    context,
+  );
+  if (!platt) return null;
+  const combined = await fitAcrossSites(
+    {
+      what: 'combined model',
+      k: COMBINED_MODEL_TERMS.length,
+      noSite: 'no site has the four feature columns on its validation cases',
+    },
+    calls('combined'),
+    log,
+    context,
+  );
+  return {
+    format: NOMOGRAM_FORMAT,
+    study_id: studyId,
+    round,
+    model_sha256: modelSha256,
+    platt: released(platt.fit, PLATT_TERMS),
+    combined: combined && released(combined.fit, COMBINED_MODEL_TERMS),
+    fitted_on: { platt: platt.sites, combined: combined?.sites ?? [] },
+  };
+}
+
+/**
+ * Nomograms per study and round, `<metrics-dir>/<study>/nomogram-r<round>.json`, written to a
+ * temporary name and renamed. Coefficients only: aggregates of aggregates.
+ *
+ * @example await store.save(n); (await store.find(studyId, 3))?.platt.coefficients;
+ */
+export class NomogramStore {
+  constructor(private readonly root: string) {}
+
+  async find(studyId: string, round: number): Promise<Nomogram | null> {
+    const text = await this.text(studyId, round);
+    return text === null ? null : (JSON.parse(text) as Nomogram);
+  }
+
+  /** The stored text exactly (a release signs its sha256), or null. */
+  text(studyId: string, round: number): Promise<string | null> {
+    return fs.promises.readFile(this.file(studyId, round), 'utf8').catch(() => null);
+  }
+
+  async save(nomogram: Nomogram): Promise<void> {
+    const dir = path.join(this.root, nomogram.study_id);
+    await fs.promises.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    const tmp = path.join(dir, `.nomogram.${randomBytes(6).toString('hex')}.tmp`);
+    await fs.promises.writeFile(tmp, JSON.stringify(nomogram), { mode: PRIVATE_FILE_MODE });
+    await fs.promises.rename(tmp, this.file(nomogram.study_id, nomogram.round));
+  }
+
+  private file(studyId: string, round: number): string {
+    return path.join(this.root, studyId, `nomogram-r${round}.json`);
+  }
+}
+
+/**
+ * The post-training phase (issue 15): when a study's last round completes, fit the nomogram of its
+ * release candidate (the best pooled validation AUC, `RoundEvaluationService.releaseCandidate`) over
+ * the connected sites, store it, then tell every connected site of the study that it is finished
+ * (`study:finished`; `fedaln-site run --once` waits for it). A study without a validation split
+ * (before issue 15) fits nothing and is told at once. Never throws.
+ */
+export class NomogramFits {
+  constructor(
+    /** `RoundEvaluationService` in the app: which round to fit for. */
+    private readonly evaluation: {
+      releaseCandidate(studyId: string): Promise<Pick<ReleaseCandidate, 'round' | 'reason'>>;
+    },
+    private readonly models: Pick<GlobalModelRepository, 'find'>,
+    private readonly presence: SitePresence,
+    private readonly store: NomogramStore,
+    private readonly log: FeatureModelLog,
+  ) {}
+
+  /**
+   * A round change: the last round's completion starts the phase in the background (its socket
+   * round trips must not hold up the other listeners); `settled` resolves when it is over.
+   */
+  onChange(change: RoundChange): void {
+    if (!effectOf(change, 'roundCompleted') || change.round.number < change.study.spec.rounds) return;
+    const { study } = change;
+    this.settled = this.finish(study.id, study.spec.sites, validationFractionOf(study.spec) > 0);
+  }
+
+  /** The phase started last (tests and shutdown wait on it). */
+  settled: Promise<Nomogram | null> = Promise.resolve(null);
+
+  /** Fits and stores the candidate's nomogram (when the study has a validation split), then tells the sites. */
+  async finish(
+    studyId: string,
+    siteIds: readonly string[],
+    withValidation: boolean,
+  ): Promise<Nomogram | null> {
+    let nomogram: Nomogram | null = null;
+    try {
+      if (withValidation) nomogram = await this.fit(studyId, siteIds);
+    } catch (e) {
+      this.log.info({ studyId, reason: (e as Error).message }, 'nomogram skipped');
+    }
+    for (const id of this.presence.present(siteIds))
+      this.presence
+        .get(id)
+        ?.studyFinished?.({ study_id: studyId, nomogram: nomogram !== null, round: nomogram?.round ?? null });
+    return nomogram;
+  }
+
+  private async fit(studyId: string, siteIds: readonly string[]): Promise<Nomogram | null> {
+    const candidate = await this.evaluation.releaseCandidate(studyId);
+    const model = await this.models.find(studyId, candidate.round);
+    if (!model) throw new Error(`round ${candidate.round} has no global model`);
+    const calls = this.presence.present(siteIds).flatMap((id) => {
+      const call = this.presence.get(id)?.nomogramStats;
+      return call ? [[id, call] as const] : [];
+    });
+    const nomogram = await fitNomogram(studyId, candidate.round, model.sha256, calls, this.log);
+    if (!nomogram) return null;
+    await this.store.save(nomogram);
+    this.log.info(
+      {
+        studyId,
+        round: nomogram.round,
+        platt: nomogram.platt.coefficients,
+        combined: nomogram.combined?.coefficients ?? null,
+      },
+      `nomogram fitted for round ${nomogram.round} (${candidate.reason})`,
+    );
+    return nomogram;
+  }
+}
