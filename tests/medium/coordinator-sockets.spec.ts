@@ -207,7 +207,7 @@ describe.each(databaseTargets())('coordinator sockets on %s (createApp in proces
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('keeps idle HTTP connections for a minute and says so (Keep-Alive: timeout=65), not Node\'s 5 s', async () => {
+  it("keeps idle HTTP connections for a minute and says so (Keep-Alive: timeout=65), not Node's 5 s", async () => {
     // A keep-alive client reads this hint; the default 5 s let a loaded fetch client reuse a
     // connection the server had just closed (listen-config.ts, HTTP_KEEP_ALIVE_TIMEOUT_MS).
     const agent = new http.Agent({ keepAlive: true });
@@ -216,7 +216,7 @@ describe.each(databaseTargets())('coordinator sockets on %s (createApp in proces
         http
           .get(`${baseUrl}/metrics`, { agent }, (res) => {
             res.resume();
-            res.on('end', () => resolve(res.headers['keep-alive']));
+            res.on('end', () => resolve(String(res.headers['keep-alive'])));
           })
           .on('error', reject);
       });
