@@ -340,6 +340,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             AuditLog,
             FeatureModelStore,
             Transactions,
+            NomogramStore,
           ],
           (
             studies,
@@ -354,6 +355,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             audit,
             featureModels,
             transactions,
+            nomograms,
           ) =>
             new ReleasesService({
               studies,
@@ -368,6 +370,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
               audit,
               featureModels,
               transactions,
+              nomograms,
             }),
         ),
         // sockets/: gateways are class providers, so Nest finds their filters and pipes.

@@ -15,7 +15,6 @@ import type { Rng } from './prng';
 const { abs, ceil, floor, max, min, sqrt } = Math;
 
 const CALCIFICATION_AMPLITUDE = 6;
-const SPICULE_SHEATH_ECHO = 2.2;
 const SHEATH_MM = 0.5;
 
 /** Logistic step 1/(1 + e^(s)), clamped so detExp never overflows. */
@@ -83,7 +82,7 @@ export function paintLesion(echo: Field, g: LesionGeometry, pxMm: number, pix: R
         sheath = max(sheath, step((dist - halfWidth - SHEATH_MM) / 0.15));
       }
       const w = sheath * (1 - m);
-      if (w > 0) e = e * (1 - w) + SPICULE_SHEATH_ECHO * w;
+      if (w > 0) e = e * (1 - w) + g.sheathEcho * w;
       if (core > 0) e = e * (1 - core) + g.echo * core;
       echo.data[k] = max(0, e);
     }

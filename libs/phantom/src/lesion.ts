@@ -46,6 +46,8 @@ export interface LesionGeometry {
   textureMm: number;
   /** Echogenicity of the halo's rim (gland = 1). */
   haloEcho: number;
+  /** Echogenicity of the spicules' echogenic sheath (gland = 1). */
+  sheathEcho: number;
 }
 
 /** How large each feature is drawn: v1 as always; v2 large enough to read at 64 px (0.7 mm a pixel). */
@@ -58,6 +60,9 @@ interface LesionStyle {
   spiculeWidthMm: readonly [number, number];
   haloMm: readonly [number, number];
   haloEcho: number;
+  sheathEcho: number;
+  /** Range of the mean echogenicity inside the mass (gland = 1). */
+  echo: readonly [number, number];
   textureMm: number;
   /** Texture SD at heterogeneity → −∞ and its rise to +∞. */
   contrast: readonly [number, number];
@@ -73,23 +78,31 @@ const STYLES: Record<PhantomVersion, LesionStyle> = {
     spiculeWidthMm: [1.0, 1.6],
     haloMm: [1.6, 2.6],
     haloEcho: 2.4,
+    sheathEcho: 2.2,
+    echo: [0.008, 0.025],
     textureMm: 1.3,
     contrast: [0.2, 1.4],
   },
-  // v2: a more elongated parallel mass and a narrower taller-than-wide one; spicules 1.5–2.2 mm wide
-  // (2–3 px) and 4–7 mm + 0.45 × the half-size long; a 2.6–3.8 mm halo (4–5 px) brighter than the
-  // gland; internal texture at 2.2 mm correlation (3 px, above the 64 px smoothing) from SD 0.1 to 1.9.
+  // v2: a more elongated parallel mass and a narrower taller-than-wide one; 10–17 spicules 1.8–2.6 mm
+  // wide (3–4 px) and 5–8 mm + 0.45 × the half-size long, with a brighter sheath; a 3–4.2 mm halo
+  // (4–6 px) four times the gland's echogenicity. The mass is hypoechoic at −26 to −32 dB (v1: −32 to
+  // −42 dB, below most displays' floor, which clipped its inside to black and hid its texture), so the
+  // heterogeneity factor shows: texture at 2.8 mm correlation (4 px) from SD 0.1 to 2.5 (bright
+  // internal foci at the top). Every cue is sized in mm, not relative to the mass, so small masses
+  // carry it too.
   2: {
     parallelAspect: [0.48, 0.7],
     nonParallelWidth: [0.55, 0.72],
-    spiculeCount: [10, 6],
-    spiculeLengthMm: [4, 7],
+    spiculeCount: [10, 8],
+    spiculeLengthMm: [5, 8],
     spiculeLengthPerHalf: 0.45,
-    spiculeWidthMm: [1.5, 2.2],
-    haloMm: [2.6, 3.8],
-    haloEcho: 3,
-    textureMm: 2.2,
-    contrast: [0.1, 1.8],
+    spiculeWidthMm: [1.8, 2.6],
+    haloMm: [3, 4.2],
+    haloEcho: 4,
+    sheathEcho: 3,
+    echo: [0.025, 0.05],
+    textureMm: 2.8,
+    contrast: [0.1, 2.4],
   },
 };
 
@@ -148,7 +161,7 @@ export function drawLesion(
     if (u * u + v * v > 0.55) continue;
     calcifications.push({ xMm: cxMm + a * u, zMm: czMm + b * v, radiusMm: geo.between(0.2, 0.35) });
   }
-  const echo = geo.between(0.008, 0.025);
+  const echo = geo.between(...style.echo);
   return {
     cxMm,
     czMm,
@@ -165,6 +178,7 @@ export function drawLesion(
     textureContrast: contrastOf(f.heterogeneity, style.contrast),
     textureMm: style.textureMm,
     haloEcho: style.haloEcho,
+    sheathEcho: style.sheathEcho,
   };
 }
 

@@ -114,7 +114,7 @@ describe('phantom v2: features are drawn to be seen at 64 px', () => {
       contrast(site, { echogenicHalo: true }, rim),
       contrast(v2, { echogenicHalo: true }, rim),
     ];
-    expect(c2).toBeGreaterThan(22); // measured: v1 18.5, v2 25.7
+    expect(c2).toBeGreaterThan(28); // measured: v1 18.5, v2 32.4 (before the v2 re-render: 25.7)
     expect(c2).toBeGreaterThan(c1);
   });
 
@@ -138,7 +138,7 @@ describe('phantom v2: features are drawn to be seen at 64 px', () => {
         }),
       );
     expect(change(v2)).toBeGreaterThan(change(site));
-    expect(change(v2)).toBeGreaterThan(10); // measured: v1 9.1, v2 11.6
+    expect(change(v2)).toBeGreaterThan(11); // measured: v1 9.1, v2 12.1 (before: 11.6)
   });
 
   it('heterogeneity raises the texture SD inside more than in v1', () => {
@@ -146,7 +146,8 @@ describe('phantom v2: features are drawn to be seen at 64 px', () => {
     const sd = (at: typeof site, h: number) =>
       avg(CASES.map((c) => region({ ...base, sizeMm: 22, heterogeneity: h }, c, inside, at).sd));
     expect(sd(v2, 2) - sd(v2, -2)).toBeGreaterThan(sd(site, 2) - sd(site, -2));
-    expect(sd(v2, 2) - sd(v2, -2)).toBeGreaterThan(12);
+    // Measured: v1 12.4, v2 21.2 (before the v2 re-render, whose mass was clipped to black, this test asked > 12).
+    expect(sd(v2, 2) - sd(v2, -2)).toBeGreaterThan(17);
   });
 
   it('non-parallel masses are clearly taller than wide, parallel ones clearly wider', () => {
@@ -163,7 +164,7 @@ describe('phantom v2: features are drawn to be seen at 64 px', () => {
     const hash = createHash('sha256')
       .update(generateCase(v2, 0, 64).pixels)
       .digest('hex');
-    expect(hash).toBe('7e2304202c8dccd1db9bd10f7e93373efcbdf2da97fa31c410d655f42bb334d9');
+    expect(hash).toBe('3f6f6d38a2babd44ba0552da9b9631a88a3b8b9b9ec9be0898ac31cee97a94fc');
   });
 });
 

@@ -70,18 +70,20 @@ interface ScannerRanges {
 
 /**
  * v1: gain ±4 dB, dynamic range 45–65 dB, 7–15 MHz, ±0.8 dB/cm. v2: scanners that differ more, as a
- * consortium's hospitals do (vendors and presets): gain ±8 dB, dynamic range 40–75 dB, 6–15 MHz,
- * ±1.5 dB/cm, a display curve γ 0.7–1.4 and scan-conversion smoothing 0.4–1.2 PSF widths.
+ * consortium's hospitals do (vendors and presets): gain ±4 dB, dynamic range 48–66 dB, 6–15 MHz,
+ * ±0.8 dB/cm, and besides v1's a display curve γ 0.85–1.18 and scan-conversion smoothing 0.5–0.9 PSF
+ * widths. (Wider ranges — gain ±6–8 dB, dynamic range 40–75 dB, γ 0.7–1.4 — swamped the lesion: a
+ * CNN trained on three sites fell below the reads on new sites' scanners, tools/cnn_reference.py.)
  */
 const SCANNER_RANGES: Record<PhantomVersion, ScannerRanges> = {
   1: { frequencyMHz: [7, 15], gainDb: [-4, 4], dynamicRangeDb: [45, 65], tgcDbPerCm: 0.8 },
   2: {
     frequencyMHz: [6, 15],
-    gainDb: [-8, 8],
-    dynamicRangeDb: [40, 75],
-    tgcDbPerCm: 1.5,
-    logGamma: [-0.36, 0.34],
-    smoothingPsf: [0.4, 1.2],
+    gainDb: [-4, 4],
+    dynamicRangeDb: [48, 66],
+    tgcDbPerCm: 0.8,
+    logGamma: [-0.16, 0.17],
+    smoothingPsf: [0.5, 0.9],
   },
 };
 

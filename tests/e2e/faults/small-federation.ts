@@ -22,6 +22,12 @@ export const CASES = 40;
 export const N_TRAIN = 32;
 export const N_TEST = 8;
 
+export interface CoordinatorOptions {
+  readonly args?: readonly string[];
+  readonly wrap?: readonly string[];
+  readonly host?: string;
+}
+
 export interface EnrolledSite {
   readonly k: number;
   readonly id: string;
@@ -38,16 +44,26 @@ export class SmallFederation {
     readonly dir: string,
     port: number,
     env: NodeJS.ProcessEnv,
+    serve: CoordinatorOptions,
   ) {
-    this.coordinator = new Coordinator(port, path.join(dir, 'coordinator'), {
-      FEDALN_ADMIN_TOKEN: ADMIN,
-      DATABASE_URL: '',
-      ...env,
-    });
+    this.coordinator = new Coordinator(
+      port,
+      path.join(dir, 'coordinator'),
+      { FEDALN_ADMIN_TOKEN: ADMIN, DATABASE_URL: '', ...env },
+      serve.args,
+      serve,
+    );
   }
 
-  /** Generates the phantom (seed 11), starts the coordinator and enrols two sites. */
-  static async create(label: string, env: NodeJS.ProcessEnv = {}): Promise<SmallFederation> {
+  /**
+   * Generates the phantom (seed 11), starts the coordinator (`serve` flags, a command prefix and
+   * the address it is reached at in `serve`) and enrols two sites.
+   */
+  static async create(
+    label: string,
+    env: NodeJS.ProcessEnv = {},
+    serve: CoordinatorOptions = {},
+  ): Promise<SmallFederation> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fedaln-e2e-${label}-`));
     const gen = spawnSync(process.execPath, [
       path.join(ROOT, 'libs/phantom/bin/fedaln-phantom.js'),
@@ -55,7 +71,7 @@ export class SmallFederation {
       ...['--out', path.join(dir, 'phantom')],
     ]);
     if (gen.status !== 0) throw new Error(`fedaln-phantom failed: ${gen.stderr.toString()}`);
-    const fed = new SmallFederation(dir, await freePort(), env);
+    const fed = new SmallFederation(dir, await freePort(), env, serve);
     await fed.coordinator.start(180_000);
     for (const k of [1, 2]) {
       const r = await fed.api('POST', '/api/sites', { name: `site${k}`, n_train: N_TRAIN, n_test: N_TEST });
@@ -82,20 +98,23 @@ export class SmallFederation {
 
   /**
    * `fedaln-site run` for site k against `url` (the coordinator's unless given), on the work dir
-   * `work/site<k>` (kept across restarts: an interrupted upload is resumed from it).
+   * `work/site<k>`, or `work/<workDir>` (kept across restarts: an interrupted upload is resumed from
+   * it; a model downloaded once is taken from it, so a study whose global model a site has seen
+   * before downloads nothing there).
    */
   runSite(
     k: number,
     url = this.coordinator.baseUrl,
-    options: { wrap?: string[]; name?: string } = {},
+    options: { wrap?: string[]; name?: string; workDir?: string; args?: readonly string[] } = {},
   ): SiteProcess {
     const site = this.sites[k - 1]!;
-    const work = path.join(this.dir, 'work', `site${k}`);
+    const work = path.join(this.dir, 'work', options.workDir ?? `site${k}`);
     return siteProcess(
       [
         'run',
         ...['--coordinator', url, '--data', site.data, '--work-dir', work],
         ...['--arch', 'densenet-tiny', '--input-size', '32', '--engine', 'auto'],
+        ...(options.args ?? []),
       ],
       this.dir,
       { FEDALN_SITE_TOKEN: site.token },
@@ -121,11 +140,16 @@ export class SmallFederation {
     );
   }
 
-  /** Creates and starts a study of {@link studySpec}; resolves its id. */
-  async startStudy(rounds = 1): Promise<string> {
+  /** Creates a study of {@link studySpec}; resolves its id. */
+  async createStudy(rounds = 1): Promise<string> {
     const created = await this.api('POST', '/api/studies', this.studySpec(rounds));
     if (created.status !== 201) throw new Error(`creating a study: ${JSON.stringify(created.json)}`);
-    const id = String(created.json.id);
+    return String(created.json.id);
+  }
+
+  /** Creates and starts a study of {@link studySpec}; resolves its id. */
+  async startStudy(rounds = 1): Promise<string> {
+    const id = await this.createStudy(rounds);
     const started = await this.api('POST', `/api/studies/${id}/start`);
     if (started.status >= 300) throw new Error(`starting study ${id}: ${JSON.stringify(started.json)}`);
     return id;

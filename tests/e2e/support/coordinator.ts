@@ -4,6 +4,7 @@
  */
 import * as net from 'node:net';
 import * as path from 'node:path';
+import type { CrashPoint } from '../../../apps/coordinator/src/config/crash-point';
 import { startNode, type Started } from './processes';
 
 export const BIN = path.join(__dirname, '../../../apps/coordinator/bin/fedaln-coordinator.js');
@@ -19,6 +20,14 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The line the coordinator logs as it SIGKILLs itself at `point` (crash-point.ts). Not just
+ * `"point":…`: the boot's warning that the hook is armed names the point too.
+ */
+export function crashLine(point: CrashPoint): string {
+  return `"msg":"crash point reached: SIGKILL","point":"${point}"`;
+}
+
 export class Coordinator {
   private proc: Started | null = null;
 
@@ -28,10 +37,16 @@ export class Coordinator {
     private readonly env: NodeJS.ProcessEnv,
     /** More `serve` flags, e.g. `--tls-cert FILE --tls-key FILE` (then `baseUrl` is https://). */
     private readonly args: readonly string[] = [],
+    /**
+     * `wrap`: a prefix of the command line (`['ip', 'netns', 'exec', NS]` runs it in a network
+     * namespace); `host`: the address the tests reach it at (127.0.0.1 by default).
+     */
+    private readonly where: { readonly wrap?: readonly string[]; readonly host?: string } = {},
   ) {}
 
   get baseUrl(): string {
-    return `${this.args.includes('--tls-cert') ? 'https' : 'http'}://127.0.0.1:${this.port}`;
+    const scheme = this.args.includes('--tls-cert') ? 'https' : 'http';
+    return `${scheme}://${this.where.host ?? '127.0.0.1'}:${this.port}`;
   }
 
   get pid(): number {
@@ -54,12 +69,32 @@ export class Coordinator {
    * for this start only (a crash point, say).
    */
   async start(timeoutMs = 180_000, env: NodeJS.ProcessEnv = {}): Promise<void> {
+    await this.launch(env).waitForOutput('"msg":"listening"', timeoutMs, 'out');
+  }
+
+  private launch(env: NodeJS.ProcessEnv): Started {
     this.proc = startNode(
       BIN,
       ['serve', '--port', String(this.port), '--data-dir', this.dataDir, ...this.args],
-      { env: { ...process.env, LOG_LEVEL: 'info', ...this.env, ...env }, name: 'coordinator' },
+      {
+        env: { ...process.env, LOG_LEVEL: 'info', ...this.env, ...env },
+        name: 'coordinator',
+        wrap: this.where.wrap,
+      },
     );
-    await this.proc.waitForOutput('"msg":"listening"', timeoutMs, 'out');
+    return this.proc;
+  }
+
+  /**
+   * Starts `serve` armed at a crash point (`FEDALN_CRASH_AT`, apps/coordinator/src/config/crash-point.ts)
+   * and resolves once it listens, or once it has crashed there: a point the boot's recovery reaches
+   * (an aggregation it restarts, say) fires before the server listens.
+   */
+  async startArmed(point: CrashPoint, timeoutMs = 180_000): Promise<'listening' | 'crashed'> {
+    const proc = this.launch({ FEDALN_CRASH_AT: point });
+    // Point names are letters, ':' and '-': nothing a RegExp reads specially.
+    await proc.waitForOutput(new RegExp(`"msg":"listening"|${crashLine(point)}`), timeoutMs, 'out');
+    return proc.out().includes(crashLine(point)) ? 'crashed' : 'listening';
   }
 
   /** Resolves when a log line contains `text`; rejects if the process exits first. */
