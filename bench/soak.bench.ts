@@ -113,7 +113,8 @@ async function main() {
         spool_files: disk.spool_files,
       };
       points.push(point);
-      if (!json) console.log(`  ${JSON.stringify(point)}`);
+      // With --json on stderr, so a run cut short still shows its snapshots.
+      (json ? console.error : console.log)(`  ${JSON.stringify(point)}`);
     }
     const first = points[0]!;
     const last = points[points.length - 1]!;

@@ -165,7 +165,7 @@ export class MemoryRounds extends RoundRepository {
   private readonly all: Round[] = [];
 
   async create(round: NewRound): Promise<Round> {
-    const created = { ...round, id: randomUUID(), endedAt: null };
+    const created = { ...round, id: randomUUID(), endedAt: null, failureReason: null };
     this.all.push(created);
     return created;
   }

@@ -71,6 +71,7 @@ import { APP_LOGGER, type AppLogger } from './telemetry/logger';
 import { MetricsController } from './telemetry/metrics.controller';
 import { MonitorFeed } from './telemetry/monitor-feed';
 import { UploadIntake } from './uploads/upload-intake';
+import { SecureAggregationService } from './secure-aggregation/secure-aggregation.service';
 
 export interface CoordinatorParts {
   readonly config: AppConfig;
@@ -115,6 +116,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
     @Inject(MonitorGateway) private readonly monitor: MonitorGateway,
     @Inject(RoundRecovery) private readonly recovery: RoundRecovery,
     @Inject(UploadIntake) private readonly uploads: UploadIntake,
+    @Inject(SecureAggregationService) private readonly secure: SecureAggregationService,
     @Inject(BlobRetention) private readonly retention: BlobRetention,
   ) {}
 
@@ -178,8 +180,15 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         factory(RoundTimers, [RoundsService], (r) => new RoundTimers(r, logger)),
         factory(
           TaskDispatch,
-          [GlobalModelRepository, ParticipantRepository, MetricsReportStore, FeatureBaselines, SitePresence],
-          (m, p, r, f, pr) => new TaskDispatch(m, p, r, f, pr),
+          [
+            GlobalModelRepository,
+            ParticipantRepository,
+            MetricsReportStore,
+            FeatureBaselines,
+            SitePresence,
+            SecureAggregationService,
+          ],
+          (m, p, r, f, pr, s) => new TaskDispatch(m, p, r, f, pr, s),
         ),
         factory(
           SiteArrivals,
@@ -224,8 +233,14 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         ),
         factory(
           RoundAggregator,
-          [BlobStore, BlobCache, GlobalModelRepository, StudyRepository],
-          (b, c, m, st) => new RoundAggregator(b, c, m, logger, new StudyRoundPlans(st)),
+          [BlobStore, BlobCache, GlobalModelRepository, StudyRepository, SecureAggregationService],
+          (b, c, m, st, s) => new RoundAggregator(b, c, m, logger, new StudyRoundPlans(st), s),
+        ),
+        // secure-aggregation/
+        factory(
+          SecureAggregationService,
+          [SitePresence, SiteRepository, GlobalModelRepository, BlobCache, BlobStore],
+          (p, s, m, c, b) => new SecureAggregationService(p, s, m, c, b, logger),
         ),
         factory(
           AggregationRunner,
@@ -244,8 +259,9 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             RoundsService,
             AuditLog,
             MonitorFeed,
+            SecureAggregationService,
           ],
-          (studies, rounds, participants, sites, blobs, aggregator, service, audit, monitor) =>
+          (studies, rounds, participants, sites, blobs, aggregator, service, audit, monitor, masked) =>
             new UploadIntake({
               studies,
               rounds,
@@ -256,6 +272,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
               service,
               audit,
               monitor,
+              masked,
               spoolDir: path.join(config.dataDir, 'uploads'),
             }),
         ),
@@ -323,6 +340,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             AuditLog,
             FeatureModelStore,
             Transactions,
+            NomogramStore,
           ],
           (
             studies,
@@ -337,6 +355,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             audit,
             featureModels,
             transactions,
+            nomograms,
           ) =>
             new ReleasesService({
               studies,
@@ -351,6 +370,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
               audit,
               featureModels,
               transactions,
+              nomograms,
             }),
         ),
         // sockets/: gateways are class providers, so Nest finds their filters and pipes.
@@ -364,6 +384,7 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
 
   onModuleInit(): void {
     this.changes.subscribe((c) => this.evaluation.onChange(c));
+    this.changes.subscribe((c) => this.secure.onChange(c)); // a session before the tasks that carry it
     this.changes.subscribe((c) => this.dispatch.onChange(c));
     this.changes.subscribe((c) => this.timers.onChange(c));
     this.changes.subscribe((c) => this.aggregation.onChange(c));

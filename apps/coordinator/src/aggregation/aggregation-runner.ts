@@ -4,6 +4,7 @@ import { effectOf, type RoundChange } from '../rounds/round-changes';
 import type { RoundsService } from '../rounds/rounds.service';
 import type { RoundAggregator } from './round-aggregator';
 import { QuorumLostToScreening } from './screened-round';
+import { SecureSessionLost } from '../secure-aggregation/secure-session-lost';
 
 export interface AggregationLog {
   info(obj: object, msg: string): void;
@@ -55,6 +56,13 @@ export class AggregationRunner {
       const { screening, ...blob } = stored;
       await this.rounds.aggregationDone(round.studyId, round.number, blob, screening);
     } catch (e) {
+      if (e instanceof SecureSessionLost) {
+        log.error({ studyId: round.studyId, round: round.number, reason: e.message }, 'secure session lost');
+        await this.rounds
+          .quorumLost(round.studyId, round.number, e.message, new Map())
+          .catch((err: unknown) => log.error({ err }, 'recording the lost session failed'));
+        return;
+      }
       if (e instanceof QuorumLostToScreening) {
         log.error(
           { studyId: round.studyId, round: round.number, reason: e.message },

@@ -221,6 +221,7 @@ describe('RoundAggregator with a screening plan (issue 13)', () => {
       aggregator: 'fedavg',
       trimBeta: 0.2,
       strategy: { name: 'fedavg' },
+      secure: false,
     } as const;
     const { aggregator, blobs, uploads } = await setUp(plan);
     const next = await aggregator.aggregate('s', 1, uploads);
@@ -246,6 +247,7 @@ describe('RoundAggregator with a screening plan (issue 13)', () => {
       aggregator: 'median',
       trimBeta: 0.2,
       strategy: { name: 'fedavg' },
+      secure: false,
     } as const;
     const { aggregator, blobs, uploads } = await setUp(plan);
     const next = await aggregator.aggregate('s', 1, uploads);
@@ -271,6 +273,7 @@ describe('RoundAggregator with a screening plan (issue 13)', () => {
       aggregator: 'fedavg',
       trimBeta: 0.2,
       strategy: { name: 'fedavg' },
+      secure: false,
     } as const;
     const { aggregator, uploads } = await setUp(plan);
     const failure = await aggregator.aggregate('s', 1, uploads).catch((e: unknown) => e);
@@ -288,6 +291,7 @@ describe('RoundAggregator with a screening plan (issue 13)', () => {
       aggregator: 'fedavg',
       trimBeta: 0.2,
       strategy: { name: 'fedavg' },
+      secure: false,
     } as const;
     const { aggregator } = await setUp(plan);
     // conv/bias has scale 1: range 2²⁵, a share 2²³. 2²⁴ samples × 0.5 = 2²³ fits; × 0.75 does not.

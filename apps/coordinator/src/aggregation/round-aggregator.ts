@@ -32,8 +32,17 @@ const FOLD_ON_ARRIVAL: RoundPlans = {
     aggregator: 'fedavg',
     trimBeta: 0,
     strategy: { name: 'fedavg' },
+    secure: false,
   }),
 };
+
+/**
+ * Where the rounds of secure-aggregation studies are aggregated (`SecureAggregationService`): their
+ * uploads are masked, so this aggregator only hands the round over.
+ */
+export interface MaskedRounds {
+  aggregate(studyId: string, round: number): Promise<AggregatedRound>;
+}
 
 /** A round's new global model in the blob store, and what screening decided per site. */
 export interface AggregatedRound {
@@ -102,6 +111,7 @@ export class RoundAggregator {
     private readonly models: GlobalModelRepository,
     private readonly log: AggregatorLog = { warn: () => undefined },
     private readonly plans: RoundPlans = FOLD_ON_ARRIVAL,
+    private readonly masked: MaskedRounds | null = null,
   ) {}
 
   /** The global model round `round` trains from (version round − 1). */
@@ -196,6 +206,11 @@ export class RoundAggregator {
    * and throws `QuorumLostToScreening` when too few are kept. Call inside `serial.run(studyId, …)`.
    */
   async aggregate(studyId: string, round: number, uploads: readonly Participant[]): Promise<AggregatedRound> {
+    if ((await this.plans.planOf(studyId)).secure) {
+      if (!this.masked)
+        throw new Error(`study ${studyId} uses secure aggregation; this aggregator has no MaskedRounds`);
+      return this.masked.aggregate(studyId, round);
+    }
     const plan = (await this.accumulator(studyId, round)).plan;
     if (!foldsOnArrival(plan)) return this.aggregateScreened(studyId, round, uploads);
     await this.reconcile(studyId, round, uploads);

@@ -21,6 +21,8 @@ export interface RoundPlan {
   readonly trimBeta: number;
   /** The study's strategy (README "Strategies"): FedBN's shared tensors, FedAdam's server step. */
   readonly strategy: ResolvedStrategy;
+  /** Secure aggregation (issue 16): the masked sum is unmasked by `MaskedRounds`, never folded here. */
+  readonly secure: boolean;
 }
 
 /** Where the aggregator finds a study's plan. */
@@ -32,7 +34,7 @@ export interface RoundPlans {
  * The plan of a study spec, defaults filled (`robustnessOf`).
  *
  * @example
- * roundPlanOf(spec); // { shares: 3, minSites: 2, screening: { clipFactor: 3, … }, aggregator: 'fedavg', trimBeta: 0.2, strategy: { name: 'fedavg' } }
+ * roundPlanOf(spec); // { shares: 3, minSites: 2, screening: { clipFactor: 3, … }, aggregator: 'fedavg', trimBeta: 0.2, strategy: { name: 'fedavg' }, secure: false }
  */
 export function roundPlanOf(
   spec: Pick<StudySpec, 'sites' | 'min_sites' | 'robustness' | 'secure_aggregation' | 'strategy'>,
@@ -49,6 +51,7 @@ export function roundPlanOf(
     aggregator: r.aggregator,
     trimBeta: r.trim_beta,
     strategy: strategyOf(spec),
+    secure: spec.secure_aggregation !== undefined,
   };
 }
 

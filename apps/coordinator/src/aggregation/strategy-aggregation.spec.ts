@@ -49,6 +49,7 @@ const plan = (strategy: ResolvedStrategy, screened = false): RoundPlan => ({
   shares: 2,
   minSites: 2,
   screening: screened ? { clipFactor: 3, rejectCosine: -1, downWeightCosine: -1 } : null,
+  secure: false,
   aggregator: 'fedavg',
   trimBeta: 0.2,
   strategy,

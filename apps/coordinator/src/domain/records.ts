@@ -57,6 +57,8 @@ export interface Round {
   readonly deadline: Date | null;
   readonly startedAt: Date;
   readonly endedAt: Date | null;
+  /** Why the round failed (the machine's `roundFailed` reason, e.g. too few survivors to unmask); null otherwise. */
+  readonly failureReason: string | null;
 }
 
 export const PARTICIPANT_STATES = ['assigned', 'uploaded', 'straggler', 'rejected'] as const;
@@ -98,6 +100,12 @@ export interface UpdateScreening {
     readonly norm: number;
     readonly ratioToMedian: number | null;
   } | null;
+  /**
+   * Norm and cosine (to the others' median) of the trained tensors alone, BatchNorm statistics
+   * apart; absent or null in rounds screened before tensor groups.
+   */
+  readonly trainedNorm?: number | null;
+  readonly trainedCosine?: number | null;
 }
 
 export interface GlobalModel {

@@ -87,8 +87,13 @@ export class NomogramStore {
   constructor(private readonly root: string) {}
 
   async find(studyId: string, round: number): Promise<Nomogram | null> {
-    const text = await fs.promises.readFile(this.file(studyId, round), 'utf8').catch(() => null);
+    const text = await this.text(studyId, round);
     return text === null ? null : (JSON.parse(text) as Nomogram);
+  }
+
+  /** The stored text exactly (a release signs its sha256), or null. */
+  text(studyId: string, round: number): Promise<string | null> {
+    return fs.promises.readFile(this.file(studyId, round), 'utf8').catch(() => null);
   }
 
   async save(nomogram: Nomogram): Promise<void> {

@@ -18,6 +18,7 @@ import { AuditChain1764400000000 } from './migrations/1764400000000-audit-chain'
 import { oneTransactionAtATime } from './pglite-sessions';
 import { ReleaseManifests1764410000000 } from './migrations/1764410000000-release-manifests';
 import { ServerState1764600000000 } from './migrations/1764600000000-server-state';
+import { RoundFailureReason1764700000000 } from './migrations/1764700000000-round-failure-reason';
 import { PRIVATE_DIR_MODE } from './private-dir';
 
 export const ENTITIES = [
@@ -38,6 +39,7 @@ export const MIGRATIONS = [
   AuditChain1764400000000,
   ReleaseManifests1764410000000,
   ServerState1764600000000,
+  RoundFailureReason1764700000000,
 ];
 
 /** Either a PostgreSQL URL, or a `pg`-compatible driver object (PGlite's, from typeorm-pglite). */

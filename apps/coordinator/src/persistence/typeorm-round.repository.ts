@@ -14,7 +14,9 @@ export class TypeOrmRoundRepository extends RoundRepository {
   }
 
   async create(round: NewRound): Promise<Round> {
-    const saved = await this.repo.save(this.repo.create({ ...round, endedAt: null, updatedAt: new Date() }));
+    const saved = await this.repo.save(
+      this.repo.create({ ...round, endedAt: null, failureReason: null, updatedAt: new Date() }),
+    );
     return roundFromEntity(await this.repo.findOneByOrFail({ id: saved.id }));
   }
 

@@ -102,4 +102,13 @@ describe('buildReleaseRecord', () => {
     const first = parseReleaseManifest(buildReleaseRecord(input(passing), signer).manifest!.text);
     expect(first).toMatchObject({ verdict: 'pass', override_reason: null, previous_manifest_sha256: null });
   });
+
+  it('signs the nomogram_sha256 of a release that carries a nomogram (issue 15), and none otherwise', () => {
+    const sha = 'ef'.repeat(32);
+    const withNomogram = buildReleaseRecord({ ...input(passing), nomogram_sha256: sha }, signer);
+    const text = withNomogram.manifest!.text;
+    expect(parseReleaseManifest(text).nomogram_sha256).toBe(sha);
+    expect(verifyManifestSignature(signer.publicKeyRaw(), text, withNomogram.manifest!.signature)).toBe(true);
+    expect(buildReleaseRecord(input(passing), signer).manifest!.text).not.toContain('nomogram_sha256');
+  });
 });

@@ -45,6 +45,8 @@ export interface ReleaseInput {
   readonly created_at: string;
   /** The `manifest.sha256` of the study's newest signed release (the chain's link); null for its first. */
   readonly previous_manifest_sha256: string | null;
+  /** sha256 of the round's `nomogram.json` (issue 15), signed in the manifest; absent without one. */
+  readonly nomogram_sha256?: string;
 }
 
 /** A release's signed manifest as stored and served: its canonical text, signature and sha256. */
@@ -144,6 +146,7 @@ export function buildReleaseRecord(input: ReleaseInput, signer: ReleaseKeySigner
     weights_sha256: input.weights_sha256,
     created_at: input.created_at,
     previous_manifest_sha256,
+    ...(input.nomogram_sha256 === undefined ? {} : { nomogram_sha256: input.nomogram_sha256 }),
   });
   return deepFreeze({
     ...copy,

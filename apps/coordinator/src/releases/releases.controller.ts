@@ -123,6 +123,16 @@ export class ReleasesController {
     return this.releases.cardHtml(version, who);
   }
 
+  /** The release's nomogram (issue 15): the exact text its signed manifest's nomogram_sha256 names. */
+  @Get(':version/nomogram.json')
+  @Header('Content-Type', 'application/json')
+  async nomogram(
+    @Param('version', int) version: number,
+    @CurrentPrincipal() who: Principal,
+  ): Promise<string> {
+    return this.releases.nomogram(version, who);
+  }
+
   /** `model.json` (tfjs layers format) and the weight shards it names, at paths relative to it. */
   @Get(':version/:file')
   async layersFile(

@@ -1,4 +1,5 @@
-import type { FeatureModelPayload, SignedReleaseManifest } from '@fedaln/protocol';
+import { parseReleaseManifest, type FeatureModelPayload, type SignedReleaseManifest } from '@fedaln/protocol';
+import { createHash } from 'node:crypto';
 import { crashPoint } from '../config/crash-point';
 import type { Readable } from 'node:stream';
 import type { AuditLog } from '../audit/audit-log';
@@ -40,6 +41,8 @@ export interface ReleaseDeps {
   readonly transactions: Transactions;
   /** The study's federated four-feature fit (evaluation/feature-model.ts), for the model card. */
   readonly featureModels?: { find(studyId: string): Promise<FeatureModelPayload | null> };
+  /** The post-training nomograms (issue 15): the exact text of a round's `nomogram.json`. */
+  readonly nomograms?: { text(studyId: string, round: number): Promise<string | null> };
 }
 
 /**
@@ -124,6 +127,7 @@ export class ReleasesService {
             ...(overrideReason === undefined ? {} : { override_reason: overrideReason }),
             created_at: new Date().toISOString(),
             previous_manifest_sha256: await deps.releases.lastManifestSha256(studyId),
+            ...(await this.nomogramOf(studyId, round, model.sha256)),
           },
           deps.signer,
         );
@@ -215,6 +219,41 @@ export class ReleasesService {
         `release v${version} was made before signed manifests; it has only the signature over its weights digest`,
       );
     return { manifest: record.manifest.text, signature: record.manifest.signature };
+  }
+
+  /**
+   * The round's nomogram, when one was fitted on this round's model: its sha256 goes into the manifest.
+   */
+  private async nomogramOf(
+    studyId: string,
+    round: number,
+    modelSha256: string,
+  ): Promise<{ nomogram_sha256?: string }> {
+    const text = (await this.deps.nomograms?.text(studyId, round)) ?? null;
+    if (text === null || (JSON.parse(text) as { model_sha256?: unknown }).model_sha256 !== modelSha256)
+      return {};
+    return { nomogram_sha256: createHash('sha256').update(text, 'utf8').digest('hex') };
+  }
+
+  /**
+   * The release's `nomogram.json` (issue 15), the exact text whose sha256 its signed manifest names;
+   * for the lead and the sites of the release's study, like its other files.
+   *
+   * @throws DomainError RELEASE_NOT_FOUND for a release without one (every release before issue 15).
+   * @example JSON.parse(await releases.nomogram(3, who)).platt.coefficients
+   */
+  async nomogram(version: number, who: Principal): Promise<string> {
+    const record = await this.get(version, who);
+    const signed = record.manifest ? parseReleaseManifest(record.manifest.text).nomogram_sha256 : undefined;
+    const text = signed ? await this.deps.nomograms?.text(record.study_id, record.round) : null;
+    if (!signed || !text)
+      throw new DomainError('RELEASE_NOT_FOUND', `release v${version} has no nomogram.json`);
+    if (createHash('sha256').update(text, 'utf8').digest('hex') !== signed)
+      throw new DomainError(
+        'RELEASE_NOT_FOUND',
+        `release v${version}'s nomogram.json no longer matches its signed manifest (nomogram_sha256 ${signed})`,
+      );
+    return text;
   }
 
   /** model.json or a weight shard of the release in tfjs layers format. */

@@ -1,7 +1,9 @@
 import type { Round } from '../domain/records';
 
-export type NewRound = Omit<Round, 'id' | 'endedAt'>;
-export type RoundChange = Partial<Pick<Round, 'state' | 'attempt' | 'deadline' | 'endedAt'>>;
+export type NewRound = Omit<Round, 'id' | 'endedAt' | 'failureReason'>;
+export type RoundChange = Partial<
+  Pick<Round, 'state' | 'attempt' | 'deadline' | 'endedAt' | 'failureReason'>
+>;
 
 export abstract class RoundRepository {
   abstract create(round: NewRound): Promise<Round>;

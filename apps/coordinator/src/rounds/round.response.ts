@@ -8,6 +8,8 @@ export interface RoundResponse {
   deadline: string | null;
   started_at: string;
   ended_at: string | null;
+  /** Why the round failed (e.g. "only 3 survivors answered the unmasking, below the threshold 4: …"); null unless failed. */
+  failure_reason: string | null;
   /** ε spent by the end of this round (cumulative), from the coordinator's accountant; null without `dp`. */
   privacy: RoundPrivacyResponse | null;
 }
@@ -46,6 +48,9 @@ export interface ScreeningResponse {
   scale: number;
   weight: number;
   worst_tensor: { name: string; norm: number; ratio_to_median: number | null } | null;
+  /** The trained tensors alone (BatchNorm statistics apart); null in rounds screened before that. */
+  trained_norm: number | null;
+  trained_cosine: number | null;
 }
 
 /** @example mapRound(round, null) // { number: 1, state: 'waiting', attempt: 1, deadline: '…', …, privacy: null } */
@@ -57,6 +62,7 @@ export function mapRound(round: Round, privacy: RoundPrivacy | null): RoundRespo
     deadline: round.deadline?.toISOString() ?? null,
     started_at: round.startedAt.toISOString(),
     ended_at: round.endedAt?.toISOString() ?? null,
+    failure_reason: round.failureReason,
     privacy: privacy && mapRoundPrivacy(privacy),
   };
 }
@@ -106,5 +112,7 @@ export function mapScreening(s: UpdateScreening): ScreeningResponse {
       norm: s.worstTensor.norm,
       ratio_to_median: s.worstTensor.ratioToMedian,
     },
+    trained_norm: s.trainedNorm ?? null,
+    trained_cosine: s.trainedCosine ?? null,
   };
 }

@@ -436,6 +436,7 @@ export class RoundsService {
     const now = new Date();
     const schedule = t.effects.find((e) => e.type === 'scheduleDeadline');
     const terminal = t.round.state === 'completed' || t.round.state === 'failed';
+    const failed = t.effects.find((e) => e.type === 'roundFailed');
     const next = await tx.rounds.update(round.id, {
       state: t.round.state,
       attempt: t.round.attempt,
@@ -443,6 +444,7 @@ export class RoundsService {
       // A round that waits for its lead waits on no deadline: nothing fires until the lead resumes.
       ...(t.effects.some((e) => e.type === 'awaitLead') ? { deadline: null } : {}),
       ...(terminal ? { endedAt: now } : {}),
+      ...(failed ? { failureReason: failed.reason } : {}),
     });
     if (next.state !== round.state || next.attempt !== round.attempt) {
       await tx.audit.append({

@@ -1,4 +1,4 @@
-import type { TaskPayload } from '@fedaln/protocol';
+import type { SecureAggregationTask, TaskPayload } from '@fedaln/protocol';
 import type { Round, Study } from '../domain/records';
 import { minCellCountOf, siteStrategyOf, validationFractionOf } from '../domain/study-spec';
 import { dpTrainingOf } from '../domain/study-privacy-budget';
@@ -8,6 +8,11 @@ import type { GlobalModelRepository } from '../models/global-model.repository';
 import type { ParticipantRepository } from './participant.repository';
 import { effectOf, type RoundChange } from './round-changes';
 import type { SitePresence, SiteSession } from './site-presence';
+
+/** Where a train task of a secure-aggregation study finds its site's session (`SecureAggregationService`). */
+export interface SecureTasks {
+  taskFor(studyId: string, round: number, siteId: string): SecureAggregationTask | null;
+}
 
 /**
  * Tells sites what to do in a round: on a published change it sends `train` tasks to the sites the
@@ -30,6 +35,7 @@ export class TaskDispatch {
     private readonly reports: MetricsReportStore,
     private readonly baselines: FeatureBaselines,
     private readonly presence: SitePresence,
+    private readonly secure: SecureTasks | null = null,
   ) {}
 
   async onChange(change: RoundChange): Promise<void> {
@@ -37,7 +43,10 @@ export class TaskDispatch {
     const training = effectOf(change, 'sendTrainingTasks');
     if (training) {
       const task = await this.task(study, round, 'train');
-      for (const siteId of training.siteIds) this.deliver(this.presence.get(siteId), task);
+      for (const siteId of training.siteIds) {
+        const mine = this.trainTaskOf(study, task, siteId);
+        if (mine) this.deliver(this.presence.get(siteId), mine);
+      }
     }
     if (effectOf(change, 'sendEvaluationTasks')) {
       const uploaded = (await this.participants.list(study.id, round.number))
@@ -55,13 +64,25 @@ export class TaskDispatch {
       (p) => p.siteId === session.siteId,
     );
     if (round.state === 'training' && mine?.state === 'assigned') {
-      this.deliver(session, await this.task(study, round, 'train'), { unlessSent: true });
+      const task = this.trainTaskOf(study, await this.task(study, round, 'train'), session.siteId);
+      if (task) this.deliver(session, task, { unlessSent: true });
     } else if (round.state === 'evaluating' && mine?.state === 'uploaded') {
       const reported = await this.reports.list(study.id, round.number);
       if (!reported.some((r) => r.siteId === session.siteId)) {
         this.deliver(session, await this.task(study, round, 'evaluate'), { unlessSent: true });
       }
     }
+  }
+
+  /**
+   * A site's own train task: under secure aggregation it carries the site's session (number,
+   * threshold, round tag, the weight it masks with); a site not in the session gets none (it could
+   * only upload in the clear, which such a study never takes).
+   */
+  private trainTaskOf(study: Study, task: TaskPayload, siteId: string): TaskPayload | null {
+    if (!study.spec.secure_aggregation) return task;
+    const session = this.secure?.taskFor(study.id, task.round, siteId) ?? null;
+    return session ? { ...task, secure_aggregation: session } : null;
   }
 
   /** Sends `task` on `session` and remembers it; with `unlessSent`, not if that socket has it already. */

@@ -25,7 +25,8 @@ import {
 import { BlobCache } from '../blobs/blob-cache';
 import { FileBlobStore } from '../blobs/blob-store';
 import type { Study } from '../domain/records';
-import { SecureAggregationService, SecureSessionLost } from './secure-aggregation.service';
+import { SecureAggregationService } from './secure-aggregation.service';
+import { SecureSessionLost } from './secure-session-lost';
 
 // Reference: plain FedAvg of the survivors, StreamingFedAvg of libs/aggregation (the aggregation
 // every non-secure study uses) — the new global must be its bytes exactly (same sha256).

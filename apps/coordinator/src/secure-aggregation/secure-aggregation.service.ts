@@ -21,6 +21,7 @@ import type { SitePresence } from '../rounds/site-presence';
 import type { SiteRepository } from '../sites/site.repository';
 import { MaskedRound, type MaskedSite } from './masked-round';
 import type { SecAggChannel } from './secagg-channel';
+import { SecureSessionLost } from './secure-session-lost';
 import { unmaskedNormProblem } from './unmasked-bound';
 
 export interface SecureAggregationLog {
@@ -31,19 +32,6 @@ export interface SecureAggregationLog {
 export interface SecureAggregationOptions {
   /** How long keys, then shares, are awaited from the sites that have not sent theirs. */
   readonly windowMs: number;
-}
-
-/**
- * The round's secure-aggregation session is not held by this coordinator (it restarted while the
- * round trained or aggregated): the masks can never be removed, so the round is trained again.
- */
-export class SecureSessionLost extends Error {
-  constructor(studyId: string, round: number) {
-    super(
-      `the secure-aggregation session of round ${round} of study ${studyId} was lost (a coordinator restart): its masks cannot be removed, the round is trained again`,
-    );
-    this.name = 'SecureSessionLost';
-  }
 }
 
 /** Bytes read per step when a masked input is folded from the blob store (64 Ki ring elements). */

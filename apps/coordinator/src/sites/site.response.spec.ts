@@ -50,6 +50,7 @@ describe('response mappers', () => {
       deadline: T,
       startedAt: T,
       endedAt: null,
+      failureReason: null,
     };
     expect(mapRound(round, null)).toEqual({
       number: 1,
@@ -58,6 +59,7 @@ describe('response mappers', () => {
       deadline: '2026-03-04T05:06:07.000Z',
       started_at: '2026-03-04T05:06:07.000Z',
       ended_at: null,
+      failure_reason: null,
       privacy: null,
     });
     const p = {

@@ -43,6 +43,8 @@ import { LiveSiteSessions } from '../sites/live-site-sessions';
 import { SiteRepository } from '../sites/site.repository';
 import { APP_LOGGER, type AppLogger } from '../telemetry/logger';
 import { UploadIntake } from '../uploads/upload-intake';
+import { SecureAggregationService } from '../secure-aggregation/secure-aggregation.service';
+import { secaggKeys, secaggShares } from './secagg-payloads';
 import {
   DownloadBeginDto,
   DownloadFrameDto,
@@ -66,6 +68,8 @@ const REVOKED_OR_UNKNOWN =
 
 /** A site answers `features:stats` from memory; a busy one is left out of the fit, not waited for. */
 const FEATURE_STATS_TIMEOUT_MS = 15_000;
+/** A survivor answers `secagg:unmask` from memory; one silent this long counts as dropped. */
+const SECAGG_UNMASK_TIMEOUT_MS = 30_000;
 
 /** Validates a payload against its DTO (STYLE.md habit 2); failures ack `bad_request` via the filter. */
 const valid = <T extends object>(dto: new () => T) => new SocketValidationPipe(dto);
@@ -110,6 +114,7 @@ export class SiteGateway
     private readonly uploads: UploadIntake,
     private readonly metrics: MetricsIntake,
     private readonly progress: TrainingProgressRelay,
+    private readonly secure: SecureAggregationService,
     @Inject(APP_LOGGER) private readonly log: AppLogger,
   ) {
     super();
@@ -164,6 +169,11 @@ export class SiteGateway
       hello: null,
       featureStats: (req) =>
         socket.timeout(FEATURE_STATS_TIMEOUT_MS).emitWithAck(SiteEvent.featuresStats, req),
+      secagg: {
+        roster: (p) => socket.emit(SiteEvent.secaggRoster, p),
+        deliver: (p) => socket.emit(SiteEvent.secaggDeliver, p),
+        unmask: (req) => socket.timeout(SECAGG_UNMASK_TIMEOUT_MS).emitWithAck(SiteEvent.secaggUnmask, req),
+      },
       nomogramStats: (req) =>
         socket.timeout(FEATURE_STATS_TIMEOUT_MS).emitWithAck(SiteEvent.nomogramStats, req),
       studyFinished: (payload) => socket.emit(SiteEvent.studyFinished, payload),
@@ -217,6 +227,18 @@ export class SiteGateway
     @MessageBody(valid(UploadEndDto)) req: UploadEndPayload,
   ) {
     return ok<UploadEndAccepted>(await this.uploads.end(socket.data.site_id, req));
+  }
+
+  @SubscribeMessage(SiteEvent.secaggKeys)
+  secaggKeys(@ConnectedSocket() socket: SiteSocket, @MessageBody() raw: unknown) {
+    this.secure.advertise(socket.data.site_id, secaggKeys(raw));
+    return ok({});
+  }
+
+  @SubscribeMessage(SiteEvent.secaggShares)
+  secaggShares(@ConnectedSocket() socket: SiteSocket, @MessageBody() raw: unknown) {
+    this.secure.shareKeys(socket.data.site_id, secaggShares(raw));
+    return ok({});
   }
 
   @SubscribeMessage(SiteEvent.metricsReport)

@@ -29,6 +29,7 @@ import { approvedWeight } from '../sites/approved-weight';
 import { robustnessOf } from '../domain/study-spec';
 import type { MonitorFeed } from '../telemetry/monitor-feed';
 import type { RoundChange } from '../rounds/round-changes';
+import type { Study } from '../domain/records';
 
 export interface UploadIntakeDeps {
   readonly studies: StudyRepository;
@@ -43,6 +44,16 @@ export interface UploadIntakeDeps {
   readonly monitor: MonitorFeed;
   /** `<data-dir>/uploads`: partial uploads, kept across restarts. */
   readonly spoolDir: string;
+  /** Masked inputs of secure-aggregation studies (`SecureAggregationService`); null: none taken. */
+  readonly masked?: MaskedInputs | null;
+}
+
+/** Where the masked uploads of a secure-aggregation round go: their size, then their fold. */
+export interface MaskedInputs {
+  /** The bytes (8 per weight) and the weight of `siteId`'s masked input; throws when none is taken now. */
+  maskedInput(studyId: string, round: number, siteId: string): { bytes: number; nTrain: number };
+  /** Adds the stored masked input to the round's masked sum. */
+  fold(studyId: string, round: number, siteId: string, sha256: string): Promise<void>;
 }
 
 type Upload =
@@ -53,6 +64,8 @@ type Upload =
       readonly nTrain: number;
       /** The most header bytes an update of the round's model layout needs (`blobBounds`). */
       readonly maxHeaderBytes: number;
+      /** A masked input (secure aggregation): raw ring words, no blob header, folded masked. */
+      readonly masked: boolean;
     }
   | {
       readonly kind: 'counted';
@@ -121,32 +134,54 @@ export class UploadIntake {
         `round ${round.number} closed at ${round.deadline.toISOString()}`,
       );
     }
+    const expected = study.spec.secure_aggregation
+      ? this.maskedInput(study.id, round.number, siteId, req)
+      : await this.plainUpdate(study, round.number, siteId, req);
+    const key = { studyId: study.id, round: round.number, siteId, sha256: req.sha256, bytes: req.bytes };
+    const spool = this.shelf.spoolFor(key);
+    this.forgetEarlier(siteId, study.id, round.number, spool);
+    const upload_id = randomUUID();
+    this.uploads.set(upload_id, { kind: 'spooling', siteId, spool, ...expected });
+    return { upload_id, next_frame: spool.nextFrame, frame_bytes: FRAME_BYTES };
+  }
+
+  /** A plain update: its weight (the approved count) and its size bounded by the round's layout. */
+  private async plainUpdate(study: Study, round: number, siteId: string, req: UploadBeginPayload) {
     const site = await this.deps.sites.findById(siteId);
     const nTrain = approvedWeight(
       req.n_train,
       site?.approvedCases ?? null,
       robustnessOf(study.spec).max_site_cases,
     );
-    const bounds = await this.deps.aggregator.updateBounds(study.id, round.number);
+    const bounds = await this.deps.aggregator.updateBounds(study.id, round);
     const limit = bounds.maxBlobBytes;
     if (!Number.isSafeInteger(req.bytes) || req.bytes < 16 || req.bytes > limit) {
       throw new DomainError(
         'INVALID_INPUT',
-        `bytes ${req.bytes} is not a plausible update size (16..${limit}, the most an update of round ${round.number}'s model layout takes)`,
+        `bytes ${req.bytes} is not a plausible update size (16..${limit}, the most an update of round ${round}'s model layout takes)`,
       );
     }
-    const key = { studyId: study.id, round: round.number, siteId, sha256: req.sha256, bytes: req.bytes };
-    const spool = this.shelf.spoolFor(key);
-    this.forgetEarlier(siteId, study.id, round.number, spool);
-    const upload_id = randomUUID();
-    this.uploads.set(upload_id, {
-      kind: 'spooling',
-      siteId,
-      spool,
-      nTrain,
-      maxHeaderBytes: bounds.maxHeaderBytes,
-    });
-    return { upload_id, next_frame: spool.nextFrame, frame_bytes: FRAME_BYTES };
+    return { nTrain, maxHeaderBytes: bounds.maxHeaderBytes, masked: false };
+  }
+
+  /** A masked input: exactly 8 bytes per weight, masked with the weight its train task named. */
+  private maskedInput(studyId: string, round: number, siteId: string, req: UploadBeginPayload) {
+    if (!this.deps.masked)
+      throw new Error('this coordinator takes no masked inputs, yet a study uses secure aggregation');
+    const want = this.deps.masked.maskedInput(studyId, round, siteId);
+    if (req.bytes !== want.bytes) {
+      throw new DomainError(
+        'INVALID_INPUT',
+        `bytes ${req.bytes}: a masked input of round ${round} is ${want.bytes} bytes (8 per weight); mask the update of the task's model`,
+      );
+    }
+    if (req.n_train !== want.nTrain) {
+      throw new DomainError(
+        'INVALID_INPUT',
+        `n_train ${req.n_train}: this masked input must carry the weight its task named (secure_aggregation.n_train ${want.nTrain})`,
+      );
+    }
+    return { nTrain: want.nTrain, maxHeaderBytes: 0, masked: true };
   }
 
   /** A round that is over (completed or failed) leaves no partial uploads behind. */
@@ -198,7 +233,8 @@ export class UploadIntake {
     if (u.kind === 'counted')
       throw new DomainError('INVALID_INPUT', 'this update is already counted; send upload:end');
     // The header's length is in the first 12 bytes: an oversized one is refused before it lands.
-    if (frame.index === 0 && u.spool.nextFrame === 0) assertHeaderWithin(frame.data, u.maxHeaderBytes);
+    if (frame.index === 0 && u.spool.nextFrame === 0 && !u.masked)
+      assertHeaderWithin(frame.data, u.maxHeaderBytes);
     const ack = u.spool.accept(frame.index, frame.data);
     if (!ack.ok) throw transferRefused(ack);
     const { key } = u.spool;
@@ -288,6 +324,7 @@ export class UploadIntake {
       throw transferRefused(done);
     }
     this.uploads.delete(uploadId);
+    if (u.masked) return this.acceptMasked(siteId, u, done.file);
     // The update is checked from its verified file in chunks, never read whole (openBlobFile).
     let checked: CheckedUpdate;
     try {
@@ -321,6 +358,33 @@ export class UploadIntake {
       bytes: key.bytes,
     });
     aggregator.accepted(key.studyId, key.round, { siteId, sha256: key.sha256, nTrain: u.nTrain }, checked);
+    return { sha256: key.sha256 };
+  }
+
+  /**
+   * A masked input cannot be checked (the site checked and clipped its update before masking): it
+   * is stored, recorded, then folded into the round's masked sum from the blob store.
+   */
+  private async acceptMasked(
+    siteId: string,
+    u: Extract<Upload, { kind: 'spooling' }>,
+    file: string,
+  ): Promise<UploadEndAccepted> {
+    const { key } = u.spool;
+    const masked = this.deps.masked as MaskedInputs;
+    try {
+      masked.maskedInput(key.studyId, key.round, siteId); // the session still takes it
+    } catch (e) {
+      fs.rmSync(file, { force: true });
+      throw e;
+    }
+    await this.deps.blobs.adopt(file, key.sha256);
+    await this.deps.service.updateAccepted(key.studyId, key.round, siteId, {
+      nTrain: u.nTrain,
+      sha256: key.sha256,
+      bytes: key.bytes,
+    });
+    await masked.fold(key.studyId, key.round, siteId, key.sha256);
     return { sha256: key.sha256 };
   }
 

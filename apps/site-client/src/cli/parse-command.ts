@@ -48,6 +48,8 @@ export interface PredictCommand {
   workDir: string;
   /** `--allow-unsigned`: use a model folder that is not a verified signed release, with a warning. */
   allowUnsigned: boolean;
+  /** `--labels`: a labels.csv whose feature columns give the combined model's probability (issue 15). */
+  labels?: string;
 }
 export interface EvaluateCommand {
   command: 'evaluate';
@@ -87,6 +89,7 @@ export const USAGE = `fedaln-site — the FedALN site client
                   [--once] [--idle-exit SECONDS] ${CONNECTION_USAGE}
 ${PULL_USAGE}
   fedaln-site predict --model DIR IMAGE... [--out preds.csv] [--batch 16] [--work-dir DIR] [--allow-unsigned]
+      [--labels labels.csv]  (with the release's nomogram.json: recalibrated, and combined where the features are)
   fedaln-site evaluate --model DIR --data DIR [--split test|train|all] [--json] [--seed 1] [--batch 16]
                        [--work-dir DIR] [--allow-unsigned]
   fedaln-site adapt --model DIR --data IMAGES_DIR --out DIR [--batch 16] [--work-dir DIR] [--allow-unsigned]
@@ -195,6 +198,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
           batch: batchFlag,
           'work-dir': workDirFlag,
           'allow-unsigned': { kind: 'switch' },
+          labels: { kind: 'string', hint: 'labels.csv' },
         },
         { positionals: true },
       );
@@ -211,6 +215,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
         batch: flags.batch,
         workDir: flags['work-dir'],
         allowUnsigned: flags['allow-unsigned'],
+        ...(flags.labels === undefined ? {} : { labels: flags.labels }),
       };
     }
     case 'evaluate': {

@@ -1,3 +1,4 @@
+import { nomogramProblem } from '@fedaln/metrics';
 import { blobToLayersDir, selectEngine } from '@fedaln/model';
 import { releaseManifestSha256, type ReleaseManifest } from '@fedaln/protocol';
 import { createHash } from 'node:crypto';
@@ -173,7 +174,10 @@ export async function pullRelease(
     throw new UntrustedModelError(
       `${what}: the weights are a ${recognised.arch} but the signed manifest says ${manifest.arch}; refusing them (${out} holds no release manifest)`,
     );
-  await writeReleaseFiles(out, signed, bytes);
+  const nomogram = await releaseNomogram(http, version, what, manifest);
+  await writeReleaseFiles(out, signed, bytes, nomogram);
+  if (nomogram !== null)
+    log(`${about}: nomogram.json (recalibration, combined model) verified and written beside the model`);
   await recordSeenRelease(workDir, manifest.study_id, {
     version: manifest.version,
     manifest_sha256: manifestSha256,
@@ -189,6 +193,29 @@ export async function pullRelease(
       `${recognised.arch} at ${manifest.input_size} px written to ${out}\n`,
   );
   return 0;
+}
+
+/**
+ * The release's `nomogram.json` (issue 15) when its signed manifest names one: downloaded, hashed
+ * against the manifest's `nomogram_sha256` and checked for form; null for a release without one.
+ */
+async function releaseNomogram(
+  http: CoordinatorHttp,
+  version: number,
+  what: string,
+  manifest: ReleaseManifest,
+): Promise<string | null> {
+  if (manifest.nomogram_sha256 === undefined) return null;
+  const bytes = await http.bytes(`/api/releases/${version}/nomogram.json`, what, '--release');
+  const actual = createHash('sha256').update(bytes).digest('hex');
+  if (actual !== manifest.nomogram_sha256)
+    throw new UntrustedModelError(
+      `${what} nomogram.json hashes to ${actual}, not the ${manifest.nomogram_sha256} of its signed manifest; not written`,
+    );
+  const text = Buffer.from(bytes).toString('utf8');
+  const problem = nomogramProblem(JSON.parse(text));
+  if (problem) throw new UntrustedModelError(`${what} nomogram.json: ${problem}; not written`);
+  return text;
 }
 
 /**

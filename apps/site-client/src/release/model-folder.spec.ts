@@ -6,7 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   MODEL_MANIFEST_FILE,
+  MODEL_NOMOGRAM_FILE,
   MODEL_WEIGHTS_FILE,
+  readModelNomogram,
   removeReleaseFiles,
   verifyModelFolder,
   writeReleaseFiles,
@@ -68,5 +70,50 @@ describe('verifyModelFolder', () => {
     await expect(verifyModelFolder(model, work)).rejects.toThrow(
       `${model} has no ${MODEL_MANIFEST_FILE}: it is not a model pulled from a signed release`,
     );
+  });
+});
+
+describe('readModelNomogram (issue 15)', () => {
+  const nomogram = JSON.stringify({
+    format: 'fedaln-nomogram/1',
+    study_id: 'study-a',
+    round: 1,
+    model_sha256: 'ab'.repeat(32),
+    platt: {
+      covariates: ['(intercept)', 'dl_logit'],
+      coefficients: [-0.5, 0.8],
+      std_errors: [0.2, 0.1],
+      p: [0.01, 0.001],
+    },
+    combined: null,
+    fitted_on: { platt: ['a'], combined: [] },
+  });
+  const withNomogram = encodeReleaseManifest({
+    ...JSON.parse(manifest),
+    nomogram_sha256: createHash('sha256').update(nomogram).digest('hex'),
+  });
+  const signedWith = {
+    manifest: withNomogram,
+    signature: sign(null, Buffer.from(withNomogram), privateKey).toString('base64'),
+  };
+
+  it('reads the nomogram its signed manifest names; null in a folder without one', async () => {
+    const { work, model } = await setUp();
+    expect(await readModelNomogram(model)).toBeNull();
+    await writeReleaseFiles(model, signedWith, blob, nomogram);
+    await verifyModelFolder(model, work);
+    expect((await readModelNomogram(model))?.platt.coefficients).toEqual([-0.5, 0.8]);
+    await removeReleaseFiles(model);
+    expect(fs.existsSync(path.join(model, MODEL_NOMOGRAM_FILE))).toBe(false);
+  });
+
+  it('refuses a nomogram.json altered after the pull, or one the manifest does not name', async () => {
+    const { model } = await setUp();
+    await writeReleaseFiles(model, signedWith, blob, nomogram.replace('-0.5', '-0.4'));
+    await expect(readModelNomogram(model)).rejects.toThrow(
+      /nomogram\.json hashes to [0-9a-f]{64}, but the signed manifest names [0-9a-f]{64}; pull the release again/,
+    );
+    await writeReleaseFiles(model, signed, blob, nomogram);
+    await expect(readModelNomogram(model)).rejects.toThrow(/but the signed manifest names no nomogram/);
   });
 });

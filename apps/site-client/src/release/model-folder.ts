@@ -6,7 +6,8 @@
  * the manifest against the pinned coordinator key and the blob against the manifest, then run the
  * blob — so the weights used are the signed bytes, whatever else in the folder was changed.
  */
-import type { ReleaseManifest, SignedReleaseManifest } from '@fedaln/protocol';
+import { nomogramProblem, type Nomogram } from '@fedaln/metrics';
+import { parseReleaseManifest, type ReleaseManifest, type SignedReleaseManifest } from '@fedaln/protocol';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -15,6 +16,8 @@ import { acceptSignedManifest } from './signed-manifest';
 
 export const MODEL_MANIFEST_FILE = 'release-manifest.json';
 export const MODEL_WEIGHTS_FILE = 'weights.fedaln';
+/** The release's nomogram beside the model (issue 15): its exact text, hashed into the signed manifest. */
+export const MODEL_NOMOGRAM_FILE = 'nomogram.json';
 
 /**
  * Writes the signed manifest and the blob into `dir` (after the layers format), each via a
@@ -26,8 +29,10 @@ export async function writeReleaseFiles(
   dir: string,
   signed: SignedReleaseManifest,
   blob: Uint8Array,
+  nomogram: string | null = null,
 ): Promise<void> {
   for (const [name, data] of [
+    ...(nomogram === null ? [] : [[MODEL_NOMOGRAM_FILE, nomogram] as const]),
     [MODEL_WEIGHTS_FILE, blob],
     [
       MODEL_MANIFEST_FILE,
@@ -42,7 +47,7 @@ export async function writeReleaseFiles(
 
 /** Removes a previous release's manifest and blob from `dir`, so a folder is never half old, half new. */
 export async function removeReleaseFiles(dir: string): Promise<void> {
-  for (const name of [MODEL_MANIFEST_FILE, MODEL_WEIGHTS_FILE])
+  for (const name of [MODEL_MANIFEST_FILE, MODEL_WEIGHTS_FILE, MODEL_NOMOGRAM_FILE])
     await fs.rm(path.join(dir, name), { force: true });
 }
 
@@ -92,4 +97,36 @@ export async function verifyModelFolder(
         'the weights were altered; pull the release again',
     );
   return { manifest, blob: new Uint8Array(blob) };
+}
+
+/**
+ * The nomogram in model folder `dir`, or null when it has none. In a folder with a release manifest
+ * (whose signature `loadModelDir` verified) the file must hash to the manifest's `nomogram_sha256`;
+ * in a folder without one (`--allow-unsigned`) it is only checked for form.
+ *
+ * @throws UntrustedModelError naming the file and what is wrong.
+ * @example const n = await readModelNomogram('models/latest'); n?.platt.coefficients
+ */
+export async function readModelNomogram(dir: string): Promise<Nomogram | null> {
+  const file = path.join(dir, MODEL_NOMOGRAM_FILE);
+  const text = await fs.readFile(file, 'utf8').catch(() => null);
+  if (text === null) return null;
+  const signedText = await fs.readFile(path.join(dir, MODEL_MANIFEST_FILE), 'utf8').catch(() => null);
+  if (signedText !== null) {
+    const manifest = parseReleaseManifest((JSON.parse(signedText) as SignedReleaseManifest).manifest);
+    const actual = createHash('sha256').update(text, 'utf8').digest('hex');
+    if (manifest.nomogram_sha256 !== actual)
+      throw new UntrustedModelError(
+        `${file} hashes to ${actual}, but the signed manifest names ${manifest.nomogram_sha256 ?? 'no nomogram'}; pull the release again`,
+      );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new UntrustedModelError(`${file} is not JSON (${(e as Error).message}); pull the release again`);
+  }
+  const problem = nomogramProblem(value);
+  if (problem) throw new UntrustedModelError(`${file}: ${problem}; pull the release again`);
+  return value as Nomogram;
 }

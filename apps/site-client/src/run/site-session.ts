@@ -1,3 +1,4 @@
+import { SecureSessions } from './secure-aggregation';
 import {
   ChunkTransferError,
   SITE_NAMESPACE,
@@ -165,6 +166,7 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
     // A coordinator that sends the study's input size with the task is followed; TaskPayload has none yet.
     inputSize: (task) => task.input_size ?? o.inputSize,
     signal: o.signal,
+    secure: new SecureSessions(socket, o.log),
     validationScores,
   };
 

@@ -1,5 +1,13 @@
 import { namedWeights } from '@fedaln/model';
-import { encodeBlob, frameCount, subtractWeights, type TaskPayload } from '@fedaln/protocol';
+import {
+  encodeBlob,
+  frameCount,
+  subtractWeights,
+  type NamedTensor,
+  type TaskPayload,
+} from '@fedaln/protocol';
+import { createHash } from 'node:crypto';
+import type { SecureRound } from './secure-aggregation';
 import { formatMb } from '../progress/render-bar';
 import { resumable, type UploadState } from '../transfer/upload-state';
 import { uploadUpdate } from '../transfer/upload-update';
@@ -19,7 +27,8 @@ import type { TaskContext } from './task-context';
 export async function runTrainTask(task: TaskPayload, ctx: TaskContext): Promise<void> {
   let nTrain = 0;
   const { work, log } = ctx;
-  const pending = await work.pendingUpload(task.study_id, task.round);
+  // A masked input belongs to one session, whose secrets lived in the process that made it: never resumed.
+  const pending = task.secure_aggregation ? null : await work.pendingUpload(task.study_id, task.round);
   if (pending && resumable(pending.state, task)) {
     log(
       `round ${task.round}: resuming the saved upload (${formatMb(pending.state.bytes)}, ` +
@@ -28,6 +37,13 @@ export async function runTrainTask(task: TaskPayload, ctx: TaskContext): Promise
     await upload(ctx, pending.state, pending.blob, task);
     return;
   }
+  const secure = task.secure_aggregation
+    ? await ctx.secure.join({ ...task, secure_aggregation: task.secure_aggregation })
+    : null;
+  if (secure)
+    log(
+      `round ${task.round}: secure aggregation, site ${secure.site.site} of ${task.secure_aggregation?.sites} (threshold ${task.secure_aggregation?.threshold}): keys and shares exchanged`,
+    );
   const { model, weights: global, arch, inputSize } = await loadGlobalModel(task, ctx);
   let local;
   try {
@@ -83,19 +99,36 @@ export async function runTrainTask(task: TaskPayload, ctx: TaskContext): Promise
   } finally {
     model.dispose();
   }
-  const delta = encodeBlob(sharedUpdate(subtractWeights(local, global), task), { encoding: 'f32' });
+  const delta = secure
+    ? maskedUpload(secure, global, subtractWeights(local, global), ctx)
+    : encodeBlob(sharedUpdate(subtractWeights(local, global), task), { encoding: 'f32' });
   const state: UploadState = {
     study_id: task.study_id,
     round: task.round,
     model_version: task.model_version,
     sha256: delta.sha256,
     bytes: delta.bytes.length,
-    n_train: nTrain,
+    n_train: task.secure_aggregation?.n_train ?? nTrain,
     next_frame: 0,
     frames: frameCount(delta.bytes.length),
   };
   await work.saveUpload(state, delta.bytes);
   await upload(ctx, state, delta.bytes, task);
+}
+
+/** The masked input of `delta`, named by its sha256 like any upload. */
+function maskedUpload(
+  secure: SecureRound,
+  global: NamedTensor[],
+  delta: NamedTensor[],
+  ctx: TaskContext,
+): { bytes: Uint8Array; sha256: string } {
+  const { bytes, norm } = secure.maskedInput(global, delta);
+  const clip = secure.task.secure_aggregation.clip_norm;
+  ctx.log(
+    `round ${secure.task.round}: secure aggregation, update norm ${norm.toPrecision(4)}${norm > clip ? `, clipped to ${clip}` : ` (clip_norm ${clip})`}; masked input ${formatMb(bytes.length)}`,
+  );
+  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 async function upload(

@@ -13,5 +13,6 @@ export function roundFromEntity(e: RoundEntity): Round {
     deadline: toDateOrNull(e.deadline),
     startedAt: toDate(e.startedAt),
     endedAt: toDateOrNull(e.endedAt),
+    failureReason: e.failureReason ?? null,
   };
 }
