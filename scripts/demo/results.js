@@ -65,7 +65,18 @@ async function collectRounds({ api, studyId, rounds, sites, logDir }) {
  * Releases the last round (`POST /api/studies/:id/releases`) when the coordinator has releases.
  * Resolves the release, `{ unavailable }` without the endpoint, or `{ refused }` with the reasons.
  */
-async function releaseLastRound(api, studyId, round) {
+/**
+ * The round to release: the coordinator's release candidate (issue 15: the completed round with the
+ * best pooled validation AUC, `GET /api/studies/:id/release-candidate`), else `lastRound`; with why.
+ */
+async function releaseCandidate(api, studyId, lastRound) {
+  const r = await api.call('GET', `/api/studies/${studyId}/release-candidate`);
+  if (r.status === 200 && typeof r.body === 'object' && Number.isInteger(r.body.round))
+    return { round: r.body.round, reason: r.body.reason };
+  return { round: lastRound, reason: `the last round (no release candidate: HTTP ${r.status})` };
+}
+
+async function releaseRound(api, studyId, round) {
   const r = await api.call('POST', `/api/studies/${studyId}/releases`, { round });
   if (r.status >= 200 && r.status < 300) return { release: r.body };
   if (r.status === 404 && typeof r.body === 'object' && r.body.code === undefined) {
@@ -159,4 +170,4 @@ function roundsTable(rounds) {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-module.exports = { collectRounds, releaseLastRound, pullModel, evaluateHoldout, roundsTable };
+module.exports = { collectRounds, releaseCandidate, releaseRound, pullModel, evaluateHoldout, roundsTable };

@@ -7,7 +7,14 @@ const path = require('node:path');
 const { stopAll } = require('./children');
 const { startCoordinator, LeadApi, ROOT } = require('./coordinator');
 const { generatePhantom, demoStudySpec, enrolSites, startSites, watchStudy } = require('./federation');
-const { collectRounds, releaseLastRound, pullModel, evaluateHoldout, roundsTable } = require('./results');
+const {
+  collectRounds,
+  releaseCandidate,
+  releaseRound,
+  pullModel,
+  evaluateHoldout,
+  roundsTable,
+} = require('./results');
 
 /** New phantom sites × cases scored by the final model; from a seed the federation never used. */
 const HOLDOUT = { sites: 3, cases: 50 };
@@ -96,8 +103,11 @@ async function runDemo(o) {
     logDir,
   });
   const last = rounds[rounds.length - 1];
-  const released = await releaseLastRound(api, study.id, o.rounds);
-  if (released.release) say(`released round ${o.rounds} as release v${released.release.version} (signed)`);
+  const candidate = await releaseCandidate(api, study.id, o.rounds);
+  say(`release candidate: ${candidate.reason}`);
+  const released = await releaseRound(api, study.id, candidate.round);
+  if (released.release)
+    say(`released round ${candidate.round} as release v${released.release.version} (signed)`);
   else
     say(
       `not released: ${released.unavailable ?? released.refused}; the JSON's model is the final global model`,
