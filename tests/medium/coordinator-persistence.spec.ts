@@ -148,6 +148,8 @@ describe.each(databaseTargets())('coordinator persistence on %s', (target) => {
       scale: 0.882,
       weight: 1,
       worstTensor: { name: 'conv1/kernel', norm: 7.5, ratioToMedian: 4.2 },
+      trainedNorm: 2.9,
+      trainedCosine: 0.04,
     };
     await participants.recordScreening(study.id, 1, new Map([[a.id, clipped]]));
     const screened = await participants.list(study.id, 1);

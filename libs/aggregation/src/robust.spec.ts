@@ -201,6 +201,7 @@ describe('screeningVerdicts', () => {
       norm: norm as number,
       tensorNorms: Float64Array.of(norm as number),
       cosine: cosine as number,
+      trainedCosine: null,
       centreNorm: 1,
       nonFinite: null,
     })),
@@ -230,24 +231,26 @@ describe('screeningVerdicts', () => {
   });
 
   // Round 1 of a phantom federation (5 sites × 60 cases, densenet-tiny at 32 px, phantom seed 11,
-  // measured in process with the real training as bench/phantom-screening.ts does): site 4 sends its
-  // trained tensors sign-flipped × 10 and its BatchNorm moving statistics as trained. Norms of the
-  // trained tensors and of the whole update, and the whole update's cosine to the others' median.
+  // learning rate 0.005, measured in process with the real training as bench/phantom-screening.ts
+  // does): site 4 sends its trained tensors sign-flipped × 10 and its BatchNorm moving statistics as
+  // trained; site 5 trains on shuffled labels. Per update: the norm of its trained tensors, of the
+  // whole update, the whole update's cosine to the others' median and its trained tensors' cosine.
   const trainedOnlyFlip = (): RoundScreening => ({
     sampled: 1000,
     updates: [
-      [3.597, 20.812, 0.899],
-      [3.741, 21.146, 0.862],
-      [3.739, 21.529, 0.795],
-      [37.713, 43.116, 0.424],
-      [3.646, 20.899, 0.896],
-    ].map(([trained, whole, cosine]) => ({
+      [3.597, 20.812, 0.899, 0.03],
+      [3.741, 21.146, 0.862, 0.053],
+      [3.739, 21.529, 0.795, 0.045],
+      [37.713, 43.116, 0.424, -0.036],
+      [3.646, 20.899, 0.896, 0.052],
+    ].map(([trained, whole, cosine, trainedCosine]) => ({
       norm: whole as number,
       tensorNorms: Float64Array.of(
         trained as number,
         Math.sqrt((whole as number) ** 2 - (trained as number) ** 2),
       ),
       cosine: cosine as number,
+      trainedCosine: trainedCosine as number,
       centreNorm: 1,
       nonFinite: null,
     })),
@@ -263,30 +266,55 @@ describe('screeningVerdicts', () => {
     // What screening did before tensor groups: the statistics dominate the norm (2.1× the median) and the cosine.
     const v = screeningVerdicts(twoGroups, trainedOnlyFlip(), defaults);
     expect(v.map((x) => x.verdict)).toEqual(['accepted', 'accepted', 'accepted', 'accepted', 'accepted']);
+    expect(v.map((x) => x.trainedCosine)).toEqual([null, null, null, null, null]);
   });
 
-  it('with groups, clips each group to its own median × c: the flipped trained tensors are scaled to 3× the median', () => {
+  it('with groups, rejects it: trained norm 10× their median and trained cosine below 0', () => {
     const v = screeningVerdicts(twoGroups, trainedOnlyFlip(), defaults, statistics);
-    expect(v.map((x) => x.verdict)).toEqual(['accepted', 'accepted', 'accepted', 'clipped', 'accepted']);
-    // median trained norm 3.739 × 3 / 37.713
-    expect(v[3]?.scale).toBeCloseTo((3.739 * 3) / 37.713, 6);
+    expect(v.map((x) => x.verdict)).toEqual(['accepted', 'accepted', 'accepted', 'rejected', 'accepted']);
     expect(v[3]?.trainedNorm).toBeCloseTo(37.713, 6);
+    expect(v[3]?.trainedCosine).toBe(-0.036);
     expect(v[3]?.reason).toMatch(
-      /norm of its trained tensors 37\.71 is 10\.1× the round's median 3\.739.*scaled by 0\.2974/,
+      /trained tensors' norm 37\.71 is 10\.1× the round's median 3\.739 .* cosine .* is -0\.036, below the reject threshold 0/,
     );
     expect(v[0]?.trainedNorm).toBeCloseTo(3.597, 6);
   });
 
-  it('with groups, leaves the sign-flipped whole update rejected and one-group layouts as before', () => {
-    const flipped = screenUpdates(layout, [...updates.slice(0, 4), updates[4] as WeightTensor[]]);
-    const isKernel = { isStatistic: (name: string) => name === layout[0]?.name };
-    expect(screeningVerdicts(layout, flipped, defaults, isKernel).map((x) => x.verdict)).toEqual(
-      screeningVerdicts(layout, flipped, defaults).map((x) => x.verdict),
+  it('with groups, clips each group to its own median × c when the trained cosine is not below the threshold', () => {
+    const round = trainedOnlyFlip();
+    const positive: RoundScreening = {
+      ...round,
+      updates: round.updates.map((u, i) => (i === 3 ? { ...u, trainedCosine: 0.01 } : u)),
+    };
+    const v = screeningVerdicts(twoGroups, positive, defaults, statistics);
+    expect(v.map((x) => x.verdict)).toEqual(['accepted', 'accepted', 'accepted', 'clipped', 'accepted']);
+    // median trained norm 3.739 × 3 / 37.713
+    expect(v[3]?.scale).toBeCloseTo((3.739 * 3) / 37.713, 6);
+    expect(v[3]?.reason).toMatch(
+      /norm of its trained tensors 37\.71 is 10\.1× the round's median 3\.739.*scaled by 0\.2974/,
     );
+  });
+
+  it('with groups, leaves the sign-flipped whole update rejected and one-group layouts as before', () => {
+    const isKernel = { isStatistic: (name: string) => name === layout[0]?.name };
+    const trained = (name: string) => name !== layout[0]?.name;
+    const round = [...updates.slice(0, 4), updates[4] as WeightTensor[]];
+    expect(
+      screeningVerdicts(layout, screenUpdates(layout, round, { trained }), defaults, isKernel).map(
+        (x) => x.verdict,
+      ),
+    ).toEqual(screeningVerdicts(layout, screenUpdates(layout, round), defaults).map((x) => x.verdict));
     const one = screeningVerdicts(oneTensor, phantomRound2(), defaults, statistics);
     expect(one.map((x) => [x.verdict, x.scale, x.trainedNorm])).toEqual(
       screeningVerdicts(oneTensor, phantomRound2(), defaults).map((x) => [x.verdict, x.scale, null]),
     );
+  });
+
+  it("measures the trained tensors' cosine over their coordinates alone (numpy, fixtures/robust.json)", () => {
+    // With every tensor trained, the trained cosine is the whole cosine the fixture names.
+    const all = screenUpdates(layout, updates, { trained: () => true });
+    all.updates.forEach((u, i) => expect(u.trainedCosine).toBeCloseTo(reference.cosines[i] as number, 6));
+    expect(screenUpdates(layout, updates).updates[0]?.trainedCosine).toBeNull();
   });
 
   it('makes no cosine verdict with fewer than three updates (the median of two is their mean)', () => {

@@ -69,6 +69,8 @@ export interface ScreeningVerdict {
    * ‖δ‖ over the trained tensors only (not the {@link TensorGroups} statistics); null without groups.
    */
   readonly trainedNorm: number | null;
+  /** Cosine of the trained tensors alone to the others' median there; null without groups or < 3 updates. */
+  readonly trainedCosine: number | null;
   /**
    * The factor the update is multiplied by before folding: 1, or the least of clipBound / ‖δ‖ and,
    * with groups, each group's median × c / its norm.
@@ -91,7 +93,10 @@ export interface ScreeningVerdict {
  * - **rejected**: a value is NaN/±∞; or, with ≥ 3 updates, cos(δ, c₋ᵢ) < `rejectCosine` and the
  *   update is an outlier of the round (its cosine's robust z < {@link COSINE_OUTLIER_Z}, or its
  *   norm's > {@link NORM_OUTLIER_Z}): it pushes against the others' centre — a sign-flipped
- *   update, say.
+ *   update, say. With {@link TensorGroups}, also when its trained tensors' norm is beyond their own
+ *   clip bound (their round median × `clipFactor`) and their cosine to the others' median there
+ *   (`trainedCosine`, from `screenUpdates`' `trained` option) is below `rejectCosine`: a site that
+ *   flips its trained tensors and sends honest BatchNorm statistics, which dominate the whole cosine.
  * - **down-weighted**: with ≥ 3 updates, an outlying cos < `downWeightCosine`; its sample count is
  *   multiplied by cos / downWeightCosine (an update unlike the others').
  * - **clipped**: ‖δ‖ > B = median‖δ‖ × `clipFactor` (norm clipping, as in DP-FedAvg and "centred
@@ -134,7 +139,9 @@ export function screeningVerdicts(
     const cosineZ = useCosine ? (s.cosine - medianCos) / cosSpread : null;
     const outlier = cosineZ !== null && (cosineZ < COSINE_OUTLIER_Z || normZ > NORM_OUTLIER_Z);
     const trained = groupClip?.trained(s) ?? null;
+    const trainedCosine = useCosine && trained ? s.trainedCosine : null;
     const base = {
+      trainedCosine,
       norm: s.norm,
       normZ,
       cosine,
@@ -149,6 +156,20 @@ export function screeningVerdicts(
         ...base,
         verdict: 'rejected',
         reason: `value ${value} at index ${index} of tensor ${tensor} is not finite`,
+        scale: 0,
+        weight: 0,
+      };
+    }
+    if (
+      trained &&
+      trainedCosine !== null &&
+      trained.norm > trained.bound &&
+      trainedCosine < options.rejectCosine
+    ) {
+      return {
+        ...base,
+        verdict: 'rejected',
+        reason: `its trained tensors' norm ${trained.norm.toPrecision(4)} is ${(trained.norm / trained.median).toPrecision(3)}× the round's median ${trained.median.toPrecision(4)} (clip bound × ${options.clipFactor}) and their cosine to the median of the other updates' is ${trainedCosine.toFixed(3)}, below the reject threshold ${options.rejectCosine}: it pushes the trained weights against the other sites'`,
         scale: 0,
         weight: 0,
       };
@@ -187,8 +208,8 @@ export function screeningVerdicts(
 }
 
 interface GroupClipping {
-  /** The update's norm over the trained tensors. */
-  trained(s: UpdateStatistics): { norm: number };
+  /** The update's norm over the trained tensors, the round's median of it and its clip bound. */
+  trained(s: UpdateStatistics): { norm: number; median: number; bound: number };
   /** The least of each group's bound / norm (≤ 1), with the words for the group that binds. */
   scale(s: UpdateStatistics): { scale: number; text: string };
 }
@@ -213,7 +234,10 @@ function groupClipping(
     { label: 'BatchNorm statistics', stat: true },
   ].map((g) => ({ ...g, median: medianOf(finite.map((s) => normOf(s, g.stat))) }));
   return {
-    trained: (s) => ({ norm: normOf(s, false) }),
+    trained: (s) => {
+      const median = (named[0] as (typeof named)[number]).median;
+      return { norm: normOf(s, false), median, bound: median * clipFactor };
+    },
     scale: (s) => {
       let best = { scale: 1, text: '' };
       for (const g of named) {

@@ -14,6 +14,11 @@ export interface UpdateStatistics {
    * round's other updates there; 0 when either norm is 0.
    */
   readonly cosine: number;
+  /**
+   * The same cosine over the trained tensors' sampled coordinates only (`trained` option); null
+   * without that option.
+   */
+  readonly trainedCosine: number | null;
   /** ‖c₋ᵢ‖₂ over the sampled coordinates: the size of the centre this update was compared with. */
   readonly centreNorm: number;
   /** The first value that is NaN or ±∞, if any: such an update is left out of the centre. */
@@ -38,6 +43,11 @@ export interface ScreeningPassOptions {
   readonly sampleEvery?: number;
   /** Uniform [0, 1) source of the sample's starts (default Math.random). */
   readonly random?: () => number;
+  /**
+   * Which tensors are trained (not data statistics such as BatchNorm moving means): the cosine is
+   * also measured over those alone (`trainedCosine`). Absent: no trained cosine.
+   */
+  readonly trained?: (name: string) => boolean;
 }
 
 /**
@@ -83,11 +93,18 @@ export function screenUpdates(
     cc: new Float64Array(K),
     sampled: 0,
   };
+  const accT: Sums = {
+    ...acc,
+    sampledSq: new Float64Array(K),
+    dot: new Float64Array(K),
+    cc: new Float64Array(K),
+  };
   const tensorSq = layout.map(() => new Float64Array(K));
   const nonFinite: (UpdateStatistics['nonFinite'] | null)[] = updates.map(() => null);
   layout.forEach((entry, k) => {
     const n = entry.shape.reduce((a, b) => a * b, 1);
     acc.sq = tensorSq[k] as Float64Array;
+    const alsoTrained = options.trained?.(entry.name) === true ? accT : null;
     for (let from = 0; from < n; from += chunk) {
       const len = Math.min(chunk, n - from);
       for (let i = 0; i < K; i++) {
@@ -99,7 +116,7 @@ export function screenUpdates(
         }
       }
       const start = every === 1 ? 0 : Math.floor(random() * every);
-      sampleChunk(buf, chunk, len, K, start, every, acc);
+      sampleChunk(buf, chunk, len, K, start, every, acc, alsoTrained);
     }
   });
   return {
@@ -111,7 +128,9 @@ export function screenUpdates(
       const centreNorm = Math.sqrt(acc.cc[i] as number);
       const cosine =
         sampledNorm > 0 && centreNorm > 0 ? (acc.dot[i] as number) / (sampledNorm * centreNorm) : 0;
-      return { norm, tensorNorms, cosine, centreNorm, nonFinite: nonFinite[i] ?? null };
+      const tNorms = Math.sqrt((accT.sampledSq[i] as number) * (accT.cc[i] as number));
+      const trainedCosine = options.trained ? (tNorms > 0 ? (accT.dot[i] as number) / tNorms : 0) : null;
+      return { norm, tensorNorms, cosine, trainedCosine, centreNorm, nonFinite: nonFinite[i] ?? null };
     }),
   };
 }
@@ -156,6 +175,8 @@ function sampleChunk(
   start: number,
   every: number,
   acc: Sums,
+  /** Also add the sums here (the trained tensors' own), or null. */
+  trained: Sums | null,
 ): void {
   const { col, src, sampledSq, dot, cc } = acc;
   for (let j = start; j < len; j += every) {
@@ -186,6 +207,11 @@ function sampleChunk(
       sampledSq[i] = (sampledSq[i] as number) + v * v;
       dot[i] = (dot[i] as number) + v * c;
       cc[i] = (cc[i] as number) + c * c;
+      if (trained) {
+        trained.sampledSq[i] = (trained.sampledSq[i] as number) + v * v;
+        trained.dot[i] = (trained.dot[i] as number) + v * c;
+        trained.cc[i] = (trained.cc[i] as number) + c * c;
+      }
     }
   }
 }

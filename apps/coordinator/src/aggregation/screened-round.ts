@@ -99,7 +99,11 @@ export function combineScreened(
           screenUpdates(
             layout,
             updates.map((u) => u.tensors),
-            { sampleEvery: sampleEveryFor(layout), random: unpredictable },
+            {
+              sampleEvery: sampleEveryFor(layout),
+              random: unpredictable,
+              trained: (name) => !isBatchNormStatisticName(name),
+            },
           ),
           plan.screening,
           BATCH_NORM_STATISTICS,
@@ -169,6 +173,7 @@ function unscreened(): LibVerdict {
     weight: 1,
     worstTensor: null,
     trainedNorm: null,
+    trainedCosine: null,
   };
 }
 
@@ -190,5 +195,7 @@ function toScreening(v: LibVerdict): UpdateScreening {
       ...v.worstTensor,
       ratioToMedian: finiteOrNull(v.worstTensor.ratioToMedian),
     },
+    trainedNorm: finiteOrNull(v.trainedNorm),
+    trainedCosine: finiteOrNull(v.trainedCosine),
   };
 }

@@ -1,4 +1,4 @@
-import type { RoundChange } from '../rounds/round-changes';
+import type { RoundState } from '../rounds/round-machine';
 import type { AppLogger } from '../telemetry/logger';
 import type { BlobReferences } from './blob-references';
 import type { BlobStore } from './blob-store';
@@ -57,7 +57,7 @@ export class BlobRetention {
   }
 
   /** A round that ended (completed or failed) asks for a sweep; it runs after publish, one at a time. */
-  onChange(change: RoundChange): void {
+  onChange(change: { readonly round: { readonly state: RoundState } }): void {
     const { state } = change.round;
     if (state === 'completed' || state === 'failed') void this.request();
   }

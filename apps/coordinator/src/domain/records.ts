@@ -100,6 +100,12 @@ export interface UpdateScreening {
     readonly norm: number;
     readonly ratioToMedian: number | null;
   } | null;
+  /**
+   * Norm and cosine (to the others' median) of the trained tensors alone, BatchNorm statistics
+   * apart; absent or null in rounds screened before tensor groups.
+   */
+  readonly trainedNorm?: number | null;
+  readonly trainedCosine?: number | null;
 }
 
 export interface GlobalModel {

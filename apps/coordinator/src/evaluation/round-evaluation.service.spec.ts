@@ -115,6 +115,9 @@ describe('RoundEvaluationService with a stored report that fails the checks', ()
         scale: 0,
         weight: 0,
         worst_tensor: { name: 'dense/kernel', norm: 9.8, ratio_to_median: 11.2 },
+        // Screened as before tensor groups (no trained-tensor numbers): shown as null.
+        trained_norm: null,
+        trained_cosine: null,
       },
     ]);
   });

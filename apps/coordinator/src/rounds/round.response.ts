@@ -48,6 +48,9 @@ export interface ScreeningResponse {
   scale: number;
   weight: number;
   worst_tensor: { name: string; norm: number; ratio_to_median: number | null } | null;
+  /** The trained tensors alone (BatchNorm statistics apart); null in rounds screened before that. */
+  trained_norm: number | null;
+  trained_cosine: number | null;
 }
 
 /** @example mapRound(round, null) // { number: 1, state: 'waiting', attempt: 1, deadline: '…', …, privacy: null } */
@@ -109,5 +112,7 @@ export function mapScreening(s: UpdateScreening): ScreeningResponse {
       norm: s.worstTensor.norm,
       ratio_to_median: s.worstTensor.ratioToMedian,
     },
+    trained_norm: s.trainedNorm ?? null,
+    trained_cosine: s.trainedCosine ?? null,
   };
 }

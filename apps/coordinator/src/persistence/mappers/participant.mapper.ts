@@ -42,5 +42,7 @@ export function screeningFromColumn(v: unknown): UpdateScreening | null {
             ratioToMedian: numberOrNull(worst.ratioToMedian),
           }
         : null,
+    trainedNorm: numberOrNull(s.trainedNorm),
+    trainedCosine: numberOrNull(s.trainedCosine),
   };
 }
