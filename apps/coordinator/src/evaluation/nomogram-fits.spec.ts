@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  COMBINED_MODEL_TERMS,
   combinedRows,
   fitLogistic,
   logisticSufficientStats,
@@ -93,14 +94,7 @@ describe('NomogramFits (the post-training phase, issue 15)', () => {
       model_sha256: 'sha of v2',
       fitted_on: { platt: ['a', 'b', 'c'], combined: ['a', 'b'] },
     });
-    expect(n!.combined!.covariates).toEqual([
-      '(intercept)',
-      'dl_logit',
-      'size_mm',
-      'non_parallel',
-      'echogenic_halo',
-      'spiculation',
-    ]);
+    expect(n!.combined!.covariates).toEqual([...COMBINED_MODEL_TERMS]);
     expect(await store.find('study-1', 2)).toEqual(n);
     // Every request is about the candidate round; then every connected site is told, old clients too.
     expect(new Set(asked.map((r) => r.round))).toEqual(new Set([2]));

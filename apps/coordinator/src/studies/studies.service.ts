@@ -36,15 +36,6 @@ export class StudiesService {
       const summary = result.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
       throw new DomainError('STUDY_SPEC_INVALID', `invalid study: ${summary}`, { errors: result.errors });
     }
-    if (result.spec.secure_aggregation) {
-      // Until the rounds run the secure-aggregation session (issue 16), taking the option would
-      // give the lead plain, unscreened FedAvg while it believes the updates are masked.
-      throw new DomainError(
-        'STUDY_SPEC_INVALID',
-        'invalid study: secure_aggregation: this coordinator does not run secure-aggregation rounds yet; leave secure_aggregation out',
-        { errors: [{ field: 'secure_aggregation', message: 'not run by this coordinator yet' }] },
-      );
-    }
     await this.assertSitesActive(result.spec);
     return this.transactions.run(async (tx) => {
       const study = await tx.studies.create(result.spec);
