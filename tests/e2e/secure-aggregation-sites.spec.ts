@@ -124,7 +124,7 @@ describe('secure aggregation with real sites', () => {
     for (const n of [1, 2]) {
       const round = (await api('GET', `/api/studies/${secure}/rounds/${n}`)).json;
       expect(round.failure_reason).toBeNull();
-      expect(round.participants.map((p: { state: string }) => p.state)).toEqual(
+      expect((round.participants as { state: string }[]).map((p) => p.state)).toEqual(
         Array(SITES).fill('uploaded'),
       );
     }
@@ -133,10 +133,14 @@ describe('secure aggregation with real sites', () => {
       const log = s.err();
       for (const n of [1, 2]) {
         expect(log).toMatch(
-          new RegExp(`round ${n}: secure aggregation, site [1-3] of 3 \\(threshold 2\\): keys and shares exchanged`),
+          new RegExp(
+            `round ${n}: secure aggregation, site [1-3] of 3 \\(threshold 2\\): keys and shares exchanged`,
+          ),
         );
         expect(log).toMatch(
-          new RegExp(`round ${n}: secure aggregation, update norm [0-9.e+-]+ \\(clip_norm 1000\\); masked input`),
+          new RegExp(
+            `round ${n}: secure aggregation, update norm [0-9.e+-]+ \\(clip_norm 1000\\); masked input`,
+          ),
         );
         // Survivors are listed in the order their inputs arrived.
         const answered = new RegExp(
