@@ -8,7 +8,11 @@
  * - a study with `secure_aggregation: {threshold: 2, clip_norm: 1000}` (no update comes near the clip)
  *   of two rounds: both complete with no failure reason, every site logs its keys-and-shares exchange,
  *   its masked input and its unmasking answer, and version 1 equals the plain study's version 1 bit for
- *   bit (the secure sum is StreamingFedAvg's arithmetic on the same grid); version 2 moves on.
+ *   bit (the secure sum is StreamingFedAvg's arithmetic on the same grid); version 2 moves on;
+ * - a secure study of one round whose third site is SIGKILLed right after its keys and shares and
+ *   restarted: the round completes at its deadline with no failure reason on the 2 survivors (who
+ *   answer the unmasking with the third site dropped); the restarted site gets the attempt's task again
+ *   but the session refuses its new keys, so it sits the attempt out.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
@@ -49,19 +53,31 @@ async function blobOf(studyId: string, version: number): Promise<Buffer> {
 describe('secure aggregation with real sites', () => {
   const sites: SiteProcess[] = [];
   const ids: string[] = [];
+  const args: string[][] = [];
+  let secureStudy = '';
 
-  /** Creates and starts a study of the three sites, waits until it completes; its id. */
-  async function runStudy(patch: Record<string, unknown>): Promise<string> {
+  /** Creates and starts a study of the three sites; its id. */
+  async function createStudy(patch: Record<string, unknown>): Promise<string> {
     const spec = exampleStudySpec(ids, { rounds: 1, data_source: 'phantom', ...patch });
     const created = await api('POST', '/api/studies', spec);
     expect(created.status).toBe(201);
     const studyId = String(created.json.id);
     expect((await api('POST', `/api/studies/${studyId}/start`)).status).toBeLessThan(300);
-    await waitFor(`study ${String(patch.name)} to complete`, async () => {
+    return studyId;
+  }
+
+  async function waitForStudy(studyId: string): Promise<void> {
+    await waitFor(`study ${studyId} to complete`, async () => {
       const study = await api('GET', `/api/studies/${studyId}`);
       if (study.json.status === 'failed') throw new Error(`study failed: ${JSON.stringify(study.json)}`);
       return study.json.status === 'completed';
     });
+  }
+
+  /** Creates and starts a study of the three sites, waits until it completes; its id. */
+  async function runStudy(patch: Record<string, unknown>): Promise<string> {
+    const studyId = await createStudy(patch);
+    await waitForStudy(studyId);
     return studyId;
   }
 
@@ -83,19 +99,15 @@ describe('secure aggregation with real sites', () => {
       ids.push(String(r.json.id));
       tokens.push(String(r.json.enrolment_token));
     }
-    tokens.forEach((token, i) =>
-      sites.push(
-        siteProcess(
-          [
-            'run',
-            ...['--coordinator', coordinator.baseUrl, '--token', token],
-            ...['--data', path.join(phantom, `site${i + 1}`), '--work-dir', path.join(tmp, `work${i + 1}`)],
-            ...['--arch', 'densenet-tiny', '--input-size', '32'],
-          ],
-          tmp,
-        ),
-      ),
-    );
+    tokens.forEach((token, i) => {
+      args.push([
+        'run',
+        ...['--coordinator', coordinator.baseUrl, '--token', token],
+        ...['--data', path.join(phantom, `site${i + 1}`), '--work-dir', path.join(tmp, `work${i + 1}`)],
+        ...['--arch', 'densenet-tiny', '--input-size', '32'],
+      ]);
+      sites.push(siteProcess(args[i]!, tmp));
+    });
     // Every site is connected before a study starts, so every site is in round 1's session.
     await Promise.all(sites.map((s) => s.proc.waitForOutput(/connected to .* as site/, 180_000, 'err')));
   });
@@ -109,11 +121,11 @@ describe('secure aggregation with real sites', () => {
 
   it('trains two secure rounds; version 1 is the plain FedAvg study’s version 1 bit for bit', async () => {
     const plain = await runStudy({ name: 'plain reference' });
-    const secure = await runStudy({
+    const secure = (secureStudy = await runStudy({
       name: 'secure e2e',
       rounds: 2,
       secure_aggregation: { threshold: 2, clip_norm: 1000 },
-    });
+    }));
 
     type RoundJson = { number: number; attempt: number; state: string; failure_reason: string | null };
     const rounds = (await api('GET', `/api/studies/${secure}/rounds`)).json as unknown as RoundJson[];
@@ -161,5 +173,50 @@ describe('secure aggregation with real sites', () => {
     expect(Buffer.compare(v1, v0)).not.toBe(0);
     expect(Buffer.compare(v1, plain1)).toBe(0);
     expect(Buffer.compare(v2, v1)).not.toBe(0);
+  });
+
+  it('a site killed after its shares: the round completes at the deadline on the 2 survivors; restarted, it sits the attempt out', async () => {
+    const before = sites.map((s) => s.err().length);
+    const studyId = await createStudy({
+      name: 'secure restart',
+      round_deadline_s: 45, // room for the restarted site to connect within the attempt on a loaded machine
+      secure_aggregation: { threshold: 2, clip_norm: 1000 },
+    });
+    await waitFor('site 3’s keys and shares', async () =>
+      sites[2]!.err().slice(before[2]).includes('keys and shares exchanged'),
+    );
+    sites[2]!.child.kill('SIGKILL');
+    await sites[2]!.exit;
+    const killed = sites[2]!.err().slice(before[2]);
+    const number = /secure aggregation, site ([1-3]) of 3/.exec(killed)?.[1];
+    fs.writeFileSync(path.join(tmp, 'site3-killed.log'), sites[2]!.err());
+    sites[2] = siteProcess(args[2]!, tmp);
+    await waitForStudy(studyId);
+
+    const round = (await api('GET', `/api/studies/${studyId}/rounds/1`)).json;
+    expect(round.failure_reason).toBeNull();
+    const states = new Map(
+      (round.participants as { site_id: string; state: string }[]).map((p) => [p.site_id, p.state]),
+    );
+    expect(ids.map((id) => states.get(id))).toEqual(['uploaded', 'uploaded', 'straggler']);
+    for (const k of [0, 1]) {
+      const answered = new RegExp(
+        'round 1: secure aggregation, unmasking answered \\(survivors ([1-3]),([1-3]), dropped ([1-3])\\)',
+      ).exec(sites[k]!.err().slice(before[k]));
+      expect(answered?.[3]).toBe(number);
+    }
+    // Restarted, the site gets the attempt's task again, but its session secrets died with the
+    // process and the session is past its keys: the coordinator refuses them (README "Secure aggregation").
+    await sites[2]!.proc.waitForOutput('study ' + studyId + ' finished', 60_000, 'err');
+    expect(sites[2]!.err()).toContain(
+      'failed: coordinator refused secagg:keys: wrong_round: secure aggregation, round 1: event keysAdvertised does not apply to a session in phase collecting',
+    );
+    const [v0, v1, threeSites] = await Promise.all([
+      blobOf(studyId, 0),
+      blobOf(studyId, 1),
+      blobOf(secureStudy, 1),
+    ]);
+    expect(Buffer.compare(v1, v0)).not.toBe(0);
+    expect(Buffer.compare(v1, threeSites)).not.toBe(0); // the mean of 2 updates, not of 3
   });
 });
