@@ -11,7 +11,13 @@ const SITE_BIN = path.join(ROOT, 'apps/site-client/bin/fedaln-site.js');
 
 /** Site-client lines worth showing while the demo runs (the rest stays in the site's log file). */
 const SHOWN =
-  /usable cases|^engine \w+:|round \d+: (training|trained|update uploaded|evaluated|resuming)|failed|refused/;
+  /usable cases|^engine \w+:|round \d+: (training|trained|update uploaded|evaluated|resuming)|failed|refused|finished/;
+
+/** A site client's line on the coordinator's `study:finished` (after the post-training fits). */
+const FINISHED = /study [\w-]+ finished/;
+
+/** The `study:finished` lines the site clients printed so far. */
+const finishedLines = [];
 
 /**
  * `fedaln-phantom`: one folder per site (site1, site2, …), each site with its own case mix and
@@ -105,7 +111,10 @@ function startSites({ sites, url, o, logDir, workDir, say }) {
         {
           logFile: path.join(logDir, `${s.name}.log`),
           env: { ...process.env, FEDALN_SITE_TOKEN: s.token },
-          onLine: (line) => SHOWN.test(line) && say(`  ${s.name.padEnd(6)} | ${line}`),
+          onLine: (line) => {
+            if (SHOWN.test(line)) say(`  ${s.name.padEnd(6)} | ${line}`);
+            if (FINISHED.test(line)) finishedLines.push(line);
+          },
         },
       ),
   );
@@ -139,7 +148,26 @@ async function watchStudy({ api, studyId, coordinator, siteChildren, say }) {
   }
 }
 
+/**
+ * Resolves the first site client's line that the coordinator said `study:finished` for `studyId`:
+ * it sends that after storing the release candidate's nomogram (fitted with the connected sites), so
+ * the sites must keep running until then and a release made afterwards carries the nomogram.
+ * Throws when the coordinator or every site client exits first.
+ */
+async function waitStudyFinished({ studyId, coordinator, siteChildren }) {
+  for (;;) {
+    const line = finishedLines.find((l) => l.includes(`study ${studyId} finished`));
+    if (line) return line.slice(line.indexOf(`study ${studyId}`));
+    if (coordinator.process && !coordinator.alive)
+      throw coordinator.failure('exited before the study finished');
+    if (siteChildren.every((c) => !c.alive))
+      throw siteChildren[0].failure('and every other site client exited before the study finished');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 module.exports = {
+  waitStudyFinished,
   generatePhantom,
   demoStudySpec,
   enrolSites,

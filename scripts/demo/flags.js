@@ -18,6 +18,9 @@ release of the final model, and a check of that model on new phantom images from
   --seed S           phantom-data and training seed (default 1)
   --engine NAME      auto (default), tensorflow-gpu, tensorflow, wasm or cpu
   --data-dir DIR     where to put everything (default data/demo-<timestamp>)
+  --release-override REASON
+                     release the candidate round even when the release policy refuses it, with
+                     this written reason (at least 20 characters; the signed manifest records it)
   --json             make the last stdout line one JSON object with the results
   --keep             leave the coordinator running; the JSON then has its url and admin_token
   -h, --help         this text`;
@@ -46,6 +49,17 @@ function learningRate(raw) {
   return x;
 }
 
+/** The coordinator wants a written override reason of at least 20 characters. */
+function releaseOverride(raw) {
+  if (raw === undefined) return undefined;
+  if (raw.trim().length < 20) {
+    throw new UsageError(
+      `--release-override "${raw}" is too short; expected a written reason of at least 20 characters`,
+    );
+  }
+  return raw;
+}
+
 /**
  * Parses the demo's argv (without node and the script); null for --help. A bad flag throws a
  * UsageError (@fedaln/cli-flags) naming it; start.js prints it with the usage and exits 2.
@@ -60,6 +74,7 @@ function parseDemoFlags(argv) {
       engine: { type: 'string' },
       'learning-rate': { type: 'string' },
       'data-dir': { type: 'string' },
+      'release-override': { type: 'string' },
       json: { type: 'boolean' },
       keep: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -73,6 +88,7 @@ function parseDemoFlags(argv) {
       engine: `expected one of ${ENGINES.join(', ')}`,
       'learning-rate': 'pass e.g. --learning-rate 0.01',
       'data-dir': 'pass e.g. --data-dir data/my-demo',
+      'release-override': 'pass e.g. --release-override "a small demo run, not for use"',
     },
   });
   if (values.help) return null;
@@ -87,6 +103,7 @@ function parseDemoFlags(argv) {
     arch: choiceFlag('--arch', values.arch, ARCHS, 'densenet-tiny'),
     engine: choiceFlag('--engine', values.engine, ENGINES, 'auto'),
     dataDir: values['data-dir'],
+    releaseOverride: releaseOverride(values['release-override']),
     json: values.json === true,
     keep: values.keep === true,
   };

@@ -4,7 +4,15 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { formatCsv, IMAGE_COLUMN, LABELS_FILE, parseCsv } = require('@fedaln/site-data');
+const { clinicalFeatureRows, delong, logisticPredict } = require('@fedaln/metrics');
+const {
+  CASE_ID_COLUMN,
+  formatCsv,
+  IMAGE_COLUMN,
+  LABELS_FILE,
+  parseCsv,
+  parseLabelsCsv,
+} = require('@fedaln/site-data');
 const { runToEnd } = require('./children');
 const { SITE_BIN, PHANTOM_BIN } = require('./federation');
 
@@ -62,10 +70,6 @@ async function collectRounds({ api, studyId, rounds, sites, logDir }) {
 }
 
 /**
- * Releases the last round (`POST /api/studies/:id/releases`) when the coordinator has releases.
- * Resolves the release, `{ unavailable }` without the endpoint, or `{ refused }` with the reasons.
- */
-/**
  * The round to release: the coordinator's release candidate (issue 15: the completed round with the
  * best pooled validation AUC, `GET /api/studies/:id/release-candidate`), else `lastRound`; with why.
  */
@@ -76,8 +80,14 @@ async function releaseCandidate(api, studyId, lastRound) {
   return { round: lastRound, reason: `the last round (no release candidate: HTTP ${r.status})` };
 }
 
-async function releaseRound(api, studyId, round) {
-  const r = await api.call('POST', `/api/studies/${studyId}/releases`, { round });
+/**
+ * Releases `round` (`POST /api/studies/:id/releases`, with `overrideReason` when given) when the
+ * coordinator has releases. Resolves the release, `{ unavailable }` without the endpoint, or
+ * `{ refused }` with the reasons.
+ */
+async function releaseRound(api, studyId, round, overrideReason) {
+  const body = overrideReason === undefined ? { round } : { round, override_reason: overrideReason };
+  const r = await api.call('POST', `/api/studies/${studyId}/releases`, body);
   if (r.status >= 200 && r.status < 300) return { release: r.body };
   if (r.status === 404 && typeof r.body === 'object' && r.body.code === undefined) {
     return { unavailable: 'the coordinator has no releases endpoint yet' };
@@ -132,19 +142,100 @@ function mergeSites(out, sites) {
 }
 
 /**
- * New phantom sites from another seed (other scanners and case mixes than the federation's), all
- * their cases scored by the pulled model with `fedaln-site evaluate --split all` (`use`: the flags
- * pullModel says the folder needs): the check that
- * the model learnt the label, not the training sites.
+ * The study's federated four-feature model (issue 6) from the release's model card
+ * (`GET /api/releases/:v/card.json`); null without a release or a fitted model.
  */
-async function evaluateHoldout({ model, use, out, sites, cases, size, seed, logFile }) {
+async function releasedFeatureModel(api, release) {
+  if (!release) return null;
+  const r = await api.call('GET', `/api/releases/${release}/card.json`);
+  return r.status === 200 && r.body?.feature_model?.coefficients ? r.body.feature_model : null;
+}
+
+/** AUC with DeLong 95% CI of `scores` (null entries left out), or nulls when a class is missing. */
+function aucOf(labels, scores) {
+  const keep = scores.map((s, i) => (s === null ? -1 : i)).filter((i) => i >= 0);
+  const d =
+    keep.length > 0
+      ? delong(
+          keep.map((i) => labels[i]),
+          keep.map((i) => scores[i]),
+        )
+      : null;
+  return { n: keep.length, auc: d?.auc ?? null, auc_ci: d?.ci ?? null };
+}
+
+/** The four probabilities the closing table compares, in its column order. */
+const HOLDOUT_MODELS = ['dl', 'recalibrated', 'features', 'combined'];
+
+/**
+ * New phantom sites from another seed (other scanners and case mixes than the federation's), all
+ * their cases scored by the pulled model with `fedaln-site predict --labels` (`use`: the flags
+ * pullModel says the folder needs), the path a site uses: the DL probability and, where the release
+ * carries its nomogram.json, the Platt-recalibrated and combined ones; beside them the study's
+ * four-feature model (`featureModel`, from the release's card). Per new site and over all of them,
+ * each probability's AUC with DeLong CI: the check that the model learnt the label, not the
+ * training sites, and how it compares with the four features.
+ */
+async function evaluateHoldout({ model, use, featureModel, out, sites, cases, size, seed, logFile }) {
   const gen = ['--sites', sites, '--cases', cases, '--size', size, '--seed', seed, '--out', out];
   await runToEnd('fedaln-phantom', [PHANTOM_BIN, ...gen.map(String)], { logFile });
   mergeSites(out, sites);
-  const args = ['evaluate', '--model', model, ...use, '--data', out, '--split', 'all', '--json'];
-  const child = await runToEnd('fedaln-site evaluate', [SITE_BIN, ...args], { logFile });
-  const report = JSON.parse(child.stdout);
-  return { seed, n: report.n, n_pos: report.n_pos, auc: report.auc, auc_ci: report.auc_ci };
+  const labelsFile = path.join(out, LABELS_FILE);
+  const { records } = parseLabelsCsv(fs.readFileSync(labelsFile, 'utf8'), labelsFile);
+  const images = records.map((r) => path.join(out, r.image));
+  const predsFile = path.join(out, 'predictions.csv');
+  const args = ['predict', '--model', model, ...use, '--labels', labelsFile, '--out', predsFile];
+  await runToEnd('fedaln-site predict', [SITE_BIN, ...args, ...images], { logFile });
+  const preds = parseCsv(fs.readFileSync(predsFile, 'utf8'));
+  const col = (name) => preds.header.indexOf(name);
+  const byImage = new Map(preds.rows.map((cells) => [path.resolve(cells[col('image')]), cells]));
+  const num = (cells, name) => (col(name) < 0 || cells[col(name)] === '' ? null : Number(cells[col(name)]));
+  const features = featureModel
+    ? logisticPredict(
+        clinicalFeatureRows(records.map((r) => ({ [CASE_ID_COLUMN]: r.caseId, ...r.features }))),
+        featureModel.coefficients,
+      )
+    : records.map(() => null);
+  const cases_ = records.map((r, i) => {
+    const cells = byImage.get(path.resolve(images[i]));
+    return {
+      site: r.image.split('/')[0],
+      label: r.label,
+      dl: num(cells, 'probability'),
+      recalibrated: num(cells, 'recalibrated'),
+      features: features[i],
+      combined: num(cells, 'combined'),
+    };
+  });
+  const summary = (subset) =>
+    Object.fromEntries(
+      HOLDOUT_MODELS.map((m) => [
+        m,
+        aucOf(
+          subset.map((c) => c.label),
+          subset.map((c) => c[m]),
+        ),
+      ]),
+    );
+  const siteNames = Array.from({ length: sites }, (_, k) => `site${k + 1}`);
+  const all = summary(cases_);
+  return {
+    seed,
+    n: cases_.length,
+    n_pos: cases_.filter((c) => c.label === 1).length,
+    auc: all.dl.auc,
+    auc_ci: all.dl.auc_ci,
+    models: all,
+    sites: siteNames.map((site) => {
+      const subset = cases_.filter((c) => c.site === site);
+      return {
+        site,
+        n: subset.length,
+        n_pos: subset.filter((c) => c.label === 1).length,
+        models: summary(subset),
+      };
+    }),
+  };
 }
 
 const fmt = (x) => (x === null || x === undefined ? '  n/a' : x.toFixed(3));
@@ -161,6 +252,34 @@ function roundsTable(rounds) {
       ? 'n/a'
       : `${fmt(r.pooled.auc)}${r.pooled.auc_ci ? ` (${fmt(r.pooled.auc_ci[0])}–${fmt(r.pooled.auc_ci[1])})` : ''}`,
   ]);
+  return table(header, rows);
+}
+
+/** Columns of the closing table: the holdout's probabilities, as the table names them. */
+const HOLDOUT_COLUMNS = {
+  dl: 'DL',
+  recalibrated: 'recalibrated',
+  features: 'features',
+  combined: 'combined',
+};
+
+/** The closing table: per new site and over all of them, each probability's AUC (95% CI). */
+function holdoutTable(holdout) {
+  const cell = (m) =>
+    m.auc === null ? 'n/a' : `${fmt(m.auc)}${m.auc_ci ? ` (${fmt(m.auc_ci[0])}–${fmt(m.auc_ci[1])})` : ''}`;
+  const header = ['new site', 'cases (pos)', ...HOLDOUT_MODELS.map((m) => `${HOLDOUT_COLUMNS[m]} AUC`)];
+  const rows = [
+    ...holdout.sites.map((s) => [
+      s.site,
+      `${s.n} (${s.n_pos})`,
+      ...HOLDOUT_MODELS.map((m) => cell(s.models[m])),
+    ]),
+    ['all', `${holdout.n} (${holdout.n_pos})`, ...HOLDOUT_MODELS.map((m) => cell(holdout.models[m]))],
+  ];
+  return table(header, rows);
+}
+
+function table(header, rows) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) =>
     cells
@@ -170,4 +289,13 @@ function roundsTable(rounds) {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-module.exports = { collectRounds, releaseCandidate, releaseRound, pullModel, evaluateHoldout, roundsTable };
+module.exports = {
+  collectRounds,
+  releaseCandidate,
+  releaseRound,
+  releasedFeatureModel,
+  pullModel,
+  evaluateHoldout,
+  roundsTable,
+  holdoutTable,
+};

@@ -6,18 +6,27 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { stopAll } = require('./children');
 const { startCoordinator, LeadApi, ROOT } = require('./coordinator');
-const { generatePhantom, demoStudySpec, enrolSites, startSites, watchStudy } = require('./federation');
+const {
+  generatePhantom,
+  demoStudySpec,
+  enrolSites,
+  startSites,
+  watchStudy,
+  waitStudyFinished,
+} = require('./federation');
 const {
   collectRounds,
   releaseCandidate,
   releaseRound,
+  releasedFeatureModel,
   pullModel,
   evaluateHoldout,
   roundsTable,
+  holdoutTable,
 } = require('./results');
 
 /** New phantom sites × cases scored by the final model; from a seed the federation never used. */
-const HOLDOUT = { sites: 3, cases: 50 };
+const HOLDOUT = { sites: 3, cases: 100 };
 
 const say = (line) => process.stderr.write(`${line}\n`);
 
@@ -92,7 +101,11 @@ async function runDemo(o) {
   );
   const siteChildren = startSites({ sites: enrolled, url, o, logDir, workDir: path.join(dir, 'work'), say });
   await watchStudy({ api, studyId: study.id, coordinator, siteChildren, say });
-  say(`study completed after ${elapsed()}; stopping the site clients`);
+  // The coordinator fits the release candidate's nomogram with the connected sites after the last
+  // round, then tells them the study is finished: only then may they stop and the round be released.
+  say(`study completed after ${elapsed()}; waiting for the post-training fits`);
+  const finished = await waitStudyFinished({ studyId: study.id, coordinator, siteChildren });
+  say(`${finished}; stopping the site clients after ${elapsed()}`);
   await Promise.all(siteChildren.map((c) => c.stop('SIGTERM')));
 
   const { rounds, source } = await collectRounds({
@@ -105,7 +118,7 @@ async function runDemo(o) {
   const last = rounds[rounds.length - 1];
   const candidate = await releaseCandidate(api, study.id, o.rounds);
   say(`release candidate: ${candidate.reason}`);
-  const released = await releaseRound(api, study.id, candidate.round);
+  const released = await releaseRound(api, study.id, candidate.round, o.releaseOverride);
   if (released.release)
     say(`released round ${candidate.round} as release v${released.release.version} (signed)`);
   else
@@ -135,6 +148,7 @@ async function runDemo(o) {
   const holdout = await evaluateHoldout({
     model: modelDir,
     use: pulled.use,
+    featureModel: await releasedFeatureModel(api, released.release?.version),
     out: path.join(dir, 'holdout'),
     ...HOLDOUT,
     size: o.inputSize,
@@ -202,6 +216,13 @@ function printSummary(result, o) {
   out(
     `  on ${h.n} cases of new phantom sites (seed ${h.seed}, ${h.n_pos} positive): AUC ${h.auc?.toFixed(3) ?? 'n/a'}${ci}`,
   );
+  out('');
+  out(
+    `AUC on ${h.n} cases of ${h.sites.length} new phantom sites (seed ${h.seed}): the DL probability, its Platt ` +
+      `recalibration and the combined model (the release's nomogram.json, as fedaln-site predict gives them) ` +
+      `and the study's four-feature model`,
+  );
+  out(holdoutTable(h));
   out(`wall time ${result.wall_s} s; everything is in ${result.data_dir}`);
   if (o.keep) {
     out(

@@ -1,6 +1,9 @@
 /**
  * `npm start` (scripts/start.js) end to end at a small size — 3 sites × 30 phantom cases, 1 round
- * of densenet-tiny at 32 px — with --json and --keep: the last stdout line is the documented JSON,
+ * of densenet-tiny at 32 px, explicit flags rather than the defaults, released with
+ * --release-override (6 test cases per site leave the policy no AUC to pass) — with --json and
+ * --keep: the last stdout line is the documented JSON, its closing DL / recalibrated / features /
+ * combined AUCs on new-seed sites come from the release's nomogram.json,
  * the kept coordinator serves the model it names, and `fedaln-site predict` scores new phantom
  * images (another seed) with it. Then Ctrl-C (SIGINT) mid-run must leave no child process behind.
  * (That the full-size demo's model beats chance on new images is checked by hand; see issue 5.)
@@ -17,6 +20,7 @@ jest.setTimeout(180_000);
 const ROOT = path.join(__dirname, '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-e2e-demo-'));
 const SMALL = ['--sites', '3', '--cases', '30', '--rounds', '1', '--input-size', '32', '--epochs', '1'];
+const OVERRIDE = ['--release-override', 'a 3 x 30 case e2e run, not for use'];
 const kept: number[] = [];
 
 interface Run {
@@ -86,9 +90,13 @@ describe('npm start (the demo federation)', () => {
       '--arch "resnet50" is not a valid choice; expected one of densenet-tiny, densenet121',
     ],
     [
+      ['--release-override', 'because'],
+      '--release-override "because" is too short; expected a written reason of at least 20 characters',
+    ],
+    [
       ['--colour'],
       'unknown flag "--colour"; expected one of --sites, --cases, --rounds, --input-size, --epochs, --seed, ' +
-        '--arch, --engine, --learning-rate, --data-dir, --json, --keep (see npm start -- --help)',
+        '--arch, --engine, --learning-rate, --data-dir, --release-override, --json, --keep (see npm start -- --help)',
     ],
   ])('bad flags %j exit 2 before anything starts, saying %s', (args, message) => {
     const r = start(args);
@@ -99,7 +107,7 @@ describe('npm start (the demo federation)', () => {
   });
 
   it('--json --keep: the last stdout line has the documented shape; predict scores new phantom images with its model', async () => {
-    const run = demo([...SMALL, '--json', '--keep', '--data-dir', path.join(tmp, 'demo')]);
+    const run = demo([...SMALL, ...OVERRIDE, '--json', '--keep', '--data-dir', path.join(tmp, 'demo')]);
     const code = await run.exit;
     if (code !== 0) throw new Error(`npm start exited ${code}:\n${run.err()}`);
     const lines = run.out().trim().split('\n');
@@ -141,6 +149,39 @@ describe('npm start (the demo federation)', () => {
     expect(createHash('sha256').update(blob).digest('hex')).toBe(model.sha256);
     expect(run.out()).toMatch(/round\s+state\s+site1 AUC\s+site2 AUC\s+site3 AUC\s+pooled AUC/);
 
+    // The demo waits for the coordinator's study:finished (after the post-training fits) before it
+    // stops the sites and releases: the release carries the nomogram and the pull writes it.
+    expect(model.release_version).toBe(1);
+    expect(fs.existsSync(path.join(model.path, 'nomogram.json'))).toBe(true);
+    // The closing table: 3 new sites × 100 cases of seed 1001 (run-demo.js HOLDOUT), each scored by
+    // `fedaln-site predict --labels` (DL, recalibrated, combined) and the study's four-feature model.
+    const { holdout } = result;
+    expect(holdout).toMatchObject({ seed: 1001, n: 300 });
+    expect(holdout.sites.map((s: { site: string; n: number }) => [s.site, s.n])).toEqual([
+      ['site1', 100],
+      ['site2', 100],
+      ['site3', 100],
+    ]);
+    type Auc = { n: number; auc: number; auc_ci: [number, number] };
+    for (const figures of [holdout.models, ...holdout.sites.map((s: { models: unknown }) => s.models)]) {
+      for (const name of ['dl', 'recalibrated', 'features', 'combined']) {
+        const m = (figures as Record<string, Auc>)[name]!;
+        expect(m.auc).toBeGreaterThanOrEqual(0);
+        expect(m.auc).toBeLessThanOrEqual(1);
+        expect(m.auc_ci[0]).toBeLessThanOrEqual(m.auc);
+        expect(m.auc_ci[1]).toBeGreaterThanOrEqual(m.auc);
+      }
+      // Platt recalibration is a monotone map of the DL probability: the same ranking, the same
+      // AUC (or its mirror, were the fitted slope negative).
+      const { dl, recalibrated } = figures as Record<string, Auc>;
+      expect([dl!.auc, 1 - dl!.auc]).toContainEqual(expect.closeTo(recalibrated!.auc, 10));
+    }
+    expect(holdout.auc).toBe(holdout.models.dl.auc);
+    expect(run.out()).toMatch(
+      /new site\s+cases \(pos\)\s+DL AUC\s+recalibrated AUC\s+features AUC\s+combined AUC/,
+    );
+    expect(run.out()).toMatch(/\nall\s+300 \(\d+\)\s+0\.\d{3} \(/);
+
     const fresh = path.join(tmp, 'new-images');
     const gen = spawnSync(process.execPath, [
       path.join(ROOT, 'libs/phantom/bin/fedaln-phantom.js'),
@@ -157,7 +198,7 @@ describe('npm start (the demo federation)', () => {
     ]);
     expect(predict.status).toBe(0);
     const [header, ...rows] = fs.readFileSync(preds, 'utf8').trim().split('\n');
-    expect(header).toBe('image,probability');
+    expect(header).toBe('image,probability,recalibrated');
     expect(rows.map((r) => r.split(',')[0])).toEqual(images);
     for (const r of rows) {
       const p = Number(r.split(',')[1]);
