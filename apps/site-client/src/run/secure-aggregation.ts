@@ -32,6 +32,7 @@ type SecureTask = TaskPayload & { secure_aggregation: SecureAggregationTask };
  */
 export class SecureSessions {
   private readonly byTag = new Map<string, SecureRound>();
+  private readonly joins = new Map<string, Promise<SecureRound>>();
 
   constructor(
     private readonly socket: SiteSocket,
@@ -60,7 +61,21 @@ export class SecureSessions {
    * Opens the task's session: advertises this site's keys, waits for the roster, sends its sealed
    * shares, waits for its peers'. Throws (the round is given up) if the session does not get there.
    */
-  async join(task: SecureTask, timeoutMs = EXCHANGE_TIMEOUT_MS): Promise<SecureRound> {
+  join(task: SecureTask, timeoutMs = EXCHANGE_TIMEOUT_MS): Promise<SecureRound> {
+    // A train task run again in this process (its connection was lost while it trained or uploaded)
+    // is still in its session: the secrets are here, and the coordinator, past the keys, would
+    // refuse new ones. A join that failed is forgotten, so a retry starts it afresh.
+    const tag = task.secure_aggregation.round_tag;
+    const held = this.joins.get(tag);
+    if (held) return held;
+    const joining = this.exchange(task, timeoutMs);
+    this.joins.set(tag, joining);
+    joining.catch(() => this.joins.get(tag) === joining && this.joins.delete(tag));
+    while (this.joins.size > KEPT_SESSIONS) this.joins.delete(this.joins.keys().next().value as string);
+    return joining;
+  }
+
+  private async exchange(task: SecureTask, timeoutMs: number): Promise<SecureRound> {
     const round = new SecureRound(task);
     this.byTag.set(round.tag, round);
     while (this.byTag.size > KEPT_SESSIONS) this.byTag.delete(this.byTag.keys().next().value as string);
