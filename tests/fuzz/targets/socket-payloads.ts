@@ -58,7 +58,14 @@ const ACCEPTED: Record<string, { dto: new () => object; fields: Record<string, C
   'upload:end': { dto: UploadEndDto, fields: { upload_id: uuid } },
   'metrics:report': {
     dto: MetricsReportDto,
-    fields: { study_id: uuid, round: int(1), model_version: int(0), model_sha256: sha256, report: isObject },
+    fields: {
+      study_id: uuid,
+      round: int(1),
+      model_version: int(0),
+      model_sha256: sha256,
+      report: isObject,
+      'validation?': isObject,
+    },
   },
   'train:progress': {
     dto: TrainProgressDto,
@@ -170,6 +177,10 @@ export const socketPayloads: FuzzTarget = {
     if (event === 'metrics:report') {
       const problem = reportProblem(own.report as Record<string, unknown>);
       expectThat(problem === null, () => `metrics:report accepted with ${problem}`);
+      if (own.validation !== undefined) {
+        const bad = reportProblem(own.validation as Record<string, unknown>);
+        expectThat(bad === null, () => `metrics:report accepted with validation ${bad}`);
+      }
     }
   },
 };
