@@ -9,11 +9,11 @@ embedded database in a fresh data/demo-<timestamp>/ folder, N site clients, the 
 release of the final model, and a check of that model on new phantom images from another seed.
 
   --sites N          sites (default 3)
-  --cases M          phantom cases per site (default 120; 80% train, 20% test)
+  --cases M          phantom cases per site (default 324, the seed study's size; 80% train, 20% test)
   --rounds R         federated rounds (default 5)
   --arch NAME        densenet-tiny (default), densenet121, densenet169 or densenet201
-  --input-size PX    image size the model sees (default 64)
-  --epochs E         local epochs per round (default 3)
+  --input-size PX    image size the model sees (default 32)
+  --epochs E         local epochs per round (default 2)
   --learning-rate X  Adam learning rate of local training (default 0.005)
   --seed S           phantom-data and training seed (default 1)
   --engine NAME      auto (default), tensorflow-gpu, tensorflow, wasm or cpu
@@ -29,10 +29,10 @@ const ARCHS = ['densenet-tiny', 'densenet121', 'densenet169', 'densenet201'];
 const ENGINES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 const INTEGERS = {
   sites: { default: 3, min: 1, max: 20 },
-  cases: { default: 120, min: 20, max: 100000 },
+  cases: { default: 324, min: 20, max: 100000 },
   rounds: { default: 5, min: 1, max: 100 },
-  'input-size': { default: 64, min: 32, max: 512 },
-  epochs: { default: 3, min: 1, max: 100 },
+  'input-size': { default: 32, min: 32, max: 512 },
+  epochs: { default: 2, min: 1, max: 100 },
   seed: { default: 1, min: 0, max: 0xfffffff },
 };
 
