@@ -31,7 +31,7 @@ import { decodeBlob, encodeBlob, SiteEvent } from '@fedaln/protocol';
 import * as os from 'node:os';
 import { prng, reportOf, syntheticPredictions } from '../tests/e2e/support/release-study';
 import { connectSite, HELLO, ScriptedSite } from '../tests/e2e/support/site-client';
-import { ProbedCoordinator, type Snapshot } from './support/coordinator-snapshots';
+import { benchStudySpec, ProbedCoordinator, type Snapshot } from './support/coordinator-snapshots';
 import { benchFlags } from './support/flags';
 
 const { json, sites: nSites, rounds } = benchFlags({ json: false, sites: 100, rounds: 10 });
@@ -99,26 +99,15 @@ async function main() {
     }
     const setupMs = performance.now() - setupStart;
 
-    const study = await api('POST', '/api/studies', {
-      name: 'load',
-      arch: 'densenet-tiny',
-      input_size: 32,
-      init_weights: 'random',
-      rounds,
-      local_epochs: 1,
-      batch_size: 4,
-      learning_rate: 0.001,
-      min_sites: nSites,
-      round_deadline_s: 600,
-      sites: sites.map((s) => s.id),
-      robustness: { aggregator: 'fedavg', screening: false },
-      release_policy: {
-        min_site_auc: 0.6,
-        min_pooled_auc: 0.6,
-        dca_range: [0.2, 0.5],
-        min_sites_passing: 'all',
-      },
-    });
+    const study = await api(
+      'POST',
+      '/api/studies',
+      benchStudySpec(
+        'load',
+        rounds,
+        sites.map((s) => s.id),
+      ),
+    );
     const studyId = String(study.id);
     const before = await probe.snapshot(); // start-up and enrolment end here
     await api('POST', `/api/studies/${studyId}/start`);

@@ -19,7 +19,7 @@ import { decodeBlob, encodeBlob, SiteEvent } from '@fedaln/protocol';
 import * as os from 'node:os';
 import { prng, reportOf, syntheticPredictions } from '../tests/e2e/support/release-study';
 import { connectSite, HELLO, ScriptedSite } from '../tests/e2e/support/site-client';
-import { ProbedCoordinator } from './support/coordinator-snapshots';
+import { benchStudySpec, ProbedCoordinator } from './support/coordinator-snapshots';
 import { benchFlags } from './support/flags';
 
 const { json, sites: nSites, rounds, every } = benchFlags({ json: false, sites: 5, rounds: 200, every: 20 });
@@ -52,26 +52,15 @@ async function main() {
       if (!hello.ok) throw new Error(`hello of soak-${i}: ${hello.code}: ${hello.message}`);
       sites.push({ id: String(enrolled.id), client: new ScriptedSite(socket) });
     }
-    const study = await probed.api('POST', '/api/studies', {
-      name: 'soak',
-      arch: 'densenet-tiny',
-      input_size: 32,
-      init_weights: 'random',
-      rounds,
-      local_epochs: 1,
-      batch_size: 4,
-      learning_rate: 0.001,
-      min_sites: nSites,
-      round_deadline_s: 600,
-      sites: sites.map((s) => s.id),
-      robustness: { aggregator: 'fedavg', screening: false },
-      release_policy: {
-        min_site_auc: 0.6,
-        min_pooled_auc: 0.6,
-        dca_range: [0.2, 0.5],
-        min_sites_passing: 'all',
-      },
-    });
+    const study = await probed.api(
+      'POST',
+      '/api/studies',
+      benchStudySpec(
+        'soak',
+        rounds,
+        sites.map((s) => s.id),
+      ),
+    );
     const studyId = String(study.id);
     await probed.api('POST', `/api/studies/${studyId}/start`);
     const started = performance.now();

@@ -149,3 +149,30 @@ function tally(dir: string): { files: number; bytes: number } {
   walk(dir);
   return { files, bytes };
 }
+
+/**
+ * The study spec the load and soak benches run: densenet-tiny at 32 px with random weights, one
+ * epoch a round, FedAvg without screening, every enrolled site required each round.
+ */
+export function benchStudySpec(name: string, rounds: number, siteIds: readonly string[]) {
+  return {
+    name,
+    arch: 'densenet-tiny',
+    input_size: 32,
+    init_weights: 'random',
+    rounds,
+    local_epochs: 1,
+    batch_size: 4,
+    learning_rate: 0.001,
+    min_sites: siteIds.length,
+    round_deadline_s: 600,
+    sites: [...siteIds],
+    robustness: { aggregator: 'fedavg', screening: false },
+    release_policy: {
+      min_site_auc: 0.6,
+      min_pooled_auc: 0.6,
+      dca_range: [0.2, 0.5],
+      min_sites_passing: 'all',
+    },
+  };
+}
