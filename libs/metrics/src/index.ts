@@ -29,3 +29,4 @@ export * from './federated-logistic';
 export * from './clinical-features';
 export * from './newton-irls';
 export * from './nomogram';
+export * from './model-comparison';
