@@ -282,8 +282,8 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         { provide: NomogramStore, useValue: new NomogramStore(metricsDir) },
         factory(
           NomogramFits,
-          [RoundEvaluationService, GlobalModelRepository, SitePresence, NomogramStore],
-          (e, m, p, s) => new NomogramFits(e, m, p, s, logger),
+          [RoundEvaluationService, GlobalModelRepository, SitePresence, NomogramStore, FeatureModelStore],
+          (e, m, p, s, f) => new NomogramFits(e, m, p, s, f, logger),
         ),
         factory(
           FeatureBaselines,
