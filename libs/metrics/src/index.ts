@@ -29,3 +29,5 @@ export * from './federated-logistic';
 export * from './clinical-features';
 export * from './newton-irls';
 export * from './nomogram';
+export * from './chi-square';
+export * from './site-score-test';
