@@ -295,8 +295,8 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         ),
         factory(
           FeatureBaselines,
-          [FeatureModelStore, SitePresence],
-          (s, p) => new FeatureBaselines(s, p, logger),
+          [FeatureModelStore, SitePresence, AuditLog],
+          (s, p, a) => new FeatureBaselines(s, p, logger, a),
         ),
         factory(
           MetricsIntake,
@@ -323,8 +323,9 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             MetricsReportStore,
             VerdictRepository,
             Transactions,
+            FeatureModelStore,
           ],
-          (st, r, p, s, m, v, t) => new RoundEvaluationService(st, r, p, s, m, v, t, logger),
+          (st, r, p, s, m, v, t, f) => new RoundEvaluationService(st, r, p, s, m, v, t, logger, f),
         ),
         // releases/
         { provide: ReleaseSigner, useValue: ReleaseSigner.loadOrCreate(config.dataDir) },

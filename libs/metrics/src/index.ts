@@ -30,3 +30,5 @@ export * from './clinical-features';
 export * from './newton-irls';
 export * from './nomogram';
 export * from './model-comparison';
+export * from './chi-square';
+export * from './site-score-test';
