@@ -16,7 +16,11 @@ import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../persistence/private-dir'
 import { effectOf, type RoundChange } from '../rounds/round-changes';
 import type { SitePresence } from '../rounds/site-presence';
 import { fitAcrossSites, type FeatureModelLog, type SiteStatsCall } from './feature-model';
-import { compareAcrossSites, type ModelComparisonRecord } from './model-comparison-phase';
+import {
+  compareAcrossSites,
+  type ModelComparisonRecord,
+  type ReportedTestSplit,
+} from './model-comparison-phase';
 import type { ReleaseCandidate } from './release-candidate';
 
 /** Asks one connected site for a post-training fit's statistics (`nomogram:stats` with a timeout). */
@@ -155,6 +159,11 @@ export class NomogramFits {
     /** `RoundEvaluationService` in the app: which round to fit for. */
     private readonly evaluation: {
       releaseCandidate(studyId: string): Promise<Pick<ReleaseCandidate, 'round' | 'reason'>>;
+      /** The round's accepted test reports, which each site's comparison must agree with. */
+      siteEvaluations(
+        studyId: string,
+        round: number,
+      ): Promise<{ siteId: string; report: ReportedTestSplit }[]>;
     },
     private readonly models: Pick<GlobalModelRepository, 'find'>,
     private readonly presence: SitePresence,
@@ -267,6 +276,7 @@ export class NomogramFits {
       },
       nomogram.model_sha256,
       calls,
+      new Map((await this.evaluation.siteEvaluations(studyId, round)).map((s) => [s.siteId, s.report])),
       this.log,
     );
     if (record.sites.length === 0) {
