@@ -138,6 +138,30 @@ describe('model selection and the nomogram in the federation', () => {
     });
     expect(nomogram.combined.covariates).toEqual([...COMBINED_MODEL_TERMS]);
 
+    // The card compares DL, four features and combined on both sites' test splits (nomogram:compare):
+    // each site's DL AUC there is its released test report's AUC of the same round (same cases, same scores).
+    const card = await api('GET', `/api/releases/${version}/card.json`);
+    expect(card.status).toBe(200);
+    const comparison = card.json.comparison as {
+      pooled: { sites: number; differences: { a: string; b: string; p: number }[] } | null;
+      sites: { site_id: string; comparison: { models: { dl: { auc: number } } } | null }[];
+      left_out: unknown[];
+    };
+    expect(comparison.left_out).toEqual([]);
+    expect(comparison.sites.map((s) => s.site_id).sort()).toEqual([...ids].sort());
+    expect(comparison.pooled!.sites).toBe(2);
+    expect(comparison.pooled!.differences.map((d) => `${d.a}-${d.b}`)).toEqual([
+      'combined-features',
+      'dl-features',
+      'combined-dl',
+    ]);
+    const cardSites = card.json.sites as { site_id: string; auc: number }[];
+    for (const s of comparison.sites)
+      expect(s.comparison!.models.dl.auc).toBeCloseTo(
+        cardSites.find((c) => c.site_id === s.site_id)!.auc,
+        12,
+      );
+
     // A site pulls it (nomogram.json beside the model) and predicts three probabilities per image.
     const site = (args: string[]) =>
       spawnSync(process.execPath, [SITE_BIN, ...args], {

@@ -282,13 +282,13 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         { provide: NomogramStore, useValue: new NomogramStore(metricsDir) },
         factory(
           NomogramFits,
-          [RoundEvaluationService, GlobalModelRepository, SitePresence, NomogramStore],
-          (e, m, p, s) => new NomogramFits(e, m, p, s, logger),
+          [RoundEvaluationService, GlobalModelRepository, SitePresence, NomogramStore, FeatureModelStore],
+          (e, m, p, s, f) => new NomogramFits(e, m, p, s, f, logger),
         ),
         factory(
           FeatureBaselines,
-          [FeatureModelStore, SitePresence],
-          (s, p) => new FeatureBaselines(s, p, logger),
+          [FeatureModelStore, SitePresence, AuditLog],
+          (s, p, a) => new FeatureBaselines(s, p, logger, a),
         ),
         factory(
           MetricsIntake,
@@ -315,8 +315,9 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             MetricsReportStore,
             VerdictRepository,
             Transactions,
+            FeatureModelStore,
           ],
-          (st, r, p, s, m, v, t) => new RoundEvaluationService(st, r, p, s, m, v, t, logger),
+          (st, r, p, s, m, v, t, f) => new RoundEvaluationService(st, r, p, s, m, v, t, logger, f),
         ),
         // releases/
         { provide: ReleaseSigner, useValue: ReleaseSigner.loadOrCreate(config.dataDir) },

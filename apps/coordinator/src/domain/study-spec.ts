@@ -82,6 +82,13 @@ export interface SecureAggregationSpec {
   readonly threshold: number;
   /** The L2 norm each site clips its whole update δ to before masking. */
   readonly clip_norm: number;
+  /**
+   * The ring the masked updates live in: 64 (the default, and every study stored before this field:
+   * the default grid, 8 bytes per weight) or 32 (the clipped grid of `clip_norm` and the session's
+   * approved weights, 4 bytes per weight — the plain upload's size — on a coarser grid; README
+   * "Secure aggregation" gives the measured error).
+   */
+  readonly ring_bits?: 32 | 64;
 }
 
 /**

@@ -5,14 +5,19 @@ import {
   fitLogistic,
   logisticSufficientStats,
   plattRows,
+  pooledModelComparison,
+  siteModelComparison,
   type CovariateRows,
 } from '@fedaln/metrics';
-import type { NomogramStatsRequest, StudyFinishedPayload } from '@fedaln/protocol';
+import type { NomogramCompareRequest, NomogramStatsRequest, StudyFinishedPayload } from '@fedaln/protocol';
 import { Xoshiro128StarStar } from '@fedaln/site-data';
+import * as fs from 'node:fs';
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { join } from 'node:path';
 import { temporaryDir } from '../../../../tests/medium/coordinator-in-memory';
 import { SitePresence } from '../rounds/site-presence';
+import { COMPARISON_METHOD, type NomogramCompareCall } from './model-comparison-phase';
 import { NomogramFits, NomogramStore, type NomogramStatsCall } from './nomogram-fits';
 
 // The validation cases of three sites: the 260 cases of the "clinical four features" fixture
@@ -50,6 +55,28 @@ function siteCall(name: SiteName, asked: NomogramStatsRequest[]): NomogramStatsC
   };
 }
 
+// The sites' test splits for the comparison: sites a and b of libs/metrics/fixtures/comparison.json
+// (make_comparison_fixtures.R); its pooling is checked against pROC in model-comparison.spec.ts.
+const comparisonFixture = (
+  JSON.parse(readFileSync(join(__dirname, '../../../../libs/metrics/fixtures/comparison.json'), 'utf8')) as {
+    sites: { name: string; labels: number[]; dl: number[]; features: number[]; combined: number[] }[];
+  }
+).sites;
+const testComparison = (name: 'a' | 'b' | 'small') => {
+  const s = comparisonFixture.find((x) => x.name === name)!;
+  return siteModelComparison(s.labels, { dl: s.dl, features: s.features, combined: s.combined }, 2);
+};
+const FEATURE_MODEL = [-3, 0.1, 0.5, 0.6, 0.7];
+
+/** A site's `nomogram:compare` answer: a and b their fixture figures, c none, the "small" site's under k. */
+function compareCall(name: SiteName, asked: NomogramCompareRequest[]): NomogramCompareCall {
+  return async (req) => {
+    asked.push(req);
+    if (name === 'c') return { ok: true, comparison: testComparison('small') }; // 4 positives: k = 5 refuses it
+    return { ok: true, comparison: testComparison(name) };
+  };
+}
+
 describe('NomogramFits (the post-training phase, issue 15)', () => {
   const dir = temporaryDir('nomogram-fits');
   const log = { info: () => undefined };
@@ -57,6 +84,7 @@ describe('NomogramFits (the post-training phase, issue 15)', () => {
   function setUp(candidateRound = 2) {
     const presence = new SitePresence();
     const asked: NomogramStatsRequest[] = [];
+    const compared: NomogramCompareRequest[] = [];
     const told: [string, StudyFinishedPayload][] = [];
     for (const name of ['a', 'b', 'c', 'old'] as const)
       presence.connect({
@@ -64,7 +92,9 @@ describe('NomogramFits (the post-training phase, issue 15)', () => {
         hello: { engine: 'cpu' } as never,
         send: () => undefined,
         // 'old' is a client of before issue 15: no nomogram:stats, but it is told the study is finished.
-        ...(name === 'old' ? {} : { nomogramStats: siteCall(name, asked) }),
+        ...(name === 'old'
+          ? {}
+          : { nomogramStats: siteCall(name, asked), nomogramCompare: compareCall(name, compared) }),
         studyFinished: (p) => told.push([name, p]),
       });
     const store = new NomogramStore(dir);
@@ -73,14 +103,15 @@ describe('NomogramFits (the post-training phase, issue 15)', () => {
       { find: async (_s, version) => ({ sha256: `sha of v${version}` }) as never },
       presence,
       store,
+      { find: async () => ({ coefficients: FEATURE_MODEL }) },
       log,
     );
-    return { fits, store, asked, told };
+    return { fits, store, asked, compared, told };
   }
 
   it("fits Platt over every site's validation cases and the combined model over those with the features, as the pooled fit", async () => {
     const { fits, store, asked, told } = setUp();
-    const n = await fits.finish('study-1', ['a', 'b', 'c', 'old'], true);
+    const n = await fits.finish('study-1', ['a', 'b', 'c', 'old'], true, 5);
     const platt = fitLogistic(plattRows(dl), clinical.y);
     const combined = fitLogistic(
       combinedRows(dl.slice(0, 200), clinical.X.slice(0, 200)),
@@ -115,5 +146,51 @@ describe('NomogramFits (the post-training phase, issue 15)', () => {
     expect(await fits.finish('study-3', ['a', 'b', 'c'], true)).toBeNull();
     expect(await store.find('study-3', 3)).toBeNull();
     expect(told.map(([, p]) => p.nomogram)).toEqual([false, false, false]);
+  });
+
+  it('then compares DL, features and combined on the sites’ test splits, pooling the accepted answers; a site breaking the privacy rule is left out', async () => {
+    const { fits, store, compared } = setUp();
+    const n = await fits.finish('study-4', ['a', 'b', 'c', 'old'], true, 5);
+    expect(compared.map((r) => r.min_cell_count)).toEqual([5, 5, 5]);
+    expect(compared[0]).toMatchObject({
+      study_id: 'study-4',
+      round: 2,
+      feature_model: FEATURE_MODEL,
+      combined: n!.combined!.coefficients,
+    });
+    const record = await store.comparison('study-4', 2);
+    expect(record).toMatchObject({
+      study_id: 'study-4',
+      round: 2,
+      model_sha256: 'sha of v2',
+      method: COMPARISON_METHOD,
+    });
+    expect(record!.sites.map((s) => s.site_id)).toEqual(['a', 'b']);
+    expect(record!.left_out).toEqual([
+      {
+        site_id: 'c',
+        reason: expect.stringMatching(
+          /^refused: auc is .* with n_pos = 4 and n − n_pos = 30; the privacy rule withholds/,
+        ),
+      },
+    ]);
+    expect(record!.pooled).toEqual(pooledModelComparison([testComparison('a'), testComparison('b')]));
+    expect(record!.pooled!.sites).toBe(2);
+  });
+
+  it('after a restart keeps a stored nomogram of the candidate’s model (no refit) and runs the missing comparison', async () => {
+    const first = setUp();
+    const n = await first.fits.finish('study-5', ['a', 'b', 'c'], true, 5);
+    const text = await first.store.text('study-5', 2);
+    await fs.promises.rm(path.join(dir, 'study-5', 'comparison-r2.json'));
+    const again = setUp(); // a new process: the same data directory
+    expect(await again.fits.finish('study-5', ['a', 'b', 'c'], true, 5)).toEqual(n);
+    expect(again.asked).toEqual([]);
+    expect(await again.store.text('study-5', 2)).toBe(text);
+    expect((await again.store.comparison('study-5', 2))?.sites.map((s) => s.site_id)).toEqual(['a', 'b']);
+    // With both stored, nothing is asked again.
+    const third = setUp();
+    await third.fits.finish('study-5', ['a', 'b', 'c'], true, 5);
+    expect([third.asked, third.compared]).toEqual([[], []]);
   });
 });

@@ -38,6 +38,18 @@ describe('study option secure_aggregation', () => {
     expect(r.ok && roundPlanOf(r.spec)).toMatchObject({ screening: null, aggregator: 'fedavg', shares: 5 });
   });
 
+  it('keeps ring_bits 32 or 64 when given; without it (and in every study stored before it) the ring is 64', () => {
+    for (const ring_bits of [32, 64]) {
+      const r = validateStudySpec({
+        ...study,
+        secure_aggregation: { threshold: 4, clip_norm: 1, ring_bits },
+      });
+      expect(r.ok && r.spec.secure_aggregation).toEqual({ threshold: 4, clip_norm: 1, ring_bits });
+    }
+    const r = validateStudySpec(study);
+    expect(r.ok && 'ring_bits' in (r.spec.secure_aggregation ?? {})).toBe(false);
+  });
+
   it('leaves studies without it unchanged (screened by default)', () => {
     const { secure_aggregation: _omit, ...plain } = study;
     const r = validateStudySpec(plain);
@@ -77,6 +89,8 @@ describe('study option secure_aggregation', () => {
     [{ threshold: 4.5, clip_norm: 1 }, 'secure_aggregation.threshold'],
     [{ threshold: 4, clip_norm: 0 }, 'secure_aggregation.clip_norm'],
     [{ threshold: 4, clip_norm: 1, rounds: 2 }, 'secure_aggregation.rounds'],
+    [{ threshold: 4, clip_norm: 1, ring_bits: 16 }, 'secure_aggregation.ring_bits'],
+    [{ threshold: 4, clip_norm: 1, ring_bits: '32' }, 'secure_aggregation.ring_bits'],
   ])('refuses a malformed option %j at %s', (option, field) => {
     expect(errorsOf({ ...study, secure_aggregation: option }).map((e) => e.field)).toContain(field);
   });

@@ -208,6 +208,13 @@ export class SecureAggregationDto implements SecureAggregationSpec {
     "clip_norm must be a number above 0 and at most 1000000 (the L2 bound of one site's update δ), e.g. 1",
   )
   clip_norm!: number;
+
+  @IsOptional()
+  @IsIn([32, 64], {
+    message:
+      'ring_bits must be 32 (4 bytes per weight on a grid derived from clip_norm) or 64 (the default: 8 bytes per weight, the finer grid)',
+  })
+  ring_bits?: 32 | 64;
 }
 
 /** In [0, 1): a moment decay rate. */

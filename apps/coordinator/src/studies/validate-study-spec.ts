@@ -185,6 +185,9 @@ export function studySpecFromDto(dto: StudySpecDto): StudySpec {
           secure_aggregation: {
             threshold: dto.secure_aggregation.threshold,
             clip_norm: dto.secure_aggregation.clip_norm,
+            ...(dto.secure_aggregation.ring_bits === undefined
+              ? {}
+              : { ring_bits: dto.secure_aggregation.ring_bits }),
           },
         }),
     ...(dto.strategy === undefined ? {} : { strategy: strategyFromDto(dto.strategy) }),

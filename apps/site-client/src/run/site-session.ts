@@ -232,6 +232,7 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
   });
   socket.on(SiteEvent.featuresStats, (req, ack) => void answerFeatureStats(o.data, req).then(ack));
   socket.on(SiteEvent.nomogramStats, (req, ack) => ack(validationScores.answer(req)));
+  socket.on(SiteEvent.nomogramCompare, (req, ack) => ack(validationScores.compare(req)));
   socket.on(SiteEvent.studyFinished, (p) => {
     if (typeof p?.study_id !== 'string') return;
     finished.add(p.study_id);

@@ -1,0 +1,78 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fitLogistic, logisticSufficientStats } from './logistic';
+import { siteScoreTests } from './site-score-test';
+import { MetricsInputError } from './validate';
+
+// Reference: libs/metrics/fixtures/make_site_score_test.py (numpy 2.4.6, scipy 1.17.1): the pooled MLE by
+// Newton–Raphson on the concatenated rows, each site's statistic from the augmented design's full
+// information (not the Schur form on summed site statistics used here), p from scipy.stats.chi2.sf.
+interface Test {
+  statistic: number;
+  df: number;
+  p: number;
+}
+interface Case {
+  name: string;
+  sites: { rows: number[][]; labels: number[] }[];
+  beta: number[];
+  tests: { none: Test[]; intercept: Test[] };
+}
+const cases = (
+  JSON.parse(readFileSync(join(__dirname, '../fixtures/site_score_test.json'), 'utf8')) as { cases: Case[] }
+).cases;
+const statsAtFit = (c: Case) => {
+  const fit = fitLogistic(
+    c.sites.flatMap((s) => s.rows),
+    c.sites.flatMap((s) => s.labels),
+  );
+  return c.sites.map((s) => logisticSufficientStats(s.rows, s.labels, fit.coefficients!));
+};
+
+describe('siteScoreTests', () => {
+  it.each(cases)('$name: every site as the augmented-design computation (numpy) gives', (c) => {
+    const stats = statsAtFit(c);
+    for (const [variant, free] of [
+      ['none', []],
+      ['intercept', [0]],
+    ] as const) {
+      siteScoreTests(stats, { free }).forEach((t, i) => {
+        const want = c.tests[variant][i]!;
+        expect(t.df).toBe(want.df);
+        expect(t.statistic!).toBeCloseTo(want.statistic, 6);
+        expect(Math.abs(t.p! - want.p)).toBeLessThanOrEqual(1e-6 * Math.max(want.p, 1e-6));
+      });
+    }
+  });
+
+  it('tells the shuffled site apart only once the sites’ own baseline odds are free', () => {
+    const [, five] = cases;
+    const stats = statsAtFit(five!);
+    const free = siteScoreTests(stats, { free: [0] }).map((t) => t.p!);
+    // site 3 (index 2) has shuffled labels: p 4.3e-14 in the fixture; the honest ones ≥ 0.0074
+    expect(free[2]).toBeLessThan(1e-10);
+    expect(Math.min(...free.filter((_, i) => i !== 2))).toBeGreaterThan(1e-3);
+    // testing the intercept too, honest site 1 (its baseline odds are the fixture's lowest) gets p 8e-5
+    const none = siteScoreTests(stats).map((t) => t.p!);
+    expect(none[0]).toBeLessThan(1e-3);
+  });
+
+  it('has no test for a lone site (its information is all of the pooled one)', () => {
+    const [four] = cases;
+    const s = four!.sites[0]!;
+    const fit = fitLogistic(s.rows, s.labels);
+    const [t] = siteScoreTests([logisticSufficientStats(s.rows, s.labels, fit.coefficients!)], { free: [0] });
+    expect(t).toEqual({ statistic: null, df: 1, p: null });
+  });
+
+  it('refuses no statistics, mixed k and a free index out of range, naming the value', () => {
+    const stats = statsAtFit(cases[0]!);
+    expect(() => siteScoreTests([])).toThrow(MetricsInputError);
+    expect(() => siteScoreTests(stats, { free: [2] })).toThrow(
+      /free holds 2; expected coefficient indices 0…1/,
+    );
+    const other = logisticSufficientStats([[1, 2]], [1], [0, 0, 0]);
+    expect(() => siteScoreTests([stats[0]!, other])).toThrow(/stats\[1\] has k = 3; expected k = 2/);
+  });
+});
