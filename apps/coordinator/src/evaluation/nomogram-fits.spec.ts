@@ -132,6 +132,11 @@ describe('NomogramFits (the post-training phase, issue 15)', () => {
     expect(told).toEqual(
       ['a', 'b', 'c', 'old'].map((s) => [s, { study_id: 'study-1', nomogram: true, round: 2 }]),
     );
+    // Marked over (post-training.json): a restart does not run it again (PostTrainingResume).
+    expect(await store.finished('study-1')).toBe(true);
+    // With none of its sites connected nothing is fitted, nor marked: a restart will try again.
+    expect(await fits.finish('study-6', ['gone'], true, 5)).toBeNull();
+    expect(await store.finished('study-6')).toBe(false);
   });
 
   it('fits nothing for a study without a validation split, and still tells the sites', async () => {
