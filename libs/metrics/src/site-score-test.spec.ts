@@ -108,4 +108,13 @@ describe('stepDownSiteScoreTests', () => {
     expect(stepped.map((t) => t.flagged)).toEqual([false, false, false, false]);
     stepped.forEach((t, i) => expect(t.p).toBe(siteScoreTests(stats, { free: [0] })[i]!.p));
   });
+
+  it('with three sites flags the shuffled one and leaves the other two untested (each mirrors the other)', () => {
+    const five = cases[1]!;
+    const three = { ...five, sites: five.sites.slice(0, 3) };
+    const stepped = stepDownSiteScoreTests(statsAtFit(three), 0.05 / 3, { free: [0] });
+    expect(stepped.map((t) => t.flagged)).toEqual([false, false, true]);
+    expect(stepped[0]).toEqual({ statistic: null, df: 2, p: null, flagged: false });
+    expect(stepped[1]).toEqual({ statistic: null, df: 2, p: null, flagged: false });
+  });
 });

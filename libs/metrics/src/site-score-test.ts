@@ -130,7 +130,7 @@ export interface SteppedSiteScoreTest extends SiteScoreTest {
  * Newton step from their statistics (δ = (Σ I_j)⁻¹ Σ U_j, each score becoming U_j − I_j δ, so they
  * sum to 0 again), and the rest are tested again, until none is below `threshold` or fewer than 3
  * remain. A site's reported test is its last: a flagged site's when it was flagged, the others' against
- * the federation without the flagged sites. Without this step, a shuffled site with slopes ≈ 0 pulls the
+ * the federation without the flagged sites — or none (null statistic and p) when only two are left. Without this step, a shuffled site with slopes ≈ 0 pulls the
  * pooled slopes towards 0 and honest sites with clear slopes look as if they disagree
  * (bench/site-disagreement.ts measures both).
  *
@@ -156,8 +156,10 @@ export function stepDownSiteScoreTests(
       const p = tests[j]!.p;
       if (p !== null && p < threshold && (worst < 0 || p < out[worst]!.p!)) worst = i;
     });
-    if (worst < 0 || active.length <= 3) {
-      if (worst >= 0) out[worst] = { ...out[worst]!, flagged: true };
+    if (worst < 0) return out;
+    if (active.length <= 3) {
+      // Two would be left: each one's test is the other's mirror, so neither can be told apart.
+      for (const i of active) out[i] = i === worst ? { ...out[i]!, flagged: true } : untested(out[i]!);
       return out;
     }
     out[worst] = { ...out[worst]!, flagged: true };
@@ -165,6 +167,13 @@ export function stepDownSiteScoreTests(
     current = relinearised(current, active);
   }
 }
+
+const untested = (t: SteppedSiteScoreTest): SteppedSiteScoreTest => ({
+  statistic: null,
+  df: t.df,
+  p: null,
+  flagged: false,
+});
 
 /** The `active` sites' statistics moved by one Newton step to their own pooled fit (see above). */
 function relinearised(
