@@ -115,8 +115,21 @@ export class RoundEvaluationService {
       screening: (await this.participants.list(studyId, round)).flatMap((p) =>
         p.screening ? [{ siteId: p.siteId, screening: p.screening }] : [],
       ),
-      dataDisagreement: (await this.disagreement?.findDisagreement(studyId)) ?? [],
+      dataDisagreement: await this.dataDisagreement(studyId),
     };
+  }
+
+  /**
+   * The study's stored data-disagreement tests; an unreadable file (edited on disk) is logged and
+   * shown as none, never failing the round's metrics.
+   */
+  private async dataDisagreement(studyId: string): Promise<readonly SiteDataDisagreement[]> {
+    try {
+      return (await this.disagreement?.findDisagreement(studyId)) ?? [];
+    } catch (e) {
+      this.log.error({ err: e, studyId }, 'the stored data-disagreement tests are unreadable; none shown');
+      return [];
+    }
   }
 
   /** Records the verdict of a completed round (on a round change, see onChange). */
