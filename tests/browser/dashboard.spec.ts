@@ -117,10 +117,11 @@ describe('lead dashboard (Chromium against a coordinator with a finished study)'
       { site_id: b, statistic: 23.9, df: 4, p: 8.37e-5, threshold: 0.05 / 3, flagged: true },
       { site_id: c, statistic: 5.91, df: 4, p: 0.206, threshold: 0.05 / 3, flagged: false },
     ];
+    let served = tests;
     const url = `**/api/studies/${study.studyId}/rounds/3/metrics`;
     await page.route(url, async (route) => {
       const response = await route.fetch();
-      await route.fulfill({ response, json: { ...(await response.json()), data_disagreement: tests } });
+      await route.fulfill({ response, json: { ...(await response.json()), data_disagreement: served } });
     });
     try {
       await page.reload();
@@ -135,6 +136,14 @@ describe('lead dashboard (Chromium against a coordinator with a finished study)'
         path: path.join(ARTIFACTS, 'dashboard-data-disagreement.png'),
         fullPage: true,
       });
+      // Tested, none flagged: one quiet line.
+      served = tests.map((t) => ({ ...t, flagged: false }));
+      await page.reload();
+      await page.click(`li[data-study="${study.studyId}"]`);
+      await page.waitForSelector('p#data-disagreement');
+      expect(await page.locator('#data-disagreement').textContent()).toBe(
+        'Data disagreement: no site flagged (3 sites tested, p < 0.0167 flags)',
+      );
     } finally {
       await page.unroute(url);
       await page.reload();

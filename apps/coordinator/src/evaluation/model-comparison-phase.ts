@@ -79,7 +79,10 @@ export async function compareAcrossSites(
         code: 'internal',
         message: (e as Error).message,
       }));
-      if (!ack.ok) return { siteId, reason: `${ack.code}: ${ack.message}` };
+      // A hostile or broken site can ack anything: nothing below may throw on it.
+      if (typeof ack !== 'object' || ack === null)
+        return { siteId, reason: `refused: the answer is ${JSON.stringify(ack)}; expected an object` };
+      if (ack.ok !== true) return { siteId, reason: `${String(ack.code)}: ${String(ack.message)}` };
       if (!ack.comparison) return { siteId, reason: String(ack.reason ?? 'no comparison') };
       const problem =
         typeof ack.comparison === 'object'

@@ -216,6 +216,43 @@ describe('NomogramFits (the post-training phase, issue 15)', () => {
     );
   });
 
+  it('leaves out a site whose answer is not an answer (null, a string comparison), without losing the others', async () => {
+    const presence = new SitePresence();
+    const store = new NomogramStore(dir);
+    const odd: Record<string, NomogramCompareCall> = {
+      a: compareCall('a', []),
+      b: compareCall('b', []),
+      c: async () => null as never,
+      d: async () => ({ ok: true, comparison: 'x' as never }),
+    };
+    for (const name of ['a', 'b', 'c', 'd'])
+      presence.connect({
+        siteId: name,
+        hello: { engine: 'cpu' } as never,
+        send: () => undefined,
+        nomogramStats: siteCall(name === 'd' ? 'c' : (name as SiteName), []),
+        nomogramCompare: odd[name]!,
+      });
+    const fits = new NomogramFits(
+      {
+        releaseCandidate: async () => ({ round: 2, reason: 'best pooled validation AUC' }),
+        siteEvaluations: async () => [reportOf('a'), reportOf('b')],
+      },
+      { find: async () => ({ sha256: 'sha of v2' }) as never },
+      presence,
+      store,
+      { find: async () => ({ coefficients: FEATURE_MODEL }) },
+      log,
+    );
+    expect(await fits.finish('study-9', ['a', 'b', 'c', 'd'], true, 5)).not.toBeNull();
+    const record = await store.comparison('study-9', 2);
+    expect(record!.sites.map((s) => s.site_id)).toEqual(['a', 'b']);
+    expect(record!.left_out).toEqual([
+      { site_id: 'c', reason: 'refused: the answer is null; expected an object' },
+      { site_id: 'd', reason: 'refused: comparison is "x"; expected an object' },
+    ]);
+  });
+
   it('after a restart keeps a stored nomogram of the candidate’s model (no refit) and runs the missing comparison', async () => {
     const first = setUp();
     const n = await first.fits.finish('study-5', ['a', 'b', 'c'], true, 5);

@@ -246,7 +246,10 @@ export class NomogramFits {
       );
       crashPoint('nomogram:stored');
     }
-    await this.compare(nomogram, present, k);
+    // The nomogram stands whatever becomes of the comparison.
+    await this.compare(nomogram, present, k).catch((e: unknown) =>
+      this.log.info({ studyId, reason: (e as Error).message }, 'model comparison skipped'),
+    );
     return nomogram;
   }
 
