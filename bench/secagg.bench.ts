@@ -15,7 +15,7 @@
 // the session. Correctness (bit for bit against StreamingFedAvg) is the unit test's job
 // (libs/secagg/src/secagg-session.spec.ts). Best of R (default 1: this takes minutes at 30 sites).
 // Then, per site count, the precision (part "precision"): n different seeded updates of P
-// coordinates (default 2,000,000; 0 skips this part) with sample counts 40..159, folded by StreamingFedAvg on the
+// coordinates (default 2,000,000) with sample counts 40..159, folded by StreamingFedAvg on the
 // default grid and on the clipped grid of each clip norm in CLIPS, against their float64 weighted
 // mean: max |error|, that over max |mean|, and RMS error over RMS mean.
 import { loadavg } from 'node:os';
@@ -318,7 +318,7 @@ for (const n of siteCounts) {
       );
     }
   }
-  for (const row of precisionElements > 0 ? precision(n) : []) {
+  for (const row of precision(n)) {
     if (json) console.log(JSON.stringify(row));
     else
       console.log(

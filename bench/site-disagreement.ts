@@ -7,13 +7,15 @@
 // Two federations per seed: all sites honest (false positives), and the last site with its train labels
 // shuffled (Fisher–Yates, as tests/adversarial/phantom-federation.spec.ts does; true positives).
 // A site is flagged when p < alpha / S (Bonferroni over the round's sites). Reports the flag rates, the
-// p-values' spread, and the same with every coefficient tested (no free intercept).
+// p-values' spread, the honest sites flagged beside the shuffled one, the honest-only federations with any
+// flag, and the same with every coefficient tested (no free intercept).
 import {
   clinicalFeatureRows,
   fitFederatedLogistic,
   FEATURE_MODEL_TERMS,
   logisticSufficientStats,
   siteScoreTests,
+  stepDownSiteScoreTests,
 } from '@fedaln/metrics';
 import { drawCase, siteProfile } from '@fedaln/phantom';
 import { streamSeed, Xoshiro128StarStar } from '@fedaln/site-data';
@@ -55,16 +57,18 @@ function siteTrain(seed: number, s: number, shuffled: boolean): SiteRows {
   return { rows, labels };
 }
 
-async function federation(sites: SiteRows[]) {
+async function federation(sites: SiteRows[], cut: number) {
   const fit = await fitFederatedLogistic(
     (beta) => sites.map((s) => logisticSufficientStats(s.rows, s.labels, beta)),
     { k: K },
   );
   if (!fit.coefficients) return null;
   const stats = sites.map((s) => logisticSufficientStats(s.rows, s.labels, fit.coefficients!));
+  const flag = (p: number | null) => ({ p, flagged: p !== null && p < cut });
   return {
-    freeIntercept: siteScoreTests(stats, { free: [0] }).map((t) => t.p),
-    all: siteScoreTests(stats).map((t) => t.p),
+    stepDown: stepDownSiteScoreTests(stats, cut, { free: [0] }),
+    freeIntercept: siteScoreTests(stats, { free: [0] }).map((t) => flag(t.p)),
+    all: siteScoreTests(stats).map((t) => flag(t.p)),
   };
 }
 
@@ -72,36 +76,46 @@ async function main(): Promise<void> {
   const S = flags.sites;
   const cut = flags.alpha / S;
   const tally = {
-    freeIntercept: { honestFlagged: 0, honestTested: 0, shuffledFlagged: 0, shuffledTested: 0 },
-    all: { honestFlagged: 0, honestTested: 0, shuffledFlagged: 0, shuffledTested: 0 },
+    stepDown: { honestFlagged: 0, honestTested: 0, shuffledFlagged: 0, shuffledTested: 0, besideFlagged: 0 },
+    freeIntercept: {
+      honestFlagged: 0,
+      honestTested: 0,
+      shuffledFlagged: 0,
+      shuffledTested: 0,
+      besideFlagged: 0,
+    },
+    all: { honestFlagged: 0, honestTested: 0, shuffledFlagged: 0, shuffledTested: 0, besideFlagged: 0 },
   };
   const shuffledP: number[] = [];
   const honestMinP: number[] = [];
   let noFit = 0;
+  /** Honest-only federations in which at least one site is flagged (the family-wise rate α bounds). */
+  let honestFederationsFlagged = 0;
   for (let seed = flags.first; seed < flags.first + flags.seeds; seed++) {
     for (const attacked of [false, true]) {
       const sites = Array.from({ length: S }, (_, i) => siteTrain(seed, i + 1, attacked && i === S - 1));
-      const r = await federation(sites);
+      const r = await federation(sites, cut);
       if (!r) {
         noFit++;
         continue;
       }
-      for (const variant of ['freeIntercept', 'all'] as const) {
+      for (const variant of ['stepDown', 'freeIntercept', 'all'] as const) {
         const t = tally[variant];
-        r[variant].forEach((p, i) => {
+        r[variant].forEach(({ p, flagged }, i) => {
           if (p === null) return;
           const bad = attacked && i === S - 1;
           if (bad) {
             t.shuffledTested++;
-            if (p < cut) t.shuffledFlagged++;
-            if (variant === 'freeIntercept') shuffledP.push(p);
+            if (flagged) t.shuffledFlagged++;
+            if (variant === 'stepDown') shuffledP.push(p);
           } else if (!attacked) {
             t.honestTested++;
-            if (p < cut) t.honestFlagged++;
-          }
+            if (flagged) t.honestFlagged++;
+          } else if (flagged) t.besideFlagged++; // an honest site beside the shuffled one
         });
       }
-      if (!attacked) honestMinP.push(Math.min(...r.freeIntercept.map((p) => p ?? 1)));
+      if (!attacked) honestMinP.push(Math.min(...r.stepDown.map((t) => t.p ?? 1)));
+      if (!attacked && r.stepDown.some((t) => t.flagged)) honestFederationsFlagged++;
     }
   }
   const q = (xs: number[], f: number) => [...xs].sort((a, b) => a - b)[Math.floor(f * (xs.length - 1))]!;
@@ -113,6 +127,7 @@ async function main(): Promise<void> {
     alpha: flags.alpha,
     threshold: cut,
     no_fit: noFit,
+    honest_federations_flagged: honestFederationsFlagged,
     ...tally,
     shuffled_p_by_seed: shuffledP.map((p) => Number(p.toPrecision(3))),
     shuffled_p_median: q(shuffledP, 0.5),
@@ -123,14 +138,14 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result));
     return;
   }
-  for (const v of ['freeIntercept', 'all'] as const) {
+  for (const v of ['stepDown', 'freeIntercept', 'all'] as const) {
     const t = tally[v];
     console.log(
-      `${v.padEnd(14)} shuffled flagged ${t.shuffledFlagged}/${t.shuffledTested}  honest flagged ${t.honestFlagged}/${t.honestTested} (honest-only federations)`,
+      `${v.padEnd(14)} shuffled flagged ${t.shuffledFlagged}/${t.shuffledTested}  honest flagged ${t.honestFlagged}/${t.honestTested} (honest-only federations), ${t.besideFlagged} beside the shuffled site`,
     );
   }
   console.log(
-    `p < ${cut}; shuffled site p median ${result.shuffled_p_median.toExponential(2)}, max ${result.shuffled_p_max.toExponential(2)}; federations without a fit: ${noFit}`,
+    `p < ${cut}; honest-only federations with a flagged site ${honestFederationsFlagged}/${flags.seeds}; shuffled site p median ${result.shuffled_p_median.toExponential(2)}, max ${result.shuffled_p_max.toExponential(2)}; federations without a fit: ${noFit}`,
   );
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fitLogistic, logisticSufficientStats } from './logistic';
-import { siteScoreTests } from './site-score-test';
+import { siteScoreTests, stepDownSiteScoreTests } from './site-score-test';
 import { MetricsInputError } from './validate';
 
 // Reference: libs/metrics/fixtures/make_site_score_test.py (numpy 2.4.6, scipy 1.17.1): the pooled MLE by
@@ -74,5 +74,38 @@ describe('siteScoreTests', () => {
     );
     const other = logisticSufficientStats([[1, 2]], [1], [0, 0, 0]);
     expect(() => siteScoreTests([stats[0]!, other])).toThrow(/stats\[1\] has k = 3; expected k = 2/);
+  });
+});
+
+describe('stepDownSiteScoreTests', () => {
+  it('flags the shuffled site, then tests the rest against their own fit, so an honest site it pulled is no longer flagged', () => {
+    const five = cases[1]!;
+    const stats = statsAtFit(five);
+    const stepped = stepDownSiteScoreTests(stats, 0.05 / 5, { free: [0] });
+    expect(stepped.map((t) => t.flagged)).toEqual([false, false, true, false, false]);
+    // the flagged site keeps the test it was flagged on: the single-step one
+    expect(stepped[2]!.statistic).toBe(siteScoreTests(stats, { free: [0] })[2]!.statistic);
+    // Reference for the others: the score tests at the exact pooled fit of the four remaining sites
+    // (fitLogistic on their rows, itself checked against R's glm).
+    // One step with the informations of the first fit is an approximation: here 1.70, 4.11, 2.27, 3.20
+    // against the refit's 2.28, 5.00, 1.86, 3.72 (within 30 %), and the same decisions (none < 0.01).
+    const rest = { ...five, sites: five.sites.filter((_, i) => i !== 2) };
+    const refit = siteScoreTests(statsAtFit(rest), { free: [0] });
+    [0, 1, 3, 4].forEach((site, j) => {
+      const want = refit[j]!.statistic!;
+      expect(Math.abs(stepped[site]!.statistic! - want)).toBeLessThanOrEqual(0.3 * want);
+      expect(refit[j]!.p! < 0.05 / 5).toBe(false);
+    });
+    // Without the step, honest site 2 (index 1) is at p 0.0075 < 0.01, pulled by the shuffled site's
+    // flat slopes; against the others' fit it is at 0.13 (refit 0.08).
+    expect(siteScoreTests(stats, { free: [0] })[1]!.p!).toBeLessThan(0.05 / 5);
+    expect(stepped[1]!.p!).toBeGreaterThan(0.05);
+  });
+
+  it('flags nothing and returns the single-step tests when no site is below the threshold', () => {
+    const stats = statsAtFit(cases[0]!);
+    const stepped = stepDownSiteScoreTests(stats, 1e-6, { free: [0] });
+    expect(stepped.map((t) => t.flagged)).toEqual([false, false, false, false]);
+    stepped.forEach((t, i) => expect(t.p).toBe(siteScoreTests(stats, { free: [0] })[i]!.p));
   });
 });

@@ -118,3 +118,77 @@ export function siteScoreTests(
     return { statistic: t, df: nb, p: chiSquareSurvival(t, nb) };
   });
 }
+
+/** A site's test from `stepDownSiteScoreTests`: its last test, and whether it was flagged. */
+export interface SteppedSiteScoreTest extends SiteScoreTest {
+  readonly flagged: boolean;
+}
+
+/**
+ * Site score tests that one bad site cannot turn against the honest ones: the most extreme site
+ * below `threshold` is flagged and left out, the pooled fit moves to the remaining sites by one
+ * Newton step from their statistics (δ = (Σ I_j)⁻¹ Σ U_j, each score becoming U_j − I_j δ, so they
+ * sum to 0 again), and the rest are tested again, until none is below `threshold` or fewer than 3
+ * remain. A site's reported test is its last: a flagged site's when it was flagged, the others' against
+ * the federation without the flagged sites. Without this step, a shuffled site with slopes ≈ 0 pulls the
+ * pooled slopes towards 0 and honest sites with clear slopes look as if they disagree
+ * (bench/site-disagreement.ts measures both).
+ *
+ * @throws MetricsInputError as `siteScoreTests`.
+ * @example stepDownSiteScoreTests(stats, 0.01, { free: [0] }).filter((t) => t.flagged);
+ */
+export function stepDownSiteScoreTests(
+  stats: readonly LogisticSufficientStats[],
+  threshold: number,
+  options: SiteScoreTestOptions = {},
+): SteppedSiteScoreTest[] {
+  const out: SteppedSiteScoreTest[] = siteScoreTests(stats, options).map((t) => ({ ...t, flagged: false }));
+  let current = stats.map((s) => ({ ...s }));
+  let active = stats.map((_, i) => i);
+  for (;;) {
+    const tests = siteScoreTests(
+      active.map((i) => current[i]!),
+      options,
+    );
+    active.forEach((i, j) => (out[i] = { ...tests[j]!, flagged: false }));
+    let worst = -1;
+    active.forEach((i, j) => {
+      const p = tests[j]!.p;
+      if (p !== null && p < threshold && (worst < 0 || p < out[worst]!.p!)) worst = i;
+    });
+    if (worst < 0 || active.length <= 3) {
+      if (worst >= 0) out[worst] = { ...out[worst]!, flagged: true };
+      return out;
+    }
+    out[worst] = { ...out[worst]!, flagged: true };
+    active = active.filter((i) => i !== worst);
+    current = relinearised(current, active);
+  }
+}
+
+/** The `active` sites' statistics moved by one Newton step to their own pooled fit (see above). */
+function relinearised(
+  stats: LogisticSufficientStats[],
+  active: readonly number[],
+): LogisticSufficientStats[] {
+  const k = stats[0]!.k;
+  const info = new Float64Array(k * k);
+  const score = new Float64Array(k);
+  for (const i of active) {
+    for (let j = 0; j < k * k; j++) info[j] = info[j]! + stats[i]!.information[j]!;
+    for (let j = 0; j < k; j++) score[j] = score[j]! + stats[i]!.score[j]!;
+  }
+  const l = cholesky(info, k);
+  if (!l) return stats;
+  const delta = choleskySolve(l, k, score);
+  return stats.map((s, i) => {
+    if (!active.includes(i)) return s;
+    const moved = new Float64Array(k);
+    for (let r = 0; r < k; r++) {
+      let x = s.score[r]!;
+      for (let c = 0; c < k; c++) x -= s.information[r * k + c]! * delta[c]!;
+      moved[r] = x;
+    }
+    return { ...s, score: moved };
+  });
+}

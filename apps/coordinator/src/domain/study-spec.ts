@@ -211,6 +211,13 @@ export interface StudySpec {
    * stored spec without it 0 ({@link validationFractionOf}).
    */
   readonly validation_fraction?: number;
+  /**
+   * A plain study's aggregation grid: one scale M (a power of two, grid q = M·2⁻²⁶) for every tensor
+   * instead of each tensor's from the global (StreamingFedAvg `scale`). Set it to
+   * clippedGridScale(clip_norm, W) and the study folds on the grid a `ring_bits` 32 secure study of
+   * the same sites sums on, so the two give the same globals bit for bit. Absent: the default grid.
+   */
+  readonly grid_scale?: number;
 }
 
 export interface FieldError {

@@ -31,18 +31,45 @@ export interface ModelComparisonRecord {
 
 type SiteAnswer = { siteId: string; comparison: SiteModelComparison } | { siteId: string; reason: string };
 
+/** What a site's test report of the round says, which its comparison must agree with. */
+export interface ReportedTestSplit {
+  n: number;
+  n_pos: number;
+  auc: number | null;
+}
+
+/** DL AUCs of one test split from the same float32 scores agree to rounding (the e2e sees 1e-12). */
+const SAME_AUC = 1e-9;
+
+/** Why a comparison contradicts the site's own test report of the round, or null. */
+function reportProblem(
+  c: SiteModelComparison,
+  r: ReportedTestSplit | undefined,
+  round: number,
+): string | null {
+  if (!r) return `the site has no accepted test report of round ${round} to compare against`;
+  if (c.n !== r.n || c.n_pos !== r.n_pos)
+    return `comparison on n = ${c.n} (${c.n_pos} positive), but the site's round-${round} test report has n = ${r.n} (${r.n_pos} positive): not the same test split`;
+  const dl = c.auc?.[0];
+  if (dl !== undefined && r.auc !== null && Math.abs(dl - r.auc) > SAME_AUC)
+    return `DL AUC ${dl} in the comparison, but ${r.auc} in the site's round-${round} test report: not the same model or cases`;
+  return null;
+}
+
 /**
  * Asks each site for its comparison on its test split, checks every answer (`siteModelComparisonProblem`
- * with the study's k: shape, the privacy rule, a covariance matrix), and pools the accepted ones
+ * with the study's k: shape, the privacy rule, a covariance matrix; and against the site's own test
+ * report of the round: same n and n_pos, the same DL AUC), and pools the accepted ones
  * (`pooledModelComparison`). A site that cannot answer, or answers something refused, is left out with
  * the reason kept and logged. Never throws.
  *
- * @example const rec = await compareAcrossSites({ study_id, round, feature_model, combined, min_cell_count: 5 }, sha, calls, log);
+ * @example const rec = await compareAcrossSites(req, sha, calls, reportsBySite, log);
  */
 export async function compareAcrossSites(
   req: NomogramCompareRequest,
   modelSha256: string,
   sites: ReadonlyArray<readonly [string, NomogramCompareCall]>,
+  reports: ReadonlyMap<string, ReportedTestSplit>,
   log: FeatureModelLog,
 ): Promise<ModelComparisonRecord> {
   const answers = await Promise.all(
@@ -56,7 +83,8 @@ export async function compareAcrossSites(
       if (!ack.comparison) return { siteId, reason: String(ack.reason ?? 'no comparison') };
       const problem =
         typeof ack.comparison === 'object'
-          ? siteModelComparisonProblem(ack.comparison, req.min_cell_count)
+          ? (siteModelComparisonProblem(ack.comparison, req.min_cell_count) ??
+            reportProblem(ack.comparison, reports.get(siteId), req.round))
           : `comparison is ${JSON.stringify(ack.comparison)}; expected an object`;
       if (problem) return { siteId, reason: `refused: ${problem}` };
       const { n, n_pos, auc, covariance } = ack.comparison;

@@ -81,7 +81,13 @@ describe('NomogramFits (the post-training phase, issue 15)', () => {
   const dir = temporaryDir('nomogram-fits');
   const log = { info: () => undefined };
 
-  function setUp(candidateRound = 2) {
+  /** The sites' accepted test reports of round 2, as the comparison's own figures give them. */
+  const reportOf = (name: 'a' | 'b') => {
+    const c = testComparison(name);
+    return { siteId: name, report: { n: c.n, n_pos: c.n_pos, auc: c.auc![0]! } };
+  };
+
+  function setUp(candidateRound = 2, reports = [reportOf('a'), reportOf('b')]) {
     const presence = new SitePresence();
     const asked: NomogramStatsRequest[] = [];
     const compared: NomogramCompareRequest[] = [];
@@ -99,7 +105,10 @@ describe('NomogramFits (the post-training phase, issue 15)', () => {
       });
     const store = new NomogramStore(dir);
     const fits = new NomogramFits(
-      { releaseCandidate: async () => ({ round: candidateRound, reason: 'best pooled validation AUC' }) },
+      {
+        releaseCandidate: async () => ({ round: candidateRound, reason: 'best pooled validation AUC' }),
+        siteEvaluations: async () => reports,
+      },
       { find: async (_s, version) => ({ sha256: `sha of v${version}` }) as never },
       presence,
       store,
@@ -132,6 +141,11 @@ describe('NomogramFits (the post-training phase, issue 15)', () => {
     expect(told).toEqual(
       ['a', 'b', 'c', 'old'].map((s) => [s, { study_id: 'study-1', nomogram: true, round: 2 }]),
     );
+    // Marked over (post-training.json): a restart does not run it again (PostTrainingResume).
+    expect(await store.finished('study-1')).toBe(true);
+    // With none of its sites connected nothing is fitted, nor marked: a restart will try again.
+    expect(await fits.finish('study-6', ['gone'], true, 5)).toBeNull();
+    expect(await store.finished('study-6')).toBe(false);
   });
 
   it('fits nothing for a study without a validation split, and still tells the sites', async () => {
@@ -176,6 +190,30 @@ describe('NomogramFits (the post-training phase, issue 15)', () => {
     ]);
     expect(record!.pooled).toEqual(pooledModelComparison([testComparison('a'), testComparison('b')]));
     expect(record!.pooled!.sites).toBe(2);
+  });
+
+  it('refuses a comparison that contradicts the site’s own test report of the round (other cases or another model)', async () => {
+    const b = reportOf('b');
+    const { fits, store } = setUp(2, [
+      reportOf('a'),
+      { ...b, report: { ...b.report, auc: b.report.auc + 0.01 } },
+    ]);
+    await fits.finish('study-7', ['a', 'b'], true, 5);
+    const record = await store.comparison('study-7', 2);
+    expect(record!.sites.map((s) => s.site_id)).toEqual(['a']);
+    expect(record!.left_out).toEqual([
+      {
+        site_id: 'b',
+        reason: expect.stringMatching(
+          /^refused: DL AUC .* in the comparison, but .* in the site's round-2 test report/,
+        ),
+      },
+    ]);
+    const { fits: f2, store: s2 } = setUp(2, [reportOf('a')]);
+    await f2.finish('study-8', ['a', 'b'], true, 5);
+    expect((await s2.comparison('study-8', 2))!.left_out[0]!.reason).toBe(
+      'refused: the site has no accepted test report of round 2 to compare against',
+    );
   });
 
   it('after a restart keeps a stored nomogram of the candidate’s model (no refit) and runs the missing comparison', async () => {

@@ -9,13 +9,18 @@ import type { Ack, NomogramFitModel, NomogramStatsAccepted, NomogramStatsRequest
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { crashPoint } from '../config/crash-point';
 import { minCellCountOf, validationFractionOf } from '../domain/study-spec';
 import type { GlobalModelRepository } from '../models/global-model.repository';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../persistence/private-dir';
 import { effectOf, type RoundChange } from '../rounds/round-changes';
 import type { SitePresence } from '../rounds/site-presence';
 import { fitAcrossSites, type FeatureModelLog, type SiteStatsCall } from './feature-model';
-import { compareAcrossSites, type ModelComparisonRecord } from './model-comparison-phase';
+import {
+  compareAcrossSites,
+  type ModelComparisonRecord,
+  type ReportedTestSplit,
+} from './model-comparison-phase';
 import type { ReleaseCandidate } from './release-candidate';
 
 /** Asks one connected site for a post-training fit's statistics (`nomogram:stats` with a timeout). */
@@ -118,6 +123,15 @@ export class NomogramStore {
     return this.write(record.study_id, `comparison-r${record.round}.json`, record);
   }
 
+  /** Whether the study's post-training phase ran to its end (`post-training.json`), so a restart need not rerun it. */
+  async finished(studyId: string): Promise<boolean> {
+    return (await this.read(studyId, 'post-training.json')) !== null;
+  }
+
+  markFinished(studyId: string, outcome: { round: number | null; nomogram: boolean }): Promise<void> {
+    return this.write(studyId, 'post-training.json', { study_id: studyId, ...outcome });
+  }
+
   private read(studyId: string, name: string): Promise<string | null> {
     return fs.promises.readFile(path.join(this.root, studyId, name), 'utf8').catch(() => null);
   }
@@ -145,6 +159,11 @@ export class NomogramFits {
     /** `RoundEvaluationService` in the app: which round to fit for. */
     private readonly evaluation: {
       releaseCandidate(studyId: string): Promise<Pick<ReleaseCandidate, 'round' | 'reason'>>;
+      /** The round's accepted test reports, which each site's comparison must agree with. */
+      siteEvaluations(
+        studyId: string,
+        round: number,
+      ): Promise<{ siteId: string; report: ReportedTestSplit }[]>;
     },
     private readonly models: Pick<GlobalModelRepository, 'find'>,
     private readonly presence: SitePresence,
@@ -181,14 +200,23 @@ export class NomogramFits {
   ): Promise<Nomogram | null> {
     let nomogram: Nomogram | null = null;
     try {
-      if (withValidation) nomogram = await this.fit(studyId, siteIds, minCellCount);
+      if (withValidation) {
+        crashPoint('nomogram:started');
+        nomogram = await this.fit(studyId, siteIds, minCellCount);
+      }
     } catch (e) {
       this.log.info({ studyId, reason: (e as Error).message }, 'nomogram skipped');
     }
-    for (const id of this.presence.present(siteIds))
+    const present = this.presence.present(siteIds);
+    for (const id of present)
       this.presence
         .get(id)
         ?.studyFinished?.({ study_id: studyId, nomogram: nomogram !== null, round: nomogram?.round ?? null });
+    // Over once some site could answer; until then a restart runs it again (PostTrainingResume).
+    if (withValidation && present.length > 0)
+      await this.store
+        .markFinished(studyId, { round: nomogram?.round ?? null, nomogram: nomogram !== null })
+        .catch((e: unknown) => this.log.info({ studyId, reason: (e as Error).message }, 'phase not marked'));
     return nomogram;
   }
 
@@ -216,6 +244,7 @@ export class NomogramFits {
         },
         `nomogram fitted for round ${nomogram.round} (${candidate.reason})`,
       );
+      crashPoint('nomogram:stored');
     }
     await this.compare(nomogram, present, k);
     return nomogram;
@@ -247,8 +276,13 @@ export class NomogramFits {
       },
       nomogram.model_sha256,
       calls,
+      new Map((await this.evaluation.siteEvaluations(studyId, round)).map((s) => [s.siteId, s.report])),
       this.log,
     );
+    if (record.sites.length === 0) {
+      this.log.info({ studyId, round, left_out: record.left_out }, 'no model comparison: no site answered');
+      return;
+    }
     await this.store.saveComparison(record);
     const d = record.pooled?.differences;
     this.log.info(

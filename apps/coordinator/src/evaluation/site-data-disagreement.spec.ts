@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { fitLogistic, logisticSufficientStats, siteScoreTests } from '@fedaln/metrics';
+import { fitLogistic, logisticSufficientStats, stepDownSiteScoreTests } from '@fedaln/metrics';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -52,9 +52,10 @@ describe('siteDataDisagreement', () => {
     const tests = siteDataDisagreement(statsAtPooledFit(federation([4])));
     expect(tests.map((t) => t.flagged)).toEqual([false, false, false, false, true]);
     expect(tests[0]!.threshold).toBe(DATA_DISAGREEMENT_ALPHA / 5);
-    // the numbers are siteScoreTests' with the intercept free (4 slopes tested)
-    const reference = siteScoreTests(
+    // the numbers are stepDownSiteScoreTests' with the intercept free (4 slopes tested) at α / K
+    const reference = stepDownSiteScoreTests(
       statsAtPooledFit(federation([4])).map(([, st]) => st),
+      DATA_DISAGREEMENT_ALPHA / 5,
       { free: [0] },
     );
     tests.forEach((t, i) => expect(t).toMatchObject({ ...reference[i], df: 4 }));
@@ -71,7 +72,7 @@ describe('siteDataDisagreement', () => {
 
 describe('FeatureBaselines with the data-disagreement test', () => {
   it('fits across the sites, stores each site’s test and audit-logs the flagged site', async () => {
-    const sites = federation([2]);
+    const sites = federation([4]);
     const presence = new SitePresence();
     sites.forEach((site, i) =>
       presence.connect({
@@ -98,7 +99,7 @@ describe('FeatureBaselines with the data-disagreement test', () => {
     const stored = await baselines.disagreement('study');
     // Reference: the test on the sites' statistics at the pooled fit of their rows (fitLogistic).
     const expected = siteDataDisagreement(statsAtPooledFit(sites));
-    expect(stored.map((t) => t.flagged)).toEqual([false, false, true, false, false]);
+    expect(stored.map((t) => t.flagged)).toEqual([false, false, false, false, true]);
     stored.forEach((t, i) => {
       expect(t.site_id).toBe(`site${i + 1}`);
       expect(t.statistic!).toBeCloseTo(expected[i]!.statistic!, 6);
@@ -108,12 +109,12 @@ describe('FeatureBaselines with the data-disagreement test', () => {
         actor: 'system',
         action: 'site.data_disagreement',
         subjectType: 'site',
-        subjectId: 'site3',
+        subjectId: 'site5',
         details: {
           study_id: 'study',
-          statistic: stored[2]!.statistic,
+          statistic: stored[4]!.statistic,
           df: 4,
-          p: stored[2]!.p,
+          p: stored[4]!.p,
           threshold: DATA_DISAGREEMENT_ALPHA / 5,
         },
       },

@@ -6,10 +6,12 @@
  * intercept free: sites differ in baseline odds). A site whose labels are shuffled, or whose labels
  * mean something else, has its score pointing away from the pooled slopes. Flagged when p < α / K
  * (Bonferroni over the K tested sites), so an honest federation flags any site with probability
- * ≤ α. Shown to the lead and audit-logged; the site is not excluded automatically (README "Tensor
+ * ≤ α; step-down (`stepDownSiteScoreTests`): once the most extreme site is flagged the others are
+ * tested again against the fit without it, so a shuffled site's flat slopes do not get honest sites
+ * flagged beside it. Shown to the lead and audit-logged; the site is not excluded automatically (README "Tensor
  * groups and the shuffled-label site"). Pure.
  */
-import { siteScoreTests, type LogisticSufficientStats } from '@fedaln/metrics';
+import { siteScoreTests, stepDownSiteScoreTests, type LogisticSufficientStats } from '@fedaln/metrics';
 
 /** The family-wise false-positive rate of the flag over an honest federation's sites. */
 export const DATA_DISAGREEMENT_ALPHA = 0.05;
@@ -39,21 +41,12 @@ export function siteDataDisagreement(
   alpha = DATA_DISAGREEMENT_ALPHA,
 ): SiteDataDisagreement[] {
   if (sites.length < 3) return [];
-  const tests = siteScoreTests(
-    sites.map(([, s]) => s),
-    { free: [0] },
-  );
-  const tested = tests.filter((t) => t.p !== null).length;
+  const stats = sites.map(([, s]) => s);
+  const tested = siteScoreTests(stats, { free: [0] }).filter((t) => t.p !== null).length;
   const threshold = alpha / Math.max(1, tested);
+  const tests = stepDownSiteScoreTests(stats, threshold, { free: [0] });
   return sites.map(([site_id], i) => {
-    const t = tests[i]!;
-    return {
-      site_id,
-      statistic: t.statistic,
-      df: t.df,
-      p: t.p,
-      threshold,
-      flagged: t.p !== null && t.p < threshold,
-    };
+    const { statistic, df, p, flagged } = tests[i]!;
+    return { site_id, statistic, df, p, threshold, flagged };
   });
 }

@@ -32,6 +32,17 @@ export interface SiteSession {
  */
 export class SitePresence {
   private readonly bySite = new Map<string, SiteSession>();
+  private readonly greetedListeners: ((siteId: string) => void)[] = [];
+
+  /** Calls `listener` each time a site has said hello and its studies have been told (SiteArrivals). */
+  onGreeted(listener: (siteId: string) => void): void {
+    this.greetedListeners.push(listener);
+  }
+
+  /** A site's hello is handled: it is present now. */
+  greeted(siteId: string): void {
+    for (const listener of this.greetedListeners) listener(siteId);
+  }
 
   connect(session: SiteSession): void {
     this.bySite.set(session.siteId, session);

@@ -86,6 +86,7 @@ interface Federation {
   readonly study: Study;
   readonly sites: Map<string, ScriptedSite>;
   readonly warnings: string[];
+  readonly infos: { obj: object; msg: string }[];
   /** The blob store's folder. */
   readonly storeDir: string;
 }
@@ -149,7 +150,11 @@ async function federation(
     roundNumber: null,
   });
   const warnings: string[] = [];
-  const log = { info: () => undefined, warn: (_: object, msg: string) => void warnings.push(msg) };
+  const infos: { obj: object; msg: string }[] = [];
+  const log = {
+    info: (obj: object, msg: string) => void infos.push({ obj, msg }),
+    warn: (_: object, msg: string) => void warnings.push(msg),
+  };
   const service = new SecureAggregationService(
     c.presence,
     c.sites,
@@ -169,7 +174,7 @@ async function federation(
       site.client = new SecAggSite(n, { roundTag, threshold, sites: count });
     }
   }
-  return { c, blobs, service, study, sites, warnings, storeDir } satisfies Federation;
+  return { c, blobs, service, study, sites, warnings, infos, storeDir } satisfies Federation;
 }
 
 const ref = (f: Federation, s: ScriptedSite) => ({
@@ -301,6 +306,13 @@ describe('SecureAggregationService', () => {
   it('ring_bits 32: 4 bytes per weight, and the global is plain FedAvg on the clipped grid (c = 1, W = 400: scale 32) of the 4 survivors, bit for bit', async () => {
     const f = await federation({ ringBits: 32 });
     expect(f.sites.get('a')?.task).toMatchObject({ ring_bits: 32, total_weight: 400, clip_norm: 1 });
+    // The lead is told the grid's step and the mean's rounding bound K·q/(2W) = 5·2⁻²¹/800 (grid.ts, "Error").
+    expect(f.infos.find((i) => i.msg.startsWith('secure aggregation on the 32-bit ring'))?.obj).toMatchObject(
+      {
+        gridStep: 2 ** -21,
+        meanRoundingBound: (5 * 2 ** -21) / 800,
+      },
+    );
     keysAndShares(f);
     const inputs = [];
     for (const id of ['a', 'b', 'c', 'd']) inputs.push(await upload(f, id));

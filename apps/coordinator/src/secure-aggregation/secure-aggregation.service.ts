@@ -257,6 +257,21 @@ export class SecureAggregationService {
       );
       return;
     }
+    if (session.params.ringBits === 32) {
+      // The clipped grid's step grows with clip_norm × W: say what precision the round will have.
+      const q = gridStep(session.layout.scales[0] ?? 1);
+      this.log.info(
+        {
+          studyId: study.id,
+          round: round.number,
+          clipNorm: spec.clip_norm,
+          totalWeight: session.totalWeight,
+          gridStep: q,
+          meanRoundingBound: (sites.length * q) / (2 * session.totalWeight),
+        },
+        'secure aggregation on the 32-bit ring: the mean is within meanRoundingBound of exact per weight (a tighter clip_norm gives a finer grid)',
+      );
+    }
     this.sessions.set(study.id, session);
     this.arm(session, 'advertiseClosed');
   }

@@ -418,4 +418,15 @@ export class StudySpecDto implements StudySpec {
   @Min(0, { message: 'validation_fraction must be a number in [0, 0.5] (0: no validation split)' })
   @Max(0.5, { message: 'validation_fraction must be a number in [0, 0.5] (0: no validation split)' })
   validation_fraction?: number;
+
+  /** A plain study's one grid scale (a power of two); validateStudySpec checks the power and secure_aggregation. */
+  @IsOptional()
+  @IsNumber(
+    { allowNaN: false, allowInfinity: false },
+    {
+      message:
+        'grid_scale must be a power of two in [2^-30, 2^40], e.g. 8192 (clippedGridScale of clip_norm and W)',
+    },
+  )
+  grid_scale?: number;
 }

@@ -199,6 +199,9 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
           }
           o.log(`${what}: failed: ${(err as Error).message}`);
           queue.finish(task);
+          // Served either way: e.g. the last report, stored by a coordinator that crashed before its
+          // ack, is refused when resent after the restart; `--once` must still wait or exit, not hang.
+          endIfLastRound(task);
         }
       }
     } finally {

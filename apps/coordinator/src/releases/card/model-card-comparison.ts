@@ -99,7 +99,7 @@ export function comparisonSection(c: ModelCardComparison | undefined): string {
   const left = c.left_out.map((s) => `<li>${e(s.name)}: ${e(s.reason)}</li>`).join('');
   const dlVsCombined = c.pooled?.differences.find((d) => d.a === 'combined' && d.b === 'dl');
   return `<section><h2>DL score, four features and the combined model</h2>
-<p>The three models on the same test cases, with paired DeLong differences (95% CI, two-sided p). ${e(c.method)}.</p>
+<p>The three models on the same test cases, with paired DeLong differences (95% CI, two-sided p). Method: ${e(c.method)}.</p>
 <table><thead><tr>${head}</tr></thead><tbody>
 ${body}
 </tbody></table>

@@ -169,6 +169,7 @@ describe('the comparison of DL, four features and combined (issue 15)', () => {
       { study_id: 'aln-2026', round: 5, feature_model: [...fm], combined, min_cell_count: 5 },
       input.release.weights_sha256,
       answers.map((a, i) => [`site-${i + 1}`, async () => ({ ok: true as const, comparison: a })] as const),
+      new Map(input.sites.map((s) => [s.site_id, s.report])),
       { info: () => undefined },
     );
     return { input: { ...input, comparison: record }, answers };
