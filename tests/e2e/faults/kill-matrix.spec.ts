@@ -23,10 +23,15 @@
  *   models bit for bit: a site's update is a function of (global model, its data, its seed, round),
  *   whether or not its process was restarted.
  *
- * An earlier attempt at the site rows (not kept) ended on a v1 other than the reference's. On this code
- * the same sequence (reference, then a site killed at each stage behind the 64 KB/s proxy on a fresh work
- * dir) gives the reference's update sha256s for both sites and both rounds, with or without the
- * coordinator rows before it; so does one training of the same task in two fresh processes.
+ * An earlier attempt at the site rows (not kept) ended on a v1 other than the reference's; its cause was
+ * not found, and it did not reproduce (2026-12-05): these rows give the reference's models and the
+ * reference's update sha256 for both sites in both rounds in every run, after the coordinator rows or
+ * alone, with 1- or 2-round studies, with a validation split of 0.2, on the code of fdd4524 (when that
+ * result was recorded) as on this one, and with a fresh work dir at every restart (the process after the
+ * mid-upload kill then trains again and sends the same bytes). One training of the same task in two
+ * fresh processes, with and without the engine warm-up, gives the same delta sha256 (wasm, SIMD, one
+ * thread). The mid-training row's margin is the training itself (0.2-1 s for densenet-tiny here): the
+ * `trained` check makes a late kill fail the row rather than pass it unnoticed.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import * as fs from 'node:fs';
