@@ -11,16 +11,19 @@ external sites of --seed + 1000 that never train (3 x 300 = 900 cases: the issue
     orientation, echogenic halo, spiculation; IRLS) on the same rows;
   * fits the combined logistic model [CNN logit, four reads] on the training sites' test rows, which
     the CNN did not train on;
-and prints, on the external set, each model's AUC with its DeLong 95 % CI, and the paired DeLong
+and prints, on the external set, each model's AUC with its DeLong 95 % CI (with --adabn the CNN scores each
+external site after re-estimating its BatchNorm statistics on that site's unlabelled images, as
+`fedaln-site adapt` does), and the paired DeLong
 difference of the CNN and of the combined model from the reads (DeLong, DeLong & Clarke-Pearson,
 Biometrics 1988; the fast midrank form of Sun & Xu, IEEE SPL 2014).
 
 Run (Debian: apt-get install python3-torch python3-numpy python3-pil; under a minute on one core at
 32 px, a few minutes at 64 px):
   /usr/bin/python3 libs/phantom/tools/cnn_reference.py [--version 2] [--size 32] [--width 8] [--epochs 30]
-      [--seed 1] [--json]
+      [--seed 1] [--adabn] [--json]
 """
 import argparse
+import copy
 import csv
 import json
 import math
@@ -47,19 +50,20 @@ def phantom(out, sites, cases, size, seed, version, bin_path=PHANTOM):
 
 
 def read_sites(root):
-    """Images (n, 1, H, W) in [0, 1], labels, split, and the four read covariates of every site folder."""
-    images, labels, split, feats = [], [], [], []
+    """Images (n, 1, H, W) in [0, 1], labels, split, the four read covariates and the site of every row."""
+    images, labels, split, feats, sites = [], [], [], [], []
     for site in sorted(os.listdir(root)):
         with open(os.path.join(root, site, "labels.csv"), newline="") as f:
             for row in csv.DictReader(f):
                 img = Image.open(os.path.join(root, site, row["image"])).convert("L")
                 images.append(np.asarray(img, dtype=np.float32) / 255)
                 labels.append(int(row["aln_metastasis"]))
+                sites.append(site)
                 split.append(row["split"])
                 feats.append([(float(row["size_mm"]) - 20) / 10, row["orientation"] == "non-parallel",
                               row["echogenic_halo"] == "1", row["spiculation"] == "1"])
     return (np.stack(images)[:, None], np.array(labels), np.array(split),
-            np.array(feats, dtype=np.float64))
+            np.array(feats, dtype=np.float64), np.array(sites))
 
 
 def fit_logistic(x, y, iters=50):
@@ -181,6 +185,26 @@ def train_cnn(x, y, epochs, seed, batch=32, lr=2e-3, width=8):
     return model
 
 
+def adapted_logits(model, x, sites):
+    """AdaBN (Li et al., Pattern Recognit 2018): BatchNorm statistics re-estimated on each new site's own
+    unlabelled images before scoring it, as `fedaln-site adapt` does for FedBN; the learned weights stay."""
+    out = np.empty(len(x), dtype=np.float32)
+    for site in np.unique(sites):
+        rows = sites == site
+        adapted = copy.deepcopy(model)
+        for m in adapted.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.reset_running_stats()
+                m.momentum = None  # a cumulative mean over the site's images
+        adapted.train()
+        with torch.no_grad():
+            xs = torch.from_numpy(x[rows])
+            for i in range(0, len(xs), 64):
+                adapted.features(xs[i:i + 64])
+        out[rows] = logits(adapted, x[rows])
+    return out
+
+
 def logits(model, x):
     model.eval()
     with torch.no_grad():
@@ -199,6 +223,8 @@ def main():
     ap.add_argument("--width", type=int, default=8, help="channels of the first stage (then 2x, 4x, 4x)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--phantom", default=PHANTOM, help="fedaln-phantom.js to run (default: this checkout's)")
+    ap.add_argument("--adabn", action="store_true",
+                    help="re-estimate BatchNorm statistics on each external site's images before scoring it")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -207,13 +233,14 @@ def main():
         phantom(os.path.join(tmp, "train"), a.sites, a.cases, a.size, a.seed, a.version, a.phantom)
         phantom(os.path.join(tmp, "external"), a.sites, a.external_cases, a.size,
                 a.seed + EXTERNAL_SEED_OFFSET, a.version, a.phantom)
-        x, y, split, f = read_sites(os.path.join(tmp, "train"))
-        xe, ye, _, fe = read_sites(os.path.join(tmp, "external"))
+        x, y, split, f, _ = read_sites(os.path.join(tmp, "train"))
+        xe, ye, _, fe, site_e = read_sites(os.path.join(tmp, "external"))
     tr, te = split == "train", split == "test"
     mean, sd = x[tr].mean(), x[tr].std()
     norm = lambda v: ((v - mean) / sd).astype(np.float32)  # noqa: E731
     model = train_cnn(norm(x[tr]), y[tr], a.epochs, a.seed, width=a.width)
-    cnn_test, cnn_ext = logits(model, norm(x[te])), logits(model, norm(xe))
+    cnn_test = logits(model, norm(x[te]))
+    cnn_ext = adapted_logits(model, norm(xe), site_e) if a.adabn else logits(model, norm(xe))
     reads = fit_logistic(f[tr], y[tr])
     reads_test, reads_ext = logistic_score(f[te], reads), logistic_score(fe, reads)
     combined = fit_logistic(np.column_stack([cnn_test, f[te]]), y[te])
@@ -227,10 +254,13 @@ def main():
         "size": a.size,
         "width": a.width,
         "epochs": a.epochs,
+        "adabn": a.adabn,
         "torch": torch.__version__,
         "test_auc": {"cnn": auc_ci(y[te], cnn_test)[0], "reads": auc_ci(y[te], reads_test)[0]},
         "external": {k: dict(zip(["auc", "ci"], auc_ci(ye, s)))
                      for k, s in [("cnn", cnn_ext), ("reads", reads_ext), ("combined", comb_ext)]},
+        "external_cnn_auc_by_site": {str(k): auc_ci(ye[site_e == k], cnn_ext[site_e == k])[0]
+                                     for k in np.unique(site_e)},
         "cnn_minus_reads": dict(zip(["difference", "p"], paired(ye, cnn_ext, reads_ext))),
         "combined_minus_reads": dict(zip(["difference", "p"], paired(ye, comb_ext, reads_ext))),
         "seconds": round(time.time() - started, 1),
