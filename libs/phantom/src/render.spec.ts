@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { drawCase, generateCase, generateSite } from './case';
 import type { LesionFeatures } from './features';
 import { type LesionGeometry, signedDistanceMm } from './lesion';
-import { renderWithGeometry } from './render';
+import { pixelPitchMm, renderWithGeometry } from './render';
 import { siteProfile } from './site';
 
 const site = siteProfile(1, 42, 1); // v1: the pinned hash below is v1's
@@ -166,6 +166,21 @@ describe('phantom v2: features are drawn to be seen at 64 px (a 30 mm region of 
       const wide = region(base, c, (_x, _z, d) => d < 0, v2).lesion;
       expect(tall.b / tall.a).toBeGreaterThan(1 / 0.73);
       expect(wide.a / wide.b).toBeGreaterThan(1 / 0.71);
+    }
+  });
+
+  it('a v2 image is a 30 mm region of interest centred on the mass; v1 shows the whole 45 mm field', () => {
+    expect(pixelPitchMm(1, 64)).toBe(45 / 64);
+    expect(pixelPitchMm(2, 32)).toBe(45 / 48); // the field rendered at 48 px, 32 of them kept: 30 mm
+    for (const c of CASES) {
+      const r = renderWithGeometry(v2, base, c, 32);
+      expect(r.pxMm).toBe(pixelPitchMm(2, 32));
+      // The mass's centre sits within a pixel of the image's centre unless the crop met the field's edge.
+      const [ci, cj] = [(r.lesion.cxMm - r.originMm.x) / r.pxMm, (r.lesion.czMm - r.originMm.z) / r.pxMm];
+      const atEdge = r.originMm.z === 0 || r.originMm.z + 32 * r.pxMm >= 45 - 1e-9;
+      expect(Math.abs(ci - 16)).toBeLessThanOrEqual(1);
+      if (!atEdge) expect(Math.abs(cj - 16)).toBeLessThanOrEqual(1);
+      expect(renderWithGeometry(site, base, c, 32).originMm).toEqual({ x: 0, z: 0 });
     }
   });
 
