@@ -1,5 +1,5 @@
 // `node --import tsx bench/phantom-screening.ts [--json] [--rounds 3] [--cases 60] [--epochs 1] [--seed 11]
-// [--scenarios honest,attacked-screened,attacked-plain]`: what update
+// [--testCases 15] [--scenarios honest,attacked-screened,attacked-plain]`: what update
 // screening does in a small phantom federation (issue 13), in process with the real training
 // (`trainModel`, densenet-tiny at 32 px, wasm) and the real screening and FedAvg code. Five sites
 // (libs/phantom, seed 11); three scenarios from the same initial model and seeds:
@@ -13,7 +13,10 @@
 // Screening uses the coordinator's groups (BatchNorm moving statistics apart) unless said otherwise.
 // For every site it also prints the cosine of its trained tensors alone to the median of the other
 // sites' (what a shuffled-label detector would have to read: the statistics are label-blind) and the
-// mean of that cosine over the rounds.
+// mean of that cosine over the rounds; the cosine of the classifier head (aln_output) alone; and, after
+// each round, the global model's AUC ± DeLong SE on each site's own held-out cases (--testCases, from
+// phantom seed SEED + 2000, the shuffled site's labels shuffled too): the update- and data-level
+// signals issue 13 asked to measure (README "Tensor groups and the shuffled-label site").
 // It prints each round's verdicts (a accepted, c clipped, d down-weighted, r rejected), each update's
 // cosine / cosine z / norm z, and the AUC of the final model on 400 new cases (phantom seed 1011).
 import {
@@ -25,7 +28,7 @@ import {
   type ScreeningVerdict,
   type WeightTensor,
 } from '@fedaln/aggregation';
-import { auc } from '@fedaln/metrics';
+import { auc, delong } from '@fedaln/metrics';
 import { buildModel, namedWeights, predictProbabilities, selectEngine, setNamedWeights } from '@fedaln/model';
 import { generateSite, siteProfile } from '@fedaln/phantom';
 import { isBatchNormStatisticName, subtractWeights } from '@fedaln/protocol';
@@ -40,6 +43,7 @@ const flags = benchFlags({
   epochs: 1,
   seed: 11,
   scenarios: 'honest,attacked-screened,attacked-plain',
+  testCases: 15,
 });
 const { json, rounds, cases, epochs } = flags;
 const SIZE = 32;
@@ -77,6 +81,26 @@ function siteData(k: number, shuffled: boolean) {
   return { images: site.map((c) => toInput(c.pixels)), labels };
 }
 
+/** A site's own held-out cases (its labels as wrong as its training labels). */
+function siteTest(k: number, shuffled: boolean) {
+  const site = generateSite(siteProfile(k, SEED + 2000), flags.testCases, SIZE);
+  let labels: number[] = site.map((c) => c.label);
+  if (shuffled) {
+    let s = 9;
+    labels = labels.map(() => labels[(s = (s * 16807) % 2147483647) % labels.length] as number);
+  }
+  return { images: site.map((c) => toInput(c.pixels)), labels };
+}
+
+/** The classifier head alone (aln_output kernel and bias): cosine to the median of the others'. */
+function headCosines(layout: readonly LayoutEntry[], deltas: WeightTensor[][]) {
+  const keep = layout.map((e, i) => (e.name.startsWith('aln_output') ? i : -1)).filter((i) => i >= 0);
+  return screenUpdates(
+    keep.map((i) => layout[i]!),
+    deltas.map((d) => keep.map((i) => d[i]!)),
+  ).updates.map((u) => u.cosine);
+}
+
 /** Each update's trained tensors alone (no BatchNorm statistics): cosine to the median of the others'. */
 function trainedCosines(layout: readonly LayoutEntry[], deltas: WeightTensor[][]) {
   const keep = layout.map((e, i) => (isBatchNormStatisticName(e.name) ? -1 : i)).filter((i) => i >= 0);
@@ -91,8 +115,15 @@ async function run(scenario: Scenario, init: WeightTensor[]) {
   const attacked = scenario !== 'honest';
   const trainedOnly = scenario.startsWith('trained-flip');
   const data = [1, 2, 3, 4, 5].map((k) => siteData(k, attacked && k === 4));
+  const tests = [1, 2, 3, 4, 5].map((k) => siteTest(k, attacked && k === 4));
   let global = init;
-  const log: { verdicts: string; updates: string[]; trainedCosines: number[] }[] = [];
+  const log: {
+    verdicts: string;
+    updates: string[];
+    trainedCosines: number[];
+    headCosines: number[];
+    siteAuc: { auc: number; variance: number | null }[];
+  }[] = [];
   for (let r = 1; r <= rounds; r++) {
     const deltas: WeightTensor[][] = [];
     for (let k = 1; k <= 5; k++) {
@@ -129,6 +160,8 @@ async function run(scenario: Scenario, init: WeightTensor[]) {
       updates:
         verdicts?.map((v) => `${v.cosine?.toFixed(3)}/${v.cosineZ?.toFixed(1)}/${v.normZ.toFixed(0)}`) ?? [],
       trainedCosines: trainedCosines(layout, deltas),
+      headCosines: headCosines(layout, deltas),
+      siteAuc: [],
     });
     const fedavg = new StreamingFedAvg(layout, { global });
     deltas.forEach((d, i) => {
@@ -138,6 +171,13 @@ async function run(scenario: Scenario, init: WeightTensor[]) {
     });
     global = fedavg.applyTo(global);
     fedavg.close();
+    const evalModel = build();
+    setNamedWeights(evalModel, global);
+    for (const t of tests) {
+      const d = delong(t.labels, await predictProbabilities(evalModel, t.images));
+      log[log.length - 1]!.siteAuc.push({ auc: d?.auc ?? NaN, variance: d?.variance ?? null });
+    }
+    evalModel.dispose();
   }
   const test = [1, 2, 3, 4, 5].flatMap((k) => generateSite(siteProfile(k, SEED + 1000), 80, SIZE));
   const model = build();
@@ -178,7 +218,7 @@ async function main(): Promise<void> {
     );
     r.rounds.forEach((x, i) =>
       console.log(
-        `  round ${i + 1}  cos/cosZ/normZ  ${x.updates.join('  ')}  trained cos ${x.trainedCosines.map((c) => c.toFixed(3)).join(' ')}`,
+        `  round ${i + 1}  cos/cosZ/normZ  ${x.updates.join('  ')}  trained cos ${x.trainedCosines.map((c) => c.toFixed(3)).join(' ')}  head cos ${x.headCosines.map((c) => c.toFixed(3)).join(' ')}  site AUC ${x.siteAuc.map((a) => `${a.auc.toFixed(2)}±${Math.sqrt(a.variance ?? NaN).toFixed(2)}`).join(' ')}`,
       ),
     );
     console.log(`  mean trained cos per site  ${r.meanTrainedCosine.map((c) => c.toFixed(3)).join(' ')}`);

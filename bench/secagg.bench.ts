@@ -1,10 +1,12 @@
-// `npm run bench -- secagg [--json] [--elements N] [--sites 3,10,30] [--reps R]`: secure aggregation
-// (built @fedaln/secagg: SecAgg of Bonawitz et al. 2017 on the aggregation grid, ring Z/2^64) for
-// N = 20,000,000 coordinates (DenseNet201's size) and 3, 10 and 30 sites, against plain
-// StreamingFedAvg (built @fedaln/aggregation) in the same run. Per site count it measures:
+// `npm run bench -- secagg [--json] [--elements N] [--sites 3,10,30] [--reps R] [--rings 64,32]
+//  [--precision P]`: secure aggregation (built @fedaln/secagg: SecAgg of Bonawitz et al.
+// 2017 on the aggregation grid) in both rings — Z/2^64 on the default grid, and Z/2^32 on the
+// clipped grid (clip_norm CLIP, below) — for N = 20,000,000 coordinates (DenseNet201's size) and 3,
+// 10 and 30 sites, against plain StreamingFedAvg (built @fedaln/aggregation) in the same run. Per
+// ring and site count it measures:
 //  - site: the masked input of one site (check, grid integers, self mask and n − 1 pairwise masks,
 //    streamed in 64 Ki-element chunks: memory O(chunk) beyond the update), and its upload bytes
-//    (8 B per coordinate + keys, sealed shares and unmasking answers) against plain float32 (4 B);
+//    (8 or 4 B per coordinate + keys, sealed shares and unmasking answers) against plain float32 (4 B);
 //  - coordinator: adding the n masked inputs into the masked sum, then unmasking (n self masks
 //    rebuilt from t shares, and with one site dropped before its input, the n − 1 pairwise masks
 //    it shared), per update, against StreamingFedAvg.addAll of n updates per update.
@@ -12,10 +14,16 @@
 // times (the adding cost does not depend on the values); the unmasking expands the real masks of
 // the session. Correctness (bit for bit against StreamingFedAvg) is the unit test's job
 // (libs/secagg/src/secagg-session.spec.ts). Best of R (default 1: this takes minutes at 30 sites).
+// Then, per site count, the precision (part "precision"): n different seeded updates of P
+// coordinates (default 2,000,000) with sample counts 40..159, folded by StreamingFedAvg on the
+// default grid and on the clipped grid of each clip norm in CLIPS, against their float64 weighted
+// mean: max |error|, that over max |mean|, and RMS error over RMS mean.
 import { loadavg } from 'node:os';
-import { StreamingFedAvg, type WeightTensor } from '@fedaln/aggregation';
+import { clippedGridScale, gridStep, StreamingFedAvg, type WeightTensor } from '@fedaln/aggregation';
 import {
   defaultThreshold,
+  gridLayout,
+  type RingBits,
   MaskedSum,
   openSession,
   SecAggSite,
@@ -35,7 +43,23 @@ const {
   elements,
   sites: sitesFlag,
   reps,
-} = benchFlags({ json: false, elements: 20_000_000, sites: '3,10,30', reps: 1 });
+  rings: ringsFlag,
+  precision: precisionElements,
+} = benchFlags({
+  json: false,
+  elements: 20_000_000,
+  sites: '3,10,30',
+  reps: 1,
+  rings: '64,32',
+  precision: 2_000_000,
+});
+const rings = ringsFlag.split(',').map((s): RingBits => {
+  if (s !== '64' && s !== '32') {
+    console.error(`--rings ${ringsFlag}: expected 64, 32 or 64,32`);
+    process.exit(2);
+  }
+  return Number(s) as RingBits;
+});
 const siteCounts = sitesFlag.split(',').map((s) => {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 2) {
@@ -48,6 +72,13 @@ const siteCounts = sitesFlag.split(',').map((s) => {
 const tensors = [{ name: 'all', shape: [elements] }];
 const update: WeightTensor[] = [{ name: 'all', shape: [elements], values: seededDeltas(elements, 1) }];
 const nSamples = 150;
+/**
+ * The clip norm of the 32-bit ring's timing runs: above the seeded update's norm (uniform ±1e-3 over
+ * 20 M coordinates: √(2·10⁷/3)·10⁻³ ≈ 2.6), so clipping does not bite; the time does not depend on it.
+ */
+const CLIP = 4;
+/** Clip norms of the precision part: CLIP, and 25 — above the e2e run's largest update norm (2.3–22, README). */
+const CLIPS = [CLIP, 25];
 const bytesOf = (v: unknown): number =>
   Buffer.isBuffer(v) ? v.length : typeof v === 'bigint' ? 66 : typeof v === 'number' ? 4 : 0;
 
@@ -84,9 +115,33 @@ function keyedSession(n: number, t: number) {
   return { sites, apply, keyMs, shareBytes };
 }
 
-function bench(n: number): Record<string, number | string> {
+/** Plain StreamingFedAvg ms per update over n updates (the same tensor n times: its cost does not depend on values). */
+function plainMsPerUpdate(n: number, scale: number): number {
+  let plainMs = Infinity;
+  for (let r = 0; r < reps; r++) {
+    const acc = new StreamingFedAvg(tensors, { shares: n, scale });
+    acc.add(update, nSamples); // faults the accumulator's pages in (untimed, as bench/aggregation.bench.ts)
+    plainMs = Math.min(
+      plainMs,
+      timeMs(() => {
+        if (
+          acc.addAll(Array.from({ length: n - 1 }, () => ({ update, nSamples }))).some((x) => x !== undefined)
+        )
+          throw new Error('refused');
+      }) /
+        (n - 1),
+    );
+    acc.close();
+  }
+  return plainMs;
+}
+
+function bench(n: number, ring: RingBits, plainMs: number): Record<string, number | string> {
   const t = defaultThreshold(n);
-  const layout: GridLayout = { tensors, scales: [1], sites: n };
+  const layout: GridLayout =
+    ring === 64
+      ? { tensors, scales: [1], sites: n }
+      : gridLayout(update, n, { norm: CLIP, totalWeight: n * nSamples });
   const first = keyedSession(n, t);
   let { sites, apply } = first;
   const { keyMs, shareBytes } = first;
@@ -142,27 +197,9 @@ function bench(n: number): Record<string, number | string> {
     unmaskDroppedMs = timeMs(() => new MaskedSum(layout).unmask(dropped));
   }
 
-  // Plain StreamingFedAvg over n updates (the same tensor n times: its cost does not depend on values).
-  let plainMs = Infinity;
-  for (let r = 0; r < reps; r++) {
-    const acc = new StreamingFedAvg(tensors, { shares: n });
-    acc.add(update, nSamples); // faults the accumulator's pages in (untimed, as bench/aggregation.bench.ts)
-    plainMs = Math.min(
-      plainMs,
-      timeMs(() => {
-        if (
-          acc.addAll(Array.from({ length: n - 1 }, () => ({ update, nSamples }))).some((x) => x !== undefined)
-        )
-          throw new Error('refused');
-      }) /
-        (n - 1),
-    );
-    acc.close();
-  }
-
   const plainUpload = 4 * elements;
   const keyBytes = 64 + shareBytes + lastAnswerBytes;
-  const maskedUpload = 8 * elements + keyBytes;
+  const maskedUpload = (ring / 8) * elements + keyBytes;
   const coordPerUpdate = (addMs + unmaskMs) / n;
   const coordPerUpdateDropped =
     unmaskDroppedMs === undefined ? undefined : (addMs * ((n - 1) / n) + unmaskDroppedMs) / (n - 1);
@@ -170,6 +207,10 @@ function bench(n: number): Record<string, number | string> {
     v === undefined ? 'n/a (t = n)' : +v.toFixed(digits);
   return {
     name: 'secagg',
+    part: 'time',
+    ring_bits: ring,
+    grid_step: ring === 64 ? gridStep(1) : gridStep(layout.scales[0] as number),
+    clip_norm: ring === 64 ? 'n/a' : CLIP,
     elements,
     sites: n,
     threshold: t,
@@ -194,21 +235,94 @@ function bench(n: number): Record<string, number | string> {
   };
 }
 
+/** Per site count: the aggregate's error against the float64 weighted mean, default grid and clipped grids. */
+function precision(n: number): Record<string, number | string>[] {
+  const p = precisionElements;
+  const layoutP = [{ name: 'all', shape: [p] }];
+  const weights = Array.from({ length: n }, (_, i) => 40 + ((i * 37) % 120));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const grids: { label: string; clip: number | undefined; scale: number }[] = [
+    { label: 'default (64-bit ring)', clip: undefined, scale: 1 },
+    ...CLIPS.map((c) => ({ label: `clipped (32-bit ring)`, clip: c, scale: clippedGridScale(c, total) })),
+  ];
+  const sums = grids.map((g) => new StreamingFedAvg(layoutP, { scale: g.scale, shares: n, thread: 'never' }));
+  const exact = new Float64Array(p);
+  let maxNorm = 0;
+  weights.forEach((w, i) => {
+    const values = seededDeltas(p, 1000 + i);
+    let sq = 0;
+    for (let j = 0; j < p; j++) {
+      exact[j] = (exact[j] as number) + w * (values[j] as number);
+      sq += (values[j] as number) ** 2;
+    }
+    maxNorm = Math.max(maxNorm, Math.sqrt(sq));
+    for (const s of sums)
+      if (s.add([{ name: 'all', shape: [p], values }], w) !== undefined) throw new Error('refused');
+  });
+  let maxMean = 0;
+  let meanSq = 0;
+  for (let j = 0; j < p; j++) {
+    exact[j] = (exact[j] as number) / total;
+    maxMean = Math.max(maxMean, Math.abs(exact[j] as number));
+    meanSq += (exact[j] as number) ** 2;
+  }
+  return grids.map((g, k) => {
+    const got = (sums[k] as StreamingFedAvg).result()[0]?.values as Float32Array;
+    (sums[k] as StreamingFedAvg).close();
+    let maxErr = 0;
+    let errSq = 0;
+    for (let j = 0; j < p; j++) {
+      const e = Math.abs((got[j] as number) - (exact[j] as number));
+      maxErr = Math.max(maxErr, e);
+      errSq += e * e;
+    }
+    const q = gridStep(g.scale);
+    return {
+      name: 'secagg',
+      part: 'precision',
+      grid: g.label,
+      clip_norm: g.clip ?? 'n/a',
+      elements: p,
+      sites: n,
+      total_weight: total,
+      largest_update_norm: +maxNorm.toPrecision(3),
+      grid_step: q,
+      error_bound: +((n * q) / (2 * total)).toPrecision(3),
+      max_abs_error: +maxErr.toPrecision(3),
+      max_abs_mean: +maxMean.toPrecision(3),
+      max_error_over_max_mean: +(maxErr / maxMean).toPrecision(3),
+      rms_error_over_rms_mean: +Math.sqrt(errSq / meanSq).toPrecision(3),
+    };
+  });
+}
+
 for (const n of siteCounts) {
-  const row = bench(n);
-  if (json) console.log(JSON.stringify(row));
-  else {
-    console.log(
-      `secure aggregation, ${n} sites (t = ${row.threshold}), ${elements.toLocaleString('en')} coordinates`,
-    );
-    console.log(
-      `  site: masked input ${row.site_masked_input_ms} ms, keys+shares ${row.site_keys_and_shares_ms} ms; upload ${row.site_upload_bytes} B = ${row.upload_ratio}× plain (target ≤ 1.1× + O(sites)), of which ${row.site_key_material_bytes} B keys and shares`,
-    );
-    console.log(
-      `  coordinator: ${row.coordinator_ms_per_update} ms/update (add ${row.coordinator_add_ms_per_update}, unmask ${row.coordinator_unmask_ms} ms in all), ${row.coordinator_ratio}× plain ${row.plain_ms_per_update} ms/update (target ≤ 2× at 10 sites)`,
-    );
-    console.log(
-      `  with one site dropped: unmask ${row.coordinator_unmask_one_dropped_ms} ms, ${row.coordinator_ms_per_update_one_dropped} ms/update = ${row.coordinator_ratio_one_dropped}× plain`,
-    );
+  const plain64 = plainMsPerUpdate(n, 1);
+  for (const ring of rings) {
+    // The plain peer on the ring's own grid (its cost does not depend on the scale; measured again for the 32-bit ring's).
+    const plainMs = ring === 64 ? plain64 : plainMsPerUpdate(n, clippedGridScale(CLIP, n * nSamples));
+    const row = bench(n, ring, plainMs);
+    if (json) console.log(JSON.stringify(row));
+    else {
+      console.log(
+        `secure aggregation, ring Z/2^${ring}, ${n} sites (t = ${row.threshold}), ${elements.toLocaleString('en')} coordinates`,
+      );
+      console.log(
+        `  site: masked input ${row.site_masked_input_ms} ms, keys+shares ${row.site_keys_and_shares_ms} ms; upload ${row.site_upload_bytes} B = ${row.upload_ratio}× plain (target ≤ 1.1× + O(sites)), of which ${row.site_key_material_bytes} B keys and shares`,
+      );
+      console.log(
+        `  coordinator: ${row.coordinator_ms_per_update} ms/update (add ${row.coordinator_add_ms_per_update}, unmask ${row.coordinator_unmask_ms} ms in all), ${row.coordinator_ratio}× plain ${row.plain_ms_per_update} ms/update (target ≤ 2× at 10 sites)`,
+      );
+      console.log(
+        `  with one site dropped: unmask ${row.coordinator_unmask_one_dropped_ms} ms, ${row.coordinator_ms_per_update_one_dropped} ms/update = ${row.coordinator_ratio_one_dropped}× plain`,
+      );
+    }
+  }
+  for (const row of precision(n)) {
+    if (json) console.log(JSON.stringify(row));
+    else
+      console.log(
+        `  precision, ${row.grid}, clip_norm ${row.clip_norm}: q = ${row.grid_step}, max |error| ${row.max_abs_error} (bound ${row.error_bound}) = ${row.max_error_over_max_mean} of max |mean|; RMS ratio ${row.rms_error_over_rms_mean}`,
+      );
   }
 }

@@ -10,9 +10,9 @@
  * ("this coordinator does not run secure-aggregation rounds yet"), so every case here failed.
  */
 import { describe, expect, it, jest } from '@jest/globals';
-import { StreamingFedAvg } from '@fedaln/aggregation';
+import { clippedGridScale, StreamingFedAvg } from '@fedaln/aggregation';
 import { decodeBlob, encodeBlob, type NamedTensor, type TaskPayload } from '@fedaln/protocol';
-import { gridLayout, gridTerms } from '@fedaln/secagg';
+import { gridLayout, gridTerms, layoutRingBits, ringWords, type GridLayout } from '@fedaln/secagg';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -26,6 +26,9 @@ const NAMES = ['A', 'B', 'C', 'D', 'E'];
 /** Approved (and declared) training cases: different weights, so the mean is a weighted one. */
 const N_TRAIN = [100, 80, 60, 120, 90];
 const SECURE = { threshold: 4, clip_norm: 1 };
+/** The five sites' tokens and ids, enrolled by the first test and reused by the others. */
+let tokens: string[] = [];
+let siteIds: string[] = [];
 
 interface SecureSite {
   readonly site: ScriptedSite;
@@ -41,6 +44,24 @@ async function connectAll(f: Federation, tokens: readonly string[]): Promise<Sec
       return { site, sessions: new SecureSessions(site.socket), nTrain };
     }),
   );
+}
+
+/**
+ * All five connected (so all five are in the first round's session), a secure study started with
+ * `secure`, and each site's train task and joined session (keys and shares exchanged).
+ */
+async function secureStudy(f: Federation, secure: object) {
+  const sites = await connectAll(f, tokens);
+  const studyId = await f.startStudy(siteIds, {
+    min_sites: 4,
+    round_deadline_s: f.shortDeadlineS(),
+    secure_aggregation: secure,
+  });
+  const tasks = await Promise.all(sites.map((s) => s.site.task('train', 1, f.budget(500), studyId)));
+  const joined = await Promise.all(
+    sites.map((s, i) => s.sessions.join({ ...tasks[i]!, secure_aggregation: tasks[i]!.secure_aggregation! })),
+  );
+  return { sites, studyId, tasks, joined };
 }
 
 /** Every file under `dir`, recursively. */
@@ -60,21 +81,23 @@ function fingerprints(
   global: readonly NamedTensor[],
   delta: readonly NamedTensor[],
   nTrain: number,
+  layout: GridLayout = gridLayout(global, NAMES.length),
 ): Buffer[] {
   const k = delta.reduce(
     (best, t, i) => (t.values.length > (delta[best] as NamedTensor).values.length ? i : best),
     0,
   );
   const values = (delta[k] as NamedTensor).values;
-  const layout = gridLayout(global, NAMES.length);
-  const terms = new Uint32Array(2 * values.length);
-  gridTerms(values, nTrain, layout.scales[k] as number, terms);
+  const bits = layoutRingBits(layout);
+  const bytes = 4 * ringWords(bits);
+  const terms = new Uint32Array(ringWords(bits) * values.length);
+  gridTerms(values, nTrain, layout.scales[k] as number, terms, bits);
   const f32 = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
   const ring = Buffer.from(terms.buffer);
   const at = [0, 0.25, 0.5, 0.75].map((x) => Math.floor((x * values.length) / 16) * 16);
   return [
     ...at.map((i) => f32.subarray(4 * i, 4 * i + 64)),
-    ...at.map((i) => ring.subarray(8 * i, 8 * i + 64)),
+    ...at.map((i) => ring.subarray(bytes * i, bytes * i + 64)),
   ];
 }
 
@@ -102,8 +125,6 @@ async function maskedUpload(
 
 describe('secure aggregation in the federation (issue 16)', () => {
   const federation = useFederation('secure-aggregation');
-  let tokens: string[] = [];
-  let siteIds: string[] = [];
 
   it('one site drops after its shares: the global is plain FedAvg of the 4 survivors, bit for bit; nothing unmasked is stored', async () => {
     const f = federation();
@@ -112,22 +133,10 @@ describe('secure aggregation in the federation (issue 16)', () => {
       enrolled.push(await f.enrol(`Secure ${name}`, { n_train: N_TRAIN[i] as number, n_test: HELLO.n_test }));
     tokens = enrolled.map((e) => e.token);
     siteIds = enrolled.map((e) => e.id);
-    // All five are present when the study starts, so all five are in its first round's session.
-    const sites = await connectAll(f, tokens);
-    const studyId = await f.startStudy(siteIds, {
-      min_sites: 4,
-      round_deadline_s: f.shortDeadlineS(),
-      secure_aggregation: SECURE,
-    });
-    const tasks = await Promise.all(sites.map((s) => s.site.task('train', 1, f.budget(500), studyId)));
+    // Every site advertises and shares; E then vanishes before its masked input.
+    const { sites, studyId, tasks, joined } = await secureStudy(f, SECURE);
     expect(tasks.map((t) => t.secure_aggregation?.site).sort()).toEqual([1, 2, 3, 4, 5]);
     expect(tasks[0]?.secure_aggregation).toMatchObject({ sites: 5, threshold: 4, shares: 5, clip_norm: 1 });
-    // Every site advertises and shares; E then vanishes before its masked input.
-    const joined = await Promise.all(
-      sites.map((s, i) =>
-        s.sessions.join({ ...tasks[i]!, secure_aggregation: tasks[i]!.secure_aggregation! }),
-      ),
-    );
     sites[4]!.site.close();
     const uploads = [];
     for (let i = 0; i < 4; i++) uploads.push(await maskedUpload(sites[i]!, tasks[i]!, joined[i]!, 60 + i));
@@ -190,19 +199,7 @@ describe('secure aggregation in the federation (issue 16)', () => {
 
   it('3 survivors answer with t = 4: the round fails with the reason in the rounds API; the coordinator serves on', async () => {
     const f = federation();
-    // All five are present when the study starts, so all five are in its first round's session.
-    const sites = await connectAll(f, tokens);
-    const studyId = await f.startStudy(siteIds, {
-      min_sites: 4,
-      round_deadline_s: f.shortDeadlineS(),
-      secure_aggregation: SECURE,
-    });
-    const tasks = await Promise.all(sites.map((s) => s.site.task('train', 1, f.budget(500), studyId)));
-    const joined = await Promise.all(
-      sites.map((s, i) =>
-        s.sessions.join({ ...tasks[i]!, secure_aggregation: tasks[i]!.secure_aggregation! }),
-      ),
-    );
+    const { sites, studyId, tasks, joined } = await secureStudy(f, SECURE);
     sites[4]!.site.close(); // E drops before its input
     for (let i = 0; i < 4; i++) await maskedUpload(sites[i]!, tasks[i]!, joined[i]!, 80 + i);
     sites[3]!.site.close(); // D uploaded, then is gone when the unmasking is asked
@@ -219,5 +216,42 @@ describe('secure aggregation in the federation (issue 16)', () => {
     expect((await fetch(`${f.coordinator.baseUrl}/healthz`)).status).toBe(200);
     expect((await f.api('GET', '/api/sites')).status).toBe(200);
     sites.slice(0, 3).forEach((s) => s.site.close());
+  });
+
+  it('ring_bits 32: inputs of 4 bytes per weight; one site drops and the global is StreamingFedAvg on the clipped grid of the 4 survivors, bit for bit; nothing unmasked is stored', async () => {
+    const f = federation();
+    const { sites, studyId, tasks, joined } = await secureStudy(f, { ...SECURE, ring_bits: 32 });
+    // W = 100 + 80 + 60 + 120 + 90 = 450: the session's approved weights, all five sites in it.
+    expect(tasks[0]?.secure_aggregation).toMatchObject({ ring_bits: 32, total_weight: 450, clip_norm: 1 });
+    sites[4]!.site.close();
+    const uploads = [];
+    for (let i = 0; i < 4; i++) uploads.push(await maskedUpload(sites[i]!, tasks[i]!, joined[i]!, 90 + i));
+    const global = uploads[0]!.global;
+    const params = global.reduce((a, t) => a + t.values.length, 0);
+    expect(joined[0]!.maskedInput(global, uploads[0]!.delta).bytes.length).toBe(4 * params);
+    const clippedLayout = gridLayout(global, NAMES.length, { norm: 1, totalWeight: 450 });
+    const needles = uploads.flatMap((u, i) => [
+      ...fingerprints(global, u.delta, N_TRAIN[i] as number),
+      ...fingerprints(global, u.delta, N_TRAIN[i] as number, clippedLayout),
+    ]);
+    await Promise.all(sites.slice(0, 4).map((s, i) => honestReport(s.site, 1, 100 + i)));
+    const study = await f.waitForStudy(studyId, (s) => s.status !== 'running');
+    expect(study.status).toBe('completed');
+
+    // The reference: StreamingFedAvg given the clipped grid's scale (clip_norm 1, W = 450: 2⁵).
+    expect(clippedGridScale(1, 450)).toBe(32);
+    const fedavg = new StreamingFedAvg(
+      global.map(({ name, shape }) => ({ name, shape })),
+      { scale: 32, shares: NAMES.length },
+    );
+    uploads.forEach((u, i) => fedavg.add(u.delta, N_TRAIN[i] as number));
+    const expected = encodeBlob(fedavg.applyTo(global)).bytes;
+    fedavg.close();
+    const res = await fetch(`${f.coordinator.baseUrl}/api/studies/${studyId}/models/1`, {
+      headers: { authorization: `Bearer ${tokens[0]}` },
+    });
+    expect(Buffer.compare(Buffer.from(await res.arrayBuffer()), Buffer.from(expected))).toBe(0);
+    expect(filesHolding(f.coordinator.dataDir, needles)).toEqual([]);
+    sites.slice(0, 4).forEach((s) => s.site.close());
   });
 });

@@ -106,6 +106,53 @@ describe('lead dashboard (Chromium against a coordinator with a finished study)'
     );
   });
 
+  it('shows a site whose labels disagree with the federation under the verdict (issue 13), from the metrics API', async () => {
+    // The scripted sites send no feature statistics, so the study has no data-disagreement test:
+    // nothing is shown. Then the same page with the API's answer carrying one flagged site (the
+    // fields tests/adversarial/phantom-federation.spec.ts reads from a real federation).
+    expect(await page.locator('#data-disagreement').count()).toBe(0);
+    const [a, b, c] = study.siteIds.map(String);
+    const tests = [
+      { site_id: a, statistic: 2.25, df: 4, p: 0.689, threshold: 0.05 / 3, flagged: false },
+      { site_id: b, statistic: 23.9, df: 4, p: 8.37e-5, threshold: 0.05 / 3, flagged: true },
+      { site_id: c, statistic: 5.91, df: 4, p: 0.206, threshold: 0.05 / 3, flagged: false },
+    ];
+    let served = tests;
+    const url = `**/api/studies/${study.studyId}/rounds/3/metrics`;
+    await page.route(url, async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, json: { ...(await response.json()), data_disagreement: served } });
+    });
+    try {
+      await page.reload();
+      await page.click(`li[data-study="${study.studyId}"]`);
+      const flag = page.locator(`#data-disagreement li[data-site="${b}"]`);
+      await flag.waitFor();
+      expect(await flag.textContent()).toBe(
+        'Hospital B: labels disagree with the federation (score test χ² 23.9 on 4 df, p 8.4e-5 < 0.0167); check its labels.csv. Not excluded automatically: revoke the site to leave it out.',
+      );
+      expect(await page.locator('#data-disagreement li').count()).toBe(1);
+      await page.screenshot({
+        path: path.join(ARTIFACTS, 'dashboard-data-disagreement.png'),
+        fullPage: true,
+      });
+      // Tested, none flagged: one quiet line.
+      served = tests.map((t) => ({ ...t, flagged: false }));
+      await page.reload();
+      await page.click(`li[data-study="${study.studyId}"]`);
+      await page.waitForSelector('p#data-disagreement');
+      expect(await page.locator('#data-disagreement').textContent()).toBe(
+        'Data disagreement: no site flagged (3 sites tested, p < 0.0167 flags)',
+      );
+    } finally {
+      await page.unroute(url);
+      await page.reload();
+      await page.click(`li[data-study="${study.studyId}"]`);
+      await page.waitForSelector('#rounds tbody tr[data-round="3"]');
+    }
+    expect(await page.locator('#data-disagreement').count()).toBe(0);
+  });
+
   it('releases the last round from the UI', async () => {
     expect(await page.locator('#release-button').textContent()).toBe('Release round 3');
     page.once('dialog', (d) => void d.accept('Overridden from the browser test: a reason of enough length'));

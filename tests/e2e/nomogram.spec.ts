@@ -6,6 +6,12 @@
  * exit on `study:finished`; the release candidate is the round with the best pooled validation AUC;
  * its release signs and serves `nomogram.json`; `pull` writes it beside the model and `predict
  * --labels` prints the DL, recalibrated and combined probabilities.
+ *
+ * The post-training phase survives coordinator crashes (`FEDALN_CRASH_AT`, crash-point.ts): the
+ * coordinator SIGKILLs itself when the phase starts (training over, nothing fitted), is restarted and
+ * SIGKILLs itself again once the nomogram is stored (the comparison not yet made), and is restarted
+ * again; the waiting `--once` sites reconnect, the fits run again (the stored nomogram kept), and the
+ * sites are told the study is finished.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
@@ -15,7 +21,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { COMBINED_MODEL_TERMS } from '@fedaln/metrics';
 import { exampleStudySpec } from '../medium/coordinator-fixtures';
-import { adminApi, Coordinator, freePort } from './support/coordinator';
+import { adminApi, Coordinator, crashLine, freePort } from './support/coordinator';
 import { SITE_BIN, siteProcess, type SiteProcess } from './support/site-process';
 
 jest.setTimeout(400_000);
@@ -44,7 +50,7 @@ describe('model selection and the nomogram in the federation', () => {
       FEDALN_ADMIN_TOKEN: ADMIN,
       DATABASE_URL: '',
     });
-    await coordinator.start(180_000);
+    expect(await coordinator.startArmed('nomogram:started', 180_000)).toBe('listening');
     for (const name of ['nomogram site 1', 'nomogram site 2']) {
       const r = await api('POST', '/api/sites', { name, n_train: 48, n_test: 12 });
       expect(r.status).toBe(201);
@@ -89,8 +95,29 @@ describe('model selection and the nomogram in the federation', () => {
         ),
       ),
     );
+    // The phase starts after the last round, and the coordinator dies there; restarted, it dies again
+    // once the nomogram is stored; restarted again, it makes the comparison and tells the sites.
+    const logs: string[] = [];
+    for (const [point, next] of [
+      ['nomogram:started', 'nomogram:stored'],
+      ['nomogram:stored', null],
+    ] as const) {
+      const proc = coordinator.process!;
+      await proc.waitForOutput(crashLine(point), 300_000, 'out');
+      expect(await proc.exit).toEqual({ code: null, signal: 'SIGKILL' });
+      logs.push(proc.out());
+      if (next) expect(await coordinator.startArmed(next, 180_000)).toBe('listening');
+      else await coordinator.start(180_000);
+    }
     // --once: each site stays after the last round until the post-training fits tell it the study is over.
     expect(await Promise.all(sites.map((s) => s.exit))).toEqual([0, 0]);
+    expect(logs[0]).not.toMatch(/nomogram fitted for round/);
+    expect(logs[1]).toMatch(/did not finish before the restart/);
+    expect(logs[1]).toMatch(/nomogram fitted for round \d/);
+    expect(coordinator.log).toMatch(/running the post-training fits again after the restart/);
+    expect(coordinator.log).not.toMatch(/nomogram fitted for round/); // kept: a release may sign its hash
+    expect(coordinator.log).toMatch(/model comparison for round \d over 2 site/);
+    for (const s of sites) expect(s.err()).toMatch(/disconnected .*; reconnecting in/);
     for (const s of sites) {
       expect(s.err()).toMatch(/waiting for the coordinator's post-training fits \(--once\)/);
       expect(s.err()).toMatch(/study [\w-]+ finished; nomogram fitted for round \d/);
@@ -137,6 +164,30 @@ describe('model selection and the nomogram in the federation', () => {
       fitted_on: { platt: [...ids].sort(), combined: [...ids].sort() },
     });
     expect(nomogram.combined.covariates).toEqual([...COMBINED_MODEL_TERMS]);
+
+    // The card compares DL, four features and combined on both sites' test splits (nomogram:compare):
+    // each site's DL AUC there is its released test report's AUC of the same round (same cases, same scores).
+    const card = await api('GET', `/api/releases/${version}/card.json`);
+    expect(card.status).toBe(200);
+    const comparison = card.json.comparison as {
+      pooled: { sites: number; differences: { a: string; b: string; p: number }[] } | null;
+      sites: { site_id: string; comparison: { models: { dl: { auc: number } } } | null }[];
+      left_out: unknown[];
+    };
+    expect(comparison.left_out).toEqual([]);
+    expect(comparison.sites.map((s) => s.site_id).sort()).toEqual([...ids].sort());
+    expect(comparison.pooled!.sites).toBe(2);
+    expect(comparison.pooled!.differences.map((d) => `${d.a}-${d.b}`)).toEqual([
+      'combined-features',
+      'dl-features',
+      'combined-dl',
+    ]);
+    const cardSites = card.json.sites as { site_id: string; auc: number }[];
+    for (const s of comparison.sites)
+      expect(s.comparison!.models.dl.auc).toBeCloseTo(
+        cardSites.find((c) => c.site_id === s.site_id)!.auc,
+        12,
+      );
 
     // A site pulls it (nomogram.json beside the model) and predicts three probabilities per image.
     const site = (args: string[]) =>

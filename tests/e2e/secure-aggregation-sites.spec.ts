@@ -9,12 +9,17 @@
  *   of two rounds: both complete with no failure reason, every site logs its keys-and-shares exchange,
  *   its masked input and its unmasking answer, and version 1 equals the plain study's version 1 bit for
  *   bit (the secure sum is StreamingFedAvg's arithmetic on the same grid); version 2 moves on;
+ * - a `ring_bits` 32 secure study of one round (4 bytes per weight, the clipped grid of clip_norm 1000
+ *   and W, the approved weights summed) and a plain study with `grid_scale` = clippedGridScale(1000, W):
+ *   version 1 of both is equal bit for bit, and differs from the default grid's;
  * - a secure study of one round whose third site is SIGKILLed right after its keys and shares and
  *   restarted: the round completes at its deadline with no failure reason on the 2 survivors (who
  *   answer the unmasking with the third site dropped); the restarted site gets the attempt's task again
  *   but the session refuses its new keys, so it sits the attempt out.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { clippedGridScale, gridScale, gridStep } from '@fedaln/aggregation';
+import { decodeBlob } from '@fedaln/protocol';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -43,6 +48,8 @@ describe('secure aggregation with real sites', () => {
   const ids: string[] = [];
   const args: string[][] = [];
   let secureStudy = '';
+  /** The first test's plain study (the default grid). */
+  let plainDefault: string | undefined;
 
   /** Creates and starts a study of the three sites; its id. */
   async function createStudy(patch: Record<string, unknown>): Promise<string> {
@@ -112,7 +119,7 @@ describe('secure aggregation with real sites', () => {
   });
 
   it('trains two secure rounds; version 1 is the plain FedAvg study’s version 1 bit for bit', async () => {
-    const plain = await runStudy({ name: 'plain reference' });
+    const plain = (plainDefault = await runStudy({ name: 'plain reference' }));
     const secure = (secureStudy = await runStudy({
       name: 'secure e2e',
       rounds: 2,
@@ -165,6 +172,58 @@ describe('secure aggregation with real sites', () => {
     expect(Buffer.compare(v1, v0)).not.toBe(0);
     expect(Buffer.compare(v1, plain1)).toBe(0);
     expect(Buffer.compare(v2, v1)).not.toBe(0);
+  });
+
+  it('ring_bits 32: version 1 equals version 1 of a plain study on the same grid (grid_scale), bit for bit', async () => {
+    const secure32 = await runStudy({
+      name: 'secure 32-bit e2e',
+      secure_aggregation: { threshold: 2, clip_norm: 1000, ring_bits: 32 },
+    });
+    const round = (await api('GET', `/api/studies/${secure32}/rounds/1`)).json;
+    expect(round.failure_reason).toBeNull();
+    const weights = (round.participants as { n_train: number }[]).map((p) => p.n_train);
+    expect(weights).toHaveLength(SITES);
+    const w = weights.reduce((a, b) => a + b, 0);
+    for (const s of sites)
+      expect(s.err()).toMatch(
+        /round 1: secure aggregation, update norm [0-9.e+-]+ \(clip_norm 1000\); masked input/,
+      );
+    const plain = await runStudy({
+      name: 'plain on the clipped grid',
+      grid_scale: clippedGridScale(1000, w),
+    });
+    const [v0, plain0, v1, plain1] = await Promise.all([
+      blobOf(secure32, 0),
+      blobOf(plain, 0),
+      blobOf(secure32, 1),
+      blobOf(plain, 1),
+    ]);
+    expect(Buffer.compare(v0, plain0)).toBe(0);
+    expect(Buffer.compare(v1, v0)).not.toBe(0);
+    expect(Buffer.compare(v1, plain1)).toBe(0);
+    // The default grid's version 1 (the first test's plain study) differs: the 32-bit ring's coarser grid,
+    // by no more than the two grids' rounding bounds K·q/(2W) (grid.ts, "Error") and a float32 ulp.
+    const def1 = await blobOf(plainDefault as string, 1);
+    expect(Buffer.compare(v1, def1)).not.toBe(0);
+    const [base, clipped, fine] = [v0, v1, def1].map((b) => decodeBlob(b));
+    const q = gridStep(clippedGridScale(1000, w));
+    let maxDiff = 0;
+    let maxStep = 0;
+    base!.forEach((t, k) => {
+      let maxAbs = 0;
+      for (const v of t.values) maxAbs = Math.max(maxAbs, Math.abs(v));
+      const bound = (SITES * (q + gridStep(gridScale(maxAbs)))) / (2 * w);
+      for (let i = 0; i < t.values.length; i++) {
+        const a = clipped![k]!.values[i]!;
+        const b = fine![k]!.values[i]!;
+        expect(Math.abs(a - b)).toBeLessThanOrEqual(bound + Math.abs(b) * 2 ** -23);
+        maxDiff = Math.max(maxDiff, Math.abs(a - b));
+        maxStep = Math.max(maxStep, Math.abs(b - t.values[i]!));
+      }
+    });
+    // Measured once (README): W = 96, q = 2⁻¹³, max |difference| 1.9e-6 where the round moved a weight by up to 1.3.
+    expect(maxDiff).toBeGreaterThan(0);
+    expect(maxStep).toBeGreaterThan(maxDiff);
   });
 
   it('a site killed after its shares: the round completes at the deadline on the 2 survivors; restarted, it sits the attempt out', async () => {

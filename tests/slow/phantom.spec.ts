@@ -74,6 +74,12 @@ const pixelsOf = (dir: string, site: string) =>
     ),
   );
 
+/** Pixels darker than 55 % of the median gray in the whole image (v2: a 30 mm ROI around the mass). */
+function darkAreaWhole(px: Buffer): number {
+  const median = [...px].sort((x, y) => x - y)[px.length >> 1]!;
+  return px.filter((v) => v < 0.55 * median).length;
+}
+
 /** Pixels darker than 55 % of the median gray in the breast band (above the chest wall), 64 px. */
 function darkArea(px: Buffer): number {
   const band: number[] = [];
@@ -169,14 +175,15 @@ describe('fedaln-phantom v2 at federation scale', () => {
   it('within each site the dark area ranks with the TRUE size; pooled it still predicts ALN status', async () => {
     // labels.csv holds a radiologist's read; the image shows the true lesion (drawCase, the library).
     // v2's scanners differ more (gain, dynamic range, display curve), so the crude v1 statistic is
-    // compared within a site. Measured at seed 11: ρ 0.78, 0.48, 0.87 by site (v1: 0.85, 0.83, 0.52);
-    // pooled AUC of the dark area 0.66 (read size 0.76).
+    // compared within a site, over the whole image (v2's is a 30 mm region of interest around the
+    // mass). The image-only factor darkens the mass too, so the dark area carries it as well. Measured
+    // at seed 11: ρ with the true size 0.53, 0.57, 0.84 by site; pooled AUC of the dark area 0.78.
     const dark: number[] = [];
     const labels: number[] = [];
     for (const [k, site] of ['site1', 'site2', 'site3'].entries()) {
       const px = await pixelsOf(a, site);
       const truth = rows(a, site).map((_, i) => drawCase(siteProfile(k + 1, 11, 2), i));
-      const siteDark = px.map(darkArea);
+      const siteDark = px.map(darkAreaWhole);
       expect(
         spearman(
           truth.map((c) => c.features.sizeMm),
@@ -187,6 +194,6 @@ describe('fedaln-phantom v2 at federation scale', () => {
       dark.push(...siteDark);
       labels.push(...truth.map((c) => c.label));
     }
-    expect(auc(labels, dark)!).toBeGreaterThan(0.6);
+    expect(auc(labels, dark)!).toBeGreaterThan(0.7);
   }, 60_000);
 });

@@ -259,6 +259,33 @@
             )
           : null,
         refusedView(latest.metrics.refused_reports || []),
+        disagreementView(latest.metrics.data_disagreement || []),
+      );
+    }
+
+    /**
+     * Issue 13: sites whose train labels disagree with the federation's feature model (a score
+     * test per site, Bonferroni over the sites); shown to the lead, who decides (revoke or keep).
+     */
+    function disagreementView(tests) {
+      if (tests.length === 0) return null;
+      const flagged = tests.filter((d) => d.flagged);
+      if (flagged.length === 0)
+        return h(
+          'p',
+          { class: 'muted', id: 'data-disagreement' },
+          `Data disagreement: no site flagged (${tests.length} sites tested, p < ${fmt(tests[0].threshold, 4)} flags)`,
+        );
+      return h(
+        'ul',
+        { class: 'verdict-reasons', id: 'data-disagreement' },
+        flagged.map((d) =>
+          h(
+            'li',
+            { class: 'flag data-disagreement', 'data-site': d.site_id },
+            `${siteName(d.site_id)}: labels disagree with the federation (score test χ² ${fmt(d.statistic, 1)} on ${d.df} df, p ${d.p.toExponential(1)} < ${fmt(d.threshold, 4)}); check its labels.csv. Not excluded automatically: revoke the site to leave it out.`,
+          ),
+        ),
       );
     }
 

@@ -29,6 +29,7 @@ import { AppConfig } from './config/app-config';
 import { FeatureBaselines } from './evaluation/feature-baselines';
 import { FeatureModelStore } from './evaluation/feature-model';
 import { NomogramFits, NomogramStore } from './evaluation/nomogram-fits';
+import { PostTrainingResume } from './evaluation/post-training-resume';
 import { FileMetricsReportStore, MetricsReportStore } from './evaluation/metrics-report-store';
 import { MetricsIntake } from './evaluation/metrics-intake';
 import { RoundEvaluationService } from './evaluation/round-evaluation.service';
@@ -118,6 +119,8 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
     @Inject(UploadIntake) private readonly uploads: UploadIntake,
     @Inject(SecureAggregationService) private readonly secure: SecureAggregationService,
     @Inject(BlobRetention) private readonly retention: BlobRetention,
+    @Inject(PostTrainingResume) private readonly postTraining: PostTrainingResume,
+    @Inject(StudyRepository) private readonly studies: StudyRepository,
   ) {}
 
   static forRoot(parts: CoordinatorParts): DynamicModule {
@@ -282,13 +285,18 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
         { provide: NomogramStore, useValue: new NomogramStore(metricsDir) },
         factory(
           NomogramFits,
-          [RoundEvaluationService, GlobalModelRepository, SitePresence, NomogramStore],
-          (e, m, p, s) => new NomogramFits(e, m, p, s, logger),
+          [RoundEvaluationService, GlobalModelRepository, SitePresence, NomogramStore, FeatureModelStore],
+          (e, m, p, s, f) => new NomogramFits(e, m, p, s, f, logger),
+        ),
+        factory(
+          PostTrainingResume,
+          [NomogramFits, NomogramStore, SitePresence],
+          (f, s, p) => new PostTrainingResume(f, s, p, logger),
         ),
         factory(
           FeatureBaselines,
-          [FeatureModelStore, SitePresence],
-          (s, p) => new FeatureBaselines(s, p, logger),
+          [FeatureModelStore, SitePresence, AuditLog],
+          (s, p, a) => new FeatureBaselines(s, p, logger, a),
         ),
         factory(
           MetricsIntake,
@@ -315,8 +323,9 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
             MetricsReportStore,
             VerdictRepository,
             Transactions,
+            FeatureModelStore,
           ],
-          (st, r, p, s, m, v, t) => new RoundEvaluationService(st, r, p, s, m, v, t, logger),
+          (st, r, p, s, m, v, t, f) => new RoundEvaluationService(st, r, p, s, m, v, t, logger, f),
         ),
         // releases/
         { provide: ReleaseSigner, useValue: ReleaseSigner.loadOrCreate(config.dataDir) },
@@ -398,16 +407,20 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
   /**
    * Before the server accepts connections: sweeps the blob store (a crash's temporaries and
    * unreferenced blobs; first, while nothing writes: recovery may restart an aggregation), rebuilds
-   * the rounds in flight, then drops the spools of rounds that are over.
+   * the rounds in flight, then drops the spools of rounds that are over, and marks the post-training
+   * fits a restart cut short to run again when their sites are back.
    */
   async onApplicationBootstrap(): Promise<void> {
     await this.retention.atBoot();
     await this.recovery.recover();
     await this.uploads.removeStaleSpools();
+    // After recovery (it may complete a study): post-training fits a restart cut short run again.
+    await this.postTraining.atBoot(await this.studies.list());
   }
 
   onApplicationShutdown(): void {
     this.timers.stop();
+    this.postTraining.stop();
   }
 }
 

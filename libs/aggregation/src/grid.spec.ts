@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { gridCap, gridRange, gridScale, gridStep, termWeight } from './grid';
+import { clippedGridScale, gridCap, gridRange, gridScale, gridStep, termWeight } from './grid';
 
 describe('gridScale', () => {
   it.each([
@@ -27,5 +27,26 @@ describe('the grid of a tensor of scale M (grid.ts, "Grid" and steps 1–2)', ()
     expect(Math.fround(cap)).toBe(cap);
     expect(cap).toBeLessThan(2 ** 25 / 3);
     expect(Math.fround(cap * (1 + 2 ** -23))).toBeGreaterThan(2 ** 25 / 3);
+  });
+});
+
+describe('clippedGridScale (grid.ts: the least power of two M with c·W ≤ 2³⁰·M·2⁻²⁶ = 2⁴·M)', () => {
+  it.each([
+    // [c, W, M]: worked by hand from c·W ≤ 2⁴·M.
+    [10, 1500, 2 ** 10], // 15000 ≤ 16384, 8192 too small
+    [1, 16, 1], // exactly 2⁴
+    [1, 17, 2],
+    [1000, 120, 2 ** 13], // 120000 ≤ 131072
+    [0.1, 40, 2 ** -2], // 4 ≤ 4: finer than the default grid
+  ])('c = %p, W = %p → %p', (c, w, m) => {
+    expect(clippedGridScale(c, w)).toBe(m);
+    expect(c * w).toBeLessThanOrEqual(2 ** 30 * gridStep(m));
+    expect(c * w).toBeGreaterThan(2 ** 30 * gridStep(m / 2));
+  });
+
+  it('refuses a clip norm or weight it cannot bound, naming both', () => {
+    expect(() => clippedGridScale(0, 10)).toThrow('clip_norm 0, weight 10');
+    expect(() => clippedGridScale(1, 1.5)).toThrow('clip_norm 1, weight 1.5');
+    expect(() => clippedGridScale(Infinity, 10)).toThrow('clip_norm Infinity');
   });
 });

@@ -59,6 +59,36 @@ export function gridScale(maxAbs: number): number {
   return 2 ** e;
 }
 
+/** log₂ of the most grid steps a clipped round's Σ n·max|δ| may span ({@link clippedGridScale}). */
+export const CLIPPED_SPAN_LOG2 = 30;
+
+/**
+ * The one scale M of every tensor in a round whose updates are clipped: each update of n samples
+ * has max|δ| ≤ ‖δ‖₂ ≤ c (`clipNorm`), so Σᵢ nᵢ·max|δᵢ| ≤ c·W over updates whose sample counts sum to
+ * at most W (`weightBound`). M is the least power of two with c·W ≤ 2³⁰·q, q = M·2⁻²⁶ — a grid
+ * coarse enough that every element's Σ r stays within 2³⁰ + K/2 < 2³¹ (step 4 with the range c·W),
+ * i.e. fits a signed 32-bit integer (secure aggregation's 32-bit ring, libs/secagg ring.ts). M may
+ * be below 1 (a finer grid than a global's) when c·W < 2⁴; steps 1–3 hold for any power of two.
+ * The price is precision: the mean's rounding bound (error, above) is K·q/(2W) ≈ K·c·2⁻³¹, against
+ * K·2⁻²⁷/W on the default grid (M = 1).
+ *
+ * @example
+ * clippedGridScale(10, 1500); // 1024: q = 2⁻¹⁶, c·W = 15000 ≤ 2³⁰·2⁻¹⁶ = 16384
+ */
+export function clippedGridScale(clipNorm: number, weightBound: number): number {
+  const span = clipNorm * weightBound;
+  if (!(clipNorm > 0 && Number.isFinite(span) && Number.isInteger(weightBound) && weightBound >= 1)) {
+    throw new RangeError(
+      `a clipped grid needs clip_norm > 0 and an integer total weight ≥ 1 (got clip_norm ${clipNorm}, weight ${weightBound})`,
+    );
+  }
+  // M = 2^e, the least with span ≤ 2^(CLIPPED_SPAN_LOG2 + GRID_LOG2)·M = 2⁴·M.
+  let e = Math.ceil(Math.log2(span)) - CLIPPED_SPAN_LOG2 - GRID_LOG2;
+  if (2 ** (e + CLIPPED_SPAN_LOG2 + GRID_LOG2) < span) e++;
+  while (e > -1074 && 2 ** (e - 1 + CLIPPED_SPAN_LOG2 + GRID_LOG2) >= span) e--;
+  return 2 ** e;
+}
+
 /** The grid q = M·2⁻²⁶ of a tensor of scale M: the unit its accumulator counts in. */
 export function gridStep(scale: number): number {
   return scale * 2 ** GRID_LOG2;

@@ -11,6 +11,8 @@ export {
 } from './streaming-fedavg';
 export { type FoldThread } from './fold-worker-thread';
 export {
+  CLIPPED_SPAN_LOG2,
+  clippedGridScale,
   GRID_LOG2,
   gridCap,
   gridRange,

@@ -90,6 +90,21 @@ describe('StreamingFedAvg', () => {
     expect([...(unit.result()[0]?.values ?? [])]).toEqual([1, 2 ** -25]);
   });
 
+  it('with `scale`, puts every tensor on that one grid, whatever the global (the clipped grid, grid.ts)', () => {
+    // Scale 2⁵ → grid 2⁻²¹: 3·2⁻²² is 1.5 steps and rounds to even (2 steps = 2⁻²⁰), 2⁻²² is ½ step → 0.
+    const layout = [
+      { name: 'a', shape: [1] },
+      { name: 'b', shape: [1] },
+    ];
+    const global = [tensor('a', [1], [1000]), tensor('b', [1], [0.1])];
+    const coarse = new StreamingFedAvg(layout, { global, scale: 32 });
+    coarse.add([tensor('a', [1], [3 * 2 ** -22]), tensor('b', [1], [2 ** -22])], 1);
+    expect(coarse.result().map((t) => t.values[0])).toEqual([2 ** -20, 0]);
+    expect(() => new StreamingFedAvg(layout, { scale: 3 })).toThrow(
+      'grid scale 3 is not a power of two: take it from clippedGridScale',
+    );
+  });
+
   it('rejects the update that would take a tensor past its range, and keeps the others', () => {
     // Scale 1: range 2²⁵ for Σ n·max|δ|. Two updates of 2²⁴ × 1 sample fill it exactly; a third
     // with max |δ| = 1 is refused although each of its values is within its own limit.

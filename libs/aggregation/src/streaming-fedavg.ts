@@ -98,6 +98,12 @@ export interface StreamingFedAvgOptions {
    */
   readonly global?: readonly WeightTensor[];
   /**
+   * One grid scale for every tensor instead of the global's (a power of two): the clipped grid of
+   * a secure study on the 32-bit ring (`clippedGridScale`). A plain round given the same scale
+   * folds the very integers the secure round sums, so both give the same result bit for bit.
+   */
+  readonly scale?: number;
+  /**
    * Where updates are folded: 'auto' (default) on a worker thread for updates of a million
    * parameters or more on a machine with two cores or more, overlapping with reading the next
    * chunk; 'always'; 'never' (the calling thread). The result is the same bit for bit.
@@ -131,8 +137,12 @@ export class StreamingFedAvg {
       }
       this.index.set(t.name, i);
     });
-    const scales = this.layout.map(() => 1);
-    if (options.global !== undefined) {
+    const scale = options.scale ?? 1;
+    if (!(scale > 0 && Number.isFinite(scale) && 2 ** Math.round(Math.log2(scale)) === scale)) {
+      throw new Error(`grid scale ${scale} is not a power of two: take it from clippedGridScale`);
+    }
+    const scales = this.layout.map(() => scale);
+    if (options.global !== undefined && options.scale === undefined) {
       this.matchLayout(options.global, 'global').forEach((t, k) => {
         let maxAbs = 0;
         for (const v of t.values) maxAbs = Math.max(maxAbs, Math.abs(v));

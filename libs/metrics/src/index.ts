@@ -29,3 +29,6 @@ export * from './federated-logistic';
 export * from './clinical-features';
 export * from './newton-irls';
 export * from './nomogram';
+export * from './model-comparison';
+export * from './chi-square';
+export * from './site-score-test';

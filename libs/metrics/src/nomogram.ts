@@ -64,21 +64,6 @@ export interface ReleasedLogisticModel {
   p: number[];
 }
 
-/** One pair of the paired DeLong comparison on the model card. */
-export interface PairedComparison {
-  a: NomogramModel;
-  b: NomogramModel;
-  auc_a: number;
-  auc_b: number;
-  /** auc_a − auc_b, its DeLong SE, z and two-sided p. */
-  difference: number;
-  se: number;
-  z: number;
-  p: number;
-}
-
-export type NomogramModel = 'dl' | 'features' | 'combined';
-
 /** The content of `nomogram.json`. */
 export interface Nomogram {
   format: typeof NOMOGRAM_FORMAT;

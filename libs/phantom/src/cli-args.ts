@@ -32,8 +32,9 @@ export const USAGE = `usage: fedaln-phantom --out DIR [--sites N] [--cases M] [-
                 lossless), the image inside a screen with a grayscale bar and burned-in text, and a
                 Sequence of Ultrasound Regions naming the image; it decodes to the PNG's pixels
   --version V   generator version, ${PHANTOM_VERSIONS.join(' or ')} (default ${DEFAULT_PHANTOM_VERSION}): 2 writes a radiologist's read of
-                each lesion (inter-observer variability) in labels.csv and draws the features to be seen
-                at 64 px; 1 reproduces the phantoms written before issue 15 byte for byte
+                each lesion (inter-observer variability) in labels.csv and renders a 30 mm region of
+                interest around the mass, its features drawn to be seen at 32 px; 1 reproduces the
+                phantoms written before issue 15 byte for byte
   --preview     also write DIR/preview.png, a contact sheet (border red = ALN metastasis, green = none)`;
 
 const INTEGERS = {

@@ -13,7 +13,7 @@ import { contactSheet, type SheetImage } from './contact-sheet';
 import { imagePath, labelsCsv } from './labels-csv';
 import { siteProfile } from './site';
 import { phantomSplit } from './split';
-import { FIELD_OF_VIEW_MM } from './anatomy';
+import { pixelPitchMm } from './render';
 import { writeGrayPng, writeRgbPng, writeUltrasoundDicom } from './write';
 
 /** Cases per site on the contact sheet. */
@@ -43,7 +43,7 @@ async function run(opts: PhantomCliOptions): Promise<void> {
       const ids = {
         caseId: c.caseId,
         uidSeed: `fedaln-phantom seed ${opts.seed}`,
-        pixelMm: FIELD_OF_VIEW_MM / c.size,
+        pixelMm: pixelPitchMm(site.version, c.size),
       };
       const write: Promise<void> = (
         opts.format === 'dicom'

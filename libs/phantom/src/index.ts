@@ -26,7 +26,14 @@ export { READER_AGREEMENT, readFeatures } from './reads';
 export { DEFAULT_PHANTOM_VERSION, PHANTOM_VERSIONS, phantomVersion, type PhantomVersion } from './version';
 export { cohortProfile, siteProfile, type ScannerSettings, type SiteProfile } from './site';
 export { FIELD_OF_VIEW_MM } from './anatomy';
-export { MAX_SIZE_PX, MIN_SIZE_PX, renderImage, renderWithGeometry } from './render';
+export {
+  MAX_SIZE_PX,
+  MIN_SIZE_PX,
+  pixelPitchMm,
+  renderImage,
+  renderWithGeometry,
+  type RenderedCase,
+} from './render';
 export { outlineFactor, signedDistanceMm, type LesionGeometry } from './lesion';
 export { phantomSplit } from './split';
 export { imagePath, labelsCsv, PHANTOM_FEATURE_COLUMNS } from './labels-csv';

@@ -76,10 +76,11 @@ describe('ALN label model on 2,000 cohort draws', () => {
 
 // Phantom v2 (issue 15): the label model acts on the true lesion, labels.csv reports a radiologist's
 // read (reads.ts). Targets as above, but for a logistic model on the READS; tools/tune.py solves
-// LABEL_MODEL_V2 for them. Spread over 100 cohort seeds at n = 2,000 (measured with this code):
-// prevalence 0.387 ± 0.011, reads' in-sample AUC 0.800 ± 0.010 (0.770–0.828), true risk 0.899 ±
-// 0.008, and the same logistic model on the TRUE four features 0.871 ± 0.008 — the room the image
-// leaves for a CNN. This seed gives 0.385, 0.822, 0.905. Tolerances ~3.5 SD.
+// LABEL_MODEL_V2 for them (ratios size 1.5 : 1 : 1 : 1). Spread over 100 cohort seeds at n = 2,000
+// (measured with this code: drawCase and fitLogistic): prevalence 0.388 ± 0.011,
+// reads' in-sample AUC 0.801 ± 0.010 (0.778–0.822), true risk 0.900 ± 0.007, and the same logistic
+// model on the TRUE four features 0.836 ± 0.009 — the rest of the room the image leaves for a CNN is
+// the image-only factor. This seed gives 0.391, 0.821, 0.905 (true four 0.857). Tolerances ~3.5 SD.
 describe('phantom v2 label model on 2,000 cohort draws', () => {
   const v2 = cohortProfile(20250216, 2);
   const draws = Array.from({ length: N }, (_, i) => drawCase(v2, i));
@@ -102,12 +103,12 @@ describe('phantom v2 label model on 2,000 cohort draws', () => {
     expect(c.risk).toBeCloseTo(alnRisk(c.features, 0, LABEL_MODEL_V2), 14);
   });
 
-  it('prevalence ≈ 0.389, reads reach AUC ≈ 0.80, the true four ≈ 0.87, the true risk ≈ 0.90', () => {
+  it('prevalence ≈ 0.389, reads reach AUC ≈ 0.80, the true four ≈ 0.84, the true risk ≈ 0.90', () => {
     expect(Math.abs(y.reduce<number>((a, b) => a + b, 0) / N - 126 / 324)).toBeLessThan(0.04);
     const reads = fittedAuc(draws.map((c) => riskCovariates(c.read)));
     expect(Math.abs(reads.auc - 0.8)).toBeLessThan(0.035);
     for (const z of reads.z.slice(1)) expect(z).toBeGreaterThan(3); // still four independent risk factors
-    expect(Math.abs(fittedAuc(draws.map((c) => riskCovariates(c.features))).auc - 0.871)).toBeLessThan(0.03);
+    expect(Math.abs(fittedAuc(draws.map((c) => riskCovariates(c.features))).auc - 0.836)).toBeLessThan(0.032);
     expect(
       Math.abs(
         auc(

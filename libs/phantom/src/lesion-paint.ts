@@ -101,7 +101,7 @@ export function applyPosterior(
   posterior: PosteriorFeature,
   pxMm: number,
 ): void {
-  if (posterior === 'none') return;
+  if (posterior === 'none' && g.shadow === 0) return;
   const size = env.width;
   for (let i = 0; i < size; i++) {
     const dx = ((i + 0.5) * pxMm - g.cxMm) / g.a;
@@ -109,17 +109,20 @@ export function applyPosterior(
     const across = max(0, 1 - (dx / 0.95) * (dx / 0.95));
     const central = max(0, 1 - (dx / 0.45) * (dx / 0.45));
     const amount =
-      posterior === 'enhancement'
-        ? 0.9 * across
-        : posterior === 'shadowing'
-          ? -0.8 * across
-          : 1.0 * (across - central) - 0.8 * central;
+      posterior === 'none'
+        ? 0
+        : posterior === 'enhancement'
+          ? 0.9 * across
+          : posterior === 'shadowing'
+            ? -0.8 * across
+            : 1.0 * (across - central) - 0.8 * central;
     const bottom = g.czMm + g.b * sqrt(1 - dx * dx);
     for (let j = max(0, floor(bottom / pxMm)); j < size; j++) {
       const below = (j + 0.5) * pxMm - bottom;
       if (below <= 0) continue;
       const depthWeight = (1 - detExp(-below / 1.0)) * detExp(-below / 25);
       env.data[j * size + i]! *= 1 + amount * depthWeight;
+      if (g.shadow > 0) env.data[j * size + i]! *= 1 - g.shadow * across * depthWeight;
     }
   }
 }

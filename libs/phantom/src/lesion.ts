@@ -6,7 +6,7 @@
  * (microlobulated) or radial lines (spiculated); an echogenic halo is a bright rim outside the
  * boundary; calcifications are bright foci inside.
  */
-import { detAtan2, detCos, PI } from './detmath';
+import { detAtan2, detCos, detExp, PI } from './detmath';
 import { FIELD_OF_VIEW_MM } from './anatomy';
 import type { LesionFeatures } from './features';
 import type { Rng } from './prng';
@@ -48,9 +48,11 @@ export interface LesionGeometry {
   haloEcho: number;
   /** Echogenicity of the spicules' echogenic sheath (gland = 1). */
   sheathEcho: number;
+  /** v2: fraction of the amplitude shadowed below the mass by the image-only factor (0: none; v1 always 0). */
+  shadow: number;
 }
 
-/** How large each feature is drawn: v1 as always; v2 large enough to read at 64 px (0.7 mm a pixel). */
+/** How large each feature is drawn: v1 as always; v2 large enough to read at 32 px of its 30 mm ROI (0.94 mm a pixel). */
 interface LesionStyle {
   parallelAspect: readonly [number, number];
   nonParallelWidth: readonly [number, number];
@@ -66,6 +68,13 @@ interface LesionStyle {
   textureMm: number;
   /** Texture SD at heterogeneity → −∞ and its rise to +∞. */
   contrast: readonly [number, number];
+  /**
+   * v2: change of the mass's mean echogenicity (natural log of amplitude) from heterogeneity → −∞ to
+   * +∞, on the same smooth step as the texture SD. Absent (v1): the mean does not depend on it.
+   */
+  echoShift?: number;
+  /** v2: fraction of the amplitude shadowed below the mass at heterogeneity → +∞ (same step). */
+  shadow?: number;
 }
 
 const STYLES: Record<PhantomVersion, LesionStyle> = {
@@ -84,12 +93,17 @@ const STYLES: Record<PhantomVersion, LesionStyle> = {
     contrast: [0.2, 1.4],
   },
   // v2: a more elongated parallel mass and a narrower taller-than-wide one; 10–17 spicules 1.8–2.6 mm
-  // wide (3–4 px) and 5–8 mm + 0.45 × the half-size long, with a brighter sheath; a 3–4.2 mm halo
-  // (4–6 px) four times the gland's echogenicity. The mass is hypoechoic at −26 to −32 dB (v1: −32 to
-  // −42 dB, below most displays' floor, which clipped its inside to black and hid its texture), so the
-  // heterogeneity factor shows: texture at 2.8 mm correlation (4 px) from SD 0.1 to 2.5 (bright
-  // internal foci at the top). Every cue is sized in mm, not relative to the mass, so small masses
-  // carry it too.
+  // wide and 5–8 mm + 0.45 × the half-size long, with a brighter sheath; a 4–5.5 mm halo eight times
+  // the gland's echogenicity (+18 dB), which stays a ring at 32 px. The image-only factor shows three
+  // ways, each a finding the four read columns do not hold (echogenicity and posterior acoustic features
+  // are other BI-RADS descriptors): the internal texture (2.8 mm correlation, SD 0.1 to 2.5), the mass's
+  // mean level, which falls by up to 2.5 nepers (22 dB: from hypoechoic at −26 to −32 dB to markedly
+  // hypoechoic), and an acoustic shadow below it that removes up to 85 % of the amplitude. Tumour
+  // echogenicity (Yao et al., Oncol Lett 2024, article 95, doi:10.3892/ol.2024.14228; 342 early-stage
+  // invasive cancers) and posterior
+  // acoustic decrease (Bai et al., Clin Hemorheol Microcirc 2023, doi:10.3233/CH-231777; 471 cancers) were independent
+  // predictors of ALN metastasis beside size and halo. Every cue is sized in mm, not relative to the
+  // mass, so small masses carry it too.
   2: {
     parallelAspect: [0.48, 0.7],
     nonParallelWidth: [0.55, 0.72],
@@ -97,12 +111,14 @@ const STYLES: Record<PhantomVersion, LesionStyle> = {
     spiculeLengthMm: [5, 8],
     spiculeLengthPerHalf: 0.45,
     spiculeWidthMm: [1.8, 2.6],
-    haloMm: [3, 4.2],
-    haloEcho: 4,
+    haloMm: [4, 5.5],
+    haloEcho: 8,
     sheathEcho: 3,
     echo: [0.025, 0.05],
     textureMm: 2.8,
     contrast: [0.1, 2.4],
+    echoShift: -2.5,
+    shadow: 0.85,
   },
 };
 
@@ -161,7 +177,11 @@ export function drawLesion(
     if (u * u + v * v > 0.55) continue;
     calcifications.push({ xMm: cxMm + a * u, zMm: czMm + b * v, radiusMm: geo.between(0.2, 0.35) });
   }
-  const echo = geo.between(...style.echo);
+  const drawnEcho = geo.between(...style.echo);
+  const echo =
+    style.echoShift === undefined
+      ? drawnEcho
+      : drawnEcho * detExp(style.echoShift * smoothStep(f.heterogeneity));
   return {
     cxMm,
     czMm,
@@ -179,6 +199,7 @@ export function drawLesion(
     textureMm: style.textureMm,
     haloEcho: style.haloEcho,
     sheathEcho: style.sheathEcho,
+    shadow: style.shadow === undefined ? 0 : style.shadow * smoothStep(f.heterogeneity),
   };
 }
 
@@ -190,6 +211,11 @@ export function drawLesion(
 function contrastOf(heterogeneity: number, [lo, rise]: readonly [number, number]): number {
   const t = heterogeneity / sqrt(1 + heterogeneity * heterogeneity); // in (−1, 1), no exp needed
   return lo + (rise / 2) * (1 + t);
+}
+
+/** (1 + x/√(1 + x²))/2: a smooth step from 0 (x → −∞) to 1 (x → +∞), no exp needed. */
+function smoothStep(x: number): number {
+  return (1 + x / sqrt(1 + x * x)) / 2;
 }
 
 /** Mean of |cos| over a period, 2/π: scallops add no net size. */

@@ -2,8 +2,9 @@
  * Phantom generator versions. v1 (issues 1–14): the feature columns are the exact generating values
  * and the image shows them only faintly at 64 px. v2 (issue 15, the seed's regime): the columns are a
  * radiologist's read with published inter-observer variability (reads.ts), the label model acts on the
- * true lesion and is re-tuned so the reads reach AUC ≈ 0.80 and the true risk ≈ 0.90, the features are
- * drawn large enough to see at 64 px and scanners differ more between sites. A seed gives the same
+ * true lesion and is re-tuned so the reads reach AUC ≈ 0.80 and the true risk ≈ 0.90, the image is a
+ * 30 mm region of interest around the mass with the features drawn large enough to see at 32 px, an
+ * image-only factor shows as findings the four columns do not hold, and scanners differ more between sites. A seed gives the same
  * files within a version; v1 stays byte-identical to what it always wrote.
  */
 export const PHANTOM_VERSIONS = [1, 2] as const;

@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""PyTorch reference (issue 15): is phantom v2's image signal learnable by a plain CNN at 64 px?
+"""PyTorch reference (issue 15): is phantom v2's image signal learnable by a plain CNN at the demo's 32 px?
 
 Writes phantom sites with the project's own CLI (`fedaln-phantom`, built: `npx tsc -b libs/phantom`):
 training sites of --seed (3 x 324 cases: the demo's federation, the seed study's size per site) and
 external sites of --seed + 1000 that never train (3 x 300 = 900 cases: the issue's new-seed set). Then
-  * trains a small CNN from scratch (4 conv stages, BatchNorm, global average pooling; Adam, horizontal
-    flips and +-4 px shifts) on the pooled training rows (the `split` column) of the training sites;
+  * trains a small CNN from scratch (4 conv stages of 8, 16, 32, 32 channels (--width 8), BatchNorm,
+    global average pooling; AdamW, horizontal flips and +-4 px shifts) on the pooled training rows (the
+    `split` column) of the training sites;
   * fits the four-feature logistic model on the radiologist's READS in labels.csv (size, non-parallel
     orientation, echogenic halo, spiculation; IRLS) on the same rows;
   * fits the combined logistic model [CNN logit, four reads] on the training sites' test rows, which
@@ -14,8 +15,10 @@ and prints, on the external set, each model's AUC with its DeLong 95 % CI, and t
 difference of the CNN and of the combined model from the reads (DeLong, DeLong & Clarke-Pearson,
 Biometrics 1988; the fast midrank form of Sun & Xu, IEEE SPL 2014).
 
-Run (Debian: apt-get install python3-torch python3-numpy python3-pil; about 5-10 min on one core):
-  /usr/bin/python3 libs/phantom/tools/cnn_reference.py [--version 2] [--epochs 30] [--seed 1] [--json]
+Run (Debian: apt-get install python3-torch python3-numpy python3-pil; under a minute on one core at
+32 px, a few minutes at 64 px):
+  /usr/bin/python3 libs/phantom/tools/cnn_reference.py [--version 2] [--size 32] [--width 8] [--epochs 30]
+      [--seed 1] [--json]
 """
 import argparse
 import csv
@@ -154,10 +157,10 @@ def augment(x, g):
     return torch.roll(x, shifts=(dz, dx), dims=(2, 3))
 
 
-def train_cnn(x, y, epochs, seed, batch=32, lr=2e-3):
+def train_cnn(x, y, epochs, seed, batch=32, lr=2e-3, width=8):
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    model = SmallCnn()
+    model = SmallCnn(width)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-3)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * math.ceil(len(x) / batch))
     xt, yt = torch.from_numpy(x), torch.from_numpy(y.astype(np.float32))
@@ -191,8 +194,9 @@ def main():
     ap.add_argument("--sites", type=int, default=3)
     ap.add_argument("--cases", type=int, default=324)
     ap.add_argument("--external-cases", type=int, default=300)
-    ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--size", type=int, default=32, help="input px (npm start's default input size)")
     ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--width", type=int, default=8, help="channels of the first stage (then 2x, 4x, 4x)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--phantom", default=PHANTOM, help="fedaln-phantom.js to run (default: this checkout's)")
     ap.add_argument("--json", action="store_true")
@@ -208,7 +212,7 @@ def main():
     tr, te = split == "train", split == "test"
     mean, sd = x[tr].mean(), x[tr].std()
     norm = lambda v: ((v - mean) / sd).astype(np.float32)  # noqa: E731
-    model = train_cnn(norm(x[tr]), y[tr], a.epochs, a.seed)
+    model = train_cnn(norm(x[tr]), y[tr], a.epochs, a.seed, width=a.width)
     cnn_test, cnn_ext = logits(model, norm(x[te])), logits(model, norm(xe))
     reads = fit_logistic(f[tr], y[tr])
     reads_test, reads_ext = logistic_score(f[te], reads), logistic_score(fe, reads)
@@ -220,6 +224,8 @@ def main():
         "seed": a.seed,
         "train_cases": int(tr.sum()),
         "external_cases": int(len(ye)),
+        "size": a.size,
+        "width": a.width,
         "epochs": a.epochs,
         "torch": torch.__version__,
         "test_auc": {"cnn": auc_ci(y[te], cnn_test)[0], "reads": auc_ci(y[te], reads_test)[0]},

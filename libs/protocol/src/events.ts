@@ -17,7 +17,13 @@
 import type { AckCallback, ProtocolError } from './error-codes';
 import type { FeatureModelPayload, FeatureStatsAccepted, FeatureStatsRequest } from './feature-stats';
 import type { MetricsReportPayload } from './metrics-report';
-import type { NomogramStatsAccepted, NomogramStatsRequest, StudyFinishedPayload } from './nomogram-fits';
+import type {
+  NomogramCompareAccepted,
+  NomogramCompareRequest,
+  NomogramStatsAccepted,
+  NomogramStatsRequest,
+  StudyFinishedPayload,
+} from './nomogram-fits';
 import type {
   SecAggDeliverPayload,
   SecAggKeysPayload,
@@ -43,6 +49,7 @@ export const SiteEvent = {
   metricsReport: 'metrics:report',
   featuresStats: 'features:stats',
   nomogramStats: 'nomogram:stats',
+  nomogramCompare: 'nomogram:compare',
   studyFinished: 'study:finished',
   trainProgress: 'train:progress',
   secaggKeys: 'secagg:keys',
@@ -231,6 +238,10 @@ export interface ServerToClientEvents {
   [SiteEvent.error]: (error: ProtocolError) => void;
   [SiteEvent.featuresStats]: (req: FeatureStatsRequest, ack: AckCallback<FeatureStatsAccepted>) => void;
   [SiteEvent.nomogramStats]: (req: NomogramStatsRequest, ack: AckCallback<NomogramStatsAccepted>) => void;
+  [SiteEvent.nomogramCompare]: (
+    req: NomogramCompareRequest,
+    ack: AckCallback<NomogramCompareAccepted>,
+  ) => void;
   [SiteEvent.studyFinished]: (payload: StudyFinishedPayload) => void;
   [SiteEvent.secaggRoster]: (roster: SecAggRosterPayload) => void;
   [SiteEvent.secaggDeliver]: (shares: SecAggDeliverPayload) => void;

@@ -31,3 +31,33 @@ export interface StudyFinishedPayload {
   nomogram: boolean;
   round: number | null;
 }
+
+/**
+ * Server → site, after the nomogram is fitted: compare the DL score, the four-feature model and the
+ * combined model on the site's test split, scored by the nomogram's round (issue 15). The site answers
+ * with aggregates only: the three AUCs and their DeLong covariance matrix (`SiteModelComparison` of
+ * @fedaln/metrics, withheld unless each class has ≥ `min_cell_count` cases).
+ */
+export interface NomogramCompareRequest {
+  study_id: string;
+  round: number;
+  /** The study's four-feature model, β intercept first (`FeatureModelPayload.coefficients`). */
+  feature_model: number[];
+  /** The nomogram's combined model, β intercept first (`COMBINED_MODEL_TERMS` order). */
+  combined: number[];
+  min_cell_count: number;
+}
+
+/** The three AUCs (dl, features, combined) and their 3 × 3 DeLong covariance on the site's test cases. */
+export interface WireModelComparison {
+  n: number;
+  n_pos: number;
+  auc: number[] | null;
+  covariance: number[][] | null;
+}
+
+/** The comparison, or null with why the site cannot take part (no kept test scores, no feature columns). */
+export interface NomogramCompareAccepted {
+  comparison: WireModelComparison | null;
+  reason?: string;
+}

@@ -6,7 +6,7 @@
  *   server `secagg:roster`  every site's keys, once all advertised or the key window closed
  *   site   `secagg:shares`  one AES-GCM-sealed Shamir share pair per peer   (acked)
  *   server `secagg:deliver` the sealed shares peers made for this site
- *   site   masked input through `upload:begin/frame/end` (raw ring words, 8 bytes per weight)
+ *   site   masked input through `upload:begin/frame/end` (raw ring words, 8 or 4 bytes per weight)
  *   server `secagg:unmask`  which sites survived and which dropped          (the ack carries the shares)
  *
  * Every payload names its study, round and `round_tag` (one session per round attempt); keys and
@@ -29,6 +29,13 @@ export interface SecureAggregationTask {
   shares: number;
   /** The L2 norm the site clips its whole update δ to before masking. */
   clip_norm: number;
+  /**
+   * The ring: absent or 64 — Z/2⁶⁴ on the default grid (gridLayout of the global); 32 — Z/2³² on the
+   * clipped grid of `clip_norm` and `total_weight` (gridLayout with clip), 4 bytes per weight.
+   */
+  ring_bits?: 32 | 64;
+  /** With ring_bits 32: W, the sum of the session sites' `n_train` — the clipped grid's weight bound. */
+  total_weight?: number;
 }
 
 interface SessionRef {
@@ -86,5 +93,7 @@ export interface SecAggUnmaskAccepted {
   key_shares: SecAggHeldShare[];
 }
 
-/** Bytes of one ring element of a masked input (Z/2⁶⁴, little-endian): the upload is 8 × weights bytes. */
-export const MASKED_ELEMENT_BYTES = 8;
+/** Bytes of one ring element of a masked input (little-endian): 8 in Z/2⁶⁴ (the default), 4 in Z/2³². */
+export function maskedElementBytes(ringBits: 32 | 64 | undefined): 4 | 8 {
+  return ringBits === 32 ? 4 : 8;
+}

@@ -8,7 +8,15 @@ export {
   shamirSplit,
   type ShamirShare,
 } from './shamir';
-export { decodeSigned, encodeSigned, RING_BITS, RING_BYTES } from './ring';
+export {
+  checkRingBits,
+  decodeSigned,
+  encodeSigned,
+  RING_BITS,
+  RING_BYTES,
+  ringWords,
+  type RingBits,
+} from './ring';
 export { RingKernel } from './ring-kernel';
 export { maskRange } from './mask-stream';
 export { agreedKey, newKeyPair, publicKeyOf, type RawKeyPair } from './key-agreement';
@@ -17,6 +25,7 @@ export {
   gridLayout,
   gridMean,
   gridTerms,
+  layoutRingBits,
   nearestEven,
   tensorOffsets,
   type GridLayout,

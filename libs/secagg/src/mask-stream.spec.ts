@@ -33,6 +33,53 @@ describe('maskRange', () => {
   });
 });
 
+describe('maskRange in Z/2^32 (4-byte elements)', () => {
+  const seed = randomBytes(32);
+  const whole = new Uint32Array(1001);
+  maskRange(seed, 0, whole, 4);
+
+  it('is the same keystream read as 32-bit words, and any range [a, b) equals the whole vector there', () => {
+    const ks = createCipheriv('aes-256-ctr', seed, Buffer.alloc(16)).update(Buffer.alloc(4 * 1001));
+    expect(Buffer.from(whole.buffer).equals(ks)).toBe(true);
+    for (const [a, b] of [
+      [1, 2],
+      [3, 500],
+      [997, 1001],
+    ] as const) {
+      const part = new Uint32Array(b - a);
+      maskRange(seed, a, part, 4);
+      expect(part).toEqual(whole.subarray(a, b));
+    }
+  });
+});
+
+describe('ring Z/2^32', () => {
+  it("encodes and decodes signed integers in [−2³¹, 2³¹) (two's complement)", () => {
+    const v = new Uint32Array(1);
+    for (const r of [0, 1, -1, -3, 2 ** 30 + 8191, -(2 ** 31), 2 ** 31 - 1]) {
+      encodeSigned(v, 0, r, 32);
+      expect(decodeSigned(v, 0, 32)).toBe(r);
+    }
+    encodeSigned(v, 0, -3, 32);
+    expect([...v]).toEqual([0xfffffffd]);
+  });
+
+  it('the wasm kernel adds and subtracts mod 2^32, counts not a multiple of 4 and offsets too', () => {
+    const a = new Uint32Array(randomBytes(4 * 67).buffer);
+    const b = new Uint32Array(randomBytes(4 * 66).buffer);
+    const ring = new RingKernel(67, 66, 32);
+    ring.acc.set(a);
+    ring.stage.set(b);
+    ring.add(1, 63);
+    expect(ring.acc[0]).toBe(a[0]);
+    for (let i = 0; i < 63; i++) expect(ring.acc[i + 1]).toBe((a[i + 1]! + b[i]!) % 2 ** 32);
+    expect([...ring.acc.subarray(64)]).toEqual([...a.subarray(64)]);
+    ring.sub(1, 63);
+    expect(ring.acc).toEqual(a);
+    expect(() => ring.add(2, 66)).toThrow(RangeError);
+  });
+});
+
 describe('ring Z/2^64', () => {
   it("encodes and decodes signed integers up to ±2^52 (two's complement)", () => {
     const v = new Uint32Array(2);

@@ -4,14 +4,15 @@ import { RING_BYTES } from './ring';
 
 /**
  * A mask: a 32-byte seed expanded into ring elements by AES-256 in counter mode (NIST SP 800-38A),
- * the keystream of the seed with a zero IV read as little-endian 64-bit words — the PRG of Bonawitz
- * et al. 2017 (§4, "PRG"). Element i is keystream bytes [8i, 8i + 8), so any range [from, from +
- * count) is produced alone by starting the counter at block ⌊8·from/16⌋: memory O(count), never
- * the whole vector. The seed must never mask two vectors (a fresh one per round: see key-agreement.ts).
+ * the keystream of the seed with a zero IV read as little-endian B-byte words (B = 8 in Z/2⁶⁴, 4 in
+ * Z/2³²) — the PRG of Bonawitz et al. 2017 (§4, "PRG"). Element i is keystream bytes [Bi, Bi + B), so
+ * any range [from, from + count) is produced alone by starting the counter at block ⌊B·from/16⌋:
+ * memory O(count), never the whole vector. The element count is out.byteLength / B. The seed must never mask two vectors (a fresh one per round: see key-agreement.ts).
  *
  * @example
  * const m = new Uint32Array(2 * 1000);
  * maskRange(seed, 5000, m); // elements 5000..5999 of seed's mask, equal to those of the whole vector
+ * maskRange(seed, 5000, new Uint32Array(1000), 4); // the same in Z/2³²
  */
 // Reading keystream bytes as Uint32 words assumes a little-endian host (every platform Node ships for).
 if (endianness() !== 'LE') throw new Error('@fedaln/secagg needs a little-endian host');
@@ -19,8 +20,13 @@ if (endianness() !== 'LE') throw new Error('@fedaln/secagg needs a little-endian
 /** Zero bytes the keystream is read through (AES-CTR of zeros is the keystream); grown when needed, never written. */
 let zeros = Buffer.alloc(0);
 
-export function maskRange(seed: Uint8Array, from: number, out: Uint32Array): void {
-  const startByte = from * RING_BYTES;
+export function maskRange(
+  seed: Uint8Array,
+  from: number,
+  out: Uint32Array,
+  elementBytes: 4 | 8 = RING_BYTES,
+): void {
+  const startByte = from * elementBytes;
   const block = Math.floor(startByte / 16);
   const skip = startByte - block * 16;
   const iv = Buffer.alloc(16);

@@ -1,16 +1,16 @@
 import { gridStep, type WeightTensor } from '@fedaln/aggregation';
 import { agreedKey } from './key-agreement';
 import { maskRange } from './mask-stream';
-import { decodeSigned } from './ring';
+import { decodeSigned, ringWords, type RingBits } from './ring';
 import { RingKernel } from './ring-kernel';
 import { SecAggError } from './secagg-error';
 import type { UnmaskPlan } from './secagg-session';
-import { gridMean, tensorOffsets, tensorSizes, type GridLayout } from './grid-input';
+import { gridMean, layoutRingBits, tensorOffsets, tensorSizes, type GridLayout } from './grid-input';
 import { MASK_CHUNK, type MaskedChunk } from './secagg-site';
 
 /**
- * The coordinator's accumulator: Σᵤ yᵤ mod 2⁶⁴ over the masked inputs, 8 bytes per element — the
- * size of StreamingFedAvg's accumulator. It only ever holds a sum of masked inputs (each input is
+ * The coordinator's accumulator: Σᵤ yᵤ mod 2⁶⁴ (or 2³² on a clipped layout) over the masked
+ * inputs, 8 (4) bytes per element — at most the size of StreamingFedAvg's accumulator. It only ever holds a sum of masked inputs (each input is
  * added chunk by chunk as it streams in, never stored apart), until {@link unmask} removes the
  * masks: Σᵤ yᵤ − Σᵤ PRG(bᵤ) ∓ PRG(s_{u,d}) for each survivor u and dropped d = Σᵤ rᵤ, the
  * survivors' sum (Bonawitz et al. 2017, Fig. 4, Unmasking).
@@ -23,19 +23,23 @@ import { MASK_CHUNK, type MaskedChunk } from './secagg-site';
  */
 export class MaskedSum {
   readonly length: number;
+  readonly bits: RingBits;
+  private readonly words: 1 | 2;
   private readonly ring: RingKernel;
   private unmasked: UnmaskPlan | undefined;
 
   constructor(readonly layout: GridLayout) {
     this.length = tensorOffsets(layout).at(-1) as number;
-    this.ring = new RingKernel(this.length, MASK_CHUNK);
+    this.bits = layoutRingBits(layout);
+    this.words = ringWords(this.bits);
+    this.ring = new RingKernel(this.length, MASK_CHUNK, this.bits);
   }
 
   /** Adds one masked chunk. */
   add(chunk: MaskedChunk): void {
     if (this.unmasked !== undefined)
       throw new SecAggError('wrong_phase', 'the sum is already unmasked: no input may be added');
-    const count = chunk.words.length / 2;
+    const count = chunk.words.length / this.words;
     if (
       !Number.isInteger(count) ||
       !Number.isInteger(chunk.from) ||
@@ -50,7 +54,7 @@ export class MaskedSum {
     const stage = this.ring.stage;
     for (let at = 0; at < count; at += this.ring.chunk) {
       const part = Math.min(this.ring.chunk, count - at);
-      stage.set(chunk.words.subarray(2 * at, 2 * (at + part)));
+      stage.set(chunk.words.subarray(this.words * at, this.words * (at + part)));
       this.ring.add(chunk.from + at, part);
     }
   }
@@ -66,15 +70,16 @@ export class MaskedSum {
       }
     }
     const chunk = this.ring.chunk;
+    const bytes = (4 * this.words) as 4 | 8;
     for (let from = 0; from < this.length; from += chunk) {
       const count = Math.min(chunk, this.length - from);
-      const m = this.ring.stage.subarray(0, 2 * count);
+      const m = this.ring.stage.subarray(0, this.words * count);
       for (const seed of plan.selfSeeds.values()) {
-        maskRange(seed, from, m);
+        maskRange(seed, from, m, bytes);
         this.ring.sub(from, count);
       }
       for (const p of pairs) {
-        maskRange(p.seed, from, m);
+        maskRange(p.seed, from, m, bytes);
         if (p.sign > 0) this.ring.sub(from, count);
         else this.ring.add(from, count);
       }
@@ -88,7 +93,7 @@ export class MaskedSum {
     const offsets = tensorOffsets(this.layout);
     const from = offsets[k] as number;
     const out = new Float64Array((offsets[k + 1] as number) - from);
-    for (let i = 0; i < out.length; i++) out[i] = decodeSigned(this.ring.acc, from + i);
+    for (let i = 0; i < out.length; i++) out[i] = decodeSigned(this.ring.acc, from + i, this.bits);
     return out;
   }
 

@@ -1,4 +1,5 @@
-import { StreamingFedAvg, type WeightTensor } from '@fedaln/aggregation';
+import { gridStep, StreamingFedAvg, type WeightTensor } from '@fedaln/aggregation';
+import * as gridInput from './grid-input';
 import { MaskedSum } from './masked-sum';
 import type { SealedShares, SessionParams } from './messages';
 import { SecAggError } from './secagg-error';
@@ -39,7 +40,7 @@ const layout: GridLayout = Object.freeze(gridLayout(global, SITES));
 const samples = [120, 80, 3, 150, 47];
 
 /** Seeded deltas in ±0.01, with exact grid ties first (x·w = k + ½: ties to even, where Math.round differs). */
-function makeUpdate(site: number): WeightTensor[] {
+function makeUpdate(site: number, lay: GridLayout = layout): WeightTensor[] {
   let s = site * 2654435761;
   return tensors.map((t, k) => {
     const v = new Float32Array(t.shape.reduce((a, b) => a * b, 1));
@@ -47,14 +48,14 @@ function makeUpdate(site: number): WeightTensor[] {
       s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
       v[i] = (s / 2 ** 32 - 0.5) * 0.02;
     }
-    const w = ((samples[site - 1] as number) * 2 ** 26) / (layout.scales[k] as number);
+    const w = ((samples[site - 1] as number) * 2 ** 26) / (lay.scales[k] as number);
     v[0] = 0.5 / w;
     v[1] = -1.5 / w;
     v[2] = 2.5 / w;
     return { ...t, values: v };
   });
 }
-const updates = Object.freeze([1, 2, 3, 4, 5].map(makeUpdate));
+const updates = Object.freeze([1, 2, 3, 4, 5].map((u) => makeUpdate(u)));
 
 function plainFedAvg(sites: readonly number[]): WeightTensor[] {
   const fedavg = new StreamingFedAvg(tensors, { global, shares: SITES });
@@ -108,7 +109,12 @@ function sessionDriver() {
  * Drives a 5-site session in process. `dropBeforeInput`: sites that send shares but no input;
  * `dropBeforeUnmask`: sites that send their input but do not answer the unmasking.
  */
-function runSession(dropBeforeInput: number[], dropBeforeUnmask: number[]): Run {
+function runSession(
+  dropBeforeInput: number[],
+  dropBeforeUnmask: number[],
+  lay: GridLayout = layout,
+  inputs: readonly WeightTensor[][] = updates,
+): Run {
   const sites = [1, 2, 3, 4, 5].map((u) => new SecAggSite(u, params));
   const driver = sessionDriver();
   const { apply, effects } = driver;
@@ -119,19 +125,20 @@ function runSession(dropBeforeInput: number[], dropBeforeUnmask: number[]): Run 
   for (const d of apply({ type: 'sharingClosed' })) {
     if (d.type === 'deliverShares') (sites[d.to - 1] as SecAggSite).receiveShares(d.shares as SealedShares[]);
   }
-  const sum = new MaskedSum(layout);
+  const sum = new MaskedSum(lay);
   let leaks = 0;
   for (const s of sites) {
     if (dropBeforeInput.includes(s.site)) continue;
     for (const chunk of s.maskedInput(
-      layout,
-      updates[s.site - 1] as WeightTensor[],
+      lay,
+      inputs[s.site - 1] as WeightTensor[],
       samples[s.site - 1] as number,
       16,
     ))
       sum.add(chunk);
     apply({ type: 'maskedInputReceived', site: s.site, nSamples: samples[s.site - 1] as number });
     const acc = sum.peek();
+    if (lay !== layout) continue;
     for (const terms of plainTerms) {
       for (let i = 0; i < acc.length / 2; i++) if (decodeSigned(acc, i) === decodeSigned(terms, i)) leaks++;
     }
@@ -216,6 +223,141 @@ describe('secure aggregation of 5 sites, in process', () => {
   });
 });
 
+/** Five sites through key advertisement and share exchange, outside any session machine. */
+function sharedSites(): SecAggSite[] {
+  const sites = [1, 2, 3, 4, 5].map((u) => new SecAggSite(u, params));
+  const roster = sites.map((s) => s.advertise());
+  const sealed = sites.flatMap((s) => s.shareKeys(roster));
+  for (const s of sites) s.receiveShares(sealed.filter((m) => m.to === s.site));
+  return sites;
+}
+
+// The clipped grid on the 32-bit ring (grid.ts clippedGridScale, ring.ts k = 32): clip norm 1 and
+// the session's approved weights W = 400 give c·W = 400 ≤ 2⁴·M, M = 32 (q = 2⁻²¹) for every tensor.
+// The reference is StreamingFedAvg given the same scale.
+const CLIP = 1;
+const W = samples.reduce((a, b) => a + b, 0);
+const layout32: GridLayout = Object.freeze(gridLayout(global, SITES, { norm: CLIP, totalWeight: W }));
+const updates32 = Object.freeze([1, 2, 3, 4, 5].map((u) => makeUpdate(u, layout32)));
+
+function plainClipped(sites: readonly number[], inputs: readonly WeightTensor[][] = updates32) {
+  const fedavg = new StreamingFedAvg(tensors, { scale: layout32.scales[0], shares: SITES });
+  for (const u of sites) fedavg.add(inputs[u - 1] as WeightTensor[], samples[u - 1] as number);
+  const out = { result: fedavg.result(), applied: fedavg.applyTo(global) };
+  fedavg.close();
+  return out;
+}
+
+describe('secure aggregation on the 32-bit ring (clipped grid), 5 sites in process', () => {
+  it('puts every tensor on one scale, 32 (c·W = 400 ≤ 2⁴·32), and 4 bytes per element', () => {
+    expect(W).toBe(400);
+    expect(layout32.scales).toEqual([32, 32]);
+    expect(layout32.ringBits).toBe(32);
+    const site = sharedSites()[0] as SecAggSite;
+    const chunks = [...site.maskedInput(layout32, updates32[0] as WeightTensor[], samples[0] as number)];
+    expect(chunks.reduce((a, c) => a + c.words.byteLength, 0)).toBe(4 * 61);
+  });
+
+  it('with no dropout the unmasked mean equals StreamingFedAvg on the same scale bit for bit', () => {
+    const { sum, session } = runSession([], [], layout32, updates32);
+    expect(session.phase).toBe('completed');
+    const plain = plainClipped([1, 2, 3, 4, 5]);
+    expect(sum.mean()).toEqual(plain.result);
+    expect(sum.mean(global)).toEqual(plain.applied);
+  });
+
+  it('site 3 drops before its input: the mean equals StreamingFedAvg over the 4 survivors bit for bit', () => {
+    const { sum, session } = runSession([3], [], layout32, updates32);
+    expect(session.phase).toBe('completed');
+    expect(sum.mean()).toEqual(plainClipped([1, 2, 4, 5]).result);
+  });
+
+  it('site 5 drops before unmasking: its self mask is rebuilt and the mean is StreamingFedAvg over all 5', () => {
+    const { sum, session } = runSession([], [5], layout32, updates32);
+    expect(session.phase).toBe('completed');
+    expect(sum.mean()).toEqual(plainClipped([1, 2, 3, 4, 5]).result);
+  });
+
+  it('stays within its rounding bound K·q/(2W) of the exact mean (grid.ts, "Error"), q = 2⁻²¹ here against 2⁻²⁶ by default', () => {
+    const { sum } = runSession([], [], layout32, updates32);
+    const mean = sum.mean();
+    const q = gridStep(32);
+    tensors.forEach((_, k) => {
+      for (let i = 0; i < (mean[k] as WeightTensor).values.length; i++) {
+        let exact = 0;
+        for (let u = 0; u < SITES; u++)
+          exact += (samples[u] as number) * ((updates32[u] as WeightTensor[])[k] as WeightTensor).values[i]!;
+        exact /= W;
+        // + half a float32 ulp of the result for its final rounding.
+        const bound = (SITES * q) / (2 * W) + Math.abs(exact) * 2 ** -24;
+        expect(Math.abs((mean[k] as WeightTensor).values[i]! - exact)).toBeLessThanOrEqual(bound);
+      }
+    });
+  });
+
+  it('a site past its share (a value beyond clip_norm) is refused before masking, naming the value and the fix', () => {
+    const site = sharedSites()[0] as SecAggSite;
+    const bad = (updates32[0] as WeightTensor[]).map((t) => ({ ...t, values: t.values.slice() }));
+    bad[1]!.values[9] = 1.5 * CLIP;
+    expect(() => [...site.maskedInput(layout32, bad, samples[0] as number)]).toThrow(
+      /"dense" value 1\.5 at index 9 is not finite or exceeds clip_norm 1: .* would wrap around; clip the update/,
+    );
+    bad[1]!.values[9] = 0.8 * CLIP;
+    bad[1]!.values[10] = 0.8 * CLIP; // each within c, the norm ≈ 1.13 c
+    expect(() => [...site.maskedInput(layout32, bad, samples[0] as number)]).toThrow(
+      /the update's norm ‖δ‖₂ = 1\.13\d* exceeds clip_norm 1: clip it before masking/,
+    );
+    bad[1]!.values[9] = Number.POSITIVE_INFINITY;
+    expect(() => [...site.maskedInput(layout32, bad, samples[0] as number)]).toThrow(
+      /value Infinity at index 9/,
+    );
+  });
+
+  it('refuses a weight outside the session total, and a layout whose scale is too fine for its clip', () => {
+    const site = sharedSites()[0] as SecAggSite;
+    const u = updates32[0] as WeightTensor[];
+    expect(() => [...site.maskedInput(layout32, u, W + 1)]).toThrow(
+      /nSamples 401 exceeds .* total approved weight 400/,
+    );
+    const tooFine: GridLayout = { ...layout32, scales: [16, 16] };
+    expect(() => [...site.maskedInput(tooFine, u, 120)]).toThrow(/scale 16 is too fine for the 32-bit ring/);
+    const noClip: GridLayout = { ...layout, ringBits: 32 };
+    expect(() => [...site.maskedInput(noClip, u, 120)]).toThrow(/the 32-bit ring needs a clip norm/);
+  });
+
+  /** Site 5 (47 samples) skips its check and sends `value` at "dense"[5]: the run and the decoded Σ r·q there. */
+  function skippedCheck(value: number) {
+    const inputs = updates32.map((u) => u.map((t) => ({ ...t, values: t.values.slice() })));
+    inputs[4]![1]!.values[5] = value;
+    const skip = jest.spyOn(gridInput, 'checkGridInput').mockImplementation(() => undefined);
+    try {
+      const run = runSession([], [], layout32, inputs);
+      const q = gridStep(32);
+      const norm = Math.hypot(...[0, 1].flatMap((k) => [...run.sum.sums(k)].map((r) => r * q)));
+      return { mean: run.sum.mean(), plain: plainClipped([1, 2, 3, 4, 5], inputs).result, norm };
+    } finally {
+      skip.mockRestore();
+    }
+  }
+
+  it('a site that skips its check and exceeds its share wraps the sum around mod 2³² (2³²·q = 2048): the result is not StreamingFedAvg', () => {
+    // 47 × 33 = 1551 > 1024 = 2³¹·q: the element decodes as 1551 − 2048 = −497 (plus the others' small terms).
+    const { mean, plain, norm } = skippedCheck(33);
+    expect(mean[0]).toEqual(plain[0]);
+    expect(mean[1]!.values[5]! * W).toBeCloseTo(-497, 0);
+    expect(plain[1]!.values[5]! * W).toBeCloseTo(1551, 0);
+    // The coordinator's bound after unmasking (apps/coordinator unmasked-bound.ts: ‖Σ nᵢδᵢ‖₂ ≤ c·W plus
+    // √P·K·q/2 ≈ 1e-5 of rounding) catches this wrap: |−497| > 400.
+    expect(norm).toBeGreaterThan(CLIP * W + 1e-3);
+  });
+
+  it("…but a wrap can land inside the bound: 47 × 41 = 1927 decodes as −121, and only the site's own check stops it", () => {
+    const { mean, norm } = skippedCheck(41);
+    expect(mean[1]!.values[5]! * W).toBeCloseTo(-121, 0);
+    expect(norm).toBeLessThan(CLIP * W);
+  });
+});
+
 describe('a survivor sending a bad share', () => {
   it("fails the round with the reason when a dropped site's key does not rebuild to the key it advertised", () => {
     const sites = [1, 2, 3, 4, 5].map((u) => new SecAggSite(u, params));
@@ -248,13 +390,6 @@ describe('a survivor sending a bad share', () => {
 });
 
 describe('a site never reveals both secrets of one peer', () => {
-  function sharedSites(): SecAggSite[] {
-    const sites = [1, 2, 3, 4, 5].map((u) => new SecAggSite(u, params));
-    const roster = sites.map((s) => s.advertise());
-    const sealed = sites.flatMap((s) => s.shareKeys(roster));
-    for (const s of sites) s.receiveShares(sealed.filter((m) => m.to === s.site));
-    return sites;
-  }
   const code = (f: () => unknown): string | undefined => {
     try {
       f();

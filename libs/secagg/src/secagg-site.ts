@@ -13,12 +13,23 @@ import { RingKernel } from './ring-kernel';
 import { SecAggError } from './secagg-error';
 import { checkParams } from './session-params';
 import { bytesToElement, elementToBytes, P521_BYTES, shamirSplit } from './shamir';
-import { checkGridInput, gridTerms, tensorOffsets, tensorSizes, type GridLayout } from './grid-input';
+import {
+  checkGridInput,
+  gridTerms,
+  layoutRingBits,
+  tensorOffsets,
+  tensorSizes,
+  type GridLayout,
+} from './grid-input';
+import { ringWords } from './ring';
 
 /** Ring elements per masked chunk: 64 Ki elements, 512 KiB, whatever the model's size. */
 export const MASK_CHUNK = 1 << 16;
 
-/** One chunk of a masked input: ring elements [from, from + words.length/2) of the concatenated vector. */
+/**
+ * One chunk of a masked input: ring elements [from, from + words.length / ringWords(bits)) of the
+ * concatenated vector (2 words per element in Z/2⁶⁴, 1 in Z/2³²).
+ */
 export interface MaskedChunk {
   readonly from: number;
   readonly words: Uint32Array;
@@ -35,7 +46,7 @@ interface PeerShares {
  * would give the coordinator both the self-mask seed and the s key of one peer — with both, the
  * coordinator could strip every mask off that peer's input.
  *
- * Masked input yᵤ = rᵤ + PRG(bᵤ) + Σ_{v∈U₂, u<v} PRG(sᵤᵥ) − Σ_{v∈U₂, u>v} PRG(sᵤᵥ)  (mod 2⁶⁴),
+ * Masked input yᵤ = rᵤ + PRG(bᵤ) + Σ_{v∈U₂, u<v} PRG(sᵤᵥ) − Σ_{v∈U₂, u>v} PRG(sᵤᵥ)  (mod 2ᵏ, k the layout's ring),
  * rᵤ the grid integers of its update (grid-input.ts), bᵤ its self-mask seed, sᵤᵥ the pairwise
  * seed agreed with v (key-agreement.ts), U₂ the sites whose shares reached it. In Σᵤ yᵤ every
  * pairwise mask appears once with + and once with −.
@@ -178,7 +189,10 @@ export class SecAggSite {
     const sizes = tensorSizes(layout);
     const offsets = tensorOffsets(layout);
     const values = new Float32Array(chunk);
-    const ring = new RingKernel(chunk, chunk);
+    const bits = layoutRingBits(layout);
+    const words = ringWords(bits);
+    const bytes = (4 * words) as 4 | 8;
+    const ring = new RingKernel(chunk, chunk, bits);
     for (let k = 0; k < sizes.length; k++) {
       const scale = layout.scales[k] as number;
       for (let at = 0; at < (sizes[k] as number); at += chunk) {
@@ -186,16 +200,16 @@ export class SecAggSite {
         const from = (offsets[k] as number) + at;
         const v = values.subarray(0, count);
         readTensor(update[k] as UpdateTensor, at, v);
-        gridTerms(v, nSamples, scale, ring.acc);
-        const m = ring.stage.subarray(0, 2 * count);
-        maskRange(this.selfSeed, from, m);
+        gridTerms(v, nSamples, scale, ring.acc, bits);
+        const m = ring.stage.subarray(0, words * count);
+        maskRange(this.selfSeed, from, m, bytes);
         ring.add(0, count);
         for (const p of pairwise) {
-          maskRange(p.seed, from, m);
+          maskRange(p.seed, from, m, bytes);
           if (p.sign > 0) ring.add(0, count);
           else ring.sub(0, count);
         }
-        yield { from, words: ring.acc.slice(0, 2 * count) };
+        yield { from, words: ring.acc.slice(0, words * count) };
       }
     }
   }

@@ -363,7 +363,7 @@ export class RoundAggregator {
       global,
       fedavg: new StreamingFedAvg(
         global.map(({ name, shape }) => ({ name, shape })),
-        { global, shares: plan.shares },
+        { global, shares: plan.shares, scale: plan.gridScale },
       ),
       folded: new Set(),
       pending: [],

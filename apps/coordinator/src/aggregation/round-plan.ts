@@ -23,6 +23,8 @@ export interface RoundPlan {
   readonly strategy: ResolvedStrategy;
   /** Secure aggregation (issue 16): the masked sum is unmasked by `MaskedRounds`, never folded here. */
   readonly secure: boolean;
+  /** The study's `grid_scale` (one grid for every tensor), or undefined: each tensor's from the global. */
+  readonly gridScale?: number;
 }
 
 /** Where the aggregator finds a study's plan. */
@@ -37,7 +39,10 @@ export interface RoundPlans {
  * roundPlanOf(spec); // { shares: 3, minSites: 2, screening: { clipFactor: 3, … }, aggregator: 'fedavg', trimBeta: 0.2, strategy: { name: 'fedavg' }, secure: false }
  */
 export function roundPlanOf(
-  spec: Pick<StudySpec, 'sites' | 'min_sites' | 'robustness' | 'secure_aggregation' | 'strategy'>,
+  spec: Pick<
+    StudySpec,
+    'sites' | 'min_sites' | 'robustness' | 'secure_aggregation' | 'strategy' | 'grid_scale'
+  >,
 ): RoundPlan {
   const r = robustnessOf(spec);
   return {
@@ -52,6 +57,7 @@ export function roundPlanOf(
     trimBeta: r.trim_beta,
     strategy: strategyOf(spec),
     secure: spec.secure_aggregation !== undefined,
+    ...(spec.grid_scale === undefined ? {} : { gridScale: spec.grid_scale }),
   };
 }
 

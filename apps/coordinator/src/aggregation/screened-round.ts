@@ -116,7 +116,7 @@ export function combineScreened(
     .filter((k) => k.n >= 1);
 
   if (plan.aggregator === 'fedavg') {
-    const fedavg = new StreamingFedAvg(layout, { global, shares: plan.shares });
+    const fedavg = new StreamingFedAvg(layout, { global, shares: plan.shares, scale: plan.gridScale });
     const outcome =
       keep.length > 0 ? fedavg.addAll(keep.map((k) => ({ update: k.tensors, nSamples: k.n }))) : [];
     outcome.forEach((failure, i) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from './app-config';
-import { CRASH_POINTS, parseCrashPoint } from './crash-point';
+import { CRASH_POINTS, parseCrashPoint, POST_TRAINING_CRASH_POINTS } from './crash-point';
 
 const fail = (name: string, value: string, expected: string) => new Error(`${name}=${value}: ${expected}`);
 
@@ -12,7 +12,8 @@ describe('FEDALN_CRASH_AT (test hook)', () => {
   });
 
   it('takes every named point', () => {
-    for (const p of CRASH_POINTS) expect(loadConfig({ FEDALN_CRASH_AT: p }, {}, '/tmp').crashAt).toBe(p);
+    for (const p of [...CRASH_POINTS, ...POST_TRAINING_CRASH_POINTS])
+      expect(loadConfig({ FEDALN_CRASH_AT: p }, {}, '/tmp').crashAt).toBe(p);
   });
 
   it('refuses an unknown point, naming the variable and the choices', () => {

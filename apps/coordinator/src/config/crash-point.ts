@@ -31,7 +31,16 @@ export const CRASH_POINTS = [
   'release:committed',
 ] as const;
 
-export type CrashPoint = (typeof CRASH_POINTS)[number];
+/**
+ * The post-training phase's points (issue 15), apart from the round matrix above (a study reaches
+ * them once, after its last round): `nomogram:started`, the phase began and nothing is fitted;
+ * `nomogram:stored`, the nomogram is stored and the comparison not yet made.
+ */
+export const POST_TRAINING_CRASH_POINTS = ['nomogram:started', 'nomogram:stored'] as const;
+
+export type CrashPoint = (typeof CRASH_POINTS)[number] | (typeof POST_TRAINING_CRASH_POINTS)[number];
+
+const ALL_POINTS: readonly CrashPoint[] = [...CRASH_POINTS, ...POST_TRAINING_CRASH_POINTS];
 
 let armed: string | null = null;
 
@@ -57,7 +66,7 @@ export function parseCrashPoint(
   fail: (name: string, value: string, expected: string) => Error,
 ): CrashPoint | null {
   if (raw === undefined || raw === '') return null;
-  const point = CRASH_POINTS.find((p) => p === raw);
-  if (!point) throw fail('FEDALN_CRASH_AT', raw, `unset (a test hook), or one of ${CRASH_POINTS.join(', ')}`);
+  const point = ALL_POINTS.find((p) => p === raw);
+  if (!point) throw fail('FEDALN_CRASH_AT', raw, `unset (a test hook), or one of ${ALL_POINTS.join(', ')}`);
   return point;
 }

@@ -82,6 +82,13 @@ export interface SecureAggregationSpec {
   readonly threshold: number;
   /** The L2 norm each site clips its whole update δ to before masking. */
   readonly clip_norm: number;
+  /**
+   * The ring the masked updates live in: 64 (the default, and every study stored before this field:
+   * the default grid, 8 bytes per weight) or 32 (the clipped grid of `clip_norm` and the session's
+   * approved weights, 4 bytes per weight — the plain upload's size — on a coarser grid; README
+   * "Secure aggregation" gives the measured error).
+   */
+  readonly ring_bits?: 32 | 64;
 }
 
 /**
@@ -204,6 +211,13 @@ export interface StudySpec {
    * stored spec without it 0 ({@link validationFractionOf}).
    */
   readonly validation_fraction?: number;
+  /**
+   * A plain study's aggregation grid: one scale M (a power of two, grid q = M·2⁻²⁶) for every tensor
+   * instead of each tensor's from the global (StreamingFedAvg `scale`). Set it to
+   * clippedGridScale(clip_norm, W) and the study folds on the grid a `ring_bits` 32 secure study of
+   * the same sites sums on, so the two give the same globals bit for bit. Absent: the default grid.
+   */
+  readonly grid_scale?: number;
 }
 
 export interface FieldError {

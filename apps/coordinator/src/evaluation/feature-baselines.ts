@@ -1,12 +1,15 @@
 import type { FeatureModelPayload } from '@fedaln/protocol';
 import type { SitePresence } from '../rounds/site-presence';
-import { fitStudyFeatureModel, type FeatureModelLog, type FeatureModelStore } from './feature-model';
+import type { AuditLog } from '../audit/audit-log';
+import { fitStudyFeatures, type FeatureModelLog, type FeatureModelStore } from './feature-model';
+import type { SiteDataDisagreement } from './site-data-disagreement';
 
 /**
  * Each study's four-feature baseline (issue 6): fitted once, before the study's first evaluate
  * tasks, by federated IRLS over the connected sites that evaluate and said in `hello` that they have
  * the feature columns; stored for every later evaluate task. A skipped fit is retried at the next
- * round, when more sites may be connected.
+ * round, when more sites may be connected. With the fit, each site's data-disagreement test
+ * (`siteDataDisagreement`) is stored and a flagged site is audit-logged (`site.data_disagreement`).
  *
  * @example
  * await baselines.ensure(studyId, ['site-a', 'site-b']);
@@ -17,10 +20,16 @@ export class FeatureBaselines {
     private readonly store: FeatureModelStore,
     private readonly presence: SitePresence,
     private readonly log: FeatureModelLog,
+    private readonly audit: Pick<AuditLog, 'append'> | null = null,
   ) {}
 
   find(studyId: string): Promise<FeatureModelPayload | null> {
     return this.store.find(studyId);
+  }
+
+  /** The sites' data-disagreement tests of the study's fit; empty before the fit. */
+  async disagreement(studyId: string): Promise<SiteDataDisagreement[]> {
+    return (await this.store.findDisagreement(studyId)) ?? [];
   }
 
   async ensure(studyId: string, siteIds: readonly string[]): Promise<void> {
@@ -31,9 +40,22 @@ export class FeatureBaselines {
       const call = session?.hello?.clinical_features ? session.featureStats : undefined;
       return call ? [[id, call] as const] : [];
     });
-    const fm = await fitStudyFeatureModel(studyId, calls, this.log);
-    if (!fm) return;
+    const fitted = await fitStudyFeatures(studyId, calls, this.log);
+    if (!fitted) return;
+    const fm = fitted.model;
+    // The tests first: a crash in between refits (no model stored), never leaves a model without them.
+    await this.store.saveDisagreement(studyId, fitted.disagreement);
     await this.store.save(studyId, fm);
     this.log.info({ studyId, sites: fm.sites, coefficients: fm.coefficients }, 'four-feature model fitted');
+    for (const d of fitted.disagreement.filter((x) => x.flagged)) {
+      this.log.info({ studyId, ...d }, 'site data disagree with the federation (labels given the features)');
+      await this.audit?.append({
+        actor: 'system',
+        action: 'site.data_disagreement',
+        subjectType: 'site',
+        subjectId: d.site_id,
+        details: { study_id: studyId, statistic: d.statistic, df: d.df, p: d.p, threshold: d.threshold },
+      });
+    }
   }
 }

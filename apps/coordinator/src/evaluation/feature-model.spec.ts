@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { FEATURE_MODEL_TERMS, fitLogistic, logisticSufficientStats } from '@fedaln/metrics';
-import type { FeatureStatsRequest } from '@fedaln/protocol';
+import { FEATURE_MODEL_TERMS, fitLogistic } from '@fedaln/metrics';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FeatureModelStore, fitStudyFeatureModel, type FeatureStatsCall } from './feature-model';
+import { answeringFeatureStats } from '../../../../tests/support/feature-stats-answer';
 
 // Two sites' train rows [size_mm, non-parallel, halo, spiculation, outcome] (not separable: the
 // pooled fit converges), site A the first 8.
@@ -34,17 +34,6 @@ const design = (rows: readonly (readonly number[])[]) => ({
 const siteA = design(ROWS.slice(0, 8));
 const siteB = design(ROWS.slice(8));
 
-/** A site answering from local rows, as feature-baseline.ts does on a real site. */
-const answering =
-  (site: { X: number[][]; y: number[] }): FeatureStatsCall =>
-  (req: FeatureStatsRequest) => {
-    const s = logisticSufficientStats(site.X, site.y, req.beta);
-    return Promise.resolve({
-      ok: true as const,
-      stats: { ...s, information: Array.from(s.information), score: Array.from(s.score) },
-    });
-  };
-
 const silent = { info: () => undefined };
 
 describe('fitStudyFeatureModel', () => {
@@ -53,9 +42,9 @@ describe('fitStudyFeatureModel', () => {
     const fm = await fitStudyFeatureModel(
       'study',
       [
-        ['a', answering(siteA)],
+        ['a', answeringFeatureStats(siteA)],
         ['c', none],
-        ['b', answering(siteB)],
+        ['b', answeringFeatureStats(siteB)],
       ],
       silent,
     );
@@ -74,12 +63,14 @@ describe('fitStudyFeatureModel', () => {
     expect(reasons.at(-1)).toBe('no site has the feature columns');
     let calls = 0;
     const flaky: FeatureStatsCall = (req) =>
-      ++calls === 1 ? answering(siteB)(req) : Promise.reject(new Error('operation has timed out'));
+      ++calls === 1
+        ? answeringFeatureStats(siteB)(req)
+        : Promise.reject(new Error('operation has timed out'));
     expect(
       await fitStudyFeatureModel(
         's',
         [
-          ['a', answering(siteA)],
+          ['a', answeringFeatureStats(siteA)],
           ['b', flaky],
         ],
         log,
@@ -91,14 +82,14 @@ describe('fitStudyFeatureModel', () => {
     const reasons: { siteId?: string; reason?: string }[] = [];
     const log = { info: (o: object) => void reasons.push(o as { siteId?: string; reason?: string }) };
     const hostile: FeatureStatsCall = async (req) => {
-      const ack = await answering(siteB)(req);
+      const ack = await answeringFeatureStats(siteB)(req);
       if (!ack.ok || !ack.stats) return ack;
       return { ok: true, stats: { ...ack.stats, information: { length: 1e8 } as unknown as number[] } };
     };
     const fm = await fitStudyFeatureModel(
       'study',
       [
-        ['a', answering(design(ROWS))],
+        ['a', answeringFeatureStats(design(ROWS))],
         ['h', hostile],
       ],
       log,

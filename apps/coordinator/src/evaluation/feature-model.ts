@@ -1,10 +1,16 @@
-import { FEATURE_MODEL_TERMS, fitFederatedLogistic, type FederatedLogisticFit } from '@fedaln/metrics';
+import {
+  FEATURE_MODEL_TERMS,
+  fitFederatedLogistic,
+  type FederatedLogisticFit,
+  type LogisticSufficientStats,
+} from '@fedaln/metrics';
 import type { Ack, FeatureModelPayload, FeatureStatsAccepted, FeatureStatsRequest } from '@fedaln/protocol';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkFeatureStats, type CheckedFeatureStats } from './feature-stats-answer';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../persistence/private-dir';
+import { siteDataDisagreement, type SiteDataDisagreement } from './site-data-disagreement';
 
 /** Asks one connected site for its statistics (the gateway's `features:stats` emit with a timeout). */
 export type FeatureStatsCall = (req: FeatureStatsRequest) => Promise<Ack<FeatureStatsAccepted>>;
@@ -20,6 +26,8 @@ export type SiteStatsCall = (beta: number[]) => Promise<Ack<FeatureStatsAccepted
 export interface SitesFit {
   readonly fit: FederatedLogisticFit;
   readonly sites: string[];
+  /** Each site's statistics at the fitted β̂ (IRLS's last request is at β̂), for the site score tests. */
+  readonly siteStats: ReadonlyArray<readonly [string, LogisticSufficientStats]>;
 }
 
 /**
@@ -42,6 +50,7 @@ export async function fitAcrossSites(
 ): Promise<SitesFit | null> {
   let taking = sites;
   let first = true;
+  let last: ReadonlyArray<readonly [string, LogisticSufficientStats]> = [];
   try {
     const fit = await fitFederatedLogistic(
       async (beta) => {
@@ -74,6 +83,7 @@ export async function fitAcrossSites(
           first = false;
         }
         if (usable.length === 0) throw new Error(noSite);
+        last = usable;
         return usable.map(([, s]) => s);
       },
       { k },
@@ -82,7 +92,7 @@ export async function fitAcrossSites(
       log.info({ ...context, reason: fit.reason }, `${what} skipped: no maximum-likelihood estimate`);
       return null;
     }
-    return { fit, sites: taking.map(([id]) => id) };
+    return { fit, sites: taking.map(([id]) => id), siteStats: last };
   } catch (e) {
     log.info({ ...context, reason: (e as Error).message }, `${what} skipped`);
     return null;
@@ -101,6 +111,19 @@ export async function fitStudyFeatureModel(
   sites: ReadonlyArray<readonly [string, FeatureStatsCall]>,
   log: FeatureModelLog,
 ): Promise<FeatureModelPayload | null> {
+  return (await fitStudyFeatures(studyId, sites, log))?.model ?? null;
+}
+
+/**
+ * `fitStudyFeatureModel` with each site's data-disagreement test at the fit (`siteDataDisagreement`).
+ *
+ * @example (await fitStudyFeatures(studyId, calls, log))?.disagreement.filter((d) => d.flagged);
+ */
+export async function fitStudyFeatures(
+  studyId: string,
+  sites: ReadonlyArray<readonly [string, FeatureStatsCall]>,
+  log: FeatureModelLog,
+): Promise<{ model: FeatureModelPayload; disagreement: SiteDataDisagreement[] } | null> {
   const r = await fitAcrossSites(
     { what: 'four-feature model', k: FEATURE_MODEL_TERMS.length, noSite: 'no site has the feature columns' },
     sites.map(([id, call]) => [id, (beta: number[]) => call({ study_id: studyId, beta })] as const),
@@ -109,11 +132,14 @@ export async function fitStudyFeatureModel(
   );
   if (!r) return null;
   return {
-    covariates: [...FEATURE_MODEL_TERMS],
-    coefficients: r.fit.coefficients!,
-    std_errors: r.fit.std_errors!,
-    p: r.fit.p!,
-    sites: r.sites,
+    model: {
+      covariates: [...FEATURE_MODEL_TERMS],
+      coefficients: r.fit.coefficients!,
+      std_errors: r.fit.std_errors!,
+      p: r.fit.p!,
+      sites: r.sites,
+    },
+    disagreement: siteDataDisagreement(r.siteStats),
   };
 }
 
@@ -127,20 +153,33 @@ export async function fitStudyFeatureModel(
 export class FeatureModelStore {
   constructor(private readonly root: string) {}
 
-  async find(studyId: string): Promise<FeatureModelPayload | null> {
-    const text = await fs.promises.readFile(this.file(studyId), 'utf8').catch(() => null);
-    return text === null ? null : (JSON.parse(text) as FeatureModelPayload);
+  find(studyId: string): Promise<FeatureModelPayload | null> {
+    return this.read<FeatureModelPayload>(studyId, 'feature-model.json');
   }
 
-  async save(studyId: string, model: FeatureModelPayload): Promise<void> {
+  save(studyId: string, model: FeatureModelPayload): Promise<void> {
+    return this.write(studyId, 'feature-model.json', model);
+  }
+
+  /** The sites' data-disagreement tests at the fit (`site-disagreement.json`); null before the fit. */
+  findDisagreement(studyId: string): Promise<SiteDataDisagreement[] | null> {
+    return this.read<SiteDataDisagreement[]>(studyId, 'site-disagreement.json');
+  }
+
+  saveDisagreement(studyId: string, tests: readonly SiteDataDisagreement[]): Promise<void> {
+    return this.write(studyId, 'site-disagreement.json', tests);
+  }
+
+  private async read<T>(studyId: string, name: string): Promise<T | null> {
+    const text = await fs.promises.readFile(path.join(this.root, studyId, name), 'utf8').catch(() => null);
+    return text === null ? null : (JSON.parse(text) as T);
+  }
+
+  private async write(studyId: string, name: string, value: unknown): Promise<void> {
     const dir = path.join(this.root, studyId);
     await fs.promises.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-    const tmp = path.join(dir, `.feature-model.${randomBytes(6).toString('hex')}.tmp`);
-    await fs.promises.writeFile(tmp, JSON.stringify(model), { mode: PRIVATE_FILE_MODE });
-    await fs.promises.rename(tmp, this.file(studyId));
-  }
-
-  private file(studyId: string): string {
-    return path.join(this.root, studyId, 'feature-model.json');
+    const tmp = path.join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+    await fs.promises.writeFile(tmp, JSON.stringify(value), { mode: PRIVATE_FILE_MODE });
+    await fs.promises.rename(tmp, path.join(dir, name));
   }
 }

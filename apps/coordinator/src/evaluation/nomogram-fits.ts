@@ -1,14 +1,26 @@
-import { COMBINED_MODEL_TERMS, NOMOGRAM_FORMAT, PLATT_TERMS, type Nomogram } from '@fedaln/metrics';
+import {
+  COMBINED_MODEL_TERMS,
+  DEFAULT_MIN_CELL_COUNT,
+  NOMOGRAM_FORMAT,
+  PLATT_TERMS,
+  type Nomogram,
+} from '@fedaln/metrics';
 import type { Ack, NomogramFitModel, NomogramStatsAccepted, NomogramStatsRequest } from '@fedaln/protocol';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { validationFractionOf } from '../domain/study-spec';
+import { crashPoint } from '../config/crash-point';
+import { minCellCountOf, validationFractionOf } from '../domain/study-spec';
 import type { GlobalModelRepository } from '../models/global-model.repository';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../persistence/private-dir';
 import { effectOf, type RoundChange } from '../rounds/round-changes';
 import type { SitePresence } from '../rounds/site-presence';
 import { fitAcrossSites, type FeatureModelLog, type SiteStatsCall } from './feature-model';
+import {
+  compareAcrossSites,
+  type ModelComparisonRecord,
+  type ReportedTestSplit,
+} from './model-comparison-phase';
 import type { ReleaseCandidate } from './release-candidate';
 
 /** Asks one connected site for a post-training fit's statistics (`nomogram:stats` with a timeout). */
@@ -78,8 +90,9 @@ export async function fitNomogram(
 }
 
 /**
- * Nomograms per study and round, `<metrics-dir>/<study>/nomogram-r<round>.json`, written to a
- * temporary name and renamed. Coefficients only: aggregates of aggregates.
+ * The post-training artefacts per study and round, `<metrics-dir>/<study>/nomogram-r<round>.json` and
+ * `comparison-r<round>.json`, each written to a temporary name and renamed. Coefficients and aggregates
+ * of the sites' aggregates only.
  *
  * @example await store.save(n); (await store.find(studyId, 3))?.platt.coefficients;
  */
@@ -93,38 +106,70 @@ export class NomogramStore {
 
   /** The stored text exactly (a release signs its sha256), or null. */
   text(studyId: string, round: number): Promise<string | null> {
-    return fs.promises.readFile(this.file(studyId, round), 'utf8').catch(() => null);
+    return this.read(studyId, `nomogram-r${round}.json`);
   }
 
-  async save(nomogram: Nomogram): Promise<void> {
-    const dir = path.join(this.root, nomogram.study_id);
+  save(nomogram: Nomogram): Promise<void> {
+    return this.write(nomogram.study_id, `nomogram-r${nomogram.round}.json`, nomogram);
+  }
+
+  /** The comparison of DL, four-feature and combined models of a round (model-comparison-phase.ts), or null. */
+  async comparison(studyId: string, round: number): Promise<ModelComparisonRecord | null> {
+    const text = await this.read(studyId, `comparison-r${round}.json`);
+    return text === null ? null : (JSON.parse(text) as ModelComparisonRecord);
+  }
+
+  saveComparison(record: ModelComparisonRecord): Promise<void> {
+    return this.write(record.study_id, `comparison-r${record.round}.json`, record);
+  }
+
+  /** Whether the study's post-training phase ran to its end (`post-training.json`), so a restart need not rerun it. */
+  async finished(studyId: string): Promise<boolean> {
+    return (await this.read(studyId, 'post-training.json')) !== null;
+  }
+
+  markFinished(studyId: string, outcome: { round: number | null; nomogram: boolean }): Promise<void> {
+    return this.write(studyId, 'post-training.json', { study_id: studyId, ...outcome });
+  }
+
+  private read(studyId: string, name: string): Promise<string | null> {
+    return fs.promises.readFile(path.join(this.root, studyId, name), 'utf8').catch(() => null);
+  }
+
+  private async write(studyId: string, name: string, value: unknown): Promise<void> {
+    const dir = path.join(this.root, studyId);
     await fs.promises.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-    const tmp = path.join(dir, `.nomogram.${randomBytes(6).toString('hex')}.tmp`);
-    await fs.promises.writeFile(tmp, JSON.stringify(nomogram), { mode: PRIVATE_FILE_MODE });
-    await fs.promises.rename(tmp, this.file(nomogram.study_id, nomogram.round));
-  }
-
-  private file(studyId: string, round: number): string {
-    return path.join(this.root, studyId, `nomogram-r${round}.json`);
+    const tmp = path.join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+    await fs.promises.writeFile(tmp, JSON.stringify(value), { mode: PRIVATE_FILE_MODE });
+    await fs.promises.rename(tmp, path.join(dir, name));
   }
 }
 
 /**
  * The post-training phase (issue 15): when a study's last round completes, fit the nomogram of its
  * release candidate (the best pooled validation AUC, `RoundEvaluationService.releaseCandidate`) over
- * the connected sites, store it, then tell every connected site of the study that it is finished
- * (`study:finished`; `fedaln-site run --once` waits for it). A study without a validation split
- * (before issue 15) fits nothing and is told at once. Never throws.
+ * the connected sites, store it, compare the DL score, the four-feature model and the combined model
+ * on the sites' test splits (`compareAcrossSites`) and store that, then tell every connected site of
+ * the study that it is finished (`study:finished`; `fedaln-site run --once` waits for it). A nomogram
+ * already stored for the candidate's model is kept, not refitted (a release may sign its hash). A study
+ * without a validation split (before issue 15) fits nothing and is told at once. Never throws.
  */
 export class NomogramFits {
   constructor(
     /** `RoundEvaluationService` in the app: which round to fit for. */
     private readonly evaluation: {
       releaseCandidate(studyId: string): Promise<Pick<ReleaseCandidate, 'round' | 'reason'>>;
+      /** The round's accepted test reports, which each site's comparison must agree with. */
+      siteEvaluations(
+        studyId: string,
+        round: number,
+      ): Promise<{ siteId: string; report: ReportedTestSplit }[]>;
     },
     private readonly models: Pick<GlobalModelRepository, 'find'>,
     private readonly presence: SitePresence,
     private readonly store: NomogramStore,
+    /** The study's four-feature model (`FeatureModelStore`), the comparison's baseline. */
+    private readonly featureModels: { find(studyId: string): Promise<{ coefficients: number[] } | null> },
     private readonly log: FeatureModelLog,
   ) {}
 
@@ -135,51 +180,122 @@ export class NomogramFits {
   onChange(change: RoundChange): void {
     if (!effectOf(change, 'roundCompleted') || change.round.number < change.study.spec.rounds) return;
     const { study } = change;
-    this.settled = this.finish(study.id, study.spec.sites, validationFractionOf(study.spec) > 0);
+    this.settled = this.finish(
+      study.id,
+      study.spec.sites,
+      validationFractionOf(study.spec) > 0,
+      minCellCountOf(study.spec),
+    );
   }
 
   /** The phase started last (tests and shutdown wait on it). */
   settled: Promise<Nomogram | null> = Promise.resolve(null);
 
-  /** Fits and stores the candidate's nomogram (when the study has a validation split), then tells the sites. */
+  /** Fits and stores the candidate's nomogram and comparison (with a validation split), then tells the sites. */
   async finish(
     studyId: string,
     siteIds: readonly string[],
     withValidation: boolean,
+    minCellCount: number = DEFAULT_MIN_CELL_COUNT,
   ): Promise<Nomogram | null> {
     let nomogram: Nomogram | null = null;
     try {
-      if (withValidation) nomogram = await this.fit(studyId, siteIds);
+      if (withValidation) {
+        crashPoint('nomogram:started');
+        nomogram = await this.fit(studyId, siteIds, minCellCount);
+      }
     } catch (e) {
       this.log.info({ studyId, reason: (e as Error).message }, 'nomogram skipped');
     }
-    for (const id of this.presence.present(siteIds))
+    const present = this.presence.present(siteIds);
+    for (const id of present)
       this.presence
         .get(id)
         ?.studyFinished?.({ study_id: studyId, nomogram: nomogram !== null, round: nomogram?.round ?? null });
+    // Over once some site could answer; until then a restart runs it again (PostTrainingResume).
+    if (withValidation && present.length > 0)
+      await this.store
+        .markFinished(studyId, { round: nomogram?.round ?? null, nomogram: nomogram !== null })
+        .catch((e: unknown) => this.log.info({ studyId, reason: (e as Error).message }, 'phase not marked'));
     return nomogram;
   }
 
-  private async fit(studyId: string, siteIds: readonly string[]): Promise<Nomogram | null> {
+  private async fit(studyId: string, siteIds: readonly string[], k: number): Promise<Nomogram | null> {
     const candidate = await this.evaluation.releaseCandidate(studyId);
     const model = await this.models.find(studyId, candidate.round);
     if (!model) throw new Error(`round ${candidate.round} has no global model`);
-    const calls = this.presence.present(siteIds).flatMap((id) => {
-      const call = this.presence.get(id)?.nomogramStats;
+    const present = this.presence.present(siteIds);
+    const stored = await this.store.find(studyId, candidate.round);
+    let nomogram = stored?.model_sha256 === model.sha256 ? stored : null;
+    if (!nomogram) {
+      const calls = present.flatMap((id) => {
+        const call = this.presence.get(id)?.nomogramStats;
+        return call ? [[id, call] as const] : [];
+      });
+      nomogram = await fitNomogram(studyId, candidate.round, model.sha256, calls, this.log);
+      if (!nomogram) return null;
+      await this.store.save(nomogram);
+      this.log.info(
+        {
+          studyId,
+          round: nomogram.round,
+          platt: nomogram.platt.coefficients,
+          combined: nomogram.combined?.coefficients ?? null,
+        },
+        `nomogram fitted for round ${nomogram.round} (${candidate.reason})`,
+      );
+      crashPoint('nomogram:stored');
+    }
+    // The nomogram stands whatever becomes of the comparison.
+    await this.compare(nomogram, present, k).catch((e: unknown) =>
+      this.log.info({ studyId, reason: (e as Error).message }, 'model comparison skipped'),
+    );
+    return nomogram;
+  }
+
+  /** The comparison of the nomogram's round, unless one is stored or there is nothing to compare. */
+  private async compare(nomogram: Nomogram, present: readonly string[], k: number): Promise<void> {
+    const { study_id: studyId, round } = nomogram;
+    const fm = await this.featureModels.find(studyId);
+    if (!nomogram.combined || !fm) {
+      this.log.info(
+        { studyId, round },
+        `no model comparison: ${!fm ? 'the study has no four-feature model' : 'no combined model was fitted'}`,
+      );
+      return;
+    }
+    if ((await this.store.comparison(studyId, round))?.model_sha256 === nomogram.model_sha256) return;
+    const calls = present.flatMap((id) => {
+      const call = this.presence.get(id)?.nomogramCompare;
       return call ? [[id, call] as const] : [];
     });
-    const nomogram = await fitNomogram(studyId, candidate.round, model.sha256, calls, this.log);
-    if (!nomogram) return null;
-    await this.store.save(nomogram);
+    const record = await compareAcrossSites(
+      {
+        study_id: studyId,
+        round,
+        feature_model: fm.coefficients,
+        combined: nomogram.combined.coefficients,
+        min_cell_count: k,
+      },
+      nomogram.model_sha256,
+      calls,
+      new Map((await this.evaluation.siteEvaluations(studyId, round)).map((s) => [s.siteId, s.report])),
+      this.log,
+    );
+    if (record.sites.length === 0) {
+      this.log.info({ studyId, round, left_out: record.left_out }, 'no model comparison: no site answered');
+      return;
+    }
+    await this.store.saveComparison(record);
+    const d = record.pooled?.differences;
     this.log.info(
       {
         studyId,
-        round: nomogram.round,
-        platt: nomogram.platt.coefficients,
-        combined: nomogram.combined?.coefficients ?? null,
+        round,
+        sites: record.sites.map((s) => s.site_id),
+        differences: d?.map((x) => ({ pair: `${x.a}-${x.b}`, difference: x.difference, p: x.p })) ?? null,
       },
-      `nomogram fitted for round ${nomogram.round} (${candidate.reason})`,
+      `model comparison for round ${round} over ${record.pooled?.sites ?? 0} site(s)`,
     );
-    return nomogram;
   }
 }

@@ -70,6 +70,28 @@ describe('RoundEvaluationService with a stored report that fails the checks', ()
     await store.save(stored('b', onePoint));
   });
 
+  it('shows the study’s data-disagreement tests, and none (logged) when their file is unreadable', async () => {
+    const tests = [{ site_id: 'a', statistic: 23.9, df: 4, p: 8.4e-5, threshold: 0.01, flagged: true }];
+    const errors: string[] = [];
+    const make = (find: () => Promise<typeof tests | null>) =>
+      new RoundEvaluationService(
+        c.studies,
+        c.rounds,
+        c.participants,
+        c.sites,
+        store,
+        new MemoryVerdicts(),
+        new MemoryTransactions({ ...c.unitOfWork, verdicts: new MemoryVerdicts() }),
+        { error: (_o, msg) => void errors.push(msg) },
+        { findDisagreement: find },
+      );
+    expect((await make(() => Promise.resolve(tests)).get(study.id, 1)).dataDisagreement).toEqual(tests);
+    expect((await make(() => Promise.resolve(null)).get(study.id, 1)).dataDisagreement).toEqual([]);
+    const broken = make(() => Promise.reject(new SyntaxError('Unexpected token } in JSON at position 7')));
+    expect((await broken.get(study.id, 1)).dataDisagreement).toEqual([]);
+    expect(errors).toContain('the stored data-disagreement tests are unreadable; none shown');
+  });
+
   it('leaves it out of pooling and the verdict, and shows it with its reason', async () => {
     const e = await evaluation.get(study.id, 1);
     expect(e.sites.map((s) => s.siteId)).toEqual(['a']);

@@ -14,6 +14,7 @@ import { policyPooled, poolReports, type PooledEvaluation } from './pooled-evalu
 import type { RecordedVerdict, VerdictRepository } from '../releases/release.repository';
 import { siteReportProblem } from './site-report-check';
 import { selectReleaseCandidate, type ReleaseCandidate } from './release-candidate';
+import type { SiteDataDisagreement } from './site-data-disagreement';
 
 export interface SiteEvaluation {
   readonly siteId: string;
@@ -47,6 +48,11 @@ export interface RoundEvaluation {
   readonly verdict: RecordedVerdict | null;
   /** What screening decided for each site's update (issue 13); empty before aggregation or without screening. */
   readonly screening: readonly { readonly siteId: string; readonly screening: UpdateScreening }[];
+  /**
+   * The study's site data-disagreement tests (issue 13, `siteDataDisagreement`), from the fit of its
+   * feature model; the same for every round, empty before the fit or without feature columns.
+   */
+  readonly dataDisagreement: readonly SiteDataDisagreement[];
 }
 
 /**
@@ -72,6 +78,9 @@ export class RoundEvaluationService {
     private readonly verdicts_: VerdictRepository,
     private readonly transactions: Transactions,
     private readonly log: { error(obj: object, msg: string): void } = { error: () => undefined },
+    private readonly disagreement: {
+      findDisagreement(studyId: string): Promise<readonly SiteDataDisagreement[] | null>;
+    } | null = null,
   ) {}
 
   /**
@@ -106,7 +115,21 @@ export class RoundEvaluationService {
       screening: (await this.participants.list(studyId, round)).flatMap((p) =>
         p.screening ? [{ siteId: p.siteId, screening: p.screening }] : [],
       ),
+      dataDisagreement: await this.dataDisagreement(studyId),
     };
+  }
+
+  /**
+   * The study's stored data-disagreement tests; an unreadable file (edited on disk) is logged and
+   * shown as none, never failing the round's metrics.
+   */
+  private async dataDisagreement(studyId: string): Promise<readonly SiteDataDisagreement[]> {
+    try {
+      return (await this.disagreement?.findDisagreement(studyId)) ?? [];
+    } catch (e) {
+      this.log.error({ err: e, studyId }, 'the stored data-disagreement tests are unreadable; none shown');
+      return [];
+    }
   }
 
   /** Records the verdict of a completed round (on a round change, see onChange). */

@@ -76,6 +76,23 @@ describe('release visibility (issue 14)', () => {
       release: { version: 3, verdict: seen.verdict },
     });
     expect(cardAsSeenBy(card, { kind: 'admin' })).toBe(card);
+    // The comparison (issue 15): a site sees its own figures and the pooled ones, not another site's.
+    const compared = {
+      ...card,
+      comparison: {
+        pooled: { sites: 2 },
+        sites: [
+          { site_id: 'a', comparison: { n: 1 } },
+          { site_id: 'b', comparison: { n: 2 } },
+        ],
+        left_out: [{ site_id: 'b', reason: 'x' }],
+      },
+    } as unknown as ModelCard;
+    expect(cardAsSeenBy(compared, A).comparison).toEqual({
+      pooled: { sites: 2 },
+      sites: [{ site_id: 'a', comparison: { n: 1 } }],
+      left_out: [],
+    });
   });
 
   it('a model card pools only reports on the current layout; a release with none has no card', () => {

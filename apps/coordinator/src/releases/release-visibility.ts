@@ -63,6 +63,15 @@ export function cardAsSeenBy(card: ModelCard, who: Principal): ModelCard {
   return {
     ...card,
     sites: card.sites.filter((s) => s.site_id === who.siteId),
+    ...(card.comparison
+      ? {
+          comparison: {
+            ...card.comparison,
+            sites: card.comparison.sites.filter((s) => s.site_id === who.siteId),
+            left_out: card.comparison.left_out.filter((s) => s.site_id === who.siteId),
+          },
+        }
+      : {}),
     release: {
       ...card.release,
       verdict: card.release.verdict && verdictAsSeenBy(card.release.verdict, who.siteId),

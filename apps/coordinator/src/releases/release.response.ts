@@ -1,3 +1,4 @@
+import type { SiteDataDisagreement } from '../evaluation/site-data-disagreement';
 import { mapScreening, type ScreeningResponse } from '../rounds/round.response';
 import type { SiteMetricsReport } from '@fedaln/protocol';
 import type { ReleaseVerdict } from '../evaluation/release-policy';
@@ -97,6 +98,11 @@ export interface RoundMetricsResponse {
   verdict: VerdictResponse | null;
   /** Issue 13: each site's update as screening saw it (verdict and the numbers it rests on). */
   screening: ({ site_id: string } & ScreeningResponse)[];
+  /**
+   * Issue 13: each site's data-disagreement test (its train labels given the four features against
+   * the federation's feature model; `flagged` when p < threshold). The study's, the same every round.
+   */
+  data_disagreement: SiteDataDisagreement[];
 }
 
 /** @example mapRoundMetrics(await evaluation.get(studyId, 1)).pooled?.decision_curve */
@@ -124,6 +130,7 @@ export function mapRoundMetrics(e: RoundEvaluation): RoundMetricsResponse {
     pooled_validation: e.pooledValidation,
     verdict: e.verdict && mapVerdict(e.verdict),
     screening: e.screening.map((s) => ({ site_id: s.siteId, ...mapScreening(s.screening) })),
+    data_disagreement: e.dataDisagreement.map((d) => ({ ...d })),
   };
 }
 

@@ -10,6 +10,7 @@ import { DomainError } from '../domain/domain-error';
 import type { Study } from '../domain/records';
 import type { Transactions } from '../domain/transactions';
 import type { GlobalModelRepository } from '../models/global-model.repository';
+import type { ModelComparisonRecord } from '../evaluation/model-comparison-phase';
 import { buildModelCard, type ModelCard } from './card/model-card';
 import { renderModelCardHtml } from './card/model-card-html';
 import { modelCardPrivacy, type ModelCardPrivacy } from './card/model-card-privacy';
@@ -42,7 +43,11 @@ export interface ReleaseDeps {
   /** The study's federated four-feature fit (evaluation/feature-model.ts), for the model card. */
   readonly featureModels?: { find(studyId: string): Promise<FeatureModelPayload | null> };
   /** The post-training nomograms (issue 15): the exact text of a round's `nomogram.json`. */
-  readonly nomograms?: { text(studyId: string, round: number): Promise<string | null> };
+  readonly nomograms?: {
+    text(studyId: string, round: number): Promise<string | null>;
+    /** The round's comparison of DL, four-feature and combined models (model-comparison-phase.ts). */
+    comparison?(studyId: string, round: number): Promise<ModelComparisonRecord | null>;
+  };
 }
 
 /**
@@ -321,8 +326,19 @@ export class ReleasesService {
         p: fm.p,
       },
       privacy: await this.privacyAt(study, record.round),
+      comparison: await this.comparisonOf(record),
     });
     return cardAsSeenBy(card, who);
+  }
+
+  /** The comparison made with the released model's weights (issue 15), or null. */
+  private async comparisonOf(record: {
+    study_id: string;
+    round: number;
+    weights_sha256: string;
+  }): Promise<ModelComparisonRecord | null> {
+    const c = (await this.deps.nomograms?.comparison?.(record.study_id, record.round)) ?? null;
+    return c?.model_sha256 === record.weights_sha256 ? c : null;
   }
 
   /** ε spent by the end of the released round (the accountant's ledger), for the model card. */

@@ -92,6 +92,7 @@ export class SiteArrivals {
       await this.service.siteJoined(study.id, siteId);
       if (before && before.state !== 'waiting') await this.dispatch.resend(session, study, before);
     }
+    this.presence.greeted(siteId);
     return { site_id: siteId, server_version: SERVER_VERSION };
   }
 

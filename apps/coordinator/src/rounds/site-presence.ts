@@ -1,4 +1,5 @@
 import type { HelloPayload, StudyFinishedPayload, TaskPayload } from '@fedaln/protocol';
+import type { NomogramCompareCall } from '../evaluation/model-comparison-phase';
 import type { NomogramStatsCall } from '../evaluation/nomogram-fits';
 import type { FeatureStatsCall } from '../evaluation/feature-model';
 import type { SecAggChannel } from '../secure-aggregation/secagg-channel';
@@ -12,6 +13,8 @@ export interface SiteSession {
   readonly featureStats?: FeatureStatsCall;
   /** Asks the site for sufficient statistics of a post-training fit (`nomogram:stats`, issue 15). */
   readonly nomogramStats?: NomogramStatsCall;
+  /** Asks the site to compare DL, four-feature and combined models on its test split (`nomogram:compare`). */
+  readonly nomogramCompare?: NomogramCompareCall;
   /** Tells the site its study is finished (`study:finished`): `run --once` exits on it. */
   readonly studyFinished?: (payload: StudyFinishedPayload) => void;
   /** The `secagg:*` rounds of secure aggregation with this site. */
@@ -29,6 +32,17 @@ export interface SiteSession {
  */
 export class SitePresence {
   private readonly bySite = new Map<string, SiteSession>();
+  private readonly greetedListeners: ((siteId: string) => void)[] = [];
+
+  /** Calls `listener` each time a site has said hello and its studies have been told (SiteArrivals). */
+  onGreeted(listener: (siteId: string) => void): void {
+    this.greetedListeners.push(listener);
+  }
+
+  /** A site's hello is handled: it is present now. */
+  greeted(siteId: string): void {
+    for (const listener of this.greetedListeners) listener(siteId);
+  }
 
   connect(session: SiteSession): void {
     this.bySite.set(session.siteId, session);

@@ -10,6 +10,7 @@ import {
   type SessionPhase,
   type SessionState,
 } from '@fedaln/secagg';
+import { maskedElementBytes } from '@fedaln/protocol';
 import { DomainError } from '../domain/domain-error';
 
 /** One site of a session: its id, and the FedAvg weight the lead approved for it (masked as n·δ). */
@@ -32,12 +33,14 @@ export interface MaskedRoundParams {
   readonly global: readonly WeightTensor[];
   /** The L2 norm each site clips its update δ to (study `secure_aggregation.clip_norm`). */
   readonly clipNorm: number;
+  /** The ring (study `secure_aggregation.ring_bits`, default 64). */
+  readonly ringBits: 32 | 64;
 }
 
 /**
  * One secure-aggregation session of one round attempt, as the coordinator holds it: the library's
  * pure machine (`stepSession` of @fedaln/secagg), the site numbers, and the running sum of masked
- * inputs (`MaskedSum`, 8 bytes per weight whatever the number of sites). A rejected event is a
+ * inputs (`MaskedSum`, 8 or 4 bytes per weight whatever the number of sites). A rejected event is a
  * `DomainError` naming what was wrong; the session is then unchanged. It never holds an input apart
  * from the sum, and its machine never asks for both secrets of one site.
  *
@@ -58,12 +61,28 @@ export class MaskedRound {
       threshold: params.threshold,
       sites: params.sites.length,
     });
-    this.layout = gridLayout(params.global, params.shares);
+    this.layout =
+      params.ringBits === 32
+        ? gridLayout(params.global, params.shares, {
+            norm: params.clipNorm,
+            totalWeight: this.totalWeight,
+          })
+        : gridLayout(params.global, params.shares);
     this.sum = new MaskedSum(this.layout);
   }
 
   get clipNorm(): number {
     return this.params.clipNorm;
+  }
+
+  /** W: the session sites' approved weights summed (the clipped grid's weight bound). */
+  get totalWeight(): number {
+    return this.params.sites.reduce((a, s) => a + s.nTrain, 0);
+  }
+
+  /** Bytes of one ring element: 8 (Z/2⁶⁴) or 4 (Z/2³²), `maskedElementBytes`. */
+  get elementBytes(): 4 | 8 {
+    return maskedElementBytes(this.params.ringBits);
   }
 
   get phase(): SessionPhase {
@@ -78,9 +97,9 @@ export class MaskedRound {
     return this.session;
   }
 
-  /** Bytes of a masked input: 8 per weight (ring Z/2⁶⁴, `MASKED_ELEMENT_BYTES`). */
+  /** Bytes of a masked input: 8 or 4 per weight (`elementBytes`). */
   get inputBytes(): number {
-    return this.sum.length * 8;
+    return this.sum.length * this.elementBytes;
   }
 
   /** The site's number in this session, or FORBIDDEN when it is not one of the round's participants. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { StreamingFedAvg, type WeightTensor } from '@fedaln/aggregation';
+import { clippedGridScale, StreamingFedAvg, type WeightTensor } from '@fedaln/aggregation';
 import {
   encodeBlob,
   type Ack,
@@ -56,8 +56,9 @@ function update(siteId: string, scale = 0.001): WeightTensor[] {
   }));
 }
 
-function plainFedAvg(siteIds: readonly string[]): Uint8Array {
-  const fedavg = new StreamingFedAvg(tensors, { global: GLOBAL, shares: SITES.length });
+/** `scale`: the clipped grid's one scale (32-bit ring), as a plain study on that grid would fold. */
+function plainFedAvg(siteIds: readonly string[], scale?: number): Uint8Array {
+  const fedavg = new StreamingFedAvg(tensors, { global: GLOBAL, shares: SITES.length, scale });
   for (const id of siteIds) fedavg.add(update(id), SAMPLES[id] as number);
   const next = fedavg.applyTo(GLOBAL);
   fedavg.close();
@@ -85,11 +86,14 @@ interface Federation {
   readonly study: Study;
   readonly sites: Map<string, ScriptedSite>;
   readonly warnings: string[];
+  readonly infos: { obj: object; msg: string }[];
   /** The blob store's folder. */
   readonly storeDir: string;
 }
 
-async function federation(o: { windowMs?: number; approved?: Record<string, number | null> } = {}) {
+async function federation(
+  o: { windowMs?: number; approved?: Record<string, number | null>; ringBits?: 32 } = {},
+) {
   const storeDir = fs.mkdtempSync(path.join(dir, 'store-'));
   const blobs = new FileBlobStore(storeDir);
   const c = inMemoryCoordinator(blobs);
@@ -131,7 +135,10 @@ async function federation(o: { windowMs?: number; approved?: Record<string, numb
   const { study, round } = await seedRound(c, {
     sites: SITES,
     state: 'training',
-    spec: { min_sites: 4, secure_aggregation: { threshold: 4, clip_norm: 1 } },
+    spec: {
+      min_sites: 4,
+      secure_aggregation: { threshold: 4, clip_norm: 1, ...(o.ringBits ? { ring_bits: o.ringBits } : {}) },
+    },
   });
   const base = encodeBlob(GLOBAL);
   await blobs.put(base.bytes);
@@ -143,7 +150,11 @@ async function federation(o: { windowMs?: number; approved?: Record<string, numb
     roundNumber: null,
   });
   const warnings: string[] = [];
-  const log = { info: () => undefined, warn: (_: object, msg: string) => void warnings.push(msg) };
+  const infos: { obj: object; msg: string }[] = [];
+  const log = {
+    info: (obj: object, msg: string) => void infos.push({ obj, msg }),
+    warn: (_: object, msg: string) => void warnings.push(msg),
+  };
   const service = new SecureAggregationService(
     c.presence,
     c.sites,
@@ -163,7 +174,7 @@ async function federation(o: { windowMs?: number; approved?: Record<string, numb
       site.client = new SecAggSite(n, { roundTag, threshold, sites: count });
     }
   }
-  return { c, blobs, service, study, sites, warnings, storeDir } satisfies Federation;
+  return { c, blobs, service, study, sites, warnings, infos, storeDir } satisfies Federation;
 }
 
 const ref = (f: Federation, s: ScriptedSite) => ({
@@ -206,7 +217,10 @@ function keysAndShares(f: Federation, advertising = SITES, sharing = advertising
 async function upload(f: Federation, id: string, delta = update(id)): Promise<string> {
   const s = f.sites.get(id) as ScriptedSite;
   const task = s.task as SecureAggregationTask;
-  const layout = gridLayout(GLOBAL, task.shares);
+  const layout =
+    task.ring_bits === 32
+      ? gridLayout(GLOBAL, task.shares, { norm: task.clip_norm, totalWeight: task.total_weight as number })
+      : gridLayout(GLOBAL, task.shares);
   const words = [...(s.client as SecAggSite).maskedInput(layout, delta, task.n_train)].map((m) =>
     Buffer.from(m.words.buffer, m.words.byteOffset, m.words.byteLength),
   );
@@ -287,6 +301,28 @@ describe('SecureAggregationService', () => {
     await expect(f.service.aggregate(f.study.id, 1)).rejects.toThrow(
       /the unmasked sum's norm ‖Σ nᵢδᵢ‖ = [\d.]+ exceeds clip_norm 1 × Σ nᵢ 353/,
     );
+  });
+
+  it('ring_bits 32: 4 bytes per weight, and the global is plain FedAvg on the clipped grid (c = 1, W = 400: scale 32) of the 4 survivors, bit for bit', async () => {
+    const f = await federation({ ringBits: 32 });
+    expect(f.sites.get('a')?.task).toMatchObject({ ring_bits: 32, total_weight: 400, clip_norm: 1 });
+    // The lead is told the grid's step and the mean's rounding bound K·q/(2W) = 5·2⁻²¹/800 (grid.ts, "Error").
+    expect(f.infos.find((i) => i.msg.startsWith('secure aggregation on the 32-bit ring'))?.obj).toMatchObject(
+      {
+        gridStep: 2 ** -21,
+        meanRoundingBound: (5 * 2 ** -21) / 800,
+      },
+    );
+    keysAndShares(f);
+    const inputs = [];
+    for (const id of ['a', 'b', 'c', 'd']) inputs.push(await upload(f, id));
+    for (const sha of inputs) expect((await stored(f, sha)).length).toBe(4 * (21 + 300));
+    const next = await f.service.aggregate(f.study.id, 1);
+    const bytes = await stored(f, next.sha256);
+    expect(clippedGridScale(1, 400)).toBe(32);
+    expect(Buffer.compare(bytes, Buffer.from(plainFedAvg(['a', 'b', 'c', 'd'], 32)))).toBe(0);
+    // …and not the default grid's bytes: the grids differ (the 32-bit ring's precision cost).
+    expect(Buffer.compare(bytes, Buffer.from(plainFedAvg(['a', 'b', 'c', 'd'])))).not.toBe(0);
   });
 
   it('closes the key window after windowMs: the roster goes to the sites that advertised', async () => {

@@ -97,6 +97,7 @@ export class SecureAggregationService {
       n_train: s.siteOf(number).nTrain,
       shares: s.params.shares,
       clip_norm: s.clipNorm,
+      ...(s.params.ringBits === 32 ? { ring_bits: 32, total_weight: s.totalWeight } : {}),
     };
   }
 
@@ -161,7 +162,10 @@ export class SecureAggregationService {
           const { bytesRead } = await fd.read(buf, 0, n, at);
           if (bytesRead !== n) throw new Error(`masked input ${sha256}: short read at byte ${at}`);
           // Ring words are little-endian on the wire and on disk, as on every host Node runs here.
-          s.sum.add({ from: at / 8, words: new Uint32Array(buf.buffer, buf.byteOffset, n / 4) });
+          s.sum.add({
+            from: at / s.elementBytes,
+            words: new Uint32Array(buf.buffer, buf.byteOffset, n / 4),
+          });
         }
       } finally {
         await fd.close();
@@ -244,6 +248,7 @@ export class SecureAggregationService {
         shares: Math.max(1, study.spec.sites.length),
         global,
         clipNorm: spec.clip_norm,
+        ringBits: spec.ring_bits ?? 64,
       });
     } catch (e) {
       this.log.warn(
@@ -251,6 +256,21 @@ export class SecureAggregationService {
         'secure aggregation: no session could be opened; the round waits for its deadline',
       );
       return;
+    }
+    if (session.params.ringBits === 32) {
+      // The clipped grid's step grows with clip_norm × W: say what precision the round will have.
+      const q = gridStep(session.layout.scales[0] ?? 1);
+      this.log.info(
+        {
+          studyId: study.id,
+          round: round.number,
+          clipNorm: spec.clip_norm,
+          totalWeight: session.totalWeight,
+          gridStep: q,
+          meanRoundingBound: (sites.length * q) / (2 * session.totalWeight),
+        },
+        'secure aggregation on the 32-bit ring: the mean is within meanRoundingBound of exact per weight (a tighter clip_norm gives a finer grid)',
+      );
     }
     this.sessions.set(study.id, session);
     this.arm(session, 'advertiseClosed');

@@ -176,6 +176,8 @@ export class SiteGateway
       },
       nomogramStats: (req) =>
         socket.timeout(FEATURE_STATS_TIMEOUT_MS).emitWithAck(SiteEvent.nomogramStats, req),
+      nomogramCompare: (req) =>
+        socket.timeout(FEATURE_STATS_TIMEOUT_MS).emitWithAck(SiteEvent.nomogramCompare, req),
       studyFinished: (payload) => socket.emit(SiteEvent.studyFinished, payload),
     };
     this.sessions.set(socket, session);

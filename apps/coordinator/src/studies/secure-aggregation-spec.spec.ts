@@ -38,6 +38,38 @@ describe('study option secure_aggregation', () => {
     expect(r.ok && roundPlanOf(r.spec)).toMatchObject({ screening: null, aggregator: 'fedavg', shares: 5 });
   });
 
+  it('keeps ring_bits 32 or 64 when given; without it (and in every study stored before it) the ring is 64', () => {
+    for (const ring_bits of [32, 64]) {
+      const r = validateStudySpec({
+        ...study,
+        secure_aggregation: { threshold: 4, clip_norm: 1, ring_bits },
+      });
+      expect(r.ok && r.spec.secure_aggregation).toEqual({ threshold: 4, clip_norm: 1, ring_bits });
+    }
+    const r = validateStudySpec(study);
+    expect(r.ok && 'ring_bits' in (r.spec.secure_aggregation ?? {})).toBe(false);
+  });
+
+  it('grid_scale: a plain study keeps it and its plan folds on it; refused when not a power of two or with secure_aggregation', () => {
+    const { secure_aggregation: _omit, ...plain } = study;
+    const r = validateStudySpec({ ...plain, grid_scale: 8192 });
+    expect(r.ok && r.spec.grid_scale).toBe(8192);
+    expect(r.ok && roundPlanOf(r.spec).gridScale).toBe(8192);
+    expect(errorsOf({ ...plain, grid_scale: 3000 })).toEqual([
+      {
+        field: 'grid_scale',
+        message:
+          'grid_scale 3000 must be a power of two in [2^-30, 2^40], e.g. 8192 (clippedGridScale of clip_norm and W)',
+      },
+    ]);
+    expect(errorsOf({ ...plain, grid_scale: 2 ** 41 }).map((e) => e.field)).toEqual(['grid_scale']);
+    expect(errorsOf({ ...study, grid_scale: 8192 }).map((e) => e.message)).toEqual([
+      'grid_scale is for plain studies: a secure study takes its grid from secure_aggregation (ring_bits 32: clip_norm and the approved weights); leave grid_scale out',
+    ]);
+    const without = validateStudySpec(plain);
+    expect(without.ok && 'grid_scale' in without.spec).toBe(false);
+  });
+
   it('leaves studies without it unchanged (screened by default)', () => {
     const { secure_aggregation: _omit, ...plain } = study;
     const r = validateStudySpec(plain);
@@ -77,6 +109,8 @@ describe('study option secure_aggregation', () => {
     [{ threshold: 4.5, clip_norm: 1 }, 'secure_aggregation.threshold'],
     [{ threshold: 4, clip_norm: 0 }, 'secure_aggregation.clip_norm'],
     [{ threshold: 4, clip_norm: 1, rounds: 2 }, 'secure_aggregation.rounds'],
+    [{ threshold: 4, clip_norm: 1, ring_bits: 16 }, 'secure_aggregation.ring_bits'],
+    [{ threshold: 4, clip_norm: 1, ring_bits: '32' }, 'secure_aggregation.ring_bits'],
   ])('refuses a malformed option %j at %s', (option, field) => {
     expect(errorsOf({ ...study, secure_aggregation: option }).map((e) => e.field)).toContain(field);
   });

@@ -208,6 +208,13 @@ export class SecureAggregationDto implements SecureAggregationSpec {
     "clip_norm must be a number above 0 and at most 1000000 (the L2 bound of one site's update δ), e.g. 1",
   )
   clip_norm!: number;
+
+  @IsOptional()
+  @IsIn([32, 64], {
+    message:
+      'ring_bits must be 32 (4 bytes per weight on a grid derived from clip_norm) or 64 (the default: 8 bytes per weight, the finer grid)',
+  })
+  ring_bits?: 32 | 64;
 }
 
 /** In [0, 1): a moment decay rate. */
@@ -411,4 +418,15 @@ export class StudySpecDto implements StudySpec {
   @Min(0, { message: 'validation_fraction must be a number in [0, 0.5] (0: no validation split)' })
   @Max(0.5, { message: 'validation_fraction must be a number in [0, 0.5] (0: no validation split)' })
   validation_fraction?: number;
+
+  /** A plain study's one grid scale (a power of two); validateStudySpec checks the power and secure_aggregation. */
+  @IsOptional()
+  @IsNumber(
+    { allowNaN: false, allowInfinity: false },
+    {
+      message:
+        'grid_scale must be a power of two in [2^-30, 2^40], e.g. 8192 (clippedGridScale of clip_norm and W)',
+    },
+  )
+  grid_scale?: number;
 }

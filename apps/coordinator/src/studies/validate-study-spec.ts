@@ -36,7 +36,11 @@ export function validateStudySpec(input: unknown): StudySpecResult {
   const spec = studySpecFromDto(dto);
   const overBudget = firstRoundOverBudget(spec);
   if (overBudget) return { ok: false, errors: [overBudget] };
-  const problems = [...secureAggregationProblems(spec), ...strategyProblems(spec)];
+  const problems = [
+    ...secureAggregationProblems(spec),
+    ...strategyProblems(spec),
+    ...gridScaleProblems(spec),
+  ];
   return problems.length > 0 ? { ok: false, errors: problems } : { ok: true, spec };
 }
 
@@ -106,6 +110,34 @@ export function secureAggregationProblems(spec: StudySpec): FieldError[] {
     });
   }
   return errors;
+}
+
+/**
+ * `grid_scale`: a power of two in [2⁻³⁰, 2⁴⁰] (StreamingFedAvg takes any power of two; outside this
+ * the grid is finer than a float32 delta or coarser than any weight), and only for a plain study (a
+ * secure one takes its grid from `secure_aggregation`).
+ */
+function gridScaleProblems(spec: StudySpec): FieldError[] {
+  const m = spec.grid_scale;
+  if (m === undefined) return [];
+  if (!(m >= 2 ** -30 && m <= 2 ** 40 && 2 ** Math.round(Math.log2(m)) === m)) {
+    return [
+      {
+        field: 'grid_scale',
+        message: `grid_scale ${m} must be a power of two in [2^-30, 2^40], e.g. 8192 (clippedGridScale of clip_norm and W)`,
+      },
+    ];
+  }
+  if (spec.secure_aggregation) {
+    return [
+      {
+        field: 'grid_scale',
+        message:
+          'grid_scale is for plain studies: a secure study takes its grid from secure_aggregation (ring_bits 32: clip_norm and the approved weights); leave grid_scale out',
+      },
+    ];
+  }
+  return [];
 }
 
 /** A `dp` study whose first round already spends more than `max_epsilon` could never train. */
@@ -185,10 +217,14 @@ export function studySpecFromDto(dto: StudySpecDto): StudySpec {
           secure_aggregation: {
             threshold: dto.secure_aggregation.threshold,
             clip_norm: dto.secure_aggregation.clip_norm,
+            ...(dto.secure_aggregation.ring_bits === undefined
+              ? {}
+              : { ring_bits: dto.secure_aggregation.ring_bits }),
           },
         }),
     ...(dto.strategy === undefined ? {} : { strategy: strategyFromDto(dto.strategy) }),
     validation_fraction: dto.validation_fraction ?? DEFAULT_VALIDATION_FRACTION,
+    ...(dto.grid_scale === undefined ? {} : { grid_scale: dto.grid_scale }),
   };
 }
 

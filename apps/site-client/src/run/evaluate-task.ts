@@ -51,7 +51,7 @@ export async function runEvaluateTask(task: TaskPayload, ctx: TaskContext): Prom
     scores = all.subarray(0, cases.length);
     validationScores = all.subarray(cases.length);
     if (validation.length > 0)
-      ctx.validationScores.keep(task.study_id, task.round, validation, validationScores);
+      ctx.validationScores.keep(task.study_id, task.round, validation, validationScores, cases, scores);
   } finally {
     model.dispose();
   }

@@ -32,24 +32,38 @@ describe('clipped (the site bounds its update before masking)', () => {
   });
 });
 
+/** A SecureRound of site 1 of 3; only the session part of the train task matters here. */
+function secureRound(extra: Partial<SecureAggregationTask>): SecureRound {
+  const task = { kind: 'train', study_id: 's', round: 1 } as TaskPayload;
+  return new SecureRound({
+    ...task,
+    secure_aggregation: {
+      site: 1,
+      sites: 3,
+      threshold: 2,
+      round_tag: 's/1/1/x',
+      n_train: 10,
+      shares: 3,
+      clip_norm: 1,
+      ...extra,
+    },
+  });
+}
+
 describe('SecureRound', () => {
   it('refuses an update that lacks a tensor of the global model, before masking anything', () => {
-    // Only the session part of the train task matters here.
-    const task = { kind: 'train', study_id: 's', round: 1 } as TaskPayload;
-    const round = new SecureRound({
-      ...task,
-      secure_aggregation: {
-        site: 1,
-        sites: 3,
-        threshold: 2,
-        round_tag: 's/1/1/x',
-        n_train: 10,
-        shares: 3,
-        clip_norm: 1,
-      },
-    });
+    const round = secureRound({});
     expect(() => round.maskedInput([t('w', [1]), t('b', [0])], [t('w', [0.1])])).toThrow(
       'the update has no tensor "b" of the global model: check the training',
+    );
+  });
+});
+
+describe('SecureRound on the 32-bit ring', () => {
+  it('refuses a task with ring_bits 32 but no total_weight, naming both, before masking anything', () => {
+    const round = secureRound({ ring_bits: 32 });
+    expect(() => round.maskedInput([t('w', [1])], [t('w', [0.1])])).toThrow(
+      "the train task's secure aggregation has ring_bits 32 and total_weight undefined: expected 32 with an integer total ≥ this site's n_train 10",
     );
   });
 });

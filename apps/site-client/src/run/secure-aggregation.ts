@@ -1,4 +1,5 @@
 import {
+  maskedElementBytes,
   SiteEvent,
   type NamedTensor,
   type SecAggDeliverPayload,
@@ -8,7 +9,7 @@ import {
   type SecureAggregationTask,
   type TaskPayload,
 } from '@fedaln/protocol';
-import { elementToBytes, gridLayout, P521_BYTES, SecAggSite } from '@fedaln/secagg';
+import { elementToBytes, gridLayout, P521_BYTES, SecAggSite, type GridLayout } from '@fedaln/secagg';
 import { request, type SiteSocket } from './site-socket';
 
 /** How long a site waits for the roster, then for its peers' shares, before it gives the round up. */
@@ -131,7 +132,7 @@ export class SecureRound {
   /**
    * The masked input of `delta` (local − global): clipped to the study's `clip_norm`, checked
    * (finite, within this site's share of the grid's range: `checkGridInput`), then masked — 8
-   * bytes per weight, in the global's tensor order. The coordinator cannot check an update it
+   * bytes per weight (4 on the 32-bit ring), in the global's tensor order. The coordinator cannot check an update it
    * cannot see, so this is where an update is bounded.
    */
   maskedInput(
@@ -140,14 +141,15 @@ export class SecureRound {
   ): { bytes: Uint8Array; norm: number } {
     const s = this.task.secure_aggregation;
     const { tensors, norm } = clipped(inGlobalOrder(global, delta), s.clip_norm);
-    const layout = gridLayout(global, s.shares);
+    const layout = taskLayout(global, s);
+    const element = maskedElementBytes(s.ring_bits);
     const out = new Uint8Array(
-      8 * layout.tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0),
+      element * layout.tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0),
     );
     for (const chunk of this.site.maskedInput(layout, tensors, s.n_train)) {
       out.set(
         new Uint8Array(chunk.words.buffer, chunk.words.byteOffset, chunk.words.byteLength),
-        chunk.from * 8,
+        chunk.from * element,
       );
     }
     return { bytes: out, norm };
@@ -158,6 +160,20 @@ export class SecureRound {
     const wire = (h: { of: number; y: bigint }) => ({ of: h.of, y: elementToBytes(h.y, P521_BYTES) });
     return { self_shares: r.selfShares.map(wire), key_shares: r.keyShares.map(wire) };
   }
+}
+
+/**
+ * The grid layout the coordinator's session sums on: the default grid (Z/2⁶⁴), or with ring_bits 32
+ * the clipped grid of clip_norm and the session's total weight (Z/2³²).
+ */
+function taskLayout(global: readonly NamedTensor[], s: SecureAggregationTask): GridLayout {
+  if (s.ring_bits === undefined || s.ring_bits === 64) return gridLayout(global, s.shares);
+  if (s.ring_bits !== 32 || !Number.isInteger(s.total_weight) || (s.total_weight ?? 0) < s.n_train) {
+    throw new Error(
+      `the train task's secure aggregation has ring_bits ${String(s.ring_bits)} and total_weight ${String(s.total_weight)}: expected 32 with an integer total ≥ this site's n_train ${s.n_train} (a coordinator of another version?)`,
+    );
+  }
+  return gridLayout(global, s.shares, { norm: s.clip_norm, totalWeight: s.total_weight as number });
 }
 
 /** `delta`'s tensors in `global`'s order (the order the coordinator's layout takes). */

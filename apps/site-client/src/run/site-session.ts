@@ -199,6 +199,9 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
           }
           o.log(`${what}: failed: ${(err as Error).message}`);
           queue.finish(task);
+          // Served either way: e.g. the last report, stored by a coordinator that crashed before its
+          // ack, is refused when resent after the restart; `--once` must still wait or exit, not hang.
+          endIfLastRound(task);
         }
       }
     } finally {
@@ -232,6 +235,7 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
   });
   socket.on(SiteEvent.featuresStats, (req, ack) => void answerFeatureStats(o.data, req).then(ack));
   socket.on(SiteEvent.nomogramStats, (req, ack) => ack(validationScores.answer(req)));
+  socket.on(SiteEvent.nomogramCompare, (req, ack) => ack(validationScores.compare(req)));
   socket.on(SiteEvent.studyFinished, (p) => {
     if (typeof p?.study_id !== 'string') return;
     finished.add(p.study_id);

@@ -7,6 +7,7 @@ import { FEATURE_MODEL_INTERCEPT, type FeatureModelTerm } from '@fedaln/metrics'
 import { escapeHtml as e } from './html-escape';
 import type { ModelCard, ModelCardSite } from './model-card';
 import { decisionCurveSvg, rocChartSvg } from './svg-charts';
+import { comparisonSection } from './model-card-comparison';
 import { privacySection } from './model-card-privacy';
 import { CARD_CSS } from './model-card-css';
 
@@ -208,6 +209,7 @@ ${discriminationSection(card)}
 ${utilitySection(card)}
 ${calibrationSection(card)}
 ${featureSection(card)}
+${comparisonSection(card.comparison)}
 ${verdictSection(card)}
 ${trainingSection(card)}
 ${privacySection(card.privacy)}

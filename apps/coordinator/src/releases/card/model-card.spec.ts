@@ -5,11 +5,14 @@ import {
   decisionCurve,
   logisticPredict,
   logisticSufficientStats,
+  pooledModelComparison,
   releasedReport,
+  siteModelComparison,
 } from '@fedaln/metrics';
 import type { SiteMetricsReport } from '@fedaln/protocol';
 import { Xoshiro128StarStar } from '@fedaln/site-data';
 import { fitStudyFeatureModel } from '../../evaluation/feature-model';
+import { compareAcrossSites, COMPARISON_METHOD } from '../../evaluation/model-comparison-phase';
 import { evaluateReleasePolicy } from '../../evaluation/release-policy';
 import { buildModelCard, type ModelCardInput } from './model-card';
 import { renderModelCardHtml } from './model-card-html';
@@ -144,6 +147,61 @@ describe('buildModelCard', () => {
     );
     expect(card.training).toMatchObject({ engines: ['tensorflow-gpu', 'wasm'], sites: 2, n_train: 480 });
     expect(card.limitations[0]).toMatch(/^These results come from synthetic \(phantom\)/);
+  });
+});
+
+describe('the comparison of DL, four features and combined (issue 15)', () => {
+  /** The record the coordinator stores: each site's answer computed from its test scores, pooled. */
+  async function withComparison(names: string[]) {
+    const { sites, input } = await federation(names);
+    const fm = input.feature_model!.coefficients;
+    const combined = [-0.2, 0.8, 0.03, 0.5, 0.6, 0.7];
+    const answers = sites.map((s) => {
+      const features = logisticPredict(s.test.X, fm);
+      const dlLogit = s.test.cnn.map((p) => Math.log(p / (1 - p)));
+      const comb = logisticPredict(
+        s.test.X.map((row, i) => [dlLogit[i]!, ...row]),
+        combined,
+      );
+      return siteModelComparison(s.test.labels, { dl: s.test.cnn, features, combined: comb }, 5);
+    });
+    const record = await compareAcrossSites(
+      { study_id: 'aln-2026', round: 5, feature_model: [...fm], combined, min_cell_count: 5 },
+      input.release.weights_sha256,
+      answers.map((a, i) => [`site-${i + 1}`, async () => ({ ok: true as const, comparison: a })] as const),
+      new Map(input.sites.map((s) => [s.site_id, s.report])),
+      { info: () => undefined },
+    );
+    return { input: { ...input, comparison: record }, answers };
+  }
+
+  it('the card shows the pooled comparison (pooledModelComparison of the sites’ answers) and each site’s own', async () => {
+    const { input, answers } = await withComparison(['North', 'South', 'East']);
+    const card = buildModelCard(input);
+    expect(card.comparison!.pooled).toEqual(pooledModelComparison(answers));
+    expect(card.comparison!.method).toBe(COMPARISON_METHOD);
+    expect(card.comparison!.sites.map((s) => [s.name, s.comparison])).toEqual(
+      ['North', 'South', 'East'].map((n, i) => [n, pooledModelComparison([answers[i]!])]),
+    );
+    expect(card.comparison!.pooled!.differences.map((d) => `${d.a}-${d.b}`)).toEqual([
+      'combined-features',
+      'dl-features',
+      'combined-dl',
+    ]);
+    expect(card.comparison!.caveats.join(' ')).toMatch(/not the AUC of the pooled population/);
+    expect(JSON.parse(JSON.stringify(card))).toEqual(card);
+    const html = renderModelCardHtml(card);
+    expect(html).toContain('<h2>DL score, four features and the combined model</h2>');
+    const d = card.comparison!.pooled!.differences[0]!;
+    expect(html).toContain(`${d.difference >= 0 ? '+' : '−'}${Math.abs(d.difference).toFixed(3)}`);
+    expect(html).toContain('Pooled (3 sites)');
+  });
+
+  it('a card without a comparison (every release before issue 15) has no such field or section', async () => {
+    const { input } = await federation(['North', 'South']);
+    const card = buildModelCard(input);
+    expect('comparison' in card).toBe(false);
+    expect(renderModelCardHtml(card)).not.toContain('four features and the combined model');
   });
 });
 

@@ -9,6 +9,8 @@ import type { SiteMetricsReport } from '@fedaln/protocol';
 import type { ReleasePolicySpec } from '../../domain/study-spec';
 import { poolReports, pooledRocCurve } from '../../evaluation/pooled-evaluation';
 import type { ReleaseVerdict } from '../../evaluation/release-policy';
+import type { ModelComparisonRecord } from '../../evaluation/model-comparison-phase';
+import { modelCardComparison, type ModelCardComparison } from './model-card-comparison';
 import type { ModelCardPrivacy } from './model-card-privacy';
 import { intendedUse, limitations, STUDY_REFERENCE, type DataSource } from './model-card-text';
 
@@ -58,6 +60,8 @@ export interface ModelCardInput {
   } | null;
   /** ε the release cost each site's patients (model-card-privacy.ts); absent without `dp`. */
   readonly privacy?: ModelCardPrivacy | null;
+  /** DL vs four features vs combined on the test splits (issue 15), when compared for the released model. */
+  readonly comparison?: ModelComparisonRecord | null;
 }
 
 type Ci = [number, number] | null;
@@ -115,6 +119,8 @@ export interface ModelCard {
   limitations: string[];
   /** Present for a study with `dp` (issue 16). */
   privacy?: ModelCardPrivacy;
+  /** Present when the released model was compared with the four-feature and combined models (issue 15). */
+  comparison?: ModelCardComparison;
 }
 
 function ciOf(auc: number | null, variance: number | null): Ci {
@@ -212,5 +218,13 @@ export function buildModelCard(input: ModelCardInput): ModelCard {
     reference_study: STUDY_REFERENCE,
     limitations: limitations(input.data_source, input.sites.length),
     ...(input.privacy ? { privacy: input.privacy } : {}),
+    ...(input.comparison
+      ? {
+          comparison: modelCardComparison(
+            input.comparison,
+            new Map(input.sites.map((s) => [s.site_id, s.name])),
+          ),
+        }
+      : {}),
   };
 }
