@@ -21,6 +21,7 @@ import * as path from 'node:path';
 import { BIN as COORDINATOR_BIN, Coordinator, freePort } from '../e2e/support/coordinator';
 import { siteProcess, type SiteProcess } from '../e2e/support/site-process';
 import { makeCa, makeServerCert, type ServerCert, type TestCa } from '../e2e/support/test-ca';
+import { waitUntil } from '../e2e/support/processes';
 
 jest.setTimeout(240_000);
 
@@ -62,13 +63,6 @@ function run(workDir: string, extra: string[]): Proc {
     ...['run', '--coordinator', coordinator.baseUrl, '--token', token, '--data', data],
     ...['--work-dir', workDir, '--arch', 'densenet-tiny', '--input-size', '32', ...extra],
   ]);
-}
-
-async function waitFor(what: string, ok: () => boolean, timeoutMs = 120_000): Promise<void> {
-  for (const end = Date.now() + timeoutMs; !ok();) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** An admin REST call over HTTPS trusting only the test CA (Node 20's fetch takes no CA). */
@@ -147,8 +141,10 @@ describe('HTTPS and WSS with a CA made in the test', () => {
   it('a real site client says hello over WSS with --ca-file and pins the key openssl computes', async () => {
     expect(coordinator.log).toContain('"scheme":"https"');
     const client = run(pinned(), ['--ca-file', ca.certFile]);
-    await waitFor('hello over wss', () =>
-      client.err().includes(`connected to ${coordinator.baseUrl} as site ${siteId}`),
+    await waitUntil(
+      'hello over wss',
+      () => client.err().includes(`connected to ${coordinator.baseUrl} as site ${siteId}`),
+      { timeoutMs: 120_000, intervalMs: 50 },
     );
     client.child.kill('SIGTERM');
     expect(await client.exit).toBe(0);
@@ -178,7 +174,10 @@ describe('HTTPS and WSS with a CA made in the test', () => {
   it('refuses a changed server key after pinning, though the same CA signed it, naming the pin file', async () => {
     // A site connected when the coordinator restarts with another key (an interceptor taking its place).
     const connected = run(pinned(), ['--ca-file', ca.certFile]);
-    await waitFor('hello over wss', () => connected.err().includes(`as site ${siteId}`));
+    await waitUntil('hello over wss', () => connected.err().includes(`as site ${siteId}`), {
+      timeoutMs: 120_000,
+      intervalMs: 50,
+    });
     await coordinator.kill('SIGTERM');
     const again = new Coordinator(port, path.join(tmp, 'coordinator'), ENV, [
       ...['--tls-cert', rotated.certFile, '--tls-key', rotated.keyFile],

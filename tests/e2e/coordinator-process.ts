@@ -91,11 +91,3 @@ export function startServer(dataDir: string, timeoutMs = 60_000): Promise<Runnin
     });
   });
 }
-
-/** Resolves once `predicate` holds (checked every 50 ms), or rejects after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  for (const end = Date.now() + timeoutMs; !predicate();) {
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

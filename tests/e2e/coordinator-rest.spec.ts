@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { exampleStudySpec } from '../medium/coordinator-fixtures';
-import { assertBuilt, runCli, startServer, waitFor, type RunningServer } from './coordinator-process';
+import { assertBuilt, runCli, startServer, type RunningServer } from './coordinator-process';
+import { waitUntil } from './support/processes';
 
 jest.setTimeout(120_000);
 
@@ -289,7 +290,9 @@ describe('coordinator REST (built server, PGlite in a temp data dir)', () => {
     expect(text).toContain('fedaln_rounds{state="failed"} 1');
     expect(text).toContain('# TYPE fedaln_round_duration_seconds histogram');
     // The access log line is written when the response finishes; wait for it to reach our pipe.
-    await waitFor(() => server.stdout().includes('"reqId":"e2e-req-1"'));
+    await waitUntil('the request log line', () => server.stdout().includes('"reqId":"e2e-req-1"'), {
+      intervalMs: 50,
+    });
     expect(server.stdout()).toMatch(/"reqId":"e2e-req-1","method":"GET","url":"\/metrics","status":200/);
   });
 

@@ -21,6 +21,7 @@ import { freshDatabase, type FreshDatabase } from './support/fresh-database';
 import { connectMonitor } from './support/monitor';
 import { reportOf } from './support/release-study';
 import { connectSite, expectOk, ScriptedSite } from './support/site-client';
+import { waitUntil } from './support/processes';
 
 jest.setTimeout(180_000);
 
@@ -166,13 +167,6 @@ async function finishRound(sites: ScriptedSite[], round: number, expected: { val
   for (const [i, s] of sites.entries()) expectOk(await s.report(tasks[i]!, metrics()));
 }
 
-async function waitUntil(ok: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  for (const end = Date.now() + timeoutMs; !(await ok());) {
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function roundState(round: number): Promise<string> {
   const r = await api('GET', `/api/studies/${studyId}/rounds/${round}`);
   return String((r.json.round as { state?: string } | undefined)?.state ?? r.json.state);
@@ -235,7 +229,9 @@ describe(`live rounds over socket.io (built coordinator, ${process.env.DATABASE_
       { auth: { token: ADMIN }, transports: ['websocket'], reconnection: false, forceNew: true },
     );
     lateMonitor.on(MonitorEvent.siteStatus, (e) => late.push(e));
-    await waitUntil(() => siteIds.every((id) => late.some((e) => e.site_id === id && e.connected)));
+    await waitUntil('every site connected', () =>
+      siteIds.every((id) => late.some((e) => e.site_id === id && e.connected)),
+    );
     lateMonitor.close();
     const { tasks, global, deltas, blobs } = await trainTasks(sites, 1);
 
@@ -246,7 +242,7 @@ describe(`live rounds over socket.io (built coordinator, ${process.env.DATABASE_
       code: 'wrong_round',
     });
     expectOk(await sites[0]!.trainProgress(tasks[0]!, step));
-    await waitUntil(() => training.length > 0);
+    await waitUntil('a train:progress event', () => training.length > 0);
     expect(training).toEqual([{ study_id: studyId, round: 1, site_id: siteIds[0], epochs: 1, ...step }]);
 
     // Another site's round: the outsider is not in the study.
@@ -296,7 +292,7 @@ describe(`live rounds over socket.io (built coordinator, ${process.env.DATABASE_
     }
     await finishRound(sites, 1, weightedMean(global, deltas, N_TRAIN));
     sites.forEach((s) => s.close());
-    await waitUntil(() => states.includes('1:completed'));
+    await waitUntil('round 1 completed', () => states.includes('1:completed'));
     expect(states.slice(0, 3)).toEqual(['1:training', '1:aggregating', '1:evaluating']);
     expect(uploadProgress).toBe(blobs[2]!.bytes.length);
     monitor.close();
@@ -352,10 +348,7 @@ describe(`live rounds over socket.io (built coordinator, ${process.env.DATABASE_
     sites = await connectAll();
     await finishRound(sites, 3, weightedMean(global, deltas, N_TRAIN));
     sites.forEach((s) => s.close());
-    for (let t = Date.now(); Date.now() - t < 10_000 && (await roundState(3)) !== 'completed';) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(await roundState(3)).toBe('completed');
+    await waitUntil('round 3 completed', async () => (await roundState(3)) === 'completed');
     const study = await api('GET', `/api/studies/${studyId}`);
     expect(study.json.status).toBe('completed');
   });
@@ -396,6 +389,7 @@ describe(`live rounds over socket.io (built coordinator, ${process.env.DATABASE_
     expectOk(await a.report(evalA!, metrics()));
     expectOk(await b.report(evalB!, metrics()));
     await waitUntil(
+      'the deadline study to complete',
       async () => (await api('GET', `/api/studies/${deadlineStudy}`)).json.status === 'completed',
     );
     const round = (await api('GET', `/api/studies/${deadlineStudy}/rounds/1`)).json;

@@ -9,11 +9,13 @@
  * (That the full-size demo's model beats chance on new images is checked by hand; see issue 5.)
  */
 import { afterAll, describe, expect, it, jest } from '@jest/globals';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { globalModel } from './support/coordinator';
+import { startNode, waitUntil } from './support/processes';
 
 jest.setTimeout(180_000);
 
@@ -32,20 +34,13 @@ interface Run {
 }
 
 function demo(args: string[]): Run {
-  const child = spawn(process.execPath, [path.join(ROOT, 'scripts/start.js'), ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const p = startNode(path.join(ROOT, 'scripts/start.js'), args, { cwd: ROOT, name: 'npm start' });
   return {
-    pid: child.pid!,
-    out: () => out,
-    err: () => err,
-    exit: new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal && -1)))),
-    signal: (s) => child.kill(s),
+    pid: p.pid,
+    out: p.out,
+    err: p.err,
+    exit: p.exit.then(({ code, signal }) => code ?? (signal && -1)),
+    signal: (s) => p.child.kill(s),
   };
 }
 
@@ -141,11 +136,7 @@ describe('npm start (the demo federation)', () => {
     expect(model.signed).toBe(model.release_version !== undefined);
     expect(fs.existsSync(path.join(model.path, 'model.json'))).toBe(true);
     // The kept coordinator serves the model the JSON names, with the hash the JSON gives.
-    const res = await fetch(`${result.url}/api/studies/${result.study}/models/${model.version}`, {
-      headers: { authorization: `Bearer ${result.admin_token}` },
-    });
-    expect(res.status).toBe(200);
-    const blob = new Uint8Array(await res.arrayBuffer());
+    const blob = await globalModel(result.url, result.admin_token, result.study, model.version);
     expect(createHash('sha256').update(blob).digest('hex')).toBe(model.sha256);
     expect(run.out()).toMatch(/round\s+state\s+site1 AUC\s+site2 AUC\s+site3 AUC\s+pooled AUC/);
 
@@ -208,13 +199,13 @@ describe('npm start (the demo federation)', () => {
 
   it('Ctrl-C while the federation runs stops the coordinator and every site client', async () => {
     const run = demo([...SMALL, '--rounds', '3', '--data-dir', path.join(tmp, 'interrupted')]);
-    const started = Date.now();
     let children: number[] = [];
     // Running: the coordinator and 3 site clients.
-    while (!/starting 3 site clients/.test(run.err()) || (children = childrenOf(run.pid)).length < 4) {
-      if (Date.now() - started > 120_000) throw new Error(`the site clients did not start:\n${run.err()}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitUntil(
+      'the coordinator and 3 site clients to start',
+      () => /starting 3 site clients/.test(run.err()) && (children = childrenOf(run.pid)).length >= 4,
+      { timeoutMs: 120_000 },
+    );
     expect(children.length).toBe(4);
     run.signal('SIGINT');
     expect(await run.exit).toBe(130);

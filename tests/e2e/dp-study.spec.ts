@@ -13,8 +13,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { exampleStudySpec } from '../medium/coordinator-fixtures';
-import { adminApi, Coordinator, freePort } from './support/coordinator';
+import { adminApi, Coordinator, freePort, globalModel } from './support/coordinator';
 import { siteProcess, type SiteProcess } from './support/site-process';
+import { waitUntil } from './support/processes';
 
 jest.setTimeout(240_000);
 
@@ -30,13 +31,6 @@ const epsilonAt = (steps: number) =>
 let coordinator: Coordinator;
 const api = (method: string, url: string, body?: unknown) =>
   adminApi(coordinator.baseUrl, ADMIN, method, url, body);
-
-async function waitFor(what: string, ok: () => Promise<boolean>, timeoutMs = 180_000): Promise<void> {
-  for (const end = Date.now() + timeoutMs; !(await ok());) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('a DP-SGD study', () => {
   const sites: SiteProcess[] = [];
@@ -99,7 +93,7 @@ describe('a DP-SGD study', () => {
         ),
       ),
     );
-    await waitFor('the study to complete', async () => {
+    await waitUntil('the study to complete', async () => {
       const study = await api('GET', `/api/studies/${studyId}`);
       if (study.json.status === 'failed') throw new Error(`study failed: ${JSON.stringify(study.json)}`);
       return study.json.status === 'completed';
@@ -143,13 +137,8 @@ describe('a DP-SGD study', () => {
 
     // DP-SGD ran at the sites: it leaves BatchNorm untrained and its statistics as they were, so every
     // BatchNorm tensor of the round-2 global equals the initial model's (plain training changes them).
-    const model = async (version: number) => {
-      const res = await fetch(`${coordinator.baseUrl}/api/studies/${studyId}/models/${version}`, {
-        headers: { authorization: `Bearer ${ADMIN}` },
-      });
-      expect(res.status).toBe(200);
-      return decodeBlob(new Uint8Array(await res.arrayBuffer()));
-    };
+    const model = async (version: number) =>
+      decodeBlob(await globalModel(coordinator.baseUrl, ADMIN, studyId, version));
     const [initial, second] = [await model(0), await model(2)];
     const batchNorm = initial.filter((t) => /(^|_)bn\//.test(t.name));
     expect(batchNorm.length).toBeGreaterThan(0);

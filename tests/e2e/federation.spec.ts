@@ -8,7 +8,7 @@
  * upload instead of retraining, and the round must complete.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -17,6 +17,7 @@ import { clinicalFeatureRows, fitLogistic } from '@fedaln/metrics';
 import { exampleStudySpec } from '../medium/coordinator-fixtures';
 import { adminApi, Coordinator, freePort } from './support/coordinator';
 import { freshDatabase, type FreshDatabase } from './support/fresh-database';
+import { startNode, waitUntil } from './support/processes';
 
 jest.setTimeout(300_000);
 
@@ -37,20 +38,16 @@ interface Proc {
 
 /** `fedaln-site run` for phantom site k, its token in the environment. */
 function runSite(k: number, url: string, token: string, workDir: string): Proc {
-  const child = spawn(
-    process.execPath,
+  const p = startNode(
+    SITE_BIN,
     [
-      SITE_BIN,
       'run',
       ...['--coordinator', url, '--data', path.join(phantom, `site${k}`), '--work-dir', workDir],
       ...['--arch', 'densenet-tiny', '--input-size', '32', '--engine', 'auto'],
     ],
-    { env: { ...process.env, FEDALN_SITE_TOKEN: token }, stdio: ['ignore', 'ignore', 'pipe'] },
+    { env: { ...process.env, FEDALN_SITE_TOKEN: token }, name: `site ${k}` },
   );
-  let log = '';
-  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, log: () => log, exit };
+  return { child: p.child, log: p.err, exit: p.exit.then(({ code }) => code) };
 }
 
 /**
@@ -89,17 +86,6 @@ async function stallingRelay(targetPort: number) {
       server.close();
     },
   };
-}
-
-async function waitFor(
-  what: string,
-  ok: () => boolean | Promise<boolean>,
-  timeoutMs = 180_000,
-): Promise<void> {
-  for (const end = Date.now() + timeoutMs; !(await ok());) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 beforeAll(() => {
@@ -168,7 +154,7 @@ describe.each(databases)('federation on %s', (database) => {
       runSite(k, k === 3 ? relay.url : coordinator.baseUrl, sites[k - 1]!.token, work(k)),
     );
     procs.push(site1!, site2!, killed!);
-    await waitFor('site 3 to be mid-upload', () => relay.stalled());
+    await waitUntil('site 3 to be mid-upload', () => relay.stalled());
     killed!.child.kill('SIGKILL');
     expect(await killed!.exit).toBeNull(); // killed, no exit code
     relay.close();
@@ -177,7 +163,7 @@ describe.each(databases)('federation on %s', (database) => {
 
     const again = runSite(3, coordinator.baseUrl, sites[2]!.token, work(3));
     procs.push(again);
-    await waitFor('the study to complete', async () => {
+    await waitUntil('the study to complete', async () => {
       for (const p of [site1!, site2!, again]) {
         if (p.child.exitCode !== null) throw new Error(`a site exited early:\n${p.log()}`);
       }
@@ -186,7 +172,7 @@ describe.each(databases)('federation on %s', (database) => {
     // The study completes when the coordinator has the last report; the site logs it (and keeps its
     // copy of the report) only after the ack: stopping the sites before that line loses it.
     for (const p of [site1!, site2!, again]) {
-      await waitFor('each site to log its round 2 evaluation', () => {
+      await waitUntil('each site to log its round 2 evaluation', () => {
         if (p.child.exitCode !== null) throw new Error(`a site exited early:\n${p.log()}`);
         return /round 2: evaluated v2 /.test(p.log());
       });

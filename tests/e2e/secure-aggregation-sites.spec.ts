@@ -25,8 +25,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { exampleStudySpec } from '../medium/coordinator-fixtures';
-import { adminApi, Coordinator, freePort } from './support/coordinator';
+import { adminApi, Coordinator, freePort, globalModel } from './support/coordinator';
 import { siteProcess, type SiteProcess } from './support/site-process';
+import { waitUntil } from './support/processes';
 
 jest.setTimeout(400_000);
 
@@ -39,21 +40,8 @@ let coordinator: Coordinator;
 const api = (method: string, url: string, body?: unknown) =>
   adminApi(coordinator.baseUrl, ADMIN, method, url, body);
 
-async function waitFor(what: string, ok: () => Promise<boolean>, timeoutMs = 240_000): Promise<void> {
-  for (const end = Date.now() + timeoutMs; !(await ok());) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** A global model version's blob, downloaded as the lead. */
-async function blobOf(studyId: string, version: number): Promise<Buffer> {
-  const res = await fetch(`${coordinator.baseUrl}/api/studies/${studyId}/models/${version}`, {
-    headers: { authorization: `Bearer ${ADMIN}` },
-  });
-  expect(res.status).toBe(200);
-  return Buffer.from(await res.arrayBuffer());
-}
+const blobOf = async (studyId: string, version: number) =>
+  Buffer.from(await globalModel(coordinator.baseUrl, ADMIN, studyId, version));
 
 describe('secure aggregation with real sites', () => {
   const sites: SiteProcess[] = [];
@@ -74,11 +62,15 @@ describe('secure aggregation with real sites', () => {
   }
 
   async function waitForStudy(studyId: string): Promise<void> {
-    await waitFor(`study ${studyId} to complete`, async () => {
-      const study = await api('GET', `/api/studies/${studyId}`);
-      if (study.json.status === 'failed') throw new Error(`study failed: ${JSON.stringify(study.json)}`);
-      return study.json.status === 'completed';
-    });
+    await waitUntil(
+      `study ${studyId} to complete`,
+      async () => {
+        const study = await api('GET', `/api/studies/${studyId}`);
+        if (study.json.status === 'failed') throw new Error(`study failed: ${JSON.stringify(study.json)}`);
+        return study.json.status === 'completed';
+      },
+      { timeoutMs: 240_000 },
+    );
   }
 
   /** Creates and starts a study of the three sites, waits until it completes; its id. */
@@ -241,8 +233,10 @@ describe('secure aggregation with real sites', () => {
       round_deadline_s: 45, // room for the restarted site to connect within the attempt on a loaded machine
       secure_aggregation: { threshold: 2, clip_norm: 1000 },
     });
-    await waitFor('site 3’s keys and shares', async () =>
-      sites[2]!.err().slice(before[2]).includes('keys and shares exchanged'),
+    await waitUntil(
+      'site 3’s keys and shares',
+      async () => sites[2]!.err().slice(before[2]).includes('keys and shares exchanged'),
+      { timeoutMs: 240_000 },
     );
     sites[2]!.child.kill('SIGKILL');
     await sites[2]!.exit;

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { exampleStudySpec } from '../medium/coordinator-fixtures';
 import { Coordinator, freePort } from './support/coordinator';
 import { siteProcess, type SiteProcess } from './support/site-process';
+import { waitUntil } from './support/processes';
 
 jest.setTimeout(240_000);
 
@@ -33,13 +34,6 @@ const site = (args: string[]): Proc => siteProcess(args, tmp);
 async function expectExit(proc: Proc, code: number): Promise<void> {
   const actual = await proc.exit;
   if (actual !== code) throw new Error(`exit ${actual}, expected ${code}; stderr:\n${proc.err()}`);
-}
-
-async function waitFor(what: string, ok: () => boolean, timeoutMs = 120_000): Promise<void> {
-  for (const end = Date.now() + timeoutMs; !ok();) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function api(method: string, url: string, body?: unknown) {
@@ -103,15 +97,19 @@ describe('fedaln-site against the built coordinator', () => {
     const first = runSite(1);
     const second = runSite(2);
     // Kill the coordinator once both sites have their task and are training.
-    await waitFor('both sites training', () =>
-      [first, second].every((s) => s.err().includes('round 1: training')),
+    await waitUntil(
+      'both sites training',
+      () => [first, second].every((s) => s.err().includes('round 1: training')),
+      { timeoutMs: 120_000, intervalMs: 100 },
     );
     await coordinator.kill('SIGKILL');
     // Site 1 finishes training while the coordinator is down: its update waits in the work dir.
     // Stop it there (SIGTERM) and start it again later: it must upload the saved update, not retrain.
     const uploads1 = path.join(tmp, 'work1', 'uploads');
-    await waitFor('site 1 to save its update', () =>
-      fs.readdirSync(uploads1).some((f) => f.endsWith('.json')),
+    await waitUntil(
+      'site 1 to save its update',
+      () => fs.readdirSync(uploads1).some((f) => f.endsWith('.json')),
+      { timeoutMs: 120_000, intervalMs: 100 },
     );
     first.child.kill('SIGTERM');
     await expectExit(first, 0);

@@ -18,11 +18,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { exampleStudySpec } from '../medium/coordinator-fixtures';
-import { adminApi, Coordinator, freePort } from './support/coordinator';
+import { adminApi, Coordinator, freePort, globalModel } from './support/coordinator';
 import { blobToLayersDir, readLayersFormatWeights } from '@fedaln/model';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { SITE_BIN, siteProcess, type SiteProcess } from './support/site-process';
+import { waitUntil } from './support/processes';
 
 jest.setTimeout(400_000);
 
@@ -34,21 +35,8 @@ let coordinator: Coordinator;
 const api = (method: string, url: string, body?: unknown) =>
   adminApi(coordinator.baseUrl, ADMIN, method, url, body);
 
-async function waitFor(what: string, ok: () => Promise<boolean>, timeoutMs = 240_000): Promise<void> {
-  for (const end = Date.now() + timeoutMs; !(await ok());) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** A global model version's blob, downloaded as the lead. */
-async function blobOf(studyId: string, version: number): Promise<Uint8Array> {
-  const res = await fetch(`${coordinator.baseUrl}/api/studies/${studyId}/models/${version}`, {
-    headers: { authorization: `Bearer ${ADMIN}` },
-  });
-  expect(res.status).toBe(200);
-  return new Uint8Array(await res.arrayBuffer());
-}
+const blobOf = (studyId: string, version: number) =>
+  globalModel(coordinator.baseUrl, ADMIN, studyId, version);
 const modelOf = async (studyId: string, version: number): Promise<NamedTensor[]> =>
   decodeBlob(await blobOf(studyId, version));
 const site = (args: string[]) =>
@@ -67,11 +55,15 @@ describe('strategies in the federation', () => {
     expect(created.status).toBe(201);
     const studyId = String(created.json.id);
     expect((await api('POST', `/api/studies/${studyId}/start`)).status).toBeLessThan(300);
-    await waitFor(`study ${String(patch.name)} to complete`, async () => {
-      const study = await api('GET', `/api/studies/${studyId}`);
-      if (study.json.status === 'failed') throw new Error(`study failed: ${JSON.stringify(study.json)}`);
-      return study.json.status === 'completed';
-    });
+    await waitUntil(
+      `study ${String(patch.name)} to complete`,
+      async () => {
+        const study = await api('GET', `/api/studies/${studyId}`);
+        if (study.json.status === 'failed') throw new Error(`study failed: ${JSON.stringify(study.json)}`);
+        return study.json.status === 'completed';
+      },
+      { timeoutMs: 240_000 },
+    );
     return studyId;
   }
 

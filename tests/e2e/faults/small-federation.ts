@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodeBlob, type NamedTensor } from '@fedaln/protocol';
 import { exampleStudySpec } from '../../medium/coordinator-fixtures';
-import { adminApi, Coordinator, freePort } from '../support/coordinator';
+import { adminApi, Coordinator, freePort, globalModel } from '../support/coordinator';
 import { waitUntil } from '../support/processes';
 import { siteProcess, type SiteProcess } from '../support/site-process';
 
@@ -186,11 +186,7 @@ export class SmallFederation {
 
   /** Global model `version` of the study, as served, with its sha256. */
   async model(studyId: string, version: number): Promise<{ bytes: Uint8Array; sha256: string }> {
-    const res = await fetch(`${this.coordinator.baseUrl}/api/studies/${studyId}/models/${version}`, {
-      headers: { authorization: `Bearer ${ADMIN}` },
-    });
-    if (res.status !== 200) throw new Error(`model ${version} of ${studyId}: HTTP ${res.status}`);
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    const bytes = await globalModel(this.coordinator.baseUrl, ADMIN, studyId, version);
     return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
   }
 

@@ -122,3 +122,15 @@ export async function adminApi(baseUrl: string, token: string, method: string, u
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
+
+/**
+ * A global model version's blob as the coordinator serves it to the lead
+ * (`GET /api/studies/:id/models/:version`); throws with the status unless it answers 200.
+ */
+export async function globalModel(baseUrl: string, token: string, studyId: string, version: number) {
+  const res = await fetch(`${baseUrl}/api/studies/${studyId}/models/${version}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (res.status !== 200) throw new Error(`model ${version} of study ${studyId}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}

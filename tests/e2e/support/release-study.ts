@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Coordinator, freePort } from './coordinator';
 import { expectOk, ScriptedSite } from './site-client';
+import { waitUntil } from './processes';
 
 export const ADMIN = 'e2e-release-admin-token-0123456789';
 
@@ -152,12 +153,11 @@ export async function runReleaseStudy(options: {
       const p = roundPredictions[i]!;
       expectOk(await s.report(evals[i]!, reportOf(p.labels, p.scores)));
     }
-    for (const end = Date.now() + 60_000; ;) {
-      const r = await api('GET', `/api/studies/${studyId}/rounds/${round}`);
-      if (r.json.state === 'completed') break;
-      if (Date.now() > end) throw new Error(`round ${round} did not complete: ${JSON.stringify(r.json)}`);
-      await new Promise((res) => setTimeout(res, 100));
-    }
+    await waitUntil(
+      `round ${round} to complete`,
+      async () => (await api('GET', `/api/studies/${studyId}/rounds/${round}`)).json.state === 'completed',
+      { intervalMs: 100 },
+    );
   }
   for (const s of sites) s.close();
   return {
