@@ -4,7 +4,7 @@
 // run. fedaln-sim's harness (libs/sim) on phantom data generated in process (generator version 2, the
 // seed's regime, unless --phantom-version 1): 3 sites × 324 cases (the seed study's size, 8:2 split, a
 // fifth of each site's training cases held out for recalibration and the combined model),
-// densenet-tiny at 64 px (the demo's), every strategy with the same budget of rounds × epochs, two
+// densenet-tiny at 64 px (`--size`; `npm start` trains at 32 px), every strategy with the same budget of rounds × epochs, two
 // seeds, and 3 × 300 = 900 cases of new phantom sites (seed + 1000) that never trained. With
 // `--parallel P` (default 2) up to P seeds run at once, each in its own child process (this script
 // with `--worker-out FILE`; one seed's SimReport JSON). Prints, per strategy, the external
