@@ -119,9 +119,16 @@ describe('lead dashboard (Chromium against a coordinator with a finished study)'
     ];
     let served = tests;
     const url = `**/api/studies/${study.studyId}/rounds/3/metrics`;
+    // A request the page dropped meanwhile (a reload, or a live refresh superseded under load) is
+    // already handled when its fetch returns: fulfilling it throws "Route is already handled!" outside
+    // any test. The page's next request is routed again, and the assertions below wait for what it shows.
     await page.route(url, async (route) => {
-      const response = await route.fetch();
-      await route.fulfill({ response, json: { ...(await response.json()), data_disagreement: served } });
+      try {
+        const response = await route.fetch();
+        await route.fulfill({ response, json: { ...(await response.json()), data_disagreement: served } });
+      } catch {
+        // dropped by the page
+      }
     });
     try {
       await page.reload();
