@@ -113,7 +113,10 @@ describe('model selection and the nomogram in the federation', () => {
     expect(await Promise.all(sites.map((s) => s.exit))).toEqual([0, 0]);
     expect(logs[0]).not.toMatch(/nomogram fitted for round/);
     expect(logs[1]).toMatch(/did not finish before the restart/);
-    expect(logs[1]).toMatch(/nomogram fitted for round \d/);
+    // The second run fitted and stored the nomogram: it reached the point right after the store. (Its
+    // "nomogram fitted" log line is not asserted: the logger writes asynchronously, and a SIGKILL right
+    // after the line lost it in a clean-clone CI run under a CPU hog.)
+    expect(logs[1]).toContain(crashLine('nomogram:stored'));
     expect(coordinator.log).toMatch(/running the post-training fits again after the restart/);
     expect(coordinator.log).not.toMatch(/nomogram fitted for round/); // kept: a release may sign its hash
     expect(coordinator.log).toMatch(/model comparison for round \d over 2 site/);
