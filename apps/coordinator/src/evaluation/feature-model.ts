@@ -5,11 +5,10 @@ import {
   type LogisticSufficientStats,
 } from '@fedaln/metrics';
 import type { Ack, FeatureModelPayload, FeatureStatsAccepted, FeatureStatsRequest } from '@fedaln/protocol';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkFeatureStats, type CheckedFeatureStats } from './feature-stats-answer';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../persistence/private-dir';
+import { writePrivateJson } from '../persistence/private-dir';
 import { siteDataDisagreement, type SiteDataDisagreement } from './site-data-disagreement';
 
 /** Asks one connected site for its statistics (the gateway's `features:stats` emit with a timeout). */
@@ -175,11 +174,7 @@ export class FeatureModelStore {
     return text === null ? null : (JSON.parse(text) as T);
   }
 
-  private async write(studyId: string, name: string, value: unknown): Promise<void> {
-    const dir = path.join(this.root, studyId);
-    await fs.promises.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-    const tmp = path.join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
-    await fs.promises.writeFile(tmp, JSON.stringify(value), { mode: PRIVATE_FILE_MODE });
-    await fs.promises.rename(tmp, path.join(dir, name));
+  private write(studyId: string, name: string, value: unknown): Promise<void> {
+    return writePrivateJson(path.join(this.root, studyId), name, value);
   }
 }

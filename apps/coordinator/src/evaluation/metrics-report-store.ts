@@ -1,8 +1,7 @@
 import type { SiteMetricsReport } from '@fedaln/protocol';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../persistence/private-dir';
+import { writePrivateJson } from '../persistence/private-dir';
 
 export interface StoredMetricsReport {
   readonly studyId: string;
@@ -44,16 +43,7 @@ export class FileMetricsReportStore extends MetricsReportStore {
 
   async save(report: StoredMetricsReport): Promise<void> {
     const dir = path.join(this.root, report.studyId, String(report.round));
-    await fs.promises.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-    const tmp = path.join(dir, `.${report.siteId}.${randomBytes(6).toString('hex')}.tmp`);
-    const file = await fs.promises.open(tmp, 'wx', PRIVATE_FILE_MODE);
-    try {
-      await file.writeFile(JSON.stringify(report));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await fs.promises.rename(tmp, path.join(dir, `${report.siteId}.json`));
+    await writePrivateJson(dir, `${report.siteId}.json`, report);
   }
 
   async reportedSites(studyId: string, round: number): Promise<string[]> {

@@ -6,13 +6,12 @@ import {
   type Nomogram,
 } from '@fedaln/metrics';
 import type { Ack, NomogramFitModel, NomogramStatsAccepted, NomogramStatsRequest } from '@fedaln/protocol';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { crashPoint } from '../config/crash-point';
 import { minCellCountOf, validationFractionOf } from '../domain/study-spec';
 import type { GlobalModelRepository } from '../models/global-model.repository';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../persistence/private-dir';
+import { writePrivateJson } from '../persistence/private-dir';
 import { effectOf, type RoundChange } from '../rounds/round-changes';
 import type { SitePresence } from '../rounds/site-presence';
 import { fitAcrossSites, type FeatureModelLog, type SiteStatsCall } from './feature-model';
@@ -136,12 +135,8 @@ export class NomogramStore {
     return fs.promises.readFile(path.join(this.root, studyId, name), 'utf8').catch(() => null);
   }
 
-  private async write(studyId: string, name: string, value: unknown): Promise<void> {
-    const dir = path.join(this.root, studyId);
-    await fs.promises.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-    const tmp = path.join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
-    await fs.promises.writeFile(tmp, JSON.stringify(value), { mode: PRIVATE_FILE_MODE });
-    await fs.promises.rename(tmp, path.join(dir, name));
+  private write(studyId: string, name: string, value: unknown): Promise<void> {
+    return writePrivateJson(path.join(this.root, studyId), name, value);
   }
 }
 

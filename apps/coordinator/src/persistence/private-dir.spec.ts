@@ -6,7 +6,7 @@ import { FileBlobStore } from '../blobs/blob-store';
 import { FileMetricsReportStore } from '../evaluation/metrics-report-store';
 import { FeatureModelStore } from '../evaluation/feature-model';
 import { metricsReport } from '../../../../tests/medium/coordinator-in-memory';
-import { privateDataDir } from './private-dir';
+import { privateDataDir, writePrivateJson } from './private-dir';
 
 const mode = (p: string): number => fs.statSync(p).mode & 0o777;
 
@@ -71,5 +71,24 @@ describe('the data directory under umask 022', () => {
       mode(path.join(fm, 'study-1')),
       mode(path.join(fm, 'study-1', 'feature-model.json')),
     ]).toEqual([0o700, 0o700, 0o600]);
+  });
+});
+
+describe('writePrivateJson', () => {
+  it('replaces the file whole, owner-only, and leaves no temporary beside it', async () => {
+    const umask = process.umask(0o022);
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fedaln-private-json-')), 'study-1');
+    try {
+      await writePrivateJson(dir, 'post-training.json', { round: 2, nomogram: false });
+      await writePrivateJson(dir, 'post-training.json', { round: 3, nomogram: true });
+      expect(JSON.parse(fs.readFileSync(path.join(dir, 'post-training.json'), 'utf8'))).toEqual({
+        round: 3,
+        nomogram: true,
+      });
+      expect([mode(dir), mode(path.join(dir, 'post-training.json'))]).toEqual([0o700, 0o600]);
+      expect(fs.readdirSync(dir)).toEqual(['post-training.json']);
+    } finally {
+      process.umask(umask);
+    }
   });
 });
