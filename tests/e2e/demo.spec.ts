@@ -79,6 +79,7 @@ describe('npm start (the demo federation)', () => {
 
   it.each([
     [['--sites', '0'], '--sites "0" is not valid; expected an integer from 1 to 20'],
+    [['--phantom-version', '3'], '--phantom-version "3" is not valid; expected an integer from 1 to 2'],
     [['--rounds'], '--rounds needs a value; expected an integer from 1 to 100'],
     [
       ['--arch', 'resnet50'],
@@ -91,7 +92,8 @@ describe('npm start (the demo federation)', () => {
     [
       ['--colour'],
       'unknown flag "--colour"; expected one of --sites, --cases, --rounds, --input-size, --epochs, --seed, ' +
-        '--arch, --engine, --learning-rate, --data-dir, --release-override, --json, --keep (see npm start -- --help)',
+        '--phantom-version, --arch, --engine, --learning-rate, --data-dir, --release-override, --json, --keep ' +
+        '(see npm start -- --help)',
     ],
   ])('bad flags %j exit 2 before anything starts, saying %s', (args, message) => {
     const r = start(args);
@@ -112,6 +114,8 @@ describe('npm start (the demo federation)', () => {
       expect.arrayContaining(['study', 'rounds', 'model', 'url', 'admin_token']),
     );
     expect(result.study).toMatch(/^[0-9a-f-]{36}$/);
+    // Phantom v2 (the seed's regime) unless --phantom-version 1.
+    expect(result.phantom_version).toBe(2);
     // 30 cases per site, stratified 80/20 by libs/phantom: 24 train and 6 test cases; the study holds
     // out round(0.2·n_c) of each class's train cases for validation (issue 15): 4 or 5 of the 24.
     expect(result.rounds).toHaveLength(1);
