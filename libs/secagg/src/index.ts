@@ -17,7 +17,7 @@ export {
   ringWords,
   type RingBits,
 } from './ring';
-export { RingKernel } from './ring-kernel';
+export { RingKernel, type RingMemory, type RingPlacement } from './ring-kernel';
 export { maskRange } from './mask-stream';
 export { agreedKey, newKeyPair, publicKeyOf, type RawKeyPair } from './key-agreement';
 export {
@@ -50,4 +50,4 @@ export {
   type SessionStep,
   type UnmaskPlan,
 } from './secagg-session';
-export { MaskedSum } from './masked-sum';
+export { MaskedSum, type MaskedSumOptions } from './masked-sum';

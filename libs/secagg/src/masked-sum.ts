@@ -1,12 +1,28 @@
+import { availableParallelism } from 'node:os';
 import { gridStep, type WeightTensor } from '@fedaln/aggregation';
 import { agreedKey } from './key-agreement';
-import { maskRange } from './mask-stream';
+import { removeMasks, type MaskToRemove } from './mask-removal';
 import { decodeSigned, ringWords, type RingBits } from './ring';
 import { RingKernel } from './ring-kernel';
 import { SecAggError } from './secagg-error';
 import type { UnmaskPlan } from './secagg-session';
 import { gridMean, layoutRingBits, tensorOffsets, tensorSizes, type GridLayout } from './grid-input';
 import { MASK_CHUNK, type MaskedChunk } from './secagg-site';
+
+/** Elements from which the unmasking shares its work with helper threads by default (below, starting one costs more than it saves). */
+export const HELPER_MIN_ELEMENTS = 1 << 20;
+/** Most helper threads an unmasking starts by default, whatever the cores. */
+export const MAX_HELPERS = 3;
+
+/** Options of {@link MaskedSum}. */
+export interface MaskedSumOptions {
+  /**
+   * Helper threads that share the unmasking's keystream expansion with the caller's thread (0: none).
+   * Default: one fewer than the cores, at most {@link MAX_HELPERS}, for vectors of
+   * {@link HELPER_MIN_ELEMENTS} or more; else 0. The sum is the same bit for bit either way.
+   */
+  readonly helpers?: number;
+}
 
 /**
  * The coordinator's accumulator: Σᵤ yᵤ mod 2⁶⁴ (or 2³² on a clipped layout) over the masked
@@ -20,6 +36,10 @@ import { MASK_CHUNK, type MaskedChunk } from './secagg-site';
  * for (const chunk of siteChunks) sum.add(chunk);
  * sum.unmask(plan);               // plan from the session's `unmask` effect
  * sum.mean();                     // StreamingFedAvg's result over the survivors, bit for bit
+ *
+ * The unmasking regenerates every survivor's self mask (and the pairwise masks of the dropped): a
+ * keystream of the whole vector per mask, by far the coordinator's largest cost. Its chunks are
+ * shared among this thread and helper threads (mask-removal.ts) working on the same shared memory.
  */
 export class MaskedSum {
   readonly length: number;
@@ -27,16 +47,36 @@ export class MaskedSum {
   private readonly words: 1 | 2;
   private readonly ring: RingKernel;
   private unmasked: UnmaskPlan | undefined;
+  /** Why the sum is lost (a helper thread failed mid-chunk), if it is. */
+  private lost: string | undefined;
 
-  constructor(readonly layout: GridLayout) {
+  constructor(
+    readonly layout: GridLayout,
+    options: MaskedSumOptions = {},
+  ) {
     this.length = tensorOffsets(layout).at(-1) as number;
     this.bits = layoutRingBits(layout);
     this.words = ringWords(this.bits);
-    this.ring = new RingKernel(this.length, MASK_CHUNK, this.bits);
+    const helpers =
+      options.helpers ??
+      (this.length >= HELPER_MIN_ELEMENTS ? Math.min(MAX_HELPERS, availableParallelism() - 1) : 0);
+    if (!Number.isInteger(helpers) || helpers < 0) {
+      throw new SecAggError(
+        'bad_parameters',
+        `helpers ${helpers} is not an integer ≥ 0 (0: no helper thread)`,
+      );
+    }
+    this.ring = new RingKernel(this.length, MASK_CHUNK, this.bits, { stages: 1 + helpers });
+  }
+
+  /** Helper threads the unmasking starts. */
+  get helpers(): number {
+    return this.ring.stages - 1;
   }
 
   /** Adds one masked chunk. */
   add(chunk: MaskedChunk): void {
+    if (this.lost !== undefined) throw new Error(this.lost);
     if (this.unmasked !== undefined)
       throw new SecAggError('wrong_phase', 'the sum is already unmasked: no input may be added');
     const count = chunk.words.length / this.words;
@@ -59,30 +99,29 @@ export class MaskedSum {
     }
   }
 
-  /** Removes the survivors' self masks and the pairwise masks they share with dropped sites, chunk by chunk. */
+  /**
+   * Removes the survivors' self masks and the pairwise masks they share with dropped sites, chunk by
+   * chunk, on this thread and its helpers. If a helper fails mid-chunk the sum is lost: this throws,
+   * and so does every later call.
+   */
   unmask(plan: UnmaskPlan): void {
     if (this.unmasked !== undefined) throw new SecAggError('wrong_phase', 'the sum is already unmasked');
-    const pairs: { seed: Buffer; sign: number }[] = [];
+    if (this.lost !== undefined) throw new Error(this.lost);
+    const masks: MaskToRemove[] = [...plan.selfSeeds.values()].map((seed) => ({ seed, carried: 1 }));
     for (const [d, key] of plan.droppedKeys) {
       for (const u of plan.survivors) {
         // yᵤ carried +PRG(s_{u,d}) if u < d, −PRG if u > d: take it back.
-        pairs.push({ seed: agreedKey(key, u.sPublic, plan.roundTag, 'mask'), sign: u.site < d ? 1 : -1 });
+        masks.push({
+          seed: agreedKey(key, u.sPublic, plan.roundTag, 'mask'),
+          carried: u.site < d ? 1 : -1,
+        });
       }
     }
-    const chunk = this.ring.chunk;
-    const bytes = (4 * this.words) as 4 | 8;
-    for (let from = 0; from < this.length; from += chunk) {
-      const count = Math.min(chunk, this.length - from);
-      const m = this.ring.stage.subarray(0, this.words * count);
-      for (const seed of plan.selfSeeds.values()) {
-        maskRange(seed, from, m, bytes);
-        this.ring.sub(from, count);
-      }
-      for (const p of pairs) {
-        maskRange(p.seed, from, m, bytes);
-        if (p.sign > 0) this.ring.sub(from, count);
-        else this.ring.add(from, count);
-      }
+    try {
+      removeMasks(this.ring, masks);
+    } catch (e) {
+      this.lost = e instanceof Error ? e.message : String(e);
+      throw e;
     }
     this.unmasked = plan;
   }
@@ -123,6 +162,7 @@ export class MaskedSum {
   }
 
   private needUnmasked(): UnmaskPlan {
+    if (this.lost !== undefined) throw new Error(this.lost);
     if (this.unmasked === undefined)
       throw new SecAggError('wrong_phase', 'the sum is still masked: run unmask first');
     return this.unmasked;

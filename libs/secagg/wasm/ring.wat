@@ -2,8 +2,10 @@
 ;; coordinator's masked sum and the sites' masking (libs/secagg ring-kernel.ts). i64 arithmetic
 ;; wraps mod 2^64 by definition (WebAssembly core spec, i64.add / i64x2.add), two lanes per v128.
 ;; add32/sub32: the same in Z/2^32 (the clipped studies' ring), i32x4.add / i32x4.sub, four lanes.
+;; The memory is imported and shared, so the threads that remove masks (mask-removal.ts) each run an
+;; instance on one accumulator; they work on disjoint element ranges, so no access needs to be atomic.
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1 65536 shared))
   ;; acc[i] += src[i] for i < count (8-byte elements at byte addresses acc and src).
   (func (export "add") (param $acc i32) (param $src i32) (param $count i32)
     (local $end i32)
