@@ -1,11 +1,15 @@
-// `npm run bench -- quality [--json] [--phantom-version 2] [--parallel 2] [--rounds 4] [--epochs 1]
-// [--seeds 1,2] [--cases 324] [--sites 3] [--external-cases 300]
+// `npm run bench -- quality [--json] [--phantom-version 2] [--parallel 2] [--rounds 8] [--epochs 2]
+// [--size 32] [--schedule cosine|constant] [--adapt-external all|fedbn] [--learning-rate 0.005]
+// [--batch-size 16] [--seeds 1,2] [--cases 324] [--sites 3] [--external-cases 300]
 // [--strategies central,local,fedavg,fedprox,fedbn,fedadam] [--primary fedavg]`: issue 15's acceptance
 // run. fedaln-sim's harness (libs/sim) on phantom data generated in process (generator version 2, the
 // seed's regime, unless --phantom-version 1): 3 sites × 324 cases (the seed study's size, 8:2 split, a
 // fifth of each site's training cases held out for recalibration and the combined model),
-// densenet-tiny at 64 px (`--size`; `npm start` trains at 32 px), every strategy with the same budget of rounds × epochs, two
-// seeds, and 3 × 300 = 900 cases of new phantom sites (seed + 1000) that never trained. With
+// densenet-tiny at 32 px (`--size`; npm start's input size), every strategy with the same budget of
+// 8 rounds × 2 epochs, the learning rate annealed by a cosine over the rounds, external sites adapting
+// every strategy's model by AdaBN (`--adapt-external fedbn`: only FedBN's, as before), two seeds, and
+// 3 × 300 = 900 cases of new phantom sites (seed + 1000) that never trained. These settings were chosen
+// on the sites' pooled validation AUC of seed 1 (`pooled_validation_auc_mean`), not on the external set. With
 // `--parallel P` (default 2) up to P seeds run at once, each in its own child process (this script
 // with `--worker-out FILE`; one seed's SimReport JSON). Prints, per strategy, the external
 // AUC with its DeLong CI per seed, and the targets checked on the `--primary` federated strategy
@@ -19,6 +23,8 @@ import { selectEngine } from '@fedaln/model';
 import { phantomVersion } from '@fedaln/phantom';
 import {
   FEDERATED,
+  LEARNING_RATE_SCHEDULES,
+  type LearningRateSchedule,
   parseStrategies,
   phantomCohort,
   runSimulation,
@@ -37,13 +43,19 @@ const flags = benchFlags({
   json: false,
   'phantom-version': 2,
   parallel: 2,
-  rounds: 4,
-  epochs: 1,
+  rounds: 8,
+  epochs: 2,
   seeds: '1,2',
   sites: 3,
   cases: 324,
   'external-cases': 300,
-  size: 64,
+  size: 32,
+  'learning-rate': 0.005,
+  'batch-size': 16,
+  /** constant or cosine (libs/sim learning-rate-schedule.ts). */
+  schedule: 'cosine',
+  /** all: external sites adapt every strategy's model by AdaBN; fedbn: only FedBN's. */
+  'adapt-external': 'all',
   strategies: 'central,local,fedavg,fedprox,fedbn,fedadam',
   primary: 'fedavg',
   /** Internal: run the one seed of --seeds and write its SimReport JSON to this file. */
@@ -97,6 +109,11 @@ function targets(s: StrategySummary): Record<string, Target> {
 /** One seed's simulation in this process. */
 async function simulate(seeds: number[], log: (line: string) => void): Promise<SimReport> {
   const version = phantomVersion(flags['phantom-version']);
+  const schedule = flags.schedule as LearningRateSchedule;
+  if (!LEARNING_RATE_SCHEDULES.includes(schedule))
+    throw new Error(`--schedule ${flags.schedule} is not one of ${LEARNING_RATE_SCHEDULES.join(', ')}`);
+  if (!['all', 'fedbn'].includes(flags['adapt-external']))
+    throw new Error(`--adapt-external ${flags['adapt-external']} is not all or fedbn`);
   return runSimulation(
     (seed) =>
       phantomCohort({
@@ -113,12 +130,14 @@ async function simulate(seeds: number[], log: (line: string) => void): Promise<S
       strategies: parseStrategies(flags.strategies),
       rounds: flags.rounds,
       seeds,
+      schedule,
+      adaptExternal: flags['adapt-external'] === 'all',
       training: {
         arch: 'densenet-tiny',
         inputSize: flags.size,
         epochs: flags.epochs,
-        batchSize: 16,
-        learningRate: 0.005,
+        batchSize: flags['batch-size'],
+        learningRate: flags['learning-rate'],
       },
       data: {
         source: 'phantom',
@@ -218,6 +237,8 @@ async function main(): Promise<void> {
           model: e.value.model,
         })),
         pooled_test_auc_mean: s.pooled_test_auc_mean,
+        pooled_validation_auc_mean: s.pooled_validation_auc_mean,
+        external_unadapted_auc_mean: s.external_unadapted_auc_mean,
         calibration_slope_recalibrated: s.external_calibration_slope_mean,
         seconds: report.seeds.reduce(
           (t, seed) => t + (seed.strategies.find((r) => r.strategy === s.strategy)?.seconds ?? 0),
@@ -260,7 +281,7 @@ async function main(): Promise<void> {
   );
   for (const [name, s] of Object.entries(summary))
     console.log(
-      `  ${name.padEnd(8)} external AUC ${s.external.map((e) => `${e.auc?.toFixed(3)} [${e.ci?.map((c) => c.toFixed(3)).join('–')}]`).join('  ')}  (${s.seconds.toFixed(0)} s)`,
+      `  ${name.padEnd(8)} external AUC ${s.external.map((e) => `${e.auc?.toFixed(3)} [${e.ci?.map((c) => c.toFixed(3)).join('–')}]`).join('  ')}  validation ${s.pooled_validation_auc_mean?.toFixed(3)}  (${s.seconds.toFixed(0)} s)`,
     );
   console.log(`  features external AUC ${features.map((f) => f.auc?.toFixed(3)).join('  ')}`);
   for (const [k, t] of Object.entries(headline)) console.log(`  ${primary} ${k}: ${JSON.stringify(t)}`);

@@ -23,8 +23,9 @@ const finishedLines = [];
  * `fedaln-phantom`: one folder per site (site1, site2, …), each site with its own case mix and
  * scanner look (libs/phantom site profiles), so the sites are not identically distributed.
  */
-async function generatePhantom({ out, sites, cases, size, seed, logFile }) {
-  const args = ['--sites', sites, '--cases', cases, '--size', size, '--seed', seed, '--out', out];
+async function generatePhantom({ out, sites, cases, size, seed, version, logFile }) {
+  const args = ['--sites', sites, '--cases', cases, '--size', size, '--seed', seed, '--version', version];
+  args.push('--out', out);
   await runToEnd('fedaln-phantom', [PHANTOM_BIN, ...args.map(String)], { logFile });
   return Array.from({ length: sites }, (_, k) => ({
     name: `site${k + 1}`,

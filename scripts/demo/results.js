@@ -176,8 +176,20 @@ const HOLDOUT_MODELS = ['dl', 'recalibrated', 'features', 'combined'];
  * each probability's AUC with DeLong CI: the check that the model learnt the label, not the
  * training sites, and how it compares with the four features.
  */
-async function evaluateHoldout({ model, use, featureModel, out, sites, cases, size, seed, logFile }) {
-  const gen = ['--sites', sites, '--cases', cases, '--size', size, '--seed', seed, '--out', out];
+async function evaluateHoldout({
+  model,
+  use,
+  featureModel,
+  out,
+  sites,
+  cases,
+  size,
+  seed,
+  version,
+  logFile,
+}) {
+  const gen = ['--sites', sites, '--cases', cases, '--size', size, '--seed', seed, '--version', version];
+  gen.push('--out', out);
   await runToEnd('fedaln-phantom', [PHANTOM_BIN, ...gen.map(String)], { logFile });
   mergeSites(out, sites);
   const labelsFile = path.join(out, LABELS_FILE);

@@ -64,13 +64,16 @@ async function runDemo(o) {
   const logDir = path.join(dir, 'logs');
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
   say(`demo federation in ${dir} (logs in ${logDir})`);
-  say(`phantom data: ${o.sites} sites × ${o.cases} cases at ${o.inputSize} px, seed ${o.seed}`);
+  say(
+    `phantom v${o.phantomVersion} data: ${o.sites} sites × ${o.cases} cases at ${o.inputSize} px, seed ${o.seed}`,
+  );
   const sites = await generatePhantom({
     out: path.join(dir, 'phantom'),
     sites: o.sites,
     cases: o.cases,
     size: o.inputSize,
     seed: o.seed,
+    version: o.phantomVersion,
     logFile: path.join(logDir, 'phantom.log'),
   });
 
@@ -153,6 +156,7 @@ async function runDemo(o) {
     ...HOLDOUT,
     size: o.inputSize,
     seed: o.seed + 1000,
+    version: o.phantomVersion,
     logFile: path.join(logDir, 'holdout.log'),
   });
 
@@ -174,6 +178,7 @@ async function runDemo(o) {
   }
   const result = {
     study: study.id,
+    phantom_version: o.phantomVersion,
     rounds: rounds.map(({ round, state, sites: s, pooled }) => ({
       round,
       state,

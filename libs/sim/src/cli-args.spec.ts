@@ -3,10 +3,13 @@ import { UsageError } from '@fedaln/cli-flags';
 import { parseSimArgs } from './cli-args';
 
 describe('parseSimArgs', () => {
-  it('defaults to the issue-15 phantom study: 3 sites × 324 cases, 3 × 300 external, densenet-tiny at 64 px', () => {
+  it('defaults to the issue-15 phantom study: phantom v2, 3 sites × 324 cases, 3 × 300 external, densenet-tiny at 64 px', () => {
     const o = parseSimArgs([])!;
-    expect(o.phantom).toEqual({ sites: 3, cases: 324, externalSites: 3, externalCases: 300, version: 1 });
-    expect(parseSimArgs(['--phantom-version', '2'])!.phantom?.version).toBe(2);
+    expect(o.phantom).toEqual({ sites: 3, cases: 324, externalSites: 3, externalCases: 300, version: 2 });
+    expect(parseSimArgs(['--phantom-version', '1'])!.phantom?.version).toBe(1);
+    expect([o.schedule, o.adaptExternal]).toEqual(['cosine', true]);
+    const before = parseSimArgs(['--lr-schedule', 'constant', '--adapt-external', 'fedbn'])!;
+    expect([before.schedule, before.adaptExternal]).toEqual(['constant', false]);
     expect([o.arch, o.inputSize, o.seeds, o.validationFraction]).toEqual(['densenet-tiny', 64, [1], 0.2]);
     expect(o.strategies).toEqual(['central', 'local', 'fedavg', 'fedprox', 'fedbn', 'fedadam']);
     expect(o.strategyOptions).toEqual({
@@ -44,6 +47,14 @@ describe('parseSimArgs', () => {
     ],
     [['--external', 'c'], /--external needs --site/],
     [['--phantom-version', '3'], /--phantom-version "3" is not a valid choice; expected one of 1, 2/],
+    [
+      ['--lr-schedule', 'step'],
+      /--lr-schedule "step" is not a valid choice; expected one of constant, cosine/,
+    ],
+    [
+      ['--adapt-external', 'none'],
+      /--adapt-external "none" is not a valid choice; expected one of all, fedbn/,
+    ],
     [['--site', 'a'], /--site needs at least one --external/],
     [['--seeds', '1,x'], /--seeds "x" is not valid/],
     [

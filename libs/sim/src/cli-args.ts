@@ -10,7 +10,7 @@ import {
   parseFlags,
   UsageError,
 } from '@fedaln/cli-flags';
-import { DEFAULT_PHANTOM_VERSION, PHANTOM_VERSIONS, type PhantomVersion } from '@fedaln/phantom';
+import { PHANTOM_VERSIONS, type PhantomVersion } from '@fedaln/phantom';
 import { ARCHITECTURES, type Architecture, ENGINE_NAMES, type EnginePreference } from '@fedaln/model';
 import {
   DEFAULT_STRATEGY_OPTIONS,
@@ -19,6 +19,13 @@ import {
   type StrategyName,
   type StrategyOptions,
 } from './strategy';
+import { LEARNING_RATE_SCHEDULES, type LearningRateSchedule } from './learning-rate-schedule';
+
+/**
+ * The phantom a simulated study runs on unless told: v2, the seed's regime (issue 15), where the
+ * feature columns are a radiologist's read; `--phantom-version 1` gives v1's cohort as before.
+ */
+export const SIM_PHANTOM_VERSION: PhantomVersion = 2;
 
 export const USAGE = `usage: fedaln-sim [options]
 
@@ -31,7 +38,7 @@ Data (phantom unless --site is given):
   --cases M              phantom cases per site (default 324; the phantom's 80/20 split)
   --external-sites E     phantom external sites, of seed + 1000 (default 3)
   --external-cases C     cases per external site (default 300)
-  --phantom-version V    phantom generator version, ${PHANTOM_VERSIONS.join(' or ')} (default ${DEFAULT_PHANTOM_VERSION}); 2 is
+  --phantom-version V    phantom generator version, ${PHANTOM_VERSIONS.join(' or ')} (default ${SIM_PHANTOM_VERSION}); 2 is
                          the seed's regime (labels.csv holds a radiologist's read)
   --site DIR             a real site folder (labels.csv + images); repeat for each site
   --external DIR         a real external site folder; repeat (needs --site)
@@ -45,6 +52,10 @@ Training:
   --epochs E             local epochs per round (default 2)
   --batch-size B         (default 16)
   --learning-rate X      Adam learning rate (default 0.005)
+  --lr-schedule S        ${LEARNING_RATE_SCHEDULES.join(' or ')}: the learning rate round by round (default cosine:
+                         annealed from X towards 0 over the rounds)
+  --adapt-external WHO   all: external sites adapt every strategy's model by AdaBN (as fedaln-site
+                         adapt does with any release); fedbn: only FedBN's (default all)
   --mu X                 FedProx's proximal weight μ (default 0.01)
   --server-lr X          FedAdam's server learning rate η (default 0.01)
   --beta1 X, --beta2 X   FedAdam's moment decays (default 0.9, 0.99)
@@ -75,6 +86,8 @@ export interface SimCliOptions {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  schedule: LearningRateSchedule;
+  adaptExternal: boolean;
   seeds: number[];
   engine: EnginePreference;
   out: string;
@@ -120,6 +133,8 @@ export function parseSimArgs(argv: readonly string[]): SimCliOptions | null {
       strategies: { type: 'string' },
       arch: { type: 'string' },
       'learning-rate': { type: 'string' },
+      'lr-schedule': { type: 'string' },
+      'adapt-external': { type: 'string' },
       mu: { type: 'string' },
       'server-lr': { type: 'string' },
       beta1: { type: 'string' },
@@ -182,7 +197,7 @@ export function parseSimArgs(argv: readonly string[]): SimCliOptions | null {
                 '--phantom-version',
                 values['phantom-version'],
                 PHANTOM_VERSIONS.map(String),
-                String(DEFAULT_PHANTOM_VERSION),
+                String(SIM_PHANTOM_VERSION),
               ),
             ) as PhantomVersion,
           },
@@ -208,6 +223,9 @@ export function parseSimArgs(argv: readonly string[]): SimCliOptions | null {
     epochs: integer('epochs'),
     batchSize: integer('batch-size'),
     learningRate: real('--learning-rate', values['learning-rate'], 0.005, { above: 0, below: 1 }),
+    schedule: choiceFlag('--lr-schedule', values['lr-schedule'], LEARNING_RATE_SCHEDULES, 'cosine'),
+    adaptExternal:
+      choiceFlag('--adapt-external', values['adapt-external'], ['all', 'fedbn'], 'all') === 'all',
     seeds: seedList(values.seeds),
     engine: choiceFlag('--engine', values.engine, ENGINE_NAMES, 'auto'),
     out: values.out ?? 'sim-report',

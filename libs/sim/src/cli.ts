@@ -79,6 +79,8 @@ async function run(o: SimCliOptions): Promise<void> {
       rounds: o.rounds,
       seeds: o.seeds,
       strategyOptions: o.strategyOptions,
+      schedule: o.schedule,
+      adaptExternal: o.adaptExternal,
       training: {
         arch: o.arch,
         inputSize: o.inputSize,

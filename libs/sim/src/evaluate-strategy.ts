@@ -49,10 +49,23 @@ export interface SetCurves {
 export interface StrategyEvaluation {
   sites: ({ site: string } & EvaluatedSet)[];
   pooled_test: EvaluatedSet;
+  /**
+   * The network on the sites' validation cases pooled (each site's own model): what a study may tune
+   * its settings on, as neither the test splits nor the external sites should be.
+   */
+  pooled_validation: { auc: number | null; auc_ci: [number, number] | null };
   /** The external sites pooled, scored by the group whose network discriminates best (the only one unless local-only). */
   external: { model: string } & EvaluatedSet;
-  /** Every group's network AUC on the external sites (one entry unless local-only). */
-  external_by_model: { model: string; auc: number | null; auc_ci: [number, number] | null }[];
+  /**
+   * Every group's network AUC on the external sites (one entry unless local-only); where external
+   * sites adapt the model by AdaBN, `unadapted_auc` is the release's AUC as shipped (else null).
+   */
+  external_by_model: {
+    model: string;
+    auc: number | null;
+    auc_ci: [number, number] | null;
+    unadapted_auc: number | null;
+  }[];
   external_curves: SetCurves;
 }
 
@@ -134,7 +147,8 @@ export async function evaluateStrategy(
   featureModel: number[] | null,
 ): Promise<StrategyEvaluation> {
   const siteScores: Scored[] = [];
-  const external: { group: ModelGroup; scored: Scored }[] = [];
+  const external: { group: ModelGroup; scored: Scored; unadapted: number | null }[] = [];
+  const validation: { labels: (0 | 1)[]; p: number[] } = { labels: [], p: [] };
   for (const group of models.groups) {
     // Fit the group's recalibration and combined model on its sites' validation cases.
     const platt: SiteRows[] = [];
@@ -142,6 +156,8 @@ export async function evaluateStrategy(
     for (const k of group.sites) {
       const val = cohort.sites[k]!.validation;
       const p = await network.predict(models.site[k]!, val);
+      validation.labels.push(...labelsOf(val));
+      validation.p.push(...p);
       platt.push({ rows: plattRows(p), y: labelsOf(val) });
       const rows = featureModel && featureRows(val);
       if (rows) combined.push({ rows: combinedRows(p, rows), y: labelsOf(val) });
@@ -156,21 +172,27 @@ export async function evaluateStrategy(
       siteScores[k] = score(test, await network.predict(models.site[k]!, test), shipped, featureModel);
     }
     const parts: Scored[] = [];
+    const asShipped: number[] = [];
     for (const site of cohort.external) {
       const weights = await group.external(site);
       parts.push(score(site.cases, await network.predict(weights, site.cases), shipped, featureModel));
+      if (group.adapted) asShipped.push(...(await network.predict(group.release, site.cases)));
     }
-    external.push({ group, scored: concat(parts) });
+    const scored = concat(parts);
+    const unadapted = group.adapted ? summariseScores(scored.labels, asShipped).auc : null;
+    external.push({ group, scored, unadapted });
   }
-  const byModel = external.map(({ group, scored }) => {
+  const byModel = external.map(({ group, scored, unadapted }) => {
     const s = summariseScores(scored.labels, scored.dl);
-    return { model: group.name, auc: s.auc, auc_ci: s.auc_ci };
+    return { model: group.name, auc: s.auc, auc_ci: s.auc_ci, unadapted_auc: unadapted };
   });
+  const val = summariseScores(validation.labels, validation.p);
   const best = byModel.reduce((b, m, i) => ((m.auc ?? -1) > (byModel[b]!.auc ?? -1) ? i : b), 0);
   const headline = external[best]!;
   return {
     sites: siteScores.map((s, k) => ({ site: cohort.sites[k]!.name, ...evaluated(s) })),
     pooled_test: evaluated(concat(siteScores)),
+    pooled_validation: { auc: val.auc, auc_ci: val.auc_ci },
     external: { model: headline.group.name, ...evaluated(headline.scored) },
     external_by_model: byModel,
     external_curves: curves(headline.scored),

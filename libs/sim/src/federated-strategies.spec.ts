@@ -121,4 +121,50 @@ describe('federated strategies', () => {
     expect(equal(ext.get(movingMean)!, own[0]!.get(movingMean)!)).toBe(false);
     expect(equal(ext.get(movingMean)!, own[1]!.get(movingMean)!)).toBe(false);
   });
+
+  it("with adaptExternal, a new site adapts FedAvg's and each local model by AdaBN; without, it scores the release", async () => {
+    const run = { rounds: 1, seed: SEED, adaptExternal: true };
+    const site = cohort.external[0]!;
+    for (const name of ['fedavg', 'local'] as const) {
+      const models = await trainStrategy(name, network, cohort.sites, run);
+      for (const g of models.groups) {
+        expect(g.adapted).toBe(true);
+        expect(g.name).toMatch(/ \+ AdaBN$/);
+        const ext = await g.external(site);
+        const expected = await network.adapt(g.release, site.cases);
+        expect(ext.every((t, k) => equal(t.values, expected[k]!.values))).toBe(true);
+        // Only BatchNorm's moving statistics change.
+        for (const [k, t] of ext.entries()) {
+          const stat = /moving_(mean|variance)$/.test(t.name);
+          if (!stat) expect(equal(t.values, g.release[k]!.values)).toBe(true);
+        }
+        expect(ext.some((t, k) => !equal(t.values, g.release[k]!.values))).toBe(true);
+      }
+    }
+    const plain = await trainStrategy('fedavg', network, cohort.sites, { rounds: 1, seed: SEED });
+    expect(plain.groups[0]!.adapted).toBe(false);
+    expect(await plain.groups[0]!.external(site)).toBe(plain.groups[0]!.release);
+  });
+
+  it('under the cosine schedule, round r of R trains every site at η·½(1 + cos(π(r − ½)/R))', async () => {
+    const rounds = 2;
+    const eta = network.training.learningRate;
+    const fed = await trainStrategy('fedavg', network, cohort.sites, {
+      rounds,
+      seed: SEED,
+      schedule: 'cosine',
+    });
+    let global = network.initial;
+    for (let r = 1; r <= rounds; r++) {
+      const rate = eta * 0.5 * (1 + Math.cos((Math.PI * (r - 0.5)) / rounds));
+      const results = [];
+      for (const [k, s] of cohort.sites.entries())
+        results.push({
+          weights: await network.train(global, s.train, siteTrainingSeed(SEED, k, r), { learningRate: rate }),
+          nTrain: s.train.length,
+        });
+      global = fedAvgRound(global, results);
+    }
+    expect(fed.site[0]!.every((t, k) => equal(t.values, global[k]!.values))).toBe(true);
+  });
 });

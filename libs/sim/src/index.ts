@@ -13,3 +13,4 @@ export * from './run-simulation';
 export * from './svg-plot';
 export * from './report-html';
 export * from './fedadam-server';
+export * from './learning-rate-schedule';

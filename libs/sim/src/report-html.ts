@@ -232,7 +232,7 @@ function seedSection(seed: SeedResult): string {
  */
 export function simReportHtml(report: SimReport): string {
   const s = report.settings;
-  const settings = `${s.training.arch} at ${s.training.inputSize} px; ${s.rounds} rounds × ${s.training.epochs} local epochs (batch ${s.training.batchSize}, learning rate ${s.training.learningRate}); seeds ${s.seeds.join(', ')}; data ${JSON.stringify(s.data)}`;
+  const settings = `${s.training.arch} at ${s.training.inputSize} px; ${s.rounds} rounds × ${s.training.epochs} local epochs (batch ${s.training.batchSize}, learning rate ${s.training.learningRate}, ${s.schedule ?? 'constant'} over the rounds); external sites adapt ${s.adaptExternal ? "every strategy's model" : "FedBN's model only"} by AdaBN; seeds ${s.seeds.join(', ')}; data ${JSON.stringify(s.data)}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>fedaln-sim report</title>
 <style>

@@ -7,6 +7,7 @@
 import { FEATURE_MODEL_TERMS } from '@fedaln/metrics';
 import { featureRows, fitAcrossSites, type SiteRows } from './clinical-models';
 import { evaluateStrategy, type StrategyEvaluation } from './evaluate-strategy';
+import type { LearningRateSchedule } from './learning-rate-schedule';
 import { labelsOf, type SimCohort } from './sim-cohort';
 import { type LocalTraining, SimNetwork } from './sim-network';
 import { STRATEGY_LABELS, type StrategyName, type StrategyOptions } from './strategy';
@@ -20,6 +21,10 @@ export interface SimSettings {
   training: LocalTraining;
   /** FedProx's μ and FedAdam's server settings (default DEFAULT_STRATEGY_OPTIONS). */
   strategyOptions?: StrategyOptions;
+  /** The learning rate round by round (default constant). */
+  schedule?: LearningRateSchedule;
+  /** External sites adapt every strategy's model by AdaBN, not only FedBN's (default false). */
+  adaptExternal?: boolean;
   /** How the cohort was made (phantom settings or site folders): copied into the report. */
   data: Readonly<Record<string, unknown>>;
 }
@@ -89,13 +94,16 @@ export async function runSimulation(
           rounds: settings.rounds,
           seed,
           ...(settings.strategyOptions ? { options: settings.strategyOptions } : {}),
+          ...(settings.schedule ? { schedule: settings.schedule } : {}),
+          ...(settings.adaptExternal ? { adaptExternal: true } : {}),
           log: (line) => log(`seed ${seed} ${line}`),
         });
         const evaluation = await evaluateStrategy(network, cohort, models, features);
         const seconds = (Date.now() - t0) / 1000;
         log(
           `seed ${seed} ${name}: external AUC ${evaluation.external.dl.auc?.toFixed(3)}, ` +
-            `pooled test AUC ${evaluation.pooled_test.dl.auc?.toFixed(3)} (${seconds.toFixed(0)} s)`,
+            `pooled test AUC ${evaluation.pooled_test.dl.auc?.toFixed(3)}, ` +
+            `validation AUC ${evaluation.pooled_validation.auc?.toFixed(3)} (${seconds.toFixed(0)} s)`,
         );
         strategies.push({ strategy: name, label: STRATEGY_LABELS[name], seconds, ...evaluation });
       }

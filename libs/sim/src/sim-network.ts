@@ -48,14 +48,14 @@ export class SimNetwork {
 
   /**
    * Trains from `weights` on `cases` with the training seed `seed` and returns the new weights;
-   * `weights` is not changed. `epochs` defaults to the local epochs; `mu` > 0 adds FedProx's
-   * proximal term towards `weights` (trainModel's `proximal` option).
+   * `weights` is not changed. `epochs` defaults to the local epochs and `learningRate` to the
+   * study's; `mu` > 0 adds FedProx's proximal term towards `weights` (trainModel's `proximal` option).
    */
   async train(
     weights: readonly WeightTensor[],
     cases: readonly SimCase[],
     seed: number,
-    options: { epochs?: number; mu?: number } = {},
+    options: { epochs?: number; mu?: number; learningRate?: number } = {},
   ): Promise<WeightTensor[]> {
     setNamedWeights(this.model, weights);
     await trainModel(
@@ -64,7 +64,7 @@ export class SimNetwork {
       {
         epochs: options.epochs ?? this.training.epochs,
         batchSize: this.training.batchSize,
-        learningRate: this.training.learningRate,
+        learningRate: options.learningRate ?? this.training.learningRate,
         seed,
         ...(options.mu ? { proximal: { mu: options.mu } } : {}),
       },

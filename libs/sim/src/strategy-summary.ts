@@ -19,6 +19,10 @@ export interface StrategySummary {
   external_auc: PerSeed<{ auc: number | null; auc_ci: [number, number] | null; model: string }>[];
   external_auc_mean: number | null;
   pooled_test_auc_mean: number | null;
+  /** The network's AUC on the sites' pooled validation cases, mean over seeds (for choosing settings). */
+  pooled_validation_auc_mean: number | null;
+  /** External AUC of the release as shipped, mean over seeds, where external sites adapt it (else null). */
+  external_unadapted_auc_mean: number | null;
   /** Pooled external calibration slope after Platt recalibration, mean over seeds. */
   external_calibration_slope_mean: number | null;
   dl_minus_features: PerSeed<AucDifference | null>[];
@@ -56,6 +60,10 @@ export function summariseStrategies(seeds: readonly SeedResult[]): StrategySumma
       })),
       external_auc_mean: externalMean,
       pooled_test_auc_mean: mean(runs.map(({ r }) => r.pooled_test.dl.auc)),
+      pooled_validation_auc_mean: mean(runs.map(({ r }) => r.pooled_validation.auc)),
+      external_unadapted_auc_mean: mean(
+        runs.map(({ r }) => r.external_by_model.find((m) => m.model === r.external.model)?.unadapted_auc),
+      ),
       external_calibration_slope_mean: mean(
         runs.map(({ r }) => r.external.dl_recalibrated.calibration_slope),
       ),

@@ -9,6 +9,10 @@
  * - fedbn:   FedAvg of every weight but BatchNorm's, which stay at their site (FedBN); an external
  *            site starts from the sites' case-weighted mean BatchNorm and re-estimates its
  *            statistics on its own unlabelled images (AdaBN).
+ * With `adaptExternal`, an external site adapts every strategy's model by AdaBN too, as it would with
+ * `fedaln-site adapt` on any release (a scanner the model never saw shifts the statistics of every
+ * BatchNorm layer, whatever the strategy). The learning rate follows `schedule` round by round
+ * (learning-rate-schedule.ts); centralised and local-only training step down at the same rounds.
  * Training seeds follow the site client's rule (a different shuffle and augmentation each round,
  * reproducible from the run's seed and the site).
  */
@@ -17,7 +21,8 @@ import { isBatchNormWeightName } from '@fedaln/model';
 import { deriveSeed } from '@fedaln/site-data';
 import { FedAdamServer } from './fedadam-server';
 import { fedAvgDelta, fedAvgRound, type LocalResult, pickTensors } from './fedavg-round';
-import type { ExternalSite, SimSite } from './sim-cohort';
+import { type LearningRateSchedule, roundLearningRate } from './learning-rate-schedule';
+import type { ExternalSite, SimCase, SimSite } from './sim-cohort';
 import type { SimNetwork } from './sim-network';
 import { DEFAULT_STRATEGY_OPTIONS, type StrategyName, type StrategyOptions } from './strategy';
 
@@ -29,6 +34,10 @@ export interface ModelGroup {
   readonly name: string;
   /** Indices of its training sites. */
   readonly sites: readonly number[];
+  /** What a new site would receive: the group's model before any adaptation. */
+  readonly release: readonly WeightTensor[];
+  /** Whether an external site adapts {@link release} by AdaBN before scoring. */
+  readonly adapted: boolean;
   /** The weights the group's model scores an external site with. */
   external(site: ExternalSite): Promise<readonly WeightTensor[]>;
 }
@@ -46,6 +55,10 @@ export interface StrategyRun {
   seed: number;
   /** Default {@link DEFAULT_STRATEGY_OPTIONS}. */
   options?: StrategyOptions;
+  /** Default `constant`. */
+  schedule?: LearningRateSchedule;
+  /** External sites adapt every strategy's model by AdaBN (FedBN's always); default false. */
+  adaptExternal?: boolean;
   /** Progress lines (e.g. to stderr); optional. */
   log?: (line: string) => void;
 }
@@ -59,10 +72,55 @@ export const siteTrainingSeed = (seed: number, siteIndex: number, round: number)
 
 const allSites = (n: number): number[] => Array.from({ length: n }, (_, k) => k);
 
-const shared = (weights: WeightTensor[], sites: number): StrategyModels => ({
-  site: allSites(sites).map(() => weights),
-  groups: [{ name: 'global', sites: allSites(sites), external: async () => weights }],
+/** A model group whose release an external site scores with, adapted by AdaBN or as it is. */
+const group = (
+  network: SimNetwork,
+  name: string,
+  sites: number[],
+  release: WeightTensor[],
+  adapted: boolean,
+): ModelGroup => ({
+  name: adapted ? `${name} + AdaBN` : name,
+  sites,
+  release,
+  adapted,
+  external: async (ext) => (adapted ? network.adapt(release, ext.cases) : release),
 });
+
+const shared = (
+  network: SimNetwork,
+  weights: WeightTensor[],
+  sites: number,
+  run: StrategyRun,
+): StrategyModels => ({
+  site: allSites(sites).map(() => weights),
+  groups: [group(network, 'global', allSites(sites), weights, run.adaptExternal === true)],
+});
+
+/** The learning rate of `round` (1-based) of the run. */
+const rateOf = (network: SimNetwork, run: StrategyRun, round: number): number =>
+  roundLearningRate(network.training.learningRate, round, run.rounds, run.schedule ?? 'constant');
+
+/**
+ * `rounds × epochs` epochs from `start` on `cases` without aggregation (centralised and local-only
+ * training): one run, or under a schedule one run of `epochs` per round at that round's rate (the
+ * optimiser's moments restart each round, as at a federated site).
+ */
+async function trainAlone(
+  network: SimNetwork,
+  cases: readonly SimCase[],
+  seed: number,
+  run: StrategyRun,
+): Promise<WeightTensor[]> {
+  if ((run.schedule ?? 'constant') === 'constant')
+    return network.train(network.initial, cases, seed, { epochs: run.rounds * network.training.epochs });
+  let weights = network.initial;
+  for (let round = 1; round <= run.rounds; round++)
+    weights = await network.train(weights, cases, deriveSeed(seed, round), {
+      learningRate: rateOf(network, run, round),
+    });
+  return weights;
+}
 
 /** Federated rounds with a shared model: FedAvg, FedProx and FedAdam. */
 async function sharedRounds(
@@ -79,12 +137,15 @@ async function sharedRounds(
     run.log?.(`${name}: round ${round}/${run.rounds}`);
     const results: LocalResult[] = [];
     for (const [k, s] of sites.entries()) {
-      const weights = await network.train(global, s.train, siteTrainingSeed(run.seed, k, round), { mu });
+      const weights = await network.train(global, s.train, siteTrainingSeed(run.seed, k, round), {
+        mu,
+        learningRate: rateOf(network, run, round),
+      });
       results.push({ weights, nTrain: s.train.length });
     }
     global = server ? server.step(global, fedAvgDelta(global, results)) : fedAvgRound(global, results);
   }
-  return shared(global, sites.length);
+  return shared(network, global, sites.length, run);
 }
 
 /** FedBN: BatchNorm weights stay at their site; new sites adapt the mean BatchNorm by AdaBN. */
@@ -101,7 +162,9 @@ async function fedBnRounds(
     const results: LocalResult[] = [];
     for (const [k, s] of sites.entries()) {
       const start = withShared(site[k]!, global);
-      const weights = await network.train(start, s.train, siteTrainingSeed(run.seed, k, round));
+      const weights = await network.train(start, s.train, siteTrainingSeed(run.seed, k, round), {
+        learningRate: rateOf(network, run, round),
+      });
       results.push({ weights, nTrain: s.train.length });
     }
     global = fedAvgRound(global, results);
@@ -115,13 +178,7 @@ async function fedBnRounds(
   const forNewSite = withShared(withShared(network.initial, global), meanBn);
   return {
     site,
-    groups: [
-      {
-        name: 'global + AdaBN',
-        sites: allSites(sites.length),
-        external: (ext) => network.adapt(forNewSite, ext.cases),
-      },
-    ],
+    groups: [group(network, 'global', allSites(sites.length), forNewSite, true)],
   };
 }
 
@@ -147,23 +204,19 @@ export async function trainStrategy(
       const pooled = sites.flatMap((s) => s.train);
       run.log?.(`central: ${pooled.length} pooled cases, ${epochs} epochs`);
       const seed = deriveSeed(run.seed, CENTRAL_STREAM);
-      return shared(await network.train(network.initial, pooled, seed, { epochs }), sites.length);
+      return shared(network, await trainAlone(network, pooled, seed, run), sites.length, run);
     }
     case 'local': {
       const local: WeightTensor[][] = [];
       for (const [k, s] of sites.entries()) {
         run.log?.(`local: ${s.name}, ${s.train.length} cases, ${epochs} epochs`);
-        local.push(
-          await network.train(network.initial, s.train, siteTrainingSeed(run.seed, k, 0), { epochs }),
-        );
+        local.push(await trainAlone(network, s.train, siteTrainingSeed(run.seed, k, 0), run));
       }
       return {
         site: local,
-        groups: local.map((weights, k) => ({
-          name: sites[k]!.name,
-          sites: [k],
-          external: async () => weights,
-        })),
+        groups: local.map((weights, k) =>
+          group(network, sites[k]!.name, [k], weights, run.adaptExternal === true),
+        ),
       };
     }
     case 'fedavg':

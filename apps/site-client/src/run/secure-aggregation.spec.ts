@@ -154,7 +154,7 @@ describe('SecureSessions.join', () => {
   it('a join that failed is forgotten: the next one starts afresh', async () => {
     const { socket, emitted } = fakeCoordinator();
     const sessions = new SecureSessions(socket);
-    await expect(sessions.join(task, 1)).resolves.toBeDefined();
+    await expect(sessions.join(task)).resolves.toBeDefined();
     const other = { ...task, secure_aggregation: { ...task.secure_aggregation, round_tag: 's/1/2/y' } };
     await expect(sessions.join(other)).rejects.toThrow('does not apply to a session in phase collecting');
     await expect(sessions.join(other)).rejects.toThrow('does not apply to a session in phase collecting');
