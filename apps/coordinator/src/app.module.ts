@@ -6,6 +6,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
+import { closeMaskRemovalHelpers } from '@fedaln/secagg';
 import * as path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { AggregationRunner } from './aggregation/aggregation-runner';
@@ -418,9 +419,11 @@ export class AppModule implements OnModuleInit, OnApplicationBootstrap, OnApplic
     await this.postTraining.atBoot(await this.studies.list());
   }
 
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
     this.timers.stop();
     this.postTraining.stop();
+    // The secure-aggregation unmasking's helper threads, kept warm across rounds (they never keep the process alive).
+    await closeMaskRemovalHelpers();
   }
 }
 

@@ -51,3 +51,4 @@ export {
   type UnmaskPlan,
 } from './secagg-session';
 export { MaskedSum, type MaskedSumOptions } from './masked-sum';
+export { closeMaskRemovalHelpers } from './mask-removal-helpers';

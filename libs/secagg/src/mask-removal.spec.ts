@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { ChunkClaims, removeMasks, type MaskToRemove } from './mask-removal';
+import { closeMaskRemovalHelpers, maskRemovalHelpers } from './mask-removal-helpers';
 import { maskRange } from './mask-stream';
 import { ringWords, type RingBits } from './ring';
 import { RingKernel } from './ring-kernel';
@@ -56,6 +59,51 @@ describe.each([64, 32] as const)('removeMasks in Z/2^%i', (bits) => {
     const ring = maskedSum(bits, 2, base, []);
     expect(removeMasks(ring, [], { workHere: false })).toEqual({ here: 5, chunks: 5 });
     expect(ring.acc).toEqual(base);
+  });
+});
+
+afterAll(() => closeMaskRemovalHelpers());
+
+describe('the process’s helper threads', () => {
+  const base = new Uint32Array(randomBytes(4 * ELEMENTS).buffer);
+  const masks: readonly MaskToRemove[] = Object.freeze(
+    [1, -1, 1].map((carried) => ({ seed: randomBytes(32), carried: carried as 1 | -1 })),
+  );
+
+  it('are started ahead of the unmasking and the same threads serve one unmasking after another', () => {
+    maskRemovalHelpers.reserve(2);
+    const ids = maskRemovalHelpers.threadIds;
+    expect(ids).toHaveLength(2);
+    for (let round = 0; round < 3; round++) {
+      const ring = maskedSum(32, 3, base, masks);
+      expect(removeMasks(ring, masks, { workHere: false })).toEqual({ here: 0, chunks: 5 });
+      expect(ring.acc).toEqual(base);
+    }
+    expect(maskRemovalHelpers.threadIds).toEqual(ids);
+  });
+
+  it('once closed are started again by the next unmasking that needs them', async () => {
+    maskRemovalHelpers.reserve(1);
+    await closeMaskRemovalHelpers();
+    expect(maskRemovalHelpers.size).toBe(0);
+    const ring = maskedSum(64, 2, new Uint32Array(randomBytes(8 * ELEMENTS).buffer), masks);
+    removeMasks(ring, masks, { workHere: false });
+    expect(maskRemovalHelpers.size).toBe(1);
+  });
+
+  it('never keep the process alive: a script whose helpers did an unmasking exits by itself', async () => {
+    // The built package (as the coordinator runs it); the child's exit, not a timer, ends the wait.
+    const dist = join(__dirname, '..', 'dist');
+    const script = `
+      const { RingKernel } = require(${JSON.stringify(join(dist, 'ring-kernel.js'))});
+      const { removeMasks } = require(${JSON.stringify(join(dist, 'mask-removal.js'))});
+      const ring = new RingKernel(4321, 1000, 32, { stages: 3 });
+      const r = removeMasks(ring, [{ seed: new Uint8Array(32).fill(7), carried: 1 }], { workHere: false });
+      console.log(JSON.stringify(r));`;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['-e', script], (e, stdout) => (e ? reject(e) : resolve(stdout))),
+    );
+    expect(JSON.parse(out)).toEqual({ here: 0, chunks: 5 });
   });
 });
 

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { maskRemovalHelpers } from './mask-removal-helpers';
 import { maskRange } from './mask-stream';
 import { ringWords } from './ring';
 import type { RingKernel, RingMemory } from './ring-kernel';
@@ -108,8 +107,8 @@ export function removeClaimedChunks(
   return taken;
 }
 
-/** What a helper thread (mask-removal-worker.ts) is started with. */
-export interface MaskRemovalWorkerData {
+/** One unmasking's work for a helper thread (mask-removal-worker.ts), posted to it by {@link removeMasks}. */
+export interface MaskRemovalJob {
   readonly memory: RingMemory;
   readonly elements: number;
   readonly chunk: number;
@@ -117,26 +116,22 @@ export interface MaskRemovalWorkerData {
   readonly stage: number;
   readonly stages: number;
   readonly control: Int32Array<SharedArrayBuffer>;
-  /** The seeds, 32 bytes each, concatenated (a copy of their own: never a view of a pooled Buffer). */
+  /** The seeds, 32 bytes each, concatenated (the helper gets a copy of its own, and zeroes it after the job). */
   readonly seeds: Uint8Array;
   readonly carried: Int8Array;
   /** Where the helper reports a failure. */
   readonly port: MessagePort;
 }
 
-/** The compiled helper; under ts-jest (sources) the package's built copy. */
-function workerFile(): string {
-  const here = join(__dirname, 'mask-removal-worker.js');
-  return existsSync(here) ? here : join(__dirname, '..', 'dist', 'mask-removal-worker.js');
-}
-
 /**
  * Removes `masks` from the whole of `ring`'s sum, chunk by chunk, on this thread and on one helper
- * thread per further staging area of its memory (`ring.stages − 1`), started now and ended before
- * this returns. The work is shared by claims, so a helper that starts late, or not at all, only
- * leaves more chunks to this thread; the result is the same bit for bit (tested). With `workHere`
- * false this thread only waits while the helpers do everything (how the tests run a helper alone), unless
- * none could be started. Returns the chunks this thread removed the masks from, of how many.
+ * thread per further staging area of its memory (`ring.stages − 1`): the process's helpers
+ * (mask-removal-helpers.ts), reserved when the sum was made and kept warm across rounds. The work is
+ * shared by claims, so a helper that is late, busy or gone only leaves more chunks to this thread;
+ * the result is the same bit for bit (tested). No helper touches the sum after this returns: each
+ * writes only chunks it claimed, and every chunk is done by then. With `workHere` false this thread
+ * only waits while the helpers do everything (how the tests run a helper alone), unless none could
+ * be had. Returns the chunks this thread removed the masks from, of how many.
  */
 export function removeMasks(
   ring: RingKernel,
@@ -144,14 +139,16 @@ export function removeMasks(
   { workHere = true }: { readonly workHere?: boolean } = {},
 ): { readonly here: number; readonly chunks: number } {
   const claims = new ChunkClaims(Math.ceil(ring.elements / ring.chunk));
-  const helpers: { thread: Worker; port: MessagePort }[] = [];
+  const ports: MessagePort[] = [];
   const seeds = new Uint8Array(32 * masks.length);
   masks.forEach((k, i) => seeds.set(k.seed, 32 * i));
   const carried = Int8Array.from(masks, (k) => k.carried);
   try {
+    const jobs: MaskRemovalJob[] = [];
     for (let stage = 1; stage < ring.stages && masks.length > 0; stage++) {
       const { port1, port2 } = new MessageChannel();
-      const workerData: MaskRemovalWorkerData = {
+      ports.push(port1);
+      jobs.push({
         memory: ring.memory,
         elements: ring.elements,
         chunk: ring.chunk,
@@ -162,23 +159,13 @@ export function removeMasks(
         seeds,
         carried,
         port: port2,
-      };
-      try {
-        // execArgv: [] — the helper is compiled JavaScript and needs none of the parent's loaders (tsx, say).
-        const thread = new Worker(workerFile(), { execArgv: [], workerData, transferList: [port2] });
-        thread.unref();
-        // A helper that fails says so through `port` and the control words; the listener only keeps
-        // its failure from becoming an uncaught exception.
-        thread.on('error', () => undefined);
-        helpers.push({ thread, port: port1 });
-      } catch {
-        port1.close(); // no thread to be had: this one takes every chunk
-      }
+      });
     }
-    const here = workHere || helpers.length === 0 ? removeClaimedChunks(ring, masks, claims) : 0;
+    const posted = jobs.length > 0 ? maskRemovalHelpers.post(jobs) : 0;
+    const here = workHere || posted === 0 ? removeClaimedChunks(ring, masks, claims) : 0;
     claims.awaitAll(() => {
-      for (const h of helpers) {
-        const m = receiveMessageOnPort(h.port);
+      for (const port of ports) {
+        const m = receiveMessageOnPort(port);
         if (m) return String(m.message);
       }
       return undefined;
@@ -186,9 +173,6 @@ export function removeMasks(
     return { here, chunks: claims.chunks };
   } finally {
     seeds.fill(0);
-    for (const h of helpers) {
-      h.port.close();
-      void h.thread.terminate();
-    }
+    for (const port of ports) port.close();
   }
 }

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { gridStep, type WeightTensor } from '@fedaln/aggregation';
 import { agreedKey } from './key-agreement';
 import { removeMasks, type MaskToRemove } from './mask-removal';
+import { maskRemovalHelpers } from './mask-removal-helpers';
 import { decodeSigned, ringWords, type RingBits } from './ring';
 import { RingKernel } from './ring-kernel';
 import { SecAggError } from './secagg-error';
@@ -19,7 +20,9 @@ export interface MaskedSumOptions {
   /**
    * Helper threads that share the unmasking's keystream expansion with the caller's thread (0: none).
    * Default: one fewer than the cores, at most {@link MAX_HELPERS}, for vectors of
-   * {@link HELPER_MIN_ELEMENTS} or more; else 0. The sum is the same bit for bit either way.
+   * {@link HELPER_MIN_ELEMENTS} or more; else 0. The sum is the same bit for bit either way. They are
+   * the process's helper threads (mask-removal-helpers.ts), started when the sum is made if they are
+   * not running yet; `closeMaskRemovalHelpers` ends them.
    */
   readonly helpers?: number;
 }
@@ -67,6 +70,8 @@ export class MaskedSum {
       );
     }
     this.ring = new RingKernel(this.length, MASK_CHUNK, this.bits, { stages: 1 + helpers });
+    // Started now, the helpers warm up while the inputs are added (kept for later rounds).
+    maskRemovalHelpers.reserve(helpers);
   }
 
   /** Helper threads the unmasking starts. */

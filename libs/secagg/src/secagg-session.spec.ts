@@ -1,5 +1,6 @@
 import { gridStep, StreamingFedAvg, type WeightTensor } from '@fedaln/aggregation';
 import * as gridInput from './grid-input';
+import { closeMaskRemovalHelpers } from './mask-removal-helpers';
 import { MaskedSum, type MaskedSumOptions } from './masked-sum';
 import type { SealedShares, SessionParams } from './messages';
 import { SecAggError } from './secagg-error';
@@ -157,6 +158,8 @@ function runSession(
   }
   return { session: driver.session, sum, effects, leaks };
 }
+
+afterAll(() => closeMaskRemovalHelpers());
 
 describe('secure aggregation of 5 sites, in process', () => {
   it("takes StreamingFedAvg's grid scales from the global: 'dense' (max |g| = 1.5) is on scale 2 (grid.ts)", () => {
