@@ -18,7 +18,9 @@
 //   fed_minus_best_local     − the best local-only model's          > 0
 //   dl_minus_features        paired DeLong vs the four-feature model ≥ 0.03, p < 0.05 on every seed
 //   combined_minus_features  [DL logit + features] vs features       ≥ 0.02, p < 0.05 on every seed
-//   calibration_slope        pooled external slope after Platt      0.8–1.25
+//   calibration_slope        pooled external slope after the recalibration the closed test chose
+//                            (original score, in the large, or Platt's; @fedaln/metrics model-updating.ts)
+//                                                                   0.8–1.25
 import { selectEngine } from '@fedaln/model';
 import { phantomVersion } from '@fedaln/phantom';
 import {
@@ -240,6 +242,7 @@ async function main(): Promise<void> {
         pooled_validation_auc_mean: s.pooled_validation_auc_mean,
         external_unadapted_auc_mean: s.external_unadapted_auc_mean,
         calibration_slope_recalibrated: s.external_calibration_slope_mean,
+        recalibration: s.external_recalibration.map((r) => ({ seed: r.seed, method: r.value })),
         seconds: report.seeds.reduce(
           (t, seed) => t + (seed.strategies.find((r) => r.strategy === s.strategy)?.seconds ?? 0),
           0,

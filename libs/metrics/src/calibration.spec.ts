@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { calibrationCase } from '../fixtures/calibration-cases';
 import { calibration } from './calibration';
 import { MetricsInputError } from './validate';
 
@@ -8,30 +7,7 @@ import { MetricsInputError } from './validate';
 //   intercept        = coef(glm(y ~ 1, offset = qlogis(p), family = binomial))
 //   slope, intercept_joint = coef(glm(y ~ qlogis(p), family = binomial))
 // on the cases with 0 < p < 1. Tolerance: 1e-10 relative + 1e-12 absolute (the fits agree to ~1e-14).
-interface GlmTable {
-  coefficients: (number | null)[];
-  warnings: string[];
-  aliased: boolean;
-}
-interface CalibrationCase {
-  name: string;
-  labels: number[];
-  probs: number[];
-  glm_citl: GlmTable;
-  glm_joint: GlmTable;
-  n_used: number;
-}
-const cases: CalibrationCase[] = JSON.parse(
-  readFileSync(join(__dirname, '../fixtures/calibration.json'), 'utf8'),
-);
-const byName = (name: string): CalibrationCase => {
-  const c = cases.find((x) => x.name === name);
-  if (!c)
-    throw new Error(
-      `fixture case "${name}" missing from calibration.json; re-run make_calibration_fixtures.R`,
-    );
-  return Object.freeze(c);
-};
+const byName = calibrationCase;
 const expectNear = (actual: number | null, expected: number | null | undefined): void => {
   expect(actual).not.toBeNull();
   expect(Math.abs(actual! - expected!)).toBeLessThanOrEqual(1e-10 * Math.abs(expected!) + 1e-12);

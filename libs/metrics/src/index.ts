@@ -32,3 +32,5 @@ export * from './nomogram';
 export * from './model-comparison';
 export * from './chi-square';
 export * from './site-score-test';
+export * from './restricted-logistic';
+export * from './model-updating';

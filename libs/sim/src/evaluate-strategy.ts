@@ -1,15 +1,18 @@
 /**
  * Scores a trained strategy on every training site's test split and on the external sites, and
- * fits what ships beside the network (clinical-models.ts): per model group, Platt recalibration and
- * the combined [DL logit + four features] model on the group's validation cases; the four-feature
- * model is the run's, fitted once on the sites' training and validation cases.
+ * fits what ships beside the network (clinical-models.ts): per model group, the recalibration chosen
+ * by closed testing and the combined [DL logit + four features] model (the four-feature model
+ * extended by the DL logit) on the group's validation cases; the four-feature model is the run's,
+ * fitted once on the sites' training and validation cases.
  */
+import type { RecalibrationChoice } from '@fedaln/metrics';
 import {
   combinedRows,
+  extendAcrossSites,
   featureRows,
-  fitAcrossSites,
   plattRows,
   predictLogistic,
+  recalibrateAcrossSites,
   type SiteRows,
 } from './clinical-models';
 import {
@@ -67,6 +70,11 @@ export interface StrategyEvaluation {
     unadapted_auc: number | null;
   }[];
   external_curves: SetCurves;
+  /**
+   * Per model group (as `external_by_model`), how its score was recalibrated: the closed test's
+   * choice, coefficients and likelihood-ratio tests (null where it could not be fitted).
+   */
+  recalibration: { model: string; choice: RecalibrationChoice | null }[];
 }
 
 /** Scores of cases: raw network, recalibrated, feature model, combined model. */
@@ -114,7 +122,7 @@ const concat = (parts: readonly Scored[]): Scored => ({
   combined: parts.every((p) => p.combined) ? parts.flatMap((p) => p.combined!) : null,
 });
 
-/** What a group ships: its Platt and combined coefficients (null where they could not be fitted). */
+/** What a group ships: its recalibration and combined coefficients (null where they could not be fitted). */
 interface Shipped {
   platt: number[] | null;
   combined: number[] | null;
@@ -148,6 +156,7 @@ export async function evaluateStrategy(
 ): Promise<StrategyEvaluation> {
   const siteScores: Scored[] = [];
   const external: { group: ModelGroup; scored: Scored; unadapted: number | null }[] = [];
+  const recalibration: StrategyEvaluation['recalibration'] = [];
   const validation: { labels: (0 | 1)[]; p: number[] } = { labels: [], p: [] };
   for (const group of models.groups) {
     // Fit the group's recalibration and combined model on its sites' validation cases.
@@ -162,10 +171,14 @@ export async function evaluateStrategy(
       const rows = featureModel && featureRows(val);
       if (rows) combined.push({ rows: combinedRows(p, rows), y: labelsOf(val) });
     }
+    const choice = await recalibrateAcrossSites(platt);
+    recalibration.push({ model: group.name, choice });
     const shipped: Shipped = {
-      platt: await fitAcrossSites(platt),
+      platt: choice?.coefficients ?? null,
       combined:
-        featureModel && combined.length === group.sites.length ? await fitAcrossSites(combined) : null,
+        featureModel && combined.length === group.sites.length
+          ? await extendAcrossSites(combined, featureModel)
+          : null,
     };
     for (const k of group.sites) {
       const test = cohort.sites[k]!.test;
@@ -196,5 +209,6 @@ export async function evaluateStrategy(
     external: { model: headline.group.name, ...evaluated(headline.scored) },
     external_by_model: byModel,
     external_curves: curves(headline.scored),
+    recalibration,
   };
 }

@@ -244,7 +244,7 @@ th{background:#f2f2f2}
 </style></head><body>
 <h1>fedaln-sim: a simulated study</h1>
 <p>${escapeText(settings)}. Ran in ${escapeText(report.seconds.toFixed(0))} s.</p>
-<p>External sites never trained. Recalibration (Platt) and the combined model [DL logit + four features] are fitted on the sites' validation cases; the four-feature model on their training and validation cases; all with federated IRLS. Differences are paired DeLong tests on the pooled external cases.</p>
+<p>External sites never trained. Recalibration (the original score, in the large, or Platt's, chosen by closed testing) and the combined model [DL logit + four features], the four-feature model extended by the DL logit, are fitted on the sites' validation cases; the four-feature model on their training and validation cases; all with federated IRLS. Differences are paired DeLong tests on the pooled external cases.</p>
 ${summaryTable(report.summary)}
 <div class="charts">${aucChart(report.summary)}</div>
 ${report.seeds.map(seedSection).join('\n')}

@@ -131,6 +131,7 @@ describe('report', () => {
       'external_auc_mean',
       'pooled_test_auc_mean',
       'external_calibration_slope_mean',
+      'external_recalibration',
       'dl_minus_features',
       'combined_minus_features',
       'ratio_to_central',
@@ -150,6 +151,10 @@ describe('report', () => {
       ])
         expect(set).toHaveProperty(key);
     expect(fedavg.external.dl.n).toBe(30);
+    // What the group shipped: the closed test's choice of recalibration, with its tests.
+    expect(fedavg.recalibration.map((r) => r.model)).toEqual(['global']);
+    const choice = fedavg.recalibration[0]!.choice;
+    if (choice) expect(['original', 'in-the-large', 'logistic']).toContain(choice.method);
     expect(typeof fedavg.external.dl.auc).toBe('number');
     expect(fedavg.external.features?.auc).toEqual(expect.any(Number));
     expect(report.seeds[0]!.feature_model?.coefficients).toHaveLength(5);

@@ -4,6 +4,7 @@
  * paired DeLong differences from the four-feature model, and the comparisons a consortium plans with:
  * the ratio to centralised training and the margin over the best local-only model.
  */
+import type { RecalibrationMethod } from '@fedaln/metrics';
 import type { AucDifference } from './score-summary';
 import type { StrategyName } from './strategy';
 import type { SeedResult } from './run-simulation';
@@ -23,8 +24,10 @@ export interface StrategySummary {
   pooled_validation_auc_mean: number | null;
   /** External AUC of the release as shipped, mean over seeds, where external sites adapt it (else null). */
   external_unadapted_auc_mean: number | null;
-  /** Pooled external calibration slope after Platt recalibration, mean over seeds. */
+  /** Pooled external calibration slope after recalibration, mean over seeds. */
   external_calibration_slope_mean: number | null;
+  /** How the headline model's score was recalibrated, per seed (the closed test's choice; null: none fitted). */
+  external_recalibration: PerSeed<RecalibrationMethod | null>[];
   dl_minus_features: PerSeed<AucDifference | null>[];
   combined_minus_features: PerSeed<AucDifference | null>[];
   /** Mean external AUC over centralised training's; null without central in the run. */
@@ -67,6 +70,10 @@ export function summariseStrategies(seeds: readonly SeedResult[]): StrategySumma
       external_calibration_slope_mean: mean(
         runs.map(({ r }) => r.external.dl_recalibrated.calibration_slope),
       ),
+      external_recalibration: runs.map(({ seed, r }) => ({
+        seed,
+        value: r.recalibration.find((g) => g.model === r.external.model)?.choice?.method ?? null,
+      })),
       dl_minus_features: runs.map(({ seed, r }) => ({ seed, value: r.external.dl_vs_features })),
       combined_minus_features: runs.map(({ seed, r }) => ({ seed, value: r.external.combined_vs_features })),
       ratio_to_central: externalMean !== null && centralMean ? externalMean / centralMean : null,
