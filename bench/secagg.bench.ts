@@ -1,5 +1,5 @@
 // `npm run bench -- secagg [--json] [--elements N] [--sites 3,10,30] [--reps R] [--rings 64,32]
-//  [--precision P] [--helpers auto|H]`: secure aggregation (built @fedaln/secagg: SecAgg of Bonawitz et al.
+//  [--precision P] [--helpers auto|H] [--prg aes-256-ctr|aes-128-ctr]`: secure aggregation (built @fedaln/secagg: SecAgg of Bonawitz et al.
 // 2017 on the aggregation grid) in both rings — Z/2^64 on the default grid, and Z/2^32 on the
 // clipped grid (clip_norm CLIP, below) — for N = 20,000,000 coordinates (DenseNet201's size) and 3,
 // 10 and 30 sites, against plain StreamingFedAvg (built @fedaln/aggregation) in the same run. Per
@@ -11,7 +11,9 @@
 //    rebuilt from t shares, and with one site dropped before its input, the n − 1 pairwise masks
 //    it shared), per update, against StreamingFedAvg.addAll of n updates per update. The unmasking
 //    shares its chunks with H helper threads (MaskedSum `helpers`; auto: cores − 1, at most 3) as
-//    StreamingFedAvg folds on its worker thread (2 cores and more): both are timed as wall time,
+//    StreamingFedAvg folds on its worker thread (2 cores and more) — the process's helper threads,
+//    started when the MaskedSum is made and kept from one session to the next — and the masks are
+//    expanded by the session's PRG (--prg; default aes-256-ctr): both are timed as wall time,
 //    and as CPU time of the whole process (process.cpuUsage: every thread), each with its ratio to
 //    plain, so that a second core is never mistaken for a cheaper protocol.
 // Every site's work is the same, so one site's input is computed and the coordinator adds it n
@@ -26,7 +28,10 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { clippedGridScale, gridStep, StreamingFedAvg, type WeightTensor } from '@fedaln/aggregation';
 import {
+  closeMaskRemovalHelpers,
   defaultThreshold,
+  MASK_PRGS,
+  type MaskPrg,
   gridLayout,
   type RingBits,
   MaskedSum,
@@ -51,6 +56,7 @@ const {
   rings: ringsFlag,
   precision: precisionElements,
   helpers: helpersFlag,
+  prg: prgFlag,
 } = benchFlags({
   json: false,
   elements: 20_000_000,
@@ -59,7 +65,13 @@ const {
   rings: '64,32',
   precision: 2_000_000,
   helpers: 'auto',
+  prg: 'aes-256-ctr',
 });
+if (!(MASK_PRGS as readonly string[]).includes(prgFlag)) {
+  console.error(`--prg ${prgFlag}: expected one of ${MASK_PRGS.join(', ')}`);
+  process.exit(2);
+}
+const prg = prgFlag as MaskPrg;
 if (helpersFlag !== 'auto' && !/^\d+$/.test(helpersFlag)) {
   console.error(`--helpers ${helpersFlag}: expected auto or a whole number of helper threads (0: none)`);
   process.exit(2);
@@ -97,7 +109,7 @@ const bytesOf = (v: unknown): number =>
 
 /** A session through rounds 0 and 1 (keys advertised, shares sealed and delivered); site 1's cost timed. */
 function keyedSession(n: number, t: number) {
-  const params = { roundTag: `bench-${n}-${Math.random()}`, threshold: t, sites: n };
+  const params = { roundTag: `bench-${n}-${Math.random()}`, threshold: t, sites: n, prg };
   const sites = Array.from({ length: n }, (_, i) => new SecAggSite(i + 1, params));
   let session: SessionState = openSession(params);
   const apply = (e: SessionEvent) => {
@@ -228,6 +240,7 @@ function bench(n: number, ring: RingBits, plain: Timing): Record<string, number 
     name: 'secagg',
     part: 'time',
     ring_bits: ring,
+    prg,
     grid_step: ring === 64 ? gridStep(1) : gridStep(layout.scales[0] as number),
     clip_norm: ring === 64 ? 'n/a' : CLIP,
     elements,
@@ -329,7 +342,7 @@ for (const n of siteCounts) {
     if (json) console.log(JSON.stringify(row));
     else {
       console.log(
-        `secure aggregation, ring Z/2^${ring}, ${n} sites (t = ${row.threshold}), ${elements.toLocaleString('en')} coordinates`,
+        `secure aggregation, ring Z/2^${ring}, ${prg}, ${n} sites (t = ${row.threshold}), ${elements.toLocaleString('en')} coordinates`,
       );
       console.log(
         `  site: masked input ${row.site_masked_input_ms} ms, keys+shares ${row.site_keys_and_shares_ms} ms; upload ${row.site_upload_bytes} B = ${row.upload_ratio}× plain (target ≤ 1.1× + O(sites)), of which ${row.site_key_material_bytes} B keys and shares`,
@@ -353,3 +366,4 @@ for (const n of siteCounts) {
       );
   }
 }
+void closeMaskRemovalHelpers();

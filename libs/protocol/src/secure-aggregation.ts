@@ -36,6 +36,8 @@ export interface SecureAggregationTask {
   ring_bits?: 32 | 64;
   /** With ring_bits 32: W, the sum of the session sites' `n_train` — the clipped grid's weight bound. */
   total_weight?: number;
+  /** The PRG of every mask (@fedaln/secagg mask-stream.ts): absent — AES-256-CTR; `aes-128-ctr` — AES-128-CTR. */
+  prg?: 'aes-256-ctr' | 'aes-128-ctr';
 }
 
 interface SessionRef {

@@ -18,7 +18,7 @@ export {
   type RingBits,
 } from './ring';
 export { RingKernel, type RingMemory, type RingPlacement } from './ring-kernel';
-export { maskRange } from './mask-stream';
+export { DEFAULT_MASK_PRG, MASK_PRGS, maskRange, type MaskPrg } from './mask-stream';
 export { agreedKey, newKeyPair, publicKeyOf, type RawKeyPair } from './key-agreement';
 export {
   checkGridInput,

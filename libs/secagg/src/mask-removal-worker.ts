@@ -53,7 +53,7 @@ function run(job: MaskRemovalJob): void {
       carried: carried as 1 | -1,
     }));
     try {
-      removeClaimedChunks(ring, masks, claims);
+      removeClaimedChunks(ring, masks, claims, job.prg);
     } catch (e) {
       job.port.postMessage(message(e));
       claims.fail();

@@ -1,6 +1,6 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { maskRemovalHelpers } from './mask-removal-helpers';
-import { maskRange } from './mask-stream';
+import { DEFAULT_MASK_PRG, maskRange, type MaskPrg } from './mask-stream';
 import { ringWords } from './ring';
 import type { RingKernel, RingMemory } from './ring-kernel';
 
@@ -88,6 +88,7 @@ export function removeClaimedChunks(
   ring: RingKernel,
   masks: readonly MaskToRemove[],
   claims: ChunkClaims,
+  prg: MaskPrg = DEFAULT_MASK_PRG,
 ): number {
   let taken = 0;
   const words = ringWords(ring.bits);
@@ -97,7 +98,7 @@ export function removeClaimedChunks(
     const count = Math.min(ring.chunk, ring.elements - from);
     const m = ring.stage.subarray(0, words * count);
     for (const k of masks) {
-      maskRange(k.seed, from, m, bytes);
+      maskRange(k.seed, from, m, bytes, prg);
       if (k.carried > 0) ring.sub(from, count);
       else ring.add(from, count);
     }
@@ -119,6 +120,7 @@ export interface MaskRemovalJob {
   /** The seeds, 32 bytes each, concatenated (the helper gets a copy of its own, and zeroes it after the job). */
   readonly seeds: Uint8Array;
   readonly carried: Int8Array;
+  readonly prg: MaskPrg;
   /** Where the helper reports a failure. */
   readonly port: MessagePort;
 }
@@ -136,7 +138,7 @@ export interface MaskRemovalJob {
 export function removeMasks(
   ring: RingKernel,
   masks: readonly MaskToRemove[],
-  { workHere = true }: { readonly workHere?: boolean } = {},
+  { workHere = true, prg = DEFAULT_MASK_PRG }: { readonly workHere?: boolean; readonly prg?: MaskPrg } = {},
 ): { readonly here: number; readonly chunks: number } {
   const claims = new ChunkClaims(Math.ceil(ring.elements / ring.chunk));
   const ports: MessagePort[] = [];
@@ -158,11 +160,12 @@ export function removeMasks(
         control: claims.control,
         seeds,
         carried,
+        prg,
         port: port2,
       });
     }
     const posted = jobs.length > 0 ? maskRemovalHelpers.post(jobs) : 0;
-    const here = workHere || posted === 0 ? removeClaimedChunks(ring, masks, claims) : 0;
+    const here = workHere || posted === 0 ? removeClaimedChunks(ring, masks, claims, prg) : 0;
     claims.awaitAll(() => {
       for (const port of ports) {
         const m = receiveMessageOnPort(port);

@@ -1,5 +1,6 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { maskRange } from './mask-stream';
+import { readFileSync } from 'node:fs';
+import { maskRange, type MaskPrg } from './mask-stream';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { decodeSigned, encodeSigned } from './ring';
@@ -30,6 +31,43 @@ describe('maskRange', () => {
       maskRange(seed, a, part);
       expect(part).toEqual(whole.subarray(2 * a, 2 * b));
     }
+  });
+});
+
+describe('maskRange against reference masks computed apart from Node', () => {
+  // fixtures/make_keystream_fixtures.py: Python `cryptography` AES-ECB of explicit SP 800-38A counters,
+  // its AES checked against SP 800-38A F.5.1 and F.5.5 (and one case against the openssl command line).
+  const { source, cases } = JSON.parse(
+    readFileSync(join(__dirname, '..', 'fixtures', 'keystream.json'), 'utf8'),
+  ) as {
+    source: string;
+    cases: {
+      prg: MaskPrg;
+      seed: string;
+      element_bytes: 4 | 8;
+      from: number;
+      count: number;
+      words: string[];
+    }[];
+  };
+
+  it.each(cases.map((c) => [c.prg, c.element_bytes, c.from, c.count, c] as const))(
+    '%s, %i-byte elements %i.. (%i of them), as the reference',
+    (prg, bytes, from, count, c) => {
+      expect(source).toMatch(/cryptography/);
+      const out = new Uint32Array((count * bytes) / 4);
+      maskRange(Buffer.from(c.seed, 'hex'), from, out, bytes, prg);
+      expect(Array.from(out, (w) => w.toString(16).padStart(8, '0'))).toEqual(c.words);
+    },
+  );
+
+  it('the two versions differ for one seed: a session must name the one its masks were made with', () => {
+    const seed = Buffer.from(cases[0]?.seed ?? '', 'hex');
+    const a = new Uint32Array(8);
+    const b = new Uint32Array(8);
+    maskRange(seed, 0, a, 4, 'aes-256-ctr');
+    maskRange(seed, 0, b, 4, 'aes-128-ctr');
+    expect(a).not.toEqual(b);
   });
 });
 

@@ -3,8 +3,22 @@ import { endianness } from 'node:os';
 import { RING_BYTES } from './ring';
 
 /**
- * A mask: a 32-byte seed expanded into ring elements by AES-256 in counter mode (NIST SP 800-38A),
- * the keystream of the seed with a zero IV read as little-endian B-byte words (B = 8 in Z/2⁶⁴, 4 in
+ * The PRG that expands a mask's seed, a version of the session (SessionParams `prg`): AES in counter
+ * mode (NIST SP 800-38A) keyed with the 32-byte seed (AES-256, the first version and the default) or
+ * with its first 16 bytes (AES-128: the seed is uniform, from a CSPRNG or the X25519 key derivation, so
+ * any 16 of its bytes are a uniform 128-bit key). AES in counter mode is the PRG of Bonawitz et al.
+ * 2017's implementation (their evaluation); AES-128 has 128 bits of security strength (NIST SP 800-57
+ * Part 1 Rev. 5, Table 2), the level X25519 already gives the pairwise seeds (RFC 7748 §1: "~128-bit
+ * security level"). It has 10 rounds to AES-256's 14: cheaper to expand, which the unmasking does most.
+ */
+export type MaskPrg = 'aes-256-ctr' | 'aes-128-ctr';
+export const MASK_PRGS: readonly MaskPrg[] = ['aes-256-ctr', 'aes-128-ctr'];
+/** The PRG of sessions that do not name one (every session before `prg` existed). */
+export const DEFAULT_MASK_PRG: MaskPrg = 'aes-256-ctr';
+
+/**
+ * A mask: a 32-byte seed expanded into ring elements by the session's PRG ({@link MaskPrg}), the
+ * keystream of the seed with a zero IV read as little-endian B-byte words (B = 8 in Z/2⁶⁴, 4 in
  * Z/2³²) — the PRG of Bonawitz et al. 2017 (§4, "PRG"). Element i is keystream bytes [Bi, Bi + B), so
  * any range [from, from + count) is produced alone by starting the counter at block ⌊B·from/16⌋:
  * memory O(count), never the whole vector. The element count is out.byteLength / B. The seed must never mask two vectors (a fresh one per round: see key-agreement.ts).
@@ -13,6 +27,7 @@ import { RING_BYTES } from './ring';
  * const m = new Uint32Array(2 * 1000);
  * maskRange(seed, 5000, m); // elements 5000..5999 of seed's mask, equal to those of the whole vector
  * maskRange(seed, 5000, new Uint32Array(1000), 4); // the same in Z/2³²
+ * maskRange(seed, 5000, new Uint32Array(1000), 4, 'aes-128-ctr'); // a session with prg aes-128-ctr
  */
 // Reading keystream bytes as Uint32 words assumes a little-endian host (every platform Node ships for).
 if (endianness() !== 'LE') throw new Error('@fedaln/secagg needs a little-endian host');
@@ -25,6 +40,7 @@ export function maskRange(
   from: number,
   out: Uint32Array,
   elementBytes: 4 | 8 = RING_BYTES,
+  prg: MaskPrg = DEFAULT_MASK_PRG,
 ): void {
   const startByte = from * elementBytes;
   const block = Math.floor(startByte / 16);
@@ -32,7 +48,10 @@ export function maskRange(
   const iv = Buffer.alloc(16);
   // The 128-bit big-endian counter of SP 800-38A; block < 2⁵³, so its high 8 bytes stay zero.
   iv.writeBigUInt64BE(BigInt(block), 8);
-  const cipher = createCipheriv('aes-256-ctr', seed, iv);
+  const cipher =
+    prg === 'aes-128-ctr'
+      ? createCipheriv('aes-128-ctr', seed.subarray(0, 16), iv)
+      : createCipheriv('aes-256-ctr', seed, iv);
   const target = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
   if (zeros.length < PIECE_BYTES) zeros = Buffer.alloc(PIECE_BYTES);
   // The keystream in pieces of one stream: `update` returns a new buffer each call, and one past

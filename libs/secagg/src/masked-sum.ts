@@ -123,7 +123,7 @@ export class MaskedSum {
       }
     }
     try {
-      removeMasks(this.ring, masks);
+      removeMasks(this.ring, masks, { prg: plan.prg });
     } catch (e) {
       this.lost = e instanceof Error ? e.message : String(e);
       throw e;

@@ -1,3 +1,5 @@
+import type { MaskPrg } from './mask-stream';
+
 /**
  * The messages of one secure-aggregation session (Bonawitz et al. 2017, "Practical Secure
  * Aggregation for Privacy-Preserving Machine Learning", CCS, Fig. 4 — the semi-honest protocol),
@@ -10,6 +12,8 @@ export interface SessionParams {
   readonly threshold: number;
   /** n: sites invited to the session. */
   readonly sites: number;
+  /** The PRG every mask of the session is expanded with (mask-stream.ts); absent: AES-256-CTR. */
+  readonly prg?: MaskPrg;
 }
 
 /** Round 0 (AdvertiseKeys): a site's two public keys, 32 bytes each. */

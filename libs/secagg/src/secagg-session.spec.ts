@@ -91,9 +91,9 @@ interface Run {
 }
 
 /** A session of `params` and a step that throws a rejection; `effects` collects every effect so far. */
-function sessionDriver() {
+function sessionDriver(sessionParams: SessionParams = params) {
   const d = {
-    session: openSession(params),
+    session: openSession(sessionParams),
     effects: [] as SessionEffect[],
     apply(e: SessionEvent): SessionEffect[] {
       const r = stepSession(d.session, e);
@@ -116,9 +116,10 @@ function runSession(
   lay: GridLayout = layout,
   inputs: readonly WeightTensor[][] = updates,
   sumOptions: MaskedSumOptions = {},
+  sessionParams: SessionParams = params,
 ): Run {
-  const sites = [1, 2, 3, 4, 5].map((u) => new SecAggSite(u, params));
-  const driver = sessionDriver();
+  const sites = [1, 2, 3, 4, 5].map((u) => new SecAggSite(u, sessionParams));
+  const driver = sessionDriver(sessionParams);
   const { apply, effects } = driver;
   for (const s of sites) apply({ type: 'keysAdvertised', advertisement: s.advertise() });
   const [roster] = apply({ type: 'advertiseClosed' });
@@ -195,6 +196,25 @@ describe('secure aggregation of 5 sites, in process', () => {
     const { sum, session } = runSession([3], [], layout, updates, { helpers: 2 });
     expect(session.phase).toBe('completed');
     expect(sum.mean()).toEqual(plainFedAvg([1, 2, 4, 5]));
+  });
+
+  it('with prg aes-128-ctr (sites and coordinator of one session agree), site 3 dropped, 1 helper: the same mean bit for bit', () => {
+    const aes128 = { ...params, prg: 'aes-128-ctr' } as const;
+    const { sum, session, effects } = runSession([3], [], layout, updates, { helpers: 1 }, aes128);
+    expect(session.phase).toBe('completed');
+    expect(effects.find((e) => e.type === 'unmask')).toMatchObject({ plan: { prg: 'aes-128-ctr' } });
+    expect(sum.mean()).toEqual(plainFedAvg([1, 2, 4, 5]));
+  });
+
+  it('a session that names no prg rebuilds its masks with aes-256-ctr (sessions made before prg existed)', () => {
+    const { effects } = runSession([], []);
+    expect(effects.find((e) => e.type === 'unmask')).toMatchObject({ plan: { prg: 'aes-256-ctr' } });
+  });
+
+  it('refuses a prg it does not know', () => {
+    expect(() => openSession({ ...params, prg: 'chacha20' as 'aes-128-ctr' })).toThrow(
+      'prg chacha20 is not one of aes-256-ctr, aes-128-ctr (absent: aes-256-ctr)',
+    );
   });
 
   it('site 5 drops after its input, before unmasking: its input arrived whole, its self mask is rebuilt from 4 shares', () => {
@@ -278,6 +298,12 @@ describe('secure aggregation on the 32-bit ring (clipped grid), 5 sites in proce
 
   it('site 3 drops before its input: the mean equals StreamingFedAvg over the 4 survivors bit for bit', () => {
     const { sum, session } = runSession([3], [], layout32, updates32);
+    expect(session.phase).toBe('completed');
+    expect(sum.mean()).toEqual(plainClipped([1, 2, 4, 5]).result);
+  });
+
+  it('with prg aes-128-ctr, site 3 dropped: the mean equals StreamingFedAvg over the 4 survivors bit for bit', () => {
+    const { sum, session } = runSession([3], [], layout32, updates32, {}, { ...params, prg: 'aes-128-ctr' });
     expect(session.phase).toBe('completed');
     expect(sum.mean()).toEqual(plainClipped([1, 2, 4, 5]).result);
   });

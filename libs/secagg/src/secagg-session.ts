@@ -1,3 +1,4 @@
+import { DEFAULT_MASK_PRG, type MaskPrg } from './mask-stream';
 import { publicKeyOf } from './key-agreement';
 import type {
   KeyAdvertisement,
@@ -50,6 +51,8 @@ export interface SessionState {
 /** What the unmasking needs: reconstructed secrets, and the survivors' weights. */
 export interface UnmaskPlan {
   readonly roundTag: string;
+  /** The session's PRG: the masks are rebuilt with it. */
+  readonly prg: MaskPrg;
   readonly survivors: readonly {
     readonly site: number;
     readonly nSamples: number;
@@ -287,6 +290,7 @@ function reconstruct(s: SessionState): UnmaskPlan {
   const survivors = s.inputs.map((x) => ({ ...x, sPublic: keysOf(x.site).sPublic }));
   return {
     roundTag: s.params.roundTag,
+    prg: s.params.prg ?? DEFAULT_MASK_PRG,
     survivors,
     selfSeeds,
     droppedKeys,

@@ -202,10 +202,10 @@ export class SecAggSite {
         readTensor(update[k] as UpdateTensor, at, v);
         gridTerms(v, nSamples, scale, ring.acc, bits);
         const m = ring.stage.subarray(0, words * count);
-        maskRange(this.selfSeed, from, m, bytes);
+        maskRange(this.selfSeed, from, m, bytes, this.params.prg);
         ring.add(0, count);
         for (const p of pairwise) {
-          maskRange(p.seed, from, m, bytes);
+          maskRange(p.seed, from, m, bytes, this.params.prg);
           if (p.sign > 0) ring.add(0, count);
           else ring.sub(0, count);
         }

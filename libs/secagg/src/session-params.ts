@@ -1,5 +1,6 @@
 import { SecAggError } from './secagg-error';
 import type { SessionParams } from './messages';
+import { MASK_PRGS } from './mask-stream';
 
 /**
  * Checks n and t. t > n/2: two disjoint groups of sites can then never both reach the threshold,
@@ -19,6 +20,12 @@ export function checkParams(p: SessionParams): void {
     throw new SecAggError(
       'bad_parameters',
       `threshold ${p.threshold} is not an integer in ${Math.floor(p.sites / 2) + 1}..${p.sites} (more than half of ${p.sites} sites)`,
+    );
+  }
+  if (p.prg !== undefined && !MASK_PRGS.includes(p.prg)) {
+    throw new SecAggError(
+      'bad_parameters',
+      `prg ${String(p.prg)} is not one of ${MASK_PRGS.join(', ')} (absent: aes-256-ctr)`,
     );
   }
   if (p.roundTag.length === 0)

@@ -89,6 +89,13 @@ export interface SecureAggregationSpec {
    * "Secure aggregation" gives the measured error).
    */
   readonly ring_bits?: 32 | 64;
+  /**
+   * The PRG the masks are expanded with (@fedaln/secagg mask-stream.ts): `aes-256-ctr` (the default,
+   * and every study stored before this field) or `aes-128-ctr` (cheaper for the coordinator's
+   * unmasking; README "Secure aggregation"). Sites of a version before the field mask with AES-256
+   * whatever the task says, so a study takes `aes-128-ctr` only when its sites run this version.
+   */
+  readonly prg?: 'aes-256-ctr' | 'aes-128-ctr';
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   type SessionEvent,
   type SessionPhase,
   type SessionState,
+  type MaskPrg,
 } from '@fedaln/secagg';
 import { maskedElementBytes } from '@fedaln/protocol';
 import { DomainError } from '../domain/domain-error';
@@ -35,6 +36,8 @@ export interface MaskedRoundParams {
   readonly clipNorm: number;
   /** The ring (study `secure_aggregation.ring_bits`, default 64). */
   readonly ringBits: 32 | 64;
+  /** The masks' PRG (study `secure_aggregation.prg`, default aes-256-ctr). */
+  readonly prg?: MaskPrg;
 }
 
 /**
@@ -60,6 +63,7 @@ export class MaskedRound {
       roundTag: params.roundTag,
       threshold: params.threshold,
       sites: params.sites.length,
+      ...(params.prg === undefined ? {} : { prg: params.prg }),
     });
     this.layout =
       params.ringBits === 32

@@ -92,7 +92,12 @@ interface Federation {
 }
 
 async function federation(
-  o: { windowMs?: number; approved?: Record<string, number | null>; ringBits?: 32 } = {},
+  o: {
+    windowMs?: number;
+    approved?: Record<string, number | null>;
+    ringBits?: 32;
+    prg?: 'aes-128-ctr' | 'aes-256-ctr';
+  } = {},
 ) {
   const storeDir = fs.mkdtempSync(path.join(dir, 'store-'));
   const blobs = new FileBlobStore(storeDir);
@@ -137,7 +142,12 @@ async function federation(
     state: 'training',
     spec: {
       min_sites: 4,
-      secure_aggregation: { threshold: 4, clip_norm: 1, ...(o.ringBits ? { ring_bits: o.ringBits } : {}) },
+      secure_aggregation: {
+        threshold: 4,
+        clip_norm: 1,
+        ...(o.ringBits ? { ring_bits: o.ringBits } : {}),
+        ...(o.prg ? { prg: o.prg } : {}),
+      },
     },
   });
   const base = encodeBlob(GLOBAL);
@@ -170,8 +180,8 @@ async function federation(
   for (const site of sites.values()) {
     site.task = service.taskFor(study.id, 1, site.siteId);
     if (site.task) {
-      const { site: n, sites: count, threshold, round_tag: roundTag } = site.task;
-      site.client = new SecAggSite(n, { roundTag, threshold, sites: count });
+      const { site: n, sites: count, threshold, round_tag: roundTag, prg } = site.task;
+      site.client = new SecAggSite(n, { roundTag, threshold, sites: count, ...(prg ? { prg } : {}) });
     }
   }
   return { c, blobs, service, study, sites, warnings, infos, storeDir } satisfies Federation;
@@ -267,6 +277,24 @@ describe('SecureAggregationService', () => {
       expect(masked.includes(Buffer.from(encodeBlob(update(SITES[i] as string)).bytes.subarray(-64)))).toBe(
         false,
       );
+    }
+  });
+
+  it('prg aes-128-ctr: the tasks name it, and the global is plain FedAvg of the 4 survivors, bit for bit', async () => {
+    const f = await federation({ prg: 'aes-128-ctr' });
+    expect(f.sites.get('a')?.task).toMatchObject({ prg: 'aes-128-ctr' });
+    keysAndShares(f);
+    for (const id of ['a', 'b', 'c', 'd']) await upload(f, id);
+    const next = await f.service.aggregate(f.study.id, 1);
+    expect(Buffer.compare(await stored(f, next.sha256), Buffer.from(plainFedAvg(['a', 'b', 'c', 'd'])))).toBe(
+      0,
+    );
+  });
+
+  it('a study without prg (or with the default) sends none: sites of a version before it mask with aes-256-ctr', async () => {
+    for (const prg of [undefined, 'aes-256-ctr'] as const) {
+      const f = await federation(prg ? { prg } : {});
+      expect(f.sites.get('a')?.task).not.toHaveProperty('prg');
     }
   });
 

@@ -98,6 +98,8 @@ export class SecureAggregationService {
       shares: s.params.shares,
       clip_norm: s.clipNorm,
       ...(s.params.ringBits === 32 ? { ring_bits: 32, total_weight: s.totalWeight } : {}),
+      // Named only when not the default, as sites of a version before `prg` expect.
+      ...(s.params.prg === 'aes-128-ctr' ? { prg: s.params.prg } : {}),
     };
   }
 
@@ -249,6 +251,7 @@ export class SecureAggregationService {
         global,
         clipNorm: spec.clip_norm,
         ringBits: spec.ring_bits ?? 64,
+        ...(spec.prg === undefined ? {} : { prg: spec.prg }),
       });
     } catch (e) {
       this.log.warn(

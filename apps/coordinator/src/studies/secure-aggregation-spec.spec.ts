@@ -50,6 +50,24 @@ describe('study option secure_aggregation', () => {
     expect(r.ok && 'ring_bits' in (r.spec.secure_aggregation ?? {})).toBe(false);
   });
 
+  it('keeps prg when given; without it (and in every study stored before it) none is kept: aes-256-ctr', () => {
+    for (const prg of ['aes-256-ctr', 'aes-128-ctr']) {
+      const r = validateStudySpec({ ...study, secure_aggregation: { threshold: 4, clip_norm: 1, prg } });
+      expect(r.ok && r.spec.secure_aggregation).toEqual({ threshold: 4, clip_norm: 1, prg });
+    }
+    const r = validateStudySpec(study);
+    expect(r.ok && 'prg' in (r.spec.secure_aggregation ?? {})).toBe(false);
+    expect(
+      errorsOf({ ...study, secure_aggregation: { threshold: 4, clip_norm: 1, prg: 'chacha20' } }),
+    ).toEqual([
+      {
+        field: 'secure_aggregation.prg',
+        message:
+          'prg must be aes-256-ctr (the default) or aes-128-ctr (cheaper unmasking; every site must run a client that knows it)',
+      },
+    ]);
+  });
+
   it('grid_scale: a plain study keeps it and its plan folds on it; refused when not a power of two or with secure_aggregation', () => {
     const { secure_aggregation: _omit, ...plain } = study;
     const r = validateStudySpec({ ...plain, grid_scale: 8192 });

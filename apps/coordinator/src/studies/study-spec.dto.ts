@@ -215,6 +215,13 @@ export class SecureAggregationDto implements SecureAggregationSpec {
       'ring_bits must be 32 (4 bytes per weight on a grid derived from clip_norm) or 64 (the default: 8 bytes per weight, the finer grid)',
   })
   ring_bits?: 32 | 64;
+
+  @IsOptional()
+  @IsIn(['aes-256-ctr', 'aes-128-ctr'], {
+    message:
+      'prg must be aes-256-ctr (the default) or aes-128-ctr (cheaper unmasking; every site must run a client that knows it)',
+  })
+  prg?: 'aes-256-ctr' | 'aes-128-ctr';
 }
 
 /** In [0, 1): a moment decay rate. */

@@ -220,6 +220,7 @@ export function studySpecFromDto(dto: StudySpecDto): StudySpec {
             ...(dto.secure_aggregation.ring_bits === undefined
               ? {}
               : { ring_bits: dto.secure_aggregation.ring_bits }),
+            ...(dto.secure_aggregation.prg === undefined ? {} : { prg: dto.secure_aggregation.prg }),
           },
         }),
     ...(dto.strategy === undefined ? {} : { strategy: strategyFromDto(dto.strategy) }),

@@ -51,6 +51,13 @@ function secureRound(extra: Partial<SecureAggregationTask>): SecureRound {
 }
 
 describe('SecureRound', () => {
+  it('refuses a task whose prg this client does not know, naming the ones it knows (a coordinator of another version)', () => {
+    expect(() => secureRound({ prg: 'chacha20' as 'aes-128-ctr' })).toThrow(
+      'prg chacha20 is not one of aes-256-ctr, aes-128-ctr (absent: aes-256-ctr)',
+    );
+    expect(() => secureRound({ prg: 'aes-128-ctr' })).not.toThrow();
+  });
+
   it('refuses an update that lacks a tensor of the global model, before masking anything', () => {
     const round = secureRound({});
     expect(() => round.maskedInput([t('w', [1]), t('b', [0])], [t('w', [0.1])])).toThrow(

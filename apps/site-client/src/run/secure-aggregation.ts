@@ -116,7 +116,13 @@ export class SecureRound {
 
   constructor(readonly task: SecureTask) {
     const s = task.secure_aggregation;
-    this.site = new SecAggSite(s.site, { roundTag: s.round_tag, threshold: s.threshold, sites: s.sites });
+    // A prg this client does not know is refused by SecAggSite (bad_parameters, naming the ones it knows).
+    this.site = new SecAggSite(s.site, {
+      roundTag: s.round_tag,
+      threshold: s.threshold,
+      sites: s.sites,
+      ...(s.prg === undefined ? {} : { prg: s.prg }),
+    });
     this.roster = new Promise((resolve) => (this.rosterArrived = resolve));
     this.delivered = new Promise((resolve) => (this.sharesArrived = resolve));
   }
