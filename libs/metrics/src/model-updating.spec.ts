@@ -47,13 +47,15 @@ describe('recalibration by closed testing, against R glm', () => {
     near(r.tests.logistic_vs_in_the_large.statistic, t2, 1e-7);
     expect(r.tests.logistic_vs_original.p).toBeCloseTo(chiSquareSurvival(t1, 2), 8);
     expect(r.method).toBe(method);
-    const expected =
-      method === 'original'
-        ? [0, 1]
-        : method === 'in-the-large'
-          ? [c.glm_citl.coefficients[0]!, 1]
-          : c.glm_joint.coefficients;
-    r.coefficients.forEach((v, j) => near(v, expected[j]!));
+    // Coefficients and standard errors as R's for the estimated terms; a term held fixed has SE 0.
+    const expected = {
+      original: { coefficients: [0, 1], se: [0, 0] },
+      'in-the-large': { coefficients: [c.glm_citl.coefficients[0]!, 1], se: [c.glm_citl.std_errors[0]!, 0] },
+      logistic: { coefficients: c.glm_joint.coefficients, se: c.glm_joint.std_errors },
+    }[method];
+    r.coefficients.forEach((v, j) => near(v, expected.coefficients[j]!));
+    const se = expected.se;
+    r.std_errors.forEach((v, j) => near(v, se[j]!, 1e-6));
   });
 
   it('gives null where the logistic recalibration has no MLE (one class)', async () => {

@@ -43,6 +43,9 @@ export interface RecalibrationChoice {
   method: RecalibrationMethod;
   /** [a, b] of logit q = a + b·logit p under the chosen method ([0, 1] for the original score). */
   coefficients: [number, number];
+  /** Their standard errors and Wald p; a term the method holds fixed has standard error 0 and p 1. */
+  std_errors: [number, number];
+  p: [number, number];
   /** The deviance of each candidate on the validation cases. */
   deviance: Record<RecalibrationMethod, number>;
   tests: { logistic_vs_original: LikelihoodRatioTest; logistic_vs_in_the_large: LikelihoodRatioTest };
@@ -91,13 +94,27 @@ export async function recalibrationByClosedTest(
       : tests.logistic_vs_in_the_large.p < alpha
         ? 'logistic'
         : 'in-the-large';
-  const coefficients: [number, number] =
+  const fixed = { coefficients: [0, 1], std_errors: [0, 0], p: [1, 1] };
+  const chosen =
     method === 'original'
-      ? [0, 1]
+      ? fixed
       : method === 'in-the-large'
-        ? [inTheLarge.coefficients[0]!, 1]
-        : [logistic.coefficients[0]!, logistic.coefficients[1]!];
-  return { method, coefficients, deviance, tests, alpha };
+        ? {
+            coefficients: [inTheLarge.coefficients[0]!, 1],
+            std_errors: [inTheLarge.fit.std_errors![0]!, 0],
+            p: [inTheLarge.fit.p![0]!, 1],
+          }
+        : { coefficients: logistic.coefficients, std_errors: logistic.std_errors!, p: logistic.p! };
+  const pair = (v: readonly number[]): [number, number] => [v[0]!, v[1]!];
+  return {
+    method,
+    coefficients: pair(chosen.coefficients),
+    std_errors: pair(chosen.std_errors),
+    p: pair(chosen.p),
+    deviance,
+    tests,
+    alpha,
+  };
 }
 
 /**

@@ -12,6 +12,7 @@
  */
 import { CLINICAL_COVARIATES, FEATURE_MODEL_INTERCEPT } from './clinical-features';
 import { logisticPredict } from './federated-logistic';
+import type { RecalibrationChoice } from './model-updating';
 
 /** p_DL is clamped to [1e-6, 1 − 1e-6] before its logit (|logit| ≤ 13.8). */
 export const DL_PROBABILITY_CLAMP = 1e-6;
@@ -76,6 +77,18 @@ export interface Nomogram {
   combined: ReleasedLogisticModel | null;
   /** The sites whose validation cases each fit used (the combined model: those with the features). */
   fitted_on: { platt: string[]; combined: string[] };
+  /**
+   * How much each model re-estimated (model-updating.ts; absent in nomograms fitted before): the
+   * recalibration the closed test chose, with its likelihood-ratio tests, and whether the combined
+   * model extends the study's four-feature model (`extension`: intercept shift and DL weight
+   * estimated; the feature terms are the four-feature model's, standard error 0 and p 1 here) or
+   * re-estimates all six terms (`full`, a study without a four-feature model). A term held fixed has
+   * standard error 0 and p 1.
+   */
+  updating?: {
+    recalibration: Pick<RecalibrationChoice, 'method' | 'tests' | 'alpha'>;
+    combined: 'extension' | 'full' | null;
+  };
 }
 
 const isNumbers = (v: unknown, n: number): boolean =>

@@ -31,15 +31,6 @@ export interface SiteRows {
   readonly y: readonly number[];
 }
 
-/** Probabilities are clamped to [ε, 1 − ε] before the logit, so a saturated score stays finite. */
-const EPS = 1e-7;
-
-/** logit p, with p clamped to [1e-7, 1 − 1e-7]. @example logit(0.5) // 0 */
-export function logit(p: number): number {
-  const q = Math.min(1 - EPS, Math.max(EPS, p));
-  return Math.log(q / (1 - q));
-}
-
 /**
  * The four-feature design rows of cases' labels.csv cells, or null when a case lacks one (a real
  * site folder without feature columns: the feature and combined models are then left out).
@@ -108,10 +99,3 @@ export function predictLogistic(
 ): number[] {
   return logisticPredict(rows, coefficients);
 }
-
-/** Platt rows [logit p] of network scores. */
-export const plattRows = (p: ArrayLike<number>): number[][] => Array.from(p, (v) => [logit(v)]);
-
-/** Combined-model rows [logit p, four features]. */
-export const combinedRows = (p: ArrayLike<number>, features: readonly (readonly number[])[]): number[][] =>
-  features.map((f, i) => [logit(p[i]!), ...f]);

@@ -5,12 +5,11 @@
  * extended by the DL logit) on the group's validation cases; the four-feature model is the run's,
  * fitted once on the sites' training and validation cases.
  */
-import type { RecalibrationChoice } from '@fedaln/metrics';
+// The Platt and combined rows are those a site client builds (@fedaln/metrics nomogram.ts, its clamp of p).
+import { combinedRows, plattRows, type RecalibrationChoice } from '@fedaln/metrics';
 import {
-  combinedRows,
   extendAcrossSites,
   featureRows,
-  plattRows,
   predictLogistic,
   recalibrateAcrossSites,
   type SiteRows,

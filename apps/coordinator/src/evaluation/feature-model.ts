@@ -3,6 +3,7 @@ import {
   fitFederatedLogistic,
   type FederatedLogisticFit,
   type LogisticSufficientStats,
+  type SufficientStatsSource,
 } from '@fedaln/metrics';
 import type { Ack, FeatureModelPayload, FeatureStatsAccepted, FeatureStatsRequest } from '@fedaln/protocol';
 import * as fs from 'node:fs';
@@ -30,68 +31,91 @@ export interface SitesFit {
 }
 
 /**
- * Fits a k-coefficient logistic model across `sites` by federated IRLS (`fitFederatedLogistic`):
- * β = 0 goes to every site first, and only the sites that answer with statistics that pass
- * `checkFeatureStats` (sized k, finite) take part in the later steps; a site answering nonsense is
- * left out with the reason logged (`what` names the model). A site failing mid-fit abandons the fit
- * (its sums would no longer be the pooled ones). Returns null, with the reason logged, when no site
- * takes part, the fit fails or it has no MLE. Never throws.
+ * Fits a k-coefficient logistic model across `sites` by federated IRLS (`fitFederatedLogistic`) with
+ * {@link fitAcrossSitesBy}. Returns null, with the reason logged, when no site takes part, the fit
+ * fails or it has no MLE. Never throws.
  *
  * @example
- * const r = await fitAcrossSites({ what: 'Platt recalibration', k: 2, noSite: 'no validation scores' },
+ * const r = await fitAcrossSites({ what: 'four-feature model', k: 5, noSite: 'no feature columns' },
  *   [['site-a', callA]], log, { studyId });
  */
 export async function fitAcrossSites(
-  { what, k, noSite }: { what: string; k: number; noSite: string },
+  spec: { what: string; k: number; noSite: string },
   sites: ReadonlyArray<readonly [string, SiteStatsCall]>,
   log: FeatureModelLog,
   context: Readonly<Record<string, unknown>>,
 ): Promise<SitesFit | null> {
+  const r = await fitAcrossSitesBy<FederatedLogisticFit>(spec, sites, log, context, async (collect) => {
+    const fit = await fitFederatedLogistic(collect, { k: spec.k });
+    return fit.coefficients && fit.std_errors && fit.p ? { fit } : { noMle: fit.reason };
+  });
+  return r && { fit: r.fit, sites: r.sites, siteStats: r.siteStats };
+}
+
+/**
+ * Runs `fitter` (any fit driven by sites' statistics of a k-coefficient design: `fitFederatedLogistic`,
+ * the closed-test recalibration, a restricted fit) across `sites`: β = 0 goes to every site first, and
+ * only the sites that answer with statistics that pass `checkFeatureStats` (sized k, finite) take part
+ * in the later requests; a site answering nonsense is left out with the reason logged (`what` names the
+ * model). A site failing mid-fit abandons the fit (its sums would no longer be the pooled ones). Returns
+ * null, with the reason logged, when no site takes part, the fit fails or `fitter` finds no MLE. Never
+ * throws.
+ *
+ * @example
+ * const r = await fitAcrossSitesBy(spec, calls, log, { studyId }, async (collect) => {
+ *   const c = await recalibrationByClosedTest(collect);
+ *   return c ? { fit: c } : { noMle: null };
+ * });
+ */
+export async function fitAcrossSitesBy<T>(
+  { what, k, noSite }: { what: string; k: number; noSite: string },
+  sites: ReadonlyArray<readonly [string, SiteStatsCall]>,
+  log: FeatureModelLog,
+  context: Readonly<Record<string, unknown>>,
+  fitter: (collect: SufficientStatsSource) => Promise<{ fit: T } | { noMle: string | null }>,
+): Promise<{ fit: T; sites: string[]; siteStats: SitesFit['siteStats'] } | null> {
   let taking = sites;
   let first = true;
   let last: ReadonlyArray<readonly [string, LogisticSufficientStats]> = [];
   try {
-    const fit = await fitFederatedLogistic(
-      async (beta) => {
-        const answers = await Promise.all(
-          taking.map(async ([siteId, call]) => {
-            const ack = await call(Array.from(beta)).catch((e: unknown) => ({
-              ok: false as const,
-              code: 'internal' as const,
-              message: (e as Error).message,
-            }));
-            const checked: CheckedFeatureStats =
-              !ack.ok || !ack.stats
-                ? {
-                    ok: false,
-                    reason: ack.ok ? String(ack.reason ?? 'no statistics') : `${ack.code}: ${ack.message}`,
-                  }
-                : checkFeatureStats(ack.stats, k);
-            if (!checked.ok) {
-              if (!first) throw new Error(`site ${siteId} stopped answering mid-fit (${checked.reason})`);
-              log.info({ ...context, siteId, reason: checked.reason }, `site left out of the ${what}`);
-              return null;
-            }
-            return [siteId, checked.stats] as const;
-          }),
-        );
-        const usable = answers.filter((a) => a !== null);
-        if (first) {
-          const ids = new Set(usable.map(([id]) => id));
-          taking = taking.filter(([id]) => ids.has(id));
-          first = false;
-        }
-        if (usable.length === 0) throw new Error(noSite);
-        last = usable;
-        return usable.map(([, s]) => s);
-      },
-      { k },
-    );
-    if (!fit.coefficients || !fit.std_errors || !fit.p) {
-      log.info({ ...context, reason: fit.reason }, `${what} skipped: no maximum-likelihood estimate`);
+    const result = await fitter(async (beta) => {
+      const answers = await Promise.all(
+        taking.map(async ([siteId, call]) => {
+          const ack = await call(Array.from(beta)).catch((e: unknown) => ({
+            ok: false as const,
+            code: 'internal' as const,
+            message: (e as Error).message,
+          }));
+          const checked: CheckedFeatureStats =
+            !ack.ok || !ack.stats
+              ? {
+                  ok: false,
+                  reason: ack.ok ? String(ack.reason ?? 'no statistics') : `${ack.code}: ${ack.message}`,
+                }
+              : checkFeatureStats(ack.stats, k);
+          if (!checked.ok) {
+            if (!first) throw new Error(`site ${siteId} stopped answering mid-fit (${checked.reason})`);
+            log.info({ ...context, siteId, reason: checked.reason }, `site left out of the ${what}`);
+            return null;
+          }
+          return [siteId, checked.stats] as const;
+        }),
+      );
+      const usable = answers.filter((a) => a !== null);
+      if (first) {
+        const ids = new Set(usable.map(([id]) => id));
+        taking = taking.filter(([id]) => ids.has(id));
+        first = false;
+      }
+      if (usable.length === 0) throw new Error(noSite);
+      last = usable;
+      return usable.map(([, s]) => s);
+    });
+    if ('noMle' in result) {
+      log.info({ ...context, reason: result.noMle }, `${what} skipped: no maximum-likelihood estimate`);
       return null;
     }
-    return { fit, sites: taking.map(([id]) => id), siteStats: last };
+    return { fit: result.fit, sites: taking.map(([id]) => id), siteStats: last };
   } catch (e) {
     log.info({ ...context, reason: (e as Error).message }, `${what} skipped`);
     return null;

@@ -4,8 +4,10 @@ import {
   combinedRows,
   fitLogistic,
   logisticSufficientStats,
+  nomogramProblem,
   plattRows,
   pooledModelComparison,
+  recalibrationByClosedTest,
   siteModelComparison,
   type CovariateRows,
 } from '@fedaln/metrics';
@@ -118,16 +120,35 @@ describe('NomogramFits (the post-training phase, issue 15)', () => {
     return { fits, store, asked, compared, told };
   }
 
-  it("fits Platt over every site's validation cases and the combined model over those with the features, as the pooled fit", async () => {
+  it("fits the recalibration over every site's validation cases and the combined model over those with the features, as the pooled fits", async () => {
     const { fits, store, asked, told } = setUp();
     const n = await fits.finish('study-1', ['a', 'b', 'c', 'old'], true, 5);
+    // The recalibration the closed test chooses on the pooled rows (model-updating.spec.ts checks it
+    // against R glm); here the seeded score is miscalibrated enough that Platt's is chosen.
+    const pooled = await recalibrationByClosedTest((beta) => [
+      logisticSufficientStats(plattRows(dl), clinical.y, beta),
+    ]);
+    expect(pooled!.method).toBe('logistic');
     const platt = fitLogistic(plattRows(dl), clinical.y);
-    const combined = fitLogistic(
-      combinedRows(dl.slice(0, 200), clinical.X.slice(0, 200)),
-      clinical.y.slice(0, 200),
-    );
     n!.platt.coefficients.forEach((b, i) => expect(b).toBeCloseTo(platt.coefficients![i]!, 8));
-    n!.combined!.coefficients.forEach((b, i) => expect(b).toBeCloseTo(combined.coefficients![i]!, 8));
+    expect(n!.updating!.recalibration.method).toBe('logistic');
+    expect(n!.updating!.recalibration.tests.logistic_vs_original.statistic).toBeCloseTo(
+      pooled!.tests.logistic_vs_original.statistic,
+      6,
+    );
+    // The combined model: the study's four-feature model extended by the DL logit, i.e.
+    // glm(y ~ logit p, offset = the feature model's linear predictor) on sites a and b.
+    const lp = clinical.X.slice(0, 200).map((x) =>
+      x.reduce((s, v, j) => s + v * FEATURE_MODEL[j + 1]!, FEATURE_MODEL[0]!),
+    );
+    const extension = fitLogistic(plattRows(dl.slice(0, 200)), clinical.y.slice(0, 200), { offset: lp });
+    const [a, c] = extension.coefficients!;
+    const combined = [FEATURE_MODEL[0]! + a!, c!, ...FEATURE_MODEL.slice(1)];
+    n!.combined!.coefficients.forEach((b, i) => expect(b).toBeCloseTo(combined[i]!, 8));
+    expect(n!.combined!.std_errors.slice(2)).toEqual([0, 0, 0, 0]);
+    expect(n!.combined!.p.slice(2)).toEqual([1, 1, 1, 1]);
+    expect(n!.updating!.combined).toBe('extension');
+    expect(nomogramProblem(n)).toBeNull();
     expect(n).toMatchObject({
       format: 'fedaln-nomogram/1',
       round: 2,

@@ -1,9 +1,13 @@
 import {
   COMBINED_MODEL_TERMS,
   DEFAULT_MIN_CELL_COUNT,
+  fitFeatureModelExtension,
   NOMOGRAM_FORMAT,
   PLATT_TERMS,
+  recalibrationByClosedTest,
   type Nomogram,
+  type RecalibrationChoice,
+  type ReleasedLogisticModel,
 } from '@fedaln/metrics';
 import type { Ack, NomogramFitModel, NomogramStatsAccepted, NomogramStatsRequest } from '@fedaln/protocol';
 import * as fs from 'node:fs';
@@ -14,7 +18,7 @@ import type { GlobalModelRepository } from '../models/global-model.repository';
 import { writePrivateJson } from '../persistence/private-dir';
 import { effectOf, type RoundChange } from '../rounds/round-changes';
 import type { SitePresence } from '../rounds/site-presence';
-import { fitAcrossSites, type FeatureModelLog, type SiteStatsCall } from './feature-model';
+import { fitAcrossSites, fitAcrossSitesBy, type FeatureModelLog, type SiteStatsCall } from './feature-model';
 import {
   compareAcrossSites,
   type ModelComparisonRecord,
@@ -25,23 +29,32 @@ import type { ReleaseCandidate } from './release-candidate';
 /** Asks one connected site for a post-training fit's statistics (`nomogram:stats` with a timeout). */
 export type NomogramStatsCall = (req: NomogramStatsRequest) => Promise<Ack<NomogramStatsAccepted>>;
 
-const released = (
-  fit: { coefficients: number[] | null; std_errors: number[] | null; p: number[] | null },
-  terms: readonly string[],
-) => ({
+/** A released model's estimates (intercept first). */
+interface Estimates {
+  coefficients: readonly number[];
+  std_errors: readonly number[];
+  p: readonly number[];
+}
+
+const released = (fit: Estimates, terms: readonly string[]): ReleasedLogisticModel => ({
   covariates: [...terms],
-  coefficients: fit.coefficients!,
-  std_errors: fit.std_errors!,
-  p: fit.p!,
+  coefficients: [...fit.coefficients],
+  std_errors: [...fit.std_errors],
+  p: [...fit.p],
 });
 
 /**
- * The nomogram of a study's round (issue 15): the Platt recalibration [logit p] and the combined model
- * [logit p, four features] of that round's global model, each fitted by federated IRLS on the sites'
- * validation cases (`fitAcrossSites`: only sums over cases leave a site). Null, with why logged, when
- * no site can answer for the Platt fit; `combined` null when none has the features.
+ * The nomogram of a study's round (issue 15), fitted on the sites' validation cases of that round's
+ * global model by federated IRLS (`fitAcrossSitesBy`: only sums over cases leave a site), re-estimating
+ * no more than those cases support (@fedaln/metrics model-updating.ts):
+ * - the recalibration of the DL score: the score as it is, in the large, or Platt's [logit p], chosen
+ *   by closed testing (`recalibrationByClosedTest`);
+ * - the combined model [logit p, four features]: the study's four-feature model `featureModel`
+ *   extended by the DL logit (`fitFeatureModelExtension`), or, for a study without one, all six terms.
+ * Null, with why logged, when no site can answer for the recalibration; `combined` null when none
+ * has the features.
  *
- * @example const n = await fitNomogram(studyId, 3, sha, [['site-a', callA]], log);
+ * @example const n = await fitNomogram(studyId, 3, sha, [['site-a', callA]], log, featureModel);
  */
 export async function fitNomogram(
   studyId: string,
@@ -49,6 +62,7 @@ export async function fitNomogram(
   modelSha256: string,
   sites: ReadonlyArray<readonly [string, NomogramStatsCall]>,
   log: FeatureModelLog,
+  featureModel: readonly number[] | null = null,
 ): Promise<Nomogram | null> {
   const calls = (model: NomogramFitModel) =>
     sites.map(
@@ -56,35 +70,54 @@ export async function fitNomogram(
         [id, ((beta) => call({ study_id: studyId, round, model, beta })) satisfies SiteStatsCall] as const,
     );
   const context = { studyId, round };
-  const platt = await fitAcrossSites(
+  const platt = await fitAcrossSitesBy<RecalibrationChoice>(
     {
-      what: 'Platt recalibration',
+      what: 'recalibration',
       k: PLATT_TERMS.length,
       noSite: `no site kept the validation scores of round ${round}`,
     },
     calls('platt'),
     log,
     context,
+    async (collect) => {
+      const choice = await recalibrationByClosedTest(collect);
+      return choice ? { fit: choice } : { noMle: 'one class, separation or a constant score' };
+    },
   );
   if (!platt) return null;
-  const combined = await fitAcrossSites(
-    {
-      what: 'combined model',
-      k: COMBINED_MODEL_TERMS.length,
-      noSite: 'no site has the four feature columns on its validation cases',
-    },
-    calls('combined'),
-    log,
-    context,
-  );
+  const spec = {
+    what: 'combined model',
+    k: COMBINED_MODEL_TERMS.length,
+    noSite: 'no site has the four feature columns on its validation cases',
+  };
+  const combined = featureModel
+    ? await fitAcrossSitesBy<Estimates>(spec, calls('combined'), log, context, async (collect) => {
+        const r = await fitFeatureModelExtension(collect, featureModel);
+        if (!r.coefficients || !r.fit.std_errors || !r.fit.p) return { noMle: r.fit.reason };
+        const fixed = featureModel.length - 1;
+        return {
+          fit: {
+            coefficients: r.coefficients,
+            std_errors: [...r.fit.std_errors, ...Array<number>(fixed).fill(0)],
+            p: [...r.fit.p, ...Array<number>(fixed).fill(1)],
+          },
+        };
+      })
+    : await fitAcrossSites(spec, calls('combined'), log, context);
+  const c = platt.fit;
   return {
     format: NOMOGRAM_FORMAT,
     study_id: studyId,
     round,
     model_sha256: modelSha256,
-    platt: released(platt.fit, PLATT_TERMS),
-    combined: combined && released(combined.fit, COMBINED_MODEL_TERMS),
+    platt: released(c, PLATT_TERMS),
+    // fitAcrossSites returns only fits with coefficients, standard errors and p.
+    combined: combined && released(combined.fit as Estimates, COMBINED_MODEL_TERMS),
     fitted_on: { platt: platt.sites, combined: combined?.sites ?? [] },
+    updating: {
+      recalibration: { method: c.method, tests: c.tests, alpha: c.alpha },
+      combined: combined ? (featureModel ? 'extension' : 'full') : null,
+    },
   };
 }
 
@@ -227,7 +260,15 @@ export class NomogramFits {
         const call = this.presence.get(id)?.nomogramStats;
         return call ? [[id, call] as const] : [];
       });
-      nomogram = await fitNomogram(studyId, candidate.round, model.sha256, calls, this.log);
+      const fm = await this.featureModels.find(studyId);
+      nomogram = await fitNomogram(
+        studyId,
+        candidate.round,
+        model.sha256,
+        calls,
+        this.log,
+        fm?.coefficients ?? null,
+      );
       if (!nomogram) return null;
       await this.store.save(nomogram);
       this.log.info(
@@ -235,6 +276,7 @@ export class NomogramFits {
           studyId,
           round: nomogram.round,
           platt: nomogram.platt.coefficients,
+          recalibration: nomogram.updating?.recalibration.method ?? null,
           combined: nomogram.combined?.coefficients ?? null,
         },
         `nomogram fitted for round ${nomogram.round} (${candidate.reason})`,
