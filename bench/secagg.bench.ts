@@ -208,15 +208,25 @@ function bench(n: number, ring: RingBits, plain: Timing): Record<string, number 
   };
   let sessionsUsed = 0;
   /** The coordinator's work on one session: adding the inputs (n − 1 with one dropped), then unmasking. */
-  const coordinator = (dropped: number): { add: Timing; unmask: Timing; helpers: number } => {
+  const coordinator = (
+    dropped: number,
+  ): { add: Timing; unmask: Timing; helpers: number; unmaskFaults: number } => {
     const sum = new MaskedSum(layout, sumOptions);
     sum.peek().fill(0); // fault its pages in (untimed), as StreamingFedAvg's first fold
     const add = timeWallAndCpu(() => {
       for (let i = 0; i < (dropped === 0 ? n : n - 1); i++) for (const c of chunks) sum.add(c);
     });
     if (dropped !== 0 || sessionsUsed++ > 0) ({ sites, apply } = keyedSession(n, t));
+    // Minor page faults of the whole process during the unmasking: memory the allocator handed back
+    // to the system and takes again (README "Helper threads for the unmasking").
+    const faults = process.resourceUsage().minorPageFault;
     const unmask = timeWallAndCpu(() => sum.unmask(plan(dropped)));
-    return { add, unmask, helpers: sum.helpers };
+    return {
+      add,
+      unmask,
+      helpers: sum.helpers,
+      unmaskFaults: process.resourceUsage().minorPageFault - faults,
+    };
   };
   let best: ReturnType<typeof coordinator> | undefined;
   for (let r = 0; r < reps; r++) {
@@ -224,7 +234,7 @@ function bench(n: number, ring: RingBits, plain: Timing): Record<string, number 
     if (best === undefined || run.add.wallMs + run.unmask.wallMs < best.add.wallMs + best.unmask.wallMs)
       best = run;
   }
-  const { add, unmask, helpers } = best as ReturnType<typeof coordinator>;
+  const { add, unmask, helpers, unmaskFaults } = best as ReturnType<typeof coordinator>;
   // With t = n (3 sites: ⌊2n/3⌋ + 1 = 3) a dropout leaves fewer than t: the round fails, nothing to time.
   const withDrop = n - 1 >= t ? coordinator(n) : undefined;
   chunks = [];
@@ -258,6 +268,7 @@ function bench(n: number, ring: RingBits, plain: Timing): Record<string, number 
     coordinator_add_ms_per_update: +(add.wallMs / n).toFixed(1),
     coordinator_unmask_ms: +unmask.wallMs.toFixed(0),
     coordinator_unmask_cpu_ms: +unmask.cpuMs.toFixed(0),
+    coordinator_unmask_minor_page_faults: unmaskFaults,
     coordinator_unmask_one_dropped_ms: fixed(withDrop?.unmask.wallMs, 0),
     coordinator_ms_per_update: +coord.wallMs.toFixed(1),
     coordinator_cpu_ms_per_update: +coord.cpuMs.toFixed(1),
