@@ -7,10 +7,11 @@
  *   the same updates go up in both studies);
  * - a study with `secure_aggregation: {threshold: 2, clip_norm: 1000}` (no update comes near the clip)
  *   of two rounds: both complete with no failure reason, every site logs its keys-and-shares exchange,
- *   its masked input and its unmasking answer, and version 1 equals the plain study's version 1 bit for
+ *   its masked input (aes-128-ctr: every site's hello lists it, and the study names no prg) and its
+ *   unmasking answer, and version 1 equals the plain study's version 1 bit for
  *   bit (the secure sum is StreamingFedAvg's arithmetic on the same grid); version 2 moves on;
- * - a `ring_bits` 32 secure study of one round with `prg` aes-128-ctr (4 bytes per weight, the clipped
- *   grid of clip_norm 1000 and W, the approved weights summed; masks from AES-128-CTR) and a plain study with `grid_scale` = clippedGridScale(1000, W):
+ * - a `ring_bits` 32 secure study of one round with `prg` aes-256-ctr named (4 bytes per weight, the
+ *   clipped grid of clip_norm 1000 and W, the approved weights summed) and a plain study with `grid_scale` = clippedGridScale(1000, W):
  *   version 1 of both is equal bit for bit, and differs from the default grid's;
  * - a secure study of one round whose third site is SIGKILLed right after its keys and shares and
  *   restarted: the round completes at its deadline with no failure reason on the 2 survivors (who
@@ -150,7 +151,7 @@ describe('secure aggregation with real sites', () => {
         );
         expect(log).toMatch(
           new RegExp(
-            `round ${n}: secure aggregation, update norm [0-9.e+-]+ \\(clip_norm 1000\\); masked input`,
+            `round ${n}: secure aggregation, update norm [0-9.e+-]+ \\(clip_norm 1000\\); masked input [0-9.]+ MB \\(aes-128-ctr\\)`,
           ),
         );
         // Survivors are listed in the order their inputs arrived.
@@ -174,10 +175,10 @@ describe('secure aggregation with real sites', () => {
     expect(Buffer.compare(v2, v1)).not.toBe(0);
   });
 
-  it('ring_bits 32, prg aes-128-ctr: version 1 equals version 1 of a plain study on the same grid (grid_scale), bit for bit', async () => {
+  it('ring_bits 32, prg aes-256-ctr named: version 1 equals version 1 of a plain study on the same grid (grid_scale), bit for bit', async () => {
     const secure32 = await runStudy({
       name: 'secure 32-bit e2e',
-      secure_aggregation: { threshold: 2, clip_norm: 1000, ring_bits: 32, prg: 'aes-128-ctr' },
+      secure_aggregation: { threshold: 2, clip_norm: 1000, ring_bits: 32, prg: 'aes-256-ctr' },
     });
     const round = (await api('GET', `/api/studies/${secure32}/rounds/1`)).json;
     expect(round.failure_reason).toBeNull();
@@ -186,7 +187,7 @@ describe('secure aggregation with real sites', () => {
     const w = weights.reduce((a, b) => a + b, 0);
     for (const s of sites)
       expect(s.err()).toMatch(
-        /round 1: secure aggregation, update norm [0-9.e+-]+ \(clip_norm 1000\); masked input/,
+        /round 1: secure aggregation, update norm [0-9.e+-]+ \(clip_norm 1000\); masked input [0-9.]+ MB \(aes-256-ctr\)/,
       );
     const plain = await runStudy({
       name: 'plain on the clipped grid',

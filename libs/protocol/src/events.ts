@@ -83,6 +83,12 @@ export interface HelloPayload {
   images_per_s: number;
   /** labels.csv has the four feature columns: the site answers `features:stats` (feature-stats.ts). */
   clinical_features?: boolean;
+  /**
+   * The mask PRGs this client can expand (secure aggregation, @fedaln/secagg `MASK_PRGS`); absent:
+   * aes-256-ctr only (a client before the field). A study that names no `prg` masks with aes-128-ctr
+   * only when every site of the session lists it.
+   */
+  secagg_prgs?: string[];
 }
 
 export interface HelloAccepted {

@@ -44,6 +44,8 @@ const ACCEPTED: Record<string, { dto: new () => object; fields: Record<string, C
       client_version: (v) => typeof v === 'string' && v.length <= 50,
       images_per_s: finiteAtLeast0,
       'clinical_features?': (v) => typeof v === 'boolean',
+      'secagg_prgs?': (v) =>
+        Array.isArray(v) && v.length <= 8 && v.every((x) => typeof x === 'string' && x.length <= 32),
     },
   },
   'download:begin': {

@@ -97,6 +97,8 @@ async function federation(
     approved?: Record<string, number | null>;
     ringBits?: 32;
     prg?: 'aes-128-ctr' | 'aes-256-ctr';
+    /** The mask PRGs each site's hello lists (absent: none, a client before the field). */
+    secaggPrgs?: Record<string, string[]>;
   } = {},
 ) {
   const storeDir = fs.mkdtempSync(path.join(dir, 'store-'));
@@ -118,7 +120,12 @@ async function federation(
       asked: [],
     };
     sites.set(id, site);
-    const hello: HelloPayload = { ...HELLO, n_train: SAMPLES[id] as number };
+    const prgs = o.secaggPrgs?.[id];
+    const hello: HelloPayload = {
+      ...HELLO,
+      n_train: SAMPLES[id] as number,
+      ...(prgs ? { secagg_prgs: prgs } : {}),
+    };
     c.presence.connect({
       ...recordingSession(id, hello),
       secagg: {
@@ -291,11 +298,36 @@ describe('SecureAggregationService', () => {
     );
   });
 
-  it('a study without prg (or with the default) sends none: sites of a version before it mask with aes-256-ctr', async () => {
+  it('a study without prg whose sites list no PRG in their hello (a version before it) sends none: aes-256-ctr', async () => {
     for (const prg of [undefined, 'aes-256-ctr'] as const) {
       const f = await federation(prg ? { prg } : {});
       expect(f.sites.get('a')?.task).not.toHaveProperty('prg');
     }
+  });
+
+  it('a study without prg whose every site lists aes-128-ctr masks with it, and the global is still plain FedAvg bit for bit', async () => {
+    const both = ['aes-256-ctr', 'aes-128-ctr'];
+    const f = await federation({ secaggPrgs: Object.fromEntries(SITES.map((id) => [id, both])) });
+    for (const s of f.sites.values()) expect(s.task).toMatchObject({ prg: 'aes-128-ctr' });
+    keysAndShares(f);
+    for (const id of ['a', 'b', 'c', 'd']) await upload(f, id);
+    const next = await f.service.aggregate(f.study.id, 1);
+    expect(Buffer.compare(await stored(f, next.sha256), Buffer.from(plainFedAvg(['a', 'b', 'c', 'd'])))).toBe(
+      0,
+    );
+  });
+
+  it('one site that does not list aes-128-ctr, or a study that names aes-256-ctr, keeps the session on aes-256-ctr', async () => {
+    const both = ['aes-256-ctr', 'aes-128-ctr'];
+    const allBut = await federation({
+      secaggPrgs: Object.fromEntries(SITES.map((id) => [id, id === 'c' ? ['aes-256-ctr'] : both])),
+    });
+    for (const s of allBut.sites.values()) expect(s.task).not.toHaveProperty('prg');
+    const named = await federation({
+      prg: 'aes-256-ctr',
+      secaggPrgs: Object.fromEntries(SITES.map((id) => [id, both])),
+    });
+    for (const s of named.sites.values()) expect(s.task).not.toHaveProperty('prg');
   });
 
   it('with every site in, the same equality holds', async () => {

@@ -5,7 +5,7 @@ import {
   type SecAggSharesPayload,
   type SecureAggregationTask,
 } from '@fedaln/protocol';
-import { bytesToElement, gridMean, type SessionEffect, type UnmaskPlan } from '@fedaln/secagg';
+import { bytesToElement, gridMean, type MaskPrg, type SessionEffect, type UnmaskPlan } from '@fedaln/secagg';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { AggregatedRound } from '../aggregation/round-aggregator';
@@ -212,6 +212,17 @@ export class SecureAggregationService {
     this.sessions.delete(studyId);
   }
 
+  /**
+   * The session's mask PRG: the study's `prg` when it names one; else aes-128-ctr (the cheaper
+   * unmasking, README "Secure aggregation") when every session site's hello lists it, and otherwise
+   * (a site of a version before it) aes-256-ctr, which every client expands.
+   */
+  private prgOf(spec: SecureAggregationSpec, sites: readonly MaskedSite[]): { prg?: MaskPrg } {
+    if (spec.prg !== undefined) return { prg: spec.prg };
+    const all = sites.every((s) => this.presence.get(s.siteId)?.hello?.secagg_prgs?.includes('aes-128-ctr'));
+    return all && sites.length > 0 ? { prg: 'aes-128-ctr' } : {};
+  }
+
   private async open(
     study: Study,
     round: Round,
@@ -251,7 +262,7 @@ export class SecureAggregationService {
         global,
         clipNorm: spec.clip_norm,
         ringBits: spec.ring_bits ?? 64,
-        ...(spec.prg === undefined ? {} : { prg: spec.prg }),
+        ...this.prgOf(spec, sites),
       });
     } catch (e) {
       this.log.warn(

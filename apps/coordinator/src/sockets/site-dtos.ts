@@ -37,6 +37,13 @@ export class HelloDto {
   @IsString() @MaxLength(50) client_version!: string;
   @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) images_per_s!: number;
   @IsOptional() @IsBoolean() clinical_features?: boolean;
+  // Names this coordinator does not know are kept and ignored: a newer client may list more.
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(8)
+  @IsString({ each: true })
+  @MaxLength(32, { each: true })
+  secagg_prgs?: string[];
 }
 
 export class DownloadBeginDto {

@@ -34,6 +34,20 @@ describe("validatePayload (the socket edge's validation)", () => {
     expect(e.message).toMatch(/clinical_features must be a boolean value/);
   });
 
+  it('accepts hello with or without secagg_prgs, names it does not know too (a newer client), and only a short list of strings', async () => {
+    const prgs = ['aes-256-ctr', 'aes-128-ctr', 'a-future-prg'];
+    expect((await validatePayload(HelloDto, { ...hello, secagg_prgs: prgs })).secagg_prgs).toEqual(prgs);
+    for (const bad of [
+      'aes-128-ctr',
+      [1],
+      Array.from({ length: 9 }, () => 'aes-128-ctr'),
+      ['x'.repeat(33)],
+    ]) {
+      const e = await refusal(validatePayload(HelloDto, { ...hello, secagg_prgs: bad }));
+      expect(e.message).toMatch(/secagg_prgs/);
+    }
+  });
+
   it('refuses a bad field with bad_request naming it', async () => {
     const e = await refusal(validatePayload(HelloDto, { ...hello, engine: 'cuda', cores: 0 }));
     expect(e.code).toBe('bad_request');

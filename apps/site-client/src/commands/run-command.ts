@@ -1,6 +1,7 @@
 import { hasClinicalFeatures } from '@fedaln/metrics';
 import { selectEngine } from '@fedaln/model';
 import { NO_NATIVE_MASKING_WARNING, nativeFrameMasking } from '@fedaln/protocol';
+import { MASK_PRGS } from '@fedaln/secagg';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { RunCommand } from '../cli/parse-command';
@@ -74,6 +75,7 @@ export async function runCommand(cmd: RunCommand, log: (line: string) => void): 
         client_version: clientVersion(),
         images_per_s: imagesPerS,
         clinical_features: hasClinicalFeatures(folder.featureColumns),
+        secagg_prgs: [...MASK_PRGS],
       },
       work,
       data,

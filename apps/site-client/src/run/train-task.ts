@@ -125,8 +125,9 @@ function maskedUpload(
 ): { bytes: Uint8Array; sha256: string } {
   const { bytes, norm } = secure.maskedInput(global, delta);
   const clip = secure.task.secure_aggregation.clip_norm;
+  const prg = secure.task.secure_aggregation.prg ?? 'aes-256-ctr';
   ctx.log(
-    `round ${secure.task.round}: secure aggregation, update norm ${norm.toPrecision(4)}${norm > clip ? `, clipped to ${clip}` : ` (clip_norm ${clip})`}; masked input ${formatMb(bytes.length)}`,
+    `round ${secure.task.round}: secure aggregation, update norm ${norm.toPrecision(4)}${norm > clip ? `, clipped to ${clip}` : ` (clip_norm ${clip})`}; masked input ${formatMb(bytes.length)} (${prg})`,
   );
   return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
