@@ -45,6 +45,7 @@ const payloads: [string, unknown][] = [
       client_version: '0.1.0',
       images_per_s: 3.5,
       clinical_features: true,
+      secagg_prgs: ['aes-256-ctr', 'aes-128-ctr'],
     },
   ],
   ['download-begin', { study_id: STUDY, round: 1, model_sha256: SHA }],

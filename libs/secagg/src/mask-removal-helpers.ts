@@ -3,12 +3,6 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { MaskRemovalJob } from './mask-removal';
 
-/** One helper thread of the process, and whether it is still there to take a job. */
-interface HelperThread {
-  readonly thread: Worker;
-  live: boolean;
-}
-
 /** The compiled helper; under ts-jest (sources) the package's built copy. */
 function workerFile(): string {
   const here = join(__dirname, 'mask-removal-worker.js');
@@ -30,7 +24,7 @@ function workerFile(): string {
  * await maskRemovalHelpers.close();     // at shutdown
  */
 export class MaskRemovalHelpers {
-  private threads: HelperThread[] = [];
+  private threads: Worker[] = [];
 
   /** Live threads (started or starting). */
   get size(): number {
@@ -39,7 +33,7 @@ export class MaskRemovalHelpers {
 
   /** Their thread ids (tests: the same threads serve one unmasking after another). */
   get threadIds(): readonly number[] {
-    return this.threads.map((h) => h.thread.threadId);
+    return this.threads.map((t) => t.threadId);
   }
 
   /**
@@ -55,17 +49,15 @@ export class MaskRemovalHelpers {
       } catch {
         return;
       }
-      const h: HelperThread = { thread, live: true };
       thread.unref();
       // A job's failure comes back through its own port and control words; these only drop a thread
       // that is gone, and keep its error from becoming an uncaught exception.
       const drop = () => {
-        h.live = false;
-        this.threads = this.threads.filter((x) => x !== h);
+        this.threads = this.threads.filter((t) => t !== thread);
       };
       thread.on('error', drop);
       thread.on('exit', drop);
-      this.threads.push(h);
+      this.threads.push(thread);
     }
   }
 
@@ -77,10 +69,10 @@ export class MaskRemovalHelpers {
     this.reserve(jobs.length);
     let posted = 0;
     jobs.forEach((job, i) => {
-      const h = this.threads[i];
-      if (h === undefined || !h.live) return;
+      const thread = this.threads[i];
+      if (thread === undefined) return;
       try {
-        h.thread.postMessage(job, [job.port]);
+        thread.postMessage(job, [job.port]);
         posted++;
       } catch {
         // a thread that is exiting: its chunks fall to the others
@@ -93,7 +85,7 @@ export class MaskRemovalHelpers {
   async close(): Promise<void> {
     const threads = this.threads;
     this.threads = [];
-    await Promise.all(threads.map((h) => h.thread.terminate()));
+    await Promise.all(threads.map((t) => t.terminate()));
   }
 }
 
