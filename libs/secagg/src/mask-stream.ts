@@ -42,6 +42,7 @@ export function maskRange(
   elementBytes: 4 | 8 = RING_BYTES,
   prg: MaskPrg = DEFAULT_MASK_PRG,
 ): void {
+  keepFreedKeystreamMemory();
   const startByte = from * elementBytes;
   const block = Math.floor(startByte / 16);
   const skip = startByte - block * 16;
@@ -69,3 +70,29 @@ export function maskRange(
 
 /** Bytes of keystream asked of the cipher at a time: below glibc's default mmap threshold (128 KiB). */
 const PIECE_BYTES = 1 << 16;
+
+/**
+ * Size of the block {@link keepFreedKeystreamMemory} frees: 16 MiB, so glibc's trim threshold becomes
+ * 32 MiB. 16 and 32 MiB measured alike; glibc adjusts for blocks up to 32 MiB (its DEFAULT_MMAP_THRESHOLD_MAX).
+ */
+const MALLOC_THRESHOLD_BLOCK = 16 << 20;
+let freedMemoryKept = false;
+
+/**
+ * Lets this process keep the memory its keystream pieces are freed into, instead of faulting it in
+ * again for the next pieces. `update` hands each piece back in a new buffer; V8 frees them at its next
+ * GC, tens of MB at a time, and glibc returns a freed heap top larger than its trim threshold (128 KiB
+ * by default) to the system, so the next pieces fault fresh zeroed pages in — measured 23–43 % of an
+ * unmasking's time (README, "page faults"). glibc's dynamic thresholds (mallopt(3), M_MMAP_THRESHOLD:
+ * freeing an mmapped block of at most 32 MiB raises the mmap threshold to its size and the trim
+ * threshold to twice that, for every arena of the process) are raised here by allocating one such
+ * block and dropping it: V8 frees it at its next GC, during the masking or the adds. The cost: each
+ * malloc arena may keep up to 32 MiB of freed memory. Once per thread (the thresholds are the
+ * process's); a no-op for the keystream's bytes, and on C libraries without dynamic thresholds (musl).
+ */
+export function keepFreedKeystreamMemory(): void {
+  if (freedMemoryKept) return;
+  freedMemoryKept = true;
+  // Past the 128 KiB mmap threshold, so malloc maps it; left unreferenced for the GC to free.
+  Buffer.allocUnsafeSlow(MALLOC_THRESHOLD_BLOCK);
+}

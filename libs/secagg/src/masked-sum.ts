@@ -3,6 +3,7 @@ import { gridStep, type WeightTensor } from '@fedaln/aggregation';
 import { agreedKey } from './key-agreement';
 import { removeMasks, type MaskToRemove } from './mask-removal';
 import { maskRemovalHelpers } from './mask-removal-helpers';
+import { keepFreedKeystreamMemory } from './mask-stream';
 import { decodeSigned, ringWords, type RingBits } from './ring';
 import { RingKernel } from './ring-kernel';
 import { SecAggError } from './secagg-error';
@@ -72,6 +73,8 @@ export class MaskedSum {
     this.ring = new RingKernel(this.length, MASK_CHUNK, this.bits, { stages: 1 + helpers });
     // Started now, the helpers warm up while the inputs are added (kept for later rounds).
     maskRemovalHelpers.reserve(helpers);
+    // The unmasking's keystream pieces reuse freed memory (raised now, freed during the adds).
+    keepFreedKeystreamMemory();
   }
 
   /** Helper threads the unmasking starts. */
