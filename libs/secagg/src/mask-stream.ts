@@ -42,7 +42,6 @@ export function maskRange(
   elementBytes: 4 | 8 = RING_BYTES,
   prg: MaskPrg = DEFAULT_MASK_PRG,
 ): void {
-  keepFreedKeystreamMemory();
   const startByte = from * elementBytes;
   const block = Math.floor(startByte / 16);
   const skip = startByte - block * 16;
@@ -86,9 +85,11 @@ let freedMemoryKept = false;
  * unmasking's time (README, "page faults"). glibc's dynamic thresholds (mallopt(3), M_MMAP_THRESHOLD:
  * freeing an mmapped block of at most 32 MiB raises the mmap threshold to its size and the trim
  * threshold to twice that, for every arena of the process) are raised here by allocating one such
- * block and dropping it: V8 frees it at its next GC, during the masking or the adds. The cost: each
- * malloc arena may keep up to 32 MiB of freed memory. Once per thread (the thresholds are the
- * process's); a no-op for the keystream's bytes, and on C libraries without dynamic thresholds (musl).
+ * block and dropping it: V8 frees it at its next GC. Called by the coordinator's `MaskedSum` when it is
+ * made, so the block is freed during the adds, before the unmasking (a site's masking measured no
+ * gain, and a site's training has its own allocations, so sites are left as they are). The cost: each
+ * malloc arena of the process may keep up to 32 MiB of freed memory. Once per process; it changes no
+ * keystream byte, and does nothing on C libraries without dynamic thresholds (musl).
  */
 export function keepFreedKeystreamMemory(): void {
   if (freedMemoryKept) return;
