@@ -6,6 +6,7 @@ import {
   type NamedTensor,
   type TaskPayload,
 } from '@fedaln/protocol';
+import { DEFAULT_MASK_PRG } from '@fedaln/secagg';
 import { createHash } from 'node:crypto';
 import type { SecureRound } from './secure-aggregation';
 import { formatMb } from '../progress/render-bar';
@@ -125,7 +126,7 @@ function maskedUpload(
 ): { bytes: Uint8Array; sha256: string } {
   const { bytes, norm } = secure.maskedInput(global, delta);
   const clip = secure.task.secure_aggregation.clip_norm;
-  const prg = secure.task.secure_aggregation.prg ?? 'aes-256-ctr';
+  const prg = secure.task.secure_aggregation.prg ?? DEFAULT_MASK_PRG;
   ctx.log(
     `round ${secure.task.round}: secure aggregation, update norm ${norm.toPrecision(4)}${norm > clip ? `, clipped to ${clip}` : ` (clip_norm ${clip})`}; masked input ${formatMb(bytes.length)} (${prg})`,
   );
